@@ -1,0 +1,1 @@
+"""Wayline HTTP API (FastAPI): `api.app.create_app` builds it."""

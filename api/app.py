@@ -1,0 +1,75 @@
+"""The FastAPI application: `create_app(settings)` builds it; the CLI serves it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from temporalio.client import Client
+
+from api.errors import BodyLimitMiddleware, install_error_handlers
+from api.keys import KeyVerifier
+from api.routes import api_keys, events, health, journeys, messages, profiles, schemas, templates
+from core.converter import data_converter
+from core.settings import Settings, get_settings
+from db.pool import create_pool
+
+VERSION = "0.1.0"
+
+DESCRIPTION = """\
+Wayline's HTTP API: send events and profile changes, manage journey definitions
+and templates, read what happened to a profile.
+
+Every endpoint except `GET /health` needs `Authorization: Bearer <API key>`.
+Errors share one shape: `{"error", "message", "fields": [{"field", "message"}]}`.
+"""
+
+
+def _operation_id(route: APIRoute) -> str:
+    """Readable operation ids for generated clients: `journeys-publish_journey`."""
+    tag = route.tags[0] if route.tags else "wayline"
+    return f"{tag}-{route.name}"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the API for these settings (the environment's when None)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = await create_pool(settings.database_url)
+        try:
+            # Lazy: the API starts (and ingests) while Temporal is unreachable; only the
+            # state queries need it.
+            app.state.temporal = await Client.connect(
+                settings.temporal_address,
+                namespace=settings.temporal_namespace,
+                data_converter=data_converter,
+                lazy=True,
+            )
+            app.state.pool = pool
+            yield
+        finally:
+            await pool.close()
+
+    app = FastAPI(
+        title="Wayline",
+        version=VERSION,
+        description=DESCRIPTION,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+    )
+    app.state.settings = settings
+    app.state.keys = KeyVerifier()
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+
+    app.include_router(health.router)
+    for module in (events, profiles, journeys, templates, messages, schemas, api_keys):
+        app.include_router(module.router, prefix="/v1")
+    return app

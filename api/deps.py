@@ -1,0 +1,111 @@
+"""Dependencies shared by the routes: settings, pool, Temporal client and auth."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from email.message import Message
+from typing import Annotated
+
+import asyncpg
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from temporalio.client import Client
+
+from api.errors import BODY_SCOPE_KEY, ApiError
+from api.keys import KeyVerifier, Principal, Scope
+from core.settings import Settings
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_pool(request: Request) -> asyncpg.Pool:
+    pool: asyncpg.Pool = request.app.state.pool
+    return pool
+
+
+def get_temporal(request: Request) -> Client:
+    client: Client = request.app.state.temporal
+    return client
+
+
+def get_verifier(request: Request) -> KeyVerifier:
+    verifier: KeyVerifier = request.app.state.keys
+    return verifier
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+PoolDep = Annotated[asyncpg.Pool, Depends(get_pool)]
+TemporalDep = Annotated[Client, Depends(get_temporal)]
+VerifierDep = Annotated[KeyVerifier, Depends(get_verifier)]
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="An API key: `Authorization: Bearer wl_xxxxxxxx_...`",
+)
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
+def require(scope: Scope) -> Callable[..., Awaitable[Principal]]:
+    """A dependency that verifies the bearer key and checks it grants `scope`."""
+
+    async def principal(
+        pool: PoolDep,
+        verifier: VerifierDep,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Principal:
+        if credentials is None or not credentials.credentials:
+            raise ApiError(401, "missing bearer API key", headers=_CHALLENGE)
+        found = await verifier.verify(pool, credentials.credentials)
+        if found is None:
+            raise ApiError(401, "invalid or revoked API key", headers=_CHALLENGE)
+        if not found.allows(scope):
+            raise ApiError(403, f"this API key lacks the '{scope}' scope")
+        return found
+
+    principal.__name__ = f"require_{scope.replace(':', '_')}"
+    return principal
+
+
+EventsWriter = Annotated[Principal, Depends(require("events:write"))]
+JourneysWriter = Annotated[Principal, Depends(require("journeys:write"))]
+ProfilesWriter = Annotated[Principal, Depends(require("profiles:write"))]
+Reader = Annotated[Principal, Depends(require("read"))]
+Admin = Annotated[Principal, Depends(require("admin"))]
+
+
+JSON_TYPES = ("application/json",)
+YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
+
+
+def media_type(request: Request) -> str | None:
+    """The bare media type of the request (`application/json`), or None if absent."""
+    header = request.headers.get("content-type")
+    if not header:
+        return None
+    message = Message()
+    message["content-type"] = header
+    return message.get_content_type()
+
+
+def is_json(media: str | None) -> bool:
+    return media is not None and (media in JSON_TYPES or media.endswith("+json"))
+
+
+async def raw_body(request: Request) -> bytes:
+    """The request body, as buffered by the body-limit middleware."""
+    body = request.scope.get(BODY_SCOPE_KEY)
+    return body if isinstance(body, bytes) else await request.body()
+
+
+async def json_body(request: Request) -> None:
+    """415 unless a request that carries a body declares it as JSON."""
+    if request.method in ("POST", "PUT", "PATCH") and await raw_body(request):
+        media = media_type(request)
+        if not is_json(media):
+            raise ApiError(415, f"expected Content-Type application/json, got {media or 'none'}")
+
+
+JsonBody = Depends(json_body)

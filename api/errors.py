@@ -1,0 +1,212 @@
+"""One error shape for every failure: `{"error": code, "message": text, "fields": [...]}`.
+
+`fields` names each offending input by its path in the request (`events[3].name`,
+`nodes.big_cart.branches[0].when`), so a client can point at every problem at once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    503: "unavailable",
+}
+
+FieldError = dict[str, str]
+BODY_SCOPE_KEY = "wayline.body"
+
+
+class ApiError(Exception):
+    """Raised by handlers and dependencies; rendered by `api_error_handler`."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        code: str | None = None,
+        fields: Sequence[FieldError] = (),
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code or CODES.get(status, "error")
+        self.message = message
+        self.fields = list(fields)
+        self.headers = headers
+
+
+def not_found(what: str) -> ApiError:
+    return ApiError(404, f"{what} not found")
+
+
+def invalid(fields: Iterable[FieldError], message: str = "the request is invalid") -> ApiError:
+    return ApiError(422, message, fields=list(fields))
+
+
+def field(name: str, message: str) -> FieldError:
+    return {"field": name, "message": message}
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    fields: Sequence[FieldError] = (),
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    body = {"error": code, "message": message, "fields": list(fields)}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def loc_path(loc: Sequence[int | str]) -> str:
+    """`("body", "events", 3, "name")` → `events[3].name`; the bare body is `body`."""
+    parts = list(loc)
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+        parts = parts[1:] if len(parts) > 1 else parts
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _message(err: dict[str, Any]) -> str:
+    if err.get("type") == "extra_forbidden":
+        return "unknown field"
+    if err.get("type") == "missing":
+        return "field required"
+    msg = str(err.get("msg", "invalid value"))
+    return msg.removeprefix("Value error, ")
+
+
+def _json_position(doc: object, pos: int) -> str:
+    if isinstance(doc, bytes | bytearray):
+        doc = bytes(doc).decode("utf-8", "replace")
+    if not isinstance(doc, str):
+        return f"position {pos}"
+    line = doc.count("\n", 0, pos) + 1
+    column = pos - (doc.rfind("\n", 0, pos) + 1) + 1
+    return f"line {line} column {column} (char {pos})"
+
+
+async def api_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return error_response(exc.status, exc.code, exc.message, exc.fields, exc.headers)
+
+
+async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    for err in errors:
+        if err.get("type") == "json_invalid":
+            loc = err.get("loc", ())
+            pos = loc[-1] if loc and isinstance(loc[-1], int) else 0
+            reason = (err.get("ctx") or {}).get("error", "invalid JSON")
+            where = _json_position(exc.body, pos)
+            return error_response(
+                400,
+                "malformed_json",
+                f"malformed JSON at {where}: {reason}",
+                [field("body", f"{reason} at {where}")],
+            )
+    fields = [field(loc_path(err.get("loc", ())), _message(err)) for err in errors]
+    return error_response(422, "validation_error", "the request is invalid", fields)
+
+
+async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    status = exc.status_code
+    message = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
+    return error_response(status, CODES.get(status, "error"), message, (), exc.headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, api_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies over `max_bytes` with 413, before any handler runs.
+
+    A declared Content-Length is checked up front; a chunked body is counted while it is
+    read, and the request is answered 413 as soon as it crosses the limit. The (bounded)
+    body is then replayed to the application, which keeps handlers unaware of the limit.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _content_length(scope)
+        if declared is not None and declared > self.max_bytes:
+            await self._too_large(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":  # client went away
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._too_large(scope, receive, send)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        scope[BODY_SCOPE_KEY] = body
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = error_response(
+            413,
+            "payload_too_large",
+            f"the request body exceeds the limit of {self.max_bytes} bytes",
+        )
+        await response(scope, receive, send)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for key, value in scope.get("headers", ()):
+        if key == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None

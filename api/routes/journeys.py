@@ -1,0 +1,240 @@
+"""Journey definitions: drafts (PUT), validation, publishing immutable versions, stopping."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from api.deps import (
+    JSON_TYPES,
+    YAML_TYPES,
+    JourneysWriter,
+    PoolDep,
+    Reader,
+    is_json,
+    media_type,
+    raw_body,
+)
+from api.errors import ApiError, FieldError, field, invalid, not_found
+from api.schemas.common import ERRORS, JourneyIdPath, Page
+from api.schemas.journeys import (
+    JourneyPublic,
+    JourneySummary,
+    JourneyVersionPublic,
+    ProblemPublic,
+    Published,
+    Stopped,
+    ValidationPublic,
+    VersionSummary,
+)
+from core.names import KNOWN_CHANNELS, NOTIFY_JOURNEYS
+from db.sql import q
+from db.types import Executor
+from journeys.loader import DefinitionSyntaxError, load_text
+from journeys.validate import Problem, format_path, parse_definition
+
+router = APIRouter(prefix="/journeys", tags=["journeys"], responses=ERRORS)
+
+DEFINITION_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "A journey definition (schema: `GET /v1/schemas/journey.json`)",
+        "content": {
+            **{t: {"schema": {"type": "object"}} for t in JSON_TYPES},
+            **{t: {"schema": {"type": "string"}} for t in YAML_TYPES},
+        },
+    }
+}
+
+
+async def read_definition(request: Request) -> dict[str, Any]:
+    """The body as a definition document, from JSON or YAML."""
+    media = media_type(request)
+    if media is not None and not is_json(media) and media not in YAML_TYPES:
+        raise ApiError(
+            415, f"expected a JSON or YAML Content-Type ({', '.join(YAML_TYPES)}), got {media}"
+        )
+    raw = await raw_body(request)
+    if not raw.strip():
+        raise ApiError(400, "the request body is empty", fields=[field("body", "required")])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ApiError(400, f"the body is not UTF-8 (byte {exc.start})") from None
+    try:
+        return load_text(text, media)
+    except DefinitionSyntaxError as exc:
+        code = "malformed_json" if is_json(media) else "malformed_yaml"
+        raise ApiError(400, str(exc), code=code, fields=[field("body", str(exc))]) from None
+
+
+def problem_fields(problems: list[Problem]) -> list[FieldError]:
+    return [field(p.path, p.message) for p in problems]
+
+
+def channel_mismatches(
+    node: Any, templates: dict[str, str], path: list[str | int] | None = None
+) -> list[Problem]:
+    """Every `{channel, template}` pair in the definition whose template is for another channel."""
+    path = path or []
+    found: list[Problem] = []
+    if isinstance(node, dict):
+        template, channel = node.get("template"), node.get("channel")
+        if isinstance(template, str) and isinstance(channel, str):
+            actual = templates.get(template)
+            if actual is not None and actual != channel:
+                message = f"template {template!r} is for channel {actual!r}, not {channel!r}"
+                found.append(Problem(path=format_path([*path, "template"]), message=message))
+        for key, value in node.items():
+            found += channel_mismatches(value, templates, [*path, str(key)])
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += channel_mismatches(value, templates, [*path, i])
+    return found
+
+
+async def journey_public(pool: Executor, journey_id: str) -> JourneyPublic:
+    row = await pool.fetchrow(q("read_journey"), journey_id)
+    if row is None:
+        raise not_found(f"journey {journey_id!r}")
+    versions = await pool.fetch(q("list_journey_versions"), journey_id)
+    return JourneyPublic(**dict(row), versions=[VersionSummary(**dict(v)) for v in versions])
+
+
+@router.put(
+    "/{journey_id}", responses={201: {"model": JourneyPublic}}, openapi_extra=DEFINITION_BODY
+)
+async def put_journey(
+    journey_id: JourneyIdPath,
+    request: Request,
+    pool: PoolDep,
+    response: Response,
+    _: JourneysWriter,
+) -> JourneyPublic:
+    """Create or replace the draft; it must be valid (templates are checked at publish)."""
+    data = await read_definition(request)
+    if data.setdefault("id", journey_id) != journey_id:
+        raise invalid([field("id", f"must be {journey_id!r} (the id in the path) or absent")])
+    definition, problems = parse_definition(data, known_channels=set(KNOWN_CHANNELS))
+    if problems or definition is None:
+        raise invalid(problem_fields(problems), "the journey definition is invalid")
+    name = getattr(definition, "name", None) or journey_id
+    async with pool.acquire() as conn, conn.transaction():
+        created = await conn.fetchval(q("put_journey_draft"), journey_id, name, data)
+        journey = await journey_public(conn, journey_id)
+    response.status_code = 201 if created else 200
+    return journey
+
+
+@router.post("/validate", openapi_extra=DEFINITION_BODY)
+async def validate_journey(
+    request: Request,
+    pool: PoolDep,
+    _: JourneysWriter,
+    check_templates: Annotated[
+        bool, Query(description="Also check the templates it names exist, as publish does")
+    ] = False,
+) -> ValidationPublic:
+    """Validate a definition without saving it; every problem is listed."""
+    data = await read_definition(request)
+    templates: dict[str, str] | None = None
+    if check_templates:
+        templates = {r["name"]: r["channel"] for r in await pool.fetch(q("template_channels"))}
+    definition, problems = parse_definition(
+        data,
+        known_channels=set(KNOWN_CHANNELS),
+        known_templates=None if templates is None else set(templates),
+    )
+    if templates is not None and definition is not None:
+        problems = [*problems, *channel_mismatches(_dump(definition), templates)]
+    return ValidationPublic(
+        valid=not problems and definition is not None,
+        problems=[ProblemPublic(path=p.path, message=p.message) for p in problems],
+    )
+
+
+def _dump(definition: Any) -> dict[str, Any]:
+    """The normalized definition, as workflows load it (`JourneyDefinition.model_validate`)."""
+    dumped: dict[str, Any] = definition.model_dump(mode="json", by_alias=True)
+    return dumped
+
+
+@router.post(
+    "/{journey_id}/publish",
+    status_code=201,
+    responses={200: {"model": Published, "description": "Unchanged: the latest version"}},
+)
+async def publish_journey(
+    journey_id: JourneyIdPath, pool: PoolDep, response: Response, _: JourneysWriter
+) -> Published:
+    """Publish the draft as a new immutable version and make it live."""
+    async with pool.acquire() as conn, conn.transaction():
+        journey = await conn.fetchrow(q("lock_journey"), journey_id)
+        if journey is None:
+            raise not_found(f"journey {journey_id!r}")
+        if journey["draft"] is None:
+            raise ApiError(409, f"journey {journey_id!r} has no draft to publish")
+        templates = {r["name"]: r["channel"] for r in await conn.fetch(q("template_channels"))}
+        definition, problems = parse_definition(
+            journey["draft"], known_channels=set(KNOWN_CHANNELS), known_templates=set(templates)
+        )
+        if definition is not None:
+            problems = [*problems, *channel_mismatches(_dump(definition), templates)]
+        if problems or definition is None:
+            raise invalid(problem_fields(problems), "the draft cannot be published")
+        published = _dump(definition)
+        latest = await conn.fetchrow(q("latest_journey_version"), journey_id)
+        if latest is not None and latest["definition"] == published:
+            version: int = latest["version"]
+            response.status_code = 200
+            if journey["status"] == "live" and journey["live_version"] == version:
+                return Published(journey_id=journey_id, version=version)
+        else:
+            version = (latest["version"] if latest else 0) + 1
+            await conn.execute(q("insert_journey_version"), journey_id, version, published)
+        await conn.execute(q("set_journey_live"), journey_id, version)
+        await conn.execute(q("notify_journeys"), NOTIFY_JOURNEYS, journey_id)
+    return Published(journey_id=journey_id, version=version)
+
+
+@router.post("/{journey_id}/stop")
+async def stop_journey(journey_id: JourneyIdPath, pool: PoolDep, _: JourneysWriter) -> Stopped:
+    """Stop new entries; profiles already inside go on to the end."""
+    async with pool.acquire() as conn, conn.transaction():
+        journey = await conn.fetchrow(q("lock_journey"), journey_id)
+        if journey is None:
+            raise not_found(f"journey {journey_id!r}")
+        if journey["live_version"] is None:
+            raise ApiError(409, f"journey {journey_id!r} was never published")
+        if journey["status"] != "stopped":
+            await conn.execute(q("set_journey_stopped"), journey_id)
+            await conn.execute(q("notify_journeys"), NOTIFY_JOURNEYS, journey_id)
+    return Stopped(journey_id=journey_id, status="stopped")
+
+
+@router.get("")
+async def list_journeys(pool: PoolDep, _: Reader) -> Page[JourneySummary]:
+    """List journeys with their status and live version."""
+    rows = await pool.fetch(q("list_journeys"))
+    return Page(items=[JourneySummary(**dict(r)) for r in rows], count=len(rows))
+
+
+@router.get("/{journey_id}")
+async def get_journey(journey_id: JourneyIdPath, pool: PoolDep, _: Reader) -> JourneyPublic:
+    """Read a journey: its draft, status, live version and published versions."""
+    return await journey_public(pool, journey_id)
+
+
+@router.get("/{journey_id}/versions/{version}")
+async def get_journey_version(
+    journey_id: JourneyIdPath,
+    version: Annotated[int, Path(ge=1)],
+    pool: PoolDep,
+    _: Reader,
+) -> JourneyVersionPublic:
+    """Read the definition of a published version."""
+    row = await pool.fetchrow(q("read_journey_version"), journey_id, version)
+    if row is None:
+        raise not_found(f"version {version} of journey {journey_id!r}")
+    return JourneyVersionPublic(**dict(row))

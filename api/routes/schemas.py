@@ -1,0 +1,24 @@
+"""Machine-readable contracts: the JSON Schema of journey definitions, for editors and CI."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from fastapi import APIRouter
+
+from api.deps import Reader
+from journeys.schema import json_schema
+
+router = APIRouter(prefix="/schemas", tags=["schemas"])
+
+
+@router.get("/journey.json")
+async def journey_schema(_: Reader) -> dict[str, Any]:
+    """The JSON Schema of a journey definition."""
+    return _schema()
+
+
+@cache
+def _schema() -> dict[str, Any]:
+    return json_schema()

@@ -1,0 +1,47 @@
+"""Pieces shared by every resource's schemas."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Path
+from pydantic import BaseModel, ConfigDict
+
+T = TypeVar("T")
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+"""Journey ids and template names: readable in workflow ids (`journey:{id}:{profile}`)."""
+
+JourneyIdPath = Annotated[str, Path(pattern=ID_PATTERN, description="Journey id")]
+TemplateNamePath = Annotated[str, Path(pattern=ID_PATTERN, description="Template name")]
+ProfileIdPath = Annotated[str, Path(min_length=1, max_length=200, description="Profile id")]
+
+
+class Body(BaseModel):
+    """A request body: unknown fields are errors, named one by one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class FieldProblem(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorPublic(BaseModel):
+    """The body of every error answer."""
+
+    error: str
+    message: str
+    fields: list[FieldProblem] = []
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    count: int
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    s: {"model": ErrorPublic} for s in (400, 401, 403, 404, 409, 413, 415, 422)
+}
+"""Documented error answers (all share `ErrorPublic`)."""

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+class MessagePublic(BaseModel):
+    message_id: str
+    profile_id: str
+    journey_id: str | None
+    version: int | None
+    node_id: str | None
+    channel: str
+    template: str
+    status: str
+    recipient: str | None
+    subject: str | None
+    body: str | None
+    error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class MessagePage(BaseModel):
+    items: list[MessagePublic]
+    count: int
+    next_before: str | None = Field(
+        None, description="Pass as `before` for the next (older) page; null on the last page"
+    )

@@ -1,0 +1,103 @@
+"""Serialisable, versioned inputs and results of the workflows, signals and activities.
+
+Every model carries `v` so a later shape can be told apart in old histories.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from journeys.interpreter import Command, JourneyState
+from journeys.model import Event, Profile
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class JourneyCarry(_Model):
+    """What a journey run hands to its next run at continue-as-new."""
+
+    definition: dict[str, Any]
+    state: JourneyState
+    inbox: list[Event] = Field(default_factory=list)
+    entry_run_id: str
+    current_node_attr: str | None = None
+    command: Command
+
+
+class JourneyInput(_Model):
+    """Start input of JourneyWorkflow; the entry event also arrives as the start signal."""
+
+    v: Literal[1] = 1
+    journey_id: str
+    version: int
+    profile_id: str
+    entry_event: Event
+    carry: JourneyCarry | None = None
+    history_limit: int | None = Field(
+        default=None, description="continue-as-new past this many events (tests set it low)"
+    )
+
+
+class EventSignal(_Model):
+    v: Literal[1] = 1
+    event: Event
+
+
+class EnterInput(_Model):
+    v: Literal[1] = 1
+    journey_id: str
+    version: int
+    profile_id: str
+    workflow_id: str
+    entry_run_id: str
+    entered_at: datetime
+
+
+class EnterResult(_Model):
+    """The entry checks in one call (DESIGN.md decision 9): re-entrance, profile, definition."""
+
+    v: Literal[1] = 1
+    allowed: bool
+    reason: str | None = None
+    definition: dict[str, Any] | None = None
+    profile: Profile | None = None
+
+
+class LoadProfileInput(_Model):
+    v: Literal[1] = 1
+    profile_id: str
+
+
+class SendInput(_Model):
+    v: Literal[1] = 1
+    message_id: str
+    channel: str
+    template: str
+    profile_id: str
+    journey: dict[str, Any]
+    node_id: str
+    workflow_id: str
+    entry_event: Event
+    events: dict[str, Event] = Field(default_factory=dict)
+    vars: dict[str, Any] = Field(default_factory=dict)
+    now: datetime
+
+
+class SendResult(_Model):
+    v: Literal[1] = 1
+    message_id: str
+    status: Literal["sent", "failed", "skipped"]
+    error: str | None = None
+
+
+class FinishInput(_Model):
+    v: Literal[1] = 1
+    entry_run_id: str
+    status: str
+    reason: str | None = None
+    ended_at: datetime

@@ -1,0 +1,32 @@
+"""Names shared by the API, the router and the workers: ids, queues, channels."""
+
+from __future__ import annotations
+
+JOURNEY_WORKFLOW = "JourneyWorkflow"
+EVENT_SIGNAL = "event"
+STATE_QUERY = "state"
+
+NOTIFY_EVENTS = "wayline_events"
+NOTIFY_JOURNEYS = "wayline_journeys"
+
+SEARCH_ATTRIBUTES = {
+    "JourneyId": "Keyword",
+    "JourneyVersion": "Int",
+    "ProfileId": "Keyword",
+    "CurrentNode": "Keyword",
+    "CampaignId": "Keyword",
+}
+
+# Channels whose send is a cheap local write run as local activities; the others are
+# real providers, each on its own task queue so its rate limit is Temporal's (decision 5).
+LOCAL_CHANNELS = frozenset({"log"})
+KNOWN_CHANNELS = frozenset({"log", "webhook"})
+
+
+def journey_workflow_id(journey_id: str, profile_id: str) -> str:
+    """Readable ids let operators find a profile's journey in the Temporal UI."""
+    return f"journey:{journey_id}:{profile_id}"
+
+
+def channel_task_queue(base: str, channel: str) -> str:
+    return f"{base}.channel.{channel}"

@@ -1,0 +1,45 @@
+-- Journey drafts and published versions (api/routes/journeys.py).
+
+-- name: put_journey_draft
+INSERT INTO journeys (journey_id, name, draft, draft_updated_at)
+VALUES ($1, $2, $3::jsonb, now())
+ON CONFLICT (journey_id) DO UPDATE SET
+    name = EXCLUDED.name, draft = EXCLUDED.draft, draft_updated_at = now(), updated_at = now()
+RETURNING (xmax = 0) AS created
+
+-- name: read_journey
+SELECT journey_id, name, status, live_version, draft, draft_updated_at, created_at, updated_at
+FROM journeys WHERE journey_id = $1
+
+-- name: list_journeys
+SELECT journey_id, name, status, live_version, draft_updated_at, updated_at
+FROM journeys ORDER BY journey_id
+
+-- name: list_journey_versions
+SELECT version, published_at FROM journey_versions WHERE journey_id = $1 ORDER BY version
+
+-- name: read_journey_version
+SELECT journey_id, version, published_at, definition
+FROM journey_versions WHERE journey_id = $1 AND version = $2
+
+-- name: lock_journey
+-- Publish and stop hold the journey row so two publishes cannot take the same number.
+SELECT journey_id, name, status, live_version, draft FROM journeys WHERE journey_id = $1 FOR UPDATE
+
+-- name: latest_journey_version
+SELECT version, definition FROM journey_versions
+WHERE journey_id = $1 ORDER BY version DESC LIMIT 1
+
+-- name: insert_journey_version
+INSERT INTO journey_versions (journey_id, version, definition) VALUES ($1, $2, $3::jsonb)
+
+-- name: set_journey_live
+UPDATE journeys SET status = 'live', live_version = $2, updated_at = now() WHERE journey_id = $1
+
+-- name: set_journey_stopped
+UPDATE journeys SET status = 'stopped', updated_at = now() WHERE journey_id = $1
+
+-- name: notify_journeys
+-- Routers reload their registry on this; sent inside the publishing transaction.
+-- $1 is core.names.NOTIFY_JOURNEYS, $2 the journey id.
+SELECT pg_notify($1::text, $2::text)

@@ -1,0 +1,41 @@
+-- Ledgers written by activities: journey entries and messages (DESIGN.md decision 2).
+
+-- name: journey_version_definition
+SELECT definition FROM journey_versions WHERE journey_id = $1 AND version = $2
+
+-- name: get_profile
+SELECT profile_id, email, phone, timezone, attributes FROM profiles WHERE profile_id = $1
+
+-- name: get_profiles
+SELECT profile_id, email, phone, timezone, attributes FROM profiles WHERE profile_id = ANY($1::text[])
+
+-- name: previous_entry
+-- The latest other run of this journey for this profile, for the re-entrance rule.
+SELECT run_id, entered_at, ended_at, status FROM journey_entries
+WHERE journey_id = $1 AND profile_id = $2 AND run_id <> $3
+ORDER BY entered_at DESC LIMIT 1
+
+-- name: insert_entry
+INSERT INTO journey_entries (run_id, workflow_id, journey_id, version, profile_id, entered_at)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (run_id) DO NOTHING
+
+-- name: finish_entry
+UPDATE journey_entries SET ended_at = $2, status = $3, reason = $4
+WHERE run_id = $1 AND ended_at IS NULL
+
+-- name: claim_message
+-- A retried send finds the row its first attempt wrote and does not send twice.
+INSERT INTO messages (message_id, profile_id, journey_id, version, node_id, workflow_id, channel,
+                      template, status, recipient, subject, body, attempts)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1)
+ON CONFLICT (message_id) DO UPDATE SET attempts = messages.attempts + 1
+RETURNING status, (xmax = 0) AS inserted
+
+-- name: get_template
+SELECT name, channel, subject, body FROM templates WHERE name = $1
+
+-- name: mark_message
+UPDATE messages SET status = $2, error = $3,
+    sent_at = CASE WHEN $2 = 'sent' THEN now() ELSE sent_at END
+WHERE message_id = $1

@@ -1,0 +1,133 @@
+CREATE TABLE public.api_keys (
+    id uuid NOT NULL,
+    name text NOT NULL,
+    prefix text NOT NULL,
+    key_hash text NOT NULL,
+    scopes text[] NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    revoked_at timestamp with time zone
+);
+CREATE SEQUENCE public.dispatch_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+CREATE TABLE public.dispatch_queue (
+    profile_id text NOT NULL,
+    seq bigint DEFAULT nextval('public.dispatch_seq'::regclass) NOT NULL,
+    leased_until timestamp with time zone DEFAULT '-infinity'::timestamp with time zone NOT NULL
+);
+CREATE TABLE public.events (
+    id bigint NOT NULL,
+    event_id text NOT NULL,
+    name text NOT NULL,
+    profile_id text NOT NULL,
+    ts timestamp with time zone NOT NULL,
+    properties jsonb DEFAULT '{}'::jsonb NOT NULL,
+    received_at timestamp with time zone DEFAULT now() NOT NULL,
+    dispatched_at timestamp with time zone
+);
+CREATE SEQUENCE public.events_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+ALTER SEQUENCE public.events_id_seq OWNED BY public.events.id;
+CREATE TABLE public.journey_entries (
+    run_id text NOT NULL,
+    workflow_id text NOT NULL,
+    journey_id text NOT NULL,
+    version integer NOT NULL,
+    profile_id text NOT NULL,
+    entered_at timestamp with time zone NOT NULL,
+    ended_at timestamp with time zone,
+    status text DEFAULT 'active'::text NOT NULL,
+    reason text
+);
+CREATE TABLE public.journey_versions (
+    journey_id text NOT NULL,
+    version integer NOT NULL,
+    definition jsonb NOT NULL,
+    published_at timestamp with time zone DEFAULT now() NOT NULL
+);
+CREATE TABLE public.journeys (
+    journey_id text NOT NULL,
+    name text NOT NULL,
+    draft jsonb,
+    draft_updated_at timestamp with time zone,
+    status text DEFAULT 'draft'::text NOT NULL,
+    live_version integer,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT journeys_status_check CHECK ((status = ANY (ARRAY['draft'::text, 'live'::text, 'stopped'::text])))
+);
+CREATE TABLE public.messages (
+    message_id text NOT NULL,
+    profile_id text NOT NULL,
+    journey_id text,
+    version integer,
+    node_id text,
+    workflow_id text,
+    channel text NOT NULL,
+    template text NOT NULL,
+    status text NOT NULL,
+    recipient text,
+    subject text,
+    body text,
+    error text,
+    attempts integer DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    sent_at timestamp with time zone,
+    CONSTRAINT messages_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'skipped'::text])))
+);
+CREATE TABLE public.profiles (
+    profile_id text NOT NULL,
+    email text,
+    phone text,
+    timezone text,
+    attributes jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+CREATE TABLE public.templates (
+    name text NOT NULL,
+    channel text NOT NULL,
+    subject text,
+    body text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+ALTER TABLE ONLY public.events ALTER COLUMN id SET DEFAULT nextval('public.events_id_seq'::regclass);
+ALTER TABLE ONLY public.api_keys
+    ADD CONSTRAINT api_keys_key_hash_key UNIQUE (key_hash);
+ALTER TABLE ONLY public.api_keys
+    ADD CONSTRAINT api_keys_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY public.dispatch_queue
+    ADD CONSTRAINT dispatch_queue_pkey PRIMARY KEY (profile_id);
+ALTER TABLE ONLY public.events
+    ADD CONSTRAINT events_event_id_key UNIQUE (event_id);
+ALTER TABLE ONLY public.events
+    ADD CONSTRAINT events_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY public.journey_entries
+    ADD CONSTRAINT journey_entries_pkey PRIMARY KEY (run_id);
+ALTER TABLE ONLY public.journey_versions
+    ADD CONSTRAINT journey_versions_pkey PRIMARY KEY (journey_id, version);
+ALTER TABLE ONLY public.journeys
+    ADD CONSTRAINT journeys_pkey PRIMARY KEY (journey_id);
+ALTER TABLE ONLY public.messages
+    ADD CONSTRAINT messages_pkey PRIMARY KEY (message_id);
+ALTER TABLE ONLY public.profiles
+    ADD CONSTRAINT profiles_pkey PRIMARY KEY (profile_id);
+ALTER TABLE ONLY public.templates
+    ADD CONSTRAINT templates_pkey PRIMARY KEY (name);
+CREATE INDEX dispatch_queue_ready ON public.dispatch_queue USING btree (leased_until, seq);
+CREATE INDEX events_pending ON public.events USING btree (profile_id, id) WHERE (dispatched_at IS NULL);
+CREATE INDEX events_profile ON public.events USING btree (profile_id, id);
+CREATE INDEX journey_entries_journey ON public.journey_entries USING btree (journey_id, version, status);
+CREATE INDEX journey_entries_profile ON public.journey_entries USING btree (profile_id, journey_id, entered_at DESC);
+CREATE INDEX messages_journey ON public.messages USING btree (journey_id, created_at DESC);
+CREATE INDEX messages_profile ON public.messages USING btree (profile_id, created_at DESC);
+ALTER TABLE ONLY public.journey_versions
+    ADD CONSTRAINT journey_versions_journey_id_fkey FOREIGN KEY (journey_id) REFERENCES public.journeys(journey_id);

@@ -1,0 +1,61 @@
+"""ISO 8601 durations as journey definitions write them (`PT30M`, `P1D`, `P1M`).
+
+Definitions keep durations as strings so that they round-trip and show as strings in the
+JSON Schema; this module turns them into values. Months and years are calendar units
+(`isodate.Duration`): one month after 31 January is the last day of February, which a
+plain `timedelta` cannot express.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+import isodate
+
+# Whole numbers for every unit except seconds, no sign: what a journey can sensibly wait.
+# Written so that both Python `re` and ECMAScript (JSON Schema editors) accept it.
+DURATION_PATTERN = (
+    r"^P(?!$)(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?"
+    r"(?:T(?=\d)(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?$"
+)
+_DURATION_RE = re.compile(DURATION_PATTERN)
+_DAYS_PER_YEAR_MAX = 366
+_DAYS_PER_MONTH_MAX = 31
+
+
+def parse_duration(text: str) -> isodate.Duration | timedelta:
+    """Parse an ISO 8601 duration; `ValueError` with a message a marketer can act on."""
+    if not isinstance(text, str) or not _DURATION_RE.match(text):
+        raise ValueError(
+            f"{text!r} is not an ISO 8601 duration; write e.g. PT30M, PT1H, P1D, P2W or P1M"
+        )
+    try:
+        return isodate.parse_duration(text)
+    except (isodate.ISO8601Error, ValueError, OverflowError) as exc:
+        raise ValueError(f"{text!r} is not a usable ISO 8601 duration: {exc}") from exc
+
+
+def add_duration(moment: datetime, text: str) -> datetime:
+    """`moment` plus the duration, months and years counted on the calendar.
+
+    Raises `ValueError` for a bad duration and `OverflowError` past year 9999.
+    """
+    value = parse_duration(text)
+    try:
+        return moment + value
+    except (OverflowError, ValueError) as exc:
+        raise OverflowError(f"{moment.isoformat()} plus {text} is out of range") from exc
+
+
+def duration_upper_bound(text: str) -> timedelta:
+    """The longest the duration can last (years of 366 days, months of 31 days).
+
+    Used to compare waits with the journey timeout without a start date: a wait is too long
+    when its upper bound exceeds the timeout's.
+    """
+    value = parse_duration(text)
+    if isinstance(value, timedelta):
+        return value
+    days = int(value.years) * _DAYS_PER_YEAR_MAX + int(value.months) * _DAYS_PER_MONTH_MAX
+    return timedelta(days=days) + value.tdelta

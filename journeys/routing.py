@@ -1,0 +1,62 @@
+"""What the event router needs to know about a definition, decided without I/O.
+
+The router sees every stored event once and must answer cheaply: does it enter this
+journey (`entry_matches`), does it matter to profiles already inside
+(`listened_events`), and is the profile worth loading first (`entry_needs_profile`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from journeys.expressions import (
+    ExpressionError,
+    build_context,
+    compile_expression,
+    referenced_names,
+)
+from journeys.model import Event, JourneyDefinition, Profile, WaitForEventNode
+
+
+def listened_events(definition: JourneyDefinition) -> set[str]:
+    """Names of events a running instance reacts to: awaited events and exit events."""
+    awaited = {n.event for n in definition.nodes.values() if isinstance(n, WaitForEventNode)}
+    return awaited | set(definition.exit_on)
+
+
+def entry_needs_profile(definition: JourneyDefinition) -> bool:
+    """True if the entry `when` mentions `profile` (so the router must load it first)."""
+    when = definition.entry.when
+    if when is None:
+        return False
+    try:
+        return "profile" in referenced_names(when)
+    except ExpressionError:
+        return False  # a broken filter matches nothing anyway
+
+
+def entry_matches(
+    definition: JourneyDefinition, event: Event, profile: Profile | None, now: datetime
+) -> bool:
+    """Whether `event` enters the journey: its name, then the entry `when`.
+
+    A `when` that fails at runtime (e.g. a missing property) means no match. No profile
+    (not loaded because not needed, or not stored yet) reads as an empty profile.
+    """
+    if event.name != definition.entry.event:
+        return False
+    when = definition.entry.when
+    if when is None:
+        return True
+    ctx = build_context(
+        profile=profile or Profile(profile_id=event.profile_id),
+        event=event,
+        events={event.name: event},
+        journey={"id": definition.id, "version": None, "name": definition.name},
+        vars={},
+        now=now,
+    )
+    try:
+        return bool(compile_expression(when).evaluate(ctx))
+    except ExpressionError:
+        return False

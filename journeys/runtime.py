@@ -1,0 +1,164 @@
+"""What the interpreter reads and returns: inputs, commands and the journey state.
+
+All are JSON-serialisable pydantic models with a `kind` discriminator, so the Temporal
+driver can carry them through signals, activity results and continue-as-new unchanged.
+The state is bounded (path, seen event ids, remembered events) so that a journey that
+loops for months still continues-as-new with a small payload.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from journeys.model import Event, Profile
+
+PATH_LIMIT = 200  # steps kept in JourneyState.path; older ones are counted in path_dropped
+SEEN_EVENTS_LIMIT = 100  # event ids remembered for deduplication
+EVENTS_LIMIT = 50  # distinct event names remembered in JourneyState.events
+PENDING_EVENTS_LIMIT = 20  # awaited events held while the profile loads
+
+Status = Literal["active", "completed", "exited", "timed_out", "errored"]
+FinishStatus = Literal["completed", "exited", "timed_out", "errored"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- inputs ----------------------------------------------------------------------------
+
+
+class Start(_Model):
+    """The profile enters: only valid as the first input (state None)."""
+
+    kind: Literal["start"] = "start"
+    entry_event: Event
+    profile: Profile
+    journey_id: str
+    version: int
+
+
+class TimerFired(_Model):
+    """The current Wait's `until` was reached."""
+
+    kind: Literal["timer_fired"] = "timer_fired"
+
+
+class EventReceived(_Model):
+    """An event of the profile arrived (fed whenever no command is executing)."""
+
+    kind: Literal["event_received"] = "event_received"
+    event: Event
+
+
+class MessageSent(_Model):
+    """Result of SendMessage; a failed send still moves on."""
+
+    kind: Literal["message_sent"] = "message_sent"
+    node: str
+    message_id: str
+    status: Literal["sent", "failed", "skipped"]
+
+
+class ProfileLoaded(_Model):
+    """Result of LoadProfile (also accepted at any time as a refresh)."""
+
+    kind: Literal["profile_loaded"] = "profile_loaded"
+    profile: Profile
+
+
+Input = Annotated[
+    Start | TimerFired | EventReceived | MessageSent | ProfileLoaded, Field(discriminator="kind")
+]
+
+
+# --- commands --------------------------------------------------------------------------
+
+
+class SendMessage(_Model):
+    """Send `template` on `channel`; `visit` (1-based) makes the message id deterministic."""
+
+    kind: Literal["send_message"] = "send_message"
+    node: str
+    channel: str
+    template: str
+    visit: int
+
+
+class Wait(_Model):
+    """Block until `until` or until an event arrives (feed every event; `event` is for UIs)."""
+
+    kind: Literal["wait"] = "wait"
+    until: AwareDatetime
+    event: str | None = None
+
+
+class LoadProfile(_Model):
+    """Read the profile and feed it back as ProfileLoaded."""
+
+    kind: Literal["load_profile"] = "load_profile"
+
+
+class Finish(_Model):
+    """The journey is over."""
+
+    kind: Literal["finish"] = "finish"
+    status: FinishStatus
+    reason: str | None = None
+
+
+Command = Annotated[SendMessage | Wait | LoadProfile | Finish, Field(discriminator="kind")]
+
+
+# --- state -----------------------------------------------------------------------------
+
+
+class PathStep(_Model):
+    """One visit of a node, for reports and the `state` query."""
+
+    node: str
+    type: str
+    entered_at: AwareDatetime
+    left_at: AwareDatetime | None = None
+    outcome: str | None = None
+
+
+class WaitState(_Model):
+    """The wait the journey is blocked in."""
+
+    until: AwareDatetime
+    event: str | None = None
+    when: str | None = None
+
+
+class JourneyState(_Model):
+    """Where a profile is in a journey; everything `step` needs besides the definition."""
+
+    journey_id: str
+    version: int
+    profile_id: str
+    status: Status = "active"
+    node: str | None = None
+    entered_at: AwareDatetime
+    deadline: AwareDatetime
+    entry_event: Event
+    events: dict[str, Event] = Field(default_factory=dict)
+    vars: dict[str, Any] = Field(default_factory=dict)
+    profile: Profile
+    profile_stale: bool = False
+    path: list[PathStep] = Field(default_factory=list)
+    path_dropped: int = 0
+    visits: dict[str, int] = Field(default_factory=dict)
+    wait: WaitState | None = None
+    pending_events: list[Event] = Field(default_factory=list)
+    seen_event_ids: list[str] = Field(default_factory=list)
+    reason: str | None = None
+
+
+class StepResult(_Model):
+    """The new state and the one thing the driver must do next."""
+
+    state: JourneyState
+    command: Command

@@ -1,0 +1,129 @@
+"""`wayline dev` as a user runs it: starts everything, stops cleanly, and a journey waiting
+across a full restart of the stack still finishes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from workers.embedded import free_port, port_open
+
+pytestmark = pytest.mark.integration
+KEY = "wl_devstack_key_0123456789abcdefghij"
+
+
+@pytest.fixture
+def dev_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    env = {
+        **os.environ,
+        "WAYLINE_DATA_DIR": str(tmp_path / "data"),
+        "WAYLINE_API_PORT": str(free_port()),
+        "WAYLINE_TEMPORAL_PORT": str(free_port()),
+        "WAYLINE_TEMPORAL_UI_PORT": str(free_port()),
+        "WAYLINE_POSTGRES_PORT": str(free_port()),
+        "WAYLINE_BOOTSTRAP_KEY": KEY,
+    }
+    for var in ("DATABASE_URL", "TEMPORAL_ADDRESS"):
+        env.pop(var, None)
+    yield env
+
+
+def start(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "workers.cli", "dev"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    api = f"http://127.0.0.1:{env['WAYLINE_API_PORT']}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, log.read_text()
+        try:
+            if httpx.get(f"{api}/health", timeout=2).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"dev stack not healthy:\n{log.read_text()}")
+
+
+def stop(proc: subprocess.Popen[bytes], env: dict[str, str]) -> None:
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(90) == 0
+    for port in (
+        "WAYLINE_API_PORT",
+        "WAYLINE_TEMPORAL_PORT",
+        "WAYLINE_TEMPORAL_UI_PORT",
+        "WAYLINE_POSTGRES_PORT",
+    ):
+        assert not port_open("127.0.0.1", int(env[port])), f"{port} still open after stop"
+
+
+def poll(fn: object, limit: float = 60) -> object:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        found = fn()  # type: ignore[operator]
+        if found:
+            return found
+        time.sleep(0.5)
+    raise AssertionError("timed out")
+
+
+def test_dev_stack_restart_keeps_journeys(dev_env: dict[str, str], tmp_path: Path) -> None:
+    log = tmp_path / "dev.log"
+    proc = start(dev_env, log)
+    api = httpx.Client(
+        base_url=f"http://127.0.0.1:{dev_env['WAYLINE_API_PORT']}",
+        headers={"Authorization": f"Bearer {KEY}"},
+        timeout=10,
+    )
+    try:
+        assert port_open("127.0.0.1", int(dev_env["WAYLINE_TEMPORAL_UI_PORT"]))
+        text = log.read_text()
+        assert "Temporal UI" in text and "/docs" in text
+        jid, profile = f"restart-{uuid.uuid4().hex[:6]}", "p-restart"
+        assert api.put("/v1/templates/bye", json={"channel": "log", "body": "bye"}).is_success
+        defn = {
+            "id": jid,
+            "name": "restart",
+            "entry": {"event": "go"},
+            "start": "pause",
+            "nodes": {
+                "pause": {"type": "wait", "duration": "PT8S", "next": "bye"},
+                "bye": {"type": "message", "channel": "log", "template": "bye", "next": "done"},
+                "done": {"type": "end"},
+            },
+        }
+        assert api.put(f"/v1/journeys/{jid}", json=defn).is_success
+        assert api.post(f"/v1/journeys/{jid}/publish").is_success
+        assert api.post("/v1/events", json={"name": "go", "profile_id": profile}).status_code == 202
+
+        def waiting() -> bool:
+            rows = api.get(f"/v1/profiles/{profile}/journeys").json()
+            rows = rows["items"] if isinstance(rows, dict) else rows
+            return any(r.get("current_node") == "pause" for r in rows)
+
+        poll(waiting, 30)
+        stop(proc, dev_env)
+        proc = start(dev_env, log)
+
+        def sent() -> list[object]:
+            body = api.get("/v1/messages", params={"profile_id": profile}).json()
+            return body["items"] if isinstance(body, dict) else body
+
+        messages = poll(sent, 60)
+        assert len(messages) == 1  # type: ignore[arg-type]
+    finally:
+        api.close()
+        stop(proc, dev_env)

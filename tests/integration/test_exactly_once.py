@@ -1,0 +1,117 @@
+"""SIGKILL the worker in the middle of a send: the profile still gets the message once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+from temporalio.client import Client, WorkflowExecutionStatus
+
+from core.names import journey_workflow_id
+from core.settings import Settings
+from journeys.model import Event
+from tests.integration.provider import FakeProvider
+from workers.router import Registry, Router
+
+pytestmark = pytest.mark.integration
+
+
+def start_worker(settings: Settings, queue: str, webhook: str) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "TEMPORAL_ADDRESS": settings.temporal_address,
+        "WAYLINE_TASK_QUEUE": queue,
+        "WAYLINE_WEBHOOK_URL": webhook,
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "workers.cli", "worker", "--no-dispatcher"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+async def publish(pool: asyncpg.Pool, jid: str, template: str) -> None:
+    definition = {
+        "id": jid,
+        "name": jid,
+        "entry": {"event": "signed_up"},
+        "start": "hello",
+        "nodes": {
+            "hello": {
+                "type": "message",
+                "channel": "webhook",
+                "template": template,
+                "next": "done",
+            },
+            "done": {"type": "end"},
+        },
+    }
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(
+            "INSERT INTO templates (name, channel, body) VALUES ($1, 'webhook', "
+            "'Welcome {{ profile.profile_id }}')",
+            template,
+        )
+        await conn.execute(
+            "INSERT INTO journeys (journey_id, name, status, live_version) "
+            "VALUES ($1, $1, 'live', 1)",
+            jid,
+        )
+        await conn.execute(
+            "INSERT INTO journey_versions (journey_id, version, definition) VALUES ($1, 1, $2)",
+            jid,
+            definition,
+        )
+
+
+async def test_sigkill_mid_send_delivers_once(
+    settings: Settings, pool: asyncpg.Pool, temporal_client: Client
+) -> None:
+    jid, queue = f"welcome-{uuid.uuid4().hex[:8]}", f"kill-{uuid.uuid4().hex[:8]}"
+    profile = f"p-{uuid.uuid4().hex[:8]}"
+    await publish(pool, jid, f"tpl-{jid}")
+    with FakeProvider() as provider:
+        provider.hold_first.set()
+        worker = start_worker(settings, queue, provider.url)
+        try:
+            router = Router(temporal_client, queue)
+            router.registry = await Registry.load(pool)
+            await router.route(
+                Event(
+                    event_id=uuid.uuid4().hex,
+                    name="signed_up",
+                    profile_id=profile,
+                    timestamp=datetime.now(UTC),
+                ),
+                None,
+            )
+            assert await asyncio.to_thread(provider.received.wait, 60), "no send reached provider"
+            worker.send_signal(signal.SIGKILL)
+            worker.wait(10)
+            provider.release.set()
+            worker = start_worker(settings, queue, provider.url)
+            handle = temporal_client.get_workflow_handle(journey_workflow_id(jid, profile))
+            result = await asyncio.wait_for(handle.result(), 90)
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(20)
+    assert result == "completed"
+    assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
+    keys = [key for key, _ in provider.requests]
+    assert len(provider.requests) >= 2, "the killed attempt should have been retried"
+    assert len(set(keys)) == 1 and keys[0], keys
+    assert len(provider.delivered()) == 1
+    rows = await pool.fetch(
+        "SELECT message_id, status, attempts FROM messages WHERE profile_id = $1", profile
+    )
+    assert len(rows) == 1 and rows[0]["status"] == "sent" and rows[0]["attempts"] >= 2
+    assert rows[0]["message_id"] == keys[0]

@@ -1,0 +1,160 @@
+"""Real journey runs whose histories must replay; with WAYLINE_RECORD_HISTORIES=1 they are
+written to tests/histories/ for the committed replay test (tests/unit/test_replay.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from temporalio.client import Client
+from temporalio.worker import Replayer
+
+from core.converter import data_converter
+from core.names import journey_workflow_id
+from journeys.model import Event
+from workers.router import Registry, Router
+from workers.worker import Runtime
+from workflows.journey import JourneyWorkflow
+from workflows.sandbox import workflow_runner
+
+pytestmark = pytest.mark.integration
+HISTORIES = Path(__file__).parent.parent / "histories"
+
+SCENARIOS: dict[str, dict[str, Any]] = {
+    "wait-message-end": {
+        "start": "pause",
+        "nodes": {
+            "pause": {"type": "wait", "duration": "PT1S", "next": "hello"},
+            "hello": {"type": "message", "channel": "log", "template": "{tpl}", "next": "done"},
+            "done": {"type": "end"},
+        },
+        "events": [],
+        "expect": "completed",
+    },
+    "event-branch": {
+        "start": "await_order",
+        "nodes": {
+            "await_order": {
+                "type": "wait_for_event",
+                "event": "order.completed",
+                "timeout": "PT60S",
+                "on_event": "check",
+                "on_timeout": "done",
+            },
+            "check": {
+                "type": "condition",
+                "otherwise": "done",
+                "branches": [
+                    {"when": "events['order.completed'].properties.total > 10", "next": "thanks"}
+                ],
+            },
+            "thanks": {"type": "message", "channel": "log", "template": "{tpl}", "next": "done"},
+            "done": {"type": "end"},
+        },
+        "events": [("order.completed", {"total": 25})],
+        "expect": "completed",
+    },
+    "exit-on": {
+        "start": "pause",
+        "exit_on": ["unsubscribed"],
+        "nodes": {
+            "pause": {"type": "wait", "duration": "PT60S", "next": "done"},
+            "done": {"type": "end"},
+        },
+        "events": [("unsubscribed", {})],
+        "expect": "exited",
+    },
+    "event-timeout": {
+        "start": "await_order",
+        "nodes": {
+            "await_order": {
+                "type": "wait_for_event",
+                "event": "order.completed",
+                "timeout": "PT1S",
+                "on_event": "done",
+                "on_timeout": "nudge",
+            },
+            "nudge": {"type": "message", "channel": "log", "template": "{tpl}", "next": "done"},
+            "done": {"type": "end"},
+        },
+        "events": [],
+        "expect": "completed",
+    },
+}
+
+
+def definition(jid: str, tpl: str, scenario: dict[str, Any]) -> dict[str, Any]:
+    nodes = {
+        k: {f: (v.replace("{tpl}", tpl) if isinstance(v, str) else v) for f, v in n.items()}
+        for k, n in scenario["nodes"].items()
+    }
+    return {
+        "id": jid,
+        "name": jid,
+        "entry": {"event": "go"},
+        "start": scenario["start"],
+        "exit_on": scenario.get("exit_on", []),
+        "nodes": nodes,
+    }
+
+
+async def publish(pool: asyncpg.Pool, defn: dict[str, Any], tpl: str) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(
+            "INSERT INTO templates (name, channel, body) VALUES ($1, 'log', "
+            "'Hello {{ profile.profile_id }}') ON CONFLICT DO NOTHING",
+            tpl,
+        )
+        await conn.execute(
+            "INSERT INTO journeys (journey_id, name, status, live_version) "
+            "VALUES ($1, $1, 'live', 1)",
+            defn["id"],
+        )
+        await conn.execute(
+            "INSERT INTO journey_versions (journey_id, version, definition) VALUES ($1, 1, $2)",
+            defn["id"],
+            defn,
+        )
+
+
+def event(name: str, profile: str, props: dict[str, Any]) -> Event:
+    return Event(
+        event_id=uuid.uuid4().hex,
+        name=name,
+        profile_id=profile,
+        timestamp=datetime.now(UTC),
+        properties=props,
+    )
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+async def test_history_replays(
+    name: str, runtime: Runtime, pool: asyncpg.Pool, temporal_client: Client
+) -> None:
+    scenario = SCENARIOS[name]
+    jid, profile, tpl = f"h-{name}-{uuid.uuid4().hex[:6]}", "p-1", "history-hello"
+    await publish(pool, definition(jid, tpl, scenario), tpl)
+    router = Router(temporal_client, runtime.workers[0].task_queue)
+    router.registry = await Registry.load(pool)
+    await router.route(event("go", profile, {}), None)
+    await asyncio.sleep(0.5)
+    for ev_name, props in scenario["events"]:
+        await router.route(event(ev_name, profile, props), None)
+    handle = temporal_client.get_workflow_handle(journey_workflow_id(jid, profile))
+    assert await asyncio.wait_for(handle.result(), 60) == scenario["expect"]
+    history = await handle.fetch_history()
+    replayer = Replayer(
+        workflows=[JourneyWorkflow],
+        data_converter=data_converter,
+        workflow_runner=workflow_runner(),
+    )
+    await replayer.replay_workflow(history)
+    if os.environ.get("WAYLINE_RECORD_HISTORIES"):
+        HISTORIES.mkdir(exist_ok=True)
+        (HISTORIES / f"journey-{name}.json").write_text(history.to_json())

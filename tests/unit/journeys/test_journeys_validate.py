@@ -1,0 +1,307 @@
+"""The validator: every problem kind, with its exact path, and all at once."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from journeys.model import JourneyDefinition
+from journeys.validate import Problem, format_path, parse_definition, validate
+
+Data = dict[str, Any]
+CHANNELS = {"email", "sms"}
+TEMPLATES = {"cart-reminder", "coupon-sms"}
+
+
+def _walk(data: Data, path: str) -> tuple[Any, str | int]:
+    """The container holding `a.b.0.c` and the last key (list indexes as numbers)."""
+    *parents, last = [int(p) if p.isdigit() else p for p in path.split(".")]
+    target: Any = data
+    for part in parents:
+        target = target[part]
+    return target, last
+
+
+def setting(path: str, value: Any) -> Callable[[Data], None]:
+    """A mutation that sets `path` in the definition."""
+
+    def apply(data: Data) -> None:
+        target, last = _walk(data, path)
+        target[last] = value
+
+    return apply
+
+
+def deleting(path: str) -> Callable[[Data], None]:
+    """A mutation that removes `path` from the definition."""
+
+    def apply(data: Data) -> None:
+        target, last = _walk(data, path)
+        del target[last]
+
+    return apply
+
+
+UNREACHABLE_AFTER_REMIND = [
+    ("nodes.wait_day", "unreachable from start"),
+    ("nodes.big_cart", "unreachable from start"),
+    ("nodes.sms_coupon", "unreachable from start"),
+]
+
+CASES: list[tuple[str, list[Callable[[Data], None]], list[tuple[str, str]]]] = [
+    ("unknown start", [setting("start", "nope")], [("start", "unknown node 'nope'")]),
+    (
+        "unknown next",
+        [setting("nodes.sms_coupon.next", "nope")],
+        [("nodes.sms_coupon.next", "unknown node 'nope'")],
+    ),
+    (
+        "unknown on_event",
+        [setting("nodes.wait_order.on_event", "nope")],
+        [("nodes.wait_order.on_event", "unknown node 'nope'")],
+    ),
+    (
+        "unknown on_timeout",
+        [setting("nodes.wait_order.on_timeout", "nope")],
+        [
+            ("nodes.wait_order.on_timeout", "unknown node 'nope'"),
+            ("nodes.remind", "unreachable from start"),
+            *UNREACHABLE_AFTER_REMIND,
+        ],
+    ),
+    (
+        "unknown branch next",
+        [setting("nodes.big_cart.branches.0.next", "nope")],
+        [
+            ("nodes.big_cart.branches[0].next", "unknown node 'nope'"),
+            ("nodes.sms_coupon", "unreachable from start"),
+        ],
+    ),
+    (
+        "unknown otherwise",
+        [setting("nodes.big_cart.otherwise", "nope")],
+        [("nodes.big_cart.otherwise", "unknown node 'nope'")],
+    ),
+    (
+        "missing next",
+        [deleting("nodes.remind.next")],
+        [("nodes.remind.next", "required"), *UNREACHABLE_AFTER_REMIND],
+    ),
+    (
+        "unreachable node",
+        [setting("nodes.orphan", {"type": "end"})],
+        [("nodes.orphan", "unreachable from start")],
+    ),
+    (
+        "cycle without a wait",
+        [setting("nodes.sms_coupon.next", "big_cart")],
+        [("nodes.big_cart", "cycle without a wait through big_cart, sms_coupon")],
+    ),
+    (
+        "self loop",
+        [setting("nodes.big_cart.otherwise", "big_cart")],
+        [("nodes.big_cart", "cycle without a wait through big_cart")],
+    ),
+    (
+        "cycle through a zero wait",
+        [setting("nodes.wait_day.duration", "PT0S"), setting("nodes.sms_coupon.next", "wait_day")],
+        [("nodes.wait_day", "cycle without a wait through wait_day, big_cart, sms_coupon")],
+    ),
+    (
+        "entry when syntax",
+        [setting("entry.when", "event.properties.total >")],
+        [("entry.when", "invalid expression: syntax error")],
+    ),
+    (
+        "branch when syntax",
+        [setting("nodes.big_cart.branches.0.when", "total >> 1")],
+        [("nodes.big_cart.branches[0].when", "invalid expression: syntax error")],
+    ),
+    (
+        "unknown name",
+        [setting("nodes.big_cart.branches.0.when", "customer.total > 1 and cart")],
+        [("nodes.big_cart.branches[0].when", "unknown name 'cart', 'customer'; available:")],
+    ),
+    (
+        "received outside wait_for_event",
+        [setting("nodes.big_cart.branches.0.when", "received.properties.total > 1")],
+        [("nodes.big_cart.branches[0].when", "`received` is only available")],
+    ),
+    (
+        "wait_for_event when syntax",
+        [setting("nodes.wait_order.when", "received.properties.total >")],
+        [("nodes.wait_order.when", "invalid expression")],
+    ),
+    (
+        "wait until syntax",
+        [deleting("nodes.wait_day.duration"), setting("nodes.wait_day.until", "now +")],
+        [("nodes.wait_day.until", "invalid expression")],
+    ),
+    (
+        "wait with duration and until",
+        [setting("nodes.wait_day.until", "now")],
+        [("nodes.wait_day.until", "either duration or until, not both")],
+    ),
+    (
+        "wait with neither",
+        [deleting("nodes.wait_day.duration")],
+        [("nodes.wait_day.duration", "required (or give until)")],
+    ),
+    (
+        "wait longer than timeout",
+        [setting("nodes.wait_day.duration", "P31D")],
+        [("nodes.wait_day.duration", "P31D is longer than the journey timeout P30D")],
+    ),
+    (
+        "wait_for_event longer than timeout",
+        [setting("nodes.wait_order.timeout", "P1M")],
+        [("nodes.wait_order.timeout", "P1M is longer than the journey timeout P30D")],
+    ),
+    (
+        "bad duration",
+        [setting("nodes.wait_day.duration", "1 day")],
+        [("nodes.wait_day.duration", "not an ISO 8601 duration")],
+    ),
+    ("bad timeout", [setting("timeout", "forever")], [("timeout", "not an ISO 8601 duration")]),
+    ("zero timeout", [setting("timeout", "PT0S")], [("timeout", "must be longer than zero")]),
+    (
+        "reentry after without wait",
+        [setting("reentry", {"mode": "after"})],
+        [("reentry.wait", "required when mode is after")],
+    ),
+    (
+        "reentry wait without after",
+        [setting("reentry", {"mode": "always", "wait": "PT1H"})],
+        [("reentry.wait", "only allowed when mode is after")],
+    ),
+    (
+        "unknown channel",
+        [setting("nodes.remind.channel", "fax")],
+        [("nodes.remind.channel", "unknown channel 'fax'; known: email, sms")],
+    ),
+    (
+        "unknown template",
+        [setting("nodes.remind.template", "nope")],
+        [("nodes.remind.template", "unknown template 'nope'")],
+    ),
+    (
+        "unknown node type",
+        [setting("nodes.remind.type", "mail")],
+        [("nodes.remind.type", "unknown node type 'mail'"), *UNREACHABLE_AFTER_REMIND],
+    ),
+    ("missing node type", [deleting("nodes.done.type")], [("nodes.done.type", "required")]),
+    (
+        "unknown field",
+        [setting("nodes.remind.subject", "Hi")],
+        [("nodes.remind.subject", "unknown field")],
+    ),
+    ("unknown top-level field", [setting("version", 2)], [("version", "unknown field")]),
+    ("missing name", [deleting("name")], [("name", "required")]),
+    ("bad id", [setting("id", "Abandoned Cart")], [("id", "must be a slug")]),
+    (
+        "bad node id",
+        [setting("nodes.bad id", {"type": "end"})],
+        [('nodes["bad id"]', "invalid node id"), ('nodes["bad id"]', "unreachable from start")],
+    ),
+    ("node not a mapping", [setting("nodes.done", "end")], [("nodes.done", "must be a mapping")]),
+    ("exit_on not a list", [setting("exit_on", "order.completed")], [("exit_on", "valid list")]),
+    (
+        "no branches",
+        [setting("nodes.big_cart.branches", [])],
+        [("nodes.big_cart.branches", "at least 1 item"), ("nodes.sms_coupon", "unreachable")],
+    ),
+    (
+        "branch without when",
+        [deleting("nodes.big_cart.branches.0.when")],
+        [("nodes.big_cart.branches[0].when", "required")],
+    ),
+]
+
+
+def problems_of(data: Data) -> list[Problem]:
+    return validate(data, known_channels=CHANNELS, known_templates=TEMPLATES)
+
+
+def test_the_design_example_is_valid(cart_data: Data) -> None:
+    definition, problems = parse_definition(
+        cart_data, known_channels=CHANNELS, known_templates=TEMPLATES
+    )
+    assert problems == []
+    assert isinstance(definition, JourneyDefinition)
+
+
+@pytest.mark.parametrize(
+    ("mutations", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_problem_paths(
+    cart_data: Data, mutations: list[Callable[[Data], None]], expected: list[tuple[str, str]]
+) -> None:
+    for mutate in mutations:
+        mutate(cart_data)
+    definition, problems = parse_definition(
+        cart_data, known_channels=CHANNELS, known_templates=TEMPLATES
+    )
+    assert definition is None
+    assert sorted(p.path for p in problems) == sorted(path for path, _ in expected)
+    for path, message in expected:
+        assert any(p.path == path and message in p.message for p in problems), (path, problems)
+
+
+def test_every_problem_at_once(cart_data: Data) -> None:
+    """One pass reports shape, graph, expression, duration and catalog problems together."""
+    chosen = {
+        "unknown otherwise", "unreachable node", "cycle without a wait", "entry when syntax",
+        "wait longer than timeout", "unknown channel", "unknown field", "bad id",
+        "reentry after without wait", "missing node type",
+    }  # fmt: skip
+    expected: list[tuple[str, str]] = []
+    for name, case_mutations, case_expected in CASES:
+        if name in chosen:
+            for mutate in case_mutations:
+                mutate(cart_data)
+            expected.extend(case_expected)
+    problems = problems_of(cart_data)
+    for path, message in expected:
+        assert any(p.path == path and message in p.message for p in problems), (path, problems)
+    assert len(problems) == len(expected)
+
+
+def test_known_sets_are_optional(cart_data: Data) -> None:
+    cart_data["nodes"]["remind"]["channel"] = "carrier-pigeon"
+    assert validate(cart_data) == []
+
+
+@pytest.mark.parametrize("data", [[], "id: x", None, 3])
+def test_not_a_mapping(data: Any) -> None:
+    definition, problems = parse_definition(data)
+    assert definition is None
+    assert problems == [Problem(path="", message="a journey definition must be a mapping")]
+
+
+def test_received_is_allowed_in_wait_for_event_when(cart_data: Data) -> None:
+    cart_data["nodes"]["wait_order"]["when"] = (
+        "received.properties.cart_id == event.properties.cart_id and profile.email"
+    )
+    assert problems_of(cart_data) == []
+
+
+def test_problems_serialise(cart_data: Data) -> None:
+    cart_data["start"] = "nope"
+    dumped = [p.model_dump() for p in problems_of(copy.deepcopy(cart_data))]
+    assert dumped == [{"path": "start", "message": "unknown node 'nope'"}]
+
+
+@pytest.mark.parametrize(
+    ("parts", "expected"),
+    [
+        (["nodes", "big_cart", "branches", 0, "when"], "nodes.big_cart.branches[0].when"),
+        (["nodes", "a b"], 'nodes["a b"]'),
+        (["timeout"], "timeout"),
+        ([], ""),
+    ],
+)
+def test_format_path(parts: list[str | int], expected: str) -> None:
+    assert format_path(parts) == expected

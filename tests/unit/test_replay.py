@@ -1,0 +1,38 @@
+"""Replays committed JourneyWorkflow histories: a change that breaks determinism fails CI.
+
+The histories in tests/histories/ were recorded from real runs
+(`WAYLINE_RECORD_HISTORIES=1 scripts/test.sh tests/integration/test_histories.py`).
+A deliberate, incompatible change to the workflow must ship behind `workflow.patched`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+
+from core.converter import data_converter
+from workflows.journey import JourneyWorkflow
+from workflows.sandbox import workflow_runner
+
+HISTORIES = sorted((Path(__file__).parent.parent / "histories").glob("*.json"))
+
+
+def test_histories_are_committed() -> None:
+    assert len(HISTORIES) >= 3, "record the reference histories (see module docstring)"
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
+async def test_replay(path: Path) -> None:
+    text = await asyncio.to_thread(path.read_text)
+    history = WorkflowHistory.from_json(path.stem, text)
+    replayer = Replayer(
+        workflows=[JourneyWorkflow],
+        data_converter=data_converter,
+        workflow_runner=workflow_runner(),
+    )
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
+    assert result.replay_failure is None

@@ -1,0 +1,155 @@
+"""The `wayline` command: dev stack, single components, migrations, validate and publish."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from core.settings import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="wayline", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("dev", help="run the embedded stack: Postgres, Temporal, API, worker")
+    sub.add_parser("api", help="run the HTTP API against TEMPORAL_ADDRESS and DATABASE_URL")
+    w = sub.add_parser("worker", help="run the Temporal workers and the event dispatcher")
+    w.add_argument("--no-dispatcher", action="store_true", help="workers only")
+    m = sub.add_parser("migrate", help="apply database migrations to DATABASE_URL")
+    m.add_argument("--create", action="store_true", help="create the database if missing")
+    v = sub.add_parser("validate", help="check a journey definition file (YAML or JSON)")
+    v.add_argument("file", type=Path)
+    p = sub.add_parser("publish", help="upload a journey file as draft and publish it")
+    p.add_argument("file", type=Path)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = Settings()
+    handlers = {
+        "dev": _dev,
+        "api": _api,
+        "worker": _worker,
+        "migrate": _migrate,
+        "validate": _validate,
+        "publish": _publish,
+    }
+    return handlers[args.command](settings, args)
+
+
+def _dev(settings: Settings, args: argparse.Namespace) -> int:
+    from workers.devstack import run_dev
+
+    return run_dev(settings)
+
+
+def _api(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    asyncio.run(_bootstrap(settings))
+    uvicorn.run(
+        create_app(settings),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_level="info",
+        access_log=False,
+    )
+    return 0
+
+
+async def _bootstrap(settings: Settings) -> None:
+    from api.keys import ensure_bootstrap_key
+    from db.pool import create_pool
+
+    pool = await create_pool(settings.database_url, min_size=1, max_size=2)
+    try:
+        key = await ensure_bootstrap_key(pool, settings)
+    finally:
+        await pool.close()
+    if key and not settings.bootstrap_key:
+        print(f"\nCreated the first admin API key (shown once, keep it):\n  {key}\n", flush=True)
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    from workers.worker import serve
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await serve(settings, stop, dispatch=not args.no_dispatcher)
+
+    asyncio.run(run())
+    return 0
+
+
+def _migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from db.migrate import migrate_url
+
+    applied = asyncio.run(migrate_url(settings.database_url, create=args.create))
+    print(f"applied migrations: {applied}" if applied else "database is up to date")
+    return 0
+
+
+def _validate(settings: Settings, args: argparse.Namespace) -> int:
+    from journeys.loader import DefinitionSyntaxError, load_text
+    from journeys.validate import parse_definition
+
+    from core.names import KNOWN_CHANNELS
+
+    try:
+        data = load_text(args.file.read_text(), _content_type(args.file))
+    except (OSError, DefinitionSyntaxError) as exc:
+        print(f"{args.file}: {exc}", file=sys.stderr)
+        return 1
+    _, problems = parse_definition(data, known_channels=set(KNOWN_CHANNELS))
+    for problem in problems:
+        print(f"{args.file}: {problem.path}: {problem.message}", file=sys.stderr)
+    if not problems:
+        print(f"{args.file}: valid")
+    return 1 if problems else 0
+
+
+def _publish(settings: Settings, args: argparse.Namespace) -> int:
+    import httpx
+    from journeys.loader import DefinitionSyntaxError, load_text
+
+    if not settings.api_key:
+        print("set WAYLINE_API_KEY (and WAYLINE_API_URL if not local)", file=sys.stderr)
+        return 2
+    text = args.file.read_text()
+    try:
+        journey_id = load_text(text, _content_type(args.file)).get("id")
+    except DefinitionSyntaxError as exc:
+        print(f"{args.file}: {exc}", file=sys.stderr)
+        return 1
+    if not journey_id:
+        print(f"{args.file}: the definition has no `id`", file=sys.stderr)
+        return 1
+    headers = {
+        "Authorization": f"Bearer {settings.api_key}",
+        "Content-Type": _content_type(args.file),
+    }
+    with httpx.Client(base_url=settings.api_url, timeout=30) as http:
+        resp = http.put(f"/v1/journeys/{journey_id}", content=text.encode(), headers=headers)
+        if resp.status_code < 300:
+            resp = http.post(f"/v1/journeys/{journey_id}/publish", headers=headers)
+    if resp.status_code >= 300:
+        print(json.dumps(resp.json(), indent=2), file=sys.stderr)
+        return 1
+    print(f"published {journey_id} version {resp.json()['version']}")
+    return 0
+
+
+def _content_type(path: Path) -> str:
+    return "application/json" if path.suffix == ".json" else "application/yaml"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""The outbox dispatcher: routes stored events to workflows, in order per profile.
+
+Woken by LISTEN/NOTIFY (no polling loop on the hot path), it leases a batch of profiles
+with `FOR UPDATE SKIP LOCKED` so several dispatchers share the work, routes each profile's
+events in order and the profiles concurrently, then marks what it delivered. A crash
+leaves leases that expire, so the events are routed again; workflows drop repeated
+event ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+
+import asyncpg
+
+from core.names import NOTIFY_EVENTS, NOTIFY_JOURNEYS
+from core.settings import Settings
+from db.sql import q
+from journeys.model import Event, Profile
+from workers.router import Registry, Router
+
+log = logging.getLogger("wayline.dispatcher")
+RETRY_DELAY_SECONDS = 2.0
+
+
+@dataclass
+class DispatchStats:
+    routed: int = 0
+    failed: int = 0
+    batches: int = 0
+
+
+class Dispatcher:
+    def __init__(self, pool: asyncpg.Pool, router: Router, settings: Settings) -> None:
+        self.pool = pool
+        self.router = router
+        self.settings = settings
+        self.stats = DispatchStats()
+        self._wake = asyncio.Event()
+        self._reload = asyncio.Event()
+        self._listener: asyncpg.Connection | None = None
+
+    async def run(self) -> None:
+        """Runs until cancelled."""
+        await self._listen()
+        self.router.registry = await Registry.load(self.pool)
+        try:
+            while True:
+                if self._reload.is_set():
+                    self._reload.clear()
+                    self.router.registry = await Registry.load(self.pool)
+                try:
+                    busy = await self.dispatch_once()
+                except (asyncpg.PostgresError, OSError) as exc:
+                    log.warning("dispatch batch failed: %s", exc)
+                    busy = False
+                if not busy:
+                    await self._idle()
+        finally:
+            if self._listener is not None:
+                await self._listener.close()
+
+    async def _listen(self) -> None:
+        conn = await asyncpg.connect(self.settings.database_url)
+        await conn.add_listener(NOTIFY_EVENTS, lambda *_: self._wake.set())
+        await conn.add_listener(NOTIFY_JOURNEYS, lambda *_: self._on_journeys())
+        self._listener = conn
+
+    def _on_journeys(self) -> None:
+        self._reload.set()
+        self._wake.set()
+
+    async def _idle(self) -> None:
+        """Sleep until NOTIFY, or until the sweep picks up expired leases and strays."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), self.settings.dispatch_sweep_seconds)
+        if not self._wake.is_set():
+            await self.pool.execute(q("requeue_stranded"), self.settings.dispatch_sweep_seconds)
+        self._wake.clear()
+
+    async def dispatch_once(self) -> bool:
+        """One batch; returns whether there was work (so the loop goes on without waiting)."""
+        claimed = await self.pool.fetch(
+            q("claim_profiles"), self.settings.dispatch_batch, self.settings.dispatch_lease_seconds
+        )
+        if not claimed:
+            return False
+        self.stats.batches += 1
+        ids = [r["profile_id"] for r in claimed]
+        by_profile: dict[str, list[asyncpg.Record]] = defaultdict(list)
+        for row in await self.pool.fetch(q("pending_events"), ids):
+            by_profile[row["profile_id"]].append(row)
+        profiles = await self._profiles(
+            ids, {r["name"] for rows in by_profile.values() for r in rows}
+        )
+        sem = asyncio.Semaphore(self.settings.dispatch_concurrency)
+        results = await asyncio.gather(
+            *(self._route_profile(sem, rows, profiles.get(pid)) for pid, rows in by_profile.items())
+        )
+        done = [i for delivered, _ in results for i in delivered]
+        failed = {pid for (_, ok), pid in zip(results, by_profile, strict=True) if not ok}
+        if done:
+            await self.pool.execute(q("mark_dispatched"), done)
+        ok_rows = [r for r in claimed if r["profile_id"] not in failed]
+        await self.pool.execute(
+            q("release_profiles"), [r["profile_id"] for r in ok_rows], [r["seq"] for r in ok_rows]
+        )
+        if failed:
+            await self.pool.execute(q("delay_profiles"), list(failed), RETRY_DELAY_SECONDS)
+        self.stats.routed += len(done)
+        return True
+
+    async def _profiles(self, ids: list[str], names: set[str]) -> dict[str, Profile]:
+        """Profiles are read in one query, and only if an entry filter looks at them."""
+        if not self.router.registry.needs_profiles(names):
+            return {}
+        rows = await self.pool.fetch(q("get_profiles"), ids)
+        found = {r["profile_id"]: Profile(**dict(r)) for r in rows}
+        return {pid: found.get(pid, Profile(profile_id=pid)) for pid in ids}
+
+    async def _route_profile(
+        self, sem: asyncio.Semaphore, rows: list[asyncpg.Record], profile: Profile | None
+    ) -> tuple[list[int], bool]:
+        """In order; the first failure stops this profile so later events wait their turn."""
+        delivered: list[int] = []
+        async with sem:
+            for row in rows:
+                event = Event(
+                    event_id=row["event_id"],
+                    name=row["name"],
+                    profile_id=row["profile_id"],
+                    timestamp=row["ts"],
+                    properties=row["properties"],
+                )
+                try:
+                    await self.router.route(event, profile)
+                except Exception as exc:  # Temporal unreachable, overloaded: retry later
+                    log.warning("routing %s failed: %s", row["event_id"], exc)
+                    self.stats.failed += 1
+                    return delivered, False
+                delivered.append(row["id"])
+        return delivered, True

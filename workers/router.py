@@ -1,0 +1,126 @@
+"""Routing of stored events to journey workflows (DESIGN.md decisions 1 and 8).
+
+The registry is in memory and reloaded on NOTIFY, so routing an event costs no database
+round trip to learn which journeys listen to its name.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import asyncpg
+from temporalio.client import Client
+from temporalio.common import (
+    SearchAttributeKey,
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDReusePolicy,
+)
+from temporalio.service import RPCError, RPCStatusCode
+
+from core.contracts import EventSignal, JourneyInput
+from core.names import EVENT_SIGNAL, JOURNEY_WORKFLOW, journey_workflow_id
+from db.sql import q
+from journeys.model import Event, JourneyDefinition, Profile
+from journeys.routing import entry_matches, entry_needs_profile, listened_events
+
+log = logging.getLogger("wayline.router")
+
+JOURNEY_ID = SearchAttributeKey.for_keyword("JourneyId")
+JOURNEY_VERSION = SearchAttributeKey.for_int("JourneyVersion")
+PROFILE_ID = SearchAttributeKey.for_keyword("ProfileId")
+
+
+@dataclass(frozen=True)
+class LiveJourney:
+    journey_id: str
+    version: int
+    name: str
+    definition: JourneyDefinition
+    needs_profile: bool
+
+
+@dataclass
+class Registry:
+    """Which live journey versions an event name enters, and which journeys it signals."""
+
+    entries: dict[str, list[LiveJourney]] = field(default_factory=dict)
+    listeners: dict[str, set[str]] = field(default_factory=dict)
+    loaded_at: datetime | None = None
+
+    @classmethod
+    async def load(cls, pool: asyncpg.Pool) -> Registry:
+        entries: dict[str, list[LiveJourney]] = defaultdict(list)
+        listeners: dict[str, set[str]] = defaultdict(set)
+        for row in await pool.fetch(q("registry_versions")):
+            defn = JourneyDefinition.model_validate(row["definition"])
+            for name in listened_events(defn):
+                listeners[name].add(row["journey_id"])
+            if row["status"] == "live" and row["live_version"] == row["version"]:
+                entries[defn.entry.event].append(
+                    LiveJourney(
+                        row["journey_id"],
+                        row["version"],
+                        row["name"],
+                        defn,
+                        entry_needs_profile(defn),
+                    )
+                )
+        return cls(dict(entries), dict(listeners), datetime.now(UTC))
+
+    def needs_profiles(self, names: set[str]) -> bool:
+        return any(j.needs_profile for n in names for j in self.entries.get(n, ()))
+
+
+class Router:
+    def __init__(self, client: Client, task_queue: str) -> None:
+        self.client = client
+        self.task_queue = task_queue
+        self.registry = Registry()
+
+    async def route(self, event: Event, profile: Profile | None) -> None:
+        """Deliver one event; raises if Temporal could not be reached (it will be retried)."""
+        now = datetime.now(UTC)
+        entered: set[str] = set()
+        for journey in self.registry.entries.get(event.name, ()):
+            if entry_matches(journey.definition, event, profile, now):
+                await self._signal_with_start(journey, event)
+                entered.add(journey.journey_id)
+        for journey_id in self.registry.listeners.get(event.name, set()) - entered:
+            await self._signal(journey_id, event)
+
+    async def _signal_with_start(self, journey: LiveJourney, event: Event) -> None:
+        """An event for a profile already inside is delivered to that run, not lost (decision 1)."""
+        await self.client.start_workflow(
+            JOURNEY_WORKFLOW,
+            JourneyInput(
+                journey_id=journey.journey_id,
+                version=journey.version,
+                profile_id=event.profile_id,
+                entry_event=event,
+            ),
+            id=journey_workflow_id(journey.journey_id, event.profile_id),
+            task_queue=self.task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            start_signal=EVENT_SIGNAL,
+            start_signal_args=[EventSignal(event=event)],
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(JOURNEY_ID, journey.journey_id),
+                    SearchAttributePair(JOURNEY_VERSION, journey.version),
+                    SearchAttributePair(PROFILE_ID, event.profile_id),
+                ]
+            ),
+            memo={"journey_name": journey.name, "journey_version": journey.version},
+        )
+
+    async def _signal(self, journey_id: str, event: Event) -> None:
+        handle = self.client.get_workflow_handle(journey_workflow_id(journey_id, event.profile_id))
+        try:
+            await handle.signal(EVENT_SIGNAL, EventSignal(event=event))
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise

@@ -1,0 +1,113 @@
+"""The worker process: Temporal workers (one task queue per provider) and the dispatcher."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import asyncpg
+import httpx
+from temporalio.client import Client
+from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
+
+from activities.journey import JourneyActivities
+from activities.messages import MessageActivities
+from core.converter import data_converter
+from core.names import KNOWN_CHANNELS, LOCAL_CHANNELS, channel_task_queue
+from core.settings import Settings
+from db.pool import create_pool
+from workers.dispatcher import Dispatcher
+from workers.router import Router
+from workflows.journey import JourneyWorkflow
+from workflows.sandbox import workflow_runner
+
+log = logging.getLogger("wayline.worker")
+
+
+async def connect_temporal(settings: Settings) -> Client:
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=data_converter,
+    )
+
+
+def build_workers(
+    client: Client, pool: asyncpg.Pool, http: httpx.AsyncClient, settings: Settings
+) -> list[Worker]:
+    journeys = JourneyActivities(pool)
+    messages = MessageActivities(pool, http, settings.webhook_url)
+    main = Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=[JourneyWorkflow],
+        activities=[
+            journeys.enter_journey,
+            journeys.load_profile,
+            journeys.finish_journey,
+            messages.send_message,
+        ],
+        workflow_runner=workflow_runner(),
+        max_cached_workflows=settings.worker_max_cached_workflows,
+        max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
+        max_concurrent_activities=settings.worker_max_concurrent_activities,
+        max_concurrent_local_activities=settings.worker_max_concurrent_activities,
+        workflow_task_poller_behavior=_pollers(settings.worker_workflow_pollers),
+        activity_task_poller_behavior=_pollers(settings.worker_activity_pollers),
+    )
+    channels = [
+        Worker(
+            client,
+            task_queue=channel_task_queue(settings.task_queue, channel),
+            activities=[messages.send_message],
+            max_concurrent_activities=settings.worker_max_concurrent_activities,
+        )
+        for channel in sorted(KNOWN_CHANNELS - LOCAL_CHANNELS)
+    ]
+    return [main, *channels]
+
+
+def _pollers(n: int) -> PollerBehaviorSimpleMaximum:
+    return PollerBehaviorSimpleMaximum(maximum=n)
+
+
+@dataclass
+class Runtime:
+    client: Client
+    pool: asyncpg.Pool
+    http: httpx.AsyncClient
+    workers: list[Worker]
+    dispatcher: Dispatcher
+
+
+@contextlib.asynccontextmanager
+async def running(settings: Settings, *, dispatch: bool = True) -> AsyncIterator[Runtime]:
+    """Workers and dispatcher running as tasks until the block exits (used by CLI and tests)."""
+    client = await connect_temporal(settings)
+    pool = await create_pool(settings.database_url, max_size=30)
+    http = httpx.AsyncClient(timeout=settings.webhook_timeout_seconds)
+    workers = build_workers(client, pool, http, settings)
+    dispatcher = Dispatcher(pool, Router(client, settings.task_queue), settings)
+    tasks = [asyncio.create_task(w.run()) for w in workers]
+    if dispatch:
+        tasks.append(asyncio.create_task(dispatcher.run()))
+    try:
+        yield Runtime(client, pool, http, workers, dispatcher)
+    finally:
+        if dispatch:
+            tasks[-1].cancel()
+        await asyncio.gather(*(w.shutdown() for w in workers), return_exceptions=True)
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await http.aclose()
+        await pool.close()
+
+
+async def serve(settings: Settings, stop: asyncio.Event, *, dispatch: bool = True) -> None:
+    async with running(settings, dispatch=dispatch):
+        log.info("worker running on task queue %s", settings.task_queue)
+        await stop.wait()

@@ -1,0 +1,266 @@
+"""JourneyWorkflow: one per (journey, profile), a deterministic driver of the pure interpreter.
+
+It only turns the interpreter's commands into Temporal calls: `Wait` into a timer raced
+against the event signal, `SendMessage` into an activity, `LoadProfile` into a local
+activity, `Finish` into the ledger update and the workflow's end.
+"""
+
+from __future__ import annotations
+
+import uuid
+import zlib
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeKey
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from core.contracts import (
+        EnterInput,
+        EnterResult,
+        EventSignal,
+        FinishInput,
+        JourneyCarry,
+        JourneyInput,
+        LoadProfileInput,
+        SendInput,
+        SendResult,
+    )
+    from core.names import EVENT_SIGNAL, JOURNEY_WORKFLOW, LOCAL_CHANNELS, STATE_QUERY
+    from journeys.interpreter import (
+        Command,
+        EventReceived,
+        Finish,
+        Input,
+        JourneyState,
+        LoadProfile,
+        MessageSent,
+        ProfileLoaded,
+        SendMessage,
+        Start,
+        StepResult,
+        TimerFired,
+        Wait,
+        step,
+    )
+    from journeys.model import Event, JourneyDefinition, Profile
+
+CURRENT_NODE = SearchAttributeKey.for_keyword("CurrentNode")
+MESSAGE_NAMESPACE = uuid.UUID("6f1c7f38-9a57-4c1e-9d3b-4f2b0a6f1e55")
+HISTORY_LIMIT = 5_000
+LOCAL_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
+)
+SEND_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(minutes=1),
+    maximum_attempts=12,
+)
+
+
+def message_id(workflow_id: str, entry_run_id: str, node: str, visit: int) -> str:
+    """Same inputs, same id: a retried or replayed send finds its ledger row (decision 3)."""
+    return str(uuid.uuid5(MESSAGE_NAMESPACE, f"{workflow_id}|{entry_run_id}|{node}|{visit}"))
+
+
+@workflow.defn(name=JOURNEY_WORKFLOW)
+class JourneyWorkflow:
+    def __init__(self) -> None:
+        self._inbox: list[Event] = []
+        self._state: JourneyState | None = None
+        self._definition: JourneyDefinition | None = None
+        self._input: JourneyInput | None = None
+        self._entry_run_id = ""
+        self._node_attr: str | None = None
+
+    @workflow.signal(name=EVENT_SIGNAL)
+    def on_event(self, signal: EventSignal) -> None:
+        self._inbox.append(signal.event)
+
+    @workflow.query(name=STATE_QUERY)
+    def state(self) -> JourneyState | None:
+        return self._state
+
+    @workflow.run
+    async def run(self, inp: JourneyInput) -> str:
+        self._input = inp
+        if inp.carry is not None:
+            result = self._resume(inp.carry)
+        else:
+            entered = await self._enter(inp)
+            if not entered.allowed or entered.definition is None or entered.profile is None:
+                return f"not entered: {entered.reason}"
+            self._definition = JourneyDefinition.model_validate(entered.definition)
+            result = self._step(
+                Start(
+                    entry_event=inp.entry_event,
+                    profile=entered.profile,
+                    journey_id=inp.journey_id,
+                    version=inp.version,
+                )
+            )
+        return await self._drive(result.command)
+
+    def _resume(self, carry: JourneyCarry) -> StepResult:
+        self._definition = JourneyDefinition.model_validate(carry.definition)
+        self._state = carry.state
+        self._inbox = list(carry.inbox) + self._inbox
+        self._entry_run_id = carry.entry_run_id
+        self._node_attr = carry.current_node_attr
+        return StepResult(state=carry.state, command=carry.command)
+
+    async def _enter(self, inp: JourneyInput) -> EnterResult:
+        info = workflow.info()
+        self._entry_run_id = info.run_id
+        return await workflow.execute_local_activity(
+            "enter_journey",
+            EnterInput(
+                journey_id=inp.journey_id,
+                version=inp.version,
+                profile_id=inp.profile_id,
+                workflow_id=info.workflow_id,
+                entry_run_id=info.run_id,
+                entered_at=workflow.now(),
+            ),
+            result_type=EnterResult,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=LOCAL_RETRY,
+        )
+
+    def _step(self, inp: Input) -> StepResult:
+        assert self._definition is not None
+        seed = zlib.crc32(self._entry_run_id.encode())
+        result = step(self._definition, self._state, inp, workflow.now(), seed)
+        self._state = result.state
+        return result
+
+    async def _drive(self, command: Command) -> str:
+        while True:
+            while self._inbox and not isinstance(command, Finish):
+                command = self._step(EventReceived(event=self._inbox.pop(0))).command
+            if isinstance(command, Finish):
+                await self._finish(command)
+                return command.status
+            if isinstance(command, Wait):
+                if self._should_continue_as_new():
+                    await self._continue_as_new(command)
+                self._mark_node()
+                command = await self._wait(command)
+            elif isinstance(command, SendMessage):
+                command = await self._send(command)
+            elif isinstance(command, LoadProfile):
+                command = await self._load_profile()
+            else:
+                raise workflow.ApplicationError(f"unknown command {command!r}", non_retryable=True)
+
+    async def _wait(self, command: Wait) -> Command:
+        timeout = (command.until - workflow.now()).total_seconds()
+        if timeout > 0:
+            try:
+                await workflow.wait_condition(lambda: bool(self._inbox), timeout=timeout)
+                return self._step(EventReceived(event=self._inbox.pop(0))).command
+            except TimeoutError:
+                pass
+        return self._step(TimerFired()).command
+
+    async def _send(self, command: SendMessage) -> Command:
+        assert self._state is not None and self._input is not None
+        info = workflow.info()
+        send = SendInput(
+            message_id=message_id(
+                info.workflow_id, self._entry_run_id, command.node, command.visit
+            ),
+            channel=command.channel,
+            template=command.template,
+            profile_id=self._state.profile_id,
+            journey={
+                "id": self._state.journey_id,
+                "version": self._state.version,
+                "name": self._definition.name if self._definition else "",
+            },
+            node_id=command.node,
+            workflow_id=info.workflow_id,
+            entry_event=self._state.entry_event,
+            events=self._state.events,
+            vars=self._state.vars,
+            now=workflow.now(),
+        )
+        if command.channel in LOCAL_CHANNELS:
+            result = await workflow.execute_local_activity(
+                "send_message",
+                send,
+                result_type=SendResult,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=LOCAL_RETRY,
+            )
+        else:
+            self._mark_node()
+            try:
+                result = await workflow.execute_activity(
+                    "send_message",
+                    send,
+                    result_type=SendResult,
+                    task_queue=f"{info.task_queue}.channel.{command.channel}",
+                    start_to_close_timeout=timedelta(minutes=2),
+                    heartbeat_timeout=timedelta(seconds=5),
+                    retry_policy=SEND_RETRY,
+                )
+            except ActivityError as exc:
+                # Retries exhausted: the journey goes on and the ledger says why it failed.
+                result = SendResult(
+                    message_id=send.message_id, status="failed", error=str(exc.cause or exc)
+                )
+        return self._step(
+            MessageSent(node=command.node, message_id=result.message_id, status=result.status)
+        ).command
+
+    async def _load_profile(self) -> Command:
+        assert self._state is not None
+        profile = await workflow.execute_local_activity(
+            "load_profile",
+            LoadProfileInput(profile_id=self._state.profile_id),
+            result_type=Profile,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=LOCAL_RETRY,
+        )
+        return self._step(ProfileLoaded(profile=profile)).command
+
+    async def _finish(self, command: Finish) -> None:
+        await workflow.execute_local_activity(
+            "finish_journey",
+            FinishInput(
+                entry_run_id=self._entry_run_id,
+                status=command.status,
+                reason=command.reason,
+                ended_at=workflow.now(),
+            ),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=LOCAL_RETRY,
+        )
+        await workflow.wait_condition(workflow.all_handlers_finished)
+
+    def _mark_node(self) -> None:
+        """CurrentNode is upserted only when it changed and the run is about to block."""
+        node = self._state.node if self._state else None
+        if node and node != self._node_attr:
+            workflow.upsert_search_attributes([CURRENT_NODE.value_set(node)])
+            self._node_attr = node
+
+    def _should_continue_as_new(self) -> bool:
+        info = workflow.info()
+        limit = (self._input.history_limit if self._input else None) or HISTORY_LIMIT
+        return info.is_continue_as_new_suggested() or info.get_current_history_length() > limit
+
+    async def _continue_as_new(self, command: Command) -> None:
+        assert self._input is not None and self._state is not None and self._definition
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        carry = JourneyCarry(
+            definition=self._definition.model_dump(mode="json", by_alias=True),
+            state=self._state,
+            inbox=self._inbox,
+            entry_run_id=self._entry_run_id,
+            current_node_attr=self._node_attr,
+            command=command,
+        )
+        workflow.continue_as_new(self._input.model_copy(update={"carry": carry}))
