@@ -98,10 +98,9 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _validate(settings: Settings, args: argparse.Namespace) -> int:
+    from core.names import KNOWN_CHANNELS
     from journeys.loader import DefinitionSyntaxError, load_text
     from journeys.validate import parse_definition
-
-    from core.names import KNOWN_CHANNELS
 
     try:
         data = load_text(args.file.read_text(), _content_type(args.file))
@@ -118,6 +117,7 @@ def _validate(settings: Settings, args: argparse.Namespace) -> int:
 
 def _publish(settings: Settings, args: argparse.Namespace) -> int:
     import httpx
+
     from journeys.loader import DefinitionSyntaxError, load_text
 
     if not settings.api_key:
