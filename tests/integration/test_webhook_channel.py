@@ -1,0 +1,95 @@
+"""The send activity against a real local HTTP provider and the real message ledger."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import asyncpg
+import httpx
+import pytest
+from temporalio.exceptions import ApplicationError
+
+from activities.messages import MessageActivities
+from core.contracts import SendInput
+from journeys.model import Event
+from tests.integration.provider import FakeProvider
+
+pytestmark = pytest.mark.integration
+
+
+def send_input(template: str, channel: str = "webhook") -> SendInput:
+    profile = f"p-{uuid.uuid4().hex[:6]}"
+    now = datetime.now(UTC)
+    return SendInput(
+        message_id=str(uuid.uuid4()),
+        channel=channel,
+        template=template,
+        profile_id=profile,
+        journey={"id": "j", "version": 1, "name": "J"},
+        node_id="n",
+        workflow_id="w",
+        entry_event=Event(
+            event_id="e", name="go", profile_id=profile, timestamp=now, properties={"total": 7}
+        ),
+        now=now,
+    )
+
+
+@pytest.fixture
+async def template(pool: asyncpg.Pool) -> str:
+    name = f"hook-{uuid.uuid4().hex[:6]}"
+    await pool.execute(
+        "INSERT INTO templates (name, channel, subject, body) VALUES "
+        "($1, 'webhook', 'Total', 'total={{ event.properties.total }}')",
+        name,
+    )
+    return name
+
+
+async def ledger(pool: asyncpg.Pool, message_id: str) -> asyncpg.Record:
+    row = await pool.fetchrow("SELECT * FROM messages WHERE message_id = $1", message_id)
+    assert row is not None
+    return row
+
+
+async def test_retryable_failure_then_success_sends_one_id(
+    pool: asyncpg.Pool, template: str
+) -> None:
+    with FakeProvider() as provider:
+        async with httpx.AsyncClient() as http:
+            acts = MessageActivities(pool, http, provider.url)
+            inp = send_input(template)
+            provider.status = 503
+            with pytest.raises(ApplicationError):
+                await acts.send_message(inp)
+            assert (await ledger(pool, inp.message_id))["status"] == "sending"
+            provider.status = 200
+            result = await acts.send_message(inp)
+            again = await acts.send_message(inp)
+    assert result.status == "sent" and again.status == "sent"
+    assert len(provider.requests) == 2, "the finished send is not sent a third time"
+    assert {key for key, _ in provider.requests} == {inp.message_id}
+    body = provider.requests[-1][1]
+    assert body["body"] == "total=7" and body["subject"] == "Total"
+    row = await ledger(pool, inp.message_id)
+    assert row["status"] == "sent" and row["attempts"] == 3 and row["body"] == "total=7"
+
+
+async def test_client_error_is_final_and_recorded(pool: asyncpg.Pool, template: str) -> None:
+    with FakeProvider() as provider:
+        provider.status = 400
+        async with httpx.AsyncClient() as http:
+            inp = send_input(template)
+            result = await MessageActivities(pool, http, provider.url).send_message(inp)
+    assert result.status == "failed" and "400" in (result.error or "")
+    row = await ledger(pool, inp.message_id)
+    assert row["status"] == "failed" and "400" in row["error"]
+
+
+async def test_missing_template_fails_without_sending(pool: asyncpg.Pool) -> None:
+    async with httpx.AsyncClient() as http:
+        inp = send_input("no-such-template", channel="log")
+        result = await MessageActivities(pool, http, None).send_message(inp)
+    assert result.status == "failed" and "does not exist" in (result.error or "")
+    assert (await ledger(pool, inp.message_id))["status"] == "failed"
