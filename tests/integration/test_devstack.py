@@ -19,6 +19,7 @@ from workers.embedded import free_port, port_open
 
 pytestmark = pytest.mark.integration
 KEY = "wl_devstack_key_0123456789abcdefghij"
+EXAMPLE = Path(__file__).parent.parent.parent / "examples" / "abandoned-cart.yaml"
 
 
 @pytest.fixture
@@ -108,6 +109,21 @@ def test_dev_stack_restart_keeps_journeys(dev_env: dict[str, str], tmp_path: Pat
         assert api.put(f"/v1/journeys/{jid}", json=defn).is_success
         assert api.post(f"/v1/journeys/{jid}/publish").is_success
         assert api.post("/v1/events", json={"name": "go", "profile_id": profile}).status_code == 202
+        for tpl in ("cart-reminder", "coupon-sms"):
+            assert api.put(f"/v1/templates/{tpl}", json={"channel": "log", "body": "x"}).is_success
+        published = subprocess.run(
+            [sys.executable, "-m", "workers.cli", "publish", str(EXAMPLE)],
+            env={
+                **dev_env,
+                "WAYLINE_API_KEY": KEY,
+                "WAYLINE_API_URL": f"http://127.0.0.1:{dev_env['WAYLINE_API_PORT']}",
+            },
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert published.returncode == 0, published.stderr
+        assert "published abandoned-cart version 1" in published.stdout
 
         def waiting() -> bool:
             rows = api.get(f"/v1/profiles/{profile}/journeys").json()
