@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +26,7 @@ async def fetch_profile(conn: Executor, profile_id: str) -> Profile:
 
 
 def reentry_refusal(
-    defn: JourneyDefinition, previous: asyncpg.Record | None, now: datetime
+    defn: JourneyDefinition, previous: Mapping[str, Any] | None, now: datetime
 ) -> str | None:
     """Why this profile may not enter again, or None; the ledger outlives Temporal retention."""
     if previous is None:
@@ -33,10 +34,11 @@ def reentry_refusal(
     mode = defn.reentry.mode
     if mode == "never":
         return "reentry never: the profile entered before"
-    if previous["ended_at"] is None:
-        return "previous entry still running"
     if mode == "after" and defn.reentry.wait:
-        ready = add_duration(previous["ended_at"], defn.reentry.wait)
+        # One workflow id runs once at a time, so the previous run is closed; a row with no
+        # end (an operator terminated it) counts from its entry.
+        since = previous["ended_at"] or previous["entered_at"]
+        ready = add_duration(since, defn.reentry.wait)
         if now < ready:
             return f"reentry after {defn.reentry.wait}: allowed from {ready.isoformat()}"
     return None
@@ -77,7 +79,7 @@ class JourneyActivities:
             previous = await conn.fetchrow(
                 q("previous_entry"), inp.journey_id, inp.profile_id, inp.entry_run_id
             )
-            refusal = reentry_refusal(defn, previous, inp.entered_at)
+            refusal = reentry_refusal(defn, dict(previous) if previous else None, inp.entered_at)
             if refusal:
                 return EnterResult(allowed=False, reason=refusal)
             await conn.execute(

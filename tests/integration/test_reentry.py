@@ -1,0 +1,54 @@
+"""Re-entrance through the real router, workflow and entry ledger."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+from temporalio.client import Client
+
+from core.names import journey_workflow_id
+from journeys.model import Event
+from tests.integration.test_histories import publish
+from workers.router import Registry, Router
+from workers.worker import Runtime
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.mark.parametrize(("mode", "expected"), [("never", "not entered"), ("always", "completed")])
+async def test_second_entry_follows_the_rule(
+    mode: str, expected: str, runtime: Runtime, pool: asyncpg.Pool, temporal_client: Client
+) -> None:
+    jid, profile = f"re-{mode}-{uuid.uuid4().hex[:6]}", "p-re"
+    defn = {
+        "id": jid,
+        "name": jid,
+        "entry": {"event": "go"},
+        "reentry": {"mode": mode},
+        "start": "done",
+        "nodes": {"done": {"type": "end"}},
+    }
+    await publish(pool, defn, "re-hello")
+    router = Router(temporal_client, runtime.workers[0].task_queue)
+    router.registry = await Registry.load(pool)
+    handle = temporal_client.get_workflow_handle(journey_workflow_id(jid, profile))
+    results = []
+    for _ in range(2):
+        await router.route(
+            Event(
+                event_id=uuid.uuid4().hex,
+                name="go",
+                profile_id=profile,
+                timestamp=datetime.now(UTC),
+            ),
+            None,
+        )
+        results.append(await asyncio.wait_for(handle.result(), 30))
+    assert results[0] == "completed"
+    assert results[1].startswith(expected)
+    rows = await pool.fetch("SELECT status FROM journey_entries WHERE journey_id = $1", jid)
+    assert len(rows) == (1 if mode == "never" else 2)
