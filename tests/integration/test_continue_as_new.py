@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
 
 import asyncpg
 import pytest
@@ -13,16 +12,14 @@ from temporalio.client import Client
 from core.contracts import EventSignal, JourneyInput
 from core.names import EVENT_SIGNAL, JOURNEY_WORKFLOW, journey_workflow_id
 from journeys.model import Event
-from tests.integration.test_histories import publish
+from tests.integration.helpers import event, publish
 from workers.worker import Runtime
 
 pytestmark = pytest.mark.integration
 
 
 def ping(profile: str, name: str = "ping") -> Event:
-    return Event(
-        event_id=uuid.uuid4().hex, name=name, profile_id=profile, timestamp=datetime.now(UTC)
-    )
+    return event(name, profile)
 
 
 async def test_loop_continues_as_new(

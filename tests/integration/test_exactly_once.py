@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import uuid
-from datetime import UTC, datetime
 
 import asyncpg
 import pytest
@@ -16,7 +15,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 
 from core.names import journey_workflow_id
 from core.settings import Settings
-from journeys.model import Event
+from tests.integration.helpers import event, publish
 from tests.integration.provider import FakeProvider
 from workers.router import Registry, Router
 
@@ -39,38 +38,15 @@ def start_worker(settings: Settings, queue: str, webhook: str) -> subprocess.Pop
     )
 
 
-async def publish(pool: asyncpg.Pool, jid: str, template: str) -> None:
-    definition = {
+def welcome(jid: str, template: str) -> dict[str, object]:
+    hello = {"type": "message", "channel": "webhook", "template": template, "next": "done"}
+    return {
         "id": jid,
         "name": jid,
         "entry": {"event": "signed_up"},
         "start": "hello",
-        "nodes": {
-            "hello": {
-                "type": "message",
-                "channel": "webhook",
-                "template": template,
-                "next": "done",
-            },
-            "done": {"type": "end"},
-        },
+        "nodes": {"hello": hello, "done": {"type": "end"}},
     }
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(
-            "INSERT INTO templates (name, channel, body) VALUES ($1, 'webhook', "
-            "'Welcome {{ profile.profile_id }}')",
-            template,
-        )
-        await conn.execute(
-            "INSERT INTO journeys (journey_id, name, status, live_version) "
-            "VALUES ($1, $1, 'live', 1)",
-            jid,
-        )
-        await conn.execute(
-            "INSERT INTO journey_versions (journey_id, version, definition) VALUES ($1, 1, $2)",
-            jid,
-            definition,
-        )
 
 
 async def test_sigkill_mid_send_delivers_once(
@@ -78,22 +54,14 @@ async def test_sigkill_mid_send_delivers_once(
 ) -> None:
     jid, queue = f"welcome-{uuid.uuid4().hex[:8]}", f"kill-{uuid.uuid4().hex[:8]}"
     profile = f"p-{uuid.uuid4().hex[:8]}"
-    await publish(pool, jid, f"tpl-{jid}")
+    await publish(pool, welcome(jid, f"tpl-{jid}"), f"tpl-{jid}", channel="webhook")
     with FakeProvider() as provider:
         provider.hold_first.set()
         worker = start_worker(settings, queue, provider.url)
         try:
             router = Router(temporal_client, queue)
             router.registry = await Registry.load(pool)
-            await router.route(
-                Event(
-                    event_id=uuid.uuid4().hex,
-                    name="signed_up",
-                    profile_id=profile,
-                    timestamp=datetime.now(UTC),
-                ),
-                None,
-            )
+            await router.route(event("signed_up", profile), None)
             assert await asyncio.to_thread(provider.received.wait, 60), "no send reached provider"
             worker.send_signal(signal.SIGKILL)
             worker.wait(10)

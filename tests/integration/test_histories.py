@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from temporalio.worker import Replayer
 
 from core.converter import data_converter
 from core.names import journey_workflow_id
-from journeys.model import Event
+from tests.integration.helpers import event, publish
 from workers.router import Registry, Router
 from workers.worker import Runtime
 from workflows.journey import JourneyWorkflow
@@ -102,35 +101,6 @@ def definition(jid: str, tpl: str, scenario: dict[str, Any]) -> dict[str, Any]:
         "exit_on": scenario.get("exit_on", []),
         "nodes": nodes,
     }
-
-
-async def publish(pool: asyncpg.Pool, defn: dict[str, Any], tpl: str) -> None:
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(
-            "INSERT INTO templates (name, channel, body) VALUES ($1, 'log', "
-            "'Hello {{ profile.profile_id }}') ON CONFLICT DO NOTHING",
-            tpl,
-        )
-        await conn.execute(
-            "INSERT INTO journeys (journey_id, name, status, live_version) "
-            "VALUES ($1, $1, 'live', 1)",
-            defn["id"],
-        )
-        await conn.execute(
-            "INSERT INTO journey_versions (journey_id, version, definition) VALUES ($1, 1, $2)",
-            defn["id"],
-            defn,
-        )
-
-
-def event(name: str, profile: str, props: dict[str, Any]) -> Event:
-    return Event(
-        event_id=uuid.uuid4().hex,
-        name=name,
-        profile_id=profile,
-        timestamp=datetime.now(UTC),
-        properties=props,
-    )
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
 
 import asyncpg
 import pytest
 from temporalio.client import Client
 
 from core.names import journey_workflow_id
-from journeys.model import Event
-from tests.integration.test_histories import publish
+from tests.integration.helpers import event, publish
 from workers.router import Registry, Router
 from workers.worker import Runtime
 
@@ -38,15 +36,7 @@ async def test_second_entry_follows_the_rule(
     handle = temporal_client.get_workflow_handle(journey_workflow_id(jid, profile))
     results = []
     for _ in range(2):
-        await router.route(
-            Event(
-                event_id=uuid.uuid4().hex,
-                name="go",
-                profile_id=profile,
-                timestamp=datetime.now(UTC),
-            ),
-            None,
-        )
+        await router.route(event("go", profile), None)
         results.append(await asyncio.wait_for(handle.result(), 30))
     assert results[0] == "completed"
     assert results[1].startswith(expected)

@@ -1,0 +1,42 @@
+"""Shared set-up for integration tests that drive workflows below the HTTP API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+
+from journeys.model import Event
+
+
+async def publish(pool: asyncpg.Pool, defn: dict[str, Any], tpl: str, channel: str = "log") -> None:
+    """Version 1 of `defn`, live, and a template named `tpl`, written straight to the tables."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(
+            "INSERT INTO templates (name, channel, body) VALUES ($1, $2, "
+            "'Hello {{ profile.profile_id }}') ON CONFLICT DO NOTHING",
+            tpl,
+            channel,
+        )
+        await conn.execute(
+            "INSERT INTO journeys (journey_id, name, status, live_version) "
+            "VALUES ($1, $1, 'live', 1)",
+            defn["id"],
+        )
+        await conn.execute(
+            "INSERT INTO journey_versions (journey_id, version, definition) VALUES ($1, 1, $2)",
+            defn["id"],
+            defn,
+        )
+
+
+def event(name: str, profile: str, props: dict[str, Any] | None = None) -> Event:
+    return Event(
+        event_id=uuid.uuid4().hex,
+        name=name,
+        profile_id=profile,
+        timestamp=datetime.now(UTC),
+        properties=props or {},
+    )
