@@ -47,8 +47,11 @@ def reentry_refusal(
 class JourneyActivities:
     """Activities get the pool injected (samples-python's activity-method pattern)."""
 
-    def __init__(self, pool: asyncpg.Pool, definition_cache_size: int = 1024) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, task_queue: str = "wayline", definition_cache_size: int = 1024
+    ) -> None:
         self.pool = pool
+        self.task_queue = task_queue
         self._definitions: OrderedDict[tuple[str, int], dict[str, Any]] = OrderedDict()
         self._cache_size = definition_cache_size
 

@@ -11,7 +11,17 @@ from temporalio.client import Client
 
 from api.errors import BodyLimitMiddleware, install_error_handlers
 from api.keys import KeyVerifier
-from api.routes import api_keys, events, health, journeys, messages, profiles, schemas, templates
+from api.routes import (
+    api_keys,
+    connectors,
+    events,
+    health,
+    journeys,
+    messages,
+    profiles,
+    schemas,
+    templates,
+)
 from core.converter import data_converter
 from core.settings import Settings, get_settings
 from db.pool import create_pool
@@ -72,4 +82,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     for module in (events, profiles, journeys, templates, messages, schemas, api_keys):
         app.include_router(module.router, prefix="/v1")
+    app.include_router(connectors.actions, prefix="/v1")
+    app.include_router(connectors.data_sources, prefix="/v1")
     return app

@@ -101,3 +101,67 @@ class FinishInput(_Model):
     status: str
     reason: str | None = None
     ended_at: datetime
+
+
+class ActionRoute(_Model):
+    """How the workflow schedules calls of one action: its queue, timeout and retries."""
+
+    task_queue: str | None = None
+    timeout_seconds: float = 10.0
+    max_attempts: int = 3
+    initial_interval_seconds: float = 1.0
+    backoff: float = 2.0
+    max_interval_seconds: float = 60.0
+
+
+class ActionCallInput(_Model):
+    v: Literal[1] = 1
+    call_id: str
+    kind: Literal["action", "fetch"]
+    name: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    profile_id: str
+    journey: dict[str, Any] = Field(default_factory=dict)
+    node_id: str
+    dry_run: bool = False
+
+
+class ActionCallResult(_Model):
+    v: Literal[1] = 1
+    call_id: str
+    ok: bool
+    response: dict[str, Any] | None = None
+    error: str | None = None
+
+
+class UpdateProfileInput(_Model):
+    v: Literal[1] = 1
+    update_id: str
+    profile_id: str
+    set: dict[str, Any] = Field(default_factory=dict)
+    increment: dict[str, float] = Field(default_factory=dict)
+
+
+class AssignmentInput(_Model):
+    v: Literal[1] = 1
+    entry_run_id: str
+    node_id: str
+    journey_id: str
+    version: int
+    profile_id: str
+    variant: str
+
+
+class JumpInput(_Model):
+    v: Literal[1] = 1
+    jump_id: str
+    target: str
+    profile_id: str
+    entry_event: Event
+    from_journey: str
+
+
+class JumpResult(_Model):
+    v: Literal[1] = 1
+    ok: bool
+    error: str | None = None

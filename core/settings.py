@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(10.0, alias="WAYLINE_WEBHOOK_TIMEOUT_SECONDS")
     webhook_url: str | None = Field(None, alias="WAYLINE_WEBHOOK_URL")
 
+    action_allowed_hosts: str = Field(
+        "",
+        alias="WAYLINE_ACTION_ALLOWED_HOSTS",
+        description="Comma-separated hosts that actions may call even if internal",
+    )
+
     worker_max_concurrent_activities: int = Field(200, alias="WAYLINE_WORKER_ACTIVITIES")
     worker_max_concurrent_workflow_tasks: int = Field(100, alias="WAYLINE_WORKER_WORKFLOW_TASKS")
     worker_max_cached_workflows: int = Field(10_000, alias="WAYLINE_WORKER_CACHED_WORKFLOWS")
@@ -53,3 +59,9 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """Settings are read once per process; tests build their own instances."""
     return Settings()
+
+
+def allowed_hosts(settings: Settings) -> frozenset[str]:
+    return frozenset(
+        h.strip().lower() for h in settings.action_allowed_hosts.split(",") if h.strip()
+    )

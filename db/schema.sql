@@ -1,3 +1,27 @@
+CREATE TABLE public.action_calls (
+    call_id text NOT NULL,
+    kind text NOT NULL,
+    name text NOT NULL,
+    profile_id text NOT NULL,
+    journey_id text,
+    version integer,
+    node_id text,
+    status text NOT NULL,
+    request jsonb,
+    response jsonb,
+    error text,
+    attempts integer DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    finished_at timestamp with time zone,
+    CONSTRAINT action_calls_kind_check CHECK ((kind = ANY (ARRAY['action'::text, 'fetch'::text]))),
+    CONSTRAINT action_calls_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'succeeded'::text, 'failed'::text, 'dry_run'::text])))
+);
+CREATE TABLE public.actions (
+    name text NOT NULL,
+    spec jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
 CREATE TABLE public.api_keys (
     id uuid NOT NULL,
     name text NOT NULL,
@@ -6,6 +30,12 @@ CREATE TABLE public.api_keys (
     scopes text[] NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     revoked_at timestamp with time zone
+);
+CREATE TABLE public.data_sources (
+    name text NOT NULL,
+    spec jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
 );
 CREATE SEQUENCE public.dispatch_seq
     START WITH 1
@@ -35,6 +65,15 @@ CREATE SEQUENCE public.events_id_seq
     NO MAXVALUE
     CACHE 1;
 ALTER SEQUENCE public.events_id_seq OWNED BY public.events.id;
+CREATE TABLE public.experiment_assignments (
+    run_id text NOT NULL,
+    node_id text NOT NULL,
+    journey_id text NOT NULL,
+    version integer NOT NULL,
+    profile_id text NOT NULL,
+    variant text NOT NULL,
+    assigned_at timestamp with time zone DEFAULT now() NOT NULL
+);
 CREATE TABLE public.journey_entries (
     run_id text NOT NULL,
     workflow_id text NOT NULL,
@@ -82,6 +121,11 @@ CREATE TABLE public.messages (
     sent_at timestamp with time zone,
     CONSTRAINT messages_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'skipped'::text])))
 );
+CREATE TABLE public.profile_updates (
+    update_id text NOT NULL,
+    profile_id text NOT NULL,
+    applied_at timestamp with time zone DEFAULT now() NOT NULL
+);
 CREATE TABLE public.profiles (
     profile_id text NOT NULL,
     email text,
@@ -100,16 +144,24 @@ CREATE TABLE public.templates (
     updated_at timestamp with time zone DEFAULT now() NOT NULL
 );
 ALTER TABLE ONLY public.events ALTER COLUMN id SET DEFAULT nextval('public.events_id_seq'::regclass);
+ALTER TABLE ONLY public.action_calls
+    ADD CONSTRAINT action_calls_pkey PRIMARY KEY (call_id);
+ALTER TABLE ONLY public.actions
+    ADD CONSTRAINT actions_pkey PRIMARY KEY (name);
 ALTER TABLE ONLY public.api_keys
     ADD CONSTRAINT api_keys_key_hash_key UNIQUE (key_hash);
 ALTER TABLE ONLY public.api_keys
     ADD CONSTRAINT api_keys_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY public.data_sources
+    ADD CONSTRAINT data_sources_pkey PRIMARY KEY (name);
 ALTER TABLE ONLY public.dispatch_queue
     ADD CONSTRAINT dispatch_queue_pkey PRIMARY KEY (profile_id);
 ALTER TABLE ONLY public.events
     ADD CONSTRAINT events_event_id_key UNIQUE (event_id);
 ALTER TABLE ONLY public.events
     ADD CONSTRAINT events_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY public.experiment_assignments
+    ADD CONSTRAINT experiment_assignments_pkey PRIMARY KEY (run_id, node_id);
 ALTER TABLE ONLY public.journey_entries
     ADD CONSTRAINT journey_entries_pkey PRIMARY KEY (run_id);
 ALTER TABLE ONLY public.journey_versions
@@ -118,13 +170,18 @@ ALTER TABLE ONLY public.journeys
     ADD CONSTRAINT journeys_pkey PRIMARY KEY (journey_id);
 ALTER TABLE ONLY public.messages
     ADD CONSTRAINT messages_pkey PRIMARY KEY (message_id);
+ALTER TABLE ONLY public.profile_updates
+    ADD CONSTRAINT profile_updates_pkey PRIMARY KEY (update_id);
 ALTER TABLE ONLY public.profiles
     ADD CONSTRAINT profiles_pkey PRIMARY KEY (profile_id);
 ALTER TABLE ONLY public.templates
     ADD CONSTRAINT templates_pkey PRIMARY KEY (name);
+CREATE INDEX action_calls_journey ON public.action_calls USING btree (journey_id, node_id, created_at);
+CREATE INDEX action_calls_profile ON public.action_calls USING btree (profile_id, created_at DESC);
 CREATE INDEX dispatch_queue_ready ON public.dispatch_queue USING btree (leased_until, seq);
 CREATE INDEX events_pending ON public.events USING btree (profile_id, id) WHERE (dispatched_at IS NULL);
 CREATE INDEX events_profile ON public.events USING btree (profile_id, id);
+CREATE INDEX experiment_assignments_journey ON public.experiment_assignments USING btree (journey_id, node_id, variant);
 CREATE INDEX journey_entries_journey ON public.journey_entries USING btree (journey_id, version, status);
 CREATE INDEX journey_entries_profile ON public.journey_entries USING btree (profile_id, journey_id, entered_at DESC);
 CREATE INDEX messages_journey ON public.messages USING btree (journey_id, created_at DESC);

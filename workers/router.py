@@ -13,25 +13,16 @@ from datetime import UTC, datetime
 
 import asyncpg
 from temporalio.client import Client
-from temporalio.common import (
-    SearchAttributeKey,
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDReusePolicy,
-)
 from temporalio.service import RPCError, RPCStatusCode
 
-from core.contracts import EventSignal, JourneyInput
-from core.names import EVENT_SIGNAL, JOURNEY_WORKFLOW, journey_workflow_id
+from core.contracts import EventSignal
+from core.journey_client import enter_journey
+from core.names import EVENT_SIGNAL, journey_workflow_id
 from db.sql import q
 from journeys.model import Event, JourneyDefinition, Profile
 from journeys.routing import entry_matches, entry_needs_profile, listened_events
 
 log = logging.getLogger("wayline.router")
-
-JOURNEY_ID = SearchAttributeKey.for_keyword("JourneyId")
-JOURNEY_VERSION = SearchAttributeKey.for_int("JourneyVersion")
-PROFILE_ID = SearchAttributeKey.for_keyword("ProfileId")
 
 
 @dataclass(frozen=True)
@@ -93,28 +84,13 @@ class Router:
             await self._signal(journey_id, event)
 
     async def _signal_with_start(self, journey: LiveJourney, event: Event) -> None:
-        """An event for a profile already inside is delivered to that run, not lost (decision 1)."""
-        await self.client.start_workflow(
-            JOURNEY_WORKFLOW,
-            JourneyInput(
-                journey_id=journey.journey_id,
-                version=journey.version,
-                profile_id=event.profile_id,
-                entry_event=event,
-            ),
-            id=journey_workflow_id(journey.journey_id, event.profile_id),
-            task_queue=self.task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-            start_signal=EVENT_SIGNAL,
-            start_signal_args=[EventSignal(event=event)],
-            search_attributes=TypedSearchAttributes(
-                [
-                    SearchAttributePair(JOURNEY_ID, journey.journey_id),
-                    SearchAttributePair(JOURNEY_VERSION, journey.version),
-                    SearchAttributePair(PROFILE_ID, event.profile_id),
-                ]
-            ),
-            memo={"journey_name": journey.name, "journey_version": journey.version},
+        await enter_journey(
+            self.client,
+            self.task_queue,
+            journey_id=journey.journey_id,
+            version=journey.version,
+            name=journey.name,
+            event=event,
         )
 
     async def _signal(self, journey_id: str, event: Event) -> None:

@@ -5,20 +5,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 import httpx
 from temporalio.client import Client
 from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
 
+from activities.actions import ActionActivities
 from activities.journey import JourneyActivities
 from activities.messages import MessageActivities
+from activities.steps import StepActivities
 from core.converter import data_converter
 from core.names import KNOWN_CHANNELS, LOCAL_CHANNELS, channel_task_queue
-from core.settings import Settings
+from core.settings import Settings, allowed_hosts
 from db.pool import create_pool
+from workers.action_workers import ActionWorkers
 from workers.dispatcher import Dispatcher
 from workers.router import Router
 from workflows.journey import JourneyWorkflow
@@ -35,21 +39,46 @@ async def connect_temporal(settings: Settings) -> Client:
     )
 
 
-def build_workers(
-    client: Client, pool: asyncpg.Pool, http: httpx.AsyncClient, settings: Settings
-) -> list[Worker]:
-    journeys = JourneyActivities(pool)
-    messages = MessageActivities(pool, http, settings.webhook_url)
+@dataclass
+class Activities:
+    """Every activity object of a worker process, built once with the shared pool and client."""
+
+    journeys: JourneyActivities
+    messages: MessageActivities
+    actions: ActionActivities
+    steps: StepActivities
+
+    @classmethod
+    def build(
+        cls, client: Client, pool: asyncpg.Pool, http: httpx.AsyncClient, settings: Settings
+    ) -> Activities:
+        return cls(
+            journeys=JourneyActivities(pool, task_queue=settings.task_queue),
+            messages=MessageActivities(pool, http, settings.webhook_url),
+            actions=ActionActivities(pool, http, allowed_hosts(settings)),
+            steps=StepActivities(pool, client, settings.task_queue),
+        )
+
+    def main_queue(self) -> list[Callable[..., Any]]:
+        return [
+            self.journeys.enter_journey,
+            self.journeys.load_profile,
+            self.journeys.finish_journey,
+            self.messages.send_message,
+            self.actions.call_action,
+            self.actions.fetch_data,
+            self.steps.update_profile,
+            self.steps.record_assignment,
+            self.steps.jump_to_journey,
+        ]
+
+
+def build_workers(client: Client, acts: Activities, settings: Settings) -> list[Worker]:
     main = Worker(
         client,
         task_queue=settings.task_queue,
         workflows=[JourneyWorkflow],
-        activities=[
-            journeys.enter_journey,
-            journeys.load_profile,
-            journeys.finish_journey,
-            messages.send_message,
-        ],
+        activities=acts.main_queue(),
         workflow_runner=workflow_runner(),
         max_cached_workflows=settings.worker_max_cached_workflows,
         max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
@@ -62,7 +91,7 @@ def build_workers(
         Worker(
             client,
             task_queue=channel_task_queue(settings.task_queue, channel),
-            activities=[messages.send_message],
+            activities=[acts.messages.send_message],
             max_concurrent_activities=settings.worker_max_concurrent_activities,
         )
         for channel in sorted(KNOWN_CHANNELS - LOCAL_CHANNELS)
@@ -81,6 +110,7 @@ class Runtime:
     http: httpx.AsyncClient
     workers: list[Worker]
     dispatcher: Dispatcher
+    action_workers: ActionWorkers
 
 
 @contextlib.asynccontextmanager
@@ -89,16 +119,20 @@ async def running(settings: Settings, *, dispatch: bool = True) -> AsyncIterator
     client = await connect_temporal(settings)
     pool = await create_pool(settings.database_url, max_size=30)
     http = httpx.AsyncClient(timeout=settings.webhook_timeout_seconds)
-    workers = build_workers(client, pool, http, settings)
+    acts = Activities.build(client, pool, http, settings)
+    workers = build_workers(client, acts, settings)
     dispatcher = Dispatcher(pool, Router(client, settings.task_queue), settings)
+    action_workers = ActionWorkers(client, pool, acts.actions, settings)
     tasks = [asyncio.create_task(w.run()) for w in workers]
+    tasks.append(asyncio.create_task(action_workers.run()))
     if dispatch:
         tasks.append(asyncio.create_task(dispatcher.run()))
     try:
-        yield Runtime(client, pool, http, workers, dispatcher)
+        yield Runtime(client, pool, http, workers, dispatcher, action_workers)
     finally:
-        if dispatch:
-            tasks[-1].cancel()
+        for task in tasks[len(workers) :]:  # dispatcher first: no new work while stopping
+            task.cancel()
+        await action_workers.stop_all()
         await asyncio.gather(*(w.shutdown() for w in workers), return_exceptions=True)
         for t in tasks:
             t.cancel()

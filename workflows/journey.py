@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from core.contracts import (
@@ -136,13 +136,18 @@ class JourneyWorkflow:
         return result
 
     async def _drive(self, command: Command) -> str:
+        """Events are handed to the interpreter one at a time, only while the journey rests
+        in a Wait: a command already decided runs first. Signals that reach the worker in
+        one batch (a retried workflow task delivers them together) are then taken in the
+        same order and at the same points as if they had come one by one."""
         while True:
-            while self._inbox and not isinstance(command, Finish):
-                command = self._step(EventReceived(event=self._inbox.pop(0))).command
             if isinstance(command, Finish):
                 await self._finish(command)
                 return command.status
             if isinstance(command, Wait):
+                if self._inbox:
+                    command = self._step(EventReceived(event=self._inbox.pop(0))).command
+                    continue
                 if self._should_continue_as_new():
                     await self._continue_as_new(command)
                 self._mark_node()
@@ -152,7 +157,7 @@ class JourneyWorkflow:
             elif isinstance(command, LoadProfile):
                 command = await self._load_profile()
             else:
-                raise workflow.ApplicationError(f"unknown command {command!r}", non_retryable=True)
+                raise ApplicationError(f"unknown command {command!r}", non_retryable=True)
 
     async def _wait(self, command: Wait) -> Command:
         timeout = (command.until - workflow.now()).total_seconds()

@@ -39,3 +39,26 @@ SELECT name, channel, subject, body FROM templates WHERE name = $1
 UPDATE messages SET status = $2, error = $3,
     sent_at = CASE WHEN $2 = 'sent' THEN now() ELSE sent_at END
 WHERE message_id = $1
+
+-- name: claim_profile_update
+INSERT INTO profile_updates (update_id, profile_id) VALUES ($1, $2)
+ON CONFLICT (update_id) DO NOTHING
+RETURNING update_id
+
+-- name: lock_profile
+-- The profile row, created empty if missing, locked for a read-modify-write.
+INSERT INTO profiles (profile_id) VALUES ($1)
+ON CONFLICT (profile_id) DO UPDATE SET profile_id = EXCLUDED.profile_id
+RETURNING profile_id, email, phone, timezone, attributes
+
+-- name: set_profile_attributes
+UPDATE profiles SET attributes = $2, updated_at = now() WHERE profile_id = $1
+
+-- name: record_assignment
+INSERT INTO experiment_assignments (run_id, node_id, journey_id, version, profile_id, variant)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (run_id, node_id) DO NOTHING
+
+-- name: live_journey
+SELECT j.journey_id, j.name, j.status, j.live_version
+FROM journeys j WHERE j.journey_id = $1

@@ -67,6 +67,8 @@ async def test_loop_continues_as_new(
             if await pool.fetchval(count, jid) == i + 1:
                 break
             await asyncio.sleep(0.1)
+        else:
+            raise AssertionError(f"ping {i} was not answered (lost at a continue-as-new?)")
     await handle.signal(EVENT_SIGNAL, EventSignal(event=ping(profile, "stop")))
     latest = temporal_client.get_workflow_handle(handle.id)
     assert await asyncio.wait_for(latest.result(), 60) == "exited"

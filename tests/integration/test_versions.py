@@ -22,7 +22,7 @@ def definition(jid: str, template: str) -> dict[str, Any]:
     return {
         "id": jid,
         "name": "Pinning",
-        "entry": {"event": "signed_up"},
+        "entry": {"event": f"{jid}.signed_up"},
         "start": "hold",
         "nodes": {
             "hold": {
@@ -73,11 +73,11 @@ async def test_versions_pin_running_profiles_and_stop_ends_entries(
 
     old, new, late = f"{run}-old", f"{run}-new", f"{run}-late"
     assert await publish("v1") == 1
-    await event("signed_up", old)
+    await event(f"{jid}.signed_up", old)
     await eventually(lambda: waiting_at_hold(old))
     assert await publish("v2") == 2
     await asyncio.sleep(1.0)  # the router learns of a publish by NOTIFY, well within a second
-    await event("signed_up", new)
+    await event(f"{jid}.signed_up", new)
     await eventually(lambda: waiting_at_hold(new))
 
     query = f'JourneyId="{jid}" AND CurrentNode="hold"'
@@ -87,7 +87,7 @@ async def test_versions_pin_running_profiles_and_stop_ends_entries(
     resp = await api.post(f"/v1/journeys/{jid}/stop", headers=h)
     assert resp.is_success, resp.text
     await asyncio.sleep(1.0)
-    await event("signed_up", late)
+    await event(f"{jid}.signed_up", late)
     for profile in (old, new):
         await event("go", profile)
     old_msgs = await eventually(lambda: messages_for(api, h, old, jid))
@@ -95,7 +95,9 @@ async def test_versions_pin_running_profiles_and_stop_ends_entries(
     assert [(m["body"], m["version"]) for m in old_msgs] == [("from v1", 1)]
     assert [(m["body"], m["version"]) for m in new_msgs] == [("from v2", 2)]
     resp = await api.get(f"/v1/profiles/{late}/journeys", headers=h)
-    assert resp.json()["items"] == [], "a stopped journey takes no new entries"
+    assert [r for r in resp.json()["items"] if r["journey_id"] == jid] == [], (
+        "a stopped journey takes no new entries"
+    )
 
 
 async def _count(client: Client, query: str) -> int:

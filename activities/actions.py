@@ -1,0 +1,216 @@
+"""Custom HTTP actions and data-source reads for journey nodes.
+
+Each call has a deterministic id and a ledger row: a retry after a crash finds the row,
+a finished call is never made again, and the provider receives the id as
+`Idempotency-Key`. Errors split in two: a client error (4xx) is final and goes to the
+node's `on_error`; a server error, timeout or 429 is raised so Temporal retries it with
+the action's backoff, and only when the attempts run out does `on_error` apply.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from typing import Any
+
+import asyncpg
+import httpx
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.channels import Heartbeat
+from activities.http_guard import BlockedDestination, check_destination
+from core.connectors import ActionSpec, DataSourceSpec, HttpSpec, secret_value
+from core.contracts import ActionCallInput, ActionCallResult
+from db.sql import q
+from journeys.expressions import ExpressionError, compile_template
+
+SPEC_TTL_SECONDS = 5.0
+
+
+class CallFailed(Exception):
+    """A final failure: recorded, and answered as ok=False."""
+
+
+def pick(data: Any, fields: list[str] | None) -> dict[str, Any]:
+    """Only the allowed response fields reach `vars` (dotted paths keep their nesting)."""
+    if not isinstance(data, dict):
+        data = {"value": data}
+    if fields is None:
+        return data
+    out: dict[str, Any] = {}
+    for path in fields:
+        value: Any = data
+        for part in path.split("."):
+            if not isinstance(value, dict) or part not in value:
+                break
+            value = value[part]
+        else:
+            target = out
+            *parents, leaf = path.split(".")
+            for part in parents:
+                target = target.setdefault(part, {})
+            target[leaf] = value
+    return out
+
+
+def render_request(spec: HttpSpec, method: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The concrete request: URL, headers and JSON body rendered from `params`."""
+    ctx = {"params": params}
+    try:
+        url = compile_template(spec.url).render(ctx)
+        headers = {k: compile_template(v).render(ctx) for k, v in spec.headers.items()}
+        body = getattr(spec, "body", None)
+        payload = json.loads(compile_template(body).render(ctx)) if body else None
+    except ExpressionError as exc:
+        raise CallFailed(f"cannot render the request: {exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise CallFailed(f"the body template did not give JSON: {exc}") from exc
+    return {"method": method, "url": url, "headers": headers, "json": payload}
+
+
+def auth_header(spec: HttpSpec) -> dict[str, str]:
+    if spec.auth is None:
+        return {}
+    value = secret_value(spec.auth.secret)
+    if value is None:
+        raise CallFailed(
+            f"secret {spec.auth.secret!r} is not set (WAYLINE_SECRET_{spec.auth.secret.upper()})"
+        )
+    if spec.auth.type == "bearer":
+        return {"Authorization": f"Bearer {value}"}
+    return {"Authorization": "Basic " + base64.b64encode(value.encode()).decode()}
+
+
+class ActionActivities:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        http: httpx.AsyncClient,
+        allowed_hosts: frozenset[str] = frozenset(),
+    ) -> None:
+        self.pool = pool
+        self.http = http
+        self.allowed_hosts = allowed_hosts
+        self._specs: dict[tuple[str, str], tuple[float, dict[str, Any] | None]] = {}
+        self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
+
+    async def _spec(self, table: str, name: str) -> dict[str, Any] | None:
+        key = (table, name)
+        cached = self._specs.get(key)
+        if cached and time.monotonic() - cached[0] < SPEC_TTL_SECONDS:
+            return cached[1]
+        query = "read_action" if table == "actions" else "read_data_source"
+        row = await self.pool.fetchrow(q(query), name)
+        spec = row["spec"] if row else None
+        self._specs[key] = (time.monotonic(), spec)
+        return spec
+
+    @activity.defn(name="call_action")
+    async def call_action(self, inp: ActionCallInput) -> ActionCallResult:
+        return await self._call(inp, "actions", ActionSpec)
+
+    @activity.defn(name="fetch_data")
+    async def fetch_data(self, inp: ActionCallInput) -> ActionCallResult:
+        return await self._call(inp, "data_sources", DataSourceSpec)
+
+    async def _call(
+        self, inp: ActionCallInput, table: str, model: type[ActionSpec] | type[DataSourceSpec]
+    ) -> ActionCallResult:
+        raw = await self._spec(table, inp.name)
+        try:
+            if raw is None:
+                raise CallFailed(f"{inp.kind} {inp.name!r} does not exist")
+            spec = model.model_validate(raw)
+            method = spec.method if isinstance(spec, ActionSpec) else "GET"
+            request = render_request(spec, method, inp.params)
+        except CallFailed as exc:
+            await self._claim(inp, None)
+            return await self._finish(inp, "failed", None, str(exc))
+        done = await self._claim(inp, request)
+        if done is not None:
+            return done
+        if inp.dry_run:
+            return await self._finish(inp, "dry_run", {}, None)
+        try:
+            response = await self._perform(spec, request, inp.call_id)
+        except CallFailed as exc:
+            return await self._finish(inp, "failed", None, str(exc))
+        return await self._finish(inp, "succeeded", pick(response, spec.response_fields), None)
+
+    async def _claim(
+        self, inp: ActionCallInput, request: dict[str, Any] | None
+    ) -> ActionCallResult | None:
+        """The ledger row; a finished earlier attempt answers for this one."""
+        journey = inp.journey
+        row = await self.pool.fetchrow(
+            q("claim_call"),
+            inp.call_id,
+            inp.kind,
+            inp.name,
+            inp.profile_id,
+            journey.get("id"),
+            journey.get("version"),
+            inp.node_id,
+            request,
+        )
+        assert row is not None
+        if row["status"] == "pending":
+            return None
+        return ActionCallResult(
+            call_id=inp.call_id,
+            ok=row["status"] != "failed",
+            response=row["response"],
+            error=row["error"],
+        )
+
+    async def _finish(
+        self, inp: ActionCallInput, status: str, response: dict[str, Any] | None, error: str | None
+    ) -> ActionCallResult:
+        await self.pool.execute(q("finish_call"), inp.call_id, status, response, error)
+        return ActionCallResult(
+            call_id=inp.call_id, ok=status != "failed", response=response, error=error
+        )
+
+    async def _perform(self, spec: HttpSpec, request: dict[str, Any], call_id: str) -> Any:
+        try:
+            await check_destination(request["url"], self.allowed_hosts)
+        except BlockedDestination as exc:
+            raise CallFailed(f"refused: {exc}") from exc
+        cache_key = json.dumps([request["url"], request["headers"]], sort_keys=True)
+        ttl = spec.ttl_seconds if isinstance(spec, DataSourceSpec) else 0
+        if ttl and (hit := self._cache.get(cache_key)) and time.monotonic() < hit[0]:
+            return hit[1]
+        headers = {**request["headers"], **auth_header(spec), "Idempotency-Key": call_id}
+        try:
+            async with Heartbeat():
+                resp = await self.http.request(
+                    request["method"],
+                    request["url"],
+                    json=request["json"],
+                    headers=headers,
+                    timeout=spec.timeout_seconds,
+                )
+        except httpx.HTTPError as exc:
+            raise ApplicationError(f"{type(exc).__name__}: {exc}", type="ActionRetryable") from exc
+        if resp.status_code >= 500 or resp.status_code in (408, 425, 429):
+            raise ApplicationError(f"answered {resp.status_code}", type="ActionRetryable")
+        if resp.status_code >= 400:
+            raise CallFailed(f"answered {resp.status_code}: {resp.text[:300]}")
+        data = _json(resp)
+        if ttl:
+            self._cache[cache_key] = (time.monotonic() + ttl, data)
+        return data
+
+
+def _json(resp: httpx.Response) -> Any:
+    if not resp.content:
+        return {}
+    try:
+        return resp.json()
+    except ValueError:
+        return {"text": resp.text[:10_000]}
+
+
+__all__ = ["ActionActivities", "pick", "render_request"]

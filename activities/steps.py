@@ -1,0 +1,83 @@
+"""Side effects of journey steps other than sends: profile updates, experiment assignments
+and jumps into other journeys. Each is idempotent under retries."""
+
+from __future__ import annotations
+
+import asyncpg
+from temporalio import activity
+from temporalio.client import Client
+
+from core.contracts import AssignmentInput, JumpInput, JumpResult, UpdateProfileInput
+from core.journey_client import enter_journey
+from db.sql import q
+from journeys.model import Event, Profile
+
+
+def apply_update(attributes: dict[str, object], inp: UpdateProfileInput) -> dict[str, object]:
+    """Set, then increment (a missing or non-numeric attribute counts as 0)."""
+    out = {**attributes, **inp.set}
+    for key, delta in inp.increment.items():
+        current = out.get(key)
+        base = current if isinstance(current, int | float) and not isinstance(current, bool) else 0
+        total = base + delta
+        out[key] = int(total) if float(total).is_integer() else total
+    return out
+
+
+class StepActivities:
+    def __init__(self, pool: asyncpg.Pool, client: Client, task_queue: str) -> None:
+        self.pool = pool
+        self.client = client
+        self.task_queue = task_queue
+
+    @activity.defn(name="update_profile")
+    async def update_profile(self, inp: UpdateProfileInput) -> Profile:
+        """Applied once per update id, atomically with the ledger row that says so."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(q("lock_profile"), inp.profile_id)
+            assert row is not None
+            profile = Profile(**dict(row))
+            if await conn.fetchval(q("claim_profile_update"), inp.update_id, inp.profile_id):
+                attributes = apply_update(profile.attributes, inp)
+                await conn.execute(q("set_profile_attributes"), inp.profile_id, attributes)
+                profile = profile.model_copy(update={"attributes": attributes})
+        return profile
+
+    @activity.defn(name="record_assignment")
+    async def record_assignment(self, inp: AssignmentInput) -> None:
+        await self.pool.execute(
+            q("record_assignment"),
+            inp.entry_run_id,
+            inp.node_id,
+            inp.journey_id,
+            inp.version,
+            inp.profile_id,
+            inp.variant,
+        )
+
+    @activity.defn(name="jump_to_journey")
+    async def jump_to_journey(self, inp: JumpInput) -> JumpResult:
+        """Enter the profile into the target's live version with this journey's entry payload.
+
+        The jump's event id is deterministic, so a retried jump is dropped as a duplicate by
+        a target run that already has it."""
+        row = await self.pool.fetchrow(q("live_journey"), inp.target)
+        if row is None or row["status"] != "live" or row["live_version"] is None:
+            return JumpResult(ok=False, error=f"journey {inp.target!r} is not live")
+        src = inp.entry_event
+        event = Event(
+            event_id=inp.jump_id,
+            name=src.name,
+            profile_id=inp.profile_id,
+            timestamp=src.timestamp,
+            properties={**src.properties, "jumped_from": inp.from_journey},
+        )
+        await enter_journey(
+            self.client,
+            self.task_queue,
+            journey_id=inp.target,
+            version=row["live_version"],
+            name=row["name"],
+            event=event,
+        )
+        return JumpResult(ok=True)

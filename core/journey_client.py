@@ -1,0 +1,48 @@
+"""Entering a profile into a journey: the one signal-with-start every caller uses.
+
+The router (events), the jump step and future audience fan-outs enter journeys the same
+way, so the workflow id, search attributes and memo are the same everywhere.
+"""
+
+from __future__ import annotations
+
+from temporalio.client import Client
+from temporalio.common import (
+    SearchAttributeKey,
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDReusePolicy,
+)
+
+from core.contracts import EventSignal, JourneyInput
+from core.names import EVENT_SIGNAL, JOURNEY_WORKFLOW, journey_workflow_id
+from journeys.model import Event
+
+JOURNEY_ID = SearchAttributeKey.for_keyword("JourneyId")
+JOURNEY_VERSION = SearchAttributeKey.for_int("JourneyVersion")
+PROFILE_ID = SearchAttributeKey.for_keyword("ProfileId")
+
+
+async def enter_journey(
+    client: Client, task_queue: str, *, journey_id: str, version: int, name: str, event: Event
+) -> None:
+    """An event for a profile already inside is delivered to that run, not lost (decision 1)."""
+    await client.start_workflow(
+        JOURNEY_WORKFLOW,
+        JourneyInput(
+            journey_id=journey_id, version=version, profile_id=event.profile_id, entry_event=event
+        ),
+        id=journey_workflow_id(journey_id, event.profile_id),
+        task_queue=task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        start_signal=EVENT_SIGNAL,
+        start_signal_args=[EventSignal(event=event)],
+        search_attributes=TypedSearchAttributes(
+            [
+                SearchAttributePair(JOURNEY_ID, journey_id),
+                SearchAttributePair(JOURNEY_VERSION, version),
+                SearchAttributePair(PROFILE_ID, event.profile_id),
+            ]
+        ),
+        memo={"journey_name": name, "journey_version": version},
+    )
