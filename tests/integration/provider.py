@@ -17,6 +17,9 @@ class FakeProvider:
         self.release = threading.Event()
         self.received = threading.Event()
         self.status = 200
+        self.response: dict[str, Any] = {}
+        self.headers: list[dict[str, str]] = []
+        self.statuses: list[int] = []  # answered first, one each, before `status`
         provider = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -25,15 +28,20 @@ class FakeProvider:
                 body = json.loads(self.rfile.read(length) or b"{}")
                 first = not provider.requests
                 provider.requests.append((self.headers.get("Idempotency-Key"), body))
+                provider.headers.append(dict(self.headers))
                 provider.received.set()
                 if first and provider.hold_first.is_set():
                     provider.release.wait(60)
+                status = provider.statuses.pop(0) if provider.statuses else provider.status
                 try:
-                    self.send_response(provider.status)
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
                     self.end_headers()
-                    self.wfile.write(b"{}")
+                    self.wfile.write(json.dumps(provider.response).encode())
                 except OSError:
                     pass
+
+            do_GET = do_PUT = do_PATCH = do_DELETE = do_POST
 
             def log_message(self, *args: Any) -> None:
                 pass
