@@ -10,11 +10,13 @@ from typing import Any
 import asyncpg
 from temporalio import activity
 
-from core.contracts import EnterInput, EnterResult, FinishInput, LoadProfileInput
+from core.connectors import ActionSpec, DataSourceSpec, action_task_queue
+from core.contracts import ActionRoute, EnterInput, EnterResult, FinishInput, LoadProfileInput
 from db.sql import q
 from db.types import Executor
 from journeys.durations import add_duration
-from journeys.model import JourneyDefinition, Profile
+from journeys.model import ActionNode, FetchNode, JourneyDefinition, Profile
+from journeys.routing import entry_open
 
 
 async def fetch_profile(conn: Executor, profile_id: str) -> Profile:
@@ -79,23 +81,75 @@ class JourneyActivities:
         async with self.pool.acquire() as conn, conn.transaction():
             # Serialise entries of one (journey, profile) so two runs cannot both pass the rule.
             await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", inp.workflow_id)
-            previous = await conn.fetchrow(
-                q("previous_entry"), inp.journey_id, inp.profile_id, inp.entry_run_id
-            )
-            refusal = reentry_refusal(defn, dict(previous) if previous else None, inp.entered_at)
-            if refusal:
-                return EnterResult(allowed=False, reason=refusal)
-            await conn.execute(
-                q("insert_entry"),
-                inp.entry_run_id,
-                inp.workflow_id,
-                inp.journey_id,
-                inp.version,
-                inp.profile_id,
-                inp.entered_at,
-            )
+            entered = await conn.fetchval(q("entry_exists"), inp.entry_run_id)
+            if not entered:  # a retry of an entry that was written already passes
+                refusal = await self._refusal(conn, defn, inp)
+                if refusal:
+                    return EnterResult(allowed=False, reason=refusal)
+                await conn.execute(
+                    q("insert_entry"),
+                    inp.entry_run_id,
+                    inp.workflow_id,
+                    inp.journey_id,
+                    inp.version,
+                    inp.profile_id,
+                    inp.entered_at,
+                )
             profile = await fetch_profile(conn, inp.profile_id)
-        return EnterResult(allowed=True, definition=definition, profile=profile)
+        routes = await self._routes(defn)
+        return EnterResult(allowed=True, definition=definition, profile=profile, routes=routes)
+
+    async def _refusal(
+        self, conn: Executor, defn: JourneyDefinition, inp: EnterInput
+    ) -> str | None:
+        if not entry_open(defn, inp.entered_at):
+            return "outside the entry window"
+        previous = await conn.fetchrow(
+            q("previous_entry"), inp.journey_id, inp.profile_id, inp.entry_run_id
+        )
+        if refusal := reentry_refusal(defn, dict(previous) if previous else None, inp.entered_at):
+            return refusal
+        cap = defn.entry_cap
+        if cap is None:
+            return None
+        # Caps count the whole journey: one entry at a time per journey while they apply.
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('cap:' || $1))", inp.journey_id)
+        counts = await conn.fetchrow(q("entry_counts"), inp.journey_id, inp.entered_at)
+        assert counts is not None
+        if cap.per_day is not None and counts["today"] >= cap.per_day:
+            return f"entry cap: {cap.per_day} entries per day reached"
+        if cap.max_inside is not None and counts["inside"] >= cap.max_inside:
+            return f"entry cap: {cap.max_inside} profiles inside"
+        return None
+
+    async def _routes(self, defn: JourneyDefinition) -> dict[str, ActionRoute]:
+        """How to schedule each action and fetch of this version, read once at entry."""
+        names = {("action", n.action) for n in defn.nodes.values() if isinstance(n, ActionNode)}
+        names |= {("fetch", n.source) for n in defn.nodes.values() if isinstance(n, FetchNode)}
+        if not names:
+            return {}
+        rows = await self.pool.fetch(q("connector_specs"), [n for _, n in names])
+        found = {(r["kind"], r["name"]): r["spec"] for r in rows}
+        routes: dict[str, ActionRoute] = {}
+        for kind, name in names:
+            raw = found.get((kind, name))
+            if raw is None:
+                continue  # the call itself fails and records why
+            spec = (
+                ActionSpec.model_validate(raw)
+                if kind == "action"
+                else DataSourceSpec.model_validate(raw)
+            )
+            rate = spec.rate_limit if isinstance(spec, ActionSpec) else None
+            routes[f"{kind}:{name}"] = ActionRoute(
+                task_queue=action_task_queue(self.task_queue, name) if rate else None,
+                timeout_seconds=spec.timeout_seconds,
+                max_attempts=spec.retry.max_attempts,
+                initial_interval_seconds=spec.retry.initial_interval_seconds,
+                backoff=spec.retry.backoff,
+                max_interval_seconds=spec.retry.max_interval_seconds,
+            )
+        return routes
 
     @activity.defn(name="load_profile")
     async def load_profile(self, inp: LoadProfileInput) -> Profile:

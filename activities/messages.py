@@ -91,13 +91,16 @@ class MessageActivities:
         except ExpressionError as exc:
             status, _ = await self._claim(inp, "failed", None, error=str(exc))
             return SendResult(message_id=inp.message_id, status="failed", error=str(exc))
+        if inp.dry_run:  # recorded, rendered, not performed
+            await self._claim(inp, "dry_run", rendered)
+            return SendResult(message_id=inp.message_id, status="skipped")
         if inp.channel == "log":
             # The ledger row is the delivery: one atomic insert, a retry finds it.
             status, _ = await self._claim(inp, "sent", rendered)
-            return SendResult.model_validate({"message_id": inp.message_id, "status": status})
+            return _result(inp, status)
         status, _ = await self._claim(inp, "sending", rendered)
         if status != "sending":  # a previous attempt finished: never send twice
-            return SendResult.model_validate({"message_id": inp.message_id, "status": status})
+            return _result(inp, status)
         return await self._deliver(inp, rendered)
 
     async def _deliver(self, inp: SendInput, rendered: Rendered) -> SendResult:
@@ -122,3 +125,9 @@ class MessageActivities:
             return SendResult(message_id=inp.message_id, status="failed", error=str(exc))
         await self.pool.execute(q("mark_message"), inp.message_id, "sent", None)
         return SendResult(message_id=inp.message_id, status="sent")
+
+
+def _result(inp: SendInput, status: str) -> SendResult:
+    """A ledger status as the interpreter knows it (a dry run reads as skipped)."""
+    known = status if status in ("sent", "failed", "skipped") else "skipped"
+    return SendResult.model_validate({"message_id": inp.message_id, "status": known})

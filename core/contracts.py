@@ -18,6 +18,17 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False)
 
 
+class ActionRoute(_Model):
+    """How the workflow schedules calls of one action: its queue, timeout and retries."""
+
+    task_queue: str | None = None
+    timeout_seconds: float = 10.0
+    max_attempts: int = 3
+    initial_interval_seconds: float = 1.0
+    backoff: float = 2.0
+    max_interval_seconds: float = 60.0
+
+
 class JourneyCarry(_Model):
     """What a journey run hands to its next run at continue-as-new."""
 
@@ -27,6 +38,7 @@ class JourneyCarry(_Model):
     entry_run_id: str
     current_node_attr: str | None = None
     command: Command
+    routes: dict[str, ActionRoute] = Field(default_factory=dict)
 
 
 class JourneyInput(_Model):
@@ -66,6 +78,9 @@ class EnterResult(_Model):
     reason: str | None = None
     definition: dict[str, Any] | None = None
     profile: Profile | None = None
+    routes: dict[str, ActionRoute] = Field(
+        default_factory=dict, description='"action:<name>" / "fetch:<name>" → scheduling'
+    )
 
 
 class LoadProfileInput(_Model):
@@ -86,6 +101,7 @@ class SendInput(_Model):
     events: dict[str, Event] = Field(default_factory=dict)
     vars: dict[str, Any] = Field(default_factory=dict)
     now: datetime
+    dry_run: bool = False
 
 
 class SendResult(_Model):
@@ -101,17 +117,6 @@ class FinishInput(_Model):
     status: str
     reason: str | None = None
     ended_at: datetime
-
-
-class ActionRoute(_Model):
-    """How the workflow schedules calls of one action: its queue, timeout and retries."""
-
-    task_queue: str | None = None
-    timeout_seconds: float = 10.0
-    max_attempts: int = 3
-    initial_interval_seconds: float = 1.0
-    backoff: float = 2.0
-    max_interval_seconds: float = 60.0
 
 
 class ActionCallInput(_Model):

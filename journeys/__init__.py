@@ -2,6 +2,7 @@
 
 - `model`: definition models (and the `Event`/`Profile` runtime data they read).
 - `durations`: ISO 8601 durations, calendar-aware.
+- `clock`: local wall-clock times (weekday waits, quiet hours) in IANA timezones.
 - `loader`: YAML/JSON text to a mapping (API and CLI only; imports PyYAML).
 - `validate`: every problem of a definition at once, with paths.
 - `expressions` (over `sandbox`): Jinja2 expressions and templates with resource limits.
@@ -9,5 +10,6 @@
 - `routing`: what the event router asks of a definition.
 - `schema`: the JSON Schema (`python -m journeys.schema`).
 
-Safe to import inside the Temporal workflow sandbox (stdlib, pydantic, jinja2, isodate).
+Safe to import inside the Temporal workflow sandbox (stdlib incl. hashlib and zoneinfo,
+pydantic, jinja2, isodate).
 """

@@ -49,6 +49,7 @@ __all__ = [
     "compile_expression",
     "compile_template",
     "referenced_names",
+    "template_names",
 ]
 
 MAX_EXPRESSION_SOURCE = 10_000
@@ -229,6 +230,15 @@ def referenced_names(src: str) -> set[str]:
     try:
         tree = _expression_tree(src)
         return set(meta.find_undeclared_variables(tree)) - set(_TEXT_ENV.globals)
+    except Exception as exc:
+        raise ExpressionError(describe(exc)) from exc
+
+
+def template_names(src: str) -> set[str]:
+    """Top-level names a template reads from its context (helpers and `{% set %}` excluded)."""
+    try:
+        check_length(len(src), MAX_TEMPLATE_SOURCE, "template")
+        return set(meta.find_undeclared_variables(_TEXT_ENV.parse(src))) - set(_TEXT_ENV.globals)
     except Exception as exc:
         raise ExpressionError(describe(exc)) from exc
 

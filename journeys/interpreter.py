@@ -1,11 +1,12 @@
 """The journey interpreter: a pure state machine the Temporal workflow drives.
 
 `step(definition, state, input, now, seed)` returns the new state and exactly one command,
-the next blocking thing the driver must do (send, wait, load the profile, finish). The
-driver executes it and feeds the result back as the next input; it feeds every event it
-receives as `EventReceived` whenever no command is executing. No clock, no randomness,
-no I/O: `now` comes from the workflow and the same inputs always give the same outputs,
-which is what makes Temporal replay safe.
+the next blocking thing the driver must do (send, wait, load the profile, record an
+experiment assignment, call an action, fetch data, update the profile, jump to another
+journey, finish). The driver executes it and feeds the result back as the next input; it
+feeds every event it receives as `EventReceived` whenever no command is executing. No
+clock, no randomness, no I/O: `now` comes from the workflow and the same inputs always
+give the same outputs, which is what makes Temporal replay safe.
 
 Rules worth knowing (see also the README of the journey language):
 
@@ -21,89 +22,138 @@ Rules worth knowing (see also the README of the journey language):
   explicitly awaits the event handles it (`on_event`).
 - The profile is loaded at entry and becomes stale once the journey blocks in a wait.
   A stale profile is reloaded (`LoadProfile`) before evaluating a condition, a wait
-  `until` or a `wait_for_event` `when` that mentions `profile`; sends read it themselves.
-- In a `wait_for_event` `when`, `received` is the event being tested (also available as
-  `events[<name>]`); `event` stays the entry event, as everywhere.
+  `until`, a `wait_for_event` `when`, action/fetch `params` or `update_profile` values
+  that mention `profile`; sends read it themselves. A condition with `refresh: true`
+  always reloads it first. `ProfileUpdated` replaces it (fresh).
+- Timezones of `next_weekday` waits and `quiet_hours` default to the profile's timezone
+  as last loaded (no reload just for that), else UTC.
+- A message inside its `quiet_hours` first waits (`Wait(event=None)`) until the window
+  ends, recorded as "deferred by quiet hours"; the send is then a new path step of the
+  same visit (same message id).
+- `split` and `experiment` assignments hash `journey_id|profile_id|node_id` (sha256), so
+  a profile lands on the same path on replay and re-entry; a non-sticky split adds
+  `|seed|visit`, `seed` being the argument of `step` (the driver derives it from the
+  entry run).
 - Every wait ends at the journey deadline at the latest; reaching it means `timed_out`.
 - Any expression error ends the journey `errored` with the reason
-  `nodes.<id>.<field>: <message>`.
-
-`seed` is threaded through for future random splits; no node uses it yet.
+  `nodes.<id>.<field>: <message>`; a failed action or fetch without `on_error` with
+  `nodes.<id>: <error>`.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import hashlib
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, time
 
+from journeys.clock import next_weekday, quiet_hours_end, timezone_for
 from journeys.durations import add_duration
 from journeys.expressions import (
     ExpressionError,
     aware,
     build_context,
     compile_expression,
+    compile_template,
     event_data,
     parse_datetime,
     referenced_names,
+    template_names,
 )
 from journeys.model import (
+    HOLDOUT,
+    ActionNode,
     ConditionNode,
     EndNode,
     Event,
+    ExperimentNode,
+    FetchNode,
     JourneyDefinition,
+    JumpNode,
     MessageNode,
     Node,
+    SplitNode,
+    UpdateProfileNode,
     WaitForEventNode,
     WaitNode,
+    clock,
 )
 from journeys.runtime import (
+    ERROR_TEXT_LIMIT,
     EVENTS_LIMIT,
+    PARAMS_LIMIT,
     PATH_LIMIT,
     PENDING_EVENTS_LIMIT,
+    RESPONSE_LIMIT,
     SEEN_EVENTS_LIMIT,
+    ActionDone,
+    AssignmentRecorded,
+    CallAction,
     Command,
     EventReceived,
+    FetchData,
     Finish,
     FinishStatus,
     Input,
     JourneyState,
+    Jumped,
+    JumpToJourney,
     LoadProfile,
     MessageSent,
     PathStep,
+    PendingCall,
     ProfileLoaded,
+    ProfileUpdated,
+    RecordAssignment,
     SendMessage,
     Start,
     StepResult,
     TimerFired,
+    UpdateProfile,
     Wait,
     WaitState,
 )
+from journeys.validate import format_path
 
 __all__ = [
     "MAX_TRANSITIONS",
+    "ActionDone",
+    "AssignmentRecorded",
+    "CallAction",
     "Command",
     "EventReceived",
+    "FetchData",
     "Finish",
     "Input",
     "InterpreterError",
     "JourneyState",
+    "JumpToJourney",
+    "Jumped",
     "LoadProfile",
     "MessageSent",
     "PathStep",
+    "PendingCall",
     "ProfileLoaded",
+    "ProfileUpdated",
+    "RecordAssignment",
     "SendMessage",
     "Start",
     "StepResult",
     "TimerFired",
+    "UpdateProfile",
     "Wait",
     "WaitState",
+    "bucket",
     "current_command",
+    "experiment_variant",
     "step",
 ]
 
 MAX_TRANSITIONS = 1_000  # nodes entered within one step before giving up (a loop)
 _FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
+_CALL_NODES = (ActionNode, FetchNode, UpdateProfileNode)
 
 
 class InterpreterError(ValueError):
@@ -134,11 +184,11 @@ def step(
         if not isinstance(input, Start):
             raise InterpreterError(f"a journey starts with Start, not {input.kind}")
         new = _initial_state(definition, input, now)
-        _guarded(new, now, lambda: _go(definition, new, definition.start, now))
+        _guarded(new, now, lambda: _go(definition, new, definition.start, now, seed))
     else:
         new = _copy(state)
         if new.status == "active":
-            _guarded(new, now, lambda: _apply(definition, new, input, now))
+            _guarded(new, now, lambda: _apply(definition, new, input, now, seed))
     return StepResult(state=new, command=current_command(definition, new))
 
 
@@ -150,15 +200,51 @@ def current_command(definition: JourneyDefinition, state: JourneyState) -> Comma
         return LoadProfile()
     if state.wait is not None:
         return Wait(until=state.wait.until, event=state.wait.event)
-    node = definition.nodes.get(state.node or "")
+    node_id = state.node or ""
+    node = definition.nodes.get(node_id)
+    visit = state.visits.get(node_id, 1)
     if isinstance(node, MessageNode):
-        visit = state.visits.get(state.node or "", 1)
-        return SendMessage(
-            node=state.node or "", channel=node.channel, template=node.template, visit=visit
-        )
-    if isinstance(node, ConditionNode | WaitNode):
-        return LoadProfile()  # these nodes only rest while waiting for a fresh profile
+        return SendMessage(node=node_id, channel=node.channel, template=node.template, visit=visit)
+    if isinstance(node, ExperimentNode):
+        variant, _ = experiment_variant(state.journey_id, state.profile_id, node_id, node)
+        return RecordAssignment(node=node_id, experiment=node_id, variant=variant, visit=visit)
+    if isinstance(node, JumpNode):
+        return JumpToJourney(node=node_id, journey=node.journey, visit=visit)
+    call = state.call if state.call is not None and state.call.node == node_id else None
+    if isinstance(node, ActionNode) and call is not None:
+        return CallAction(node=node_id, action=node.action, params=call.params, visit=visit)
+    if isinstance(node, FetchNode) and call is not None:
+        return FetchData(node=node_id, source=node.source, params=call.params, visit=visit)
+    if isinstance(node, UpdateProfileNode) and call is not None:
+        return UpdateProfile(node=node_id, set=call.set, increment=call.increment, visit=visit)
+    if isinstance(node, ConditionNode | WaitNode | ActionNode | FetchNode | UpdateProfileNode):
+        return LoadProfile()  # these nodes only rest here while waiting for a fresh profile
     return Finish(status="errored", reason=f"no pending command at node {state.node!r}")
+
+
+def bucket(key: str, weights: list[int]) -> int:
+    """Index of the weighted bucket `key` falls in: sha256 of the key, modulo the total."""
+    total = sum(weights)
+    if total <= 0:
+        return 0
+    point = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") % total
+    for index, weight in enumerate(weights):
+        if point < weight:
+            return index
+        point -= weight
+    return len(weights) - 1  # pragma: no cover - the points always fall in a bucket
+
+
+def experiment_variant(
+    journey_id: str, profile_id: str, node_id: str, node: ExperimentNode
+) -> tuple[str, str]:
+    """(variant name or "holdout", next node) of a profile: stable per profile."""
+    options = [(v.name, v.weight, v.next) for v in node.variants]
+    if node.holdout is not None:
+        options.append((HOLDOUT, node.holdout.weight, node.holdout.next))
+    index = bucket(f"{journey_id}|{profile_id}|{node_id}", [w for _, w, _ in options])
+    name, _, target = options[index]
+    return name, target
 
 
 def _copy(state: JourneyState) -> JourneyState:
@@ -170,6 +256,8 @@ def _copy(state: JourneyState) -> JourneyState:
     new = state.model_copy()
     new.path = [*state.path[:-1], *(s.model_copy() for s in state.path[-1:])]
     new.events = dict(state.events)
+    new.vars = dict(state.vars)
+    new.messages = dict(state.messages)
     new.visits = dict(state.visits)
     new.seen_event_ids = list(state.seen_event_ids)
     new.pending_events = list(state.pending_events)
@@ -184,15 +272,25 @@ def _guarded(state: JourneyState, now: datetime, action: Callable[[], None]) -> 
         _finish(state, now, "errored", abort.reason)
 
 
-def _apply(definition: JourneyDefinition, state: JourneyState, inp: Input, now: datetime) -> None:
+def _apply(
+    definition: JourneyDefinition, state: JourneyState, inp: Input, now: datetime, seed: int
+) -> None:
     if isinstance(inp, EventReceived):
-        _on_event(definition, state, inp.event, now)
+        _on_event(definition, state, inp.event, now, seed)
     elif isinstance(inp, TimerFired):
-        _on_timer(definition, state, now)
+        _on_timer(definition, state, now, seed)
     elif isinstance(inp, MessageSent):
-        _on_sent(definition, state, inp, now)
+        _on_sent(definition, state, inp, now, seed)
     elif isinstance(inp, ProfileLoaded):
-        _on_profile(definition, state, inp, now)
+        _on_profile(definition, state, inp, now, seed)
+    elif isinstance(inp, AssignmentRecorded):
+        _on_assignment(definition, state, inp, now, seed)
+    elif isinstance(inp, ActionDone):
+        _on_action_done(definition, state, inp, now, seed)
+    elif isinstance(inp, ProfileUpdated):
+        _on_profile_updated(definition, state, inp, now, seed)
+    elif isinstance(inp, Jumped):
+        _on_jumped(definition, state, inp, now, seed)
     # a second Start is ignored
 
 
@@ -226,50 +324,70 @@ def _node(definition: JourneyDefinition, node_id: str) -> Node:
 
 
 def _go(
-    definition: JourneyDefinition, state: JourneyState, target: str | None, now: datetime
+    definition: JourneyDefinition,
+    state: JourneyState,
+    target: str | None,
+    now: datetime,
+    seed: int,
 ) -> None:
     """Enter `target` and keep going through nodes that do not block."""
     for _ in range(MAX_TRANSITIONS):
         if target is None or state.status != "active":
             return
-        target = _enter(definition, state, target, now)
+        target = _enter(definition, state, target, now, seed)
     if target is not None and state.status == "active":
         raise _Abort(f"more than {MAX_TRANSITIONS} nodes entered without waiting (at {target!r})")
 
 
 def _enter(
-    definition: JourneyDefinition, state: JourneyState, node_id: str, now: datetime
+    definition: JourneyDefinition, state: JourneyState, node_id: str, now: datetime, seed: int
 ) -> str | None:
     """Enter a node; return the node to go to at once, or None if blocked or finished."""
     node = _node(definition, node_id)
     if now >= state.deadline:
         _finish(state, now, "timed_out", "journey timeout reached")
         return None
-    state.node, state.wait = node_id, None
+    state.node, state.wait, state.call = node_id, None, None
     state.visits[node_id] = state.visits.get(node_id, 0) + 1
-    state.path.append(PathStep(node=node_id, type=node.type, entered_at=now))
+    _add_step(state, PathStep(node=node_id, type=node.type, entered_at=now))
+    if isinstance(node, ConditionNode) and node.refresh:
+        state.profile_stale = True  # reloaded before the branches are evaluated
+    return _act(definition, state, node, now, seed)
+
+
+def _add_step(state: JourneyState, path_step: PathStep) -> None:
+    state.path.append(path_step)
     if len(state.path) > PATH_LIMIT:
         del state.path[0]
         state.path_dropped += 1
-    return _act(definition, state, node, now)
 
 
 def _act(
-    definition: JourneyDefinition, state: JourneyState, node: Node, now: datetime
+    definition: JourneyDefinition, state: JourneyState, node: Node, now: datetime, seed: int
 ) -> str | None:
     """Do what the current node does; return the next node, or None if it blocks."""
     if isinstance(node, EndNode):
         _finish(state, now, "completed", None)
         return None
     if isinstance(node, MessageNode):
-        return None  # SendMessage is pending
+        _start_message(state, node, now)
+        return None  # SendMessage is pending (or the quiet-hours Wait)
     if isinstance(node, ConditionNode):
-        if _needs_profile(state, [branch.when for branch in node.branches]):
+        if (node.refresh and state.profile_stale) or _needs_profile(
+            state, [branch.when for branch in node.branches]
+        ):
             return None
         return _choose(definition, state, node, now)
     if isinstance(node, WaitNode):
         return _start_wait(definition, state, node, now)
-    return _start_wait_for_event(state, node, now)
+    if isinstance(node, WaitForEventNode):
+        return _start_wait_for_event(state, node, now)
+    if isinstance(node, SplitNode):
+        return _split(state, node, now, seed)
+    if isinstance(node, ActionNode | FetchNode | UpdateProfileNode):
+        _prepare_call(definition, state, node, now)
+        return None  # CallAction / FetchData / UpdateProfile is pending (or LoadProfile)
+    return None  # experiment, jump: RecordAssignment / JumpToJourney is pending
 
 
 def _choose(
@@ -285,6 +403,28 @@ def _choose(
     return node.otherwise
 
 
+def _split(state: JourneyState, node: SplitNode, now: datetime, seed: int) -> str:
+    node_id = state.node or ""
+    key = f"{state.journey_id}|{state.profile_id}|{node_id}"
+    if not node.sticky:
+        key += f"|{seed}|{state.visits.get(node_id, 1)}"
+    path = node.paths[bucket(key, [p.weight for p in node.paths])]
+    _leave(state, now, f"path {path.name}")
+    return path.next
+
+
+def _start_message(state: JourneyState, node: MessageNode, now: datetime) -> None:
+    """Defer the send to the end of the quiet hours if the journey is inside them."""
+    hours = node.quiet_hours
+    if hours is None:
+        return
+    tz = timezone_for(hours.timezone, state.profile)
+    until = quiet_hours_end(now, clock(hours.start), clock(hours.end), tz)
+    if until is not None:
+        _leave(state, now, "deferred by quiet hours")
+        _block(state, until, None, None)
+
+
 def _start_wait(
     definition: JourneyDefinition, state: JourneyState, node: WaitNode, now: datetime
 ) -> str | None:
@@ -292,6 +432,12 @@ def _start_wait(
         if _needs_profile(state, [node.until]):
             return None
         until = _as_datetime(_evaluate(definition, state, node.until, "until", now), state)
+    elif node.until_time is not None:
+        until = aware(node.until_time)
+    elif node.next_weekday is not None:
+        spec = node.next_weekday
+        tz = timezone_for(spec.timezone, state.profile)
+        until = next_weekday(now, spec.days, clock(spec.time), tz)
     else:
         until = _add(now, node.duration or "PT0S", state, "duration")
     if until <= now:
@@ -306,8 +452,46 @@ def _start_wait_for_event(state: JourneyState, node: WaitForEventNode, now: date
     if until <= now:
         _leave(state, now, "timeout")
         return node.on_timeout
-    _block(state, until, node.event, node.when)
+    _block(state, until, node.awaited, node.when)
     return None
+
+
+def _prepare_call(
+    definition: JourneyDefinition,
+    state: JourneyState,
+    node: ActionNode | FetchNode | UpdateProfileNode,
+    now: datetime,
+) -> None:
+    """Evaluate the node's params (or profile values) into `state.call`, once fresh enough."""
+    node_id = state.node or ""
+    if isinstance(node, UpdateProfileNode):
+        if _needs_profile(state, [*node.set.values(), *node.increment.values()]):
+            return
+        values = {
+            attr: _plain(_evaluate(definition, state, source, field, now), state, field)
+            for attr, source in node.set.items()
+            for field in [_field("set", attr)]
+        }
+        increments = {
+            attr: _number(_evaluate(definition, state, source, field, now), state, field)
+            for attr, source in node.increment.items()
+            for field in [_field("increment", attr)]
+        }
+        state.call = PendingCall(node=node_id, set=values, increment=increments)
+        return
+    templates = [value for value in node.params.values() if isinstance(value, str)]
+    if _needs_profile(state, templates, template=True):
+        return
+    params, size = {}, 0
+    for key, value in node.params.items():
+        if isinstance(value, str):
+            value = _render(definition, state, value, _field("params", key), now)
+            size += len(value)
+            if size > PARAMS_LIMIT:
+                limit = f"{PARAMS_LIMIT:,}"
+                raise _Abort(f"nodes.{node_id}.params: rendered params exceed {limit} characters")
+        params[key] = value
+    state.call = PendingCall(node=node_id, params=params)
 
 
 def _block(state: JourneyState, until: datetime, event: str | None, when: str | None) -> None:
@@ -326,23 +510,46 @@ def _finish(state: JourneyState, now: datetime, status: FinishStatus, reason: st
     outcome = {"completed": "completed", "timed_out": "timed out", "errored": "errored"}
     _leave(state, now, outcome.get(status, reason or status))
     state.status, state.reason = status, reason
-    state.wait, state.pending_events = None, []
+    state.wait, state.pending_events, state.call = None, [], None
 
 
 # --- expressions -----------------------------------------------------------------------
 
 
 @functools.lru_cache(maxsize=1024)
-def _mentions_profile(source: str) -> bool:
+def _mentions_profile(source: str, template: bool = False) -> bool:
     try:
-        return "profile" in referenced_names(source)
+        names = template_names(source) if template else referenced_names(source)
     except ExpressionError:
         return False  # evaluating it will report the error
+    return "profile" in names
 
 
-def _needs_profile(state: JourneyState, sources: list[str | None]) -> bool:
+def _needs_profile(
+    state: JourneyState, sources: Sequence[str | None], *, template: bool = False
+) -> bool:
     """True if the profile must be reloaded before evaluating these expressions."""
-    return state.profile_stale and any(s is not None and _mentions_profile(s) for s in sources)
+    return state.profile_stale and any(
+        s is not None and _mentions_profile(s, template) for s in sources
+    )
+
+
+def _context(
+    definition: JourneyDefinition, state: JourneyState, now: datetime
+) -> dict[str, object]:
+    return build_context(
+        profile=state.profile,
+        event=state.entry_event,
+        events=state.events,
+        journey={"id": state.journey_id, "version": state.version, "name": definition.name},
+        vars=state.vars,
+        now=now,
+    )
+
+
+def _field(*parts: str | int) -> str:
+    """`params`, `a b` → `params["a b"]`: a field path inside the current node."""
+    return format_path(list(parts))
 
 
 def _evaluate(
@@ -354,20 +561,56 @@ def _evaluate(
     received: Event | None = None,
 ) -> object:
     """Evaluate an expression of the current node; an error ends the journey errored."""
-    ctx = build_context(
-        profile=state.profile,
-        event=state.entry_event,
-        events=state.events,
-        journey={"id": state.journey_id, "version": state.version, "name": definition.name},
-        vars=state.vars,
-        now=now,
-    )
+    ctx = _context(definition, state, now)
     if received is not None:
         ctx["received"] = event_data(received)
     try:
         return compile_expression(source).evaluate(ctx)
     except ExpressionError as exc:
         raise _Abort(f"nodes.{state.node}.{field}: {exc.message}") from exc
+
+
+def _render(
+    definition: JourneyDefinition, state: JourneyState, source: str, field: str, now: datetime
+) -> str:
+    """Render a template param of the current node; an error ends the journey errored."""
+    try:
+        return compile_template(source).render(_context(definition, state, now))
+    except ExpressionError as exc:
+        raise _Abort(f"nodes.{state.node}.{field}: {exc.message}") from exc
+
+
+def _plain(value: object, state: JourneyState, field: str) -> object:
+    """An evaluated value as JSON data: datetimes and dates become ISO 8601 strings."""
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, str):
+        return str(value)  # Markup and other subclasses as plain text
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise _Abort(f"nodes.{state.node}.{field}: {value} is not a JSON number")
+        return value
+    if isinstance(value, datetime):
+        return aware(value).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        if not all(isinstance(key, str) for key in value):
+            raise _Abort(f"nodes.{state.node}.{field}: mapping keys must be strings")
+        return {key: _plain(item, state, field) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item, state, field) for item in value]
+    kind = type(value).__name__
+    raise _Abort(f"nodes.{state.node}.{field}: a {kind} is not a value a profile can store")
+
+
+def _number(value: object, state: JourneyState, field: str) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        kind = type(value).__name__
+        raise _Abort(f"nodes.{state.node}.{field}: expected a number, got {kind}")
+    if not math.isfinite(value):
+        raise _Abort(f"nodes.{state.node}.{field}: {value} is not a usable number")
+    return value
 
 
 def _as_datetime(value: object, state: JourneyState) -> datetime:
@@ -392,6 +635,13 @@ def _add(now: datetime, duration: str, state: JourneyState, field: str) -> datet
         raise _Abort(f"nodes.{state.node}.{field}: {exc}") from exc
 
 
+def _short(text: str | None, default: str) -> str:
+    text = text or default
+    if len(text) > ERROR_TEXT_LIMIT:
+        return text[: ERROR_TEXT_LIMIT - 1] + "…"
+    return text
+
+
 # --- inputs ----------------------------------------------------------------------------
 
 
@@ -406,29 +656,39 @@ def _remember(state: JourneyState, event: Event) -> None:
 
 
 def _awaiting(
-    definition: JourneyDefinition, state: JourneyState, name: str
+    definition: JourneyDefinition, state: JourneyState, event: Event
 ) -> WaitForEventNode | None:
-    """The wait_for_event node the journey is waiting in, if it awaits `name`."""
+    """The wait_for_event node the journey is waiting in, if it awaits this event.
+
+    A `reaction` awaits `message.<kind>` whose `properties.message_id` is the id of the
+    message last sent at the reaction's message node in this run.
+    """
     node = definition.nodes.get(state.node or "")
-    if state.wait is not None and isinstance(node, WaitForEventNode) and node.event == name:
-        return node
-    return None
+    if state.wait is None or not isinstance(node, WaitForEventNode):
+        return None
+    if node.awaited != event.name:
+        return None
+    if node.reaction is not None:
+        sent_id = state.messages.get(node.reaction.to)
+        if sent_id is None or event.properties.get("message_id") != sent_id:
+            return None
+    return node
 
 
 def _on_event(
-    definition: JourneyDefinition, state: JourneyState, event: Event, now: datetime
+    definition: JourneyDefinition, state: JourneyState, event: Event, now: datetime, seed: int
 ) -> None:
     if event.profile_id != state.profile_id or event.event_id in state.seen_event_ids:
         return
     _remember(state, event)
-    node = _awaiting(definition, state, event.name)
+    node = _awaiting(definition, state, event)
     if node is not None and (state.pending_events or _needs_profile(state, [node.when])):
         state.pending_events.append(event)  # decided once the profile is loaded
         del state.pending_events[:-PENDING_EVENTS_LIMIT]
         return
     if state.pending_events and event.name not in definition.exit_on:
         return
-    _deliver(definition, state, node, event, now)
+    _deliver(definition, state, node, event, now, seed)
 
 
 def _deliver(
@@ -437,18 +697,19 @@ def _deliver(
     node: WaitForEventNode | None,
     event: Event,
     now: datetime,
+    seed: int,
 ) -> None:
     """An event the journey can act on now: the awaited one (if `when` passes) or an exit."""
     if node is not None and (
         node.when is None or _evaluate(definition, state, node.when, "when", now, event)
     ):
         _leave(state, now, f"event {event.name}")
-        _go(definition, state, node.on_event, now)
+        _go(definition, state, node.on_event, now, seed)
     elif event.name in definition.exit_on:
         _finish(state, now, "exited", f"exit_on event {event.name}")
 
 
-def _on_timer(definition: JourneyDefinition, state: JourneyState, now: datetime) -> None:
+def _on_timer(definition: JourneyDefinition, state: JourneyState, now: datetime, seed: int) -> None:
     if state.wait is None or state.pending_events:
         return
     now = max(now, state.wait.until)
@@ -459,24 +720,35 @@ def _on_timer(definition: JourneyDefinition, state: JourneyState, now: datetime)
     state.wait = None
     if isinstance(node, WaitForEventNode):
         _leave(state, now, "timeout")
-        _go(definition, state, node.on_timeout, now)
+        _go(definition, state, node.on_timeout, now, seed)
     elif isinstance(node, WaitNode):
         _leave(state, now, "elapsed")
-        _go(definition, state, node.next, now)
+        _go(definition, state, node.next, now, seed)
+    elif isinstance(node, MessageNode):
+        # The quiet hours are over: the send (same visit, same message id) is pending.
+        _add_step(state, PathStep(node=state.node or "", type=node.type, entered_at=now))
+
+
+def _result_node(definition: JourneyDefinition, state: JourneyState, node_id: str) -> Node | None:
+    """The current node if a command result for `node_id` fits the state, else None."""
+    if node_id != state.node or state.pending_events or state.wait is not None:
+        return None
+    return definition.nodes.get(node_id)
 
 
 def _on_sent(
-    definition: JourneyDefinition, state: JourneyState, inp: MessageSent, now: datetime
+    definition: JourneyDefinition, state: JourneyState, inp: MessageSent, now: datetime, seed: int
 ) -> None:
-    node = definition.nodes.get(state.node or "")
-    if not isinstance(node, MessageNode) or inp.node != state.node or state.pending_events:
+    node = _result_node(definition, state, inp.node)
+    if not isinstance(node, MessageNode):
         return
+    state.messages[inp.node] = inp.message_id
     _leave(state, now, f"{inp.status} {inp.message_id}")
-    _go(definition, state, node.next, now)
+    _go(definition, state, node.next, now, seed)
 
 
 def _on_profile(
-    definition: JourneyDefinition, state: JourneyState, inp: ProfileLoaded, now: datetime
+    definition: JourneyDefinition, state: JourneyState, inp: ProfileLoaded, now: datetime, seed: int
 ) -> None:
     if inp.profile.profile_id != state.profile_id:
         return
@@ -486,8 +758,92 @@ def _on_profile(
         for event in pending:
             if state.status != "active" or state.wait is None:
                 return
-            _deliver(definition, state, _awaiting(definition, state, event.name), event, now)
+            _deliver(definition, state, _awaiting(definition, state, event), event, now, seed)
         return
     node = definition.nodes.get(state.node or "")
-    if state.wait is None and isinstance(node, ConditionNode | WaitNode):
-        _go(definition, state, _act(definition, state, node, now), now)
+    if state.wait is not None or node is None:
+        return
+    resting_call = isinstance(node, _CALL_NODES) and state.call is None
+    if isinstance(node, ConditionNode | WaitNode) or resting_call:
+        _go(definition, state, _act(definition, state, node, now, seed), now, seed)
+
+
+def _on_assignment(
+    definition: JourneyDefinition,
+    state: JourneyState,
+    inp: AssignmentRecorded,
+    now: datetime,
+    seed: int,
+) -> None:
+    node = _result_node(definition, state, inp.node)
+    if not isinstance(node, ExperimentNode):
+        return
+    variant, target = experiment_variant(state.journey_id, state.profile_id, inp.node, node)
+    _leave(state, now, f"variant {variant}")
+    _go(definition, state, target, now, seed)
+
+
+def _response_size(response: dict[str, object]) -> int:
+    try:
+        return len(json.dumps(response, default=str, separators=(",", ":")))
+    except (TypeError, ValueError):
+        return RESPONSE_LIMIT + 1
+
+
+def _on_action_done(
+    definition: JourneyDefinition, state: JourneyState, inp: ActionDone, now: datetime, seed: int
+) -> None:
+    node = _result_node(definition, state, inp.node)
+    if not isinstance(node, ActionNode | FetchNode) or state.call is None:
+        return
+    state.call = None
+    ok, error = inp.ok, inp.error
+    response = inp.response if inp.response is not None else {}
+    if ok and _response_size(response) > RESPONSE_LIMIT:
+        ok, error = False, f"response too large (limit {RESPONSE_LIMIT:,} characters as JSON)"
+    if ok:
+        state.vars[inp.node] = response
+        _leave(state, now, "ok")
+        _go(definition, state, node.next, now, seed)
+        return
+    error = _short(error, "failed")
+    if node.on_error is None:
+        raise _Abort(f"nodes.{inp.node}: {error}")
+    state.vars[inp.node] = {"error": error}
+    _leave(state, now, f"error: {error}")
+    _go(definition, state, node.on_error, now, seed)
+
+
+def _on_profile_updated(
+    definition: JourneyDefinition,
+    state: JourneyState,
+    inp: ProfileUpdated,
+    now: datetime,
+    seed: int,
+) -> None:
+    node = _result_node(definition, state, inp.node)
+    if not isinstance(node, UpdateProfileNode) or state.call is None:
+        return
+    if inp.profile.profile_id != state.profile_id:
+        return
+    state.call = None
+    state.profile, state.profile_stale = inp.profile, False
+    _leave(state, now, "updated")
+    _go(definition, state, node.next, now, seed)
+
+
+def _on_jumped(
+    definition: JourneyDefinition, state: JourneyState, inp: Jumped, now: datetime, seed: int
+) -> None:
+    node = _result_node(definition, state, inp.node)
+    if not isinstance(node, JumpNode):
+        return
+    if inp.ok:
+        outcome = f"jumped to {node.journey}"
+    else:
+        outcome = f"jump to {node.journey} failed: {_short(inp.error, 'failed')}"
+    _leave(state, now, outcome)
+    if node.end:
+        _finish(state, now, "completed", outcome)
+    else:
+        _go(definition, state, node.next, now, seed)

@@ -2,7 +2,8 @@
 
 The router sees every stored event once and must answer cheaply: does it enter this
 journey (`entry_matches`), does it matter to profiles already inside
-(`listened_events`), and is the profile worth loading first (`entry_needs_profile`).
+(`listened_events`), is the profile worth loading first (`entry_needs_profile`), and
+is the journey open for entries right now (`entry_open`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import datetime
 
 from journeys.expressions import (
     ExpressionError,
+    aware,
     build_context,
     compile_expression,
     referenced_names,
@@ -19,8 +21,11 @@ from journeys.model import Event, JourneyDefinition, Profile, WaitForEventNode
 
 
 def listened_events(definition: JourneyDefinition) -> set[str]:
-    """Names of events a running instance reacts to: awaited events and exit events."""
-    awaited = {n.event for n in definition.nodes.values() if isinstance(n, WaitForEventNode)}
+    """Names of events a running instance reacts to: awaited events and exit events.
+
+    A `reaction` awaits `message.<kind>` (opened, clicked, delivered, failed).
+    """
+    awaited = {n.awaited for n in definition.nodes.values() if isinstance(n, WaitForEventNode)}
     return awaited | set(definition.exit_on)
 
 
@@ -33,6 +38,20 @@ def entry_needs_profile(definition: JourneyDefinition) -> bool:
         return "profile" in referenced_names(when)
     except ExpressionError:
         return False  # a broken filter matches nothing anyway
+
+
+def entry_open(definition: JourneyDefinition, now: datetime) -> bool:
+    """Whether the `entry_window` accepts entries at `now` (start included, end excluded).
+
+    Only the window: the `entry_cap` counts live in the database and are enforced there.
+    """
+    window = definition.entry_window
+    if window is None:
+        return True
+    now = aware(now)
+    if window.start is not None and now < window.start:
+        return False
+    return window.end is None or now < window.end
 
 
 def entry_matches(

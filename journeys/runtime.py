@@ -2,7 +2,8 @@
 
 All are JSON-serialisable pydantic models with a `kind` discriminator, so the Temporal
 driver can carry them through signals, activity results and continue-as-new unchanged.
-The state is bounded (path, seen event ids, remembered events) so that a journey that
+The state is bounded (path, seen event ids, remembered events; one `vars` entry and one
+message id per node, action responses and error texts capped) so that a journey that
 loops for months still continues-as-new with a small payload.
 """
 
@@ -18,6 +19,9 @@ PATH_LIMIT = 200  # steps kept in JourneyState.path; older ones are counted in p
 SEEN_EVENTS_LIMIT = 100  # event ids remembered for deduplication
 EVENTS_LIMIT = 50  # distinct event names remembered in JourneyState.events
 PENDING_EVENTS_LIMIT = 20  # awaited events held while the profile loads
+RESPONSE_LIMIT = 64_000  # characters of an action/fetch response (as JSON) kept in vars
+ERROR_TEXT_LIMIT = 1_000  # characters of an action/fetch/jump error kept in the state
+PARAMS_LIMIT = 100_000  # characters of the rendered params of one action or fetch
 
 Status = Literal["active", "completed", "exited", "timed_out", "errored"]
 FinishStatus = Literal["completed", "exited", "timed_out", "errored"]
@@ -69,8 +73,55 @@ class ProfileLoaded(_Model):
     profile: Profile
 
 
+class AssignmentRecorded(_Model):
+    """Result of RecordAssignment: the experiment assignment is in the ledger."""
+
+    kind: Literal["assignment_recorded"] = "assignment_recorded"
+    node: str
+
+
+class ActionDone(_Model):
+    """Result of CallAction and of FetchData (one input type for both).
+
+    `ok`: `response` becomes `vars[node]`; else `error` says why (`vars[node]` becomes
+    `{"error": error}` when the node has an `on_error`).
+    """
+
+    kind: Literal["action_done"] = "action_done"
+    node: str
+    ok: bool
+    response: dict[str, Any] | None = None
+    error: str | None = None
+
+
+class ProfileUpdated(_Model):
+    """Result of UpdateProfile: the profile as stored after the update."""
+
+    kind: Literal["profile_updated"] = "profile_updated"
+    node: str
+    profile: Profile
+
+
+class Jumped(_Model):
+    """Result of JumpToJourney; a failed jump still moves on (`error` says why)."""
+
+    kind: Literal["jumped"] = "jumped"
+    node: str
+    ok: bool
+    error: str | None = None
+
+
 Input = Annotated[
-    Start | TimerFired | EventReceived | MessageSent | ProfileLoaded, Field(discriminator="kind")
+    Start
+    | TimerFired
+    | EventReceived
+    | MessageSent
+    | ProfileLoaded
+    | AssignmentRecorded
+    | ActionDone
+    | ProfileUpdated
+    | Jumped,
+    Field(discriminator="kind"),
 ]
 
 
@@ -109,7 +160,67 @@ class Finish(_Model):
     reason: str | None = None
 
 
-Command = Annotated[SendMessage | Wait | LoadProfile | Finish, Field(discriminator="kind")]
+class RecordAssignment(_Model):
+    """Write the experiment assignment to the ledger, answer AssignmentRecorded."""
+
+    kind: Literal["record_assignment"] = "record_assignment"
+    node: str
+    experiment: str  # the experiment node's id
+    variant: str  # a variant name, or "holdout"
+    visit: int
+
+
+class CallAction(_Model):
+    """Call the action resource `action` with rendered `params`, answer ActionDone."""
+
+    kind: Literal["call_action"] = "call_action"
+    node: str
+    action: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    visit: int
+
+
+class FetchData(_Model):
+    """Read the data source `source` with rendered `params`, answer ActionDone."""
+
+    kind: Literal["fetch_data"] = "fetch_data"
+    node: str
+    source: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    visit: int
+
+
+class UpdateProfile(_Model):
+    """Set and increment profile attributes (evaluated values), answer ProfileUpdated."""
+
+    kind: Literal["update_profile"] = "update_profile"
+    node: str
+    set: dict[str, Any] = Field(default_factory=dict)
+    increment: dict[str, int | float] = Field(default_factory=dict)
+    visit: int
+
+
+class JumpToJourney(_Model):
+    """Enter the profile into the journey `journey`, answer Jumped."""
+
+    kind: Literal["jump_to_journey"] = "jump_to_journey"
+    node: str
+    journey: str
+    visit: int
+
+
+Command = Annotated[
+    SendMessage
+    | Wait
+    | LoadProfile
+    | Finish
+    | RecordAssignment
+    | CallAction
+    | FetchData
+    | UpdateProfile
+    | JumpToJourney,
+    Field(discriminator="kind"),
+]
 
 
 # --- state -----------------------------------------------------------------------------
@@ -133,6 +244,15 @@ class WaitState(_Model):
     when: str | None = None
 
 
+class PendingCall(_Model):
+    """The evaluated arguments of the action, fetch or profile update the journey awaits."""
+
+    node: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    set: dict[str, Any] = Field(default_factory=dict)
+    increment: dict[str, int | float] = Field(default_factory=dict)
+
+
 class JourneyState(_Model):
     """Where a profile is in a journey; everything `step` needs besides the definition."""
 
@@ -152,6 +272,8 @@ class JourneyState(_Model):
     path_dropped: int = 0
     visits: dict[str, int] = Field(default_factory=dict)
     wait: WaitState | None = None
+    call: PendingCall | None = None
+    messages: dict[str, str] = Field(default_factory=dict)
     pending_events: list[Event] = Field(default_factory=list)
     seen_event_ids: list[str] = Field(default_factory=list)
     reason: str | None = None

@@ -17,7 +17,8 @@ SCHEMA_ID = "https://wayline.dev/schemas/journey.schema.json"
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 DESCRIPTION = (
     "A Wayline journey: the event that enters a profile, the graph of nodes it walks "
-    "(message, wait, condition, wait_for_event, end) and the events that make it leave. "
+    "(message, wait, condition, wait_for_event, split, experiment, action, fetch, "
+    "update_profile, jump, end) and the events that make it leave. "
     "Durations are ISO 8601 (PT1H, P1D, P1M); expressions are Jinja2."
 )
 

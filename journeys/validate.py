@@ -5,8 +5,9 @@ problem where it is (`nodes.big_cart.branches[0].when`). Shape errors come from 
 pydantic models (their locations rewritten into such paths); the checks that need the
 whole graph run on the raw data, so they still report when some node is malformed:
 unknown targets, unreachable nodes, cycles without a wait, expressions that do not
-compile or read unknown names, waits longer than the journey timeout, and unknown
-channels or templates when the known sets are given.
+compile or read unknown names, waits longer than the journey timeout, reactions to
+nodes that are not messages, jumps to the journey itself, and unknown channels,
+templates, actions, data sources or journeys when the known sets are given.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from journeys.expressions import (
     CONTEXT_NAMES,
     ExpressionError,
     compile_expression,
+    compile_template,
     referenced_names,
+    template_names,
 )
 from journeys.model import FIELD_ERROR, NODE_TYPES, JourneyDefinition
 
@@ -46,8 +49,15 @@ def parse_definition(
     *,
     known_channels: set[str] | None = None,
     known_templates: set[str] | None = None,
+    known_actions: set[str] | None = None,
+    known_sources: set[str] | None = None,
+    known_journeys: set[str] | None = None,
 ) -> tuple[JourneyDefinition | None, list[Problem]]:
-    """The definition if it has no problem at all, else None; and every problem found."""
+    """The definition if it has no problem at all, else None; and every problem found.
+
+    Each `known_*` set, when given, is checked: message channels and templates, action
+    resources, data source resources, journeys jumped to.
+    """
     if not isinstance(data, Mapping):
         return None, [Problem(path="", message="a journey definition must be a mapping")]
     problems: list[Problem] = []
@@ -58,8 +68,12 @@ def parse_definition(
         problems.extend(_from_pydantic(exc, data))
     problems.extend(_graph_problems(data))
     problems.extend(_expression_problems(data))
+    problems.extend(_template_problems(data))
     problems.extend(_wait_problems(data))
+    problems.extend(_reference_problems(data))
     problems.extend(_catalog_problems(data, known_channels, known_templates))
+    catalogs = {"action": known_actions, "source": known_sources, "journey": known_journeys}
+    problems.extend(_resource_problems(data, catalogs))
     unique = list(dict.fromkeys(problems))
     return (definition if not unique else None), unique
 
@@ -69,9 +83,19 @@ def validate(
     *,
     known_channels: set[str] | None = None,
     known_templates: set[str] | None = None,
+    known_actions: set[str] | None = None,
+    known_sources: set[str] | None = None,
+    known_journeys: set[str] | None = None,
 ) -> list[Problem]:
     """Every problem of a definition; empty if it can be published."""
-    return parse_definition(data, known_channels=known_channels, known_templates=known_templates)[1]
+    return parse_definition(
+        data,
+        known_channels=known_channels,
+        known_templates=known_templates,
+        known_actions=known_actions,
+        known_sources=known_sources,
+        known_journeys=known_journeys,
+    )[1]
 
 
 # --- paths -----------------------------------------------------------------------------
@@ -156,21 +180,31 @@ def _edges(node: Mapping[str, Any]) -> list[tuple[list[str | int], str]]:
     """(field path, target) of every well-formed outgoing edge of a raw node."""
     kind = node.get("type")
     fields: list[list[str | int]] = []
-    if kind in ("message", "wait"):
+    if kind in ("message", "wait", "update_profile", "jump"):
         fields = [["next"]]
+    elif kind in ("action", "fetch"):
+        fields = [["next"], ["on_error"]]
     elif kind == "wait_for_event":
         fields = [["on_event"], ["on_timeout"]]
     elif kind == "condition":
-        branches = node.get("branches")
-        count = len(branches) if isinstance(branches, list) else 0
-        fields = [["branches", i, "next"] for i in range(count)]
+        fields = [["branches", i, "next"] for i in range(_count(node, "branches"))]
         fields.append(["otherwise"])
+    elif kind == "split":
+        fields = [["paths", i, "next"] for i in range(_count(node, "paths"))]
+    elif kind == "experiment":
+        fields = [["variants", i, "next"] for i in range(_count(node, "variants"))]
+        fields.append(["holdout", "next"])
     edges = []
     for field in fields:
         target = _lookup(node, field)
         if isinstance(target, str):
             edges.append((field, target))
     return edges
+
+
+def _count(node: Mapping[str, Any], field: str) -> int:
+    items = node.get(field)
+    return len(items) if isinstance(items, list) else 0
 
 
 def _lookup(value: Any, parts: list[str | int]) -> Any:
@@ -216,8 +250,10 @@ def _reachable(successors: Mapping[str, list[str]], first: list[str]) -> set[str
 def _blocks(node: Mapping[str, Any]) -> bool:
     """Whether entering the node makes the journey wait, so a cycle through it is fine."""
     kind = node.get("type")
-    if kind == "wait" and node.get("until") is not None:
+    if kind == "wait" and (node.get("until") is not None or node.get("next_weekday") is not None):
         return True
+    if kind == "wait" and node.get("until_time") is not None:
+        return False  # a fixed time is passed for good after the first time round
     field = {"wait": "duration", "wait_for_event": "timeout"}.get(str(kind))
     if field is None:
         return False
@@ -261,6 +297,12 @@ def _expressions(data: Mapping[str, Any]) -> Iterator[tuple[str, Any, frozenset[
             yield _node_path(node_id, "until"), node.get("until"), CONTEXT_NAMES
         elif kind == "wait_for_event" and node.get("when") is not None:
             yield _node_path(node_id, "when"), node.get("when"), CONTEXT_NAMES | {"received"}
+        elif kind == "update_profile":
+            for field in ("set", "increment"):
+                values = node.get(field)
+                if isinstance(values, Mapping):
+                    for attr, source in values.items():
+                        yield _node_path(node_id, field, str(attr)), source, CONTEXT_NAMES
 
 
 def _expression_problems(data: Mapping[str, Any]) -> Iterator[Problem]:
@@ -285,6 +327,31 @@ def _expression_problem(source: str, allowed: frozenset[str]) -> str | None:
     return None
 
 
+def _template_problems(data: Mapping[str, Any]) -> Iterator[Problem]:
+    """String params of actions and fetches: Jinja2 templates that must compile."""
+    for node_id, node in _raw_nodes(data).items():
+        params = node.get("params")
+        if node.get("type") not in ("action", "fetch") or not isinstance(params, Mapping):
+            continue
+        for key, source in params.items():
+            if isinstance(source, str):
+                message = _template_problem(source)
+                if message is not None:
+                    yield Problem(path=_node_path(node_id, "params", str(key)), message=message)
+
+
+def _template_problem(source: str) -> str | None:
+    try:
+        compile_template(source)
+        unknown = sorted(template_names(source) - CONTEXT_NAMES)
+    except ExpressionError as exc:
+        return f"invalid template: {exc.message}"
+    if unknown:
+        names = ", ".join(repr(name) for name in unknown)
+        return f"unknown name {names}; available: {', '.join(sorted(CONTEXT_NAMES))}"
+    return None
+
+
 def _wait_problems(data: Mapping[str, Any]) -> Iterator[Problem]:
     """Waits that could outlast the journey timeout (compared by their longest length)."""
     timeout = data.get("timeout", DEFAULT_TIMEOUT)
@@ -303,6 +370,39 @@ def _wait_problems(data: Mapping[str, Any]) -> Iterator[Problem]:
             continue
         if too_long and field is not None:
             message = f"{value} is longer than the journey timeout {timeout}"
+            yield Problem(path=_node_path(node_id, field), message=message)
+
+
+def _reference_problems(data: Mapping[str, Any]) -> Iterator[Problem]:
+    """Reactions to nodes that are not messages; jumps to the journey itself."""
+    ids, nodes = set(_node_ids(data)), _raw_nodes(data)
+    for node_id, node in nodes.items():
+        kind, reaction = node.get("type"), node.get("reaction")
+        to = reaction.get("to") if isinstance(reaction, Mapping) else None
+        if kind == "wait_for_event" and isinstance(to, str):
+            path = _node_path(node_id, "reaction", "to")
+            if to not in ids:
+                yield Problem(path=path, message=f"unknown node {to!r}")
+            elif to in nodes and nodes[to].get("type") != "message":
+                other = nodes[to].get("type")
+                yield Problem(path=path, message=f"must be a message node; {to!r} is a {other}")
+        if kind == "jump" and data.get("id") is not None and node.get("journey") == data["id"]:
+            message = "a journey cannot jump to itself"
+            yield Problem(path=_node_path(node_id, "journey"), message=message)
+
+
+def _resource_problems(
+    data: Mapping[str, Any], catalogs: Mapping[str, set[str] | None]
+) -> Iterator[Problem]:
+    """Action, fetch and jump nodes naming an action, data source or journey that is unknown."""
+    fields = {"action": "action", "fetch": "source", "jump": "journey"}
+    labels = {"action": "action", "source": "data source", "journey": "journey"}
+    for node_id, node in _raw_nodes(data).items():
+        field = fields.get(str(node.get("type")))
+        known = catalogs.get(field) if field else None
+        value = node.get(field) if field else None
+        if field and known is not None and isinstance(value, str) and value not in known:
+            message = f"unknown {labels[field]} {value!r}"
             yield Problem(path=_node_path(node_id, field), message=message)
 
 

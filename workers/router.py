@@ -20,7 +20,7 @@ from core.journey_client import enter_journey
 from core.names import EVENT_SIGNAL, journey_workflow_id
 from db.sql import q
 from journeys.model import Event, JourneyDefinition, Profile
-from journeys.routing import entry_matches, entry_needs_profile, listened_events
+from journeys.routing import entry_matches, entry_needs_profile, entry_open, listened_events
 
 log = logging.getLogger("wayline.router")
 
@@ -77,7 +77,9 @@ class Router:
         now = datetime.now(UTC)
         entered: set[str] = set()
         for journey in self.registry.entries.get(event.name, ()):
-            if entry_matches(journey.definition, event, profile, now):
+            if entry_open(journey.definition, now) and entry_matches(
+                journey.definition, event, profile, now
+            ):
                 await self._signal_with_start(journey, event)
                 entered.add(journey.journey_id)
         for journey_id in self.registry.listeners.get(event.name, set()) - entered:

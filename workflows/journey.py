@@ -7,7 +7,6 @@ activity, `Finish` into the ledger update and the workflow's end.
 
 from __future__ import annotations
 
-import uuid
 import zlib
 from datetime import timedelta
 
@@ -17,6 +16,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from core.contracts import (
+        ActionRoute,
         EnterInput,
         EnterResult,
         EventSignal,
@@ -45,9 +45,9 @@ with workflow.unsafe.imports_passed_through():
         step,
     )
     from journeys.model import Event, JourneyDefinition, Profile
+    from workflows.steps import StepCommand, StepContext, run_step, step_id
 
 CURRENT_NODE = SearchAttributeKey.for_keyword("CurrentNode")
-MESSAGE_NAMESPACE = uuid.UUID("6f1c7f38-9a57-4c1e-9d3b-4f2b0a6f1e55")
 HISTORY_LIMIT = 5_000
 LOCAL_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
@@ -59,11 +59,6 @@ SEND_RETRY = RetryPolicy(
 )
 
 
-def message_id(workflow_id: str, entry_run_id: str, node: str, visit: int) -> str:
-    """Same inputs, same id: a retried or replayed send finds its ledger row (decision 3)."""
-    return str(uuid.uuid5(MESSAGE_NAMESPACE, f"{workflow_id}|{entry_run_id}|{node}|{visit}"))
-
-
 @workflow.defn(name=JOURNEY_WORKFLOW)
 class JourneyWorkflow:
     def __init__(self) -> None:
@@ -73,6 +68,7 @@ class JourneyWorkflow:
         self._input: JourneyInput | None = None
         self._entry_run_id = ""
         self._node_attr: str | None = None
+        self._routes: dict[str, ActionRoute] = {}
 
     @workflow.signal(name=EVENT_SIGNAL)
     def on_event(self, signal: EventSignal) -> None:
@@ -92,6 +88,7 @@ class JourneyWorkflow:
             if not entered.allowed or entered.definition is None or entered.profile is None:
                 return f"not entered: {entered.reason}"
             self._definition = JourneyDefinition.model_validate(entered.definition)
+            self._routes = entered.routes
             result = self._step(
                 Start(
                     entry_event=inp.entry_event,
@@ -108,6 +105,7 @@ class JourneyWorkflow:
         self._inbox = list(carry.inbox) + self._inbox
         self._entry_run_id = carry.entry_run_id
         self._node_attr = carry.current_node_attr
+        self._routes = carry.routes
         return StepResult(state=carry.state, command=carry.command)
 
     async def _enter(self, inp: JourneyInput) -> EnterResult:
@@ -156,8 +154,23 @@ class JourneyWorkflow:
                 command = await self._send(command)
             elif isinstance(command, LoadProfile):
                 command = await self._load_profile()
+            elif isinstance(command, StepCommand):
+                self._mark_node()
+                command = self._step(await run_step(command, self._context())).command
             else:
                 raise ApplicationError(f"unknown command {command!r}", non_retryable=True)
+
+    def _context(self) -> StepContext:
+        assert self._state is not None and self._definition is not None
+        info = workflow.info()
+        return StepContext(
+            workflow_id=info.workflow_id,
+            entry_run_id=self._entry_run_id,
+            task_queue=info.task_queue,
+            state=self._state,
+            dry_run=self._definition.dry_run,
+            routes=self._routes,
+        )
 
     async def _wait(self, command: Wait) -> Command:
         timeout = (command.until - workflow.now()).total_seconds()
@@ -173,9 +186,7 @@ class JourneyWorkflow:
         assert self._state is not None and self._input is not None
         info = workflow.info()
         send = SendInput(
-            message_id=message_id(
-                info.workflow_id, self._entry_run_id, command.node, command.visit
-            ),
+            message_id=step_id(info.workflow_id, self._entry_run_id, command.node, command.visit),
             channel=command.channel,
             template=command.template,
             profile_id=self._state.profile_id,
@@ -190,6 +201,7 @@ class JourneyWorkflow:
             events=self._state.events,
             vars=self._state.vars,
             now=workflow.now(),
+            dry_run=self._definition.dry_run if self._definition else False,
         )
         if command.channel in LOCAL_CHANNELS:
             result = await workflow.execute_local_activity(
@@ -266,6 +278,7 @@ class JourneyWorkflow:
             inbox=self._inbox,
             entry_run_id=self._entry_run_id,
             current_node_attr=self._node_attr,
+            routes=self._routes,
             command=command,
         )
         workflow.continue_as_new(self._input.model_copy(update={"carry": carry}))

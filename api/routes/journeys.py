@@ -139,12 +139,15 @@ async def validate_journey(
     """Validate a definition without saving it; every problem is listed."""
     data = await read_definition(request)
     templates: dict[str, str] | None = None
+    resources: dict[str, set[str]] = {}
     if check_templates:
         templates = {r["name"]: r["channel"] for r in await pool.fetch(q("template_channels"))}
+        resources = await known_resources(pool)
     definition, problems = parse_definition(
         data,
         known_channels=set(KNOWN_CHANNELS),
         known_templates=None if templates is None else set(templates),
+        **resources,
     )
     if templates is not None and definition is not None:
         problems = [*problems, *channel_mismatches(_dump(definition), templates)]
@@ -152,6 +155,19 @@ async def validate_journey(
         valid=not problems and definition is not None,
         problems=[ProblemPublic(path=p.path, message=p.message) for p in problems],
     )
+
+
+async def known_resources(conn: Executor) -> dict[str, set[str]]:
+    """Actions, data sources and journeys a definition may name, for publish-time checks."""
+    found: dict[str, set[str]] = {
+        "known_actions": set(),
+        "known_sources": set(),
+        "known_journeys": set(),
+    }
+    keys = {"action": "known_actions", "fetch": "known_sources", "journey": "known_journeys"}
+    for row in await conn.fetch(q("resource_names")):
+        found[keys[row["kind"]]].add(row["name"])
+    return found
 
 
 def _dump(definition: Any) -> dict[str, Any]:
@@ -177,7 +193,10 @@ async def publish_journey(
             raise ApiError(409, f"journey {journey_id!r} has no draft to publish")
         templates = {r["name"]: r["channel"] for r in await conn.fetch(q("template_channels"))}
         definition, problems = parse_definition(
-            journey["draft"], known_channels=set(KNOWN_CHANNELS), known_templates=set(templates)
+            journey["draft"],
+            known_channels=set(KNOWN_CHANNELS),
+            known_templates=set(templates),
+            **await known_resources(conn),
         )
         if definition is not None:
             problems = [*problems, *channel_mismatches(_dump(definition), templates)]

@@ -43,3 +43,9 @@ UPDATE journeys SET status = 'stopped', updated_at = now() WHERE journey_id = $1
 -- Routers reload their registry on this; sent inside the publishing transaction.
 -- $1 is core.names.NOTIFY_JOURNEYS, $2 the journey id.
 SELECT pg_notify($1::text, $2::text)
+
+-- name: resource_names
+-- What a definition may name besides templates, checked at publish.
+SELECT 'action' AS kind, name FROM actions
+UNION ALL SELECT 'fetch', name FROM data_sources
+UNION ALL SELECT 'journey', journey_id FROM journeys

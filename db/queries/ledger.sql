@@ -62,3 +62,19 @@ ON CONFLICT (run_id, node_id) DO NOTHING
 -- name: live_journey
 SELECT j.journey_id, j.name, j.status, j.live_version
 FROM journeys j WHERE j.journey_id = $1
+
+-- name: entry_exists
+SELECT 1 FROM journey_entries WHERE run_id = $1
+
+-- name: entry_counts
+-- For entry caps: entries since the start of the UTC day of $2, and profiles inside now.
+SELECT
+    count(*) FILTER (WHERE entered_at >= date_trunc('day', $2::timestamptz AT TIME ZONE 'UTC')
+                                         AT TIME ZONE 'UTC') AS today,
+    count(*) FILTER (WHERE ended_at IS NULL) AS inside
+FROM journey_entries WHERE journey_id = $1
+
+-- name: connector_specs
+SELECT 'action' AS kind, name, spec FROM actions WHERE name = ANY($1::text[])
+UNION ALL
+SELECT 'fetch' AS kind, name, spec FROM data_sources WHERE name = ANY($1::text[])

@@ -9,12 +9,18 @@ import pytest
 from pydantic import ValidationError
 
 from journeys.model import (
+    ActionNode,
     ConditionNode,
     EndNode,
     Event,
+    ExperimentNode,
+    FetchNode,
     JourneyDefinition,
+    JumpNode,
     MessageNode,
     Profile,
+    SplitNode,
+    UpdateProfileNode,
     WaitForEventNode,
     WaitNode,
 )
@@ -125,3 +131,69 @@ def test_event_and_profile_round_trip() -> None:
 def test_event_timestamp_must_be_aware() -> None:
     with pytest.raises(ValidationError):
         Event(event_id="e", name="n", profile_id="p", timestamp=datetime(2024, 1, 1))
+
+
+def test_defaults_of_the_newer_fields() -> None:
+    definition = JourneyDefinition.model_validate(MINIMAL)
+    assert definition.entry_window is None and definition.entry_cap is None
+    assert definition.dry_run is False
+    node = JourneyDefinition.model_validate(
+        with_nodes(first={"type": "wait", "next_weekday": {"time": "09:00"}, "next": "done"})
+    ).nodes["first"]
+    assert isinstance(node, WaitNode) and node.next_weekday is not None
+    assert node.next_weekday.days == ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    assert node.next_weekday.timezone is None
+
+
+@pytest.mark.parametrize(
+    ("node", "cls"),
+    [
+        (
+            {"type": "split", "paths": [{"name": "a", "weight": 100, "next": "done"}]},
+            SplitNode,
+        ),
+        (
+            {
+                "type": "experiment",
+                "variants": [{"name": "a", "weight": 90, "next": "done"}],
+                "holdout": {"weight": 10, "next": "done"},
+            },
+            ExperimentNode,
+        ),
+        ({"type": "action", "action": "crm", "next": "done"}, ActionNode),
+        ({"type": "fetch", "source": "crm", "params": {"a": 1}, "next": "done"}, FetchNode),
+        ({"type": "update_profile", "increment": {"n": 1}, "next": "done"}, UpdateProfileNode),
+        ({"type": "jump", "journey": "other", "next": "done"}, JumpNode),
+        ({"type": "jump", "journey": "other", "end": True}, JumpNode),
+    ],
+)
+def test_newer_node_types(node: dict[str, Any], cls: type) -> None:
+    definition = JourneyDefinition.model_validate(with_nodes(first=node))
+    assert isinstance(definition.nodes["first"], cls)
+
+
+def test_literal_values_read_as_expressions() -> None:
+    node = {"type": "update_profile", "set": {"vip": True, "score": 2.5}, "increment": {"n": 1}}
+    parsed = JourneyDefinition.model_validate(with_nodes(first={**node, "next": "done"}))
+    first = parsed.nodes["first"]
+    assert isinstance(first, UpdateProfileNode)
+    assert first.set == {"vip": "true", "score": "2.5"} and first.increment == {"n": "1"}
+
+
+def test_reaction_awaits_a_message_event() -> None:
+    node = {
+        "type": "wait_for_event",
+        "reaction": {"to": "done", "kind": "opened"},
+        "timeout": "PT1H",
+        "on_event": "done",
+        "on_timeout": "done",
+    }
+    first = JourneyDefinition.model_validate(with_nodes(first=node)).nodes["first"]
+    assert isinstance(first, WaitForEventNode) and first.awaited == "message.opened"
+
+
+def test_round_trip_of_every_feature(features_data: dict[str, Any]) -> None:
+    definition = JourneyDefinition.model_validate(features_data)
+    dumped = definition.model_dump(mode="json", by_alias=True)
+    assert JourneyDefinition.model_validate(dumped) == definition
+    assert dumped["nodes"]["later"]["until_time"] == "2024-12-24T09:00:00+01:00"

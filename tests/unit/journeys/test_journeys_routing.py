@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from journeys.model import Event, JourneyDefinition, Profile
-from journeys.routing import entry_matches, entry_needs_profile, listened_events
+from journeys.routing import entry_matches, entry_needs_profile, entry_open, listened_events
 
 NOW = datetime(2024, 1, 31, 12, 0, tzinfo=UTC)
 PRO = Profile(profile_id="p1", attributes={"plan": "pro"})
@@ -78,3 +78,28 @@ def test_entry_matches(
     when: str | None, evt: Event, profile: Profile | None, matches: bool
 ) -> None:
     assert entry_matches(journey(when), evt, profile, NOW) is matches
+
+
+def test_listened_events_include_reactions(features_data: dict[str, Any]) -> None:
+    definition = JourneyDefinition.model_validate(features_data)
+    assert listened_events(definition) == {"message.clicked", "unsubscribed"}
+
+
+@pytest.mark.parametrize(
+    ("window", "open_"),
+    [
+        (None, True),
+        ({}, True),
+        ({"start": "2024-01-31T12:00:00Z"}, True),  # start included
+        ({"start": "2024-01-31T13:00:00+01:00"}, True),
+        ({"start": "2024-01-31T12:00:01Z"}, False),
+        ({"end": "2024-01-31T12:00:00Z"}, False),  # end excluded
+        ({"end": "2024-02-01T00:00:00Z"}, True),
+        ({"start": "2024-01-01T00:00:00Z", "end": "2024-02-01T00:00:00Z"}, True),
+        ({"start": "2024-02-01T00:00:00Z", "end": "2024-03-01T00:00:00Z"}, False),
+    ],
+)
+def test_entry_open(window: dict[str, Any] | None, open_: bool) -> None:
+    extra = {} if window is None else {"entry_window": window}
+    assert entry_open(journey(None, **extra), NOW) is open_
+    assert entry_open(journey(None, **extra), NOW.replace(tzinfo=None)) is open_  # naive: UTC

@@ -305,3 +305,262 @@ def test_problems_serialise(cart_data: Data) -> None:
 )
 def test_format_path(parts: list[str | int], expected: str) -> None:
     assert format_path(parts) == expected
+
+
+# --- the newer node types and journey fields -----------------------------------------------
+
+FEATURE_CATALOGS: dict[str, set[str]] = {
+    "known_channels": {"email"},
+    "known_templates": {"welcome"},
+    "known_actions": {"slack-sales"},
+    "known_sources": {"crm-contact"},
+    "known_journeys": {"retention", "onboarding"},
+}
+
+FEATURE_CASES: list[tuple[str, list[Callable[[Data], None]], list[tuple[str, str]]]] = [
+    (
+        "split weights",
+        [setting("nodes.ab.paths.0.weight", 20)],
+        [("nodes.ab.paths", "weights must add up to 100, not 90")],
+    ),
+    (
+        "split names",
+        [setting("nodes.ab.paths.1.name", "fast")],
+        [("nodes.ab.paths", "names must be unique: fast")],
+    ),
+    (
+        "split weight not an integer",
+        [setting("nodes.ab.paths.0.weight", 30.5)],
+        [("nodes.ab.paths[0].weight", "valid integer")],
+    ),
+    (
+        "split without paths",
+        [setting("nodes.ab.paths", [])],
+        [
+            ("nodes.ab.paths", "at least 1 item"),
+            ("nodes.welcome", "unreachable from start"),
+            ("nodes.monday", "unreachable from start"),
+            ("nodes.clicked", "unreachable from start"),
+            ("nodes.fresh", "unreachable from start"),
+            ("nodes.offer", "unreachable from start"),
+            ("nodes.notify", "unreachable from start"),
+            ("nodes.later", "unreachable from start"),
+            ("nodes.handover", "unreachable from start"),
+            ("nodes.done", "unreachable from start"),
+        ],
+    ),
+    (
+        "split unknown target",
+        [setting("nodes.ab.paths.1.next", "nope")],
+        [("nodes.ab.paths[1].next", "unknown node 'nope'"), ("nodes.monday", "unreachable")],
+    ),
+    (
+        "experiment weights include the holdout",
+        [setting("nodes.offer.holdout.weight", 20)],
+        [("nodes.offer.variants", "weights must add up to 100, not 110")],
+    ),
+    (
+        "experiment variant named holdout",
+        [setting("nodes.offer.variants.0.name", "holdout")],
+        [("nodes.offer.variants", "'holdout' is reserved")],
+    ),
+    (
+        "experiment unknown holdout target",
+        [setting("nodes.offer.holdout.next", "nope")],
+        [("nodes.offer.holdout.next", "unknown node 'nope'")],
+    ),
+    (
+        "action params template",
+        [setting("nodes.notify.params.text", "{{ profile.email ")],
+        [("nodes.notify.params.text", "invalid template: syntax error")],
+    ),
+    (
+        "action params unknown name",
+        [setting("nodes.notify.params.text", "{{ customer.email }}")],
+        [("nodes.notify.params.text", "unknown name 'customer'")],
+    ),
+    (
+        "action params key with spaces",
+        [setting("nodes.notify.params", {"the text": "{% if %}"})],
+        [('nodes.notify.params["the text"]', "invalid template")],
+    ),
+    (
+        "action unknown on_error",
+        [setting("nodes.notify.on_error", "nope")],
+        [("nodes.notify.on_error", "unknown node 'nope'")],
+    ),
+    (
+        "unknown action",
+        [setting("nodes.notify.action", "teams")],
+        [("nodes.notify.action", "unknown action 'teams'")],
+    ),
+    (
+        "unknown data source",
+        [setting("nodes.lookup.source", "erp")],
+        [("nodes.lookup.source", "unknown data source 'erp'")],
+    ),
+    (
+        "fetch params template",
+        [setting("nodes.lookup.params.email", "{{ received.x }}")],
+        [("nodes.lookup.params.email", "unknown name 'received'")],
+    ),
+    (
+        "update_profile with nothing",
+        [setting("nodes.tag.set", {}), setting("nodes.tag.increment", {})],
+        [("nodes.tag.set", "give set or increment")],
+    ),
+    (
+        "update_profile expression",
+        [setting("nodes.tag.set.stage", "'a' +")],
+        [("nodes.tag.set.stage", "invalid expression")],
+    ),
+    (
+        "update_profile increment expression",
+        [setting("nodes.tag.increment.journeys_started", "received")],
+        [("nodes.tag.increment.journeys_started", "`received` is only available")],
+    ),
+    (
+        "update_profile attribute set and incremented",
+        [setting("nodes.tag.increment.stage", 1)],
+        [("nodes.tag.increment", "also in set: stage")],
+    ),
+    (
+        "jump to itself",
+        [setting("nodes.handover.journey", "onboarding")],
+        [("nodes.handover.journey", "cannot jump to itself")],
+    ),
+    (
+        "unknown journey",
+        [setting("nodes.handover.journey", "nope")],
+        [("nodes.handover.journey", "unknown journey 'nope'")],
+    ),
+    (
+        "jump without next",
+        [setting("nodes.handover.end", False)],
+        [("nodes.handover.next", "required unless end is true")],
+    ),
+    (
+        "jump end with next",
+        [setting("nodes.handover.next", "done")],
+        [("nodes.handover.next", "not allowed when end is true")],
+    ),
+    (
+        "until_time without offset",
+        [setting("nodes.later.until_time", "2024-12-24T09:00:00")],
+        [("nodes.later.until_time", "timezone")],
+    ),
+    (
+        "until_time not a date",
+        [setting("nodes.later.until_time", "christmas")],
+        [("nodes.later.until_time", "valid datetime")],
+    ),
+    (
+        "two kinds of wait",
+        [setting("nodes.later.duration", "P1D")],
+        [("nodes.later.until_time", "give only one of duration, until, until_time")],
+    ),
+    (
+        "next_weekday time",
+        [setting("nodes.monday.next_weekday.time", "9am")],
+        [("nodes.monday.next_weekday.time", "must be a time of day as HH:MM")],
+    ),
+    (
+        "next_weekday timezone",
+        [setting("nodes.monday.next_weekday.timezone", "Paris")],
+        [("nodes.monday.next_weekday.timezone", "unknown timezone 'Paris'")],
+    ),
+    (
+        "next_weekday day",
+        [setting("nodes.monday.next_weekday.days", ["monday"])],
+        [("nodes.monday.next_weekday.days[0]", "'mon'")],
+    ),
+    (
+        "next_weekday without days",
+        [setting("nodes.monday.next_weekday.days", [])],
+        [("nodes.monday.next_weekday.days", "at least 1 item")],
+    ),
+    (
+        "quiet hours empty",
+        [setting("nodes.welcome.quiet_hours.end", "21:00")],
+        [("nodes.welcome.quiet_hours.end", "must differ from start")],
+    ),
+    (
+        "quiet hours time",
+        [setting("nodes.welcome.quiet_hours.start", "25:00")],
+        [("nodes.welcome.quiet_hours.start", "HH:MM")],
+    ),
+    (
+        "event and reaction",
+        [setting("nodes.clicked.event", "x")],
+        [("nodes.clicked.reaction", "either event or reaction, not both")],
+    ),
+    (
+        "neither event nor reaction",
+        [deleting("nodes.clicked.reaction")],
+        [("nodes.clicked.event", "required (or give reaction)")],
+    ),
+    (
+        "reaction to a node that is not a message",
+        [setting("nodes.clicked.reaction.to", "fresh")],
+        [("nodes.clicked.reaction.to", "must be a message node; 'fresh' is a condition")],
+    ),
+    (
+        "reaction to an unknown node",
+        [setting("nodes.clicked.reaction.to", "nope")],
+        [("nodes.clicked.reaction.to", "unknown node 'nope'")],
+    ),
+    (
+        "reaction kind",
+        [setting("nodes.clicked.reaction.kind", "bounced")],
+        [("nodes.clicked.reaction.kind", "'opened'")],
+    ),
+    (
+        "entry window backwards",
+        [setting("entry_window.end", "2023-01-01T00:00:00Z")],
+        [("entry_window.end", "must be after start")],
+    ),
+    (
+        "entry cap zero",
+        [setting("entry_cap.per_day", 0)],
+        [("entry_cap.per_day", "greater than or equal to 1")],
+    ),
+    (
+        "cycle through a fixed-time wait",
+        [setting("nodes.handover", {"type": "jump", "journey": "retention", "next": "later"})],
+        [("nodes.later", "cycle without a wait through later, handover")],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutations", "expected"), [c[1:] for c in FEATURE_CASES], ids=[c[0] for c in FEATURE_CASES]
+)
+def test_feature_problem_paths(
+    features_data: Data,
+    mutations: list[Callable[[Data], None]],
+    expected: list[tuple[str, str]],
+) -> None:
+    for mutate in mutations:
+        mutate(features_data)
+    definition, problems = parse_definition(features_data, **FEATURE_CATALOGS)
+    assert definition is None
+    assert sorted(p.path for p in problems) == sorted(path for path, _ in expected), problems
+    for path, message in expected:
+        assert any(p.path == path and message in p.message for p in problems), (path, problems)
+
+
+def test_the_features_example_is_valid(features_data: Data) -> None:
+    definition, problems = parse_definition(features_data, **FEATURE_CATALOGS)
+    assert problems == []
+    assert definition is not None and definition.dry_run
+
+
+def test_a_weekday_wait_breaks_a_cycle(features_data: Data) -> None:
+    features_data["nodes"]["handover"] = {"type": "jump", "journey": "retention", "next": "monday"}
+    assert validate(features_data, **FEATURE_CATALOGS) == []
+
+
+def test_new_catalogs_are_optional(features_data: Data) -> None:
+    features_data["nodes"]["notify"]["action"] = "carrier-pigeon"
+    features_data["nodes"]["handover"]["journey"] = "elsewhere"
+    assert validate(features_data) == []
