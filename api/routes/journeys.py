@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import APIRouter, Path, Query, Request, Response
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import (
     JSON_TYPES,
@@ -12,6 +16,7 @@ from api.deps import (
     JourneysWriter,
     PoolDep,
     Reader,
+    TemporalDep,
     is_json,
     media_type,
     raw_body,
@@ -218,8 +223,16 @@ async def publish_journey(
 
 
 @router.post("/{journey_id}/stop")
-async def stop_journey(journey_id: JourneyIdPath, pool: PoolDep, _: JourneysWriter) -> Stopped:
-    """Stop new entries; profiles already inside go on to the end."""
+async def stop_journey(
+    journey_id: JourneyIdPath,
+    pool: PoolDep,
+    temporal: TemporalDep,
+    _: JourneysWriter,
+    terminate: Annotated[
+        bool, Query(description="Also end every running journey now (recorded as exited)")
+    ] = False,
+) -> Stopped:
+    """Stop new entries; running journeys go on, or end at once with terminate=true."""
     async with pool.acquire() as conn, conn.transaction():
         journey = await conn.fetchrow(q("lock_journey"), journey_id)
         if journey is None:
@@ -229,7 +242,28 @@ async def stop_journey(journey_id: JourneyIdPath, pool: PoolDep, _: JourneysWrit
         if journey["status"] != "stopped":
             await conn.execute(q("set_journey_stopped"), journey_id)
             await conn.execute(q("notify_journeys"), NOTIFY_JOURNEYS, journey_id)
-    return Stopped(journey_id=journey_id, status="stopped")
+    ended = await terminate_running(pool, temporal, journey_id) if terminate else 0
+    return Stopped(journey_id=journey_id, status="stopped", terminated=ended)
+
+
+async def terminate_running(pool: asyncpg.Pool, temporal: Client, journey_id: str) -> int:
+    """End every run the entry ledger knows as active; the ledger says it was the stop."""
+    rows = await pool.fetch(q("active_entries"), journey_id)
+    sem = asyncio.Semaphore(32)
+
+    async def end(workflow_id: str) -> None:
+        async with sem:
+            try:
+                await temporal.get_workflow_handle(workflow_id).terminate(
+                    reason=f"journey {journey_id} stopped with terminate"
+                )
+            except RPCError as exc:
+                if exc.status != RPCStatusCode.NOT_FOUND:
+                    raise
+
+    await asyncio.gather(*(end(r["workflow_id"]) for r in rows))
+    await pool.execute(q("end_entries_stopped"), [r["run_id"] for r in rows])
+    return len(rows)
 
 
 @router.get("")

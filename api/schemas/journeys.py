@@ -51,3 +51,4 @@ class Published(BaseModel):
 class Stopped(BaseModel):
     journey_id: str
     status: str
+    terminated: int = 0

@@ -49,3 +49,10 @@ SELECT pg_notify($1::text, $2::text)
 SELECT 'action' AS kind, name FROM actions
 UNION ALL SELECT 'fetch', name FROM data_sources
 UNION ALL SELECT 'journey', journey_id FROM journeys
+
+-- name: active_entries
+SELECT run_id, workflow_id FROM journey_entries WHERE journey_id = $1 AND ended_at IS NULL
+
+-- name: end_entries_stopped
+UPDATE journey_entries SET ended_at = now(), status = 'exited', reason = 'stopped by terminate'
+WHERE run_id = ANY($1::text[]) AND ended_at IS NULL
