@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import asyncpg
@@ -30,13 +31,20 @@ from api.schemas.journeys import (
     ProblemPublic,
     Published,
     Stopped,
+    TestRunCreate,
+    TestRunPublic,
     ValidationPublic,
     VersionSummary,
 )
+from api.testrun import TestResponder
 from core.names import KNOWN_CHANNELS, NOTIFY_JOURNEYS
 from db.sql import q
 from db.types import Executor
+from journeys.durations import add_duration
 from journeys.loader import DefinitionSyntaxError, load_text
+from journeys.model import Event, Profile
+from journeys.routing import entry_matches
+from journeys.simulate import simulate
 from journeys.validate import Problem, format_path, parse_definition
 
 router = APIRouter(prefix="/journeys", tags=["journeys"], responses=ERRORS)
@@ -291,3 +299,79 @@ async def get_journey_version(
     if row is None:
         raise not_found(f"version {version} of journey {journey_id!r}")
     return JourneyVersionPublic(**dict(row))
+
+
+@router.post("/{journey_id}/test")
+async def test_journey(
+    journey_id: JourneyIdPath, body: TestRunCreate, pool: PoolDep, _: JourneysWriter
+) -> TestRunPublic:
+    """Run the draft for a test profile on a virtual clock: the path, messages and requests."""
+    row = await pool.fetchrow(q("read_journey"), journey_id)
+    if row is None:
+        raise not_found(f"journey {journey_id!r}")
+    data = row["draft"]
+    if body.use == "live" and row["live_version"] is not None:
+        data = await pool.fetchval(q("journey_version_definition"), journey_id, row["live_version"])
+    definition, problems = parse_definition(data or {}, known_channels=set(KNOWN_CHANNELS))
+    if definition is None:
+        raise invalid(problem_fields(problems), "the journey cannot be tested")
+    return await run_test(pool, definition, body)
+
+
+async def run_test(pool: asyncpg.Pool, definition: Any, body: TestRunCreate) -> TestRunPublic:
+    resources: dict[str, dict[str, Any]] = {"template": {}, "action": {}, "fetch": {}}
+    for r in await pool.fetch(q("test_resources")):
+        resources[r["kind"]][r["name"]] = r["spec"]
+    start = body.start or datetime.now(UTC)
+    profile = Profile(**body.profile.model_dump())
+    entry = Event(
+        event_id="test-entry",
+        name=definition.entry.event,
+        profile_id=profile.profile_id,
+        timestamp=start,
+        properties=body.entry_properties,
+    )
+    events = [
+        Event(
+            event_id=f"test-{i}",
+            name=e.name,
+            profile_id=profile.profile_id,
+            timestamp=add_duration(start, e.after),
+            properties=e.properties,
+        )
+        for i, e in enumerate(body.events)
+    ]
+    if not entry_matches(definition, entry, profile, start):
+        return TestRunPublic(
+            entered=False,
+            status="not entered",
+            reason="the entry filter is false for this profile and event",
+            started_at=start,
+            ended_at=start,
+            path=[],
+            steps=[],
+            vars={},
+            profile=profile.model_dump(mode="json"),
+        )
+    responder = TestResponder(
+        templates=resources["template"],
+        actions=resources["action"],
+        sources=resources["fetch"],
+        responses=body.action_responses,
+        failing=set(body.failing_actions),
+        journey_name=definition.name,
+    )
+    run = simulate(
+        definition, profile=profile, entry_event=entry, events=events, responder=responder
+    )
+    return TestRunPublic(
+        entered=True,
+        status=run.status,
+        reason=run.reason,
+        started_at=start,
+        ended_at=run.ended_at,
+        path=[p.model_dump(mode="json") for p in run.state.path],
+        steps=run.records,
+        vars=run.state.vars,
+        profile=run.state.profile.model_dump(mode="json"),
+    )

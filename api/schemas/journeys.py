@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel, Field, field_validator
+
+from api.schemas.common import Body
+from journeys.durations import parse_duration
 
 
 class VersionSummary(BaseModel):
@@ -52,3 +55,53 @@ class Stopped(BaseModel):
     journey_id: str
     status: str
     terminated: int = 0
+
+
+class TestEventIn(Body):
+    """An event the test profile sends, `after` the entry on the virtual clock."""
+
+    name: str = Field(min_length=1, max_length=200)
+    properties: dict[str, Any] = Field(default_factory=dict)
+    after: str = Field("PT0S", description="ISO 8601 duration after the entry, e.g. PT2H")
+
+    @field_validator("after")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)  # a ValueError names the problem
+        return value
+
+
+class TestProfileIn(Body):
+    profile_id: str = Field("test-profile", min_length=1, max_length=200)
+    email: str | None = None
+    phone: str | None = None
+    timezone: str | None = None
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+
+class TestRunCreate(Body):
+    """A dry run of the draft for one test profile, with waits compressed to nothing."""
+
+    profile: TestProfileIn = Field(default_factory=TestProfileIn)
+    entry_properties: dict[str, Any] = Field(default_factory=dict)
+    events: list[TestEventIn] = Field(default_factory=list, max_length=1000)
+    action_responses: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Canned responses by action or data-source name"
+    )
+    failing_actions: list[str] = Field(
+        default_factory=list, description="Actions or sources that answer an error"
+    )
+    start: AwareDatetime | None = Field(None, description="Virtual time of the entry (now)")
+    use: Literal["draft", "live"] = "draft"
+
+
+class TestRunPublic(BaseModel):
+    entered: bool
+    status: str
+    reason: str | None
+    started_at: datetime
+    ended_at: datetime
+    path: list[dict[str, Any]]
+    steps: list[dict[str, Any]]
+    vars: dict[str, Any]
+    profile: dict[str, Any]

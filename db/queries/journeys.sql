@@ -56,3 +56,11 @@ SELECT run_id, workflow_id FROM journey_entries WHERE journey_id = $1 AND ended_
 -- name: end_entries_stopped
 UPDATE journey_entries SET ended_at = now(), status = 'exited', reason = 'stopped by terminate'
 WHERE run_id = ANY($1::text[]) AND ended_at IS NULL
+
+-- name: test_resources
+-- Everything test mode renders from: templates, actions and data sources.
+SELECT 'template' AS kind, name,
+       jsonb_build_object('channel', channel, 'subject', subject, 'body', body) AS spec
+FROM templates
+UNION ALL SELECT 'action', name, spec FROM actions
+UNION ALL SELECT 'fetch', name, spec FROM data_sources

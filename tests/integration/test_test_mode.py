@@ -1,0 +1,118 @@
+"""Test mode: a draft walked on a virtual clock, nothing sent, everything shown."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+def draft(jid: str, run: str) -> dict[str, Any]:
+    return {
+        "id": jid,
+        "name": "Cart test",
+        "entry": {"event": "cart.updated", "when": "event.properties.total > 0"},
+        "start": "wait_order",
+        "exit_on": ["order.completed"],
+        "nodes": {
+            "wait_order": {
+                "type": "wait_for_event",
+                "event": "order.completed",
+                "timeout": "PT1H",
+                "on_event": "done",
+                "on_timeout": "remind",
+            },
+            "remind": {
+                "type": "message",
+                "channel": "log",
+                "template": f"{run}-remind",
+                "next": "wait_day",
+            },
+            "wait_day": {"type": "wait", "duration": "P1D", "next": "big"},
+            "big": {
+                "type": "condition",
+                "otherwise": "done",
+                "branches": [{"when": "event.properties.total > 100", "next": "crm"}],
+            },
+            "crm": {
+                "type": "action",
+                "action": f"{run}-crm",
+                "params": {"id": "{{ profile.profile_id }}"},
+                "next": "done",
+            },
+            "done": {"type": "end"},
+        },
+    }
+
+
+async def test_draft_runs_on_a_virtual_clock(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str], pool: asyncpg.Pool
+) -> None:
+    api, h = api_client, admin_headers
+    jid, run = f"tm-{uuid.uuid4().hex[:6]}", uuid.uuid4().hex[:6]
+    assert (
+        await api.put(
+            f"/v1/templates/{run}-remind",
+            headers=h,
+            json={
+                "channel": "log",
+                "body": "Hi {{ profile.attributes.name }}, {{ event.properties.total }}",
+            },
+        )
+    ).is_success
+    assert (
+        await api.put(
+            f"/v1/actions/{run}-crm",
+            headers=h,
+            json={
+                "url": "https://crm.example.com/users/{{ params.id }}",
+                "method": "POST",
+                "body": '{"user": "{{ params.id }}"}',
+                "response_fields": ["tier"],
+            },
+        )
+    ).is_success
+    assert (await api.put(f"/v1/journeys/{jid}", json=draft(jid, run), headers=h)).is_success
+    body = {
+        "profile": {"profile_id": "ada", "attributes": {"name": "Ada"}},
+        "entry_properties": {"total": 150},
+        "start": "2026-03-02T10:00:00Z",
+        "action_responses": {f"{run}-crm": {"tier": "gold", "secret": "x"}},
+    }
+    resp = await api.post(f"/v1/journeys/{jid}/test", json=body, headers=h)
+    assert resp.status_code == 200, resp.text
+    out = resp.json()
+    assert out["status"] == "completed" and out["entered"]
+    assert [p["node"] for p in out["path"]] == [
+        "wait_order",
+        "remind",
+        "wait_day",
+        "big",
+        "crm",
+        "done",
+    ]
+    assert out["ended_at"].startswith("2026-03-03T11:00:00")  # 1 h + 1 day, no real waiting
+    message, call = out["steps"]
+    assert message["kind"] == "message" and message["body"] == "Hi Ada, 150"
+    assert call["request"]["url"] == "https://crm.example.com/users/ada"
+    assert call["request"]["json"] == {"user": "ada"}
+    assert out["vars"] == {"crm": {"tier": "gold"}}
+    sent = await pool.fetchval("SELECT count(*) FROM messages WHERE journey_id = $1", jid)
+    assert sent == 0, "test mode sends nothing"
+
+    body["events"] = [{"name": "order.completed", "after": "PT30M"}]
+    out = (await api.post(f"/v1/journeys/{jid}/test", json=body, headers=h)).json()
+    assert [p["node"] for p in out["path"]] == ["wait_order", "done"] and out["steps"] == []
+
+    body["entry_properties"] = {"total": 0}
+    out = (await api.post(f"/v1/journeys/{jid}/test", json=body, headers=h)).json()
+    assert out["entered"] is False
+
+    body["events"] = [{"name": "x", "after": "soon"}]
+    bad = await api.post(f"/v1/journeys/{jid}/test", json=body, headers=h)
+    assert bad.status_code == 422 and bad.json()["fields"][0]["field"] == "events[0].after"
