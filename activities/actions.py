@@ -4,7 +4,8 @@ Each call has a deterministic id and a ledger row: a retry after a crash finds t
 a finished call is never made again, and the provider receives the id as
 `Idempotency-Key`. Errors split in two: a client error (4xx) is final and goes to the
 node's `on_error`; a server error, timeout or 429 is raised so Temporal retries it with
-the action's backoff, and only when the attempts run out does `on_error` apply.
+the action's backoff, and only when the attempts run out does `on_error` apply (the last
+attempt records the failure in the ledger and answers ok=False instead of raising).
 """
 
 from __future__ import annotations
@@ -137,6 +138,12 @@ class ActionActivities:
             response = await self._perform(spec, request, inp.call_id)
         except CallFailed as exc:
             return await self._finish(inp, "failed", None, str(exc))
+        except ApplicationError as exc:
+            attempt = activity.info().attempt if activity.in_activity() else 0
+            if not inp.max_attempts or attempt < inp.max_attempts:
+                raise  # Temporal retries it with the action's backoff
+            error = f"{exc} (gave up after {attempt} attempts)"
+            return await self._finish(inp, "failed", None, error)
         return await self._finish(inp, "succeeded", pick(response, spec.response_fields), None)
 
     async def _claim(
@@ -178,11 +185,14 @@ class ActionActivities:
             await check_destination(request["url"], self.allowed_hosts)
         except BlockedDestination as exc:
             raise CallFailed(f"refused: {exc}") from exc
-        cache_key = json.dumps([request["url"], request["headers"]], sort_keys=True)
+        auth = auth_header(spec)
+        # The credential is part of the key: an answer read with one secret is never
+        # served to a data source that reads the same URL with another.
+        cache_key = json.dumps([request["url"], request["headers"], auth], sort_keys=True)
         ttl = spec.ttl_seconds if isinstance(spec, DataSourceSpec) else 0
         if ttl and (hit := self._cache.get(cache_key)) and time.monotonic() < hit[0]:
             return hit[1]
-        headers = {**request["headers"], **auth_header(spec), "Idempotency-Key": call_id}
+        headers = {**request["headers"], **auth, "Idempotency-Key": call_id}
         try:
             async with Heartbeat():
                 resp = await self.http.request(

@@ -9,34 +9,45 @@ from typing import Any
 import httpx
 from temporalio import activity
 
+from core.signing import SIGNATURE_HEADER, canonical_json, sign_webhook
+
 
 @dataclass(frozen=True)
 class Rendered:
-    recipient: str
+    recipient: str | None
     subject: str | None
     body: str
+    html: str | None = None
+    unsubscribe_url: str | None = None
 
 
 class ChannelError(Exception):
-    def __init__(self, message: str, *, retryable: bool) -> None:
+    def __init__(self, message: str, *, retryable: bool, hard_bounce: bool = False) -> None:
         super().__init__(message)
         self.retryable = retryable
+        self.hard_bounce = hard_bounce  # the address does not exist: suppress it
 
 
 class WebhookChannel:
-    """HTTP POST of the rendered message; Temporal retries with backoff on retryable errors."""
+    """HTTP POST of the rendered message; Temporal retries with backoff on retryable errors.
 
-    def __init__(self, http: httpx.AsyncClient, url: str | None) -> None:
+    With a secret, the body is signed like Stripe's webhooks (`core.signing.verify_webhook`).
+    """
+
+    def __init__(self, http: httpx.AsyncClient, url: str | None, secret: str | None = None) -> None:
         self.http = http
         self.url = url
+        self.secret = secret
 
     async def send(self, message_id: str, payload: dict[str, Any]) -> None:
         if not self.url:
             raise ChannelError("webhook channel has no URL (WAYLINE_WEBHOOK_URL)", retryable=False)
+        body = canonical_json(payload)
+        headers = {"Idempotency-Key": message_id, "Content-Type": "application/json"}
+        if self.secret:
+            headers[SIGNATURE_HEADER] = sign_webhook(self.secret, body)
         try:
-            resp = await self.http.post(
-                self.url, json=payload, headers={"Idempotency-Key": message_id}
-            )
+            resp = await self.http.post(self.url, content=body, headers=headers)
         except httpx.HTTPError as exc:
             raise ChannelError(f"webhook: {type(exc).__name__}: {exc}", retryable=True) from exc
         if resp.status_code >= 500 or resp.status_code in (408, 425, 429):

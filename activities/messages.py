@@ -1,35 +1,67 @@
-"""The send activity: render, write the ledger row, call the channel, record the outcome.
+"""The send activity: render, apply the rules and write the ledger row, call the channel,
+record the outcome.
 
 The message id is deterministic (decision 3): a retry finds the row its first attempt
 wrote. A row already `sent` is never sent again; a row left `sending` by a killed worker is
 sent again with the same idempotency key, which the provider uses to drop the repeat.
+Consent, suppression and frequency caps are checked in `activities.rules` before any
+provider call; a skipped send is a ledger row with its reason.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
 import httpx
+from markupsafe import Markup
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.channels import ChannelError, Heartbeat, Rendered, WebhookChannel
+from activities.email import EmailChannel
 from activities.journey import fetch_profile
+from activities.push import PushChannel
+from activities.rules import Outgoing, claim_with_rules
+from activities.sms import SmsChannel, count_segments
+from activities.tracking import add_tracking
 from core.contracts import SendInput, SendResult
+from core.names import LOCAL_CHANNELS
+from core.signing import Tracked, UnsubscribeScope, sign_token, unsubscribe_token
 from db.sql import q
 from journeys.expressions import ExpressionError, build_context, compile_template
+from journeys.model import Profile
 
 TEMPLATE_TTL_SECONDS = 5.0
 
 
 class MessageActivities:
     def __init__(
-        self, pool: asyncpg.Pool, http: httpx.AsyncClient, webhook_url: str | None = None
+        self,
+        pool: asyncpg.Pool,
+        http: httpx.AsyncClient,
+        webhook_url: str | None = None,
+        *,
+        webhook_secret: str | None = None,
+        email: EmailChannel | None = None,
+        email_layout: str | None = None,
+        signing_secret: str | None = None,
+        public_url: str = "http://127.0.0.1:8000",
+        email_tracking: bool = True,
+        sms: SmsChannel | None = None,
+        push: PushChannel | None = None,
     ) -> None:
         self.pool = pool
-        self.webhook = WebhookChannel(http, webhook_url)
+        self.webhook = WebhookChannel(http, webhook_url, webhook_secret)
+        self.email = email
+        self.email_layout = email_layout
+        self.signing_secret = signing_secret
+        self.public_url = public_url.rstrip("/")
+        self.email_tracking = email_tracking
+        self.sms = sms
+        self.push = push
         self._templates: dict[str, tuple[float, asyncpg.Record | None]] = {}
 
     async def _template(self, name: str) -> asyncpg.Record | None:
@@ -37,14 +69,25 @@ class MessageActivities:
         cached = self._templates.get(name)
         if cached and time.monotonic() - cached[0] < TEMPLATE_TTL_SECONDS:
             return cached[1]
-        row = await self.pool.fetchrow(q("get_template"), name)
+        row = await self.pool.fetchrow(q("get_send_template"), name)
         self._templates[name] = (time.monotonic(), row)
         return row
 
-    async def _render(self, inp: SendInput) -> Rendered:
-        template = await self._template(inp.template)
-        if template is None:
-            raise ExpressionError(f"template {inp.template!r} does not exist")
+    def unsubscribe_url(self, profile_id: str, channel: str, topic: str | None) -> str | None:
+        if not self.signing_secret:
+            return None
+        token = unsubscribe_token(self.signing_secret, UnsubscribeScope(profile_id, channel, topic))
+        return f"{self.public_url}/v1/unsubscribe?token={token}"
+
+    def _sms_callback(self, inp: SendInput) -> str | None:
+        """The delivery-status callback URL, signed for this message (api/routes/sms.py)."""
+        if not self.signing_secret:
+            return None
+        data = [inp.message_id, inp.profile_id, inp.journey.get("id")]
+        token = sign_token(self.signing_secret, "sms-status", data)
+        return f"{self.public_url}/v1/sms/status?token={token}"
+
+    async def _render(self, inp: SendInput, template: asyncpg.Record) -> Rendered:
         if template["channel"] != inp.channel:
             raise ExpressionError(f"template {inp.template!r} is for channel {template['channel']}")
         profile = await fetch_profile(self.pool, inp.profile_id)
@@ -56,14 +99,47 @@ class MessageActivities:
             vars=inp.vars,
             now=inp.now,
         )
+        unsubscribe = None
+        if inp.channel == "email":
+            unsubscribe = self.unsubscribe_url(inp.profile_id, inp.channel, template["topic"])
+            ctx["unsubscribe_url"] = unsubscribe or ""
         subject = compile_template(template["subject"]).render(ctx) if template["subject"] else None
         body = compile_template(template["body"]).render(ctx)
-        recipient = profile.email or profile.phone or profile.profile_id
-        return Rendered(recipient=recipient, subject=subject, body=body)
+        html = compile_template(template["html"], True).render(ctx) if template["html"] else None
+        if inp.channel == "email" and self.email_layout and self.email_layout != inp.template:
+            body, html = await self._wrap(ctx, body, html)
+        if inp.channel == "email" and html and self.email_tracking and self.signing_secret:
+            html = add_tracking(
+                html,
+                secret=self.signing_secret,
+                base_url=self.public_url,
+                tracked=Tracked(inp.message_id, inp.profile_id, inp.journey.get("id")),
+                keep=(f"{self.public_url}/v1/unsubscribe",),
+            )
+        return Rendered(
+            recipient=_recipient(inp.channel, profile),
+            subject=subject,
+            body=body,
+            html=html,
+            unsubscribe_url=unsubscribe,
+        )
 
-    async def _claim(
+    async def _wrap(
+        self, ctx: dict[str, Any], body: str, html: str | None
+    ) -> tuple[str, str | None]:
+        """The shared layout template, when it exists, wraps both parts as `{{ content }}`."""
+        layout = await self._template(self.email_layout or "")
+        if layout is None or layout["channel"] != "email":
+            return body, html
+        body = compile_template(layout["body"]).render({**ctx, "content": body})
+        if html is not None and layout["html"]:
+            html = compile_template(layout["html"], True).render({**ctx, "content": Markup(html)})
+        return body, html
+
+    async def _claim_plain(
         self, inp: SendInput, status: str, rendered: Rendered | None, error: str | None = None
-    ) -> tuple[str, bool]:
+    ) -> str:
+        """A ledger row outside the rules: render failures and dry runs."""
         row = await self.pool.fetchrow(
             q("claim_message"),
             inp.message_id,
@@ -82,52 +158,129 @@ class MessageActivities:
         assert row is not None
         if error and row["inserted"]:
             await self.pool.execute(q("mark_message"), inp.message_id, status, error)
-        return row["status"], row["inserted"]
+        return str(row["status"])
 
     @activity.defn(name="send_message")
     async def send_message(self, inp: SendInput) -> SendResult:
         try:
-            rendered = await self._render(inp)
+            template = await self._template(inp.template)
+            if template is None:
+                raise ExpressionError(f"template {inp.template!r} does not exist")
+            rendered = await self._render(inp, template)
         except ExpressionError as exc:
-            status, _ = await self._claim(inp, "failed", None, error=str(exc))
+            await self._claim_plain(inp, "failed", None, error=str(exc))
             return SendResult(message_id=inp.message_id, status="failed", error=str(exc))
         if inp.dry_run:  # recorded, rendered, not performed
-            await self._claim(inp, "dry_run", rendered)
+            await self._claim_plain(inp, "dry_run", rendered)
             return SendResult(message_id=inp.message_id, status="skipped")
-        if inp.channel == "log":
-            # The ledger row is the delivery: one atomic insert, a retry finds it.
-            status, _ = await self._claim(inp, "sent", rendered)
-            return _result(inp, status)
-        status, _ = await self._claim(inp, "sending", rendered)
-        if status != "sending":  # a previous attempt finished: never send twice
-            return _result(inp, status)
+        out = Outgoing(
+            message_id=inp.message_id,
+            profile_id=inp.profile_id,
+            journey_id=inp.journey.get("id"),
+            version=inp.journey.get("version"),
+            node_id=inp.node_id,
+            workflow_id=inp.workflow_id,
+            channel=inp.channel,
+            template=inp.template,
+            recipient=rendered.recipient,
+            subject=rendered.subject,
+            body=rendered.body,
+            topic=template["topic"],
+            transactional=template["transactional"],
+        )
+        # A local channel's delivery is a database write in the ledger row's transaction
+        # (log: the row itself; in_app: the inbox item); a retry finds the row.
+        go = "sent" if inp.channel in LOCAL_CHANNELS else "sending"
+        missing = None if rendered.recipient else MISSING.get(inp.channel, "no recipient")
+        deliver = _inbox_writer(inp, rendered) if inp.channel == "in_app" else None
+        claim = await claim_with_rules(self.pool, out, go, missing, deliver)
+        if claim.status != "sending":  # skipped, or a previous attempt finished: never twice
+            return _result(inp, claim.status, claim.reason)
         return await self._deliver(inp, rendered)
 
     async def _deliver(self, inp: SendInput, rendered: Rendered) -> SendResult:
-        payload: dict[str, Any] = {
-            "message_id": inp.message_id,
-            "profile_id": inp.profile_id,
-            "journey": inp.journey,
-            "node": inp.node_id,
-            "recipient": rendered.recipient,
-            "subject": rendered.subject,
-            "body": rendered.body,
-        }
         try:
-            if inp.channel != "webhook":
-                raise ChannelError(f"unknown channel {inp.channel!r}", retryable=False)
             async with Heartbeat():
-                await self.webhook.send(inp.message_id, payload)
+                if inp.channel == "webhook":
+                    await self.webhook.send(inp.message_id, _payload(inp, rendered))
+                elif inp.channel == "email" and self.email is not None:
+                    await self.email.send(inp.message_id, rendered)
+                elif inp.channel == "sms" and self.sms is not None:
+                    sid = await self.sms.send(inp.message_id, rendered, self._sms_callback(inp))
+                    parts = count_segments(rendered.body)
+                    await self.pool.execute(
+                        q("mark_sms"), inp.message_id, sid, parts.count, parts.encoding
+                    )
+                elif inp.channel == "push" and self.push is not None:
+                    await self._push(inp, rendered)
+                else:
+                    raise ChannelError(f"channel {inp.channel!r} is not set up", retryable=False)
         except ChannelError as exc:
             if exc.retryable:
                 raise ApplicationError(str(exc), type="ChannelRetryable") from exc
+            if exc.hard_bounce and rendered.recipient:
+                await self.pool.execute(
+                    q("suppress_address"), inp.channel, rendered.recipient, "hard_bounce", str(exc)
+                )
             await self.pool.execute(q("mark_message"), inp.message_id, "failed", str(exc))
             return SendResult(message_id=inp.message_id, status="failed", error=str(exc))
         await self.pool.execute(q("mark_message"), inp.message_id, "sent", None)
         return SendResult(message_id=inp.message_id, status="sent")
 
+    async def _push(self, inp: SendInput, rendered: Rendered) -> None:
+        assert self.push is not None
+        devices = (rendered.recipient or "").split(",")
+        outcome = await self.push.send(inp.message_id, rendered, devices)
+        if outcome.invalid_tokens:  # FCM says these devices are gone: forget them
+            await self.pool.execute(q("remove_push_tokens"), inp.profile_id, outcome.invalid_tokens)
+        if outcome.sent == 0:
+            raise ChannelError("no valid push token", retryable=False)
 
-def _result(inp: SendInput, status: str) -> SendResult:
+
+def _inbox_writer(inp: SendInput, rendered: Rendered) -> Callable[[Any], Awaitable[object]]:
+    """The in-app delivery: the inbox item, written with the ledger row."""
+
+    async def write(conn: Any) -> object:
+        return await conn.execute(
+            q("insert_inbox"), inp.message_id, inp.profile_id, rendered.subject, rendered.body
+        )
+
+    return write
+
+
+MISSING = {"email": "no email address", "sms": "no phone number", "push": "no push token"}
+
+
+def _recipient(channel: str, profile: Profile) -> str | None:
+    """The address a channel sends to; None when the profile has none for it."""
+    if channel == "email":
+        return profile.email or None
+    if channel == "sms":
+        return profile.phone or None
+    if channel == "in_app":
+        return profile.profile_id
+    if channel == "push":
+        tokens = profile.attributes.get("push_tokens")
+        valid = [t for t in tokens if isinstance(t, str) and t] if isinstance(tokens, list) else []
+        return ",".join(valid) or None
+    return profile.email or profile.phone or profile.profile_id
+
+
+def _payload(inp: SendInput, rendered: Rendered) -> dict[str, Any]:
+    return {
+        "message_id": inp.message_id,
+        "profile_id": inp.profile_id,
+        "journey": inp.journey,
+        "node": inp.node_id,
+        "recipient": rendered.recipient,
+        "subject": rendered.subject,
+        "body": rendered.body,
+    }
+
+
+def _result(inp: SendInput, status: str, reason: str | None = None) -> SendResult:
     """A ledger status as the interpreter knows it (a dry run reads as skipped)."""
     known = status if status in ("sent", "failed", "skipped") else "skipped"
-    return SendResult.model_validate({"message_id": inp.message_id, "status": known})
+    return SendResult.model_validate(
+        {"message_id": inp.message_id, "status": known, "reason": reason}
+    )

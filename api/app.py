@@ -14,13 +14,18 @@ from api.keys import KeyVerifier
 from api.routes import (
     api_keys,
     connectors,
+    consent,
     events,
     health,
+    inbox,
     journeys,
     messages,
     profiles,
     schemas,
+    sms,
     templates,
+    tracking,
+    unsubscribe,
 )
 from core.converter import data_converter
 from core.settings import Settings, get_settings
@@ -32,7 +37,8 @@ DESCRIPTION = """\
 Wayline's HTTP API: send events and profile changes, manage journey definitions
 and templates, read what happened to a profile.
 
-Every endpoint except `GET /health` needs `Authorization: Bearer <API key>`.
+Every endpoint except `GET /health`, `/v1/unsubscribe`, `/v1/t/*` and `/v1/sms/status`
+(authenticated by the signed token of the link) needs `Authorization: Bearer <API key>`.
 Errors share one shape: `{"error", "message", "fields": [{"field", "message"}]}`.
 """
 
@@ -84,4 +90,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router, prefix="/v1")
     app.include_router(connectors.actions, prefix="/v1")
     app.include_router(connectors.data_sources, prefix="/v1")
+    for router in (consent.subscriptions, consent.suppressions, consent.frequency_caps):
+        app.include_router(router, prefix="/v1")
+    app.include_router(unsubscribe.router, prefix="/v1")
+    app.include_router(tracking.router, prefix="/v1")
+    app.include_router(sms.router, prefix="/v1")
+    app.include_router(inbox.router, prefix="/v1")
     return app

@@ -109,6 +109,7 @@ class SendResult(_Model):
     message_id: str
     status: Literal["sent", "failed", "skipped"]
     error: str | None = None
+    reason: str | None = Field(default=None, description="why a skipped send was skipped")
 
 
 class FinishInput(_Model):
@@ -129,6 +130,11 @@ class ActionCallInput(_Model):
     journey: dict[str, Any] = Field(default_factory=dict)
     node_id: str
     dry_run: bool = False
+    max_attempts: int | None = Field(
+        default=None,
+        description="The workflow's retry limit: the last attempt records a retryable failure "
+        "as final instead of raising, so the ledger row does not stay pending",
+    )
 
 
 class ActionCallResult(_Model):

@@ -19,8 +19,8 @@ SEARCH_ATTRIBUTES = {
 
 # Channels whose send is a cheap local write run as local activities; the others are
 # real providers, each on its own task queue so its rate limit is Temporal's (decision 5).
-LOCAL_CHANNELS = frozenset({"log"})
-KNOWN_CHANNELS = frozenset({"log", "webhook"})
+LOCAL_CHANNELS = frozenset({"log", "in_app"})
+KNOWN_CHANNELS = frozenset({"log", "in_app", "webhook", "email", "sms", "push"})
 
 
 def journey_workflow_id(journey_id: str, profile_id: str) -> str:

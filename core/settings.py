@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -41,6 +41,59 @@ class Settings(BaseSettings):
     send_timeout_seconds: float = Field(30.0, alias="WAYLINE_SEND_TIMEOUT_SECONDS")
     webhook_timeout_seconds: float = Field(10.0, alias="WAYLINE_WEBHOOK_TIMEOUT_SECONDS")
     webhook_url: str | None = Field(None, alias="WAYLINE_WEBHOOK_URL")
+    webhook_secret: SecretStr | None = Field(
+        None,
+        alias="WAYLINE_WEBHOOK_SECRET",
+        description="Signs webhook bodies: `Wayline-Signature: t=<unix>,v1=<hex HMAC-SHA256>`",
+    )
+
+    signing_secret: SecretStr | None = Field(
+        None,
+        alias="WAYLINE_SIGNING_SECRET",
+        description="Signs unsubscribe links; without it emails carry no unsubscribe link",
+    )
+    public_url: str | None = Field(
+        None,
+        alias="WAYLINE_PUBLIC_URL",
+        description="Base URL of the API as recipients reach it (links); default api_url",
+    )
+
+    smtp_host: str = Field("127.0.0.1", alias="WAYLINE_SMTP_HOST")
+    smtp_port: int = Field(25, alias="WAYLINE_SMTP_PORT")
+    smtp_username: str | None = Field(None, alias="WAYLINE_SMTP_USERNAME")
+    smtp_password: SecretStr | None = Field(None, alias="WAYLINE_SMTP_PASSWORD")
+    smtp_starttls: bool = Field(False, alias="WAYLINE_SMTP_STARTTLS")
+    smtp_tls: bool = Field(False, alias="WAYLINE_SMTP_TLS", description="Implicit TLS (465)")
+    smtp_pool_size: int = Field(4, alias="WAYLINE_SMTP_POOL_SIZE")
+    smtp_timeout_seconds: float = Field(30.0, alias="WAYLINE_SMTP_TIMEOUT_SECONDS")
+    email_from: str = Field("Wayline <noreply@localhost>", alias="WAYLINE_EMAIL_FROM")
+    email_layout: str | None = Field(
+        "layout",
+        alias="WAYLINE_EMAIL_LAYOUT",
+        description="Name of an email template wrapping every email ({{ content }}), if it exists",
+    )
+    inbox_token_ttl_seconds: int = Field(86_400, alias="WAYLINE_INBOX_TOKEN_TTL_SECONDS")
+
+    sms_base_url: str = Field("https://api.twilio.com", alias="WAYLINE_SMS_BASE_URL")
+    sms_account_sid: str | None = Field(None, alias="WAYLINE_SMS_ACCOUNT_SID")
+    sms_auth_token: SecretStr | None = Field(None, alias="WAYLINE_SMS_AUTH_TOKEN")
+    sms_from: str | None = Field(None, alias="WAYLINE_SMS_FROM")
+
+    fcm_service_account: SecretStr | None = Field(
+        None,
+        alias="WAYLINE_FCM_SERVICE_ACCOUNT",
+        description="Path of the Google service-account JSON key, or the JSON itself",
+    )
+    fcm_base_url: str = Field("https://fcm.googleapis.com", alias="WAYLINE_FCM_BASE_URL")
+
+    email_tracking: bool = Field(
+        True,
+        alias="WAYLINE_EMAIL_TRACKING",
+        description="Open pixel and click redirects in HTML email (needs the signing secret)",
+    )
+    email_unsubscribe_mailto: str | None = Field(
+        None, alias="WAYLINE_EMAIL_UNSUBSCRIBE_MAILTO", description="mailto List-Unsubscribe"
+    )
 
     action_allowed_hosts: str = Field(
         "",
@@ -59,6 +112,14 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """Settings are read once per process; tests build their own instances."""
     return Settings()
+
+
+def public_url(settings: Settings) -> str:
+    return (settings.public_url or settings.api_url).rstrip("/")
+
+
+def secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
 
 
 def allowed_hosts(settings: Settings) -> frozenset[str]:

@@ -74,6 +74,23 @@ CREATE TABLE public.experiment_assignments (
     variant text NOT NULL,
     assigned_at timestamp with time zone DEFAULT now() NOT NULL
 );
+CREATE TABLE public.frequency_caps (
+    channel text NOT NULL,
+    max_messages integer NOT NULL,
+    period interval NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT frequency_caps_max_messages_check CHECK ((max_messages >= 0))
+);
+CREATE TABLE public.inbox (
+    message_id text NOT NULL,
+    profile_id text NOT NULL,
+    title text,
+    body text NOT NULL,
+    status text DEFAULT 'unread'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    read_at timestamp with time zone,
+    CONSTRAINT inbox_status_check CHECK ((status = ANY (ARRAY['unread'::text, 'read'::text, 'archived'::text])))
+);
 CREATE TABLE public.journey_entries (
     run_id text NOT NULL,
     workflow_id text NOT NULL,
@@ -119,6 +136,13 @@ CREATE TABLE public.messages (
     attempts integer DEFAULT 0 NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     sent_at timestamp with time zone,
+    reason text,
+    transactional boolean DEFAULT false NOT NULL,
+    provider_id text,
+    segments integer,
+    encoding text,
+    delivery_status text,
+    delivered_at timestamp with time zone,
     CONSTRAINT messages_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'skipped'::text, 'dry_run'::text])))
 );
 CREATE TABLE public.profile_updates (
@@ -135,13 +159,32 @@ CREATE TABLE public.profiles (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL
 );
+CREATE TABLE public.subscriptions (
+    profile_id text NOT NULL,
+    channel text NOT NULL,
+    topic text,
+    status text NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT subscriptions_status_check CHECK ((status = ANY (ARRAY['subscribed'::text, 'unsubscribed'::text])))
+);
+CREATE TABLE public.suppressions (
+    channel text NOT NULL,
+    address text NOT NULL,
+    reason text NOT NULL,
+    note text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT suppressions_reason_check CHECK ((reason = ANY (ARRAY['hard_bounce'::text, 'complaint'::text, 'manual'::text])))
+);
 CREATE TABLE public.templates (
     name text NOT NULL,
     channel text NOT NULL,
     subject text,
     body text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    topic text,
+    transactional boolean DEFAULT false NOT NULL,
+    html text
 );
 ALTER TABLE ONLY public.events ALTER COLUMN id SET DEFAULT nextval('public.events_id_seq'::regclass);
 ALTER TABLE ONLY public.action_calls
@@ -162,6 +205,10 @@ ALTER TABLE ONLY public.events
     ADD CONSTRAINT events_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY public.experiment_assignments
     ADD CONSTRAINT experiment_assignments_pkey PRIMARY KEY (run_id, node_id);
+ALTER TABLE ONLY public.frequency_caps
+    ADD CONSTRAINT frequency_caps_pkey PRIMARY KEY (channel);
+ALTER TABLE ONLY public.inbox
+    ADD CONSTRAINT inbox_pkey PRIMARY KEY (message_id);
 ALTER TABLE ONLY public.journey_entries
     ADD CONSTRAINT journey_entries_pkey PRIMARY KEY (run_id);
 ALTER TABLE ONLY public.journey_versions
@@ -174,6 +221,10 @@ ALTER TABLE ONLY public.profile_updates
     ADD CONSTRAINT profile_updates_pkey PRIMARY KEY (update_id);
 ALTER TABLE ONLY public.profiles
     ADD CONSTRAINT profiles_pkey PRIMARY KEY (profile_id);
+ALTER TABLE ONLY public.subscriptions
+    ADD CONSTRAINT subscriptions_profile_id_channel_topic_key UNIQUE NULLS NOT DISTINCT (profile_id, channel, topic);
+ALTER TABLE ONLY public.suppressions
+    ADD CONSTRAINT suppressions_pkey PRIMARY KEY (channel, address);
 ALTER TABLE ONLY public.templates
     ADD CONSTRAINT templates_pkey PRIMARY KEY (name);
 CREATE INDEX action_calls_journey ON public.action_calls USING btree (journey_id, node_id, created_at);
@@ -182,8 +233,10 @@ CREATE INDEX dispatch_queue_ready ON public.dispatch_queue USING btree (leased_u
 CREATE INDEX events_pending ON public.events USING btree (profile_id, id) WHERE (dispatched_at IS NULL);
 CREATE INDEX events_profile ON public.events USING btree (profile_id, id);
 CREATE INDEX experiment_assignments_journey ON public.experiment_assignments USING btree (journey_id, node_id, variant);
+CREATE INDEX inbox_profile ON public.inbox USING btree (profile_id, created_at DESC, message_id DESC);
 CREATE INDEX journey_entries_journey ON public.journey_entries USING btree (journey_id, version, status);
 CREATE INDEX journey_entries_profile ON public.journey_entries USING btree (profile_id, journey_id, entered_at DESC);
+CREATE INDEX messages_capping ON public.messages USING btree (profile_id, channel, created_at) WHERE ((NOT transactional) AND (status = ANY (ARRAY['sending'::text, 'sent'::text])));
 CREATE INDEX messages_journey ON public.messages USING btree (journey_id, created_at DESC);
 CREATE INDEX messages_profile ON public.messages USING btree (profile_id, created_at DESC);
 ALTER TABLE ONLY public.journey_versions

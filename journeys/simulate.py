@@ -41,30 +41,48 @@ class Simulation:
     records: list[dict[str, Any]] = field(default_factory=list)
 
 
-def simulate(definition: JourneyDefinition, *, profile: Profile, entry_event: Event,
-             events: list[Event], responder: Responder, seed: int = 0,
-             max_steps: int = 1_000) -> Simulation:
+def simulate(
+    definition: JourneyDefinition,
+    *,
+    profile: Profile,
+    entry_event: Event,
+    events: list[Event],
+    responder: Responder,
+    seed: int = 0,
+    max_steps: int = 1_000,
+) -> Simulation:
     """Runs until the journey finishes (it always does: every wait ends by the deadline).
 
     `events` carry their virtual arrival time in `timestamp`; the entry happens at the
     entry event's timestamp."""
     now = entry_event.timestamp
     pending = sorted(events, key=lambda e: e.timestamp)
-    result = step(definition, None, Start(entry_event=entry_event, profile=profile,
-                                          journey_id=definition.id, version=0), now, seed)
+    result = step(
+        definition,
+        None,
+        Start(entry_event=entry_event, profile=profile, journey_id=definition.id, version=0),
+        now,
+        seed,
+    )
     records: list[dict[str, Any]] = []
     for _ in range(max_steps):
         command = result.command
         if isinstance(command, Finish):
             return Simulation(result.state, command.status, command.reason, now, records)
-        result, now = _advance(definition, result, command, pending, responder, records, now,
-                               seed)
+        result, now = _advance(definition, result, command, pending, responder, records, now, seed)
     return Simulation(result.state, "errored", f"stopped after {max_steps} steps", now, records)
 
 
-def _advance(definition: JourneyDefinition, result: StepResult, command: Any,
-             pending: list[Event], responder: Responder, records: list[dict[str, Any]],
-             now: datetime, seed: int) -> tuple[StepResult, datetime]:
+def _advance(
+    definition: JourneyDefinition,
+    result: StepResult,
+    command: Any,
+    pending: list[Event],
+    responder: Responder,
+    records: list[dict[str, Any]],
+    now: datetime,
+    seed: int,
+) -> tuple[StepResult, datetime]:
     state = result.state
     if isinstance(command, Wait):
         if pending and pending[0].timestamp <= command.until:

@@ -54,6 +54,9 @@ def settings(servers: Servers) -> Settings:
         WAYLINE_DISPATCH_SWEEP_SECONDS=1.0,
         WAYLINE_SEND_TIMEOUT_SECONDS=5.0,
         WAYLINE_WEBHOOK_TIMEOUT_SECONDS=5.0,
+        # The FakeProvider of action tests listens on 127.0.0.1, which the SSRF guard
+        # refuses unless allow-listed; `localhost` stays refused (test_palette.py).
+        WAYLINE_ACTION_ALLOWED_HOSTS="127.0.0.1",
     )
 
 

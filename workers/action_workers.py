@@ -71,7 +71,10 @@ class ActionWorkers:
         log.info("action %s: worker on its own queue at %s calls/s", name, rate)
 
     async def _stop(self, name: str) -> None:
-        _, worker, task = self.running.pop(name)
+        entry = self.running.pop(name, None)
+        if entry is None:  # `run`'s own clean-up and `stop_all` may race at shutdown
+            return
+        _, worker, task = entry
         await worker.shutdown()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task

@@ -89,6 +89,9 @@ class Dispatcher:
         )
         if not claimed:
             return False
+        # These events were committed after any publish they may depend on, but that
+        # publish's NOTIFY can still be on its way: check the registry is current.
+        self.router.registry = await self.router.registry.current(self.pool)
         self.stats.batches += 1
         ids = [r["profile_id"] for r in claimed]
         by_profile: dict[str, list[asyncpg.Record]] = defaultdict(list)

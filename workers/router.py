@@ -41,9 +41,13 @@ class Registry:
     entries: dict[str, list[LiveJourney]] = field(default_factory=dict)
     listeners: dict[str, set[str]] = field(default_factory=dict)
     loaded_at: datetime | None = None
+    fingerprint: str | None = None  # registry_fingerprint as read just before loading
 
     @classmethod
     async def load(cls, pool: asyncpg.Pool) -> Registry:
+        # Read first: a publish committed in between makes the registry newer than its
+        # fingerprint, which costs one extra reload at worst, never a stale registry.
+        fingerprint = await pool.fetchval(q("registry_fingerprint"))
         entries: dict[str, list[LiveJourney]] = defaultdict(list)
         listeners: dict[str, set[str]] = defaultdict(set)
         for row in await pool.fetch(q("registry_versions")):
@@ -60,7 +64,13 @@ class Registry:
                         entry_needs_profile(defn),
                     )
                 )
-        return cls(dict(entries), dict(listeners), datetime.now(UTC))
+        return cls(dict(entries), dict(listeners), datetime.now(UTC), fingerprint)
+
+    async def current(self, pool: asyncpg.Pool) -> Registry:
+        """This registry, or a fresh one if journeys were published or stopped since."""
+        if await pool.fetchval(q("registry_fingerprint")) == self.fingerprint:
+            return self
+        return await Registry.load(pool)
 
     def needs_profiles(self, names: set[str]) -> bool:
         return any(j.needs_profile for n in names for j in self.entries.get(n, ()))

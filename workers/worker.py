@@ -15,12 +15,15 @@ from temporalio.client import Client
 from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
 
 from activities.actions import ActionActivities
+from activities.email import EmailChannel, SmtpConfig
 from activities.journey import JourneyActivities
 from activities.messages import MessageActivities
+from activities.push import PushChannel, ServiceAccount
+from activities.sms import SmsChannel, SmsConfig
 from activities.steps import StepActivities
 from core.converter import data_converter
 from core.names import KNOWN_CHANNELS, LOCAL_CHANNELS, channel_task_queue
-from core.settings import Settings, allowed_hosts
+from core.settings import Settings, allowed_hosts, public_url, secret
 from db.pool import create_pool
 from workers.action_workers import ActionWorkers
 from workers.dispatcher import Dispatcher
@@ -54,7 +57,27 @@ class Activities:
     ) -> Activities:
         return cls(
             journeys=JourneyActivities(pool, task_queue=settings.task_queue),
-            messages=MessageActivities(pool, http, settings.webhook_url),
+            messages=MessageActivities(
+                pool,
+                http,
+                settings.webhook_url,
+                webhook_secret=secret(settings.webhook_secret),
+                email=EmailChannel(smtp_config(settings)),
+                email_layout=settings.email_layout,
+                signing_secret=secret(settings.signing_secret),
+                public_url=public_url(settings),
+                email_tracking=settings.email_tracking,
+                sms=SmsChannel(
+                    http,
+                    SmsConfig(
+                        base_url=settings.sms_base_url,
+                        account_sid=settings.sms_account_sid,
+                        auth_token=secret(settings.sms_auth_token),
+                        sender=settings.sms_from,
+                    ),
+                ),
+                push=PushChannel(http, service_account(settings), settings.fcm_base_url),
+            ),
             actions=ActionActivities(pool, http, allowed_hosts(settings)),
             steps=StepActivities(pool, client, settings.task_queue),
         )
@@ -71,6 +94,26 @@ class Activities:
             self.steps.record_assignment,
             self.steps.jump_to_journey,
         ]
+
+
+def smtp_config(settings: Settings) -> SmtpConfig:
+    return SmtpConfig(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        username=settings.smtp_username,
+        password=secret(settings.smtp_password),
+        starttls=settings.smtp_starttls,
+        tls=settings.smtp_tls,
+        timeout=settings.smtp_timeout_seconds,
+        pool_size=settings.smtp_pool_size,
+        sender=settings.email_from,
+        unsubscribe_mailto=settings.email_unsubscribe_mailto,
+    )
+
+
+def service_account(settings: Settings) -> ServiceAccount | None:
+    source = secret(settings.fcm_service_account)
+    return ServiceAccount.load(source) if source else None
 
 
 def build_workers(client: Client, acts: Activities, settings: Settings) -> list[Worker]:
@@ -137,6 +180,8 @@ async def running(settings: Settings, *, dispatch: bool = True) -> AsyncIterator
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if acts.messages.email is not None:
+            await acts.messages.email.close()
         await http.aclose()
         await pool.close()
 

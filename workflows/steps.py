@@ -94,6 +94,7 @@ async def _call(command: CallAction | FetchData, ctx: StepContext) -> ActionDone
         journey=ctx.journey,
         node_id=command.node,
         dry_run=ctx.dry_run,
+        max_attempts=route.max_attempts,
     )
     retry = RetryPolicy(
         initial_interval=timedelta(seconds=route.initial_interval_seconds),

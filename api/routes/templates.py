@@ -18,11 +18,16 @@ router = APIRouter(
 
 def _compile_problems(body: TemplateUpdate) -> list[FieldError]:
     problems = []
-    for name, source in (("subject", body.subject), ("body", body.body)):
+    sources = (
+        ("subject", body.subject, False),
+        ("body", body.body, False),
+        ("html", body.html, True),
+    )
+    for name, source, html in sources:
         if source is None:
             continue
         try:
-            compile_template(source)
+            compile_template(source, html)
         except ExpressionError as exc:
             problems.append(field(name, str(exc)))
     return problems
@@ -39,7 +44,16 @@ async def put_template(
     """Create or replace a template; subject and body must compile."""
     if problems := _compile_problems(body):
         raise invalid(problems, "the template does not compile")
-    row = await pool.fetchrow(q("put_template"), name, body.channel, body.subject, body.body)
+    row = await pool.fetchrow(
+        q("put_template"),
+        name,
+        body.channel,
+        body.subject,
+        body.body,
+        body.html,
+        body.topic,
+        body.transactional,
+    )
     assert row is not None
     response.status_code = 201 if row["created"] else 200
     return TemplatePublic(**{k: v for k, v in row.items() if k != "created"})

@@ -18,6 +18,8 @@ class MessagePublic(BaseModel):
     subject: str | None
     body: str | None
     error: str | None
+    reason: str | None = Field(None, description="Why a skipped send was skipped")
+    transactional: bool = False
     created_at: datetime
     sent_at: datetime | None
 

@@ -1,18 +1,22 @@
 -- Message templates (api/routes/templates.py); activities render them at send time.
 
 -- name: put_template
-INSERT INTO templates (name, channel, subject, body)
-VALUES ($1, $2, $3, $4)
+INSERT INTO templates (name, channel, subject, body, html, topic, transactional)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT (name) DO UPDATE SET
     channel = EXCLUDED.channel, subject = EXCLUDED.subject, body = EXCLUDED.body,
+    html = EXCLUDED.html, topic = EXCLUDED.topic, transactional = EXCLUDED.transactional,
     updated_at = now()
-RETURNING name, channel, subject, body, created_at, updated_at, (xmax = 0) AS created
+RETURNING name, channel, subject, body, html, topic, transactional, created_at, updated_at,
+    (xmax = 0) AS created
 
 -- name: read_template
-SELECT name, channel, subject, body, created_at, updated_at FROM templates WHERE name = $1
+SELECT name, channel, subject, body, html, topic, transactional, created_at, updated_at
+FROM templates WHERE name = $1
 
 -- name: list_templates
-SELECT name, channel, subject, body, created_at, updated_at FROM templates ORDER BY name
+SELECT name, channel, subject, body, html, topic, transactional, created_at, updated_at
+FROM templates ORDER BY name
 
 -- name: template_channels
 -- Checked at publish: every template a journey names must exist on the node's channel.

@@ -1,9 +1,11 @@
-"""A local HTTP provider for channel tests: records requests, dedupes by Idempotency-Key."""
+"""A local HTTP provider for channel and action tests: records requests (with their arrival
+time), dedupes by Idempotency-Key."""
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -16,23 +18,30 @@ class FakeProvider:
         self.hold_first = threading.Event()
         self.release = threading.Event()
         self.received = threading.Event()
+        self.lock = threading.Lock()
         self.status = 200
         self.response: dict[str, Any] = {}
         self.headers: list[dict[str, str]] = []
         self.statuses: list[int] = []  # answered first, one each, before `status`
+        self.times: list[float] = []  # time.monotonic() of each request's arrival
+        self.paths: list[str] = []  # method and path of each request, e.g. "GET /hook?u=1"
         provider = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = json.loads(self.rfile.read(length) or b"{}")
-                first = not provider.requests
-                provider.requests.append((self.headers.get("Idempotency-Key"), body))
-                provider.headers.append(dict(self.headers))
+                with provider.lock:  # the lists stay aligned under concurrent requests
+                    first = not provider.requests
+                    provider.times.append(time.monotonic())
+                    provider.paths.append(f"{self.command} {self.path}")
+                    provider.requests.append((self.headers.get("Idempotency-Key"), body))
+                    provider.headers.append(dict(self.headers))
                 provider.received.set()
                 if first and provider.hold_first.is_set():
                     provider.release.wait(60)
-                status = provider.statuses.pop(0) if provider.statuses else provider.status
+                with provider.lock:
+                    status = provider.statuses.pop(0) if provider.statuses else provider.status
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")

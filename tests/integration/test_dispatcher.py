@@ -21,6 +21,7 @@ from db.pool import create_pool
 from db.sql import q
 from journeys.model import Event, Profile
 from workers.dispatcher import Dispatcher
+from workers.router import Registry
 
 pytestmark = pytest.mark.integration
 
@@ -41,7 +42,7 @@ class RecordingRouter:
     def __init__(self, log: dict[str, list[str]], fail_first: set[str] | None = None) -> None:
         self.log = log
         self.fail_first = set(fail_first or ())
-        self.registry = type("R", (), {"needs_profiles": lambda self, names: False})()
+        self.registry = Registry()  # no journeys: profiles are never needed
 
     async def route(self, event: Event, profile: Profile | None) -> None:
         await asyncio.sleep(0.001)

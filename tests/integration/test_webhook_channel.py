@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -12,6 +15,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.messages import MessageActivities
 from core.contracts import SendInput
+from core.signing import SIGNATURE_HEADER, canonical_json, verify_webhook
 from journeys.model import Event
 from tests.integration.provider import FakeProvider
 
@@ -93,3 +97,29 @@ async def test_missing_template_fails_without_sending(pool: asyncpg.Pool) -> Non
         result = await MessageActivities(pool, http, None).send_message(inp)
     assert result.status == "failed" and "does not exist" in (result.error or "")
     assert (await ledger(pool, inp.message_id))["status"] == "failed"
+
+
+async def test_body_is_signed_like_stripe(pool: asyncpg.Pool, template: str) -> None:
+    secret = "whsec_test_0123456789"
+    with FakeProvider() as provider:
+        async with httpx.AsyncClient() as http:
+            acts = MessageActivities(pool, http, provider.url, webhook_secret=secret)
+            inp = send_input(template)
+            assert (await acts.send_message(inp)).status == "sent"
+    header = provider.headers[0][SIGNATURE_HEADER]
+    t, v1 = (part.split("=", 1)[1] for part in header.split(","))
+    assert abs(int(t) - time.time()) < 60
+    body = canonical_json(provider.requests[0][1])  # the bytes sent: canonical JSON
+    expected = hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
+    assert v1 == expected
+    assert verify_webhook(secret, header, body)
+    assert not verify_webhook("other-secret", header, body)
+    assert not verify_webhook(secret, header, body + b" ")
+    assert not verify_webhook(secret, header, body, now=int(t) + 3600), "replay window"
+
+
+async def test_unsigned_without_secret(pool: asyncpg.Pool, template: str) -> None:
+    with FakeProvider() as provider:
+        async with httpx.AsyncClient() as http:
+            await MessageActivities(pool, http, provider.url).send_message(send_input(template))
+    assert SIGNATURE_HEADER not in provider.headers[0]

@@ -136,7 +136,8 @@ async def test_lifecycle(
 
     # Stop: no new entries; stopping twice is fine; publishing again makes it live.
     resp = await api.post(f"/v1/journeys/{jid}/stop", headers=h)
-    assert resp.status_code == 200 and resp.json() == {"journey_id": jid, "status": "stopped"}
+    stopped = {"journey_id": jid, "status": "stopped", "terminated": 0}
+    assert resp.status_code == 200 and resp.json() == stopped
     assert await next_note(journey_notes, jid) == jid
     assert (await api.post(f"/v1/journeys/{jid}/stop", headers=h)).status_code == 200
     got = (await api.get(f"/v1/journeys/{jid}", headers=h)).json()

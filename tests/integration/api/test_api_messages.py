@@ -79,6 +79,8 @@ async def test_list_filter_and_paginate(
         "subject",
         "body",
         "error",
+        "reason",
+        "transactional",
         "created_at",
         "sent_at",
     }

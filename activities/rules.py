@@ -1,0 +1,152 @@
+"""The rules every send obeys, checked in one place before any provider call.
+
+Consent (per channel and per topic), the suppression list and frequency caps are read and
+the ledger row is written in one transaction. For marketing sends the transaction first
+takes an advisory lock on (profile, channel), so the cap count and the insert are atomic:
+two parallel journeys cannot both pass a cap. A retried send finds its ledger row and keeps
+the outcome of its first attempt; the rules are not judged twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+
+from db.sql import q
+
+NO_RECIPIENT = "no recipient address"
+
+
+@dataclass(frozen=True)
+class SendFacts:
+    """What the rules read about one send."""
+
+    channel: str
+    topic: str | None
+    transactional: bool
+    channel_unsubscribed: bool = False
+    topic_unsubscribed: bool = False
+    suppressed: str | None = None
+    cap_max: int | None = None
+    cap_period: timedelta | None = None
+    cap_used: int = 0
+
+
+def skip_reason(facts: SendFacts) -> str | None:
+    """Why this send must not happen, or None: suppression, then consent, then the cap."""
+    if facts.suppressed:
+        return f"suppressed address ({facts.suppressed})"
+    if facts.transactional:  # transactional templates bypass marketing consent and caps
+        return None
+    if facts.channel_unsubscribed:
+        return f"unsubscribed from {facts.channel}"
+    if facts.topic_unsubscribed:
+        return f"unsubscribed from {facts.channel} topic {facts.topic!r}"
+    if facts.cap_max is not None and facts.cap_used >= facts.cap_max:
+        return f"frequency cap: {facts.cap_max} per {_period(facts.cap_period)}"
+    return None
+
+
+def _period(period: timedelta | None) -> str:
+    if period is None:
+        return "?"
+    seconds = int(period.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The ledger row's status after the claim, and whether this call wrote it."""
+
+    status: str
+    reason: str | None
+    inserted: bool
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """The ledger fields of one send (SendInput plus what rendering produced)."""
+
+    message_id: str
+    profile_id: str
+    journey_id: str | None
+    version: int | None
+    node_id: str
+    workflow_id: str
+    channel: str
+    template: str
+    recipient: str | None
+    subject: str | None
+    body: str | None
+    topic: str | None
+    transactional: bool
+
+
+async def claim_with_rules(
+    pool: asyncpg.Pool,
+    out: Outgoing,
+    go_status: str,
+    pre_skip: str | None = None,
+    deliver: Callable[[Any], Awaitable[object]] | None = None,
+) -> Claim:
+    """Check the rules and write the ledger row: `go_status` if allowed, else 'skipped'.
+
+    `pre_skip` is a reason found before the database (no address): recorded as is.
+    `deliver(conn)` runs in the same transaction when the send is allowed: a channel whose
+    delivery is a database write (the in-app inbox) delivers atomically with its ledger row.
+    """
+    async with pool.acquire() as conn, conn.transaction():
+        if not out.transactional:
+            await conn.execute(q("lock_profile_channel"), out.profile_id, out.channel)
+        row = await conn.fetchrow(
+            q("send_facts"), out.message_id, out.profile_id, out.channel, out.topic, out.recipient
+        )
+        assert row is not None
+        if row["existing"] is not None:  # a retry: the first attempt's outcome stands
+            return await _insert(conn, out, row["existing"], None)
+        reason = pre_skip or skip_reason(
+            SendFacts(
+                channel=out.channel,
+                topic=out.topic,
+                transactional=out.transactional,
+                channel_unsubscribed=row["channel_unsubscribed"],
+                topic_unsubscribed=row["topic_unsubscribed"],
+                suppressed=row["suppressed"],
+                cap_max=row["cap_max"],
+                cap_period=row["cap_period"],
+                cap_used=row["cap_used"] or 0,
+            )
+        )
+        claim = await _insert(conn, out, "skipped" if reason else go_status, reason)
+        if deliver is not None and claim.inserted and not reason:
+            await deliver(conn)
+        return claim
+
+
+async def _insert(conn: Any, out: Outgoing, status: str, reason: str | None) -> Claim:
+    row = await conn.fetchrow(
+        q("claim_ruled_message"),
+        out.message_id,
+        out.profile_id,
+        out.journey_id,
+        out.version,
+        out.node_id,
+        out.workflow_id,
+        out.channel,
+        out.template,
+        status,
+        out.recipient,
+        out.subject,
+        out.body,
+        reason,
+        out.transactional,
+    )
+    assert row is not None
+    return Claim(status=row["status"], reason=row["reason"], inserted=row["inserted"])

@@ -1,0 +1,235 @@
+"""SMS through a local HTTP server with Twilio's API shape, segment counting, and the
+delivery-status callback that emits `message.delivered` / `message.failed`."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import asyncpg
+import httpx
+import pytest
+from pydantic import SecretStr
+from temporalio.exceptions import ApplicationError
+
+from activities.messages import MessageActivities
+from activities.sms import SmsChannel, SmsConfig, count_segments
+from api.app import create_app
+from core.contracts import SendInput
+from core.settings import Settings
+from journeys.model import Event
+
+pytestmark = pytest.mark.integration
+
+SECRET = "sms-callback-secret"
+PUBLIC = "http://wayline"
+Api = httpx.AsyncClient
+Headers = dict[str, str]
+
+
+class FakeTwilio:
+    """Answers `POST /2010-04-01/Accounts/{sid}/Messages.json` like Twilio does."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, dict[str, str], dict[str, str]]] = []
+        self.status = 201
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                fake.requests.append((self.path, form, dict(self.headers)))
+                body = {"sid": f"SM{len(fake.requests):032d}", "status": "queued"}
+                self.send_response(fake.status)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(json.dumps(body).encode())
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
+@pytest.fixture
+def twilio() -> Iterator[FakeTwilio]:
+    fake = FakeTwilio()
+    fake.thread.start()
+    try:
+        yield fake
+    finally:
+        fake.server.shutdown()
+        fake.server.server_close()
+
+
+@pytest.fixture
+async def acts(pool: asyncpg.Pool, twilio: FakeTwilio) -> AsyncIterator[MessageActivities]:
+    config = SmsConfig(
+        base_url=twilio.url, account_sid="AC123", auth_token="tok", sender="+15550001111"
+    )
+    async with httpx.AsyncClient() as http:
+        yield MessageActivities(
+            pool,
+            http,
+            sms=SmsChannel(http, config),
+            signing_secret=SECRET,
+            public_url=PUBLIC,
+        )
+
+
+@pytest.fixture
+async def signed_api(settings: Settings, migrated: None) -> AsyncIterator[Api]:
+    app = create_app(settings.model_copy(update={"signing_secret": SecretStr(SECRET)}))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=PUBLIC) as client:
+            yield client
+
+
+def uid(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+async def sms_template(api: Api, headers: Headers, body: str) -> str:
+    name = uid("sms")
+    resp = await api.put(
+        f"/v1/templates/{name}", json={"channel": "sms", "body": body}, headers=headers
+    )
+    assert resp.status_code == 201, resp.text
+    return name
+
+
+async def profile(api: Api, headers: Headers, phone: str | None = "+15557654321") -> str:
+    pid = uid("p")
+    body = {"phone": phone} if phone else {}
+    resp = await api.put(f"/v1/profiles/{pid}", json=body, headers=headers)
+    assert resp.status_code == 201, resp.text
+    return pid
+
+
+def send_input(template: str, profile_id: str) -> SendInput:
+    now = datetime.now(UTC)
+    return SendInput(
+        message_id=str(uuid.uuid4()),
+        channel="sms",
+        template=template,
+        profile_id=profile_id,
+        journey={"id": "texts", "version": 1, "name": "Texts"},
+        node_id="n",
+        workflow_id="w",
+        entry_event=Event(event_id="e", name="go", profile_id=profile_id, timestamp=now),
+        now=now,
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding", "units", "count"),
+    [
+        ("hello", "GSM-7", 5, 1),
+        ("a" * 160, "GSM-7", 160, 1),
+        ("a" * 161, "GSM-7", 161, 2),
+        ("a" * 306, "GSM-7", 306, 2),
+        ("a" * 307, "GSM-7", 307, 3),
+        ("Prix: 5€ {promo}", "GSM-7", 19, 1),  # € { } take two septets each
+        ("€" * 80, "GSM-7", 160, 1),
+        ("héllo à Ødegård", "GSM-7", 15, 1),
+        ("Привет", "UCS-2", 6, 1),
+        ("ж" * 70, "UCS-2", 70, 1),
+        ("ж" * 71, "UCS-2", 71, 2),
+        ("hi 👋", "UCS-2", 5, 1),  # an emoji is two UTF-16 units
+        ("ж" * 134, "UCS-2", 134, 2),
+        ("ж" * 135, "UCS-2", 135, 3),
+    ],
+)
+def test_segments(text: str, encoding: str, units: int, count: int) -> None:
+    got = count_segments(text)
+    assert (got.encoding, got.units, got.count) == (encoding, units, count)
+
+
+async def test_send_and_delivery_callbacks(
+    api_client: Api,
+    admin_headers: Headers,
+    signed_api: Api,
+    acts: MessageActivities,
+    pool: asyncpg.Pool,
+    twilio: FakeTwilio,
+) -> None:
+    pid = await profile(api_client, admin_headers)
+    tpl = await sms_template(api_client, admin_headers, "Привет {{ profile.profile_id }}")
+    inp = send_input(tpl, pid)
+    assert (await acts.send_message(inp)).status == "sent"
+    [(path, form, headers)] = twilio.requests
+    assert path == "/2010-04-01/Accounts/AC123/Messages.json"
+    assert form["To"] == "+15557654321" and form["From"] == "+15550001111"
+    assert form["Body"] == f"Привет {pid}"
+    assert headers["Authorization"] == "Basic " + base64.b64encode(b"AC123:tok").decode()
+    row = await pool.fetchrow("SELECT * FROM messages WHERE message_id = $1", inp.message_id)
+    assert row is not None
+    assert row["provider_id"] == "SM" + "1".zfill(32) and row["status"] == "sent"
+    assert (row["encoding"], row["segments"]) == ("UCS-2", 1)
+
+    callback = urlsplit(form["StatusCallback"])
+    target = f"{callback.path}?{callback.query}"
+    form_type = {"Content-Type": "application/x-www-form-urlencoded"}
+    for status in ("sent", "delivered"):
+        resp = await signed_api.post(
+            target, content=f"MessageSid=SM1&MessageStatus={status}", headers=form_type
+        )
+        assert resp.status_code == 204, resp.text
+    row = await pool.fetchrow("SELECT * FROM messages WHERE message_id = $1", inp.message_id)
+    assert row is not None and row["delivery_status"] == "delivered" and row["delivered_at"]
+    events = await pool.fetch(
+        "SELECT name, properties FROM events WHERE profile_id = $1 ORDER BY id", pid
+    )
+    assert [e["name"] for e in events] == ["message.delivered"]
+    assert events[0]["properties"]["message_id"] == inp.message_id
+
+    other = send_input(tpl, pid)
+    assert (await acts.send_message(other)).status == "sent"
+    failed_target = urlsplit(twilio.requests[1][1]["StatusCallback"])
+    resp = await signed_api.post(
+        f"{failed_target.path}?{failed_target.query}",
+        content="MessageSid=SM2&MessageStatus=undelivered&ErrorCode=30003",
+        headers=form_type,
+    )
+    assert resp.status_code == 204
+    events = await pool.fetch(
+        "SELECT name, properties FROM events WHERE profile_id = $1 ORDER BY id", pid
+    )
+    assert [e["name"] for e in events] == ["message.delivered", "message.failed"]
+    assert events[1]["properties"]["error_code"] == "30003"
+    row = await pool.fetchrow("SELECT error FROM messages WHERE message_id = $1", other.message_id)
+    assert row is not None and row["error"] == "sms undelivered (error 30003)"
+
+    forged = target.replace("token=", "token=x")
+    resp = await signed_api.post(forged, content="MessageStatus=delivered", headers=form_type)
+    assert resp.status_code == 400
+
+
+async def test_no_phone_is_skipped_and_provider_errors(
+    api_client: Api, admin_headers: Headers, acts: MessageActivities, twilio: FakeTwilio
+) -> None:
+    tpl = await sms_template(api_client, admin_headers, "hi")
+    no_phone = await profile(api_client, admin_headers, phone=None)
+    result = await acts.send_message(send_input(tpl, no_phone))
+    assert result.status == "skipped" and result.reason == "no phone number"
+    pid = await profile(api_client, admin_headers)
+    twilio.status = 503
+    with pytest.raises(ApplicationError):
+        await acts.send_message(send_input(tpl, pid))
+    twilio.status = 400
+    failed = await acts.send_message(send_input(tpl, pid))
+    assert failed.status == "failed" and "400" in (failed.error or "")
