@@ -140,9 +140,8 @@ class JourneyActivities:
                 if kind == "action"
                 else DataSourceSpec.model_validate(raw)
             )
-            rate = spec.rate_limit if isinstance(spec, ActionSpec) else None
             routes[f"{kind}:{name}"] = ActionRoute(
-                task_queue=action_task_queue(self.task_queue, name) if rate else None,
+                task_queue=action_task_queue(self.task_queue, name) if kind == "action" else None,
                 timeout_seconds=spec.timeout_seconds,
                 max_attempts=spec.retry.max_attempts,
                 initial_interval_seconds=spec.retry.initial_interval_seconds,

@@ -1,8 +1,10 @@
-"""One Temporal worker per rate-limited action, on the action's own task queue.
+"""One Temporal worker per action, on the action's own task queue.
 
 `max_task_queue_activities_per_second` is enforced by the Temporal server for the whole
 queue, so the limit holds however many worker processes run (DESIGN.md decision 5).
 The set follows the actions table: a NOTIFY on change starts, restarts or stops workers.
+Every action has its queue, limited or not, so a journey that entered while an action was
+limited still finds a worker after the limit is lifted or the worker restarts.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ class ActionWorkers:
         self.pool = pool
         self.activities = activities
         self.settings = settings
-        self.running: dict[str, tuple[float, Worker, asyncio.Task[None]]] = {}
+        self.running: dict[str, tuple[float | None, Worker, asyncio.Task[None]]] = {}
         self._changed = asyncio.Event()
 
     async def run(self) -> None:
@@ -47,19 +49,17 @@ class ActionWorkers:
             await self.stop_all()
 
     async def sync(self) -> None:
-        wanted: dict[str, float] = {}
+        wanted: dict[str, float | None] = {}
         for row in await self.pool.fetch("SELECT name, spec FROM actions"):
-            spec = ActionSpec.model_validate(row["spec"])
-            if spec.rate_limit:
-                wanted[row["name"]] = spec.rate_limit
+            wanted[row["name"]] = ActionSpec.model_validate(row["spec"]).rate_limit
         for name in list(self.running):
-            if wanted.get(name) != self.running[name][0]:
+            if name not in wanted or wanted[name] != self.running[name][0]:
                 await self._stop(name)
         for name, rate in wanted.items():
             if name not in self.running:
                 self._start(name, rate)
 
-    def _start(self, name: str, rate: float) -> None:
+    def _start(self, name: str, rate: float | None) -> None:
         worker = Worker(
             self.client,
             task_queue=action_task_queue(self.settings.task_queue, name),
@@ -68,7 +68,7 @@ class ActionWorkers:
             max_concurrent_activities=self.settings.worker_max_concurrent_activities,
         )
         self.running[name] = (rate, worker, asyncio.create_task(worker.run()))
-        log.info("action %s: worker on its own queue at %s calls/s", name, rate)
+        log.info("action %s: worker on its own queue, limit %s calls/s", name, rate)
 
     async def _stop(self, name: str) -> None:
         entry = self.running.pop(name, None)

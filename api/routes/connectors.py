@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from api.deps import JourneysWriter, JsonBody, PoolDep, Reader
-from api.errors import not_found
+from api.errors import ApiError, not_found
 from api.schemas.common import ERRORS, Page, TemplateNamePath
 from api.schemas.connectors import ActionPublic, DataSourcePublic
 from core.connectors import ActionSpec, DataSourceSpec
@@ -53,9 +53,14 @@ async def get_action(name: TemplateNamePath, pool: PoolDep, _: Reader) -> Action
 
 @actions.delete("/{name}", status_code=204)
 async def delete_action(name: TemplateNamePath, pool: PoolDep, _: JourneysWriter) -> Response:
-    """Delete an action (journeys that still call it take their error branch)."""
-    if await pool.fetchval(q("delete_action"), name) is None:
-        raise not_found(f"action {name!r}")
+    """Delete an action no live journey version calls."""
+    async with pool.acquire() as conn, conn.transaction():
+        users = [r["journey_id"] for r in await conn.fetch(q("live_journeys_using_action"), name)]
+        if users:
+            raise ApiError(409, f"action {name!r} is used by live journeys: {', '.join(users)}")
+        if await conn.fetchval(q("delete_action"), name) is None:
+            raise not_found(f"action {name!r}")
+        await conn.execute(q("notify_actions"), name)
     return Response(status_code=204)
 
 

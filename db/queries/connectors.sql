@@ -44,3 +44,10 @@ RETURNING status, response, error
 -- name: finish_call
 UPDATE action_calls SET status = $2, response = $3, error = $4, finished_at = now()
 WHERE call_id = $1
+
+-- name: live_journeys_using_action
+SELECT j.journey_id FROM journeys j
+JOIN journey_versions v ON v.journey_id = j.journey_id AND v.version = j.live_version
+WHERE j.status = 'live' AND EXISTS (
+    SELECT 1 FROM jsonb_each(v.definition -> 'nodes') AS n(id, node)
+    WHERE n.node ->> 'type' = 'action' AND n.node ->> 'action' = $1)
