@@ -104,8 +104,8 @@ class Settings(BaseSettings):
     worker_max_concurrent_activities: int = Field(200, alias="WAYLINE_WORKER_ACTIVITIES")
     worker_max_concurrent_workflow_tasks: int = Field(100, alias="WAYLINE_WORKER_WORKFLOW_TASKS")
     worker_max_cached_workflows: int = Field(10_000, alias="WAYLINE_WORKER_CACHED_WORKFLOWS")
-    worker_workflow_pollers: int = Field(8, alias="WAYLINE_WORKER_WORKFLOW_POLLERS")
-    worker_activity_pollers: int = Field(8, alias="WAYLINE_WORKER_ACTIVITY_POLLERS")
+    worker_workflow_pollers: int = Field(16, alias="WAYLINE_WORKER_WORKFLOW_POLLERS")
+    worker_activity_pollers: int = Field(16, alias="WAYLINE_WORKER_ACTIVITY_POLLERS")
 
 
 @lru_cache

@@ -1,0 +1,1 @@
+"""Benchmarks of the whole stack; see bench/README.md."""
