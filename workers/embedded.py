@@ -216,12 +216,6 @@ class EmbeddedTemporal:
             "journal_mode=wal",
             "--sqlite-pragma",
             "synchronous=normal",
-            # One task-queue partition: a single dev server gains ~18% workflows/s
-            # (bench/README.md); partitions only pay off across matching hosts.
-            "--dynamic-config-value",
-            "matching.numTaskqueueReadPartitions=1",
-            "--dynamic-config-value",
-            "matching.numTaskqueueWritePartitions=1",
             "--log-level",
             "warn",
             "--namespace",
