@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 
+from core.contracts import SendInput
 from journeys.model import Event
 
 
@@ -39,4 +40,24 @@ def event(name: str, profile: str, props: dict[str, Any] | None = None) -> Event
         profile_id=profile,
         timestamp=datetime.now(UTC),
         properties=props or {},
+    )
+
+
+def send_input(
+    channel: str, template: str, profile: str, *, journey: str = "j", **properties: Any
+) -> SendInput:
+    """The send activity's input as a journey node would build it, for calling it directly."""
+    now = datetime.now(UTC)
+    return SendInput(
+        message_id=str(uuid.uuid4()),
+        channel=channel,
+        template=template,
+        profile_id=profile,
+        journey={"id": journey, "version": 1, "name": journey.title()},
+        node_id="n",
+        workflow_id="w",
+        entry_event=Event(
+            event_id="e", name="go", profile_id=profile, timestamp=now, properties=properties
+        ),
+        now=now,
     )

@@ -28,6 +28,7 @@ from core.contracts import SendInput
 from core.settings import Settings
 from core.signing import UnsubscribeScope, unsubscribe_token
 from journeys.model import Event
+from tests.integration import helpers
 from tests.integration.helpers import event, publish
 from workers.embedded import free_port
 from workers.router import Registry, Router
@@ -173,20 +174,7 @@ async def profile_with_email(api: Api, headers: Headers, email_address: bool = T
 
 
 def send_input(template: str, profile: str) -> SendInput:
-    now = datetime.now(UTC)
-    return SendInput(
-        message_id=str(uuid.uuid4()),
-        channel="email",
-        template=template,
-        profile_id=profile,
-        journey={"id": "mail", "version": 1, "name": "Mail"},
-        node_id="n",
-        workflow_id="w",
-        entry_event=Event(
-            event_id="e", name="go", profile_id=profile, timestamp=now, properties={"total": 42}
-        ),
-        now=now,
-    )
+    return helpers.send_input("email", template, profile, journey="mail", total=42)
 
 
 def unsubscribe_link(msg: EmailMessage) -> str:

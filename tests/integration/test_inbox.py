@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
 import asyncpg
 import httpx
@@ -18,7 +17,7 @@ from api.app import create_app
 from core.contracts import SendInput
 from core.settings import Settings
 from core.signing import sign_token
-from journeys.model import Event
+from tests.integration import helpers
 
 pytestmark = pytest.mark.integration
 
@@ -47,20 +46,7 @@ async def acts(pool: asyncpg.Pool) -> AsyncIterator[MessageActivities]:
 
 
 def send_input(template: str, profile: str) -> SendInput:
-    now = datetime.now(UTC)
-    return SendInput(
-        message_id=str(uuid.uuid4()),
-        channel="in_app",
-        template=template,
-        profile_id=profile,
-        journey={"id": "inbox", "version": 1, "name": "Inbox"},
-        node_id="n",
-        workflow_id="w",
-        entry_event=Event(
-            event_id="e", name="go", profile_id=profile, timestamp=now, properties={"n": 1}
-        ),
-        now=now,
-    )
+    return helpers.send_input("in_app", template, profile, journey="inbox", n=1)
 
 
 async def template(api: Api, headers: Headers) -> str:

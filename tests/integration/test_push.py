@@ -10,7 +10,6 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
@@ -24,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from activities.messages import MessageActivities
 from activities.push import FCM_SCOPE, JWT_BEARER, PushChannel, ServiceAccount
 from core.contracts import SendInput
-from journeys.model import Event
+from tests.integration import helpers
 
 pytestmark = pytest.mark.integration
 
@@ -138,18 +137,7 @@ async def acts(
 
 
 def send_input(template: str, profile: str) -> SendInput:
-    now = datetime.now(UTC)
-    return SendInput(
-        message_id=str(uuid.uuid4()),
-        channel="push",
-        template=template,
-        profile_id=profile,
-        journey={"id": "push", "version": 1, "name": "Push"},
-        node_id="n",
-        workflow_id="w",
-        entry_event=Event(event_id="e", name="go", profile_id=profile, timestamp=now),
-        now=now,
-    )
+    return helpers.send_input("push", template, profile, journey="push")
 
 
 async def setup(api: Api, headers: Headers, tokens: list[str]) -> tuple[str, str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -17,7 +17,7 @@ from activities.messages import MessageActivities
 from activities.rules import SendFacts, skip_reason
 from core.contracts import SendInput
 from core.settings import Settings
-from journeys.model import Event
+from tests.integration import helpers
 from tests.integration.helpers import event, publish
 from tests.integration.provider import FakeProvider
 from workers.router import Registry, Router
@@ -34,18 +34,7 @@ def uid(prefix: str) -> str:
 
 
 def send_input(template: str, profile: str, channel: str = "webhook") -> SendInput:
-    now = datetime.now(UTC)
-    return SendInput(
-        message_id=str(uuid.uuid4()),
-        channel=channel,
-        template=template,
-        profile_id=profile,
-        journey={"id": "rules", "version": 1, "name": "Rules"},
-        node_id="n",
-        workflow_id="w",
-        entry_event=Event(event_id="e", name="go", profile_id=profile, timestamp=now),
-        now=now,
-    )
+    return helpers.send_input(channel, template, profile, journey="rules")
 
 
 async def put_template(api: Api, headers: Headers, **fields: Any) -> str:

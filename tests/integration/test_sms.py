@@ -8,7 +8,6 @@ import json
 import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -24,7 +23,7 @@ from activities.sms import SmsChannel, SmsConfig, count_segments
 from api.app import create_app
 from core.contracts import SendInput
 from core.settings import Settings
-from journeys.model import Event
+from tests.integration import helpers
 
 pytestmark = pytest.mark.integration
 
@@ -121,18 +120,7 @@ async def profile(api: Api, headers: Headers, phone: str | None = "+15557654321"
 
 
 def send_input(template: str, profile_id: str) -> SendInput:
-    now = datetime.now(UTC)
-    return SendInput(
-        message_id=str(uuid.uuid4()),
-        channel="sms",
-        template=template,
-        profile_id=profile_id,
-        journey={"id": "texts", "version": 1, "name": "Texts"},
-        node_id="n",
-        workflow_id="w",
-        entry_event=Event(event_id="e", name="go", profile_id=profile_id, timestamp=now),
-        now=now,
-    )
+    return helpers.send_input("sms", template, profile_id, journey="texts")
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import time
 import uuid
-from datetime import UTC, datetime
 
 import asyncpg
 import httpx
@@ -16,28 +15,14 @@ from temporalio.exceptions import ApplicationError
 from activities.messages import MessageActivities
 from core.contracts import SendInput
 from core.signing import SIGNATURE_HEADER, canonical_json, verify_webhook
-from journeys.model import Event
+from tests.integration import helpers
 from tests.integration.provider import FakeProvider
 
 pytestmark = pytest.mark.integration
 
 
 def send_input(template: str, channel: str = "webhook") -> SendInput:
-    profile = f"p-{uuid.uuid4().hex[:6]}"
-    now = datetime.now(UTC)
-    return SendInput(
-        message_id=str(uuid.uuid4()),
-        channel=channel,
-        template=template,
-        profile_id=profile,
-        journey={"id": "j", "version": 1, "name": "J"},
-        node_id="n",
-        workflow_id="w",
-        entry_event=Event(
-            event_id="e", name="go", profile_id=profile, timestamp=now, properties={"total": 7}
-        ),
-        now=now,
-    )
+    return helpers.send_input(channel, template, f"p-{uuid.uuid4().hex[:6]}", total=7)
 
 
 @pytest.fixture
