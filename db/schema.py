@@ -2,7 +2,7 @@
 
 `db/schema.sql` is committed; a test applies every migration to an empty database and
 compares. Regenerate after adding a migration:
-`python -m db.schema postgresql://postgres@127.0.0.1:55432/wayline > db/schema.sql`.
+`.venv/bin/python scripts/regen_schema.py` (or `python -m db.schema DSN > db/schema.sql`).
 """
 
 from __future__ import annotations

@@ -31,6 +31,38 @@ CREATE TABLE public.api_keys (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     revoked_at timestamp with time zone
 );
+CREATE TABLE public.audience_changes (
+    id bigint NOT NULL,
+    audience_id text NOT NULL,
+    profile_id text NOT NULL,
+    change text NOT NULL,
+    at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT audience_changes_change_check CHECK ((change = ANY (ARRAY['entered'::text, 'exited'::text])))
+);
+CREATE SEQUENCE public.audience_changes_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+ALTER SEQUENCE public.audience_changes_id_seq OWNED BY public.audience_changes.id;
+CREATE TABLE public.audience_members (
+    audience_id text NOT NULL,
+    profile_id text NOT NULL,
+    entered_at timestamp with time zone DEFAULT now() NOT NULL
+);
+CREATE TABLE public.audiences (
+    audience_id text NOT NULL,
+    name text NOT NULL,
+    description text,
+    definition jsonb NOT NULL,
+    time_relative boolean DEFAULT false NOT NULL,
+    status text DEFAULT 'active'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    evaluated_at timestamp with time zone,
+    CONSTRAINT audiences_status_check CHECK ((status = ANY (ARRAY['active'::text, 'archived'::text])))
+);
 CREATE TABLE public.data_sources (
     name text NOT NULL,
     spec jsonb NOT NULL,
@@ -186,6 +218,7 @@ CREATE TABLE public.templates (
     transactional boolean DEFAULT false NOT NULL,
     html text
 );
+ALTER TABLE ONLY public.audience_changes ALTER COLUMN id SET DEFAULT nextval('public.audience_changes_id_seq'::regclass);
 ALTER TABLE ONLY public.events ALTER COLUMN id SET DEFAULT nextval('public.events_id_seq'::regclass);
 ALTER TABLE ONLY public.action_calls
     ADD CONSTRAINT action_calls_pkey PRIMARY KEY (call_id);
@@ -195,6 +228,12 @@ ALTER TABLE ONLY public.api_keys
     ADD CONSTRAINT api_keys_key_hash_key UNIQUE (key_hash);
 ALTER TABLE ONLY public.api_keys
     ADD CONSTRAINT api_keys_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY public.audience_changes
+    ADD CONSTRAINT audience_changes_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY public.audience_members
+    ADD CONSTRAINT audience_members_pkey PRIMARY KEY (audience_id, profile_id);
+ALTER TABLE ONLY public.audiences
+    ADD CONSTRAINT audiences_pkey PRIMARY KEY (audience_id);
 ALTER TABLE ONLY public.data_sources
     ADD CONSTRAINT data_sources_pkey PRIMARY KEY (name);
 ALTER TABLE ONLY public.dispatch_queue
@@ -229,6 +268,9 @@ ALTER TABLE ONLY public.templates
     ADD CONSTRAINT templates_pkey PRIMARY KEY (name);
 CREATE INDEX action_calls_journey ON public.action_calls USING btree (journey_id, node_id, created_at);
 CREATE INDEX action_calls_profile ON public.action_calls USING btree (profile_id, created_at DESC);
+CREATE INDEX audience_changes_audience ON public.audience_changes USING btree (audience_id, at);
+CREATE INDEX audience_changes_profile ON public.audience_changes USING btree (profile_id, at);
+CREATE INDEX audience_members_profile ON public.audience_members USING btree (profile_id);
 CREATE INDEX dispatch_queue_ready ON public.dispatch_queue USING btree (leased_until, seq);
 CREATE INDEX events_pending ON public.events USING btree (profile_id, id) WHERE (dispatched_at IS NULL);
 CREATE INDEX events_profile ON public.events USING btree (profile_id, id);
@@ -239,5 +281,9 @@ CREATE INDEX journey_entries_profile ON public.journey_entries USING btree (prof
 CREATE INDEX messages_capping ON public.messages USING btree (profile_id, channel, created_at) WHERE ((NOT transactional) AND (status = ANY (ARRAY['sending'::text, 'sent'::text])));
 CREATE INDEX messages_journey ON public.messages USING btree (journey_id, created_at DESC);
 CREATE INDEX messages_profile ON public.messages USING btree (profile_id, created_at DESC);
+ALTER TABLE ONLY public.audience_changes
+    ADD CONSTRAINT audience_changes_audience_id_fkey FOREIGN KEY (audience_id) REFERENCES public.audiences(audience_id) ON DELETE CASCADE;
+ALTER TABLE ONLY public.audience_members
+    ADD CONSTRAINT audience_members_audience_id_fkey FOREIGN KEY (audience_id) REFERENCES public.audiences(audience_id) ON DELETE CASCADE;
 ALTER TABLE ONLY public.journey_versions
     ADD CONSTRAINT journey_versions_journey_id_fkey FOREIGN KEY (journey_id) REFERENCES public.journeys(journey_id);
