@@ -22,8 +22,10 @@ from api.routes import (
     messages,
     profiles,
     schemas,
+    segment,
     sms,
     templates,
+    timeline,
     tracking,
     unsubscribe,
 )
@@ -96,4 +98,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tracking.router, prefix="/v1")
     app.include_router(sms.router, prefix="/v1")
     app.include_router(inbox.router, prefix="/v1")
+    app.include_router(segment.router, prefix="/v1")
+    app.include_router(timeline.router, prefix="/v1")
     return app

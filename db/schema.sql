@@ -175,8 +175,29 @@ CREATE TABLE public.messages (
     encoding text,
     delivery_status text,
     delivered_at timestamp with time zone,
+    erased_at timestamp with time zone,
     CONSTRAINT messages_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'skipped'::text, 'dry_run'::text])))
 );
+CREATE TABLE public.profile_aliases (
+    alias_id text NOT NULL,
+    profile_id text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+CREATE TABLE public.profile_erasures (
+    id bigint NOT NULL,
+    profile_hash text NOT NULL,
+    erased_at timestamp with time zone DEFAULT now() NOT NULL,
+    key_id uuid,
+    key_name text,
+    counts jsonb NOT NULL
+);
+CREATE SEQUENCE public.profile_erasures_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+ALTER SEQUENCE public.profile_erasures_id_seq OWNED BY public.profile_erasures.id;
 CREATE TABLE public.profile_updates (
     update_id text NOT NULL,
     profile_id text NOT NULL,
@@ -220,6 +241,7 @@ CREATE TABLE public.templates (
 );
 ALTER TABLE ONLY public.audience_changes ALTER COLUMN id SET DEFAULT nextval('public.audience_changes_id_seq'::regclass);
 ALTER TABLE ONLY public.events ALTER COLUMN id SET DEFAULT nextval('public.events_id_seq'::regclass);
+ALTER TABLE ONLY public.profile_erasures ALTER COLUMN id SET DEFAULT nextval('public.profile_erasures_id_seq'::regclass);
 ALTER TABLE ONLY public.action_calls
     ADD CONSTRAINT action_calls_pkey PRIMARY KEY (call_id);
 ALTER TABLE ONLY public.actions
@@ -256,6 +278,10 @@ ALTER TABLE ONLY public.journeys
     ADD CONSTRAINT journeys_pkey PRIMARY KEY (journey_id);
 ALTER TABLE ONLY public.messages
     ADD CONSTRAINT messages_pkey PRIMARY KEY (message_id);
+ALTER TABLE ONLY public.profile_aliases
+    ADD CONSTRAINT profile_aliases_pkey PRIMARY KEY (alias_id);
+ALTER TABLE ONLY public.profile_erasures
+    ADD CONSTRAINT profile_erasures_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY public.profile_updates
     ADD CONSTRAINT profile_updates_pkey PRIMARY KEY (update_id);
 ALTER TABLE ONLY public.profiles
@@ -274,6 +300,7 @@ CREATE INDEX audience_members_profile ON public.audience_members USING btree (pr
 CREATE INDEX dispatch_queue_ready ON public.dispatch_queue USING btree (leased_until, seq);
 CREATE INDEX events_pending ON public.events USING btree (profile_id, id) WHERE (dispatched_at IS NULL);
 CREATE INDEX events_profile ON public.events USING btree (profile_id, id);
+CREATE INDEX events_profile_ts ON public.events USING btree (profile_id, ts, id);
 CREATE INDEX experiment_assignments_journey ON public.experiment_assignments USING btree (journey_id, node_id, variant);
 CREATE INDEX inbox_profile ON public.inbox USING btree (profile_id, created_at DESC, message_id DESC);
 CREATE INDEX journey_entries_journey ON public.journey_entries USING btree (journey_id, version, status);
@@ -281,6 +308,8 @@ CREATE INDEX journey_entries_profile ON public.journey_entries USING btree (prof
 CREATE INDEX messages_capping ON public.messages USING btree (profile_id, channel, created_at) WHERE ((NOT transactional) AND (status = ANY (ARRAY['sending'::text, 'sent'::text])));
 CREATE INDEX messages_journey ON public.messages USING btree (journey_id, created_at DESC);
 CREATE INDEX messages_profile ON public.messages USING btree (profile_id, created_at DESC);
+CREATE INDEX profile_aliases_profile ON public.profile_aliases USING btree (profile_id);
+CREATE INDEX profile_erasures_hash ON public.profile_erasures USING btree (profile_hash);
 ALTER TABLE ONLY public.audience_changes
     ADD CONSTRAINT audience_changes_audience_id_fkey FOREIGN KEY (audience_id) REFERENCES public.audiences(audience_id) ON DELETE CASCADE;
 ALTER TABLE ONLY public.audience_members

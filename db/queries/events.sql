@@ -2,9 +2,13 @@
 
 -- name: insert_events
 -- $1 event_id[], $2 name[], $3 profile_id[], $4 ts[], $5 properties[]; returns the ids that were new.
+-- A profile id that is an alias (a merged anonymousId) lands on the profile it names.
 WITH input AS (
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::jsonb[])
+    SELECT t.event_id, t.name, COALESCE(a.profile_id, t.profile_id) AS profile_id, t.ts,
+           t.properties, t.ord
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::jsonb[])
         WITH ORDINALITY AS t(event_id, name, profile_id, ts, properties, ord)
+    LEFT JOIN profile_aliases a ON a.alias_id = t.profile_id
 ), inserted AS (
     INSERT INTO events (event_id, name, profile_id, ts, properties)
     SELECT event_id, name, profile_id, ts, properties FROM input ORDER BY ord

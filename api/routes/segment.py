@@ -1,0 +1,200 @@
+"""Segment-compatible ingest: a stock Segment library pointed at Wayline works.
+
+Authentication follows Segment: the write key is the Basic-auth user with an empty
+password. Here the write key is a Wayline API key with the `events:write` scope (a plain
+`Bearer` key works too). Libraries append `/v1/batch` (or `/v1/track`, ...) to their
+configured host, so with `host=https://wayline.example/v1/segment` they call
+`/v1/segment/v1/batch`; both that and the shorter `/v1/segment/batch` are served.
+
+Segment libraries retry 5xx and 429 but drop a batch answered with another 4xx, so a batch
+is answered 200 whenever its envelope is readable: good items are applied, bad ones are
+listed in `errors` by path (`batch[3].userId`). Single calls answer 422 naming the field.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import zlib
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import ValidationError
+
+from api.deps import JsonBody, PoolDep, SettingsDep, TemporalDep, VerifierDep, raw_body
+from api.errors import ApiError, FieldError, invalid
+from api.keys import Principal
+from api.schemas.common import ERRORS
+from api.schemas.segment import (
+    TYPES,
+    SegmentAccepted,
+    SegmentBatch,
+    SegmentCall,
+    SegmentItemError,
+    SegmentType,
+)
+from api.segment_ingest import apply_calls, field_errors, parse_call
+
+router = APIRouter(prefix="/segment", tags=["segment"], dependencies=[JsonBody], responses=ERRORS)
+
+SCOPE = "events:write"
+_CHALLENGE = {"WWW-Authenticate": 'Basic realm="wayline"'}
+
+
+def write_key(authorization: str | None) -> str | None:
+    """The key from `Basic base64(key:)` (Segment) or `Bearer key`; None if absent."""
+    if not authorization:
+        return None
+    scheme, _, value = authorization.strip().partition(" ")
+    value = value.strip()
+    if scheme.lower() == "bearer":
+        return value or None
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    user = decoded.partition(":")[0]
+    return user or None
+
+
+async def segment_writer(request: Request, pool: PoolDep, verifier: VerifierDep) -> Principal:
+    key = write_key(request.headers.get("authorization"))
+    if key is None:
+        raise ApiError(401, "missing write key (Basic auth user) or bearer key", headers=_CHALLENGE)
+    found = await verifier.verify(pool, key)
+    if found is None:
+        raise ApiError(401, "invalid or revoked API key", headers=_CHALLENGE)
+    if not found.allows(SCOPE):
+        raise ApiError(403, f"this API key lacks the '{SCOPE}' scope")
+    return found
+
+
+SegmentWriter = Annotated[Principal, Depends(segment_writer)]
+
+
+async def _json(request: Request, limit: int) -> Any:
+    """The body, gunzipped when the client says so (bounded), parsed as JSON."""
+    body = await raw_body(request)
+    if request.headers.get("content-encoding", "").lower() == "gzip":
+        inflater = zlib.decompressobj(wbits=31)
+        try:
+            body = inflater.decompress(body, limit + 1)
+        except zlib.error as exc:
+            raise ApiError(400, f"body is not valid gzip: {exc}", code="bad_request") from None
+        if len(body) > limit or inflater.unconsumed_tail:
+            raise ApiError(413, f"the unzipped body exceeds the limit of {limit} bytes")
+    try:
+        return json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ApiError(
+            400,
+            f"malformed JSON: {exc}",
+            code="malformed_json",
+            fields=[{"field": "body", "message": str(exc)}],
+        ) from None
+
+
+def _schema(model: type[Any]) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": model.model_json_schema(by_alias=True)}},
+        }
+    }
+
+
+async def _single(
+    kind: SegmentType, request: Request, pool: PoolDep, temporal: TemporalDep, limit: int
+) -> SegmentAccepted:
+    parsed = parse_call(kind, await _json(request, limit), "")
+    if isinstance(parsed, list):
+        raise invalid(parsed)
+    outcome = await apply_calls(pool, temporal, [parsed])
+    return SegmentAccepted(
+        success=True,
+        accepted=outcome.accepted,
+        duplicates=outcome.duplicates,
+        event_ids=outcome.event_ids,
+    )
+
+
+def _single_route(kind: SegmentType) -> None:
+    async def handler(
+        request: Request,
+        pool: PoolDep,
+        temporal: TemporalDep,
+        settings: SettingsDep,
+        _: SegmentWriter,
+    ) -> SegmentAccepted:
+        return await _single(kind, request, pool, temporal, settings.max_body_bytes)
+
+    handler.__name__ = f"segment_{kind}"
+    handler.__doc__ = f"Segment `{kind}` call (HTTP Tracking API shape)."
+    for path in (f"/{kind}", f"/v1/{kind}"):
+        router.add_api_route(
+            path,
+            handler,
+            methods=["POST"],
+            name=f"segment_{kind}" + ("_v1" if path.startswith("/v1") else ""),
+            openapi_extra=_schema(SegmentCall),
+            include_in_schema=not path.startswith("/v1"),
+        )
+
+
+for _kind in TYPES:
+    _single_route(_kind)
+
+
+async def _batch(
+    request: Request, pool: PoolDep, temporal: TemporalDep, settings: SettingsDep
+) -> SegmentAccepted:
+    raw = await _json(request, settings.max_body_bytes)
+    try:
+        envelope = SegmentBatch.model_validate(raw)
+    except ValidationError as exc:
+        raise invalid(field_errors(exc)) from None
+    calls: list[tuple[SegmentType, SegmentCall]] = []
+    errors: list[FieldError] = []
+    for i, item in enumerate(envelope.batch):
+        parsed = parse_call(None, item, f"batch[{i}]", envelope.context)
+        if isinstance(parsed, list):
+            errors.extend(parsed)
+        else:
+            calls.append(parsed)
+    outcome = await apply_calls(pool, temporal, calls)
+    rejected = len(envelope.batch) - len(calls)
+    return SegmentAccepted(
+        success=not errors,
+        accepted=outcome.accepted,
+        duplicates=outcome.duplicates,
+        rejected=rejected,
+        event_ids=outcome.event_ids,
+        errors=[SegmentItemError(**e) for e in errors],
+    )
+
+
+@router.post("/batch", openapi_extra=_schema(SegmentBatch))
+async def segment_batch(
+    request: Request,
+    pool: PoolDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    _: SegmentWriter,
+) -> SegmentAccepted:
+    """Segment `batch` (also `/v1/segment/v1/batch` and `/v1/segment/v1/import`)."""
+    return await _batch(request, pool, temporal, settings)
+
+
+@router.post("/v1/batch", include_in_schema=False)
+@router.post("/v1/import", include_in_schema=False)
+async def segment_batch_v1(
+    request: Request,
+    pool: PoolDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    _: SegmentWriter,
+) -> SegmentAccepted:
+    return await _batch(request, pool, temporal, settings)

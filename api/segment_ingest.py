@@ -1,0 +1,236 @@
+"""Segment calls turned into Wayline's own writes.
+
+- `track` → an event named after `event`; `page` / `screen` → an event named `page` /
+  `screen` whose properties also carry `name` and `category` when given. Events go through
+  the ordinary outbox (`api.routes.events.store`): `messageId` is the `event_id`, so a
+  repeated call is acknowledged as a duplicate and routed once.
+- `identify` → the profile (`userId`, else `anonymousId`) gets `traits.email` and
+  `traits.phone` as its contact fields and every other trait as an attribute (merged; a
+  null trait removes the attribute). When both ids are given the anonymous profile is
+  merged into the known one first (core/identity.py).
+- `alias` → `previousId` is merged into `userId`.
+- `context.timezone`, when an IANA zone, becomes the profile's time zone (on identify; on
+  other calls for profiles that exist). Anything else there is ignored: it is a hint, and
+  an event is not refused for it.
+
+Calls apply in order: events are stored in runs between identity calls, so a `track` that
+follows an `identify` in one batch lands on the merged profile.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import asyncpg
+from pydantic import ValidationError
+from temporalio.client import Client
+
+from api.errors import FieldError, loc_path
+from api.routes.events import store
+from api.schemas.events import EventCreate
+from api.schemas.segment import SegmentCall, SegmentType
+from core.identity import merge_and_end, resolve
+from db.sql import q
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+_PHONE = re.compile(r"^\+?[0-9 ().-]{3,}$")
+CONTACT_TRAITS = ("email", "phone")
+
+
+@dataclass
+class Outcome:
+    accepted: int = 0
+    duplicates: int = 0
+    event_ids: list[str] = field(default_factory=list)
+
+
+def field_errors(exc: ValidationError, prefix: str = "") -> list[FieldError]:
+    """Pydantic errors as `{"field", "message"}` with the Segment field names."""
+    out: list[FieldError] = []
+    for err in exc.errors():
+        path = loc_path(err.get("loc", ()))
+        name = f"{prefix}.{path}" if prefix and path else prefix or path
+        message = "field required" if err.get("type") == "missing" else str(err.get("msg"))
+        out.append({"field": name, "message": message.removeprefix("Value error, ")})
+    return out
+
+
+def _err(prefix: str, name: str, message: str) -> FieldError:
+    return {"field": f"{prefix}.{name}" if prefix else name, "message": message}
+
+
+def timezone_of(call: SegmentCall) -> str | None:
+    """`context.timezone` if it names an IANA zone, else None."""
+    tz = call.context.get("timezone")
+    if not isinstance(tz, str) or not tz or len(tz) > 64:
+        return None
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return tz
+
+
+def check(kind: SegmentType, call: SegmentCall, prefix: str = "") -> list[FieldError]:
+    """What the Segment spec requires of each type, beyond field shapes."""
+    errors: list[FieldError] = []
+    if kind == "alias":
+        if call.user_id is None:
+            errors.append(_err(prefix, "userId", "field required"))
+        if call.previous_id is None:
+            errors.append(_err(prefix, "previousId", "field required"))
+        return errors
+    if call.user_id is None and call.anonymous_id is None:
+        errors.append(_err(prefix, "userId", "userId or anonymousId is required"))
+    if kind == "track" and not (call.event or "").strip():
+        errors.append(_err(prefix, "event", "field required"))
+    if kind == "identify":
+        for name in CONTACT_TRAITS:
+            value = call.traits.get(name)
+            if value is not None and not _contact_ok(name, value):
+                errors.append(_err(prefix, f"traits.{name}", f"not a valid {name}"))
+    return errors
+
+
+def _contact_ok(name: str, value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    if name == "email":
+        return len(value) <= 320 and _EMAIL.match(value) is not None
+    return len(value) <= 40 and _PHONE.match(value) is not None
+
+
+def to_event(kind: SegmentType, call: SegmentCall, prefix: str = "") -> EventCreate:
+    """The outbox event of a track, page or screen call (ValidationError if unfit)."""
+    properties = dict(call.properties)
+    if kind == "track":
+        name = (call.event or "").strip()
+    else:
+        name = kind
+        if call.name is not None:
+            properties["name"] = call.name
+        if call.category is not None:
+            properties["category"] = call.category
+    profile_id = call.user_id or call.anonymous_id
+    return EventCreate(
+        event_id=call.message_id,
+        name=name,
+        profile_id=profile_id or "",
+        timestamp=call.timestamp,
+        properties=properties,
+    )
+
+
+class Applier:
+    """Applies calls in order, storing runs of events in one outbox transaction each."""
+
+    def __init__(self, pool: asyncpg.Pool, temporal: Client) -> None:
+        self.pool = pool
+        self.temporal = temporal
+        self.outcome = Outcome()
+        self._events: list[EventCreate] = []
+        self._zones: list[tuple[str, str]] = []
+
+    async def add(self, kind: SegmentType, call: SegmentCall) -> None:
+        if kind in ("track", "page", "screen"):
+            self._events.append(to_event(kind, call))
+            tz = timezone_of(call)
+            profile_id = call.user_id or call.anonymous_id
+            if tz is not None and profile_id is not None:
+                self._zones.append((profile_id, tz))
+            return
+        await self.flush()
+        if kind == "alias":
+            assert call.previous_id is not None and call.user_id is not None
+            await merge_and_end(
+                self.pool, self.temporal, call.previous_id, call.user_id, relink=True
+            )
+        else:
+            await self._identify(call)
+        self.outcome.accepted += 1
+
+    async def _identify(self, call: SegmentCall) -> None:
+        if call.user_id is not None and call.anonymous_id not in (None, call.user_id):
+            assert call.anonymous_id is not None
+            await merge_and_end(
+                self.pool, self.temporal, call.anonymous_id, call.user_id, relink=False
+            )
+        given = call.user_id or call.anonymous_id
+        assert given is not None
+        contact: dict[str, Any] = {
+            name: call.traits[name]
+            for name in CONTACT_TRAITS
+            if isinstance(call.traits.get(name), str)
+        }
+        tz = timezone_of(call)
+        if tz is not None:
+            contact["timezone"] = tz
+        attrs = {k: v for k, v in call.traits.items() if k not in CONTACT_TRAITS and v is not None}
+        removed = [k for k, v in call.traits.items() if k not in CONTACT_TRAITS and v is None]
+        async with self.pool.acquire() as conn:
+            profile_id = await resolve(conn, given)
+            await conn.execute(q("patch_profile"), profile_id, contact, attrs, removed)
+
+    async def flush(self) -> None:
+        if self._events:
+            events, self._events = self._events, []
+            ids, new = await store(self.pool, events)
+            self.outcome.accepted += len(new)
+            self.outcome.duplicates += len(ids) - len(new)
+            self.outcome.event_ids.extend(ids)
+        if self._zones:
+            zones, self._zones = self._zones, []
+            await self.pool.execute(
+                q("set_timezones"), [p for p, _ in zones], [tz for _, tz in zones]
+            )
+
+
+def parse_call(
+    kind: SegmentType | None, raw: Any, prefix: str, context: dict[str, Any] | None = None
+) -> tuple[SegmentType, SegmentCall] | list[FieldError]:
+    """One call checked in full (shape, spec rules, event fields), or its field errors."""
+    if not isinstance(raw, dict):
+        return [{"field": prefix or "body", "message": "must be a JSON object"}]
+    try:
+        call = SegmentCall.model_validate(raw)
+    except ValidationError as exc:
+        return field_errors(exc, prefix)
+    chosen = kind or call.type
+    if chosen is None:
+        return [_err(prefix, "type", "field required")]
+    if context:
+        call.context = {**context, **call.context}
+    errors = check(chosen, call, prefix)
+    if not errors and chosen in ("track", "page", "screen"):
+        try:
+            to_event(chosen, call)
+        except ValidationError as exc:
+            errors = _event_errors(exc, prefix)
+    return errors or (chosen, call)
+
+
+_EVENT_FIELDS = {"event_id": "messageId", "name": "event", "profile_id": "userId"}
+
+
+def _event_errors(exc: ValidationError, prefix: str) -> list[FieldError]:
+    """Errors of the derived event, named by the Segment field they came from."""
+    out: list[FieldError] = []
+    for err in exc.errors():
+        loc = err.get("loc", ())
+        name = _EVENT_FIELDS.get(str(loc[0]), str(loc[0])) if loc else "body"
+        out.append(_err(prefix, name, str(err.get("msg")).removeprefix("Value error, ")))
+    return out
+
+
+async def apply_calls(
+    pool: asyncpg.Pool, temporal: Client, calls: Sequence[tuple[SegmentType, SegmentCall]]
+) -> Outcome:
+    applier = Applier(pool, temporal)
+    for kind, call in calls:
+        await applier.add(kind, call)
+    await applier.flush()
+    return applier.outcome
