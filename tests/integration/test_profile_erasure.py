@@ -202,3 +202,15 @@ async def test_erasure(
     left = (await api.get(f"/v1/profiles/{pid}/timeline", headers=reader)).json()["items"]
     assert {i["kind"] for i in left} == {"journey_entered", "journey_exited", "message"}
     assert [i["data"]["erased"] for i in left if i["kind"] == "message"] == [True]
+
+
+async def test_erasure_of_an_id_with_quotes(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    """The visibility query quotes the id: a hostile id neither breaks it nor widens it."""
+    pid = f"o'brien\\{uuid.uuid4().hex[:6]}' OR ProfileId != '"
+    assert (await api_client.put(f"/v1/profiles/{pid}", json={}, headers=admin_headers)).is_success
+    resp = await api_client.delete(f"/v1/profiles/{pid}", headers=admin_headers)
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["counts"]["profile"] == 1
+    assert resp.json()["counts"]["journeys_ended"] == 0
