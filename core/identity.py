@@ -15,6 +15,10 @@ Journeys the source is in cannot follow it: a journey workflow's id names its pr
 (`journey:{journey}:{profile}`). They are ended (ledgered as exited, reason
 `merged into <target>`) after the merge commits; their events are not lost, they are the
 target's history now. The known profile enters journeys through its own later events.
+
+Ingest takes no lock for this (it stays one statement): an event whose insert began before
+the alias committed can still be stored under the old id. The next merge of the same pair
+(Segment libraries identify on every session) moves such stragglers.
 """
 
 from __future__ import annotations
@@ -60,12 +64,21 @@ async def merge(conn: Executor, source: str, target: str, *, relink: bool) -> Me
     else, and merging two known people on that evidence would be wrong. `relink=True`
     (an explicit alias call) merges whatever the source id means into the target.
     """
-    for key in sorted({source, target}):
-        await conn.execute(q("lock_identity"), key)
     src = await resolve(conn, source)
     dst = await resolve(conn, target)
+    if src != dst:
+        # Lock every id involved (sorted, so two merges cannot deadlock), then look again:
+        # a concurrent merge may have linked them meanwhile.
+        for key in sorted({source, target, src, dst}):
+            await conn.execute(q("lock_identity"), key)
+        src = await resolve(conn, source)
+        dst = await resolve(conn, target)
     result = Merge(source=source, target=dst)
     if src == dst:
+        if source != dst:
+            # Already linked: only heal events that an ingest running alongside the first
+            # merge stored under the old id before it could see the alias.
+            result.events = await _move_events(conn, source, dst)
         return result
     if src != source and not relink:
         log.info("not merging %s into %s: already linked to another profile", source, dst)
@@ -76,13 +89,7 @@ async def merge(conn: Executor, source: str, target: str, *, relink: bool) -> Me
     await conn.execute(q("repoint_aliases"), src, dst)
     result.linked = True
     await conn.execute(q("merge_profile_row"), src, dst)
-    moved = await conn.fetchrow(q("move_events"), src, dst)
-    assert moved is not None
-    result.events = int(moved["moved"])
-    await conn.execute(q("drop_dispatch_row"), src)
-    if moved["pending"]:
-        await conn.execute(q("queue_profile"), dst)
-        await conn.execute(q("notify_events"))
+    result.events = await _move_events(conn, src, dst)
     entries = await conn.fetch(q("move_entries"), src, dst)
     result.active_runs = [(r["run_id"], r["workflow_id"]) for r in entries if r["active"]]
     for name in (
@@ -97,6 +104,18 @@ async def merge(conn: Executor, source: str, target: str, *, relink: bool) -> Me
     await conn.execute(q("exit_audiences"), src)
     result.merged = True
     return result
+
+
+async def _move_events(conn: Executor, src: str, dst: str) -> int:
+    """Re-point the events; those not routed yet are queued for the target's dispatch."""
+    moved = await conn.fetchrow(q("move_events"), src, dst)
+    assert moved is not None
+    if moved["moved"]:
+        await conn.execute(q("drop_dispatch_row"), src)
+    if moved["pending"]:
+        await conn.execute(q("queue_profile"), dst)
+        await conn.execute(q("notify_events"))
+    return int(moved["moved"])
 
 
 async def end_runs(

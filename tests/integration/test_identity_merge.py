@@ -150,6 +150,20 @@ async def test_identify_merges_anonymous_profile(
     assert resp.status_code == 200
     assert await _snapshot(pool, [anon, user]) == before
 
+    # an event an ingest stored under the old id while the first merge ran (simulated by
+    # writing it past the alias) is moved by the next identify
+    await pool.execute(
+        "INSERT INTO events (event_id, name, profile_id, ts) VALUES ($1, $2, $3, now())",
+        f"straggler-{uid}",
+        f"{jid}.straggler",
+        anon,
+    )
+    assert (await api.post("/v1/segment/identify", json=identify, auth=basic)).status_code == 200
+    moved = await pool.fetchval(
+        "SELECT profile_id FROM events WHERE event_id = $1", f"straggler-{uid}"
+    )
+    assert moved == user
+
     # a shared device: another person identifying with the same anonymousId is not merged
     other = f"other-{uid}"
     resp = await api.post(
