@@ -26,7 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import asyncpg
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from temporalio.client import Client
 
 from api.errors import FieldError, loc_path
@@ -39,6 +39,15 @@ from db.sql import q
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9 ().-]{3,}$")
 CONTACT_TRAITS = ("email", "phone")
+
+
+@dataclass
+class Parsed:
+    """A call that passed every check; `event` is its outbox event for track/page/screen."""
+
+    kind: SegmentType
+    call: SegmentCall
+    event: EventCreate | None = None
 
 
 @dataclass
@@ -65,7 +74,7 @@ def _err(prefix: str, name: str, message: str) -> FieldError:
 
 def timezone_of(call: SegmentCall) -> str | None:
     """`context.timezone` if it names an IANA zone, else None."""
-    tz = call.context.get("timezone")
+    tz = (call.context or {}).get("timezone")
     if not isinstance(tz, str) or not tz or len(tz) > 64:
         return None
     try:
@@ -89,8 +98,9 @@ def check(kind: SegmentType, call: SegmentCall, prefix: str = "") -> list[FieldE
     if kind == "track" and not (call.event or "").strip():
         errors.append(_err(prefix, "event", "field required"))
     if kind == "identify":
+        traits = call.traits or {}
         for name in CONTACT_TRAITS:
-            value = call.traits.get(name)
+            value = traits.get(name)
             if value is not None and not _contact_ok(name, value):
                 errors.append(_err(prefix, f"traits.{name}", f"not a valid {name}"))
     return errors
@@ -106,7 +116,7 @@ def _contact_ok(name: str, value: Any) -> bool:
 
 def to_event(kind: SegmentType, call: SegmentCall, prefix: str = "") -> EventCreate:
     """The outbox event of a track, page or screen call (ValidationError if unfit)."""
-    properties = dict(call.properties)
+    properties = dict(call.properties or {})
     if kind == "track":
         name = (call.event or "").strip()
     else:
@@ -135,9 +145,10 @@ class Applier:
         self._events: list[EventCreate] = []
         self._zones: list[tuple[str, str]] = []
 
-    async def add(self, kind: SegmentType, call: SegmentCall) -> None:
-        if kind in ("track", "page", "screen"):
-            self._events.append(to_event(kind, call))
+    async def add(self, parsed: Parsed) -> None:
+        kind, call = parsed.kind, parsed.call
+        if parsed.event is not None:
+            self._events.append(parsed.event)
             tz = timezone_of(call)
             profile_id = call.user_id or call.anonymous_id
             if tz is not None and profile_id is not None:
@@ -161,16 +172,15 @@ class Applier:
             )
         given = call.user_id or call.anonymous_id
         assert given is not None
+        traits = call.traits or {}
         contact: dict[str, Any] = {
-            name: call.traits[name]
-            for name in CONTACT_TRAITS
-            if isinstance(call.traits.get(name), str)
+            name: traits[name] for name in CONTACT_TRAITS if isinstance(traits.get(name), str)
         }
         tz = timezone_of(call)
         if tz is not None:
             contact["timezone"] = tz
-        attrs = {k: v for k, v in call.traits.items() if k not in CONTACT_TRAITS and v is not None}
-        removed = [k for k, v in call.traits.items() if k not in CONTACT_TRAITS and v is None]
+        attrs = {k: v for k, v in traits.items() if k not in CONTACT_TRAITS and v is not None}
+        removed = [k for k, v in traits.items() if k not in CONTACT_TRAITS and v is None]
         async with self.pool.acquire() as conn:
             profile_id = await resolve(conn, given)
             await conn.execute(q("patch_profile"), profile_id, contact, attrs, removed)
@@ -191,7 +201,7 @@ class Applier:
 
 def parse_call(
     kind: SegmentType | None, raw: Any, prefix: str, context: dict[str, Any] | None = None
-) -> tuple[SegmentType, SegmentCall] | list[FieldError]:
+) -> Parsed | list[FieldError]:
     """One call checked in full (shape, spec rules, event fields), or its field errors."""
     if not isinstance(raw, dict):
         return [{"field": prefix or "body", "message": "must be a JSON object"}]
@@ -199,18 +209,54 @@ def parse_call(
         call = SegmentCall.model_validate(raw)
     except ValidationError as exc:
         return field_errors(exc, prefix)
+    return complete(kind, call, prefix, context)
+
+
+def complete(
+    kind: SegmentType | None, call: SegmentCall, prefix: str, context: dict[str, Any] | None
+) -> Parsed | list[FieldError]:
+    """The checks after the shape: type, spec rules, and the event it makes."""
     chosen = kind or call.type
     if chosen is None:
         return [_err(prefix, "type", "field required")]
     if context:
-        call.context = {**context, **call.context}
+        call.context = {**context, **(call.context or {})}
     errors = check(chosen, call, prefix)
-    if not errors and chosen in ("track", "page", "screen"):
-        try:
-            to_event(chosen, call)
-        except ValidationError as exc:
-            errors = _event_errors(exc, prefix)
-    return errors or (chosen, call)
+    if errors:
+        return errors
+    if chosen not in ("track", "page", "screen"):
+        return Parsed(chosen, call)
+    try:
+        return Parsed(chosen, call, to_event(chosen, call))
+    except ValidationError as exc:
+        return _event_errors(exc, prefix)
+
+
+_CALLS = TypeAdapter(list[SegmentCall])
+
+
+def parse_batch(
+    items: list[Any], context: dict[str, Any] | None
+) -> tuple[list[Parsed], list[FieldError]]:
+    """Every item of a batch; the shapes are validated in one pass when they are all good."""
+    try:
+        calls: list[SegmentCall] | None = _CALLS.validate_python(items)
+    except ValidationError:
+        calls = None
+    parsed: list[Parsed] = []
+    errors: list[FieldError] = []
+    for i, item in enumerate(items):
+        prefix = f"batch[{i}]"
+        one = (
+            complete(None, calls[i], prefix, context)
+            if calls is not None
+            else parse_call(None, item, prefix, context)
+        )
+        if isinstance(one, list):
+            errors.extend(one)
+        else:
+            parsed.append(one)
+    return parsed, errors
 
 
 _EVENT_FIELDS = {"event_id": "messageId", "name": "event", "profile_id": "userId"}
@@ -226,11 +272,9 @@ def _event_errors(exc: ValidationError, prefix: str) -> list[FieldError]:
     return out
 
 
-async def apply_calls(
-    pool: asyncpg.Pool, temporal: Client, calls: Sequence[tuple[SegmentType, SegmentCall]]
-) -> Outcome:
+async def apply_calls(pool: asyncpg.Pool, temporal: Client, calls: Sequence[Parsed]) -> Outcome:
     applier = Applier(pool, temporal)
-    for kind, call in calls:
-        await applier.add(kind, call)
+    for parsed in calls:
+        await applier.add(parsed)
     await applier.flush()
     return applier.outcome

@@ -23,7 +23,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
 
 from api.deps import JsonBody, PoolDep, SettingsDep, TemporalDep, VerifierDep, raw_body
-from api.errors import ApiError, FieldError, invalid
+from api.errors import ApiError, invalid
 from api.keys import Principal
 from api.schemas.common import ERRORS
 from api.schemas.segment import (
@@ -34,7 +34,7 @@ from api.schemas.segment import (
     SegmentItemError,
     SegmentType,
 )
-from api.segment_ingest import apply_calls, field_errors, parse_call
+from api.segment_ingest import apply_calls, field_errors, parse_batch, parse_call
 
 router = APIRouter(prefix="/segment", tags=["segment"], dependencies=[JsonBody], responses=ERRORS)
 
@@ -156,14 +156,7 @@ async def _batch(
         envelope = SegmentBatch.model_validate(raw)
     except ValidationError as exc:
         raise invalid(field_errors(exc)) from None
-    calls: list[tuple[SegmentType, SegmentCall]] = []
-    errors: list[FieldError] = []
-    for i, item in enumerate(envelope.batch):
-        parsed = parse_call(None, item, f"batch[{i}]", envelope.context)
-        if isinstance(parsed, list):
-            errors.extend(parsed)
-        else:
-            calls.append(parsed)
+    calls, errors = parse_batch(envelope.batch, envelope.context)
     outcome = await apply_calls(pool, temporal, calls)
     rejected = len(envelope.batch) - len(calls)
     return SegmentAccepted(

@@ -10,26 +10,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 SegmentType = Literal["identify", "track", "page", "screen", "alias"]
 TYPES: tuple[SegmentType, ...] = ("identify", "track", "page", "screen", "alias")
 
 
-def _id_text(value: Any) -> Any:
-    """Segment allows numeric ids; `True` is not an id."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(int(value)) if float(value).is_integer() else str(value)
-    return value
-
-
-SegmentId = Annotated[str, BeforeValidator(_id_text), Field(min_length=1, max_length=200)]
+SegmentId = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class SegmentCall(BaseModel):
     """One call of any type; which fields are required depends on the type."""
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    # Numbers become strings in string fields (Segment allows numeric ids); bools do not.
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, coerce_numbers_to_str=True)
 
     type: SegmentType | None = None
     message_id: str | None = Field(None, alias="messageId", min_length=1, max_length=200)
@@ -40,9 +34,10 @@ class SegmentCall(BaseModel):
     name: str | None = Field(None, max_length=200)
     category: str | None = Field(None, max_length=200)
     timestamp: datetime | None = None
-    traits: dict[str, Any] = Field(default_factory=dict)
-    properties: dict[str, Any] = Field(default_factory=dict)
-    context: dict[str, Any] = Field(default_factory=dict)
+    # None is accepted (some libraries send null) and read as empty by `SegmentCall.*_of`.
+    traits: dict[str, Any] | None = None
+    properties: dict[str, Any] | None = None
+    context: dict[str, Any] | None = None
 
     @field_validator("timestamp")
     @classmethod
@@ -50,11 +45,6 @@ class SegmentCall(BaseModel):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
-
-    @field_validator("traits", "properties", "context", mode="before")
-    @classmethod
-    def _null_is_empty(cls, value: Any) -> Any:
-        return {} if value is None else value
 
 
 class SegmentBatch(BaseModel):

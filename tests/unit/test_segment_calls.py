@@ -10,7 +10,7 @@ import pytest
 from api.routes.segment import write_key
 from api.routes.timeline import decode_cursor, encode_cursor
 from api.schemas.segment import SegmentCall
-from api.segment_ingest import parse_call, timezone_of, to_event
+from api.segment_ingest import parse_batch, parse_call, timezone_of, to_event
 from core.erasure import visibility_literal
 
 
@@ -51,8 +51,8 @@ def test_track_becomes_an_event_with_the_message_id() -> None:
         "",
     )
     assert not isinstance(parsed, list)
-    kind, call = parsed
-    event = to_event(kind, call)
+    event = parsed.event
+    assert event is not None and event == to_event(parsed.kind, parsed.call)
     assert (event.event_id, event.name, event.profile_id) == ("m-1", "Order Completed", "42")
     assert event.timestamp == datetime(2026, 5, 1, 10, tzinfo=UTC)
     assert event.properties == {"total": 3}
@@ -66,8 +66,8 @@ def test_page_and_screen_are_named_by_type(kind: str) -> None:
         "",
     )
     assert not isinstance(parsed, list)
-    event = to_event(*parsed)
-    assert event.name == kind and event.profile_id == "a"
+    event = parsed.event
+    assert event is not None and event.name == kind and event.profile_id == "a"
     assert event.properties == {"name": "Home", "category": "c"}
 
 
@@ -108,7 +108,17 @@ def test_batch_context_applies_under_the_item_context() -> None:
         {"timezone": "Europe/Paris", "ip": "1.2.3.4"},
     )
     assert not isinstance(parsed, list)
-    assert parsed[1].context == {"timezone": "Asia/Tokyo", "ip": "1.2.3.4"}
+    assert parsed.call.context == {"timezone": "Asia/Tokyo", "ip": "1.2.3.4"}
+    assert parsed.event is None
+
+
+def test_batch_items_fail_alone() -> None:
+    good = {"type": "track", "userId": "u", "event": "e"}
+    parsed, errors = parse_batch([good, {"type": "track"}, good], {"timezone": "UTC"})
+    assert [p.call.context for p in parsed] == [{"timezone": "UTC"}] * 2
+    assert [e["field"] for e in errors] == ["batch[1].userId", "batch[1].event"]
+    parsed, errors = parse_batch([good, good], None)
+    assert len(parsed) == 2 and errors == []
 
 
 @pytest.mark.parametrize(
