@@ -20,6 +20,7 @@ import zlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from pydantic import ValidationError
 
 from api.deps import JsonBody, PoolDep, SettingsDep, TemporalDep, VerifierDep, raw_body
@@ -60,7 +61,19 @@ def write_key(authorization: str | None) -> str | None:
     return user or None
 
 
-async def segment_writer(request: Request, pool: PoolDep, verifier: VerifierDep) -> Principal:
+_basic = HTTPBasic(
+    auto_error=False,
+    description="Segment's convention: the write key (a Wayline API key) as user, no password",
+)
+
+
+async def segment_writer(
+    request: Request,
+    pool: PoolDep,
+    verifier: VerifierDep,
+    _documented: Annotated[HTTPBasicCredentials | None, Depends(_basic)],
+) -> Principal:
+    """Basic (Segment) or Bearer; `_documented` only declares the scheme in OpenAPI."""
     key = write_key(request.headers.get("authorization"))
     if key is None:
         raise ApiError(401, "missing write key (Basic auth user) or bearer key", headers=_CHALLENGE)

@@ -227,6 +227,13 @@ async def test_single_calls_name_the_field(
     resp = await api_client.post("/v1/segment/identify", json={"userId": "a"})
     assert resp.status_code == 401 and resp.headers["www-authenticate"].startswith("Basic")
     resp = await api_client.post(
+        "/v1/segment/identify", json={"userId": "a"}, headers={"Authorization": "Basic !!!"}
+    )
+    assert resp.status_code == 401 and resp.json()["error"] == "unauthorized"
+    bearer = {"Authorization": f"Bearer {key}"}
+    resp = await api_client.post("/v1/segment/identify", json={"userId": "a"}, headers=bearer)
+    assert resp.status_code == 200
+    resp = await api_client.post(
         "/v1/segment/track",
         content=b"{not json",
         headers={"Content-Type": "application/json"},
