@@ -50,6 +50,14 @@ _STEPS: tuple[tuple[str, str], ...] = (
 )
 
 
+class MergedElsewhere(Exception):
+    """The id was merged into another profile: that profile is the one to erase."""
+
+    def __init__(self, profile_id: str) -> None:
+        super().__init__(profile_id)
+        self.profile_id = profile_id
+
+
 class JourneysStillRunning(Exception):
     """Temporal could not end every running journey; nothing was erased."""
 
@@ -105,7 +113,14 @@ async def erase(
     key_id: object | None = None,
     key_name: str | None = None,
 ) -> Erasure | None:
-    """Erase the profile and everything merged into it; None when nothing was there."""
+    """Erase the profile and everything merged into it; None when nothing was there.
+
+    An id that is an alias is refused (MergedElsewhere) rather than resolved: erasing the
+    profile it was merged into is the caller's explicit decision.
+    """
+    merged_into = await pool.fetchval(q("resolve_alias"), profile_id)
+    if merged_into is not None:
+        raise MergedElsewhere(str(merged_into))
     ids = [r["profile_id"] for r in await pool.fetch(q("profile_identities"), profile_id)]
     entries = await pool.fetch(q("active_entries_of"), ids)
     try:

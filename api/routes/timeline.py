@@ -20,7 +20,7 @@ from api.schemas.timeline import (
     TimelineKind,
     TimelinePage,
 )
-from core.erasure import JourneysStillRunning, erase
+from core.erasure import JourneysStillRunning, MergedElsewhere, erase
 from db.sql import q
 
 router = APIRouter(prefix="/profiles", tags=["profiles"], responses=ERRORS)
@@ -91,6 +91,11 @@ async def erase_profile(
         done = await erase(
             pool, temporal, profile_id, key_id=principal.key_id, key_name=principal.name
         )
+    except MergedElsewhere as exc:
+        raise ApiError(
+            409,
+            f"profile {profile_id!r} was merged into {exc.profile_id!r}; erase that profile",
+        ) from None
     except JourneysStillRunning as exc:
         raise ApiError(
             503, f"could not end the profile's running journeys, nothing was erased: {exc}"

@@ -128,6 +128,8 @@ async def test_erasure(
         pid,
     )
 
+    resp = await api.delete(f"/v1/profiles/{anon}", headers=h)
+    assert resp.status_code == 409 and pid in resp.json()["message"]
     reader = await make_key("read", name="erasure-reader")
     assert (await api.delete(f"/v1/profiles/{pid}", headers=reader)).status_code == 403
     eraser = await make_key("profiles:write", name="erasure-operator")
