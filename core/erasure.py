@@ -15,6 +15,11 @@ Kept on purpose: the suppression list. It is keyed by address, not by profile, a
 legal record that an address asked not to be contacted (or bounced); erasing it would let
 a later import mail that person again. The erasure itself is recorded in
 `profile_erasures` with a SHA-256 of the profile id, the API key that asked and the counts.
+
+Left as they are: ids. Ledger rows keep their profile id, and message and workflow ids embed
+it (`journey:{journey}:{profile}`), so profile ids should be pseudonymous, never an email.
+An event that a dispatcher is routing at the very moment of the erasure can still start a
+journey just after it; the profile then shows that journey, and a second DELETE ends it.
 """
 
 from __future__ import annotations
