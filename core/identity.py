@@ -13,8 +13,10 @@ always names a profile that is not itself an alias.
 
 Journeys the source is in cannot follow it: a journey workflow's id names its profile
 (`journey:{journey}:{profile}`). They are ended (ledgered as exited, reason
-`merged into <target>`) after the merge commits; their events are not lost, they are the
-target's history now. The known profile enters journeys through its own later events.
+`merged into <target>`, under the old id) after the merge commits; their events are not
+lost, they are the target's history now. The known profile enters journeys through its own
+later events; entries cut short by the merge do not count against its re-entry rules,
+finished ones (moved with the rest of the history) do.
 
 Ingest takes no lock for this (it stays one statement): an event whose insert began before
 the alias committed can still be stored under the old id. The next merge of the same pair
@@ -91,7 +93,7 @@ async def merge(conn: Executor, source: str, target: str, *, relink: bool) -> Me
     await conn.execute(q("merge_profile_row"), src, dst)
     result.events = await _move_events(conn, src, dst)
     entries = await conn.fetch(q("move_entries"), src, dst)
-    result.active_runs = [(r["run_id"], r["workflow_id"]) for r in entries if r["active"]]
+    result.active_runs = [(r["run_id"], r["workflow_id"]) for r in entries]
     for name in (
         "move_messages",
         "move_inbox",

@@ -53,9 +53,13 @@ INSERT INTO dispatch_queue (profile_id) VALUES ($1)
 ON CONFLICT (profile_id) DO UPDATE SET seq = nextval('dispatch_seq')
 
 -- name: move_entries
--- Returns the runs still active: the caller ends them once the merge has committed.
-UPDATE journey_entries SET profile_id = $2 WHERE profile_id = $1
-RETURNING run_id, workflow_id, ended_at IS NULL AS active
+-- Finished runs are history and move (re-entry rules see them). Runs still active stay
+-- under the old id: the merge ends them, and an entry cut short that way must not keep the
+-- known profile out of the journey. Returns those active runs.
+WITH moved AS (
+    UPDATE journey_entries SET profile_id = $2 WHERE profile_id = $1 AND ended_at IS NOT NULL
+)
+SELECT run_id, workflow_id FROM journey_entries WHERE profile_id = $1 AND ended_at IS NULL
 
 -- name: move_messages
 UPDATE messages SET profile_id = $2 WHERE profile_id = $1

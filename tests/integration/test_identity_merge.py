@@ -112,7 +112,7 @@ async def test_identify_merges_anonymous_profile(
     assert (profile["email"], profile["phone"]) == (f"{uid}@example.com", "+331234")
     assert profile["timezone"] == "Asia/Tokyo"
     assert (await api.get(f"/v1/profiles/{anon}", headers=h)).status_code == 404
-    # history moved: the event and the journey entry are the known profile's now
+    # history moved: the event is the known profile's now
     names = await pool.fetch("SELECT name, profile_id FROM events WHERE name = $1", f"{jid}.browse")
     assert [(r["name"], r["profile_id"]) for r in names] == [(f"{jid}.browse", user)]
     consent = await pool.fetch(
@@ -123,8 +123,9 @@ async def test_identify_merges_anonymous_profile(
         ("sms", None, "unsubscribed"),
     ]
     # the anonymous journey cannot follow (its id names the profile): it ended, ledgered
+    # (under the old id: an entry cut short by the merge does not block the known profile)
     entry = await pool.fetchrow("SELECT * FROM journey_entries WHERE journey_id = $1", jid)
-    assert entry["profile_id"] == user
+    assert entry["profile_id"] == anon
     assert (entry["status"], entry["reason"]) == ("exited", f"merged into {user}")
     desc = await temporal_client.get_workflow_handle(journey_workflow_id(jid, anon)).describe()
     assert desc.status == WorkflowExecutionStatus.TERMINATED
@@ -143,6 +144,23 @@ async def test_identify_merges_anonymous_profile(
         [f"{jid}.later", f"{jid}.later2"],
     )
     assert [r["profile_id"] for r in later] == [user, user]
+
+    # the known profile enters the journey on its own (the cut-short entry does not block it)
+    resp = await api.post(
+        "/v1/events", json={"name": f"{jid}.browse", "profile_id": anon}, headers=h
+    )
+    assert resp.status_code == 202
+
+    async def user_inside() -> bool:
+        n = await pool.fetchval(
+            "SELECT count(*) FROM journey_entries WHERE profile_id = $1 AND journey_id = $2 "
+            "AND ended_at IS NULL",
+            user,
+            jid,
+        )
+        return n == 1
+
+    await eventually(user_inside)
 
     # idempotent: the same identify again changes nothing
     before = await _snapshot(pool, [anon, user])
