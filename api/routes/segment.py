@@ -1,10 +1,12 @@
 """Segment-compatible ingest: a stock Segment library pointed at Wayline works.
 
 Authentication follows Segment: the write key is the Basic-auth user with an empty
-password. Here the write key is a Wayline API key with the `events:write` scope (a plain
-`Bearer` key works too). Libraries append `/v1/batch` (or `/v1/track`, ...) to their
-configured host, so with `host=https://wayline.example/v1/segment` they call
-`/v1/segment/v1/batch`; both that and the shorter `/v1/segment/batch` are served.
+password, or, without an Authorization header, the body's `writeKey` (what browser
+libraries send, as `text/plain` to spare a CORS preflight). Here the write key is a Wayline
+API key with the `events:write` scope (a plain `Bearer` key works too). Libraries append
+`/v1/batch` (or `/v1/track`, ...) to their configured host, so with
+`host=https://wayline.example/v1/segment` they call `/v1/segment/v1/batch`; both that and
+the shorter `/v1/segment/batch` are served.
 
 Segment libraries retry 5xx and 429 but drop a batch answered with another 4xx, so a batch
 is answered 200 whenever its envelope is readable: good items are applied, bad ones are
@@ -23,7 +25,15 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from pydantic import ValidationError
 
-from api.deps import JsonBody, PoolDep, SettingsDep, TemporalDep, VerifierDep, raw_body
+from api.deps import (
+    PoolDep,
+    SettingsDep,
+    TemporalDep,
+    VerifierDep,
+    is_json,
+    media_type,
+    raw_body,
+)
 from api.errors import ApiError, invalid
 from api.keys import Principal
 from api.schemas.common import ERRORS
@@ -37,7 +47,17 @@ from api.schemas.segment import (
 )
 from api.segment_ingest import apply_calls, field_errors, parse_batch, parse_call
 
-router = APIRouter(prefix="/segment", tags=["segment"], dependencies=[JsonBody], responses=ERRORS)
+
+async def segment_body(request: Request) -> None:
+    """JSON, or `text/plain` carrying JSON (Segment's browser library); 415 otherwise."""
+    media = media_type(request)
+    if await raw_body(request) and not (is_json(media) or media == "text/plain"):
+        raise ApiError(415, f"expected Content-Type application/json, got {media or 'none'}")
+
+
+router = APIRouter(
+    prefix="/segment", tags=["segment"], dependencies=[Depends(segment_body)], responses=ERRORS
+)
 
 SCOPE = "events:write"
 _CHALLENGE = {"WWW-Authenticate": 'Basic realm="wayline"'}
@@ -71,12 +91,22 @@ async def segment_writer(
     request: Request,
     pool: PoolDep,
     verifier: VerifierDep,
+    settings: SettingsDep,
     _documented: Annotated[HTTPBasicCredentials | None, Depends(_basic)],
 ) -> Principal:
-    """Basic (Segment) or Bearer; `_documented` only declares the scheme in OpenAPI."""
-    key = write_key(request.headers.get("authorization"))
+    """Basic (Segment), Bearer, else the body's `writeKey`; `_documented` is for OpenAPI."""
+    header = request.headers.get("authorization")
+    key = write_key(header)
+    if key is None and not header:
+        body = await _json(request, settings.max_body_bytes)
+        in_body = body.get("writeKey") if isinstance(body, dict) else None
+        key = in_body if isinstance(in_body, str) and in_body else None
     if key is None:
-        raise ApiError(401, "missing write key (Basic auth user) or bearer key", headers=_CHALLENGE)
+        raise ApiError(
+            401,
+            "missing write key (Basic auth user, or writeKey) or bearer key",
+            headers=_CHALLENGE,
+        )
     found = await verifier.verify(pool, key)
     if found is None:
         raise ApiError(401, "invalid or revoked API key", headers=_CHALLENGE)
@@ -89,7 +119,14 @@ SegmentWriter = Annotated[Principal, Depends(segment_writer)]
 
 
 async def _json(request: Request, limit: int) -> Any:
-    """The body, gunzipped when the client says so (bounded), parsed as JSON."""
+    """The body, gunzipped when the client says so (bounded), parsed as JSON (once)."""
+    if hasattr(request.state, "segment_json"):
+        return request.state.segment_json
+    request.state.segment_json = await _parse(request, limit)
+    return request.state.segment_json
+
+
+async def _parse(request: Request, limit: int) -> Any:
     body = await raw_body(request)
     if request.headers.get("content-encoding", "").lower() == "gzip":
         inflater = zlib.decompressobj(wbits=31)

@@ -250,3 +250,25 @@ async def test_single_calls_name_the_field(
     )
     assert resp.status_code == 200, resp.text
     assert [r["name"] for r in await events_of(pool, f"z{uid}")] == ["zipped"]
+
+
+async def test_browser_style_write_key_in_body(
+    api_client: httpx.AsyncClient, make_key: KeyMaker, pool: asyncpg.Pool
+) -> None:
+    """analytics.js posts `text/plain` with the write key in the body, no Authorization."""
+    key = await write_key(make_key, "events:write")
+    uid = uuid.uuid4().hex[:8]
+    body = {"batch": [{"type": "track", "anonymousId": f"w{uid}", "event": "web"}], "writeKey": key}
+    plain = {"Content-Type": "text/plain"}
+    resp = await api_client.post("/v1/segment/v1/batch", content=json.dumps(body), headers=plain)
+    assert resp.status_code == 200, resp.text
+    assert [r["name"] for r in await events_of(pool, f"w{uid}")] == ["web"]
+    body["writeKey"] = "wl_00000000_wrong"
+    resp = await api_client.post("/v1/segment/v1/batch", content=json.dumps(body), headers=plain)
+    assert resp.status_code == 401
+    resp = await api_client.post(
+        "/v1/segment/v1/batch",
+        content=json.dumps(body),
+        headers={"Content-Type": "application/xml"},
+    )
+    assert resp.status_code == 415
