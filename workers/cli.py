@@ -26,6 +26,11 @@ def main(argv: list[str] | None = None) -> int:
     v.add_argument("file", type=Path)
     p = sub.add_parser("publish", help="upload a journey file as draft and publish it")
     p.add_argument("file", type=Path)
+    t = sub.add_parser("temporal", help="operate the Temporal cluster Wayline runs on")
+    t_sub = t.add_subparsers(dest="temporal_command", required=True)
+    t_sub.add_parser(
+        "setup", help="register Wayline's search attributes in TEMPORAL_NAMESPACE (idempotent)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings()
@@ -36,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         "migrate": _migrate,
         "validate": _validate,
         "publish": _publish,
+        "temporal": _temporal,
     }
     return handlers[args.command](settings, args)
 
@@ -147,6 +153,25 @@ def _publish(settings: Settings, args: argparse.Namespace) -> int:
         print(json.dumps(resp.json(), indent=2), file=sys.stderr)
         return 1
     print(f"published {journey_id} version {resp.json()['version']}")
+    return 0
+
+
+def _temporal(settings: Settings, args: argparse.Namespace) -> int:
+    from workers.temporal_setup import SearchAttributeConflict, setup_cluster
+
+    try:
+        result = asyncio.run(setup_cluster(settings))
+    except SearchAttributeConflict as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except RuntimeError as exc:  # the client could not connect
+        print(f"error: {settings.temporal_address}: {exc}", file=sys.stderr)
+        return 1
+    ns = settings.temporal_namespace
+    for name in result.added:
+        print(f"added search attribute {name} to namespace {ns}")
+    if result.existing:
+        print(f"already registered in namespace {ns}: {', '.join(result.existing)}")
     return 0
 
 

@@ -17,6 +17,7 @@ from types import FrameType
 
 from core.settings import Settings
 from workers.embedded import EmbeddedPostgres, EmbeddedTemporal, _die_with_parent, _stop
+from workers.temporal_setup import ensure_search_attributes_at
 
 
 def run_dev(settings: Settings) -> int:
@@ -41,6 +42,9 @@ def run_dev(settings: Settings) -> int:
     try:
         pg.start()
         temporal.start()
+        # The dev server registers them for its namespaces on the command line; this also
+        # covers a data folder first started by an older Wayline with fewer of them.
+        asyncio.run(ensure_search_attributes_at(temporal.address, settings.temporal_namespace))
         env = {**os.environ, "DATABASE_URL": pg.url, "TEMPORAL_ADDRESS": temporal.address}
         from workers.cli import _bootstrap
 
