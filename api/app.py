@@ -29,6 +29,8 @@ from api.routes import (
 )
 from core.converter import data_converter
 from core.settings import Settings, get_settings
+from core.telemetry import Telemetry
+from core.telemetry import current as current_telemetry
 from db.pool import create_pool
 
 VERSION = "0.1.0"
@@ -49,9 +51,10 @@ def _operation_id(route: APIRoute) -> str:
     return f"{tag}-{route.name}"
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, telemetry: Telemetry | None = None) -> FastAPI:
     """Build the API for these settings (the environment's when None)."""
     settings = settings or get_settings()
+    telemetry = telemetry or current_telemetry()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -64,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 namespace=settings.temporal_namespace,
                 data_converter=data_converter,
                 lazy=True,
+                interceptors=telemetry.temporal_interceptors(),
             )
             app.state.pool = pool
             yield
@@ -96,4 +100,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tracking.router, prefix="/v1")
     app.include_router(sms.router, prefix="/v1")
     app.include_router(inbox.router, prefix="/v1")
+    telemetry.instrument_app(app)
     return app

@@ -56,7 +56,9 @@ def _api(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from core.telemetry import configure
 
+    telemetry = configure(settings, "wayline-api")
     asyncio.run(_bootstrap(settings))
     uvicorn.run(
         create_app(settings),
@@ -64,7 +66,9 @@ def _api(settings: Settings, args: argparse.Namespace) -> int:
         port=settings.api_port,
         log_level="info",
         access_log=False,
+        log_config=None,  # uvicorn's loggers go through ours (WAYLINE_LOG_FORMAT)
     )
+    telemetry.shutdown()
     return 0
 
 
@@ -85,7 +89,10 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
     # The sandbox re-imports workflow modules for every run; without .pyc files each journey
     # recompiles them (14% of worker time under PYTHONDONTWRITEBYTECODE, bench/README.md).
     sys.dont_write_bytecode = False
+    from core.telemetry import configure
     from workers.worker import serve
+
+    telemetry = configure(settings, "wayline-worker")
 
     async def run() -> None:
         stop = asyncio.Event()
@@ -95,6 +102,7 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
         await serve(settings, stop, dispatch=not args.no_dispatcher)
 
     asyncio.run(run())
+    telemetry.shutdown()
     return 0
 
 

@@ -19,6 +19,7 @@ import asyncpg
 
 from core.names import NOTIFY_EVENTS, NOTIFY_JOURNEYS
 from core.settings import Settings
+from core.telemetry import current as current_telemetry
 from db.sql import q
 from journeys.model import Event, Profile
 from workers.router import Registry, Router
@@ -43,6 +44,7 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._reload = asyncio.Event()
         self._listener: asyncpg.Connection | None = None
+        self.telemetry = current_telemetry()
 
     async def run(self) -> None:
         """Runs until cancelled."""
@@ -132,6 +134,7 @@ class Dispatcher:
         delivered: list[int] = []
         async with sem:
             for row in rows:
+                pid = row["profile_id"]
                 event = Event(
                     event_id=row["event_id"],
                     name=row["name"],
@@ -140,7 +143,12 @@ class Dispatcher:
                     properties=row["properties"],
                 )
                 try:
-                    await self.router.route(event, profile)
+                    with self.telemetry.continue_trace(
+                        row["traceparent"],
+                        f"route {event.name}",
+                        {"wayline.event_id": event.event_id, "wayline.profile_id": pid},
+                    ):
+                        await self.router.route(event, profile)
                 except Exception as exc:  # Temporal unreachable, overloaded: retry later
                     log.warning("routing %s failed: %s", row["event_id"], exc)
                     self.stats.failed += 1

@@ -24,6 +24,8 @@ from activities.steps import StepActivities
 from core.converter import data_converter
 from core.names import KNOWN_CHANNELS, LOCAL_CHANNELS, channel_task_queue
 from core.settings import Settings, allowed_hosts, public_url, secret
+from core.telemetry import Telemetry
+from core.telemetry import current as current_telemetry
 from db.pool import create_pool
 from workers.action_workers import ActionWorkers
 from workers.dispatcher import Dispatcher
@@ -34,11 +36,12 @@ from workflows.sandbox import workflow_runner
 log = logging.getLogger("wayline.worker")
 
 
-async def connect_temporal(settings: Settings) -> Client:
+async def connect_temporal(settings: Settings, telemetry: Telemetry | None = None) -> Client:
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=data_converter,
+        interceptors=(telemetry or current_telemetry()).temporal_interceptors(),
     )
 
 
@@ -157,14 +160,19 @@ class Runtime:
 
 
 @contextlib.asynccontextmanager
-async def running(settings: Settings, *, dispatch: bool = True) -> AsyncIterator[Runtime]:
+async def running(
+    settings: Settings, *, dispatch: bool = True, telemetry: Telemetry | None = None
+) -> AsyncIterator[Runtime]:
     """Workers and dispatcher running as tasks until the block exits (used by CLI and tests)."""
-    client = await connect_temporal(settings)
+    telemetry = telemetry or current_telemetry()
+    client = await connect_temporal(settings, telemetry)
     pool = await create_pool(settings.database_url, max_size=30)
     http = httpx.AsyncClient(timeout=settings.webhook_timeout_seconds)
+    telemetry.instrument_http(http)
     acts = Activities.build(client, pool, http, settings)
     workers = build_workers(client, acts, settings)
     dispatcher = Dispatcher(pool, Router(client, settings.task_queue), settings)
+    dispatcher.telemetry = telemetry
     action_workers = ActionWorkers(client, pool, acts.actions, settings)
     tasks = [asyncio.create_task(w.run()) for w in workers]
     tasks.append(asyncio.create_task(action_workers.run()))

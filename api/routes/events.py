@@ -13,6 +13,7 @@ from api.deps import EventsWriter, JsonBody, PoolDep, SettingsDep
 from api.errors import field, invalid
 from api.schemas.common import ERRORS
 from api.schemas.events import BatchAccepted, EventAccepted, EventBatchCreate, EventCreate
+from core.telemetry import current_traceparent
 from db.sql import q
 
 router = APIRouter(prefix="/events", tags=["events"], dependencies=[JsonBody], responses=ERRORS)
@@ -32,6 +33,10 @@ async def store(pool: asyncpg.Pool, events: Sequence[EventCreate]) -> tuple[list
             [e.properties for e in events],
         )
         if rows:
+            if traceparent := current_traceparent():
+                await conn.execute(
+                    q("set_event_traceparent"), [r["event_id"] for r in rows], traceparent
+                )
             await conn.execute(q("notify_events"))
     return ids, {r["event_id"] for r in rows}
 

@@ -1,0 +1,161 @@
+"""One trace from the HTTP request to the provider call, across the Postgres outbox.
+
+The stack here has its own database (so the session's dispatcher cannot route these
+events with an untraced client), its own API and worker traced into an in-memory
+exporter, a real Temporal dev server and a real local HTTP provider (webhook channel).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+from temporalio.client import WorkflowHandle
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.app import create_app
+from api.keys import ensure_bootstrap_key
+from core.settings import Settings
+from core.telemetry import Telemetry
+from db.migrate import migrate_url
+from db.pool import create_pool
+from tests.conftest import ADMIN_KEY
+from tests.integration.helpers import publish
+from tests.integration.provider import FakeProvider
+from workers.worker import Runtime, running
+
+pytestmark = pytest.mark.integration
+
+
+@dataclass
+class TracedStack:
+    settings: Settings
+    pool: asyncpg.Pool
+    api: httpx.AsyncClient
+    runtime: Runtime
+    provider: FakeProvider
+    exporter: InMemorySpanExporter
+
+
+@pytest.fixture(scope="module")
+async def traced(settings: Settings) -> AsyncIterator[TracedStack]:
+    dsn = f"{settings.database_url.rsplit('/', 1)[0]}/trace{uuid.uuid4().hex[:8]}"
+    await migrate_url(dsn, create=True)
+    exporter = InMemorySpanExporter()
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
+    telemetry = Telemetry(tracer_provider)
+    with FakeProvider() as provider:
+        mine = settings.model_copy(
+            update={
+                "database_url": dsn,
+                "task_queue": f"traced-{uuid.uuid4().hex[:8]}",
+                "webhook_url": provider.url,
+            }
+        )
+        pool = await create_pool(dsn)
+        await ensure_bootstrap_key(pool, mine)
+        app = create_app(mine, telemetry)
+        try:
+            async with (
+                app.router.lifespan_context(app),
+                httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=app), base_url="http://wayline"
+                ) as api,
+                running(mine, telemetry=telemetry) as rt,
+            ):
+                yield TracedStack(mine, pool, api, rt, provider, exporter)
+        finally:
+            await pool.close()
+            tracer_provider.shutdown()
+
+
+def webhook_journey(jid: str, entry: str, template: str) -> dict[str, object]:
+    hook = {"type": "message", "channel": "webhook", "template": template, "next": "done"}
+    return {
+        "id": jid,
+        "name": jid,
+        "entry": {"event": entry},
+        "start": "hook",
+        "nodes": {"hook": hook, "done": {"type": "end"}},
+    }
+
+
+async def finished(handle: WorkflowHandle[Any, Any]) -> Any:
+    """The result, once the dispatcher has started the workflow (routing is asynchronous)."""
+    while True:
+        try:
+            return await handle.result()
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise
+            await asyncio.sleep(0.1)
+
+
+def parent_of(span: ReadableSpan, spans: list[ReadableSpan]) -> ReadableSpan:
+    assert span.parent is not None, f"{span.name} has no parent"
+    [parent] = [s for s in spans if s.context.span_id == span.parent.span_id]
+    return parent
+
+
+async def test_one_trace_from_request_through_outbox_and_workflow_to_provider(
+    traced: TracedStack,
+) -> None:
+    jid, entry, tpl = (f"{p}-{uuid.uuid4().hex[:8]}" for p in ("traced", "trace.go", "tpl"))
+    await publish(traced.pool, webhook_journey(jid, entry, tpl), tpl, channel="webhook")
+    traced.exporter.clear()
+    resp = await traced.api.post(
+        "/v1/events",
+        json={"name": entry, "profile_id": "p-trace", "properties": {}},
+        headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+    )
+    assert resp.status_code == 202, resp.text
+    stored = await traced.pool.fetchval(
+        "SELECT traceparent FROM events WHERE event_id = $1", resp.json()["event_id"]
+    )
+    assert stored and stored.startswith("00-"), "the outbox row carries the request's trace"
+
+    handle = traced.runtime.client.get_workflow_handle(f"journey:{jid}:p-trace")
+    assert await asyncio.wait_for(finished(handle), 60) == "completed"
+    assert len(traced.provider.requests) == 1
+
+    spans = list(traced.exporter.get_finished_spans())
+    [http_call] = [s for s in spans if s.kind == SpanKind.CLIENT and s.name == "POST"]
+    chain = [http_call]
+    while chain[-1].parent is not None:
+        chain.append(parent_of(chain[-1], spans))
+    names = [s.name for s in reversed(chain)]
+    assert names == [
+        "POST /v1/events",
+        f"route {entry}",
+        "SignalWithStartWorkflow:JourneyWorkflow",
+        "StartActivity:send_message",
+        "RunActivity:send_message",
+        "POST",
+    ], names
+    assert len({s.context.trace_id for s in chain}) == 1
+    # The workflow's own span is an instant, a sibling of what the workflow then schedules.
+    [run] = [s for s in spans if s.name == "RunWorkflow:JourneyWorkflow"]
+    assert parent_of(run, spans).name == "SignalWithStartWorkflow:JourneyWorkflow"
+    assert run.attributes is not None and run.attributes["temporalWorkflowID"] == handle.id
+    assert chain[-1].kind == SpanKind.SERVER  # the API request is the root
+    assert http_call.attributes is not None
+    url = http_call.attributes.get("url.full") or http_call.attributes.get("http.url")
+    assert url == traced.provider.url
+    # The provider received the trace too (W3C traceparent header of the httpx span).
+    header = traced.provider.headers[0].get("traceparent", "")
+    assert header.split("-")[1:3] == [
+        f"{http_call.context.trace_id:032x}",
+        f"{http_call.context.span_id:016x}",
+    ]
+    assert stored.split("-")[1] == f"{http_call.context.trace_id:032x}"
