@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from temporalio.client import Client
 
@@ -20,6 +22,7 @@ from api.routes import (
     inbox,
     journeys,
     messages,
+    metrics,
     profiles,
     schemas,
     sms,
@@ -100,5 +103,20 @@ def create_app(settings: Settings | None = None, telemetry: Telemetry | None = N
     app.include_router(tracking.router, prefix="/v1")
     app.include_router(sms.router, prefix="/v1")
     app.include_router(inbox.router, prefix="/v1")
+    app.include_router(metrics.router)
+    _count_refused_events(app)
     telemetry.instrument_app(app)
     return app
+
+
+def _count_refused_events(app: FastAPI) -> None:
+    """Events refused by validation never reach their handler: count them on the way out."""
+    handler = app.exception_handlers[RequestValidationError]
+
+    async def counting(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        metrics.count_refused_events(request, exc.body)
+        answer = handler(request, exc)
+        return await answer if inspect.isawaitable(answer) else answer
+
+    app.add_exception_handler(RequestValidationError, counting)

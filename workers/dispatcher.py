@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from core.metrics import EVENTS_ROUTED
 from core.names import NOTIFY_EVENTS, NOTIFY_JOURNEYS
 from core.settings import Settings
 from core.telemetry import current as current_telemetry
@@ -117,6 +118,7 @@ class Dispatcher:
         if failed:
             await self.pool.execute(q("delay_profiles"), list(failed), RETRY_DELAY_SECONDS)
         self.stats.routed += len(done)
+        EVENTS_ROUTED.labels("routed").inc(len(done))
         return True
 
     async def _profiles(self, ids: list[str], names: set[str]) -> dict[str, Profile]:
@@ -152,6 +154,7 @@ class Dispatcher:
                 except Exception as exc:  # Temporal unreachable, overloaded: retry later
                     log.warning("routing %s failed: %s", row["event_id"], exc)
                     self.stats.failed += 1
+                    EVENTS_ROUTED.labels("failed").inc()
                     return delivered, False
                 delivered.append(row["id"])
         return delivered, True

@@ -20,11 +20,14 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
+from prometheus_client.parser import text_string_to_metric_families
+from pydantic import SecretStr
 from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.app import create_app
 from api.keys import ensure_bootstrap_key
+from core.metrics import MetricsServer, TemporalMetrics
 from core.settings import Settings
 from core.telemetry import Telemetry
 from db.migrate import migrate_url
@@ -37,6 +40,9 @@ from workers.worker import Runtime, running
 pytestmark = pytest.mark.integration
 
 
+METRICS_TOKEN = "metrics-token-0123456789"
+
+
 @dataclass
 class TracedStack:
     settings: Settings
@@ -45,6 +51,7 @@ class TracedStack:
     runtime: Runtime
     provider: FakeProvider
     exporter: InMemorySpanExporter
+    worker_metrics: str  # the worker's metrics URL
 
 
 @pytest.fixture(scope="module")
@@ -61,21 +68,28 @@ async def traced(settings: Settings) -> AsyncIterator[TracedStack]:
                 "database_url": dsn,
                 "task_queue": f"traced-{uuid.uuid4().hex[:8]}",
                 "webhook_url": provider.url,
+                "metrics_token": SecretStr(METRICS_TOKEN),
             }
         )
         pool = await create_pool(dsn)
         await ensure_bootstrap_key(pool, mine)
         app = create_app(mine, telemetry)
+        sdk_metrics = TemporalMetrics()
+        sdk_metrics.register()
+        server = MetricsServer("127.0.0.1", 0)
         try:
             async with (
                 app.router.lifespan_context(app),
                 httpx.AsyncClient(
                     transport=httpx.ASGITransport(app=app), base_url="http://wayline"
                 ) as api,
-                running(mine, telemetry=telemetry) as rt,
+                running(mine, telemetry=telemetry, sdk_metrics=sdk_metrics) as rt,
             ):
-                yield TracedStack(mine, pool, api, rt, provider, exporter)
+                url = f"http://127.0.0.1:{server.port}/metrics"
+                yield TracedStack(mine, pool, api, rt, provider, exporter, url)
         finally:
+            server.close()
+            sdk_metrics.unregister()
             await pool.close()
             tracer_provider.shutdown()
 
@@ -159,3 +173,82 @@ async def test_one_trace_from_request_through_outbox_and_workflow_to_provider(
         f"{http_call.context.span_id:016x}",
     ]
     assert stored.split("-")[1] == f"{http_call.context.trace_id:032x}"
+
+
+def sample(text: str, metric: str, /, **labels: str) -> float:
+    """The value of one sample in a scrape (0 when the series does not exist yet)."""
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            if s.name == metric and all(s.labels.get(k) == v for k, v in labels.items()):
+                return float(s.value)
+    return 0.0
+
+
+async def scrape_api(traced: TracedStack) -> str:
+    resp = await traced.api.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    assert resp.status_code == 200, resp.text
+    assert resp.headers["content-type"].startswith("text/plain")
+    return resp.text
+
+
+async def scrape_worker(traced: TracedStack) -> str:
+    async with httpx.AsyncClient() as http:
+        resp = await http.get(traced.worker_metrics)
+    assert resp.status_code == 200
+    return resp.text
+
+
+async def test_metrics_endpoint_needs_the_token_or_a_read_key(traced: TracedStack) -> None:
+    assert (await traced.api.get("/metrics")).status_code == 401
+    wrong = {"Authorization": "Bearer not-the-token"}
+    assert (await traced.api.get("/metrics", headers=wrong)).status_code == 401
+    admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
+    for scopes, status in ((["events:write"], 403), (["read"], 200)):
+        made = await traced.api.post(
+            "/v1/api-keys", json={"name": "scraper", "scopes": scopes}, headers=admin
+        )
+        key = {"Authorization": f"Bearer {made.json()['key']}"}
+        assert (await traced.api.get("/metrics", headers=key)).status_code == status
+    assert "wayline_events_ingested" in await scrape_api(traced)
+
+
+async def test_scrapes_show_ingest_journey_message_action_and_sdk_metrics(
+    traced: TracedStack,
+) -> None:
+    jid, entry, tpl = (f"{p}-{uuid.uuid4().hex[:8]}" for p in ("metered", "meter.go", "tpl"))
+    action = f"ping-{uuid.uuid4().hex[:6]}"
+    admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
+    put = await traced.api.put(
+        f"/v1/actions/{action}", json={"url": traced.provider.url, "method": "POST"}, headers=admin
+    )
+    assert put.status_code < 300, put.text
+    defn = webhook_journey(jid, entry, tpl)
+    defn["start"] = "ping"
+    defn["nodes"]["ping"] = {"type": "action", "action": action, "next": "hook"}  # type: ignore[index]
+    await publish(traced.pool, defn, tpl, channel="webhook")
+    api_before, worker_before = await scrape_api(traced), await scrape_worker(traced)
+
+    one = {"event_id": f"e-{jid}", "name": entry, "profile_id": "p-metered"}
+    for body in (one, one, {"name": entry}):  # accepted, duplicate, refused (no profile_id)
+        await traced.api.post("/v1/events", json=body, headers=admin)
+    handle = traced.runtime.client.get_workflow_handle(f"journey:{jid}:p-metered")
+    assert await asyncio.wait_for(finished(handle), 60) == "completed"
+
+    api_text, worker_text = await scrape_api(traced), await scrape_worker(traced)
+    for outcome in ("accepted", "duplicate", "refused"):
+        assert sample(api_text, "wayline_events_ingested_total", name=entry, outcome=outcome) == 1
+
+    def moved(metric: str, /, **labels: str) -> float:
+        return sample(worker_text, metric, **labels) - sample(worker_before, metric, **labels)
+
+    assert moved("wayline_journey_entries_total", journey=jid, outcome="entered") == 1
+    assert moved("wayline_journey_exits_total", journey=jid, status="completed") == 1
+    assert moved("wayline_messages_total", channel="webhook", status="sent") == 1
+    assert moved("wayline_action_duration_seconds_count", kind="action", name=action) == 1
+    assert moved("wayline_action_duration_seconds_bucket", name=action, le="+Inf") == 1
+    assert moved("wayline_events_routed_total", outcome="routed") >= 1
+    # The Temporal SDK's own worker metrics, bridged into the same registry.
+    queue = traced.settings.task_queue
+    assert moved("temporal_workflow_completed_total", task_queue=queue) >= 1
+    assert sample(worker_text, "temporal_workflow_task_execution_latency_count", task_queue=queue)
+    assert api_before  # the API scrape worked before anything happened too
