@@ -44,8 +44,13 @@ class Telemetry:
         return self.tracer_provider is not None
 
     @classmethod
-    def from_settings(cls, settings: Settings, service: str) -> Telemetry:
-        """An OTLP/HTTP exporter when an endpoint is configured; `service` names the process."""
+    def from_settings(
+        cls, settings: Settings, service: str, *, install_global: bool = True
+    ) -> Telemetry:
+        """An OTLP/HTTP exporter when an endpoint is configured; `service` names the process.
+
+        The provider also becomes OpenTelemetry's global one, for libraries that use it.
+        """
         if not settings.otlp_endpoint:
             return cls()
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -60,7 +65,8 @@ class Telemetry:
         if not endpoint.endswith("/v1/traces"):
             endpoint += "/v1/traces"
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
-        trace.set_tracer_provider(provider)
+        if install_global:
+            trace.set_tracer_provider(provider)
         return cls(provider)
 
     def tracer(self, name: str) -> trace.Tracer:

@@ -10,6 +10,7 @@ import signal
 import sys
 from pathlib import Path
 
+from core.logs import configure_logging
 from core.settings import Settings
 
 
@@ -34,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings()
+    configure_logging(settings)
     handlers = {
         "dev": _dev,
         "api": _api,
