@@ -90,6 +90,8 @@ def _banner(settings: Settings, data: object) -> None:
         f"  API          {api}\n"
         f"  API docs     {api}/docs\n"
         f"  Temporal UI  http://127.0.0.1:{settings.temporal_ui_port}\n"
+        f"  Metrics      {api}/metrics (Bearer key), worker"
+        f" http://{settings.worker_metrics_host}:{settings.worker_metrics_port}/metrics\n"
         f"  Temporal     127.0.0.1:{settings.temporal_port}"
         f" (namespace {settings.temporal_namespace})\n"
         f"  PostgreSQL   postgresql://postgres@127.0.0.1:{settings.postgres_port}/wayline\n"
