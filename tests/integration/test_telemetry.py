@@ -8,9 +8,16 @@ exporter, a real Temporal dev server and a real local HTTP provider (webhook cha
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -35,6 +42,7 @@ from db.pool import create_pool
 from tests.conftest import ADMIN_KEY
 from tests.integration.helpers import publish
 from tests.integration.provider import FakeProvider
+from workers.embedded import free_port
 from workers.worker import Runtime, running
 
 pytestmark = pytest.mark.integration
@@ -252,3 +260,50 @@ async def test_scrapes_show_ingest_journey_message_action_and_sdk_metrics(
     assert moved("temporal_workflow_completed_total", task_queue=queue) >= 1
     assert sample(worker_text, "temporal_workflow_task_execution_latency_count", task_queue=queue)
     assert api_before  # the API scrape worked before anything happened too
+
+
+def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with open(log, "wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "workers.cli", "worker", "--no-dispatcher"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+async def test_worker_process_serves_metrics_and_logs_json(
+    settings: Settings, migrated: None, tmp_path: Path
+) -> None:
+    """`wayline worker` as deployed: its metrics port, the SDK's metrics, JSON log lines."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "TEMPORAL_ADDRESS": settings.temporal_address,
+        "WAYLINE_TASK_QUEUE": f"metered-{uuid.uuid4().hex[:8]}",
+        "WAYLINE_WORKER_METRICS_PORT": str(port),
+        "WAYLINE_LOG_FORMAT": "json",
+    }
+    log = tmp_path / "worker.log"
+    proc = start_worker(env, log)
+    try:
+        text = ""
+        async with httpx.AsyncClient() as http:
+            for _ in range(300):
+                assert proc.poll() is None, log.read_text()
+                with contextlib.suppress(httpx.HTTPError):
+                    resp = await http.get(f"http://127.0.0.1:{port}/metrics")
+                    # Pollers report within a second or two of the first poll.
+                    if resp.status_code == 200 and "temporal_" in resp.text:
+                        text = resp.text
+                        break
+                await asyncio.sleep(0.2)
+        assert "# TYPE wayline_messages_total counter" in text
+        assert "temporal_" in text, "the SDK's metrics are in the same scrape"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    assert any(entry["message"].startswith("worker running") for entry in lines), lines
+    assert all({"time", "level", "logger", "message"} <= set(entry) for entry in lines)
