@@ -307,3 +307,36 @@ async def test_worker_process_serves_metrics_and_logs_json(
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
     assert any(entry["message"].startswith("worker running") for entry in lines), lines
     assert all({"time", "level", "logger", "message"} <= set(entry) for entry in lines)
+
+
+async def test_terminated_journeys_count_as_exits_on_the_api(traced: TracedStack) -> None:
+    jid, entry = (f"{p}-{uuid.uuid4().hex[:8]}" for p in ("held", "hold.go"))
+    defn = {
+        "id": jid,
+        "name": jid,
+        "entry": {"event": entry},
+        "start": "hold",
+        "nodes": {
+            "hold": {"type": "wait", "duration": "PT1H", "next": "done"},
+            "done": {"type": "end"},
+        },
+    }
+    await publish(traced.pool, defn, f"tpl-{jid}")
+    admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
+    before = await scrape_api(traced)
+    for profile in ("p-1", "p-2"):
+        body = {"name": entry, "profile_id": profile}
+        assert (await traced.api.post("/v1/events", json=body, headers=admin)).status_code == 202
+    for _ in range(300):
+        inside = await traced.pool.fetchval(
+            "SELECT count(*) FROM journey_entries WHERE journey_id = $1", jid
+        )
+        if inside == 2:
+            break
+        await asyncio.sleep(0.1)
+    resp = await traced.api.post(f"/v1/journeys/{jid}/stop?terminate=true", headers=admin)
+    assert resp.status_code == 200 and resp.json()["terminated"] == 2, resp.text
+    after = await scrape_api(traced)
+    labels = {"journey": jid, "status": "exited"}
+    exits = "wayline_journey_exits_total"
+    assert sample(after, exits, **labels) - sample(before, exits, **labels) == 2
