@@ -24,6 +24,7 @@ from activities.channels import Heartbeat
 from activities.http_guard import BlockedDestination, check_destination
 from core.connectors import ActionSpec, DataSourceSpec, HttpSpec, secret_value
 from core.contracts import ActionCallInput, ActionCallResult
+from core.metrics import action_timer
 from db.sql import q
 from journeys.expressions import ExpressionError, compile_template
 
@@ -135,7 +136,8 @@ class ActionActivities:
         if inp.dry_run:
             return await self._finish(inp, "dry_run", {}, None)
         try:
-            response = await self._perform(spec, request, inp.call_id)
+            with action_timer(inp.kind, inp.name):
+                response = await self._perform(spec, request, inp.call_id)
         except CallFailed as exc:
             return await self._finish(inp, "failed", None, str(exc))
         except ApplicationError as exc:

@@ -12,6 +12,7 @@ from temporalio import activity
 
 from core.connectors import ActionSpec, DataSourceSpec, action_task_queue
 from core.contracts import ActionRoute, EnterInput, EnterResult, FinishInput, LoadProfileInput
+from core.metrics import JOURNEY_ENTRIES, JOURNEY_EXITS
 from db.sql import q
 from db.types import Executor
 from journeys.durations import add_duration
@@ -85,6 +86,7 @@ class JourneyActivities:
             if not entered:  # a retry of an entry that was written already passes
                 refusal = await self._refusal(conn, defn, inp)
                 if refusal:
+                    JOURNEY_ENTRIES.labels(inp.journey_id, "refused").inc()
                     return EnterResult(allowed=False, reason=refusal)
                 await conn.execute(
                     q("insert_entry"),
@@ -96,6 +98,8 @@ class JourneyActivities:
                     inp.entered_at,
                 )
             profile = await fetch_profile(conn, inp.profile_id)
+        if not entered:  # committed; a retry of this entry is not counted again
+            JOURNEY_ENTRIES.labels(inp.journey_id, "entered").inc()
         routes = await self._routes(defn)
         return EnterResult(allowed=True, definition=definition, profile=profile, routes=routes)
 
@@ -156,6 +160,8 @@ class JourneyActivities:
 
     @activity.defn(name="finish_journey")
     async def finish_journey(self, inp: FinishInput) -> None:
-        await self.pool.execute(
+        journey_id = await self.pool.fetchval(
             q("finish_entry"), inp.entry_run_id, inp.ended_at, inp.status, inp.reason
         )
+        if journey_id is not None:  # the ledger row ended now, not in an earlier attempt
+            JOURNEY_EXITS.labels(journey_id, inp.status).inc()

@@ -28,6 +28,7 @@ from activities.rules import Outgoing, claim_with_rules
 from activities.sms import SmsChannel, count_segments
 from activities.tracking import add_tracking
 from core.contracts import SendInput, SendResult
+from core.metrics import counted_sends
 from core.names import LOCAL_CHANNELS
 from core.signing import Tracked, UnsubscribeScope, sign_token, unsubscribe_token
 from db.sql import q
@@ -161,6 +162,7 @@ class MessageActivities:
         return str(row["status"])
 
     @activity.defn(name="send_message")
+    @counted_sends
     async def send_message(self, inp: SendInput) -> SendResult:
         try:
             template = await self._template(inp.template)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from temporalio.client import Client
 
@@ -20,6 +22,7 @@ from api.routes import (
     inbox,
     journeys,
     messages,
+    metrics,
     profiles,
     schemas,
     segment,
@@ -31,6 +34,8 @@ from api.routes import (
 )
 from core.converter import data_converter
 from core.settings import Settings, get_settings
+from core.telemetry import Telemetry
+from core.telemetry import current as current_telemetry
 from db.pool import create_pool
 
 VERSION = "0.1.0"
@@ -51,9 +56,10 @@ def _operation_id(route: APIRoute) -> str:
     return f"{tag}-{route.name}"
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, telemetry: Telemetry | None = None) -> FastAPI:
     """Build the API for these settings (the environment's when None)."""
     settings = settings or get_settings()
+    telemetry = telemetry or current_telemetry()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -66,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 namespace=settings.temporal_namespace,
                 data_converter=data_converter,
                 lazy=True,
+                interceptors=telemetry.temporal_interceptors(),
             )
             app.state.pool = pool
             yield
@@ -100,4 +107,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(inbox.router, prefix="/v1")
     app.include_router(segment.router, prefix="/v1")
     app.include_router(timeline.router, prefix="/v1")
+    app.include_router(metrics.router)
+    _count_refused_events(app)
+    telemetry.instrument_app(app)
     return app
+
+
+def _count_refused_events(app: FastAPI) -> None:
+    """Events refused by validation never reach their handler: count them on the way out."""
+    handler = app.exception_handlers[RequestValidationError]
+
+    async def counting(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        metrics.count_refused_events(request, exc.body)
+        answer = handler(request, exc)
+        return await answer if inspect.isawaitable(answer) else answer
+
+    app.add_exception_handler(RequestValidationError, counting)

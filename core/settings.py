@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -106,6 +107,26 @@ class Settings(BaseSettings):
     worker_max_cached_workflows: int = Field(10_000, alias="WAYLINE_WORKER_CACHED_WORKFLOWS")
     worker_workflow_pollers: int = Field(16, alias="WAYLINE_WORKER_WORKFLOW_POLLERS")
     worker_activity_pollers: int = Field(16, alias="WAYLINE_WORKER_ACTIVITY_POLLERS")
+
+    otlp_endpoint: str | None = Field(
+        None,
+        alias="OTEL_EXPORTER_OTLP_ENDPOINT",
+        description="OTLP/HTTP collector (e.g. http://otel-collector:4318); no traces when unset",
+    )
+    otel_service_name: str | None = Field(
+        None, alias="OTEL_SERVICE_NAME", description="default wayline-api / wayline-worker"
+    )
+    log_format: Literal["text", "json"] = Field("text", alias="WAYLINE_LOG_FORMAT")
+    log_level: str = Field("INFO", alias="WAYLINE_LOG_LEVEL")
+    metrics_token: SecretStr | None = Field(
+        None,
+        alias="WAYLINE_METRICS_TOKEN",
+        description="Bearer token for GET /metrics (besides API keys with the read scope)",
+    )
+    worker_metrics_host: str = Field("127.0.0.1", alias="WAYLINE_WORKER_METRICS_HOST")
+    worker_metrics_port: int = Field(
+        9464, alias="WAYLINE_WORKER_METRICS_PORT", description="worker /metrics; 0 turns it off"
+    )
 
 
 @lru_cache

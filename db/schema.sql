@@ -88,7 +88,8 @@ CREATE TABLE public.events (
     ts timestamp with time zone NOT NULL,
     properties jsonb DEFAULT '{}'::jsonb NOT NULL,
     received_at timestamp with time zone DEFAULT now() NOT NULL,
-    dispatched_at timestamp with time zone
+    dispatched_at timestamp with time zone,
+    traceparent text
 );
 CREATE SEQUENCE public.events_id_seq
     START WITH 1

@@ -10,6 +10,7 @@ import signal
 import sys
 from pathlib import Path
 
+from core.logs import configure_logging
 from core.settings import Settings
 
 
@@ -26,9 +27,15 @@ def main(argv: list[str] | None = None) -> int:
     v.add_argument("file", type=Path)
     p = sub.add_parser("publish", help="upload a journey file as draft and publish it")
     p.add_argument("file", type=Path)
+    t = sub.add_parser("temporal", help="operate the Temporal cluster Wayline runs on")
+    t_sub = t.add_subparsers(dest="temporal_command", required=True)
+    t_sub.add_parser(
+        "setup", help="register Wayline's search attributes in TEMPORAL_NAMESPACE (idempotent)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings()
+    configure_logging(settings)
     handlers = {
         "dev": _dev,
         "api": _api,
@@ -36,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         "migrate": _migrate,
         "validate": _validate,
         "publish": _publish,
+        "temporal": _temporal,
     }
     return handlers[args.command](settings, args)
 
@@ -50,7 +58,9 @@ def _api(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from core.telemetry import configure
 
+    telemetry = configure(settings, "wayline-api")
     asyncio.run(_bootstrap(settings))
     uvicorn.run(
         create_app(settings),
@@ -58,7 +68,9 @@ def _api(settings: Settings, args: argparse.Namespace) -> int:
         port=settings.api_port,
         log_level="info",
         access_log=False,
+        log_config=None,  # uvicorn's loggers go through ours (WAYLINE_LOG_FORMAT)
     )
+    telemetry.shutdown()
     return 0
 
 
@@ -79,7 +91,10 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
     # The sandbox re-imports workflow modules for every run; without .pyc files each journey
     # recompiles them (14% of worker time under PYTHONDONTWRITEBYTECODE, bench/README.md).
     sys.dont_write_bytecode = False
+    from core.telemetry import configure
     from workers.worker import serve
+
+    telemetry = configure(settings, "wayline-worker")
 
     async def run() -> None:
         stop = asyncio.Event()
@@ -89,6 +104,7 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
         await serve(settings, stop, dispatch=not args.no_dispatcher)
 
     asyncio.run(run())
+    telemetry.shutdown()
     return 0
 
 
@@ -147,6 +163,25 @@ def _publish(settings: Settings, args: argparse.Namespace) -> int:
         print(json.dumps(resp.json(), indent=2), file=sys.stderr)
         return 1
     print(f"published {journey_id} version {resp.json()['version']}")
+    return 0
+
+
+def _temporal(settings: Settings, args: argparse.Namespace) -> int:
+    from workers.temporal_setup import SearchAttributeConflict, setup_cluster
+
+    try:
+        result = asyncio.run(setup_cluster(settings))
+    except SearchAttributeConflict as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except RuntimeError as exc:  # the client could not connect
+        print(f"error: {settings.temporal_address}: {exc}", file=sys.stderr)
+        return 1
+    ns = settings.temporal_namespace
+    for name in result.added:
+        print(f"added search attribute {name} to namespace {ns}")
+    if result.existing:
+        print(f"already registered in namespace {ns}: {', '.join(result.existing)}")
     return 0
 
 

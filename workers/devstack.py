@@ -17,6 +17,7 @@ from types import FrameType
 
 from core.settings import Settings
 from workers.embedded import EmbeddedPostgres, EmbeddedTemporal, _die_with_parent, _stop
+from workers.temporal_setup import ensure_search_attributes_at
 
 
 def run_dev(settings: Settings) -> int:
@@ -41,6 +42,9 @@ def run_dev(settings: Settings) -> int:
     try:
         pg.start()
         temporal.start()
+        # The dev server registers them for its namespaces on the command line; this also
+        # covers a data folder first started by an older Wayline with fewer of them.
+        asyncio.run(ensure_search_attributes_at(temporal.address, settings.temporal_namespace))
         env = {**os.environ, "DATABASE_URL": pg.url, "TEMPORAL_ADDRESS": temporal.address}
         from workers.cli import _bootstrap
 
@@ -86,6 +90,8 @@ def _banner(settings: Settings, data: object) -> None:
         f"  API          {api}\n"
         f"  API docs     {api}/docs\n"
         f"  Temporal UI  http://127.0.0.1:{settings.temporal_ui_port}\n"
+        f"  Metrics      {api}/metrics (Bearer key), worker"
+        f" http://{settings.worker_metrics_host}:{settings.worker_metrics_port}/metrics\n"
         f"  Temporal     127.0.0.1:{settings.temporal_port}"
         f" (namespace {settings.temporal_namespace})\n"
         f"  PostgreSQL   postgresql://postgres@127.0.0.1:{settings.postgres_port}/wayline\n"

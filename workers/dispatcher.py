@@ -17,8 +17,10 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from core.metrics import EVENTS_ROUTED
 from core.names import NOTIFY_EVENTS, NOTIFY_JOURNEYS
 from core.settings import Settings
+from core.telemetry import current as current_telemetry
 from db.sql import q
 from journeys.model import Event, Profile
 from workers.router import Registry, Router
@@ -43,6 +45,7 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._reload = asyncio.Event()
         self._listener: asyncpg.Connection | None = None
+        self.telemetry = current_telemetry()
 
     async def run(self) -> None:
         """Runs until cancelled."""
@@ -115,6 +118,7 @@ class Dispatcher:
         if failed:
             await self.pool.execute(q("delay_profiles"), list(failed), RETRY_DELAY_SECONDS)
         self.stats.routed += len(done)
+        EVENTS_ROUTED.labels("routed").inc(len(done))
         return True
 
     async def _profiles(self, ids: list[str], names: set[str]) -> dict[str, Profile]:
@@ -132,6 +136,7 @@ class Dispatcher:
         delivered: list[int] = []
         async with sem:
             for row in rows:
+                pid = row["profile_id"]
                 event = Event(
                     event_id=row["event_id"],
                     name=row["name"],
@@ -140,10 +145,16 @@ class Dispatcher:
                     properties=row["properties"],
                 )
                 try:
-                    await self.router.route(event, profile)
+                    with self.telemetry.continue_trace(
+                        row["traceparent"],
+                        f"route {event.name}",
+                        {"wayline.event_id": event.event_id, "wayline.profile_id": pid},
+                    ):
+                        await self.router.route(event, profile)
                 except Exception as exc:  # Temporal unreachable, overloaded: retry later
                     log.warning("routing %s failed: %s", row["event_id"], exc)
                     self.stats.failed += 1
+                    EVENTS_ROUTED.labels("failed").inc()
                     return delivered, False
                 delivered.append(row["id"])
         return delivered, True

@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 import httpx
 from temporalio.client import Client
+from temporalio.runtime import Runtime as TemporalRuntime
 from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
 
 from activities.actions import ActionActivities
@@ -22,8 +23,11 @@ from activities.push import PushChannel, ServiceAccount
 from activities.sms import SmsChannel, SmsConfig
 from activities.steps import StepActivities
 from core.converter import data_converter
+from core.metrics import MetricsServer, TemporalMetrics
 from core.names import KNOWN_CHANNELS, LOCAL_CHANNELS, channel_task_queue
 from core.settings import Settings, allowed_hosts, public_url, secret
+from core.telemetry import Telemetry
+from core.telemetry import current as current_telemetry
 from db.pool import create_pool
 from workers.action_workers import ActionWorkers
 from workers.dispatcher import Dispatcher
@@ -34,11 +38,15 @@ from workflows.sandbox import workflow_runner
 log = logging.getLogger("wayline.worker")
 
 
-async def connect_temporal(settings: Settings) -> Client:
+async def connect_temporal(
+    settings: Settings, telemetry: Telemetry | None = None, runtime: TemporalRuntime | None = None
+) -> Client:
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=data_converter,
+        interceptors=(telemetry or current_telemetry()).temporal_interceptors(),
+        runtime=runtime,
     )
 
 
@@ -157,17 +165,30 @@ class Runtime:
 
 
 @contextlib.asynccontextmanager
-async def running(settings: Settings, *, dispatch: bool = True) -> AsyncIterator[Runtime]:
+async def running(
+    settings: Settings,
+    *,
+    dispatch: bool = True,
+    telemetry: Telemetry | None = None,
+    sdk_metrics: TemporalMetrics | None = None,
+) -> AsyncIterator[Runtime]:
     """Workers and dispatcher running as tasks until the block exits (used by CLI and tests)."""
-    client = await connect_temporal(settings)
+    telemetry = telemetry or current_telemetry()
+    client = await connect_temporal(
+        settings, telemetry, sdk_metrics.runtime if sdk_metrics else None
+    )
     pool = await create_pool(settings.database_url, max_size=30)
     http = httpx.AsyncClient(timeout=settings.webhook_timeout_seconds)
+    telemetry.instrument_http(http)
     acts = Activities.build(client, pool, http, settings)
     workers = build_workers(client, acts, settings)
     dispatcher = Dispatcher(pool, Router(client, settings.task_queue), settings)
+    dispatcher.telemetry = telemetry
     action_workers = ActionWorkers(client, pool, acts.actions, settings)
     tasks = [asyncio.create_task(w.run()) for w in workers]
     tasks.append(asyncio.create_task(action_workers.run()))
+    if sdk_metrics is not None:
+        tasks.append(asyncio.create_task(sdk_metrics.drain_forever()))
     if dispatch:
         tasks.append(asyncio.create_task(dispatcher.run()))
     try:
@@ -187,6 +208,34 @@ async def running(settings: Settings, *, dispatch: bool = True) -> AsyncIterator
 
 
 async def serve(settings: Settings, stop: asyncio.Event, *, dispatch: bool = True) -> None:
-    async with running(settings, dispatch=dispatch):
-        log.info("worker running on task queue %s", settings.task_queue)
-        await stop.wait()
+    sdk_metrics, server = worker_metrics(settings)
+    try:
+        async with running(settings, dispatch=dispatch, sdk_metrics=sdk_metrics):
+            log.info("worker running on task queue %s", settings.task_queue)
+            await stop.wait()
+    finally:
+        if server is not None:
+            server.close()
+
+
+def worker_metrics(settings: Settings) -> tuple[TemporalMetrics | None, MetricsServer | None]:
+    """The worker's Prometheus endpoint with the SDK's metrics in it; off with port 0.
+
+    A port already taken is logged, not fatal: journeys matter more than their metrics.
+    """
+    if not settings.worker_metrics_port:
+        return None, None
+    try:
+        server = MetricsServer(settings.worker_metrics_host, settings.worker_metrics_port)
+    except OSError as exc:
+        log.error(
+            "worker metrics not served on %s:%s: %s",
+            settings.worker_metrics_host,
+            settings.worker_metrics_port,
+            exc,
+        )
+        return None, None
+    sdk_metrics = TemporalMetrics()
+    sdk_metrics.register()
+    log.info("worker metrics on http://%s:%s/metrics", settings.worker_metrics_host, server.port)
+    return sdk_metrics, server

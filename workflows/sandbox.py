@@ -15,6 +15,9 @@ PASSTHROUGH = (
     "pydantic_core",
     "isodate",
     "yaml",
+    # The tracing interceptor's spans are made outside the sandbox; passing OpenTelemetry
+    # through keeps one context module and one tracer provider per process.
+    "opentelemetry",
 )
 
 

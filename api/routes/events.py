@@ -13,6 +13,8 @@ from api.deps import EventsWriter, JsonBody, PoolDep, SettingsDep
 from api.errors import field, invalid
 from api.schemas.common import ERRORS
 from api.schemas.events import BatchAccepted, EventAccepted, EventBatchCreate, EventCreate
+from core.metrics import count_ingested, count_refused
+from core.telemetry import current_traceparent
 from db.sql import q
 
 router = APIRouter(prefix="/events", tags=["events"], dependencies=[JsonBody], responses=ERRORS)
@@ -32,8 +34,14 @@ async def store(pool: asyncpg.Pool, events: Sequence[EventCreate]) -> tuple[list
             [e.properties for e in events],
         )
         if rows:
+            if traceparent := current_traceparent():
+                await conn.execute(
+                    q("set_event_traceparent"), [r["event_id"] for r in rows], traceparent
+                )
             await conn.execute(q("notify_events"))
-    return ids, {r["event_id"] for r in rows}
+    new = {r["event_id"] for r in rows}
+    count_ingested([e.name for e in events], ids, new)
+    return ids, new
 
 
 @router.post("", status_code=202)
@@ -49,6 +57,7 @@ async def send_events(
 ) -> BatchAccepted:
     """Record a batch atomically: all events are stored, or none when one is invalid."""
     if len(body.events) > settings.max_batch_events:
+        count_refused(e.name for e in body.events)
         raise invalid([field("events", f"at most {settings.max_batch_events} events per batch")])
     ids, new = await store(pool, body.events)
     return BatchAccepted(accepted=len(new), duplicates=len(ids) - len(new), event_ids=ids)

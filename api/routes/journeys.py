@@ -37,6 +37,7 @@ from api.schemas.journeys import (
     VersionSummary,
 )
 from api.testrun import TestResponder
+from core.metrics import JOURNEY_EXITS
 from core.names import KNOWN_CHANNELS, NOTIFY_JOURNEYS
 from db.sql import q
 from db.types import Executor
@@ -270,7 +271,8 @@ async def terminate_running(pool: asyncpg.Pool, temporal: Client, journey_id: st
                     raise
 
     await asyncio.gather(*(end(r["workflow_id"]) for r in rows))
-    await pool.execute(q("end_entries_stopped"), [r["run_id"] for r in rows])
+    done = await pool.execute(q("end_entries_stopped"), [r["run_id"] for r in rows])
+    JOURNEY_EXITS.labels(journey_id, "exited").inc(int(done.split()[-1]))  # "UPDATE n"
     return len(rows)
 
 

@@ -40,7 +40,7 @@ WHERE d.profile_id = c.profile_id
 RETURNING d.profile_id, d.seq
 
 -- name: pending_events
-SELECT id, event_id, name, profile_id, ts, properties
+SELECT id, event_id, name, profile_id, ts, properties, traceparent
 FROM events
 WHERE profile_id = ANY($1::text[]) AND dispatched_at IS NULL
 ORDER BY id

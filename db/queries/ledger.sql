@@ -23,6 +23,7 @@ ON CONFLICT (run_id) DO NOTHING
 -- name: finish_entry
 UPDATE journey_entries SET ended_at = $2, status = $3, reason = $4
 WHERE run_id = $1 AND ended_at IS NULL
+RETURNING journey_id
 
 -- name: claim_message
 -- A retried send finds the row its first attempt wrote and does not send twice.
