@@ -98,8 +98,13 @@ def test_stack_has_every_component(resolved: dict[str, Any]) -> None:
         "jaeger",
     }
     temporal = resolved["services"]["temporal"]
-    assert temporal["environment"]["DB"] == "postgres12"
-    assert temporal["environment"]["POSTGRES_SEEDS"] == "temporal-postgres"
+    env = temporal["environment"]
+    assert env["SQL_PLUGIN"] == env["DB"] == "postgres12"
+    assert env["SQL_HOST"] == env["POSTGRES_SEEDS"] == "temporal-postgres"
+    assert env["SQL_PASSWORD"] == env["POSTGRES_PWD"]
+    assert env["TEMPORAL_ADDRESS"] == "temporal:7233"
+    db = resolved["services"]["temporal-postgres"]["environment"]
+    assert db["POSTGRES_USER"] == env["SQL_USER"] and db["POSTGRES_PASSWORD"] == env["SQL_PASSWORD"]
     assert int(temporal["environment"]["NUM_HISTORY_SHARDS"]) == 512
 
 
