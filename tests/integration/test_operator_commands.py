@@ -161,10 +161,9 @@ async def test_operator_commands(
     # Which journeys is the profile in? (ProfileId search attribute)
     await eventually_cli(settings, FIND_BY_PROFILE, wid, **one)
     # Who waits at the node? (JourneyId and CurrentNode search attributes)
-    listed = await eventually_cli(settings, WAITING_AT, stuck_wid, **one)
-    assert wid in listed and many_wid in listed and "Running" in listed, listed
-    count = await asyncio.to_thread(cli, settings, COUNT_AT, **one)
-    assert "Total: 3" in count, count
+    await eventually_cli(settings, COUNT_AT, "Total: 3", **one)
+    listed = await asyncio.to_thread(cli, settings, WAITING_AT, **one)
+    assert {wid, stuck_wid, many_wid} <= set(listed.split()) and "Running" in listed, listed
     described = await asyncio.to_thread(cli, settings, DESCRIBE, **one)
     assert "JourneyWorkflow" in described, described
     assert "CurrentNode" in described and node in described, described
@@ -186,7 +185,7 @@ async def test_operator_commands(
     assert await asyncio.wait_for(temporal_client.get_workflow_handle(wid).result(), 30) == (
         "completed"
     )
-    assert "Completed" in await asyncio.to_thread(cli, settings, FIND_BY_PROFILE, **one)
+    await eventually_cli(settings, FIND_BY_PROFILE, "Completed", **one)
     sent = await pool.fetchval(
         "SELECT count(*) FROM messages WHERE workflow_id = $1 AND node_id = 'thanks'", wid
     )
@@ -201,7 +200,7 @@ async def test_operator_commands(
     await asyncio.to_thread(cli, settings, TERMINATE, **other)
     desc = await temporal_client.get_workflow_handle(stuck_wid).describe()
     assert desc.status == WorkflowExecutionStatus.TERMINATED
-    assert "Terminated" in await asyncio.to_thread(cli, settings, FIND_BY_PROFILE, **other)
+    await eventually_cli(settings, FIND_BY_PROFILE, "Terminated", **other)
     await eventually_cli(settings, COUNT_AT, "Total: 1", **one)
     # And every run still waiting there, as one batch job.
     await asyncio.to_thread(cli, settings, TERMINATE_MANY, **one)
