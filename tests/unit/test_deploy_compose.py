@@ -235,3 +235,23 @@ def test_dockerfile_installs_the_project_and_runs_unprivileged() -> None:
     ignore = (DEPLOY / "Dockerfile.dockerignore").read_text().splitlines()
     allowed = {line[1:].rstrip("/") for line in ignore if line.startswith("!")}
     assert copied <= allowed, f"excluded from the build context: {copied - allowed}"
+
+
+def test_wayline_env_file_reaches_every_wayline_service(tmp_path: Path) -> None:
+    """deploy/wayline.env is optional; what it sets reaches the Wayline services unchanged
+    (nothing in `environment:` shadows it) and no other service."""
+    for name in ("compose.yaml", "nginx.conf", "otel-collector.yaml"):
+        (tmp_path / name).write_text((DEPLOY / name).read_text())
+    (tmp_path / "wayline.env").write_text(
+        "WAYLINE_PUBLIC_URL=https://journeys.example.com\nWAYLINE_SIGNING_SECRET=s3cret\n"
+    )
+    proc = run_config(tmp_path / "compose.yaml", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    services = json.loads(proc.stdout)["services"]
+    for name, svc in services.items():
+        env = svc.get("environment") or {}
+        if name in WAYLINE_SERVICES:
+            assert env["WAYLINE_PUBLIC_URL"] == "https://journeys.example.com", name
+            assert env["WAYLINE_SIGNING_SECRET"] == "s3cret", name
+        else:
+            assert "WAYLINE_SIGNING_SECRET" not in env, name
