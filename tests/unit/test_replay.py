@@ -2,7 +2,8 @@
 
 The histories in tests/histories/ were recorded from real runs
 (`WAYLINE_RECORD_HISTORIES=1 scripts/test.sh tests/integration/test_histories.py`).
-A deliberate, incompatible change to the workflow must ship behind `workflow.patched`.
+A deliberate, incompatible change to the workflow must ship behind `workflow.patched`
+(docs/safe-deploys.md has a worked example and when to record new histories).
 """
 
 from __future__ import annotations
