@@ -15,6 +15,7 @@ from temporalio.client import Client
 from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
 
 from activities.actions import ActionActivities
+from activities.audiences import AudienceActivities
 from activities.email import EmailChannel, SmtpConfig
 from activities.journey import JourneyActivities
 from activities.messages import MessageActivities
@@ -26,8 +27,10 @@ from core.names import KNOWN_CHANNELS, LOCAL_CHANNELS, channel_task_queue
 from core.settings import Settings, allowed_hosts, public_url, secret
 from db.pool import create_pool
 from workers.action_workers import ActionWorkers
+from workers.audience_rechecker import AudienceRechecker
 from workers.dispatcher import Dispatcher
 from workers.router import Router
+from workflows.audience_refresh import AudienceRefreshWorkflow
 from workflows.journey import JourneyWorkflow
 from workflows.sandbox import workflow_runner
 
@@ -50,6 +53,7 @@ class Activities:
     messages: MessageActivities
     actions: ActionActivities
     steps: StepActivities
+    audiences: AudienceActivities
 
     @classmethod
     def build(
@@ -80,6 +84,7 @@ class Activities:
             ),
             actions=ActionActivities(pool, http, allowed_hosts(settings)),
             steps=StepActivities(pool, client, settings.task_queue),
+            audiences=AudienceActivities(pool),
         )
 
     def main_queue(self) -> list[Callable[..., Any]]:
@@ -93,6 +98,7 @@ class Activities:
             self.steps.update_profile,
             self.steps.record_assignment,
             self.steps.jump_to_journey,
+            self.audiences.refresh_audience,
         ]
 
 
@@ -120,7 +126,7 @@ def build_workers(client: Client, acts: Activities, settings: Settings) -> list[
     main = Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[JourneyWorkflow],
+        workflows=[JourneyWorkflow, AudienceRefreshWorkflow],
         activities=acts.main_queue(),
         workflow_runner=workflow_runner(),
         max_cached_workflows=settings.worker_max_cached_workflows,
@@ -154,6 +160,7 @@ class Runtime:
     workers: list[Worker]
     dispatcher: Dispatcher
     action_workers: ActionWorkers
+    rechecker: AudienceRechecker | None = None
 
 
 @contextlib.asynccontextmanager
@@ -168,10 +175,14 @@ async def running(settings: Settings, *, dispatch: bool = True) -> AsyncIterator
     action_workers = ActionWorkers(client, pool, acts.actions, settings)
     tasks = [asyncio.create_task(w.run()) for w in workers]
     tasks.append(asyncio.create_task(action_workers.run()))
+    rechecker = AudienceRechecker(
+        pool, settings.database_url, sweep_seconds=settings.dispatch_sweep_seconds
+    )
     if dispatch:
         tasks.append(asyncio.create_task(dispatcher.run()))
+        tasks.append(asyncio.create_task(rechecker.run()))
     try:
-        yield Runtime(client, pool, http, workers, dispatcher, action_workers)
+        yield Runtime(client, pool, http, workers, dispatcher, action_workers, rechecker)
     finally:
         for task in tasks[len(workers) :]:  # dispatcher first: no new work while stopping
             task.cancel()
