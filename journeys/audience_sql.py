@@ -39,6 +39,7 @@ from journeys.durations import parse_duration
 
 # The only identifiers: fixed columns chosen by the rule kind, never by user text.
 _CONTACT_COLUMNS = {"email": "p.email", "phone": "p.phone", "timezone": "p.timezone"}
+_UTC = "'UTC'"
 _ORDER_SQL = {"lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
 
 
@@ -131,22 +132,37 @@ class _Compiler:
         return self.date_comparison(item, text, node)
 
     def date_comparison(self, item: str, text: str, node: Comparison) -> str:
-        """Only ISO dates (midnight UTC) and date-times with an offset are dates."""
+        """Only ISO dates (midnight UTC) and date-times with an offset are dates.
+
+        Ordered for speed: the cast runs only on text Postgres can parse, and the exact
+        format check (a regular expression, the costly part) only on values that already
+        pass the comparison.
+        """
         assert isinstance(node.value, str)
-        moment = (
-            f"(CASE WHEN jsonb_typeof({item}) <> 'string' THEN NULL "
-            f"WHEN {text} ~ {self.b.bind(DATE_RE, 'text')} AND pg_input_is_valid({text}, 'date') "
-            f"THEN ({text})::date::timestamp AT TIME ZONE 'UTC' "
-            f"WHEN {text} ~ {self.b.bind(DATETIME_RE, 'text')} "
-            f"AND pg_input_is_valid({text}, 'timestamptz') THEN ({text})::timestamptz END)"
-        )
         if node.op == "within_last":
             since = self.b.bind(self.now - parse_duration(node.value), "timestamptz")
             until = self.b.bind(self.now, "timestamptz")
-            return f"COALESCE({moment} >= {since} AND {moment} <= {until}, false)"
-        bound = self.b.bind(resolve_moment(node.value, self.now), "timestamptz")
-        sign = "<" if node.op == "before" else ">"
-        return f"COALESCE({moment} {sign} {bound}, false)"
+
+            def test(moment: str) -> str:
+                return f"tstzrange({since}, {until}, '[]') @> {moment}"
+        else:
+            bound = self.b.bind(resolve_moment(node.value, self.now), "timestamptz")
+            sign = "<" if node.op == "before" else ">"
+
+            def test(moment: str) -> str:
+                return f"{moment} {sign} {bound}"
+
+        date_re = self.b.bind(DATE_RE, "text")
+        datetime_re = self.b.bind(DATETIME_RE, "text")
+        return (
+            f"COALESCE(CASE WHEN jsonb_typeof({item}) <> 'string' THEN false "
+            f"WHEN length({text}) = 10 THEN CASE WHEN {text} ~ {date_re} "
+            f"AND pg_input_is_valid({text}, 'date') "
+            f"THEN {test(f'(({text})::date::timestamp AT TIME ZONE {_UTC})')} ELSE false END "
+            f"WHEN NOT pg_input_is_valid({text}, 'timestamptz') THEN false "
+            f"WHEN {test(f'({text})::timestamptz')} THEN {text} ~ {datetime_re} "
+            f"ELSE false END, false)"
+        )
 
     # --- text columns (contact fields) ---------------------------------------------------
 
