@@ -110,14 +110,12 @@ def profile_rows(n: int, rnd: random.Random) -> Iterator[tuple[Any, ...]]:
 
 
 def event_rows(n: int, per_profile: float, rnd: random.Random) -> Iterator[tuple[Any, ...]]:
-    k = 0
-    for _ in range(int(n * per_profile)):
+    for k in range(int(n * per_profile)):
         pid = f"u{rnd.randrange(n):07d}"
         name = rnd.choices(["order", "login", "view"], weights=[3, 5, 2])[0]
         props = {"total": rnd.randint(1, 200)} if name == "order" else {}
         ts = NOW - timedelta(minutes=rnd.randint(0, 90 * 1440))
         yield (f"e{k}", name, pid, ts, json.dumps(props))
-        k += 1
 
 
 async def copy(conn: asyncpg.Connection, table: str, cols: list[str], rows: Iterator[Any]) -> int:
