@@ -2,15 +2,29 @@ CREATE FUNCTION public.audience_recheck_enqueue() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 DECLARE
+    bulk constant bigint := 10000;
+    is_bulk boolean;
     queued bigint;
 BEGIN
+    IF TG_OP = 'DELETE' THEN
+        -- An erased profile leaves its audiences; its rechecks are moot.
+        DELETE FROM audience_members m USING old_rows o WHERE m.profile_id = o.profile_id;
+        DELETE FROM audience_recheck r USING old_rows o WHERE r.profile_id = o.profile_id;
+        RETURN NULL;
+    END IF;
+    is_bulk := (SELECT count(*) FROM new_rows) > bulk;
     IF TG_TABLE_NAME = 'events' THEN
         INSERT INTO audience_recheck (audience_id, profile_id)
-        SELECT DISTINCT d.audience_id, n.profile_id
+        SELECT DISTINCT d.audience_id, CASE WHEN is_bulk THEN '' ELSE n.profile_id END
         FROM new_rows n
         JOIN audience_dependencies d ON d.kind = 'event' AND d.name = n.name
         WHERE n.name NOT LIKE 'audience.%'
         ORDER BY 1, 2
+        ON CONFLICT (audience_id, profile_id) DO UPDATE SET seq = nextval('audience_recheck_seq');
+    ELSIF TG_OP = 'INSERT' AND is_bulk THEN
+        INSERT INTO audience_recheck (audience_id, profile_id)
+        SELECT a.audience_id, '' FROM audiences a WHERE a.status = 'active'
+        ORDER BY 1
         ON CONFLICT (audience_id, profile_id) DO UPDATE SET seq = nextval('audience_recheck_seq');
     ELSIF TG_OP = 'INSERT' THEN
         -- A new profile can match any audience (`not performed`, `not_exists` ...).
@@ -20,9 +34,9 @@ BEGIN
         WHERE a.status = 'active'
         ORDER BY 1, 2
         ON CONFLICT (audience_id, profile_id) DO UPDATE SET seq = nextval('audience_recheck_seq');
-    ELSIF TG_OP = 'UPDATE' THEN
+    ELSE
         INSERT INTO audience_recheck (audience_id, profile_id)
-        SELECT DISTINCT d.audience_id, n.profile_id
+        SELECT DISTINCT d.audience_id, CASE WHEN is_bulk THEN '' ELSE n.profile_id END
         FROM new_rows n
         JOIN old_rows o ON o.profile_id = n.profile_id
         JOIN audience_dependencies d ON
@@ -32,11 +46,6 @@ BEGIN
             OR (d.kind = 'field' AND d.name = 'timezone' AND o.timezone IS DISTINCT FROM n.timezone)
         ORDER BY 1, 2
         ON CONFLICT (audience_id, profile_id) DO UPDATE SET seq = nextval('audience_recheck_seq');
-    ELSE
-        -- An erased profile leaves its audiences; its rechecks are moot.
-        DELETE FROM audience_members m USING old_rows o WHERE m.profile_id = o.profile_id;
-        DELETE FROM audience_recheck r USING old_rows o WHERE r.profile_id = o.profile_id;
-        RETURN NULL;
     END IF;
     GET DIAGNOSTICS queued = ROW_COUNT;
     IF queued > 0 THEN

@@ -22,11 +22,12 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from activities.audiences import MembershipChange, recheck, stored_rule
+from activities.audiences import MembershipChange, evaluate, recheck, stored_rule
 from core.names import NOTIFY_AUDIENCES
 from db.sql import q
 
 log = logging.getLogger("wayline.audiences")
+FULL = ""  # the profile id the triggers queue when a bulk write calls for a full evaluation
 
 
 @dataclass
@@ -94,7 +95,10 @@ class AudienceRechecker:
             if rule is None:  # archived or deleted: nothing to keep current
                 continue
             async with self.pool.acquire() as conn, conn.transaction():
-                total += await recheck(conn, audience_id, rule, profile_ids, now)
+                if FULL in profile_ids:  # a bulk write: one full evaluation beats N rechecks
+                    total += await evaluate(conn, audience_id, rule, now)
+                else:
+                    total += await recheck(conn, audience_id, rule, profile_ids, now)
         await self.pool.execute(
             q("release_rechecks"),
             [r["audience_id"] for r in claimed],

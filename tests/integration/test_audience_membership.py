@@ -307,3 +307,36 @@ async def test_expressions_see_profile_audiences(
         )
     )
     assert await entered() == [member]
+
+
+async def test_a_bulk_write_queues_one_full_evaluation(
+    api_client: httpx.AsyncClient, admin_headers: Headers, pool: asyncpg.Pool, runtime: Runtime
+) -> None:
+    """An import-sized statement queues the audience once ('' = in full), not per row."""
+    key, aid, prefix = uid("bulk"), uid("aud-bulk"), uid("pb")
+    await create(api_client, admin_headers, aid, {"attribute": key, "op": "eq", "value": "gold"})
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(
+            "INSERT INTO profiles (profile_id, attributes) "
+            "SELECT $1 || i, jsonb_build_object($2::text, CASE WHEN i % 2001 = 0 "
+            "THEN 'gold' ELSE 'lead' END) FROM generate_series(1, 10001) i",
+            prefix,
+            key,
+        )
+        queued = await conn.fetch(
+            "SELECT profile_id FROM audience_recheck WHERE audience_id = $1", aid
+        )
+        assert [r["profile_id"] for r in queued] == [""]
+
+    async def members() -> list[str]:
+        rows = await pool.fetch(
+            "SELECT profile_id FROM audience_members WHERE audience_id = $1 ORDER BY 1", aid
+        )
+        return [r["profile_id"] for r in rows]
+
+    expected = sorted(f"{prefix}{i}" for i in range(2001, 10002, 2001))
+    assert await eventually(lambda: _equal(members(), expected))
+
+
+async def _equal(found: Awaitable[list[str]], expected: list[str]) -> bool:
+    return await found == expected
