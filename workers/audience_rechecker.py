@@ -4,8 +4,10 @@ Triggers on `profiles` and `events` (db/migrations/010_audience_rules.sql) queue
 (audience, profile) pairs a write may affect, whatever wrote it (API, Segment, imports,
 journey steps), and NOTIFY. This loop, woken by LISTEN, leases a batch with
 `FOR UPDATE SKIP LOCKED` (several workers share the work), re-evaluates each audience for
-just those profiles and releases the pairs. A crash leaves leases that expire; the work
-is then redone, which is harmless because applying membership is a diff.
+just those profiles and releases the pairs. A bulk statement (an import) queues an
+audience once with the profile id '' instead, and gets one full evaluation. A crash
+leaves leases that expire; the work is then redone, which is harmless because applying
+membership is a diff.
 
 The audience events it emits are committed after the event that caused them, so they
 come later in the outbox and journeys see cause before effect.
