@@ -20,6 +20,8 @@ import pytest
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from activities.steps import StepActivities
+from core.contracts import UpdateProfileInput
 from core.names import audience_schedule_id
 from tests.integration.conftest import KeyMaker
 from tests.integration.helpers import publish
@@ -352,3 +354,34 @@ async def test_a_bulk_write_queues_one_full_evaluation(
 
 async def _equal(found: Awaitable[list[str]], expected: list[str]) -> bool:
     return await found == expected
+
+
+async def test_journey_profile_updates_and_events_move_members(
+    api_client: httpx.AsyncClient,
+    admin_headers: Headers,
+    pool: asyncpg.Pool,
+    temporal_client: Client,
+    runtime: Runtime,
+) -> None:
+    """Any write path counts: a journey's update_profile step enters, an event exits."""
+    key, aid, p, name = uid("stage"), uid("aud-step"), uid("pj"), uid("churned")
+    rule = {"and": [{"attribute": key, "op": "eq", "value": "gold"}, {"event": name, "at_most": 0}]}
+    await create(api_client, admin_headers, aid, rule)
+    steps = StepActivities(pool, temporal_client, "unused")
+    await steps.update_profile(
+        UpdateProfileInput(update_id=uid("u"), profile_id=p, set={key: "gold"})
+    )
+    assert await eventually(lambda: changes(pool, aid)) == [(p, "entered")]
+
+    resp = await api_client.post(
+        "/v1/events", json={"name": name, "profile_id": p}, headers=admin_headers
+    )
+    assert resp.status_code == 202
+
+    async def exited() -> list[tuple[str, str]]:
+        found = await changes(pool, aid)
+        return found if len(found) == 2 else []
+
+    assert await eventually(exited) == [(p, "entered"), (p, "exited")]
+    names = [r["name"] for r in await audience_events(pool, aid)]
+    assert names == ["audience.entered", "audience.exited"]
