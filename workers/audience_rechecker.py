@@ -69,6 +69,9 @@ class AudienceRechecker:
                 except (asyncpg.PostgresError, OSError) as exc:
                     log.warning("audience recheck batch failed: %s", exc)
                     busy = False
+                except Exception:  # a bug must not stop membership upkeep for good
+                    log.exception("audience recheck batch failed")
+                    busy = False
                 if not busy:
                     # The sweep timeout picks up pairs whose lease expired after a crash.
                     with contextlib.suppress(TimeoutError):
