@@ -15,6 +15,7 @@ from api.errors import BodyLimitMiddleware, install_error_handlers
 from api.keys import KeyVerifier
 from api.routes import (
     api_keys,
+    audiences,
     connectors,
     consent,
     events,
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None, telemetry: Telemetry | None = N
     app.include_router(metrics.router)
     _count_refused_events(app)
     telemetry.instrument_app(app)
+    app.include_router(audiences.router, prefix="/v1")
     return app
 
 

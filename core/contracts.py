@@ -176,3 +176,18 @@ class JumpResult(_Model):
     v: Literal[1] = 1
     ok: bool
     error: str | None = None
+
+
+class RefreshAudienceInput(_Model):
+    """The scheduled full re-evaluation of one time-relative audience."""
+
+    v: Literal[1] = 1
+    audience_id: str
+
+
+class RefreshAudienceResult(_Model):
+    v: Literal[1] = 1
+    audience_id: str
+    evaluated: bool
+    entered: int = 0
+    exited: int = 0

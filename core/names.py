@@ -30,3 +30,12 @@ def journey_workflow_id(journey_id: str, profile_id: str) -> str:
 
 def channel_task_queue(base: str, channel: str) -> str:
     return f"{base}.channel.{channel}"
+
+
+AUDIENCE_REFRESH_WORKFLOW = "AudienceRefreshWorkflow"
+NOTIFY_AUDIENCES = "wayline_audiences"
+
+
+def audience_schedule_id(audience_id: str) -> str:
+    """One Temporal Schedule per time-relative audience, found by its readable id."""
+    return f"audience-refresh:{audience_id}"

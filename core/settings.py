@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     dispatch_concurrency: int = Field(64, alias="WAYLINE_DISPATCH_CONCURRENCY")
     dispatch_lease_seconds: float = Field(60.0, alias="WAYLINE_DISPATCH_LEASE_SECONDS")
     dispatch_sweep_seconds: float = Field(5.0, alias="WAYLINE_DISPATCH_SWEEP_SECONDS")
+    audience_refresh_seconds: float = Field(
+        3600.0,
+        alias="WAYLINE_AUDIENCE_REFRESH_SECONDS",
+        description="How often time-relative audiences are re-evaluated in full",
+    )
 
     send_timeout_seconds: float = Field(30.0, alias="WAYLINE_SEND_TIMEOUT_SECONDS")
     webhook_timeout_seconds: float = Field(10.0, alias="WAYLINE_WEBHOOK_TIMEOUT_SECONDS")

@@ -1,3 +1,59 @@
+CREATE FUNCTION public.audience_recheck_enqueue() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    bulk constant bigint := 10000;
+    is_bulk boolean;
+    queued bigint;
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        -- An erased profile leaves its audiences; its rechecks are moot.
+        DELETE FROM audience_members m USING old_rows o WHERE m.profile_id = o.profile_id;
+        DELETE FROM audience_recheck r USING old_rows o WHERE r.profile_id = o.profile_id;
+        RETURN NULL;
+    END IF;
+    is_bulk := (SELECT count(*) FROM new_rows) > bulk;
+    IF TG_TABLE_NAME = 'events' THEN
+        INSERT INTO audience_recheck (audience_id, profile_id)
+        SELECT DISTINCT d.audience_id, CASE WHEN is_bulk THEN '' ELSE n.profile_id END
+        FROM new_rows n
+        JOIN audience_dependencies d ON d.kind = 'event' AND d.name = n.name
+        WHERE n.name NOT LIKE 'audience.%'
+        ORDER BY 1, 2
+        ON CONFLICT (audience_id, profile_id) DO UPDATE SET seq = nextval('audience_recheck_seq');
+    ELSIF TG_OP = 'INSERT' AND is_bulk THEN
+        INSERT INTO audience_recheck (audience_id, profile_id)
+        SELECT a.audience_id, '' FROM audiences a WHERE a.status = 'active'
+        ORDER BY 1
+        ON CONFLICT (audience_id, profile_id) DO UPDATE SET seq = nextval('audience_recheck_seq');
+    ELSIF TG_OP = 'INSERT' THEN
+        -- A new profile can match any audience (`not performed`, `not_exists` ...).
+        INSERT INTO audience_recheck (audience_id, profile_id)
+        SELECT a.audience_id, n.profile_id
+        FROM new_rows n CROSS JOIN audiences a
+        WHERE a.status = 'active'
+        ORDER BY 1, 2
+        ON CONFLICT (audience_id, profile_id) DO UPDATE SET seq = nextval('audience_recheck_seq');
+    ELSE
+        INSERT INTO audience_recheck (audience_id, profile_id)
+        SELECT DISTINCT d.audience_id, CASE WHEN is_bulk THEN '' ELSE n.profile_id END
+        FROM new_rows n
+        JOIN old_rows o ON o.profile_id = n.profile_id
+        JOIN audience_dependencies d ON
+            (d.kind = 'attribute' AND (o.attributes -> d.name) IS DISTINCT FROM (n.attributes -> d.name))
+            OR (d.kind = 'field' AND d.name = 'email' AND o.email IS DISTINCT FROM n.email)
+            OR (d.kind = 'field' AND d.name = 'phone' AND o.phone IS DISTINCT FROM n.phone)
+            OR (d.kind = 'field' AND d.name = 'timezone' AND o.timezone IS DISTINCT FROM n.timezone)
+        ORDER BY 1, 2
+        ON CONFLICT (audience_id, profile_id) DO UPDATE SET seq = nextval('audience_recheck_seq');
+    END IF;
+    GET DIAGNOSTICS queued = ROW_COUNT;
+    IF queued > 0 THEN
+        PERFORM pg_notify('wayline_audiences', '');
+    END IF;
+    RETURN NULL;
+END
+$$;
 CREATE TABLE public.action_calls (
     call_id text NOT NULL,
     kind text NOT NULL,
@@ -46,10 +102,28 @@ CREATE SEQUENCE public.audience_changes_id_seq
     NO MAXVALUE
     CACHE 1;
 ALTER SEQUENCE public.audience_changes_id_seq OWNED BY public.audience_changes.id;
+CREATE TABLE public.audience_dependencies (
+    audience_id text NOT NULL,
+    kind text NOT NULL,
+    name text NOT NULL,
+    CONSTRAINT audience_dependencies_kind_check CHECK ((kind = ANY (ARRAY['attribute'::text, 'field'::text, 'event'::text])))
+);
 CREATE TABLE public.audience_members (
     audience_id text NOT NULL,
     profile_id text NOT NULL,
     entered_at timestamp with time zone DEFAULT now() NOT NULL
+);
+CREATE SEQUENCE public.audience_recheck_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+CREATE TABLE public.audience_recheck (
+    audience_id text NOT NULL,
+    profile_id text NOT NULL,
+    seq bigint DEFAULT nextval('public.audience_recheck_seq'::regclass) NOT NULL,
+    leased_until timestamp with time zone DEFAULT '-infinity'::timestamp with time zone NOT NULL
 );
 CREATE TABLE public.audiences (
     audience_id text NOT NULL,
@@ -253,8 +327,12 @@ ALTER TABLE ONLY public.api_keys
     ADD CONSTRAINT api_keys_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY public.audience_changes
     ADD CONSTRAINT audience_changes_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY public.audience_dependencies
+    ADD CONSTRAINT audience_dependencies_pkey PRIMARY KEY (kind, name, audience_id);
 ALTER TABLE ONLY public.audience_members
     ADD CONSTRAINT audience_members_pkey PRIMARY KEY (audience_id, profile_id);
+ALTER TABLE ONLY public.audience_recheck
+    ADD CONSTRAINT audience_recheck_pkey PRIMARY KEY (audience_id, profile_id);
 ALTER TABLE ONLY public.audiences
     ADD CONSTRAINT audiences_pkey PRIMARY KEY (audience_id);
 ALTER TABLE ONLY public.data_sources
@@ -297,10 +375,14 @@ CREATE INDEX action_calls_journey ON public.action_calls USING btree (journey_id
 CREATE INDEX action_calls_profile ON public.action_calls USING btree (profile_id, created_at DESC);
 CREATE INDEX audience_changes_audience ON public.audience_changes USING btree (audience_id, at);
 CREATE INDEX audience_changes_profile ON public.audience_changes USING btree (profile_id, at);
+CREATE INDEX audience_dependencies_audience ON public.audience_dependencies USING btree (audience_id);
 CREATE INDEX audience_members_profile ON public.audience_members USING btree (profile_id);
+CREATE INDEX audience_recheck_ready ON public.audience_recheck USING btree (leased_until, seq);
 CREATE INDEX dispatch_queue_ready ON public.dispatch_queue USING btree (leased_until, seq);
+CREATE INDEX events_name_ts ON public.events USING btree (name, ts) INCLUDE (profile_id);
 CREATE INDEX events_pending ON public.events USING btree (profile_id, id) WHERE (dispatched_at IS NULL);
 CREATE INDEX events_profile ON public.events USING btree (profile_id, id);
+CREATE INDEX events_profile_name_ts ON public.events USING btree (profile_id, name, ts);
 CREATE INDEX events_profile_ts ON public.events USING btree (profile_id, ts, id);
 CREATE INDEX experiment_assignments_journey ON public.experiment_assignments USING btree (journey_id, node_id, variant);
 CREATE INDEX inbox_profile ON public.inbox USING btree (profile_id, created_at DESC, message_id DESC);
@@ -311,8 +393,15 @@ CREATE INDEX messages_journey ON public.messages USING btree (journey_id, create
 CREATE INDEX messages_profile ON public.messages USING btree (profile_id, created_at DESC);
 CREATE INDEX profile_aliases_profile ON public.profile_aliases USING btree (profile_id);
 CREATE INDEX profile_erasures_hash ON public.profile_erasures USING btree (profile_hash);
+CREATE INDEX profiles_attributes_path ON public.profiles USING gin (attributes jsonb_path_ops);
+CREATE TRIGGER events_audience_insert AFTER INSERT ON public.events REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.audience_recheck_enqueue();
+CREATE TRIGGER profiles_audience_delete AFTER DELETE ON public.profiles REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION public.audience_recheck_enqueue();
+CREATE TRIGGER profiles_audience_insert AFTER INSERT ON public.profiles REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.audience_recheck_enqueue();
+CREATE TRIGGER profiles_audience_update AFTER UPDATE ON public.profiles REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.audience_recheck_enqueue();
 ALTER TABLE ONLY public.audience_changes
     ADD CONSTRAINT audience_changes_audience_id_fkey FOREIGN KEY (audience_id) REFERENCES public.audiences(audience_id) ON DELETE CASCADE;
+ALTER TABLE ONLY public.audience_dependencies
+    ADD CONSTRAINT audience_dependencies_audience_id_fkey FOREIGN KEY (audience_id) REFERENCES public.audiences(audience_id) ON DELETE CASCADE;
 ALTER TABLE ONLY public.audience_members
     ADD CONSTRAINT audience_members_audience_id_fkey FOREIGN KEY (audience_id) REFERENCES public.audiences(audience_id) ON DELETE CASCADE;
 ALTER TABLE ONLY public.journey_versions

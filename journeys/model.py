@@ -624,3 +624,6 @@ class Profile(BaseModel):
     phone: str | None = None
     timezone: str | None = None
     attributes: dict[str, Any] = Field(default_factory=dict)
+    audiences: list[str] = Field(
+        default_factory=list, description="Ids of the audiences the profile is a member of"
+    )

@@ -16,6 +16,7 @@ from temporalio.runtime import Runtime as TemporalRuntime
 from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
 
 from activities.actions import ActionActivities
+from activities.audiences import AudienceActivities
 from activities.email import EmailChannel, SmtpConfig
 from activities.journey import JourneyActivities
 from activities.messages import MessageActivities
@@ -30,8 +31,10 @@ from core.telemetry import Telemetry
 from core.telemetry import current as current_telemetry
 from db.pool import create_pool
 from workers.action_workers import ActionWorkers
+from workers.audience_rechecker import AudienceRechecker
 from workers.dispatcher import Dispatcher
 from workers.router import Router
+from workflows.audience_refresh import AudienceRefreshWorkflow
 from workflows.journey import JourneyWorkflow
 from workflows.sandbox import workflow_runner
 
@@ -58,6 +61,7 @@ class Activities:
     messages: MessageActivities
     actions: ActionActivities
     steps: StepActivities
+    audiences: AudienceActivities
 
     @classmethod
     def build(
@@ -88,6 +92,7 @@ class Activities:
             ),
             actions=ActionActivities(pool, http, allowed_hosts(settings)),
             steps=StepActivities(pool, client, settings.task_queue),
+            audiences=AudienceActivities(pool),
         )
 
     def main_queue(self) -> list[Callable[..., Any]]:
@@ -101,6 +106,7 @@ class Activities:
             self.steps.update_profile,
             self.steps.record_assignment,
             self.steps.jump_to_journey,
+            self.audiences.refresh_audience,
         ]
 
 
@@ -128,7 +134,7 @@ def build_workers(client: Client, acts: Activities, settings: Settings) -> list[
     main = Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[JourneyWorkflow],
+        workflows=[JourneyWorkflow, AudienceRefreshWorkflow],
         activities=acts.main_queue(),
         workflow_runner=workflow_runner(),
         max_cached_workflows=settings.worker_max_cached_workflows,
@@ -162,6 +168,7 @@ class Runtime:
     workers: list[Worker]
     dispatcher: Dispatcher
     action_workers: ActionWorkers
+    rechecker: AudienceRechecker | None = None
 
 
 @contextlib.asynccontextmanager
@@ -189,10 +196,14 @@ async def running(
     tasks.append(asyncio.create_task(action_workers.run()))
     if sdk_metrics is not None:
         tasks.append(asyncio.create_task(sdk_metrics.drain_forever()))
+    rechecker = AudienceRechecker(
+        pool, settings.database_url, sweep_seconds=settings.dispatch_sweep_seconds
+    )
     if dispatch:
         tasks.append(asyncio.create_task(dispatcher.run()))
+        tasks.append(asyncio.create_task(rechecker.run()))
     try:
-        yield Runtime(client, pool, http, workers, dispatcher, action_workers)
+        yield Runtime(client, pool, http, workers, dispatcher, action_workers, rechecker)
     finally:
         for task in tasks[len(workers) :]:  # dispatcher first: no new work while stopping
             task.cancel()

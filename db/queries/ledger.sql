@@ -4,10 +4,17 @@
 SELECT definition FROM journey_versions WHERE journey_id = $1 AND version = $2
 
 -- name: get_profile
-SELECT profile_id, email, phone, timezone, attributes FROM profiles WHERE profile_id = $1
+-- `audiences`: the ids of the audiences the profile is in (`"vip" in profile.audiences`).
+SELECT profile_id, email, phone, timezone, attributes,
+    ARRAY(SELECT m.audience_id FROM audience_members m
+          WHERE m.profile_id = p.profile_id ORDER BY 1) AS audiences
+FROM profiles p WHERE profile_id = $1
 
 -- name: get_profiles
-SELECT profile_id, email, phone, timezone, attributes FROM profiles WHERE profile_id = ANY($1::text[])
+SELECT profile_id, email, phone, timezone, attributes,
+    ARRAY(SELECT m.audience_id FROM audience_members m
+          WHERE m.profile_id = p.profile_id ORDER BY 1) AS audiences
+FROM profiles p WHERE profile_id = ANY($1::text[])
 
 -- name: previous_entry
 -- The latest other run of this journey for this profile, for the re-entrance rule.
@@ -50,7 +57,9 @@ RETURNING update_id
 -- The profile row, created empty if missing, locked for a read-modify-write.
 INSERT INTO profiles (profile_id) VALUES ($1)
 ON CONFLICT (profile_id) DO UPDATE SET profile_id = EXCLUDED.profile_id
-RETURNING profile_id, email, phone, timezone, attributes
+RETURNING profile_id, email, phone, timezone, attributes,
+    ARRAY(SELECT m.audience_id FROM audience_members m
+          WHERE m.profile_id = profiles.profile_id ORDER BY 1) AS audiences
 
 -- name: set_profile_attributes
 UPDATE profiles SET attributes = $2, updated_at = now() WHERE profile_id = $1

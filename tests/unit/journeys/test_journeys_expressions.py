@@ -256,6 +256,7 @@ def test_build_context_shape() -> None:
         "phone": None,
         "timezone": None,
         "attributes": {"plan": "pro", "age": 36},
+        "audiences": [],
     }
     assert CTX["event"]["name"] == "cart.updated"
     assert CTX["event"]["timestamp"].tzinfo is not None
