@@ -40,14 +40,15 @@ log = logging.getLogger("wayline.erasure")
 ERASED_REASON = "profile erased"
 _CONCURRENCY = 16
 
-# Counted deletions and updates, in order; each query takes the list of ids.
+# Counted deletions and updates, in order; each query takes the list of ids. Memberships go
+# before the profile row: the audience trigger on `profiles` deletes them too, uncounted.
 _STEPS: tuple[tuple[str, str], ...] = (
+    ("audience_memberships", "erase_audience_members"),
+    ("audience_changes", "erase_audience_changes"),
     ("profile", "erase_profile_rows"),
     ("events", "erase_events"),
     ("aliases", "erase_aliases"),
     ("inbox", "erase_inbox"),
-    ("audience_memberships", "erase_audience_members"),
-    ("audience_changes", "erase_audience_changes"),
     ("subscriptions", "erase_subscriptions"),
     ("profile_updates", "erase_profile_updates"),
     ("messages_tombstoned", "tombstone_messages"),

@@ -113,8 +113,15 @@ async def test_erasure(
         email,
     )
     aid = f"aud-{uid}"
+    # A rule both profiles always match: the audience rechecker, woken by their writes,
+    # must leave the memberships inserted below alone.
+    everyone = (
+        '{"or": [{"field": "email", "op": "exists"}, {"field": "email", "op": "not_exists"}]}'
+    )
     await pool.execute(
-        "INSERT INTO audiences (audience_id, name, definition) VALUES ($1, $1, '{}')", aid
+        "INSERT INTO audiences (audience_id, name, definition) VALUES ($1, $1, $2::jsonb)",
+        aid,
+        everyone,
     )
     await pool.execute(
         "INSERT INTO audience_members (audience_id, profile_id) VALUES ($1, $2), ($1, $3)",
