@@ -68,6 +68,9 @@ class EnterInput(_Model):
     workflow_id: str
     entry_run_id: str
     entered_at: datetime
+    entry_event_id: str | None = Field(
+        default=None, description="the entry event: it enters the journey at most once"
+    )
 
 
 class EnterResult(_Model):

@@ -51,6 +51,22 @@ CREATE TABLE public.audience_members (
     profile_id text NOT NULL,
     entered_at timestamp with time zone DEFAULT now() NOT NULL
 );
+CREATE TABLE public.audience_run_members (
+    run_key text NOT NULL,
+    profile_id text NOT NULL
+);
+CREATE TABLE public.audience_runs (
+    run_key text NOT NULL,
+    journey_id text NOT NULL,
+    audience_id text NOT NULL,
+    started_at timestamp with time zone DEFAULT now() NOT NULL,
+    members integer NOT NULL,
+    signalled integer DEFAULT 0 NOT NULL,
+    filtered integer DEFAULT 0 NOT NULL,
+    status text DEFAULT 'running'::text NOT NULL,
+    finished_at timestamp with time zone,
+    CONSTRAINT audience_runs_status_check CHECK ((status = ANY (ARRAY['running'::text, 'completed'::text, 'stopped'::text])))
+);
 CREATE TABLE public.audiences (
     audience_id text NOT NULL,
     name text NOT NULL,
@@ -132,7 +148,8 @@ CREATE TABLE public.journey_entries (
     entered_at timestamp with time zone NOT NULL,
     ended_at timestamp with time zone,
     status text DEFAULT 'active'::text NOT NULL,
-    reason text
+    reason text,
+    entry_event_id text
 );
 CREATE TABLE public.journey_versions (
     journey_id text NOT NULL,
@@ -232,6 +249,10 @@ ALTER TABLE ONLY public.audience_changes
     ADD CONSTRAINT audience_changes_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY public.audience_members
     ADD CONSTRAINT audience_members_pkey PRIMARY KEY (audience_id, profile_id);
+ALTER TABLE ONLY public.audience_run_members
+    ADD CONSTRAINT audience_run_members_pkey PRIMARY KEY (run_key, profile_id);
+ALTER TABLE ONLY public.audience_runs
+    ADD CONSTRAINT audience_runs_pkey PRIMARY KEY (run_key);
 ALTER TABLE ONLY public.audiences
     ADD CONSTRAINT audiences_pkey PRIMARY KEY (audience_id);
 ALTER TABLE ONLY public.data_sources
@@ -271,6 +292,7 @@ CREATE INDEX action_calls_profile ON public.action_calls USING btree (profile_id
 CREATE INDEX audience_changes_audience ON public.audience_changes USING btree (audience_id, at);
 CREATE INDEX audience_changes_profile ON public.audience_changes USING btree (profile_id, at);
 CREATE INDEX audience_members_profile ON public.audience_members USING btree (profile_id);
+CREATE INDEX audience_runs_journey ON public.audience_runs USING btree (journey_id, started_at DESC);
 CREATE INDEX dispatch_queue_ready ON public.dispatch_queue USING btree (leased_until, seq);
 CREATE INDEX events_pending ON public.events USING btree (profile_id, id) WHERE (dispatched_at IS NULL);
 CREATE INDEX events_profile ON public.events USING btree (profile_id, id);
@@ -285,5 +307,7 @@ ALTER TABLE ONLY public.audience_changes
     ADD CONSTRAINT audience_changes_audience_id_fkey FOREIGN KEY (audience_id) REFERENCES public.audiences(audience_id) ON DELETE CASCADE;
 ALTER TABLE ONLY public.audience_members
     ADD CONSTRAINT audience_members_audience_id_fkey FOREIGN KEY (audience_id) REFERENCES public.audiences(audience_id) ON DELETE CASCADE;
+ALTER TABLE ONLY public.audience_run_members
+    ADD CONSTRAINT audience_run_members_run_key_fkey FOREIGN KEY (run_key) REFERENCES public.audience_runs(run_key) ON DELETE CASCADE;
 ALTER TABLE ONLY public.journey_versions
     ADD CONSTRAINT journey_versions_journey_id_fkey FOREIGN KEY (journey_id) REFERENCES public.journeys(journey_id);

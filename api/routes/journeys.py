@@ -318,6 +318,12 @@ async def test_journey(
     return await run_test(pool, definition, body)
 
 
+def entry_properties(definition: Any, given: dict[str, Any]) -> dict[str, Any]:
+    """An audience entry's event names its audience, as the real one does."""
+    audience = definition.entry.audience
+    return given if audience is None else {"audience_id": audience.id, **given}
+
+
 async def run_test(pool: asyncpg.Pool, definition: Any, body: TestRunCreate) -> TestRunPublic:
     resources: dict[str, dict[str, Any]] = {"template": {}, "action": {}, "fetch": {}}
     for r in await pool.fetch(q("test_resources")):
@@ -326,10 +332,10 @@ async def run_test(pool: asyncpg.Pool, definition: Any, body: TestRunCreate) -> 
     profile = Profile(**body.profile.model_dump())
     entry = Event(
         event_id="test-entry",
-        name=definition.entry.event,
+        name=definition.entry.event_name,
         profile_id=profile.profile_id,
         timestamp=start,
-        properties=body.entry_properties,
+        properties=entry_properties(definition, body.entry_properties),
     )
     events = [
         Event(
