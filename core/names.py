@@ -30,3 +30,21 @@ def journey_workflow_id(journey_id: str, profile_id: str) -> str:
 
 def channel_task_queue(base: str, channel: str) -> str:
     return f"{base}.channel.{channel}"
+
+
+AUDIENCE_FANOUT_WORKFLOW = "AudienceFanoutWorkflow"
+
+
+def audience_schedule_id(journey_id: str) -> str:
+    """The Temporal Schedule that drives a read-audience journey's runs."""
+    return f"audience-journey:{journey_id}"
+
+
+def audience_fanout_workflow_id(journey_id: str) -> str:
+    """Scheduled runs get `-<scheduled time>` appended by Temporal, so each run has its own."""
+    return f"audience-fanout:{journey_id}"
+
+
+def audience_once_workflow_id(journey_id: str, version: int) -> str:
+    """The one run of a `schedule: once` version: publishing it again starts no other."""
+    return f"audience-fanout:{journey_id}:v{version}-once"

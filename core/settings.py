@@ -107,6 +107,12 @@ class Settings(BaseSettings):
     worker_workflow_pollers: int = Field(16, alias="WAYLINE_WORKER_WORKFLOW_POLLERS")
     worker_activity_pollers: int = Field(16, alias="WAYLINE_WORKER_ACTIVITY_POLLERS")
 
+    fanout_concurrency: int = Field(
+        32,
+        alias="WAYLINE_FANOUT_CONCURRENCY",
+        description="Signal-with-starts in flight per page of a read-audience run",
+    )
+
 
 @lru_cache
 def get_settings() -> Settings:

@@ -15,6 +15,7 @@ from temporalio.client import Client
 from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
 
 from activities.actions import ActionActivities
+from activities.audience_fanout import AudienceFanoutActivities
 from activities.email import EmailChannel, SmtpConfig
 from activities.journey import JourneyActivities
 from activities.messages import MessageActivities
@@ -28,6 +29,7 @@ from db.pool import create_pool
 from workers.action_workers import ActionWorkers
 from workers.dispatcher import Dispatcher
 from workers.router import Router
+from workflows.audience_fanout import AudienceFanoutWorkflow
 from workflows.journey import JourneyWorkflow
 from workflows.sandbox import workflow_runner
 
@@ -50,6 +52,7 @@ class Activities:
     messages: MessageActivities
     actions: ActionActivities
     steps: StepActivities
+    fanout: AudienceFanoutActivities
 
     @classmethod
     def build(
@@ -80,6 +83,9 @@ class Activities:
             ),
             actions=ActionActivities(pool, http, allowed_hosts(settings)),
             steps=StepActivities(pool, client, settings.task_queue),
+            fanout=AudienceFanoutActivities(
+                pool, client, settings.task_queue, settings.fanout_concurrency
+            ),
         )
 
     def main_queue(self) -> list[Callable[..., Any]]:
@@ -93,6 +99,9 @@ class Activities:
             self.steps.update_profile,
             self.steps.record_assignment,
             self.steps.jump_to_journey,
+            self.fanout.prepare,
+            self.fanout.batch,
+            self.fanout.finish,
         ]
 
 
@@ -120,7 +129,7 @@ def build_workers(client: Client, acts: Activities, settings: Settings) -> list[
     main = Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[JourneyWorkflow],
+        workflows=[JourneyWorkflow, AudienceFanoutWorkflow],
         activities=acts.main_queue(),
         workflow_runner=workflow_runner(),
         max_cached_workflows=settings.worker_max_cached_workflows,
