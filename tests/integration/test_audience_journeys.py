@@ -18,8 +18,13 @@ import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
-from core.contracts import AudienceFanoutResult
-from core.names import audience_once_workflow_id, audience_schedule_id, journey_workflow_id
+from core.contracts import AudienceFanoutInput, AudienceFanoutResult
+from core.names import (
+    AUDIENCE_FANOUT_WORKFLOW,
+    audience_once_workflow_id,
+    audience_schedule_id,
+    journey_workflow_id,
+)
 from tests.integration.helpers import event, publish
 from workers.router import Registry, Router
 from workers.worker import Runtime
@@ -297,3 +302,26 @@ async def test_once_runs_at_publish_with_the_entry_filter(
     ]
     assert len(runs) == 1 and runs[0].status == WorkflowExecutionStatus.COMPLETED
     assert len(await entries(pool, jid, 3)) == 3
+
+
+async def test_a_run_of_a_stopped_journey_enters_nobody(
+    runtime: Runtime, pool: asyncpg.Pool, temporal_client: Client
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    audience, jid = f"gone-{tag}", f"aud-gone-{tag}"
+    await add_audience(pool, audience, [f"g-{tag}"])
+    entry = {"audience": {"id": audience, "schedule": "@daily"}}
+    await publish(pool, definition(jid, entry), "aud-hello")
+    await pool.execute("UPDATE journeys SET status = 'stopped' WHERE journey_id = $1", jid)
+    result = await temporal_client.execute_workflow(
+        AUDIENCE_FANOUT_WORKFLOW,
+        AudienceFanoutInput(journey_id=jid),
+        id=f"audience-fanout:{jid}-stopped",
+        task_queue=runtime.workers[0].task_queue,
+        result_type=AudienceFanoutResult,
+    )
+    assert (result.status, result.reason) == ("not run", f"journey {jid!r} is not live")
+    assert await pool.fetchval("SELECT count(*) FROM audience_runs WHERE journey_id = $1", jid) == 0
+    assert (
+        await pool.fetchval("SELECT count(*) FROM journey_entries WHERE journey_id = $1", jid) == 0
+    )
