@@ -11,6 +11,7 @@ idempotent, so a publish that failed half-way is repaired by publishing again.
 from __future__ import annotations
 
 import contextlib
+from datetime import timedelta
 
 from temporalio.client import (
     Client,
@@ -37,6 +38,8 @@ from core.names import (
 )
 from journeys.model import ONCE, JourneyDefinition
 
+CATCHUP_WINDOW = timedelta(hours=1)
+
 
 def audience_schedule(
     journey_id: str, version: int, definition: JourneyDefinition, task_queue: str
@@ -55,7 +58,9 @@ def audience_schedule(
         ),
         spec=ScheduleSpec(cron_expressions=[audience.schedule], time_zone_name=timezone),
         # A run still going at the next time: that time is skipped, members enter once.
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+        # Times the server missed (it was down) are caught up only within the hour, so an
+        # outage never ends in a burst of back-to-back runs.
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=CATCHUP_WINDOW),
         state=ScheduleState(
             note=f"journey {journey_id} v{version}: every member of audience {audience.id} "
             f"enters at {audience.schedule} ({timezone})"

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
 import pytest
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client, ScheduleOverlapPolicy, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
 from core.contracts import AudienceFanoutInput, AudienceFanoutResult
@@ -211,6 +212,8 @@ async def test_schedule_follows_publish_and_stop(
     handle = temporal_client.get_schedule_handle(audience_schedule_id(jid))
     desc = await handle.describe()
     assert desc.schedule.spec.time_zone_name == "Europe/Paris"
+    assert desc.schedule.policy.overlap == ScheduleOverlapPolicy.SKIP
+    assert desc.schedule.policy.catchup_window == timedelta(hours=1)
     assert "0 9 * * MON" in (desc.schedule.state.note or "")
     paris = ZoneInfo("Europe/Paris")
     upcoming = [t.astimezone(paris) for t in desc.info.next_action_times]
