@@ -275,6 +275,7 @@ async def test_once_runs_at_publish_with_the_entry_filter(
         audience_once_workflow_id(jid, 1), result_type=AudienceFanoutResult
     )
     result = await asyncio.wait_for(run.result(), 60)
+    first = await run.describe()
     assert (result.status, result.members, result.signalled, result.filtered) == (
         "completed",
         5,
@@ -297,13 +298,8 @@ async def test_once_runs_at_publish_with_the_entry_filter(
     # Publishing the same version again starts no second run.
     resp = await api_client.post(f"/v1/journeys/{jid}/publish", headers=admin_headers)
     assert resp.status_code == 200, resp.text
-    runs = [
-        w
-        async for w in temporal_client.list_workflows(
-            f"WorkflowId = '{audience_once_workflow_id(jid, 1)}'"
-        )
-    ]
-    assert len(runs) == 1 and runs[0].status == WorkflowExecutionStatus.COMPLETED
+    latest = await temporal_client.get_workflow_handle(audience_once_workflow_id(jid, 1)).describe()
+    assert latest.run_id == first.run_id and latest.status == WorkflowExecutionStatus.COMPLETED
     assert len(await entries(pool, jid, 3)) == 3
 
 
