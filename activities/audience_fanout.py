@@ -11,6 +11,7 @@ first run has already ended.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,6 +34,9 @@ from journeys.model import AUDIENCE_RUN, Event, JourneyDefinition, Profile
 from journeys.routing import entry_matches, entry_needs_profile, entry_open
 
 DEFAULT_CONCURRENCY = 32
+# While a page is entered, whether the journey is still live is read again this often, so a
+# stop ends the run within about this time rather than at the end of the page.
+LIVE_CHECK_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,27 @@ def member_event(run_key: str, audience_id: str, profile_id: str, started_at: da
     )
 
 
+class LiveCheck:
+    """Whether the journey is still live, read at most every `live_check_seconds`."""
+
+    def __init__(self, acts: AudienceFanoutActivities, journey_id: str) -> None:
+        self.acts = acts
+        self.journey_id = journey_id
+        self.stopped: str | None = None
+        self._checked = time.monotonic()
+        self._lock = asyncio.Lock()
+
+    async def still_live(self) -> bool:
+        async with self._lock:
+            due = time.monotonic() - self._checked >= self.acts.live_check_seconds
+            if self.stopped is None and due:
+                live = await self.acts.live_version(self.journey_id)
+                self._checked = time.monotonic()
+                if isinstance(live, str):
+                    self.stopped = live
+        return self.stopped is None
+
+
 class AudienceFanoutActivities:
     """Entries are signal-with-starts of JourneyWorkflow on `task_queue`, `concurrency` at once."""
 
@@ -62,11 +87,13 @@ class AudienceFanoutActivities:
         client: Client,
         task_queue: str,
         concurrency: int = DEFAULT_CONCURRENCY,
+        live_check_seconds: float = LIVE_CHECK_SECONDS,
     ) -> None:
         self.pool = pool
         self.client = client
         self.task_queue = task_queue
         self.concurrency = concurrency
+        self.live_check_seconds = live_check_seconds
         self._definitions: OrderedDict[tuple[str, int], JourneyDefinition] = OrderedDict()
 
     async def live_version(self, journey_id: str) -> LiveVersion | str:
@@ -152,9 +179,13 @@ class AudienceFanoutActivities:
             activity.heartbeat(progress.model_dump(mode="json"))
 
         sem = asyncio.Semaphore(self.concurrency)
+        check = LiveCheck(self, inp.journey_id)
+        activity.heartbeat(progress.model_dump(mode="json"))
 
         async def enter(index: int, profile_id: str) -> None:
             async with sem:
+                if not await check.still_live():
+                    return  # left undone: the cursor stops before it
                 event = member_event(inp.run_key, inp.audience_id, profile_id, inp.started_at)
                 profile = profiles.get(profile_id) if profiles is not None else None
                 wanted = entry_matches(live.definition, event, profile, now)
@@ -174,6 +205,8 @@ class AudienceFanoutActivities:
             for index, profile_id in enumerate(ids):
                 group.create_task(enter(index, profile_id))
         return FanoutBatchResult(
+            stopped=check.stopped is not None,
+            reason=check.stopped,
             cursor=progress.cursor,
             signalled=progress.signalled,
             filtered=progress.filtered,
