@@ -96,6 +96,7 @@ class JourneyActivities:
                     inp.version,
                     inp.profile_id,
                     inp.entered_at,
+                    inp.entry_event_id,
                 )
             profile = await fetch_profile(conn, inp.profile_id)
         if not entered:  # committed; a retry of this entry is not counted again
@@ -108,6 +109,16 @@ class JourneyActivities:
     ) -> str | None:
         if not entry_open(defn, inp.entered_at):
             return "outside the entry window"
+        if inp.entry_event_id is not None and await conn.fetchval(
+            q("entry_event_entered"),
+            inp.journey_id,
+            inp.profile_id,
+            inp.entry_event_id,
+            inp.entry_run_id,
+        ):
+            # A repeated signal-with-start of the same entry (a retried audience run page, a
+            # re-routed event, a retried jump) after the first run ended: not a new entry.
+            return f"already entered with event {inp.entry_event_id}"
         previous = await conn.fetchrow(
             q("previous_entry"), inp.journey_id, inp.profile_id, inp.entry_run_id
         )

@@ -68,6 +68,9 @@ class EnterInput(_Model):
     workflow_id: str
     entry_run_id: str
     entered_at: datetime
+    entry_event_id: str | None = Field(
+        default=None, description="the entry event: it enters the journey at most once"
+    )
 
 
 class EnterResult(_Model):
@@ -191,3 +194,97 @@ class RefreshAudienceResult(_Model):
     evaluated: bool
     entered: int = 0
     exited: int = 0
+
+
+class FanoutCarry(_Model):
+    """Where a read-audience run stands, handed over at continue-as-new."""
+
+    run_key: str
+    audience_id: str
+    started_at: datetime
+    members: int
+    cursor: str | None = None
+    signalled: int = 0
+    filtered: int = 0
+    batches: int = 0
+
+
+class AudienceFanoutInput(_Model):
+    """Input of AudienceFanoutWorkflow: one run of a read-audience journey.
+
+    Schedules pass only the journey id; the run key defaults to the workflow id (unique per
+    scheduled time), which makes each member's entry event id deterministic per run.
+    """
+
+    v: Literal[1] = 1
+    journey_id: str
+    run_key: str | None = None
+    page_size: int = Field(default=500, ge=1, le=10_000)
+    heartbeat_seconds: float = Field(default=30.0, gt=0)
+    history_limit: int | None = Field(
+        default=None, description="continue-as-new past this many events (tests set it low)"
+    )
+    carry: FanoutCarry | None = None
+
+
+class FanoutPrepareInput(_Model):
+    v: Literal[1] = 1
+    journey_id: str
+    run_key: str
+
+
+class FanoutPrepareResult(_Model):
+    """The run's snapshot: taken once, so a retried prepare returns the same figures."""
+
+    v: Literal[1] = 1
+    live: bool
+    reason: str | None = None
+    audience_id: str = ""
+    started_at: datetime | None = None
+    members: int = 0
+
+
+class FanoutBatchInput(_Model):
+    v: Literal[1] = 1
+    journey_id: str
+    run_key: str
+    audience_id: str
+    started_at: datetime
+    after: str | None = Field(default=None, description="the last profile id already done")
+    limit: int
+
+
+class FanoutBatchResult(_Model):
+    v: Literal[1] = 1
+    stopped: bool = False
+    reason: str | None = None
+    cursor: str | None = None
+    signalled: int = 0
+    filtered: int = 0
+    done: bool = False
+
+
+class FanoutProgress(_Model):
+    """The heartbeat of a page: a retried attempt resumes after `cursor`."""
+
+    cursor: str | None = None
+    signalled: int = 0
+    filtered: int = 0
+
+
+class FanoutFinishInput(_Model):
+    v: Literal[1] = 1
+    run_key: str
+    status: Literal["completed", "stopped"]
+    signalled: int
+    filtered: int
+
+
+class AudienceFanoutResult(_Model):
+    v: Literal[1] = 1
+    run_key: str
+    status: Literal["completed", "stopped", "not run"]
+    reason: str | None = None
+    members: int = 0
+    signalled: int = 0
+    filtered: int = 0

@@ -36,6 +36,24 @@ AUDIENCE_REFRESH_WORKFLOW = "AudienceRefreshWorkflow"
 NOTIFY_AUDIENCES = "wayline_audiences"
 
 
-def audience_schedule_id(audience_id: str) -> str:
+def audience_refresh_schedule_id(audience_id: str) -> str:
     """One Temporal Schedule per time-relative audience, found by its readable id."""
     return f"audience-refresh:{audience_id}"
+
+
+AUDIENCE_FANOUT_WORKFLOW = "AudienceFanoutWorkflow"
+
+
+def audience_journey_schedule_id(journey_id: str) -> str:
+    """The Temporal Schedule that drives a read-audience journey's runs."""
+    return f"audience-journey:{journey_id}"
+
+
+def audience_fanout_workflow_id(journey_id: str) -> str:
+    """Scheduled runs get `-<scheduled time>` appended by Temporal, so each run has its own."""
+    return f"audience-fanout:{journey_id}"
+
+
+def audience_once_workflow_id(journey_id: str, version: int) -> str:
+    """The one run of a `schedule: once` version: publishing it again starts no other."""
+    return f"audience-fanout:{journey_id}:v{version}-once"

@@ -132,6 +132,11 @@ class Settings(BaseSettings):
     worker_metrics_port: int = Field(
         9464, alias="WAYLINE_WORKER_METRICS_PORT", description="worker /metrics; 0 turns it off"
     )
+    fanout_concurrency: int = Field(
+        32,
+        alias="WAYLINE_FANOUT_CONCURRENCY",
+        description="Signal-with-starts in flight per page of a read-audience run",
+    )
 
 
 @lru_cache

@@ -125,6 +125,22 @@ CREATE TABLE public.audience_recheck (
     seq bigint DEFAULT nextval('public.audience_recheck_seq'::regclass) NOT NULL,
     leased_until timestamp with time zone DEFAULT '-infinity'::timestamp with time zone NOT NULL
 );
+CREATE TABLE public.audience_run_members (
+    run_key text NOT NULL,
+    profile_id text NOT NULL
+);
+CREATE TABLE public.audience_runs (
+    run_key text NOT NULL,
+    journey_id text NOT NULL,
+    audience_id text NOT NULL,
+    started_at timestamp with time zone DEFAULT now() NOT NULL,
+    members integer NOT NULL,
+    signalled integer DEFAULT 0 NOT NULL,
+    filtered integer DEFAULT 0 NOT NULL,
+    status text DEFAULT 'running'::text NOT NULL,
+    finished_at timestamp with time zone,
+    CONSTRAINT audience_runs_status_check CHECK ((status = ANY (ARRAY['running'::text, 'completed'::text, 'stopped'::text])))
+);
 CREATE TABLE public.audiences (
     audience_id text NOT NULL,
     name text NOT NULL,
@@ -207,7 +223,8 @@ CREATE TABLE public.journey_entries (
     entered_at timestamp with time zone NOT NULL,
     ended_at timestamp with time zone,
     status text DEFAULT 'active'::text NOT NULL,
-    reason text
+    reason text,
+    entry_event_id text
 );
 CREATE TABLE public.journey_versions (
     journey_id text NOT NULL,
@@ -333,6 +350,10 @@ ALTER TABLE ONLY public.audience_members
     ADD CONSTRAINT audience_members_pkey PRIMARY KEY (audience_id, profile_id);
 ALTER TABLE ONLY public.audience_recheck
     ADD CONSTRAINT audience_recheck_pkey PRIMARY KEY (audience_id, profile_id);
+ALTER TABLE ONLY public.audience_run_members
+    ADD CONSTRAINT audience_run_members_pkey PRIMARY KEY (run_key, profile_id);
+ALTER TABLE ONLY public.audience_runs
+    ADD CONSTRAINT audience_runs_pkey PRIMARY KEY (run_key);
 ALTER TABLE ONLY public.audiences
     ADD CONSTRAINT audiences_pkey PRIMARY KEY (audience_id);
 ALTER TABLE ONLY public.data_sources
@@ -378,6 +399,7 @@ CREATE INDEX audience_changes_profile ON public.audience_changes USING btree (pr
 CREATE INDEX audience_dependencies_audience ON public.audience_dependencies USING btree (audience_id);
 CREATE INDEX audience_members_profile ON public.audience_members USING btree (profile_id);
 CREATE INDEX audience_recheck_ready ON public.audience_recheck USING btree (leased_until, seq);
+CREATE INDEX audience_runs_journey ON public.audience_runs USING btree (journey_id, started_at DESC);
 CREATE INDEX dispatch_queue_ready ON public.dispatch_queue USING btree (leased_until, seq);
 CREATE INDEX events_name_ts ON public.events USING btree (name, ts) INCLUDE (profile_id);
 CREATE INDEX events_pending ON public.events USING btree (profile_id, id) WHERE (dispatched_at IS NULL);
@@ -404,5 +426,7 @@ ALTER TABLE ONLY public.audience_dependencies
     ADD CONSTRAINT audience_dependencies_audience_id_fkey FOREIGN KEY (audience_id) REFERENCES public.audiences(audience_id) ON DELETE CASCADE;
 ALTER TABLE ONLY public.audience_members
     ADD CONSTRAINT audience_members_audience_id_fkey FOREIGN KEY (audience_id) REFERENCES public.audiences(audience_id) ON DELETE CASCADE;
+ALTER TABLE ONLY public.audience_run_members
+    ADD CONSTRAINT audience_run_members_run_key_fkey FOREIGN KEY (run_key) REFERENCES public.audience_runs(run_key) ON DELETE CASCADE;
 ALTER TABLE ONLY public.journey_versions
     ADD CONSTRAINT journey_versions_journey_id_fkey FOREIGN KEY (journey_id) REFERENCES public.journeys(journey_id);

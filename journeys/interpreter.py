@@ -19,7 +19,8 @@ Rules worth knowing (see also the README of the journey language):
   there on is `max(now, until)`.
 - An `exit_on` event ends the journey wherever it is, except when the journey is waiting
   in a `wait_for_event` for that very event and its `when` passes: the node that
-  explicitly awaits the event handles it (`on_event`).
+  explicitly awaits the event handles it (`on_event`). So does an `audience.exited` event
+  of an audience in `exit_on_audience` (the profile left it).
 - The profile is loaded at entry and becomes stale once the journey blocks in a wait.
   A stale profile is reloaded (`LoadProfile`) before evaluating a condition, a wait
   `until`, a `wait_for_event` `when`, action/fetch `params` or `update_profile` values
@@ -49,6 +50,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, time
 
+from journeys.audience import exit_reason
 from journeys.clock import next_weekday, quiet_hours_end, timezone_for
 from journeys.durations import add_duration
 from journeys.expressions import (
@@ -686,7 +688,7 @@ def _on_event(
         state.pending_events.append(event)  # decided once the profile is loaded
         del state.pending_events[:-PENDING_EVENTS_LIMIT]
         return
-    if state.pending_events and event.name not in definition.exit_on:
+    if state.pending_events and exit_reason(definition, event) is None:
         return
     _deliver(definition, state, node, event, now, seed)
 
@@ -705,8 +707,8 @@ def _deliver(
     ):
         _leave(state, now, f"event {event.name}")
         _go(definition, state, node.on_event, now, seed)
-    elif event.name in definition.exit_on:
-        _finish(state, now, "exited", f"exit_on event {event.name}")
+    elif (reason := exit_reason(definition, event)) is not None:
+        _finish(state, now, "exited", reason)
 
 
 def _on_timer(definition: JourneyDefinition, state: JourneyState, now: datetime, seed: int) -> None:

@@ -26,6 +26,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from journeys.cron import cron_problem
 from journeys.durations import DURATION_PATTERN, duration_upper_bound, parse_duration
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
@@ -153,15 +154,116 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class EntrySpec(_Model):
-    """Which event starts the journey for a profile."""
+# The internal events of audience membership (the shared audience contract): the audience
+# code writes them to the event outbox with properties {"audience_id": <id>}.
+AUDIENCE_ENTERED = "audience.entered"
+AUDIENCE_EXITED = "audience.exited"
+# The entry event a read-audience run hands to each member (never stored in the outbox).
+AUDIENCE_RUN = "audience.run"
+ONCE = "once"
 
-    event: EventName = Field(description="Name of the event that enters a profile.")
+
+def _check_schedule(value: str) -> str:
+    if value != ONCE and (problem := cron_problem(value)) is not None:
+        raise PydanticCustomError(
+            "schedule", 'must be "once" or a cron expression: {problem}', {"problem": problem}
+        )
+    return value
+
+
+AudienceId = Annotated[str, Field(min_length=1, max_length=200)]
+ScheduleStr = Annotated[
+    str,
+    AfterValidator(_check_schedule),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 200,
+            "examples": ["once", "0 9 * * MON", "30 8 1 * *", "@daily"],
+        }
+    ),
+]
+
+
+class AudienceEntry(_Model):
+    """Entry by audience membership: in real time (`on`) or at scheduled runs (`schedule`)."""
+
+    id: AudienceId = Field(description="Id of the audience, e.g. vip.")
+    on: Literal["enter", "exit"] | None = Field(
+        default=None,
+        description="Real time: a profile enters the journey when it enters (or exits) the "
+        "audience (the audience.entered / audience.exited event). Exactly one of on and "
+        "schedule.",
+    )
+    schedule: ScheduleStr | None = Field(
+        default=None,
+        description='Read audience: "once" (one run at publish) or a cron expression '
+        '(minute hour day-of-month month day-of-week, e.g. "0 9 * * MON"); at each run '
+        "every current member enters.",
+    )
+    timezone: TimezoneStr | None = Field(
+        default=None, description="IANA timezone of a cron schedule; default UTC."
+    )
+
+    @model_validator(mode="after")
+    def _on_xor_schedule(self) -> AudienceEntry:
+        if self.on is not None and self.schedule is not None:
+            raise field_error("schedule", "give either on (real time) or schedule, not both")
+        if self.on is None and self.schedule is None:
+            raise field_error(
+                "on", 'required: on: enter|exit (real time) or schedule: <cron>|"once"'
+            )
+        if self.timezone is not None and (self.schedule is None or self.schedule == ONCE):
+            raise field_error("timezone", "only allowed with a cron schedule")
+        return self
+
+    @property
+    def scheduled(self) -> bool:
+        return self.schedule is not None
+
+
+class EntrySpec(_Model):
+    """Which event, or which audience, starts the journey for a profile."""
+
+    event: EventName | None = Field(
+        default=None,
+        description="Name of the event that enters a profile. Exactly one of event and audience.",
+    )
+    audience: AudienceEntry | None = Field(
+        default=None,
+        description="Enter by audience membership, e.g. {id: vip, on: enter} or "
+        '{id: vip, schedule: "0 9 * * MON", timezone: Europe/Paris}.',
+    )
     when: ExpressionStr | None = Field(
         default=None,
         description="Jinja2 expression that must be true for the event to enter, "
         'e.g. "event.properties.total > 0". Sees `event`, `profile`, `now`.',
     )
+
+    @model_validator(mode="after")
+    def _event_xor_audience(self) -> EntrySpec:
+        if self.event is not None and self.audience is not None:
+            raise field_error("audience", "give either event or audience, not both")
+        if self.event is None and self.audience is None:
+            raise field_error("event", "required (or give audience)")
+        return self
+
+    @property
+    def event_name(self) -> str:
+        """The name of the entry event a profile enters with."""
+        if self.audience is None:
+            return str(self.event)
+        if self.audience.scheduled:
+            return AUDIENCE_RUN
+        return AUDIENCE_ENTERED if self.audience.on == "enter" else AUDIENCE_EXITED
+
+    @property
+    def realtime_event(self) -> str | None:
+        """The name of the routed event that enters a profile; None for a read audience."""
+        if self.audience is not None and self.audience.scheduled:
+            return None
+        return self.event_name
 
 
 class ReentrySpec(_Model):
@@ -582,7 +684,9 @@ class JourneyDefinition(_Model):
     id: str = Field(pattern=SLUG_PATTERN, description="Slug, e.g. abandoned-cart.")
     name: str = Field(min_length=1, max_length=200, description="Human-readable name.")
     description: str | None = Field(default=None, description="Free text for people.")
-    entry: EntrySpec = Field(description="The event (and filter) that enters a profile.")
+    entry: EntrySpec = Field(
+        description="The event or audience (and filter) that enters a profile."
+    )
     reentry: ReentrySpec = Field(
         default_factory=ReentrySpec, description="Whether a profile may enter again."
     )
@@ -594,6 +698,11 @@ class JourneyDefinition(_Model):
     )
     exit_on: list[EventName] = Field(
         default_factory=list, description="Events that end the journey wherever it is."
+    )
+    exit_on_audience: list[AudienceId] = Field(
+        default_factory=list,
+        description="Audiences the profile must stay in: leaving one of them (the "
+        "audience.exited event) ends the journey wherever it is, e.g. [vip].",
     )
     timeout: PositiveDurationStr = Field(
         default="P90D", description="ISO 8601 duration; the journey ends (timed out) after it."

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from journeys.audience import entry_audience_matches
 from journeys.expressions import (
     ExpressionError,
     aware,
@@ -23,10 +24,16 @@ from journeys.model import Event, JourneyDefinition, Profile, WaitForEventNode
 def listened_events(definition: JourneyDefinition) -> set[str]:
     """Names of events a running instance reacts to: awaited events and exit events.
 
-    A `reaction` awaits `message.<kind>` (opened, clicked, delivered, failed).
+    A `reaction` awaits `message.<kind>` (opened, clicked, delivered, failed). Exits by
+    audience (`exit_on_audience`) are routed by audience id instead (`exit_audiences`).
     """
     awaited = {n.awaited for n in definition.nodes.values() if isinstance(n, WaitForEventNode)}
     return awaited | set(definition.exit_on)
+
+
+def exit_audiences(definition: JourneyDefinition) -> set[str]:
+    """Audiences whose audience.exited event ends a running instance."""
+    return set(definition.exit_on_audience)
 
 
 def entry_needs_profile(definition: JourneyDefinition) -> bool:
@@ -57,12 +64,14 @@ def entry_open(definition: JourneyDefinition, now: datetime) -> bool:
 def entry_matches(
     definition: JourneyDefinition, event: Event, profile: Profile | None, now: datetime
 ) -> bool:
-    """Whether `event` enters the journey: its name, then the entry `when`.
+    """Whether `event` enters the journey: its name (and audience), then the entry `when`.
 
     A `when` that fails at runtime (e.g. a missing property) means no match. No profile
     (not loaded because not needed, or not stored yet) reads as an empty profile.
     """
-    if event.name != definition.entry.event:
+    if event.name != definition.entry.event_name:
+        return False
+    if not entry_audience_matches(definition, event):
         return False
     when = definition.entry.when
     if when is None:

@@ -27,6 +27,7 @@ import asyncpg
 from activities.audiences import MembershipChange, evaluate, recheck, stored_rule
 from core.names import NOTIFY_AUDIENCES
 from db.sql import q
+from journeys.audience_rules import Rule
 
 log = logging.getLogger("wayline.audiences")
 FULL = ""  # the profile id the triggers queue when a bulk write calls for a full evaluation
@@ -56,6 +57,7 @@ class AudienceRechecker:
         self.lease_seconds = lease_seconds
         self.sweep_seconds = sweep_seconds
         self.stats = RecheckStats()
+        self._broken: set[str] = set()
         self._wake = asyncio.Event()
 
     async def run(self) -> None:
@@ -80,6 +82,20 @@ class AudienceRechecker:
         finally:
             await listener.close()
 
+    def _rules(self, rows: list[asyncpg.Record]) -> dict[str, Rule]:
+        """Parse each stored rule on its own: one that no longer parses (written around the
+        API, or by an older release) must not stop every other audience from being kept
+        current; its members stay as they are and the problem is logged once."""
+        rules: dict[str, Rule] = {}
+        for r in rows:
+            try:
+                rules[r["audience_id"]] = stored_rule(r["definition"])
+            except ValueError:
+                if r["audience_id"] not in self._broken:
+                    self._broken.add(r["audience_id"])
+                    log.exception("audience %s is not kept current", r["audience_id"])
+        return rules
+
     async def recheck_once(self) -> bool:
         """One batch; returns whether there was work."""
         claimed = await self.pool.fetch(q("claim_rechecks"), self.batch, self.lease_seconds)
@@ -89,10 +105,7 @@ class AudienceRechecker:
         by_audience: dict[str, list[str]] = defaultdict(list)
         for row in claimed:
             by_audience[row["audience_id"]].append(row["profile_id"])
-        rules = {
-            r["audience_id"]: stored_rule(r["definition"])
-            for r in await self.pool.fetch(q("audience_definitions"), list(by_audience))
-        }
+        rules = self._rules(await self.pool.fetch(q("audience_definitions"), list(by_audience)))
         total = MembershipChange()
         now = datetime.now(UTC)
         for audience_id, profile_ids in by_audience.items():

@@ -19,8 +19,15 @@ from core.contracts import EventSignal
 from core.journey_client import enter_journey
 from core.names import EVENT_SIGNAL, journey_workflow_id
 from db.sql import q
-from journeys.model import Event, JourneyDefinition, Profile
-from journeys.routing import entry_matches, entry_needs_profile, entry_open, listened_events
+from journeys.audience import audience_of
+from journeys.model import AUDIENCE_EXITED, Event, JourneyDefinition, Profile
+from journeys.routing import (
+    entry_matches,
+    entry_needs_profile,
+    entry_open,
+    exit_audiences,
+    listened_events,
+)
 
 log = logging.getLogger("wayline.router")
 
@@ -42,6 +49,8 @@ class Registry:
     listeners: dict[str, set[str]] = field(default_factory=dict)
     loaded_at: datetime | None = None
     fingerprint: str | None = None  # registry_fingerprint as read just before loading
+    # audience id → journeys whose running instances leave when a profile exits it
+    audience_exits: dict[str, set[str]] = field(default_factory=dict)
 
     @classmethod
     async def load(cls, pool: asyncpg.Pool) -> Registry:
@@ -50,12 +59,16 @@ class Registry:
         fingerprint = await pool.fetchval(q("registry_fingerprint"))
         entries: dict[str, list[LiveJourney]] = defaultdict(list)
         listeners: dict[str, set[str]] = defaultdict(set)
+        audience_exits: dict[str, set[str]] = defaultdict(set)
         for row in await pool.fetch(q("registry_versions")):
             defn = JourneyDefinition.model_validate(row["definition"])
             for name in listened_events(defn):
                 listeners[name].add(row["journey_id"])
-            if row["status"] == "live" and row["live_version"] == row["version"]:
-                entries[defn.entry.event].append(
+            for audience in exit_audiences(defn):
+                audience_exits[audience].add(row["journey_id"])
+            entry_event = defn.entry.realtime_event  # None: entered by scheduled runs only
+            if entry_event and row["status"] == "live" and row["live_version"] == row["version"]:
+                entries[entry_event].append(
                     LiveJourney(
                         row["journey_id"],
                         row["version"],
@@ -64,13 +77,23 @@ class Registry:
                         entry_needs_profile(defn),
                     )
                 )
-        return cls(dict(entries), dict(listeners), datetime.now(UTC), fingerprint)
+        return cls(
+            dict(entries), dict(listeners), datetime.now(UTC), fingerprint, dict(audience_exits)
+        )
 
     async def current(self, pool: asyncpg.Pool) -> Registry:
         """This registry, or a fresh one if journeys were published or stopped since."""
         if await pool.fetchval(q("registry_fingerprint")) == self.fingerprint:
             return self
         return await Registry.load(pool)
+
+    def listening(self, event: Event) -> set[str]:
+        """Journeys whose running instances this event concerns (awaited, exit_on, audience)."""
+        found = self.listeners.get(event.name, set())
+        audience = audience_of(event) if event.name == AUDIENCE_EXITED else None
+        if audience is not None and audience in self.audience_exits:
+            found = found | self.audience_exits[audience]
+        return found
 
     def needs_profiles(self, names: set[str]) -> bool:
         return any(j.needs_profile for n in names for j in self.entries.get(n, ()))
@@ -92,7 +115,7 @@ class Router:
             ):
                 await self._signal_with_start(journey, event)
                 entered.add(journey.journey_id)
-        for journey_id in self.registry.listeners.get(event.name, set()) - entered:
+        for journey_id in self.registry.listening(event) - entered:
             await self._signal(journey_id, event)
 
     async def _signal_with_start(self, journey: LiveJourney, event: Event) -> None:

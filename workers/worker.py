@@ -16,6 +16,7 @@ from temporalio.runtime import Runtime as TemporalRuntime
 from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
 
 from activities.actions import ActionActivities
+from activities.audience_fanout import AudienceFanoutActivities
 from activities.audiences import AudienceActivities
 from activities.email import EmailChannel, SmtpConfig
 from activities.journey import JourneyActivities
@@ -34,6 +35,7 @@ from workers.action_workers import ActionWorkers
 from workers.audience_rechecker import AudienceRechecker
 from workers.dispatcher import Dispatcher
 from workers.router import Router
+from workflows.audience_fanout import AudienceFanoutWorkflow
 from workflows.audience_refresh import AudienceRefreshWorkflow
 from workflows.journey import JourneyWorkflow
 from workflows.sandbox import workflow_runner
@@ -62,6 +64,7 @@ class Activities:
     actions: ActionActivities
     steps: StepActivities
     audiences: AudienceActivities
+    fanout: AudienceFanoutActivities
 
     @classmethod
     def build(
@@ -93,6 +96,9 @@ class Activities:
             actions=ActionActivities(pool, http, allowed_hosts(settings)),
             steps=StepActivities(pool, client, settings.task_queue),
             audiences=AudienceActivities(pool),
+            fanout=AudienceFanoutActivities(
+                pool, client, settings.task_queue, settings.fanout_concurrency
+            ),
         )
 
     def main_queue(self) -> list[Callable[..., Any]]:
@@ -107,6 +113,9 @@ class Activities:
             self.steps.record_assignment,
             self.steps.jump_to_journey,
             self.audiences.refresh_audience,
+            self.fanout.prepare,
+            self.fanout.batch,
+            self.fanout.finish,
         ]
 
 
@@ -134,7 +143,7 @@ def build_workers(client: Client, acts: Activities, settings: Settings) -> list[
     main = Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[JourneyWorkflow, AudienceRefreshWorkflow],
+        workflows=[JourneyWorkflow, AudienceRefreshWorkflow, AudienceFanoutWorkflow],
         activities=acts.main_queue(),
         workflow_runner=workflow_runner(),
         max_cached_workflows=settings.worker_max_cached_workflows,

@@ -120,6 +120,7 @@ class JourneyWorkflow:
                 workflow_id=info.workflow_id,
                 entry_run_id=info.run_id,
                 entered_at=workflow.now(),
+                entry_event_id=inp.entry_event.event_id,
             ),
             result_type=EnterResult,
             start_to_close_timeout=timedelta(seconds=30),

@@ -28,7 +28,7 @@ from api.schemas.audiences import (
     MembersPage,
 )
 from api.schemas.common import ERRORS, Page
-from core.audience_schedule import ensure_refresh_schedule, remove_refresh_schedule
+from core.audience_refresh_schedule import ensure_refresh_schedule, remove_refresh_schedule
 from core.settings import Settings
 from db.sql import q
 from journeys.audience_rules import Rule, dump_rule, parse_rule, time_relative

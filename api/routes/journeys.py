@@ -17,6 +17,7 @@ from api.deps import (
     JourneysWriter,
     PoolDep,
     Reader,
+    SettingsDep,
     TemporalDep,
     is_json,
     media_type,
@@ -37,13 +38,14 @@ from api.schemas.journeys import (
     VersionSummary,
 )
 from api.testrun import TestResponder
+from core.journey_schedules import delete_audience_schedule, sync_audience_schedule
 from core.metrics import JOURNEY_EXITS
 from core.names import KNOWN_CHANNELS, NOTIFY_JOURNEYS
 from db.sql import q
 from db.types import Executor
 from journeys.durations import add_duration
 from journeys.loader import DefinitionSyntaxError, load_text
-from journeys.model import Event, Profile
+from journeys.model import Event, JourneyDefinition, Profile
 from journeys.routing import entry_matches
 from journeys.simulate import simulate
 from journeys.validate import Problem, format_path, parse_definition
@@ -196,9 +198,41 @@ def _dump(definition: Any) -> dict[str, Any]:
     responses={200: {"model": Published, "description": "Unchanged: the latest version"}},
 )
 async def publish_journey(
-    journey_id: JourneyIdPath, pool: PoolDep, response: Response, _: JourneysWriter
+    journey_id: JourneyIdPath,
+    pool: PoolDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    response: Response,
+    _: JourneysWriter,
 ) -> Published:
     """Publish the draft as a new immutable version and make it live."""
+    definition, version = await publish_draft(pool, journey_id, response)
+    # After the commit: a run started now must see this version live.
+    await set_audience_schedule(temporal, settings.task_queue, journey_id, version, definition)
+    return Published(journey_id=journey_id, version=version)
+
+
+async def set_audience_schedule(
+    temporal: Client,
+    task_queue: str,
+    journey_id: str,
+    version: int,
+    definition: JourneyDefinition,
+) -> None:
+    try:
+        await sync_audience_schedule(temporal, task_queue, journey_id, version, definition)
+    except RPCError as exc:
+        raise ApiError(
+            503,
+            f"version {version} is live but its audience schedule could not be set "
+            f"({exc.message}); publish again to retry",
+        ) from None
+
+
+async def publish_draft(
+    pool: asyncpg.Pool, journey_id: str, response: Response
+) -> tuple[JourneyDefinition, int]:
+    """The published definition and its version, committed and live."""
     async with pool.acquire() as conn, conn.transaction():
         journey = await conn.fetchrow(q("lock_journey"), journey_id)
         if journey is None:
@@ -222,13 +256,13 @@ async def publish_journey(
             version: int = latest["version"]
             response.status_code = 200
             if journey["status"] == "live" and journey["live_version"] == version:
-                return Published(journey_id=journey_id, version=version)
+                return definition, version
         else:
             version = (latest["version"] if latest else 0) + 1
             await conn.execute(q("insert_journey_version"), journey_id, version, published)
         await conn.execute(q("set_journey_live"), journey_id, version)
         await conn.execute(q("notify_journeys"), NOTIFY_JOURNEYS, journey_id)
-    return Published(journey_id=journey_id, version=version)
+    return definition, version
 
 
 @router.post("/{journey_id}/stop")
@@ -251,6 +285,12 @@ async def stop_journey(
         if journey["status"] != "stopped":
             await conn.execute(q("set_journey_stopped"), journey_id)
             await conn.execute(q("notify_journeys"), NOTIFY_JOURNEYS, journey_id)
+    try:
+        await delete_audience_schedule(temporal, journey_id)
+    except RPCError as exc:
+        raise ApiError(
+            503, f"stopped, but the audience schedule could not be deleted ({exc.message})"
+        ) from None
     ended = await terminate_running(pool, temporal, journey_id) if terminate else 0
     return Stopped(journey_id=journey_id, status="stopped", terminated=ended)
 
@@ -320,6 +360,12 @@ async def test_journey(
     return await run_test(pool, definition, body)
 
 
+def entry_properties(definition: Any, given: dict[str, Any]) -> dict[str, Any]:
+    """An audience entry's event names its audience, as the real one does."""
+    audience = definition.entry.audience
+    return given if audience is None else {"audience_id": audience.id, **given}
+
+
 async def run_test(pool: asyncpg.Pool, definition: Any, body: TestRunCreate) -> TestRunPublic:
     resources: dict[str, dict[str, Any]] = {"template": {}, "action": {}, "fetch": {}}
     for r in await pool.fetch(q("test_resources")):
@@ -328,10 +374,10 @@ async def run_test(pool: asyncpg.Pool, definition: Any, body: TestRunCreate) -> 
     profile = Profile(**body.profile.model_dump())
     entry = Event(
         event_id="test-entry",
-        name=definition.entry.event,
+        name=definition.entry.event_name,
         profile_id=profile.profile_id,
         timestamp=start,
-        properties=body.entry_properties,
+        properties=entry_properties(definition, body.entry_properties),
     )
     events = [
         Event(

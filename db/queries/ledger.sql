@@ -23,8 +23,9 @@ WHERE journey_id = $1 AND profile_id = $2 AND run_id <> $3
 ORDER BY entered_at DESC LIMIT 1
 
 -- name: insert_entry
-INSERT INTO journey_entries (run_id, workflow_id, journey_id, version, profile_id, entered_at)
-VALUES ($1, $2, $3, $4, $5, $6)
+INSERT INTO journey_entries (run_id, workflow_id, journey_id, version, profile_id, entered_at,
+                             entry_event_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT (run_id) DO NOTHING
 
 -- name: finish_entry
@@ -75,6 +76,12 @@ FROM journeys j WHERE j.journey_id = $1
 
 -- name: entry_exists
 SELECT 1 FROM journey_entries WHERE run_id = $1
+
+-- name: entry_event_entered
+-- Another run of this journey that the same entry event entered already.
+SELECT run_id FROM journey_entries
+WHERE profile_id = $2 AND journey_id = $1 AND entry_event_id = $3 AND run_id <> $4
+LIMIT 1
 
 -- name: entry_counts
 -- For entry caps: entries since the start of the UTC day of $2, and profiles inside now.

@@ -22,7 +22,7 @@ from temporalio.service import RPCError
 
 from activities.steps import StepActivities
 from core.contracts import UpdateProfileInput
-from core.names import audience_schedule_id
+from core.names import audience_refresh_schedule_id
 from tests.integration.conftest import KeyMaker
 from tests.integration.helpers import publish
 from workers.worker import Runtime
@@ -255,9 +255,9 @@ async def test_time_relative_audiences_are_refreshed_by_a_schedule(
     )
     assert saved["time_relative"] is True and saved["sample"] == [p]
 
-    handle = temporal_client.get_schedule_handle(audience_schedule_id(aid))
+    handle = temporal_client.get_schedule_handle(audience_refresh_schedule_id(aid))
     described = await handle.describe()
-    assert described.id == audience_schedule_id(aid)
+    assert described.id == audience_refresh_schedule_id(aid)
 
     # Membership that went stale behind the rules' back (as the clock does): the scheduled
     # full evaluation repairs it.

@@ -85,6 +85,21 @@ SCENARIOS: dict[str, dict[str, Any]] = {
         "events": [],
         "expect": "completed",
     },
+    "audience-exit": {
+        "entry": {"audience": {"id": "h-vip", "on": "enter"}},
+        "entry_event": ("audience.entered", {"audience_id": "h-vip"}),
+        "exit_on_audience": ["h-vip"],
+        "start": "pause",
+        "nodes": {
+            "pause": {"type": "wait", "duration": "PT60S", "next": "done"},
+            "done": {"type": "end"},
+        },
+        "events": [
+            ("audience.exited", {"audience_id": "h-other"}),
+            ("audience.exited", {"audience_id": "h-vip"}),
+        ],
+        "expect": "exited",
+    },
 }
 
 
@@ -93,14 +108,17 @@ def definition(jid: str, tpl: str, scenario: dict[str, Any]) -> dict[str, Any]:
         k: {f: (v.replace("{tpl}", tpl) if isinstance(v, str) else v) for f, v in n.items()}
         for k, n in scenario["nodes"].items()
     }
-    return {
+    defn = {
         "id": jid,
         "name": jid,
-        "entry": {"event": "go"},
+        "entry": scenario.get("entry", {"event": "go"}),
         "start": scenario["start"],
         "exit_on": scenario.get("exit_on", []),
         "nodes": nodes,
     }
+    if "exit_on_audience" in scenario:
+        defn["exit_on_audience"] = scenario["exit_on_audience"]
+    return defn
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
@@ -112,7 +130,8 @@ async def test_history_replays(
     await publish(pool, definition(jid, tpl, scenario), tpl)
     router = Router(temporal_client, runtime.workers[0].task_queue)
     router.registry = await Registry.load(pool)
-    await router.route(event("go", profile, {}), None)
+    entry_name, entry_props = scenario.get("entry_event", ("go", {}))
+    await router.route(event(entry_name, profile, entry_props), None)
     await asyncio.sleep(0.5)
     for ev_name, props in scenario["events"]:
         await router.route(event(ev_name, profile, props), None)

@@ -23,7 +23,7 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 
 from core.contracts import RefreshAudienceInput
-from core.names import AUDIENCE_REFRESH_WORKFLOW, audience_schedule_id
+from core.names import AUDIENCE_REFRESH_WORKFLOW, audience_refresh_schedule_id
 
 
 def refresh_schedule(audience_id: str, task_queue: str, every: timedelta) -> Schedule:
@@ -31,7 +31,7 @@ def refresh_schedule(audience_id: str, task_queue: str, every: timedelta) -> Sch
         action=ScheduleActionStartWorkflow(
             AUDIENCE_REFRESH_WORKFLOW,
             RefreshAudienceInput(audience_id=audience_id),
-            id=audience_schedule_id(audience_id),
+            id=audience_refresh_schedule_id(audience_id),
             task_queue=task_queue,
         ),
         spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
@@ -44,7 +44,7 @@ async def ensure_refresh_schedule(
     client: Client, audience_id: str, task_queue: str, every: timedelta
 ) -> None:
     schedule = refresh_schedule(audience_id, task_queue, every)
-    schedule_id = audience_schedule_id(audience_id)
+    schedule_id = audience_refresh_schedule_id(audience_id)
     try:
         await client.create_schedule(schedule_id, schedule)
     except ScheduleAlreadyRunningError:
@@ -57,7 +57,7 @@ async def ensure_refresh_schedule(
 
 async def remove_refresh_schedule(client: Client, audience_id: str) -> None:
     try:
-        await client.get_schedule_handle(audience_schedule_id(audience_id)).delete()
+        await client.get_schedule_handle(audience_refresh_schedule_id(audience_id)).delete()
     except RPCError as exc:
         if exc.status != RPCStatusCode.NOT_FOUND:
             raise
