@@ -177,6 +177,40 @@ CREATE TABLE public.messages (
     delivered_at timestamp with time zone,
     CONSTRAINT messages_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'skipped'::text, 'dry_run'::text])))
 );
+CREATE UNLOGGED TABLE public.profile_import_rows (
+    line bigint NOT NULL,
+    profile_id text NOT NULL,
+    email text,
+    phone text,
+    timezone text,
+    unset text[],
+    attributes text NOT NULL,
+    removed text[]
+);
+CREATE TABLE public.profile_imports (
+    id uuid NOT NULL,
+    status text DEFAULT 'running'::text NOT NULL,
+    format text NOT NULL,
+    source text NOT NULL,
+    filename text,
+    dry_run boolean DEFAULT false NOT NULL,
+    bytes_read bigint DEFAULT 0 NOT NULL,
+    rows_read bigint DEFAULT 0 NOT NULL,
+    rows_valid bigint DEFAULT 0 NOT NULL,
+    rows_failed bigint DEFAULT 0 NOT NULL,
+    duplicates bigint DEFAULT 0 NOT NULL,
+    created bigint DEFAULT 0 NOT NULL,
+    updated bigint DEFAULT 0 NOT NULL,
+    unchanged bigint DEFAULT 0 NOT NULL,
+    error_count bigint DEFAULT 0 NOT NULL,
+    errors jsonb DEFAULT '[]'::jsonb NOT NULL,
+    error text,
+    started_at timestamp with time zone DEFAULT now() NOT NULL,
+    finished_at timestamp with time zone,
+    CONSTRAINT profile_imports_format_check CHECK ((format = ANY (ARRAY['csv'::text, 'ndjson'::text]))),
+    CONSTRAINT profile_imports_source_check CHECK ((source = ANY (ARRAY['api'::text, 'cli'::text]))),
+    CONSTRAINT profile_imports_status_check CHECK ((status = ANY (ARRAY['running'::text, 'succeeded'::text, 'failed'::text])))
+);
 CREATE TABLE public.profile_updates (
     update_id text NOT NULL,
     profile_id text NOT NULL,
@@ -256,6 +290,8 @@ ALTER TABLE ONLY public.journeys
     ADD CONSTRAINT journeys_pkey PRIMARY KEY (journey_id);
 ALTER TABLE ONLY public.messages
     ADD CONSTRAINT messages_pkey PRIMARY KEY (message_id);
+ALTER TABLE ONLY public.profile_imports
+    ADD CONSTRAINT profile_imports_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY public.profile_updates
     ADD CONSTRAINT profile_updates_pkey PRIMARY KEY (update_id);
 ALTER TABLE ONLY public.profiles
@@ -281,6 +317,7 @@ CREATE INDEX journey_entries_profile ON public.journey_entries USING btree (prof
 CREATE INDEX messages_capping ON public.messages USING btree (profile_id, channel, created_at) WHERE ((NOT transactional) AND (status = ANY (ARRAY['sending'::text, 'sent'::text])));
 CREATE INDEX messages_journey ON public.messages USING btree (journey_id, created_at DESC);
 CREATE INDEX messages_profile ON public.messages USING btree (profile_id, created_at DESC);
+CREATE INDEX profile_imports_started ON public.profile_imports USING btree (started_at DESC);
 ALTER TABLE ONLY public.audience_changes
     ADD CONSTRAINT audience_changes_audience_id_fkey FOREIGN KEY (audience_id) REFERENCES public.audiences(audience_id) ON DELETE CASCADE;
 ALTER TABLE ONLY public.audience_members
