@@ -17,6 +17,7 @@ from api.routes import (
     consent,
     events,
     health,
+    imports,
     inbox,
     journeys,
     messages,
@@ -83,7 +84,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.keys = KeyVerifier()
     install_error_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=settings.max_body_bytes, streamed=imports.STREAMED
+    )
 
     app.include_router(health.router)
     for module in (events, profiles, journeys, templates, messages, schemas, api_keys):
@@ -96,4 +99,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tracking.router, prefix="/v1")
     app.include_router(sms.router, prefix="/v1")
     app.include_router(inbox.router, prefix="/v1")
+    app.include_router(imports.router, prefix="/v1")
     return app

@@ -21,7 +21,7 @@ import uuid
 import zlib
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import asyncpg
 
@@ -35,6 +35,13 @@ from core.import_rows import (
     StagedRow,
 )
 from db.sql import q
+
+if TYPE_CHECKING:
+    from asyncpg.pool import PoolConnectionProxy
+
+    Conn: TypeAlias = asyncpg.Connection | PoolConnectionProxy[asyncpg.Record]
+else:
+    Conn: TypeAlias = object
 
 Source = Literal["api", "cli"]
 CHUNK_ROWS = 10_000
@@ -125,7 +132,7 @@ class _Inflater:
 
 
 async def import_profiles(
-    conn: asyncpg.Connection,
+    conn: Conn,
     chunks: AsyncIterable[bytes],
     *,
     fmt: Format,
@@ -164,7 +171,7 @@ async def import_profiles(
 
 
 async def _stage(
-    conn: asyncpg.Connection,
+    conn: Conn,
     chunks: AsyncIterable[bytes],
     report: ImportReport,
     max_bytes: int | None,
@@ -215,7 +222,7 @@ async def _stage(
     await flush()
 
 
-async def _merge(conn: asyncpg.Connection, report: ImportReport, dry_run: bool) -> None:
+async def _merge(conn: Conn, report: ImportReport, dry_run: bool) -> None:
     tr = conn.transaction()
     await tr.start()
     try:
@@ -232,9 +239,7 @@ async def _merge(conn: asyncpg.Connection, report: ImportReport, dry_run: bool) 
         await tr.commit()
 
 
-async def _finish(
-    conn: asyncpg.Connection, report: ImportReport, reraise: BaseException | None = None
-) -> None:
+async def _finish(conn: Conn, report: ImportReport, reraise: BaseException | None = None) -> None:
     """Record the outcome and drop the staging table; after a failure, do what still can be."""
     try:
         if conn.is_in_transaction():

@@ -107,6 +107,12 @@ class Settings(BaseSettings):
     worker_workflow_pollers: int = Field(16, alias="WAYLINE_WORKER_WORKFLOW_POLLERS")
     worker_activity_pollers: int = Field(16, alias="WAYLINE_WORKER_ACTIVITY_POLLERS")
 
+    import_max_bytes: int = Field(
+        10 * 1024**3,
+        alias="WAYLINE_IMPORT_MAX_BYTES",
+        description="Largest profile import upload, counted after gunzip (streamed, not held)",
+    )
+
 
 @lru_cache
 def get_settings() -> Settings:
