@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from core.settings import Settings
+from workers import import_cli
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     v.add_argument("file", type=Path)
     p = sub.add_parser("publish", help="upload a journey file as draft and publish it")
     p.add_argument("file", type=Path)
+    import_cli.add_parser(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings()
@@ -36,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         "migrate": _migrate,
         "validate": _validate,
         "publish": _publish,
+        "import": import_cli.run,
     }
     return handlers[args.command](settings, args)
 
