@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 import zlib
 from collections.abc import AsyncIterable, AsyncIterator, Callable
@@ -75,6 +76,8 @@ class ImportReport:
     errors: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
     error_field: str | None = None
+    stage_seconds: float = 0.0  # reading, validating and COPY (not stored; for bench/)
+    merge_seconds: float = 0.0
 
 
 class _Inflater:
@@ -157,8 +160,11 @@ async def import_profiles(
     await conn.execute(q("import_drop_staging"))
     await conn.execute(q("import_create_staging"))
     try:
+        started = time.monotonic()
         await _stage(conn, chunks, report, max_bytes, chunk_rows, max_errors)
+        staged = time.monotonic()
         await _merge(conn, report, dry_run)
+        report.stage_seconds, report.merge_seconds = staged - started, time.monotonic() - staged
         report.status = "succeeded"
     except ImportFailed as exc:
         report.status, report.error, report.error_field = "failed", exc.message, exc.field
