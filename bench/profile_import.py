@@ -73,10 +73,10 @@ def generate(path: Path, rows: int, fmt: Format) -> None:
             out.write("".join(block))
 
 
-async def ready(dsn: str, timeout: float = 60.0) -> None:
+async def ready(dsn: str, wait_seconds: float = 60.0) -> None:
     """The port opens before PostgreSQL accepts connections ("the database system is
     starting up"); wait for the latter."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + wait_seconds
     while True:
         try:
             conn = await asyncpg.connect(dsn.rsplit("/", 1)[0] + "/postgres")

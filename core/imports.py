@@ -76,6 +76,7 @@ class ImportReport:
     errors: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
     error_field: str | None = None
+    error_status: int = 422
     stage_seconds: float = 0.0  # reading, validating and COPY (not stored; for bench/)
     merge_seconds: float = 0.0
 
@@ -168,6 +169,7 @@ async def import_profiles(
         report.status = "succeeded"
     except ImportFailed as exc:
         report.status, report.error, report.error_field = "failed", exc.message, exc.field
+        report.error_status = exc.status
     except BaseException as exc:
         report.status, report.error = "failed", f"{type(exc).__name__}: {exc}".rstrip(": ")
         await _finish(conn, report, reraise=exc)
@@ -217,7 +219,9 @@ async def _stage(
         for data in inflater.feed(chunk):
             inflated += len(data)
             if max_bytes is not None and inflated > max_bytes:
-                raise ImportFailed(f"the data exceeds the limit of {max_bytes} bytes", field="body")
+                raise ImportFailed(
+                    f"the data exceeds the limit of {max_bytes} bytes", field="body", status=413
+                )
             buffer.extend(parser.parse(framer.feed(data)))
             if len(buffer) >= chunk_rows:
                 await flush()
@@ -232,6 +236,7 @@ async def _merge(conn: Conn, report: ImportReport, dry_run: bool) -> None:
     tr = conn.transaction()
     await tr.start()
     try:
+        await conn.execute(q("import_merge_work_mem"))
         report.duplicates = _count(await conn.execute(q("import_drop_duplicates")))
         report.updated = _count(await conn.execute(q("import_update_profiles")))
         report.created = _count(await conn.execute(q("import_insert_profiles")))

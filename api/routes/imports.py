@@ -74,7 +74,7 @@ async def import_profiles_upload(
         job = await read_job(conn, report.id)
     if report.status == "failed":
         raise ApiError(
-            422,
+            report.error_status,
             f"import {report.id} failed: {report.error}",
             code="import_failed",
             fields=[field(report.error_field or "body", report.error or "failed")],

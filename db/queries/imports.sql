@@ -28,6 +28,12 @@ DROP TABLE IF EXISTS pg_temp.profile_import_rows
 -- name: import_create_staging
 CREATE TEMP TABLE profile_import_rows (LIKE public.profile_import_rows)
 
+-- name: import_merge_work_mem
+-- For the merge transaction only: the duplicate check and the joins hash every staged
+-- row, and spill to disk at the default 4MB (300k unchanged rows: merge 5.3 s -> 3.2 s,
+-- one run on a loaded 2-core machine).
+SELECT set_config('work_mem', '64MB', true)
+
 -- name: import_drop_duplicates
 -- A profile_id repeated in one file: the last row wins, earlier ones are dropped whole.
 DELETE FROM profile_import_rows r

@@ -161,6 +161,9 @@ async def test_fatal_problem_fails_the_import_and_imports_nothing(pool: asyncpg.
     assert job is not None and job["status"] == "failed" and job["error"] == report.error
     report = await run(pool, gzip.compress(b"profile_id\nu\n")[:-6], "csv")
     assert report.status == "failed" and report.error == "the gzip stream is truncated"
+    report = await run(pool, f"profile_id\n{p}-9\n".encode() * 50, "csv", max_bytes=100)
+    assert report.status == "failed" and report.error_status == 413
+    assert await profile(pool, f"{p}-9") is None
 
 
 async def test_many_rows_in_many_chunks_and_statement_level_triggers(pool: asyncpg.Pool) -> None:
