@@ -223,4 +223,4 @@ async def test_memory_does_not_grow_with_the_file(pool: asyncpg.Pool) -> None:
         finally:
             tracemalloc.stop()
     assert report.status == "succeeded" and report.created == n
-    assert peak < size / 3, (peak, size)  # ~0.7 MB of ~2.9 MB when written
+    assert peak < size / 3, (peak, size)  # measured: 0.85 MB for a 2.9 MB file
