@@ -185,7 +185,8 @@ CREATE UNLOGGED TABLE public.profile_import_rows (
     timezone text,
     unset text[],
     attributes text NOT NULL,
-    removed text[]
+    removed text[],
+    CONSTRAINT profile_import_rows_template_only CHECK (false)
 );
 CREATE TABLE public.profile_imports (
     id uuid NOT NULL,

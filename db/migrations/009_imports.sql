@@ -37,5 +37,8 @@ CREATE UNLOGGED TABLE profile_import_rows (
     timezone    text,
     unset       text[],            -- contact fields set to null explicitly (NDJSON)
     attributes  text NOT NULL,     -- a JSON object: keys to set
-    removed     text[]             -- attribute keys to remove (NDJSON null)
+    removed     text[],            -- attribute keys to remove (NDJSON null)
+    -- Not copied by LIKE: a row written here by mistake (no TEMP table on the connection)
+    -- fails loudly instead of being imported nowhere.
+    CONSTRAINT profile_import_rows_template_only CHECK (false)
 );
