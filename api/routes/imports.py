@@ -34,7 +34,19 @@ MEDIA_FORMATS: dict[str, Format] = {
 }
 
 
-@router.post("/import", status_code=201, response_model=ImportPublic)
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "The file itself (maybe gzip); read as a stream, never held whole",
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/x-ndjson": {"schema": {"type": "string"}},
+        },
+    }
+}
+
+
+@router.post("/import", status_code=201, response_model=ImportPublic, openapi_extra=_UPLOAD_BODY)
 async def import_profiles_upload(
     request: Request,
     response: Response,
