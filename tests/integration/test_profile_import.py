@@ -224,3 +224,34 @@ async def test_memory_does_not_grow_with_the_file(pool: asyncpg.Pool) -> None:
             tracemalloc.stop()
     assert report.status == "succeeded" and report.created == n
     assert peak < size / 3, (peak, size)  # measured: 0.85 MB for a 2.9 MB file
+
+
+async def test_a_broken_stream_marks_the_import_failed(pool: asyncpg.Pool) -> None:
+    """A client gone mid-upload: nothing imported, the job says why, the connection is
+    clean for the next import (its staging table dropped)."""
+    p = uid("gone")
+
+    async def broken() -> AsyncIterator[bytes]:
+        yield f"profile_id\n{p}-1\n".encode()
+        raise ConnectionResetError("client went away")
+
+    import_id = uuid.uuid4()
+    async with pool.acquire() as conn:
+        with pytest.raises(ConnectionResetError):
+            await import_profiles(
+                conn, broken(), fmt="csv", source="api", chunk_rows=1, import_id=import_id
+            )
+        job = await conn.fetchrow(
+            "SELECT status, error, rows_valid FROM profile_imports WHERE id = $1", import_id
+        )
+        assert job is not None and dict(job) == {
+            "status": "failed",
+            "error": "ConnectionResetError: client went away",
+            "rows_valid": 1,
+        }
+        assert await conn.fetchval("SELECT to_regclass('pg_temp.profile_import_rows')") is None
+        report = await import_profiles(
+            conn, chunked(f"profile_id\n{p}-2\n".encode()), fmt="csv", source="cli"
+        )
+    assert report.created == 1
+    assert await profile(pool, f"{p}-1") is None
