@@ -172,7 +172,7 @@ async def import_profiles(
         report.error_status = exc.status
     except BaseException as exc:
         report.status, report.error = "failed", f"{type(exc).__name__}: {exc}".rstrip(": ")
-        await _finish(conn, report, reraise=exc)
+        await _finish(conn, report, quiet=True)
         raise
     await _finish(conn, report)
     return report
@@ -250,8 +250,9 @@ async def _merge(conn: Conn, report: ImportReport, dry_run: bool) -> None:
         await tr.commit()
 
 
-async def _finish(conn: Conn, report: ImportReport, reraise: BaseException | None = None) -> None:
-    """Record the outcome and drop the staging table; after a failure, do what still can be."""
+async def _finish(conn: Conn, report: ImportReport, *, quiet: bool = False) -> None:
+    """Record the outcome and drop the staging table; `quiet` (already failing): do what
+    still can be done, and let the original exception be the one raised."""
     try:
         if conn.is_in_transaction():
             return  # an aborted COPY or merge: the caller's exception says it all
@@ -273,7 +274,7 @@ async def _finish(conn: Conn, report: ImportReport, reraise: BaseException | Non
             report.error,
         )
     except Exception:
-        if reraise is None:
+        if not quiet:
             raise
 
 
