@@ -324,6 +324,7 @@ class RowParser:
         self._header_done = fmt == "ndjson"
         self._width = 0
         self._id = -1
+        self._id_name = "profile_id"
         self._contact: list[tuple[int, str]] = []
         # (cell index, attribute name, converter or None for plain strings)
         self._attrs: list[tuple[int, str, Callable[[str], Any] | None]] = []
@@ -379,7 +380,7 @@ class RowParser:
                 if kind not in ("", "string"):
                     raise ImportFailed(f"header: {name!r} is always a string", field="header")
                 if name in ID_FIELDS:
-                    self._id = index
+                    self._id, self._id_name = index, name
                 else:
                     self._contact.append((index, name))
                 continue
@@ -415,7 +416,7 @@ class RowParser:
         profile_id = cells[self._id].strip()
         problem = id_problem(profile_id)
         if problem:
-            problems.append(RowError(line, "profile_id", problem))
+            problems.append(RowError(line, self._id_name, problem))
         contact: dict[str, str | None] = dict.fromkeys(CONTACT_FIELDS)
         for index, name in self._contact:
             value = cells[index].strip()

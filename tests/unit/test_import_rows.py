@@ -123,3 +123,9 @@ def test_file_names_imply_formats() -> None:
     assert format_for("people.CSV.gz") == "csv"
     assert format_for("x.jsonl") == format_for("x.ndjson.gz") == "ndjson"
     assert format_for("x.xlsx") is None
+
+
+def test_csv_user_id_column_names_its_errors() -> None:
+    rows, errors, _ = run("csv", b"user_id,plan\nu1,a\n  ,b\n", 5)
+    assert [r[1] for r in rows] == ["u1"]
+    assert errors == [RowError(3, "user_id", "required")]
