@@ -1,6 +1,6 @@
 """Bulk profile import of N rows (default 1,000,000) against a raw COPY of the same file.
 
-    .venv/bin/python bench/profile_import.py [--rows N] [--format csv|ndjson] [--pg-fast]
+    .venv/bin/python bench/profile_import.py [--rows N] [--format csv|ndjson] [--pg-fast] [--api]
 
 Starts an embedded PostgreSQL in a temporary folder (durable like `wayline dev` unless
 --pg-fast), writes the file row by row (1 row in 10,000 invalid), then:
@@ -8,6 +8,8 @@ Starts an embedded PostgreSQL in a temporary folder (durable like `wayline dev` 
    empty `profiles` table: rows/s, the staging (read + validate + COPY) and merge times,
    and the peak RSS of this process before and after (`resource.getrusage`);
 2. imports it again (every row unchanged: the merge compares and writes nothing);
+   with --api, once more through `POST /v1/profiles/import` on an in-process uvicorn,
+   with the rise of the process's RSS high-water mark during the upload;
 3. baseline: `COPY bare FROM` the same file into a bare table with one text column per
    field, through asyncpg in this process — the floor for moving these bytes into Postgres.
 The last line is `ratio=<import rows/s ÷ raw COPY rows/s>`.
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import resource
 import shutil
@@ -24,6 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -118,6 +122,67 @@ async def raw_copy(dsn: str, path: Path, fmt: Format) -> float:
         await conn.close()
 
 
+def _reset_high_water_mark() -> int | None:
+    """Linux: VmHWM := VmRSS; returns it (KiB)."""
+    gc.collect()
+    Path("/proc/self/clear_refs").write_text("5")
+    return _vm_kib("VmHWM")
+
+
+def _vm_kib(field: str) -> int | None:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return None
+
+
+async def api_upload(dsn: str, path: Path, fmt: Format) -> tuple[dict[str, Any], float, int | None]:
+    """POST the file to an in-process uvicorn serving the API (client in this process too):
+    the answer, the seconds, and how much the process's RSS high-water mark rose (KiB)."""
+    import httpx
+    import uvicorn
+
+    from api.app import create_app
+    from api.keys import insert_key
+    from core.settings import Settings
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        _, key = await insert_key(conn, name="bench", scopes=["profiles:write"])
+    finally:
+        await conn.close()
+    config = uvicorn.Config(
+        create_app(Settings(DATABASE_URL=dsn)), host="127.0.0.1", port=free_port(),
+        log_level="warning",
+    )  # fmt: skip
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    try:
+        for _ in range(600):
+            if server.started:
+                break
+            await asyncio.sleep(0.05)
+        before = _reset_high_water_mark()
+        media = "text/csv" if fmt == "csv" else "application/x-ndjson"
+        headers = {"Authorization": f"Bearer {key}", "Content-Type": media}
+        with path.open("rb") as source:
+            started = time.perf_counter()
+            async with httpx.AsyncClient(timeout=None) as client:
+                resp = await client.post(
+                    f"http://127.0.0.1:{config.port}/v1/profiles/import",
+                    content=read_file_chunks(source.read, 1 << 16),
+                    headers=headers,
+                )
+            seconds = time.perf_counter() - started
+        after = _vm_kib("VmHWM")
+        assert resp.status_code == 201, resp.text
+        rise = None if before is None or after is None else after - before
+        return resp.json(), seconds, rise
+    finally:
+        server.should_exit = True
+        await serving
+
+
 def show(label: str, report: ImportReport, seconds: float) -> None:
     print(
         f"{label}: {report.rows_read:,} rows in {seconds:.1f} s = "
@@ -156,6 +221,14 @@ async def bench(args: argparse.Namespace, root: Path) -> None:
         again, seconds2 = await run_import(dsn, path, args.format)
         show("re-import (all unchanged)", again, seconds2)
 
+        if args.api:
+            body, seconds3, rise = await api_upload(dsn, path, args.format)
+            print(
+                f"re-import through POST /v1/profiles/import (uvicorn): {body['rows_read']:,} "
+                f"rows in {seconds3:.1f} s = {body['rows_read'] / seconds3:,.0f} rows/s; "
+                f"RSS high-water mark rose {(rise or 0) / 1024:.0f} MiB during the upload"
+            )
+
         copy_seconds = await raw_copy(dsn, path, args.format)
         copy_rate = args.rows / copy_seconds
         print(
@@ -173,6 +246,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--format", choices=["csv", "ndjson"], default="csv")
     parser.add_argument("--pg-fast", action="store_true", help="PostgreSQL without fsync")
+    parser.add_argument("--api", action="store_true", help="also upload through the HTTP API")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="wayline-import-bench-"))
