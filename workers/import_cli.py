@@ -54,7 +54,11 @@ async def _import(
 
     from core.imports import import_profiles, read_file_chunks
 
-    conn = await asyncpg.connect(settings.database_url)
+    try:
+        conn = await asyncpg.connect(settings.database_url)
+    except (OSError, asyncpg.PostgresError) as exc:
+        print(f"cannot connect to DATABASE_URL: {exc}", file=sys.stderr)
+        return EXIT_NOTHING_IMPORTED
     bar = tqdm(
         total=size,
         unit="B",
@@ -73,6 +77,9 @@ async def _import(
             filename=args.file.name,
             dry_run=args.dry_run,
         )
+    except asyncpg.UndefinedTableError as exc:
+        print(f"{exc}: run `wayline migrate` first", file=sys.stderr)
+        return EXIT_NOTHING_IMPORTED
     finally:
         bar.close()
         await conn.close()

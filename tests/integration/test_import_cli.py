@@ -24,9 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def wayline(
-    settings: Settings, *args: str, stderr: int | None = subprocess.PIPE
+    settings: Settings, *args: str, stderr: int | None = subprocess.PIPE, dsn: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": settings.database_url}
+    env = {**os.environ, "DATABASE_URL": dsn or settings.database_url}
     return subprocess.run(
         [sys.executable, "-m", "workers.cli", "import", "profiles", *args],
         cwd=ROOT,
@@ -96,3 +96,6 @@ def test_unreadable_input_exits_2(settings: Settings, tmp_path: Path) -> None:
     assert done.returncode == 2 and "--format" in done.stderr
     done = wayline(settings, str(tmp_path / "missing.csv"))
     assert done.returncode == 2 and "No such file" in done.stderr
+    nowhere = settings.database_url.rsplit("/", 1)[0] + "/no_such_database"
+    done = wayline(settings, str(bad), dsn=nowhere)
+    assert done.returncode == 2 and "cannot connect to DATABASE_URL" in done.stderr
