@@ -25,7 +25,7 @@ def add_parser(sub: Any) -> None:
     """Register `import profiles FILE` on the `wayline` sub-command parser."""
     i = sub.add_parser("import", help="bulk-import profiles from a CSV or NDJSON file")
     i.add_argument("what", choices=["profiles"], help="what the file holds")
-    i.add_argument("file", type=Path, help="a .csv, .ndjson or .jsonl file, maybe .gz")
+    i.add_argument("file", type=Path, help="a .csv, .ndjson or .jsonl file, maybe .gz; - stdin")
     i.add_argument("--format", choices=FORMATS, help="default: from the file name")
     i.add_argument("--dry-run", action="store_true", help="validate and count, change nothing")
     i.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -36,6 +36,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     if fmt is None:
         print(f"{args.file}: cannot tell the format, pass --format csv|ndjson", file=sys.stderr)
         return EXIT_NOTHING_IMPORTED
+    if str(args.file) == "-":  # a pipe: `zcat people.csv.gz | wayline import profiles - ...`
+        return asyncio.run(_import(settings, args, fmt, sys.stdin.buffer, None))
     try:
         source = args.file.open("rb")
     except OSError as exc:
@@ -47,7 +49,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _import(
-    settings: Settings, args: argparse.Namespace, fmt: Format, source: IO[bytes], size: int
+    settings: Settings, args: argparse.Namespace, fmt: Format, source: IO[bytes], size: int | None
 ) -> int:
     import asyncpg
     from tqdm import tqdm
@@ -60,11 +62,11 @@ async def _import(
         print(f"cannot connect to DATABASE_URL: {exc}", file=sys.stderr)
         return EXIT_NOTHING_IMPORTED
     bar = tqdm(
-        total=size,
+        total=size,  # None (a pipe): bytes and rate without a percentage
         unit="B",
         unit_scale=True,
         unit_divisor=1024,
-        desc=args.file.name,
+        desc="stdin" if str(args.file) == "-" else args.file.name,
         disable=True if args.no_progress else None,  # None: only on a terminal
         file=sys.stderr,
     )
@@ -74,7 +76,7 @@ async def _import(
             read_file_chunks(source.read, on_read=bar.update),
             fmt=fmt,
             source="cli",
-            filename=args.file.name,
+            filename=None if str(args.file) == "-" else args.file.name,
             dry_run=args.dry_run,
         )
     except asyncpg.UndefinedTableError as exc:

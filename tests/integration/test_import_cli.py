@@ -24,7 +24,11 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def wayline(
-    settings: Settings, *args: str, stderr: int | None = subprocess.PIPE, dsn: str | None = None
+    settings: Settings,
+    *args: str,
+    stderr: int | None = subprocess.PIPE,
+    dsn: str | None = None,
+    stdin: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": dsn or settings.database_url}
     return subprocess.run(
@@ -33,6 +37,7 @@ def wayline(
         env=env,
         stdout=subprocess.PIPE,
         stderr=stderr,
+        input=stdin,
         text=True,
         timeout=120,
     )
@@ -82,6 +87,19 @@ async def test_gzip_ndjson_with_progress_bar_exits_0(
     assert b"people.ndjson.gz: 100%" in bar
     count = await pool.fetchval("SELECT count(*) FROM profiles WHERE profile_id LIKE $1", f"{p}-%")
     assert count == 2_000
+
+
+async def test_stdin_needs_a_format(settings: Settings, pool: asyncpg.Pool) -> None:
+    p = f"cls-{uuid.uuid4().hex[:8]}"
+    data = f'{{"profile_id": "{p}", "plan": "pro"}}\n'
+    done = wayline(settings, "-", stdin=data)
+    assert done.returncode == 2 and "--format" in done.stderr
+    done = wayline(settings, "-", "--format", "ndjson", stdin=data)
+    assert done.returncode == 0, done.stderr
+    assert "imported 1 of 1 rows" in done.stdout
+    assert await pool.fetchval("SELECT attributes FROM profiles WHERE profile_id = $1", p) == {
+        "plan": "pro"
+    }
 
 
 def test_unreadable_input_exits_2(settings: Settings, tmp_path: Path) -> None:
