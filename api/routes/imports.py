@@ -8,6 +8,7 @@ and `core.imports` reads `request.stream()` chunk by chunk, bounded by
 from __future__ import annotations
 
 import uuid
+from email.message import Message
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -66,6 +67,9 @@ async def import_profiles_upload(
     stays readable at `GET /v1/profiles/imports/{id}`. A file that cannot be read on (a
     bad header, a quote never closed) imports nothing and answers 422.
     """
+    charset = _charset(request)
+    if charset not in (None, "utf-8", "utf8", "us-ascii"):
+        raise ApiError(415, f"imports are read as UTF-8, not {charset}")
     fmt = format or MEDIA_FORMATS.get(media_type(request) or "")
     if fmt is None:
         raise ApiError(
@@ -94,6 +98,13 @@ async def import_profiles_upload(
     assert job is not None
     response.headers["Location"] = f"/v1/profiles/imports/{report.id}"
     return ImportPublic(**job)
+
+
+def _charset(request: Request) -> str | None:
+    message = Message()
+    message["content-type"] = request.headers.get("content-type", "")
+    charset = message.get_param("charset")
+    return charset.lower() if isinstance(charset, str) else None
 
 
 @router.get("/imports/{import_id}", response_model=ImportPublic)

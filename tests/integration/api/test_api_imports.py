@@ -42,7 +42,7 @@ async def test_streamed_csv_upload_larger_than_the_body_limit(
             yield "".join(rows).encode()
         yield f"{p}-bad,nope,gold,x\n".encode()
 
-    headers = {**admin_headers, "Content-Type": "text/csv"}
+    headers = {**admin_headers, "Content-Type": "text/csv; charset=utf-8"}
     resp = await api_client.post(
         "/v1/profiles/import", params={"filename": name}, content=body(), headers=headers
     )
@@ -103,6 +103,9 @@ async def test_refusals_name_the_problem(
         "/v1/profiles/import", content=b"a,b\n", headers={**admin_headers, "Content-Type": "x/y"}
     )
     assert resp.status_code == 415 and "text/csv" in resp.json()["message"]
+    latin = {**admin_headers, "Content-Type": "text/csv; charset=ISO-8859-1"}
+    resp = await api_client.post("/v1/profiles/import", content=b"profile_id\n", headers=latin)
+    assert resp.status_code == 415 and "UTF-8" in resp.json()["message"]
 
     resp = await api_client.post(
         "/v1/profiles/import", content=b"email,plan\nx@y,1\n", headers={**admin_headers, **csv}
