@@ -46,6 +46,7 @@ else:
 
 Source = Literal["api", "cli"]
 CHUNK_ROWS = 10_000
+MERGE_ATTEMPTS = 3
 MAX_ERRORS = 100
 INFLATE_PIECE = 1 << 20
 """Largest piece one gzip chunk may inflate to at once: a small compressed chunk can
@@ -79,6 +80,7 @@ class ImportReport:
     error_status: int = 422
     stage_seconds: float = 0.0  # reading, validating and COPY (not stored; for bench/)
     merge_seconds: float = 0.0
+    merge_retries: int = 0
 
 
 class _Inflater:
@@ -233,6 +235,20 @@ async def _stage(
 
 
 async def _merge(conn: Conn, report: ImportReport, dry_run: bool) -> None:
+    """Merge, again on a deadlock: rows locked in another order by a concurrent writer (an
+    API PATCH, another import) abort the whole transaction, but the staged rows are intact
+    (staged outside it), so the merge simply runs again."""
+    for attempt in range(1, MERGE_ATTEMPTS + 1):
+        try:
+            await _merge_once(conn, report, dry_run)
+            return
+        except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
+            if attempt == MERGE_ATTEMPTS:
+                raise
+            report.merge_retries += 1
+
+
+async def _merge_once(conn: Conn, report: ImportReport, dry_run: bool) -> None:
     tr = conn.transaction()
     await tr.start()
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import tracemalloc
@@ -262,3 +263,43 @@ async def test_a_broken_stream_marks_the_import_failed(pool: asyncpg.Pool) -> No
         )
     assert report.created == 1
     assert await profile(pool, f"{p}-1") is None
+
+
+async def test_a_deadlock_with_a_concurrent_writer_is_retried(pool: asyncpg.Pool) -> None:
+    """Another transaction holds profile b, the import's UPDATE holds a and waits for b,
+    then the other one asks for a: Postgres aborts one side (the import, which waited
+    first). The import merges again once the other commits; both writes survive."""
+    p = uid("dl")
+    a, b = f"{p}-a", f"{p}-b"
+    await pool.execute(
+        "INSERT INTO profiles (profile_id, attributes) VALUES ($1, '{}'), ($2, '{}')", a, b
+    )
+    data = f"profile_id,plan\n{a},pro\n{b},pro\n".encode()
+    async with pool.acquire() as other, pool.acquire() as conn:
+        pid = conn.get_server_pid()
+        tr = other.transaction()
+        await tr.start()
+        await other.execute("UPDATE profiles SET phone = '+1 555 0101' WHERE profile_id = $1", b)
+        task = asyncio.create_task(import_profiles(conn, chunked(data), fmt="csv", source="cli"))
+        for _ in range(200):  # until the import waits for b's lock
+            state = await pool.fetchval(
+                "SELECT wait_event_type FROM pg_stat_activity WHERE pid = $1", pid
+            )
+            if state == "Lock":
+                break
+            await asyncio.sleep(0.05)
+        assert state == "Lock"
+        await other.execute("UPDATE profiles SET email = 'a@example.com' WHERE profile_id = $1", a)
+        await tr.commit()
+        report = await task
+    assert report.status == "succeeded", report
+    assert report.merge_retries == 1 and report.updated == 2
+    rows = await pool.fetch(
+        "SELECT profile_id, email, phone, attributes FROM profiles WHERE profile_id = ANY($1) "
+        "ORDER BY profile_id",
+        [a, b],
+    )
+    assert [dict(r) for r in rows] == [
+        {"profile_id": a, "email": "a@example.com", "phone": None, "attributes": {"plan": "pro"}},
+        {"profile_id": b, "email": None, "phone": "+1 555 0101", "attributes": {"plan": "pro"}},
+    ]
