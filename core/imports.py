@@ -16,6 +16,7 @@ chunk (a long upload can be watched), finished `succeeded` or `failed`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 import uuid
@@ -198,14 +199,24 @@ async def _stage(
     parser = RowParser(report.format, on_error)
     buffer: list[StagedRow] = []
     inflated = 0
+    # One COPY in flight while the next chunk is parsed: PostgreSQL ingests on its own core.
+    copying: asyncio.Task[int] | None = None
+
+    async def copy(rows: list[StagedRow]) -> int:
+        await conn.copy_records_to_table(
+            _STAGING, records=rows, columns=STAGED_COLUMNS, schema_name="pg_temp"
+        )
+        return len(rows)
+
+    async def settle() -> None:
+        nonlocal copying
+        if copying is not None:
+            task, copying = copying, None
+            report.rows_valid += await task
 
     async def flush() -> None:
-        if buffer:
-            await conn.copy_records_to_table(
-                _STAGING, records=buffer, columns=STAGED_COLUMNS, schema_name="pg_temp"
-            )
-            report.rows_valid += len(buffer)
-            buffer.clear()
+        nonlocal buffer, copying
+        await settle()  # the connection is free again
         report.rows_read, report.rows_failed = parser.rows_read, parser.rows_failed
         await conn.execute(
             q("import_progress"),
@@ -215,23 +226,34 @@ async def _stage(
             report.rows_valid,
             report.rows_failed,
         )
+        if buffer:
+            copying = asyncio.create_task(copy(buffer))
+            buffer = []
 
-    async for chunk in chunks:
-        report.bytes_read += len(chunk)
-        for data in inflater.feed(chunk):
-            inflated += len(data)
-            if max_bytes is not None and inflated > max_bytes:
-                raise ImportFailed(
-                    f"the data exceeds the limit of {max_bytes} bytes", field="body", status=413
-                )
+    try:
+        async for chunk in chunks:
+            report.bytes_read += len(chunk)
+            for data in inflater.feed(chunk):
+                inflated += len(data)
+                if max_bytes is not None and inflated > max_bytes:
+                    raise ImportFailed(
+                        f"the data exceeds the limit of {max_bytes} bytes",
+                        field="body",
+                        status=413,
+                    )
+                buffer.extend(parser.parse(framer.feed(data)))
+                if len(buffer) >= chunk_rows:
+                    await flush()
+        for data in inflater.close():
             buffer.extend(parser.parse(framer.feed(data)))
-            if len(buffer) >= chunk_rows:
-                await flush()
-    for data in inflater.close():
-        buffer.extend(parser.parse(framer.feed(data)))
-    buffer.extend(parser.parse(framer.close()))
-    parser.finish()
-    await flush()
+        buffer.extend(parser.parse(framer.close()))
+        parser.finish()
+        await flush()
+        await settle()
+    finally:
+        if copying is not None:  # failing: let the COPY in flight end before the connection
+            with contextlib.suppress(Exception):  # is used again; its own error is secondary
+                report.rows_valid += await copying
 
 
 async def _merge(conn: Conn, report: ImportReport, dry_run: bool) -> None:
