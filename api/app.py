@@ -20,6 +20,7 @@ from api.routes import (
     consent,
     events,
     health,
+    imports,
     inbox,
     journeys,
     messages,
@@ -93,7 +94,9 @@ def create_app(settings: Settings | None = None, telemetry: Telemetry | None = N
     app.state.settings = settings
     app.state.keys = KeyVerifier()
     install_error_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=settings.max_body_bytes, streamed=imports.STREAMED
+    )
 
     app.include_router(health.router)
     for module in (events, profiles, journeys, templates, messages, schemas, api_keys):
@@ -112,6 +115,7 @@ def create_app(settings: Settings | None = None, telemetry: Telemetry | None = N
     _count_refused_events(app)
     telemetry.instrument_app(app)
     app.include_router(audiences.router, prefix="/v1")
+    app.include_router(imports.router, prefix="/v1")
     return app
 
 

@@ -137,6 +137,11 @@ class Settings(BaseSettings):
         alias="WAYLINE_FANOUT_CONCURRENCY",
         description="Signal-with-starts in flight per page of a read-audience run",
     )
+    import_max_bytes: int = Field(
+        10 * 1024**3,
+        alias="WAYLINE_IMPORT_MAX_BYTES",
+        description="Largest profile import upload, counted after gunzip (streamed, not held)",
+    )
 
 
 @lru_cache

@@ -290,6 +290,41 @@ CREATE SEQUENCE public.profile_erasures_id_seq
     NO MAXVALUE
     CACHE 1;
 ALTER SEQUENCE public.profile_erasures_id_seq OWNED BY public.profile_erasures.id;
+CREATE UNLOGGED TABLE public.profile_import_rows (
+    line bigint NOT NULL,
+    profile_id text NOT NULL,
+    email text,
+    phone text,
+    timezone text,
+    unset text[],
+    attributes text NOT NULL,
+    removed text[],
+    CONSTRAINT profile_import_rows_template_only CHECK (false)
+);
+CREATE TABLE public.profile_imports (
+    id uuid NOT NULL,
+    status text DEFAULT 'running'::text NOT NULL,
+    format text NOT NULL,
+    source text NOT NULL,
+    filename text,
+    dry_run boolean DEFAULT false NOT NULL,
+    bytes_read bigint DEFAULT 0 NOT NULL,
+    rows_read bigint DEFAULT 0 NOT NULL,
+    rows_valid bigint DEFAULT 0 NOT NULL,
+    rows_failed bigint DEFAULT 0 NOT NULL,
+    duplicates bigint DEFAULT 0 NOT NULL,
+    created bigint DEFAULT 0 NOT NULL,
+    updated bigint DEFAULT 0 NOT NULL,
+    unchanged bigint DEFAULT 0 NOT NULL,
+    error_count bigint DEFAULT 0 NOT NULL,
+    errors jsonb DEFAULT '[]'::jsonb NOT NULL,
+    error text,
+    started_at timestamp with time zone DEFAULT now() NOT NULL,
+    finished_at timestamp with time zone,
+    CONSTRAINT profile_imports_format_check CHECK ((format = ANY (ARRAY['csv'::text, 'ndjson'::text]))),
+    CONSTRAINT profile_imports_source_check CHECK ((source = ANY (ARRAY['api'::text, 'cli'::text]))),
+    CONSTRAINT profile_imports_status_check CHECK ((status = ANY (ARRAY['running'::text, 'succeeded'::text, 'failed'::text])))
+);
 CREATE TABLE public.profile_updates (
     update_id text NOT NULL,
     profile_id text NOT NULL,
@@ -382,6 +417,8 @@ ALTER TABLE ONLY public.profile_aliases
     ADD CONSTRAINT profile_aliases_pkey PRIMARY KEY (alias_id);
 ALTER TABLE ONLY public.profile_erasures
     ADD CONSTRAINT profile_erasures_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY public.profile_imports
+    ADD CONSTRAINT profile_imports_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY public.profile_updates
     ADD CONSTRAINT profile_updates_pkey PRIMARY KEY (update_id);
 ALTER TABLE ONLY public.profiles
@@ -415,6 +452,7 @@ CREATE INDEX messages_journey ON public.messages USING btree (journey_id, create
 CREATE INDEX messages_profile ON public.messages USING btree (profile_id, created_at DESC);
 CREATE INDEX profile_aliases_profile ON public.profile_aliases USING btree (profile_id);
 CREATE INDEX profile_erasures_hash ON public.profile_erasures USING btree (profile_hash);
+CREATE INDEX profile_imports_started ON public.profile_imports USING btree (started_at DESC);
 CREATE INDEX profiles_attributes_path ON public.profiles USING gin (attributes jsonb_path_ops);
 CREATE TRIGGER events_audience_insert AFTER INSERT ON public.events REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.audience_recheck_enqueue();
 CREATE TRIGGER profiles_audience_delete AFTER DELETE ON public.profiles REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION public.audience_recheck_enqueue();

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from core.logs import configure_logging
 from core.settings import Settings
+from workers import import_cli
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     t_sub.add_parser(
         "setup", help="register Wayline's search attributes in TEMPORAL_NAMESPACE (idempotent)"
     )
+    import_cli.add_parser(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings()
@@ -44,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         "validate": _validate,
         "publish": _publish,
         "temporal": _temporal,
+        "import": import_cli.run,
     }
     return handlers[args.command](settings, args)
 

@@ -1,0 +1,131 @@
+"""Import rows: framing at any chunk boundary, CSV typing, NDJSON shapes, per-row errors."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from core.import_rows import Format, Framer, ImportFailed, RowError, RowParser, format_for
+
+CSV = (
+    b"\xef\xbb\xbfprofile_id,email,timezone,plan,age:integer,vip:boolean,ltv:number,"
+    b"tags:json,since:datetime\r\n"
+    b'u1,ada@example.com,Europe/Paris,pro,36,yes,12.5,"[""a"",""b""]",2024-01-02\r\n'
+    b"\r\n"
+    b'u2,,,"multi\nline",,,,,\r\n'
+    b"u3,not-an-email,Mars/Olympus,free,3.5,maybe,abc,{,yesterday\r\n"
+    b",x@example.com,,,,,,,\r\n"
+    b"u5,a@b,UTC,short\r\n"
+)
+
+
+def run(fmt: Format, data: bytes, chunk: int) -> tuple[list[Any], list[RowError], RowParser]:
+    errors: list[RowError] = []
+    framer = Framer(fmt)
+    parser = RowParser(fmt, errors.append)
+    rows = []
+    for i in range(0, len(data), chunk):
+        rows += parser.parse(framer.feed(data[i : i + chunk]))
+    rows += parser.parse(framer.close())
+    parser.finish()
+    return rows, errors, parser
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 7, 64, 1 << 20])
+def test_csv_rows_and_errors_at_any_chunk_size(chunk: int) -> None:
+    rows, errors, parser = run("csv", CSV, chunk)
+    assert [r[0] for r in rows] == [2, 4]  # lines where each valid record starts
+    u1, u2 = rows
+    assert u1[1:5] == ("u1", "ada@example.com", None, "Europe/Paris")
+    assert json.loads(u1[6]) == {
+        "plan": "pro",
+        "age": 36,
+        "vip": True,
+        "ltv": 12.5,
+        "tags": ["a", "b"],
+        "since": "2024-01-02",
+    }
+    assert u2[1:5] == ("u2", None, None, None)  # empty cells leave stored values alone
+    assert json.loads(u2[6]) == {"plan": "multi\nline"}
+    by_field = {(e.line, e.field): e.message for e in errors}
+    assert by_field[(6, "email")] == "not an email address"
+    assert "unknown IANA time zone" in by_field[(6, "timezone")]
+    assert by_field[(6, "age")] == "not an integer"
+    assert by_field[(6, "vip")].startswith("not a boolean")
+    assert by_field[(6, "ltv")] == "not a number"
+    assert by_field[(6, "tags")].startswith("not JSON")
+    assert by_field[(6, "since")].startswith("not an ISO 8601")
+    assert by_field[(7, "profile_id")] == "required"
+    assert by_field[(8, None)] == "expected 9 cells, found 4"
+    assert (parser.rows_read, parser.rows_failed) == (5, 3)
+
+
+def test_csv_header_problems_stop_the_import() -> None:
+    for header, needle in [
+        (b"email,plan\n", "no profile_id"),
+        (b"profile_id,user_id\n", "twice"),
+        (b"profile_id,age:decimal\n", "unknown type 'decimal'"),
+        (b"profile_id,email:integer\n", "always a string"),
+        (b"profile_id,,x\n", "has no name"),
+    ]:
+        with pytest.raises(ImportFailed, match=needle) as info:
+            run("csv", header + b"u1,1\n", 4)
+        assert info.value.field == "header"
+    for empty in (b"", b"\r\n\n"):
+        with pytest.raises(ImportFailed, match="no header row") as info:
+            run("csv", empty, 4)
+        assert info.value.field == "header"
+
+
+def test_csv_unclosed_quote_and_oversized_line_are_fatal() -> None:
+    with pytest.raises(ImportFailed, match="never closed"):
+        run("csv", b'profile_id,plan\nu1,"open\nu2,x\n', 5)
+    framer = Framer("ndjson", max_record=10)
+    with pytest.raises(ImportFailed, match="longer than 10 bytes"):
+        framer.feed(b'{"profile_id": "u1", "x": 1234567890}')
+
+
+def test_ndjson_shapes_and_errors() -> None:
+    lines = [
+        {"profile_id": "a", "email": "a@example.com", "plan": "pro", "attributes": {"n": 1}},
+        {"user_id": 42, "phone": "+33 6 12 34 56 78", "timezone": None, "old": None},
+        {"profile_id": "c", "plan": "x", "attributes": {"plan": "y"}},
+        ["not", "an", "object"],
+        {"profile_id": True},
+        {"profile_id": "f", "email": 5, "attributes": "nope"},
+        {"profile_id": "g", "bad": "nul\u0000"},
+    ]
+    data = b"\n".join(json.dumps(x).encode() for x in lines)
+    data += b'\n\n{"profile_id": "h",\n{"profile_id": "i", "v": NaN}\n\xff\xfe\n'
+    rows, errors, parser = run("ndjson", data, 3)
+    assert [r[1] for r in rows] == ["a", "42", "c"]
+    a, b, c = rows
+    assert json.loads(a[6]) == {"plan": "pro", "n": 1}
+    assert b[3] == "+33 6 12 34 56 78" and b[5] == ["timezone"] and b[7] == ["old"]
+    assert json.loads(c[6]) == {"plan": "y"}  # `attributes` wins over a flat trait
+    found = {(e.line, e.field) for e in errors}
+    assert found >= {
+        (4, None),
+        (5, "profile_id"),
+        (6, "email"),
+        (6, "attributes"),
+        (7, "attributes"),
+        (9, None),
+        (10, None),
+        (11, None),
+    }
+    assert parser.rows_read == 10  # the blank line 8 is not a row
+
+
+def test_file_names_imply_formats() -> None:
+    assert format_for("people.CSV.gz") == "csv"
+    assert format_for("x.jsonl") == format_for("x.ndjson.gz") == "ndjson"
+    assert format_for("x.xlsx") is None
+
+
+def test_csv_user_id_column_names_its_errors() -> None:
+    rows, errors, _ = run("csv", b"user_id,plan\nu1,a\n  ,b\n", 5)
+    assert [r[1] for r in rows] == ["u1"]
+    assert errors == [RowError(3, "user_id", "required")]
