@@ -202,9 +202,11 @@ async def test_many_rows_in_many_chunks_and_statement_level_triggers(pool: async
 
 
 async def test_memory_does_not_grow_with_the_file(pool: asyncpg.Pool) -> None:
-    """Python allocations peak at about one chunk however long the file: three times the
-    rows, no higher traced peak (measured with 500-row chunks: 0.80 MB for 10k rows,
-    one-time allocations included, then 0.63 MB for 30k rows, a 1.4 MB file)."""
+    """Python allocations peak at about one chunk however long the file: ten times the
+    rows, not twice the traced peak (measured with 500-row chunks: 0.80 MB for 10k rows,
+    one-time allocations included, then 0.63 MB for 30k rows, a 1.4 MB file). The margin
+    is for the session's background tasks (dispatcher, audience rechecker) that allocate in
+    the same process while the import runs; a file held whole would be 4.8 MB."""
 
     async def peak_for(n: int) -> tuple[int, int]:
         p = uid("mem")
@@ -229,9 +231,9 @@ async def test_memory_does_not_grow_with_the_file(pool: asyncpg.Pool) -> None:
         return peak, size
 
     small, _ = await peak_for(10_000)
-    large, large_size = await peak_for(30_000)
-    assert large < small * 1.3, (small, large)
-    assert large < large_size / 2, (large, large_size)
+    large, large_size = await peak_for(100_000)
+    assert large < small * 2, (small, large)
+    assert large < large_size / 4, (large, large_size)
 
 
 async def test_a_broken_stream_marks_the_import_failed(pool: asyncpg.Pool) -> None:
