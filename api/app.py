@@ -12,6 +12,7 @@ from temporalio.client import Client
 from api.errors import BodyLimitMiddleware, install_error_handlers
 from api.keys import KeyVerifier
 from api.routes import (
+    alerts,
     api_keys,
     connectors,
     consent,
@@ -21,6 +22,7 @@ from api.routes import (
     journeys,
     messages,
     profiles,
+    reports,
     schemas,
     sms,
     templates,
@@ -96,4 +98,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tracking.router, prefix="/v1")
     app.include_router(sms.router, prefix="/v1")
     app.include_router(inbox.router, prefix="/v1")
+    app.include_router(reports.router, prefix="/v1")
+    app.include_router(alerts.router, prefix="/v1")
     return app

@@ -368,7 +368,13 @@ def _enter(
     state.node, state.wait, state.call = node_id, None, None
     state.visits[node_id] = state.visits.get(node_id, 0) + 1
     _add_step(state, PathStep(node=node_id, type=node.type, entered_at=now))
-    trace = StepTrace(node=node_id, visit=state.visits[node_id], type=node.type, entered_at=now)
+    trace = StepTrace(
+        node=node_id,
+        visit=state.visits[node_id],
+        type=node.type,
+        entered_at=now,
+        seq=sum(state.visits.values()),  # one more per entry: the order of visits in the run
+    )
     state._trace.append(trace)
     if isinstance(node, ConditionNode) and node.refresh:
         state.profile_stale = True  # reloaded before the branches are evaluated

@@ -259,6 +259,9 @@ class StepTrace(_Model):
     visit: int
     type: str
     entered_at: AwareDatetime
+    seq: int | None = Field(
+        default=None, description="Order of entry in the run (1-based); set on entry records"
+    )
     left_at: AwareDatetime | None = None
     outcome: StepOutcome | None = None
     detail: str | None = None

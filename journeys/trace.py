@@ -25,6 +25,8 @@ def merge(records: Iterable[StepTrace]) -> list[StepTrace]:
             continue
         if record.entered_at < seen.entered_at:
             seen.entered_at = record.entered_at
+        if seen.seq is None:
+            seen.seq = record.seq
         if seen.left_at is None and record.left_at is not None:
             seen.left_at, seen.outcome = record.left_at, record.outcome
             seen.detail, seen.checks = record.detail, list(record.checks)

@@ -20,12 +20,14 @@ from activities.journey import JourneyActivities
 from activities.messages import MessageActivities
 from activities.push import PushChannel, ServiceAccount
 from activities.sms import SmsChannel, SmsConfig
+from activities.steplog import StepLedgerActivities
 from activities.steps import StepActivities
 from core.converter import data_converter
 from core.names import KNOWN_CHANNELS, LOCAL_CHANNELS, channel_task_queue
 from core.settings import Settings, allowed_hosts, public_url, secret
 from db.pool import create_pool
 from workers.action_workers import ActionWorkers
+from workers.alerts import AlertEvaluator, run_alerts
 from workers.dispatcher import Dispatcher
 from workers.router import Router
 from workflows.journey import JourneyWorkflow
@@ -50,6 +52,7 @@ class Activities:
     messages: MessageActivities
     actions: ActionActivities
     steps: StepActivities
+    steplog: StepLedgerActivities
 
     @classmethod
     def build(
@@ -80,6 +83,7 @@ class Activities:
             ),
             actions=ActionActivities(pool, http, allowed_hosts(settings)),
             steps=StepActivities(pool, client, settings.task_queue),
+            steplog=StepLedgerActivities(pool),
         )
 
     def main_queue(self) -> list[Callable[..., Any]]:
@@ -93,6 +97,7 @@ class Activities:
             self.steps.update_profile,
             self.steps.record_assignment,
             self.steps.jump_to_journey,
+            self.steplog.record_steps,
         ]
 
 
@@ -170,6 +175,8 @@ async def running(settings: Settings, *, dispatch: bool = True) -> AsyncIterator
     tasks.append(asyncio.create_task(action_workers.run()))
     if dispatch:
         tasks.append(asyncio.create_task(dispatcher.run()))
+    if settings.alert_interval_seconds > 0:
+        tasks.append(asyncio.create_task(run_alerts(AlertEvaluator(pool, http, settings))))
     try:
         yield Runtime(client, pool, http, workers, dispatcher, action_workers)
     finally:
