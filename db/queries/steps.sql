@@ -94,3 +94,12 @@ ORDER BY run_id, seq NULLS LAST, entered_at, visit
 SELECT message_id, node_id, channel, template, status, reason, error, recipient, subject,
        created_at, sent_at, deferred_until
 FROM messages WHERE message_id = ANY($1::text[])
+
+-- name: close_steps_stopped
+-- Runs ended by a stop with terminate: where they were, they left by the stop.
+UPDATE journey_steps SET left_at = now(), outcome = 'exit_criteria', detail = 'stopped by terminate'
+WHERE run_id = ANY($1::text[]) AND left_at IS NULL
+
+-- name: cancel_deferred_stopped
+UPDATE messages SET status = 'skipped', reason = 'quiet_hours: the journey ended before the send'
+WHERE workflow_id = ANY($1::text[]) AND status = 'deferred'

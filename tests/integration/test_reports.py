@@ -135,9 +135,13 @@ async def test_report_counts_a_journey_with_branches_and_waits(
         assert paths[name]["profiles"] == sum(1 for t in taken.values() if t == name)
     assert paths[taken[p2]]["converted"] == 1, "p2 had the goal event after its path"
     assert nodes["_"]["entries"] == {"active": 1, "completed": 2, "exited": 1}
-    await send(api, h, f"{jid}.stop", p4)
-    handle = temporal_client.get_workflow_handle(journey_workflow_id(jid, p4))
-    assert await asyncio.wait_for(handle.result(), 60) == "exited"
+    # a stop with terminate: the waiting profile leaves `hold` by the stop
+    resp = await api.post(f"/v1/journeys/{jid}/stop", params={"terminate": "true"}, headers=h)
+    assert resp.status_code == 200 and resp.json()["terminated"] == 1, resp.text
+    nodes = await report()
+    assert (nodes["hold"]["entered"], nodes["hold"]["exit_criteria"]) == (4, 2)
+    assert nodes["_"]["entries"] == {"completed": 2, "exited": 2}
+    await eventually(lambda: _at(report, "hold", waiting=0), limit=30)
     # the profile path: every node, the branch and why, the message sent
     resp = await api.get(f"/v1/profiles/{p1}/journeys/{jid}", headers=h)
     assert resp.status_code == 200, resp.text
