@@ -160,6 +160,13 @@ def test_visits(
     assert [(r.node, r.visit, r.outcome, r.detail) for r in records] == rows
 
 
+def test_entries_are_numbered_in_order_across_visits() -> None:
+    loop = TABLE[8]
+    assert loop[0] == "a loop visits a node twice"
+    _, records = run(loop[1], loop[2])
+    assert [r.seq for r in records] == [1, 2, 3, 4, 5, 6]
+
+
 def test_condition_records_every_expression_it_evaluated() -> None:
     nodes = {
         "c": {
