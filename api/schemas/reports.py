@@ -33,7 +33,9 @@ class NodeReport(BaseModel):
     node: str
     type: str
     entered: int = Field(0, description="Visits of the node (a profile may visit it again)")
-    profiles: int = Field(0, description="Distinct profiles that entered it")
+    profiles: int = Field(
+        0, description="Profiles that entered it (once per run: a re-entered profile counts again)"
+    )
     waiting: int | None = Field(
         None, description="Running journeys at this node now (Temporal visibility)"
     )
