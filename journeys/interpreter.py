@@ -35,6 +35,11 @@ Rules worth knowing (see also the README of the journey language):
   `|seed|visit`, `seed` being the argument of `step` (the driver derives it from the
   entry run).
 - Every wait ends at the journey deadline at the latest; reaching it means `timed_out`.
+- `StepResult.trace` lists the node visits the step began or ended (`StepTrace`: node,
+  visit, entry order, how it ended — exited, exit_criteria, errored, timed_out — and why:
+  the outcome text and the expressions evaluated with their values, or a split's or
+  experiment's hash point). A quiet-hours deferral does not end the visit. The state never
+  holds the trace; the driver writes it to the step ledger.
 - Any expression error ends the journey `errored` with the reason
   `nodes.<id>.<field>: <message>`; a failed action or fetch without `on_error` with
   `nodes.<id>: <error>`.

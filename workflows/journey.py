@@ -2,7 +2,9 @@
 
 It only turns the interpreter's commands into Temporal calls: `Wait` into a timer raced
 against the event signal, `SendMessage` into an activity, `LoadProfile` into a local
-activity, `Finish` into the ledger update and the workflow's end.
+activity, `Finish` into the ledger update and the workflow's end. The interpreter's trace
+of node visits is buffered and written to the step ledger with the send and the finish, or
+in one `record_steps` local activity when the journey comes to rest in a wait.
 """
 
 from __future__ import annotations
