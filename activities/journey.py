@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 from temporalio import activity
 
+from activities.steplog import write_batch
 from core.connectors import ActionSpec, DataSourceSpec, action_task_queue
 from core.contracts import ActionRoute, EnterInput, EnterResult, FinishInput, LoadProfileInput
 from core.metrics import JOURNEY_ENTRIES, JOURNEY_EXITS
@@ -171,6 +172,8 @@ class JourneyActivities:
 
     @activity.defn(name="finish_journey")
     async def finish_journey(self, inp: FinishInput) -> None:
+        if inp.steps is not None:
+            await write_batch(self.pool, inp.steps)
         journey_id = await self.pool.fetchval(
             q("finish_entry"), inp.entry_run_id, inp.ended_at, inp.status, inp.reason
         )

@@ -26,6 +26,7 @@ from activities.journey import fetch_profile
 from activities.push import PushChannel
 from activities.rules import Outgoing, claim_with_rules
 from activities.sms import SmsChannel, count_segments
+from activities.steplog import write_batch
 from activities.tracking import add_tracking
 from core.contracts import SendInput, SendResult
 from core.metrics import counted_sends
@@ -164,6 +165,8 @@ class MessageActivities:
     @activity.defn(name="send_message")
     @counted_sends
     async def send_message(self, inp: SendInput) -> SendResult:
+        if inp.steps is not None:  # the step ledger rides along (activities/steplog.py)
+            await write_batch(self.pool, inp.steps)
         try:
             template = await self._template(inp.template)
             if template is None:

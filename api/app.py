@@ -14,6 +14,7 @@ from temporalio.client import Client
 from api.errors import BodyLimitMiddleware, install_error_handlers
 from api.keys import KeyVerifier
 from api.routes import (
+    alerts,
     api_keys,
     audiences,
     connectors,
@@ -26,6 +27,7 @@ from api.routes import (
     messages,
     metrics,
     profiles,
+    reports,
     schemas,
     segment,
     sms,
@@ -116,6 +118,8 @@ def create_app(settings: Settings | None = None, telemetry: Telemetry | None = N
     telemetry.instrument_app(app)
     app.include_router(audiences.router, prefix="/v1")
     app.include_router(imports.router, prefix="/v1")
+    app.include_router(reports.router, prefix="/v1")
+    app.include_router(alerts.router, prefix="/v1")
     return app
 
 

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from journeys.interpreter import Command, JourneyState
+from journeys.interpreter import Command, JourneyState, StepTrace
 from journeys.model import Event, Profile
 
 
@@ -39,6 +39,12 @@ class JourneyCarry(_Model):
     current_node_attr: str | None = None
     command: Command
     routes: dict[str, ActionRoute] = Field(default_factory=dict)
+    steps: list[StepTrace] = Field(
+        default_factory=list, description="Step ledger records not yet written"
+    )
+    deferred_message_id: str | None = Field(
+        default=None, description="A send deferred by quiet hours, not yet sent"
+    )
 
 
 class JourneyInput(_Model):
@@ -105,6 +111,9 @@ class SendInput(_Model):
     vars: dict[str, Any] = Field(default_factory=dict)
     now: datetime
     dry_run: bool = False
+    steps: StepBatch | None = Field(
+        default=None, description="Step ledger records written with the send (no extra call)"
+    )
 
 
 class SendResult(_Model):
@@ -121,6 +130,9 @@ class FinishInput(_Model):
     status: str
     reason: str | None = None
     ended_at: datetime
+    steps: StepBatch | None = Field(
+        default=None, description="The last step ledger records, written with the finish"
+    )
 
 
 class ActionCallInput(_Model):
@@ -288,3 +300,30 @@ class AudienceFanoutResult(_Model):
     members: int = 0
     signalled: int = 0
     filtered: int = 0
+
+
+class DeferredSend(_Model):
+    """A send waiting for the end of its quiet hours: a 'deferred' row in the message ledger."""
+
+    message_id: str
+    node_id: str
+    channel: str
+    template: str
+    until: datetime
+
+
+class StepBatch(_Model):
+    """Step ledger records of one run (journeys.trace.merge: one per node visit), written by
+    `record_steps` when the journey comes to rest, or along with a send or the finish."""
+
+    v: Literal[1] = 1
+    entry_run_id: str
+    workflow_id: str
+    journey_id: str
+    version: int
+    profile_id: str
+    steps: list[StepTrace] = Field(default_factory=list)
+    deferred: DeferredSend | None = None
+    cancel_deferred: str | None = Field(
+        default=None, description="A deferred send's message id that will never go (finish)"
+    )

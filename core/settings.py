@@ -142,6 +142,20 @@ class Settings(BaseSettings):
         alias="WAYLINE_IMPORT_MAX_BYTES",
         description="Largest profile import upload, counted after gunzip (streamed, not held)",
     )
+    alert_threshold: float = Field(
+        0.2, alias="WAYLINE_ALERT_THRESHOLD", ge=0, le=1, description="Error rate that alerts"
+    )
+    alert_window_seconds: int = Field(300, alias="WAYLINE_ALERT_WINDOW_SECONDS", ge=1)
+    alert_min_samples: int = Field(
+        20, alias="WAYLINE_ALERT_MIN_SAMPLES", ge=1, description="Outcomes needed to open one"
+    )
+    alert_interval_seconds: float = Field(
+        30.0, alias="WAYLINE_ALERT_INTERVAL_SECONDS", description="Evaluation period; 0 disables"
+    )
+    alert_webhook_url: str | None = Field(None, alias="WAYLINE_ALERT_WEBHOOK_URL")
+    alert_webhook_secret: SecretStr | None = Field(
+        None, alias="WAYLINE_ALERT_WEBHOOK_SECRET", description="Default: WAYLINE_WEBHOOK_SECRET"
+    )
 
 
 @lru_cache

@@ -78,6 +78,35 @@ CREATE TABLE public.actions (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL
 );
+CREATE TABLE public.alerts (
+    alert_id bigint NOT NULL,
+    kind text NOT NULL,
+    scope text NOT NULL,
+    status text DEFAULT 'open'::text NOT NULL,
+    opened_at timestamp with time zone DEFAULT now() NOT NULL,
+    resolved_at timestamp with time zone,
+    value double precision NOT NULL,
+    peak double precision NOT NULL,
+    last_value double precision NOT NULL,
+    threshold double precision NOT NULL,
+    failures integer NOT NULL,
+    samples integer NOT NULL,
+    window_seconds integer NOT NULL,
+    evaluated_at timestamp with time zone DEFAULT now() NOT NULL,
+    notified_open_at timestamp with time zone,
+    notified_resolved_at timestamp with time zone,
+    delivery_attempts integer DEFAULT 0 NOT NULL,
+    delivery_error text,
+    CONSTRAINT alerts_kind_check CHECK ((kind = ANY (ARRAY['action_error_rate'::text, 'message_failure_rate'::text, 'profile_error_rate'::text]))),
+    CONSTRAINT alerts_status_check CHECK ((status = ANY (ARRAY['open'::text, 'resolved'::text])))
+);
+CREATE SEQUENCE public.alerts_alert_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+ALTER SEQUENCE public.alerts_alert_id_seq OWNED BY public.alerts.alert_id;
 CREATE TABLE public.api_keys (
     id uuid NOT NULL,
     name text NOT NULL,
@@ -226,6 +255,24 @@ CREATE TABLE public.journey_entries (
     reason text,
     entry_event_id text
 );
+CREATE TABLE public.journey_steps (
+    run_id text NOT NULL,
+    node_id text NOT NULL,
+    visit integer NOT NULL,
+    workflow_id text NOT NULL,
+    journey_id text NOT NULL,
+    version integer NOT NULL,
+    profile_id text NOT NULL,
+    node_type text NOT NULL,
+    entered_at timestamp with time zone NOT NULL,
+    seq integer,
+    left_at timestamp with time zone,
+    outcome text,
+    detail text,
+    checks jsonb DEFAULT '[]'::jsonb NOT NULL,
+    recorded_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT journey_steps_outcome_check CHECK ((outcome = ANY (ARRAY['exited'::text, 'exit_criteria'::text, 'errored'::text, 'timed_out'::text])))
+);
 CREATE TABLE public.journey_versions (
     journey_id text NOT NULL,
     version integer NOT NULL,
@@ -268,7 +315,8 @@ CREATE TABLE public.messages (
     delivery_status text,
     delivered_at timestamp with time zone,
     erased_at timestamp with time zone,
-    CONSTRAINT messages_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'skipped'::text, 'dry_run'::text])))
+    deferred_until timestamp with time zone,
+    CONSTRAINT messages_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'skipped'::text, 'dry_run'::text, 'deferred'::text])))
 );
 CREATE TABLE public.profile_aliases (
     alias_id text NOT NULL,
@@ -366,6 +414,7 @@ CREATE TABLE public.templates (
     transactional boolean DEFAULT false NOT NULL,
     html text
 );
+ALTER TABLE ONLY public.alerts ALTER COLUMN alert_id SET DEFAULT nextval('public.alerts_alert_id_seq'::regclass);
 ALTER TABLE ONLY public.audience_changes ALTER COLUMN id SET DEFAULT nextval('public.audience_changes_id_seq'::regclass);
 ALTER TABLE ONLY public.events ALTER COLUMN id SET DEFAULT nextval('public.events_id_seq'::regclass);
 ALTER TABLE ONLY public.profile_erasures ALTER COLUMN id SET DEFAULT nextval('public.profile_erasures_id_seq'::regclass);
@@ -373,6 +422,8 @@ ALTER TABLE ONLY public.action_calls
     ADD CONSTRAINT action_calls_pkey PRIMARY KEY (call_id);
 ALTER TABLE ONLY public.actions
     ADD CONSTRAINT actions_pkey PRIMARY KEY (name);
+ALTER TABLE ONLY public.alerts
+    ADD CONSTRAINT alerts_pkey PRIMARY KEY (alert_id);
 ALTER TABLE ONLY public.api_keys
     ADD CONSTRAINT api_keys_key_hash_key UNIQUE (key_hash);
 ALTER TABLE ONLY public.api_keys
@@ -407,6 +458,8 @@ ALTER TABLE ONLY public.inbox
     ADD CONSTRAINT inbox_pkey PRIMARY KEY (message_id);
 ALTER TABLE ONLY public.journey_entries
     ADD CONSTRAINT journey_entries_pkey PRIMARY KEY (run_id);
+ALTER TABLE ONLY public.journey_steps
+    ADD CONSTRAINT journey_steps_pkey PRIMARY KEY (run_id, node_id, visit);
 ALTER TABLE ONLY public.journey_versions
     ADD CONSTRAINT journey_versions_pkey PRIMARY KEY (journey_id, version);
 ALTER TABLE ONLY public.journeys
@@ -429,8 +482,11 @@ ALTER TABLE ONLY public.suppressions
     ADD CONSTRAINT suppressions_pkey PRIMARY KEY (channel, address);
 ALTER TABLE ONLY public.templates
     ADD CONSTRAINT templates_pkey PRIMARY KEY (name);
+CREATE INDEX action_calls_finished ON public.action_calls USING btree (finished_at) WHERE (finished_at IS NOT NULL);
 CREATE INDEX action_calls_journey ON public.action_calls USING btree (journey_id, node_id, created_at);
 CREATE INDEX action_calls_profile ON public.action_calls USING btree (profile_id, created_at DESC);
+CREATE UNIQUE INDEX alerts_one_open ON public.alerts USING btree (kind, scope) WHERE (status = 'open'::text);
+CREATE INDEX alerts_recent ON public.alerts USING btree (opened_at DESC, alert_id DESC);
 CREATE INDEX audience_changes_audience ON public.audience_changes USING btree (audience_id, at);
 CREATE INDEX audience_changes_profile ON public.audience_changes USING btree (profile_id, at);
 CREATE INDEX audience_dependencies_audience ON public.audience_dependencies USING btree (audience_id);
@@ -445,9 +501,13 @@ CREATE INDEX events_profile_name_ts ON public.events USING btree (profile_id, na
 CREATE INDEX events_profile_ts ON public.events USING btree (profile_id, ts, id);
 CREATE INDEX experiment_assignments_journey ON public.experiment_assignments USING btree (journey_id, node_id, variant);
 CREATE INDEX inbox_profile ON public.inbox USING btree (profile_id, created_at DESC, message_id DESC);
+CREATE INDEX journey_entries_ended ON public.journey_entries USING btree (ended_at) WHERE (ended_at IS NOT NULL);
 CREATE INDEX journey_entries_journey ON public.journey_entries USING btree (journey_id, version, status);
 CREATE INDEX journey_entries_profile ON public.journey_entries USING btree (profile_id, journey_id, entered_at DESC);
+CREATE INDEX journey_steps_profile ON public.journey_steps USING btree (profile_id, journey_id, entered_at);
+CREATE INDEX journey_steps_report ON public.journey_steps USING btree (journey_id, version, node_id);
 CREATE INDEX messages_capping ON public.messages USING btree (profile_id, channel, created_at) WHERE ((NOT transactional) AND (status = ANY (ARRAY['sending'::text, 'sent'::text])));
+CREATE INDEX messages_created ON public.messages USING btree (created_at);
 CREATE INDEX messages_journey ON public.messages USING btree (journey_id, created_at DESC);
 CREATE INDEX messages_profile ON public.messages USING btree (profile_id, created_at DESC);
 CREATE INDEX profile_aliases_profile ON public.profile_aliases USING btree (profile_id);

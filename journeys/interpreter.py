@@ -36,6 +36,11 @@ Rules worth knowing (see also the README of the journey language):
   `|seed|visit`, `seed` being the argument of `step` (the driver derives it from the
   entry run).
 - Every wait ends at the journey deadline at the latest; reaching it means `timed_out`.
+- `StepResult.trace` lists the node visits the step began or ended (`StepTrace`: node,
+  visit, entry order, how it ended — exited, exit_criteria, errored, timed_out — and why:
+  the outcome text and the expressions evaluated with their values, or a split's or
+  experiment's hash point). A quiet-hours deferral does not end the visit. The state never
+  holds the trace; the driver writes it to the step ledger.
 - Any expression error ends the journey `errored` with the reason
   `nodes.<id>.<field>: <message>`; a failed action or fetch without `on_error` with
   `nodes.<id>: <error>`.
@@ -83,6 +88,7 @@ from journeys.model import (
     clock,
 )
 from journeys.runtime import (
+    DEFERRED,
     ERROR_TEXT_LIMIT,
     EVENTS_LIMIT,
     PARAMS_LIMIT,
@@ -93,6 +99,7 @@ from journeys.runtime import (
     ActionDone,
     AssignmentRecorded,
     CallAction,
+    Check,
     Command,
     EventReceived,
     FetchData,
@@ -111,7 +118,9 @@ from journeys.runtime import (
     RecordAssignment,
     SendMessage,
     Start,
+    StepOutcome,
     StepResult,
+    StepTrace,
     TimerFired,
     UpdateProfile,
     Wait,
@@ -143,6 +152,7 @@ __all__ = [
     "SendMessage",
     "Start",
     "StepResult",
+    "StepTrace",
     "TimerFired",
     "UpdateProfile",
     "Wait",
@@ -189,9 +199,11 @@ def step(
         _guarded(new, now, lambda: _go(definition, new, definition.start, now, seed))
     else:
         new = _copy(state)
+        new._trace = []
         if new.status == "active":
             _guarded(new, now, lambda: _apply(definition, new, input, now, seed))
-    return StepResult(state=new, command=current_command(definition, new))
+    trace, new._trace = new._trace, []  # the state compares and serialises without it
+    return StepResult(state=new, command=current_command(definition, new), trace=trace)
 
 
 def current_command(definition: JourneyDefinition, state: JourneyState) -> Command:
@@ -229,12 +241,23 @@ def bucket(key: str, weights: list[int]) -> int:
     total = sum(weights)
     if total <= 0:
         return 0
-    point = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") % total
+    point = _point(key, total)
     for index, weight in enumerate(weights):
         if point < weight:
             return index
         point -= weight
     return len(weights) - 1  # pragma: no cover - the points always fall in a bucket
+
+
+def _point(key: str, total: int) -> int:
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") % total
+
+
+def _bucket_check(key: str, weights: list[int]) -> Check:
+    """Why a split or experiment chose its path: the hashed key's point among the weights."""
+    total = sum(weights)
+    value = _point(key, total) if total > 0 else 0
+    return Check(expression=f"sha256({key!r}) mod {total} in weights {weights}", value=value)
 
 
 def experiment_variant(
@@ -352,6 +375,14 @@ def _enter(
     state.node, state.wait, state.call = node_id, None, None
     state.visits[node_id] = state.visits.get(node_id, 0) + 1
     _add_step(state, PathStep(node=node_id, type=node.type, entered_at=now))
+    trace = StepTrace(
+        node=node_id,
+        visit=state.visits[node_id],
+        type=node.type,
+        entered_at=now,
+        seq=sum(state.visits.values()),  # one more per entry: the order of visits in the run
+    )
+    state._trace.append(trace)
     if isinstance(node, ConditionNode) and node.refresh:
         state.profile_stale = True  # reloaded before the branches are evaluated
     return _act(definition, state, node, now, seed)
@@ -396,12 +427,15 @@ def _choose(
     definition: JourneyDefinition, state: JourneyState, node: ConditionNode, now: datetime
 ) -> str:
     """First branch whose `when` is true, else `otherwise`."""
+    checks: list[Check] = []
     for index, branch in enumerate(node.branches):
         field = f"branches[{index}].when"
-        if _evaluate(definition, state, branch.when, field, now):
-            _leave(state, now, f"branch {index}")
+        value = _evaluate(definition, state, branch.when, field, now)
+        checks.append(Check(expression=branch.when, value=_shown(value)))
+        if value:
+            _leave(state, now, f"branch {index}", checks=checks)
             return branch.next
-    _leave(state, now, "otherwise")
+    _leave(state, now, "otherwise", checks=checks)
     return node.otherwise
 
 
@@ -410,8 +444,9 @@ def _split(state: JourneyState, node: SplitNode, now: datetime, seed: int) -> st
     key = f"{state.journey_id}|{state.profile_id}|{node_id}"
     if not node.sticky:
         key += f"|{seed}|{state.visits.get(node_id, 1)}"
-    path = node.paths[bucket(key, [p.weight for p in node.paths])]
-    _leave(state, now, f"path {path.name}")
+    weights = [p.weight for p in node.paths]
+    path = node.paths[bucket(key, weights)]
+    _leave(state, now, f"path {path.name}", checks=[_bucket_check(key, weights)])
     return path.next
 
 
@@ -423,7 +458,7 @@ def _start_message(state: JourneyState, node: MessageNode, now: datetime) -> Non
     tz = timezone_for(hours.timezone, state.profile)
     until = quiet_hours_end(now, clock(hours.start), clock(hours.end), tz)
     if until is not None:
-        _leave(state, now, "deferred by quiet hours")
+        _leave(state, now, DEFERRED, kind=None)  # not a way out: the visit goes on
         _block(state, until, None, None)
 
 
@@ -502,15 +537,57 @@ def _block(state: JourneyState, until: datetime, event: str | None, when: str | 
     state.profile_stale = True
 
 
-def _leave(state: JourneyState, now: datetime, outcome: str) -> None:
-    if state.path and state.path[-1].node == state.node and state.path[-1].left_at is None:
-        state.path[-1].left_at = now
-        state.path[-1].outcome = outcome
+def _leave(
+    state: JourneyState,
+    now: datetime,
+    outcome: str,
+    *,
+    kind: StepOutcome | None = "exited",
+    checks: Sequence[Check] = (),
+    detail: str | None = None,
+) -> None:
+    """Close the current path step with `outcome`; with a `kind`, the visit also ends in
+    the trace (a quiet-hours deferral closes the path step but not the visit)."""
+    last = state.path[-1] if state.path else None
+    if last is None or last.node != state.node:
+        return
+    if kind is not None and (last.left_at is None or last.outcome == DEFERRED):
+        _trace_leave(state, last, now, kind, detail or outcome, checks)
+    if last.left_at is None:
+        last.left_at = now
+        last.outcome = outcome
+
+
+def _trace_leave(
+    state: JourneyState,
+    last: PathStep,
+    now: datetime,
+    kind: StepOutcome,
+    detail: str,
+    checks: Sequence[Check],
+) -> None:
+    node = state.node or ""
+    visit = state.visits.get(node, 1)
+    record = next((r for r in state._trace if r.node == node and r.visit == visit), None)
+    if record is None:  # entered in an earlier step
+        record = StepTrace(node=node, visit=visit, type=last.type, entered_at=last.entered_at)
+        state._trace.append(record)
+    record.left_at, record.outcome = now, kind
+    record.detail, record.checks = _short(detail, kind), list(checks)
+
+
+_FINISH_KINDS: dict[str, StepOutcome] = {
+    "completed": "exited",
+    "exited": "exit_criteria",
+    "timed_out": "timed_out",
+    "errored": "errored",
+}
 
 
 def _finish(state: JourneyState, now: datetime, status: FinishStatus, reason: str | None) -> None:
     outcome = {"completed": "completed", "timed_out": "timed out", "errored": "errored"}
-    _leave(state, now, outcome.get(status, reason or status))
+    text = outcome.get(status, reason or status)
+    _leave(state, now, text, kind=_FINISH_KINDS[status], detail=reason or text)
     state.status, state.reason = status, reason
     state.wait, state.pending_events, state.call = None, [], None
 
@@ -637,6 +714,16 @@ def _add(now: datetime, duration: str, state: JourneyState, field: str) -> datet
         raise _Abort(f"nodes.{state.node}.{field}: {exc}") from exc
 
 
+def _shown(value: object) -> object:
+    """An evaluated value as the step ledger shows it: JSON scalars as they are, else text."""
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    text = str(value)
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
 def _short(text: str | None, default: str) -> str:
     text = text or default
     if len(text) > ERROR_TEXT_LIMIT:
@@ -702,10 +789,14 @@ def _deliver(
     seed: int,
 ) -> None:
     """An event the journey can act on now: the awaited one (if `when` passes) or an exit."""
-    if node is not None and (
-        node.when is None or _evaluate(definition, state, node.when, "when", now, event)
-    ):
-        _leave(state, now, f"event {event.name}")
+    checks: list[Check] = []
+    passed = node is not None and node.when is None
+    if node is not None and node.when is not None:
+        value = _evaluate(definition, state, node.when, "when", now, event)
+        checks.append(Check(expression=node.when, value=_shown(value)))
+        passed = bool(value)
+    if node is not None and passed:
+        _leave(state, now, f"event {event.name}", checks=checks)
         _go(definition, state, node.on_event, now, seed)
     elif (reason := exit_reason(definition, event)) is not None:
         _finish(state, now, "exited", reason)
@@ -781,7 +872,11 @@ def _on_assignment(
     if not isinstance(node, ExperimentNode):
         return
     variant, target = experiment_variant(state.journey_id, state.profile_id, inp.node, node)
-    _leave(state, now, f"variant {variant}")
+    weights = [v.weight for v in node.variants]
+    if node.holdout is not None:
+        weights.append(node.holdout.weight)
+    key = f"{state.journey_id}|{state.profile_id}|{inp.node}"
+    _leave(state, now, f"variant {variant}", checks=[_bucket_check(key, weights)])
     _go(definition, state, target, now, seed)
 
 

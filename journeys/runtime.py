@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PrivateAttr
 
 from journeys.model import Event, Profile
 
@@ -25,6 +25,10 @@ PARAMS_LIMIT = 100_000  # characters of the rendered params of one action or fet
 
 Status = Literal["active", "completed", "exited", "timed_out", "errored"]
 FinishStatus = Literal["completed", "exited", "timed_out", "errored"]
+StepOutcome = Literal["exited", "exit_criteria", "errored", "timed_out"]
+"""How a node visit ended: left normally (to the next node, or the journey completed), by an
+`exit_on` event, by an error, or at the journey timeout."""
+DEFERRED = "deferred by quiet hours"
 
 
 class _Model(BaseModel):
@@ -236,6 +240,34 @@ class PathStep(_Model):
     outcome: str | None = None
 
 
+class Check(_Model):
+    """One thing a node evaluated to choose its way, and what it came to: a branch's `when`
+    and its value, or the hash bucket of a split or experiment."""
+
+    expression: str
+    value: Any = None
+
+
+class StepTrace(_Model):
+    """A node visit for the step ledger: entered, and once left, how and why.
+
+    `visit` numbers the node's visits in the run (1-based), so (run, node, visit) names one
+    ledger row; a record without `left_at` says only that the visit began.
+    """
+
+    node: str
+    visit: int
+    type: str
+    entered_at: AwareDatetime
+    seq: int | None = Field(
+        default=None, description="Order of entry in the run (1-based); set on entry records"
+    )
+    left_at: AwareDatetime | None = None
+    outcome: StepOutcome | None = None
+    detail: str | None = None
+    checks: list[Check] = Field(default_factory=list)
+
+
 class WaitState(_Model):
     """The wait the journey is blocked in."""
 
@@ -277,6 +309,8 @@ class JourneyState(_Model):
     pending_events: list[Event] = Field(default_factory=list)
     seen_event_ids: list[str] = Field(default_factory=list)
     reason: str | None = None
+    # The visits `step` began or ended, for StepResult.trace; never serialised or carried.
+    _trace: list[StepTrace] = PrivateAttr(default_factory=list)
 
 
 class StepResult(_Model):
@@ -284,3 +318,6 @@ class StepResult(_Model):
 
     state: JourneyState
     command: Command
+    trace: list[StepTrace] = Field(
+        default_factory=list, description="The node visits this step began or ended, in order"
+    )

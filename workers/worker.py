@@ -23,6 +23,7 @@ from activities.journey import JourneyActivities
 from activities.messages import MessageActivities
 from activities.push import PushChannel, ServiceAccount
 from activities.sms import SmsChannel, SmsConfig
+from activities.steplog import StepLedgerActivities
 from activities.steps import StepActivities
 from core.converter import data_converter
 from core.metrics import MetricsServer, TemporalMetrics
@@ -32,6 +33,7 @@ from core.telemetry import Telemetry
 from core.telemetry import current as current_telemetry
 from db.pool import create_pool
 from workers.action_workers import ActionWorkers
+from workers.alerts import AlertEvaluator, run_alerts
 from workers.audience_rechecker import AudienceRechecker
 from workers.dispatcher import Dispatcher
 from workers.router import Router
@@ -65,6 +67,7 @@ class Activities:
     steps: StepActivities
     audiences: AudienceActivities
     fanout: AudienceFanoutActivities
+    steplog: StepLedgerActivities
 
     @classmethod
     def build(
@@ -99,6 +102,7 @@ class Activities:
             fanout=AudienceFanoutActivities(
                 pool, client, settings.task_queue, settings.fanout_concurrency
             ),
+            steplog=StepLedgerActivities(pool),
         )
 
     def main_queue(self) -> list[Callable[..., Any]]:
@@ -116,6 +120,7 @@ class Activities:
             self.fanout.prepare,
             self.fanout.batch,
             self.fanout.finish,
+            self.steplog.record_steps,
         ]
 
 
@@ -211,6 +216,8 @@ async def running(
     if dispatch:
         tasks.append(asyncio.create_task(dispatcher.run()))
         tasks.append(asyncio.create_task(rechecker.run()))
+    if settings.alert_interval_seconds > 0:
+        tasks.append(asyncio.create_task(run_alerts(AlertEvaluator(pool, http, settings))))
     try:
         yield Runtime(client, pool, http, workers, dispatcher, action_workers, rechecker)
     finally:

@@ -2,7 +2,9 @@
 
 It only turns the interpreter's commands into Temporal calls: `Wait` into a timer raced
 against the event signal, `SendMessage` into an activity, `LoadProfile` into a local
-activity, `Finish` into the ledger update and the workflow's end.
+activity, `Finish` into the ledger update and the workflow's end. The interpreter's trace
+of node visits is buffered and written to the step ledger with the send and the finish, or
+in one `record_steps` local activity when the journey comes to rest in a wait.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from core.contracts import (
         ActionRoute,
+        DeferredSend,
         EnterInput,
         EnterResult,
         EventSignal,
@@ -26,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         LoadProfileInput,
         SendInput,
         SendResult,
+        StepBatch,
     )
     from core.names import EVENT_SIGNAL, JOURNEY_WORKFLOW, LOCAL_CHANNELS, STATE_QUERY
     from journeys.interpreter import (
@@ -40,14 +44,18 @@ with workflow.unsafe.imports_passed_through():
         SendMessage,
         Start,
         StepResult,
+        StepTrace,
         TimerFired,
         Wait,
         step,
     )
-    from journeys.model import Event, JourneyDefinition, Profile
+    from journeys.model import Event, JourneyDefinition, MessageNode, Profile
+    from journeys.trace import merge
     from workflows.steps import StepCommand, StepContext, run_step, step_id
 
 CURRENT_NODE = SearchAttributeKey.for_keyword("CurrentNode")
+# Runs recorded before the step ledger replay without its `record_steps` local activity.
+STEP_LEDGER_PATCH = "step-ledger"
 HISTORY_LIMIT = 5_000
 LOCAL_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
@@ -69,6 +77,9 @@ class JourneyWorkflow:
         self._entry_run_id = ""
         self._node_attr: str | None = None
         self._routes: dict[str, ActionRoute] = {}
+        self._steps: list[StepTrace] = []  # step ledger records not yet written
+        self._ledger: bool | None = None  # whether this run flushes them at rest (patch)
+        self._deferred: str | None = None  # a quiet-hours deferral in the ledger, not yet sent
 
     @workflow.signal(name=EVENT_SIGNAL)
     def on_event(self, signal: EventSignal) -> None:
@@ -106,6 +117,8 @@ class JourneyWorkflow:
         self._entry_run_id = carry.entry_run_id
         self._node_attr = carry.current_node_attr
         self._routes = carry.routes
+        self._steps = list(carry.steps)
+        self._deferred = carry.deferred_message_id
         return StepResult(state=carry.state, command=carry.command)
 
     async def _enter(self, inp: JourneyInput) -> EnterResult:
@@ -132,6 +145,8 @@ class JourneyWorkflow:
         seed = zlib.crc32(self._entry_run_id.encode())
         result = step(self._definition, self._state, inp, workflow.now(), seed)
         self._state = result.state
+        if result.trace:
+            self._steps = merge([*self._steps, *result.trace])
         return result
 
     async def _drive(self, command: Command) -> str:
@@ -147,6 +162,7 @@ class JourneyWorkflow:
                 if self._inbox:
                     command = self._step(EventReceived(event=self._inbox.pop(0))).command
                     continue
+                await self._rest(command)
                 if self._should_continue_as_new():
                     await self._continue_as_new(command)
                 self._mark_node()
@@ -203,6 +219,7 @@ class JourneyWorkflow:
             vars=self._state.vars,
             now=workflow.now(),
             dry_run=self._definition.dry_run if self._definition else False,
+            steps=self._batch(),
         )
         if command.channel in LOCAL_CHANNELS:
             result = await workflow.execute_local_activity(
@@ -212,6 +229,7 @@ class JourneyWorkflow:
                 start_to_close_timeout=timedelta(seconds=30),
                 retry_policy=LOCAL_RETRY,
             )
+            self._written(send.steps)
         else:
             self._mark_node()
             try:
@@ -229,6 +247,10 @@ class JourneyWorkflow:
                 result = SendResult(
                     message_id=send.message_id, status="failed", error=str(exc.cause or exc)
                 )
+            else:
+                self._written(send.steps)
+        if self._deferred == send.message_id:
+            self._deferred = None
         return self._step(
             MessageSent(node=command.node, message_id=result.message_id, status=result.status)
         ).command
@@ -252,11 +274,75 @@ class JourneyWorkflow:
                 status=command.status,
                 reason=command.reason,
                 ended_at=workflow.now(),
+                steps=self._batch(cancel_deferred=self._deferred),
             ),
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=LOCAL_RETRY,
         )
         await workflow.wait_condition(workflow.all_handlers_finished)
+
+    def _batch(
+        self, deferred: DeferredSend | None = None, cancel_deferred: str | None = None
+    ) -> StepBatch | None:
+        """The buffered step ledger records (and a deferral) to hand to the next activity."""
+        if self._state is None or not (self._steps or deferred or cancel_deferred):
+            return None
+        return StepBatch(
+            entry_run_id=self._entry_run_id,
+            workflow_id=workflow.info().workflow_id,
+            journey_id=self._state.journey_id,
+            version=self._state.version,
+            profile_id=self._state.profile_id,
+            steps=list(self._steps),
+            deferred=deferred,
+            cancel_deferred=cancel_deferred,
+        )
+
+    def _written(self, batch: StepBatch | None) -> None:
+        """An activity carrying `batch` completed: its records are in the ledger."""
+        if batch is not None:
+            self._steps = self._steps[len(batch.steps) :]
+
+    async def _rest(self, command: Wait) -> None:
+        """The journey comes to rest: write what the trace holds (and a quiet-hours deferral)
+        in one local activity, so reports see where it waits. Runs recorded before the step
+        ledger replay without it (their records go with the next send or the finish)."""
+        if self._ledger is None:
+            self._ledger = workflow.patched(STEP_LEDGER_PATCH)
+        if not self._ledger:
+            return
+        deferred = self._deferral(command)
+        batch = self._batch(deferred=deferred)
+        if batch is None:
+            return
+        await workflow.execute_local_activity(
+            "record_steps",
+            batch,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=LOCAL_RETRY,
+        )
+        self._written(batch)
+        if deferred is not None:
+            self._deferred = deferred.message_id
+
+    def _deferral(self, command: Wait) -> DeferredSend | None:
+        """A Wait at a message node is its quiet hours: the send is deferred until `until`."""
+        assert self._state is not None and self._definition is not None
+        node_id = self._state.node or ""
+        node = self._definition.nodes.get(node_id)
+        if not isinstance(node, MessageNode) or command.event is not None:
+            return None
+        visit = self._state.visits.get(node_id, 1)
+        message_id = step_id(workflow.info().workflow_id, self._entry_run_id, node_id, visit)
+        if message_id == self._deferred:
+            return None
+        return DeferredSend(
+            message_id=message_id,
+            node_id=node_id,
+            channel=node.channel,
+            template=node.template,
+            until=command.until,
+        )
 
     def _mark_node(self) -> None:
         """CurrentNode is upserted only when it changed and the run is about to block."""
@@ -281,5 +367,7 @@ class JourneyWorkflow:
             current_node_attr=self._node_attr,
             routes=self._routes,
             command=command,
+            steps=self._steps,
+            deferred_message_id=self._deferred,
         )
         workflow.continue_as_new(self._input.model_copy(update={"carry": carry}))

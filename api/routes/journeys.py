@@ -313,6 +313,8 @@ async def terminate_running(pool: asyncpg.Pool, temporal: Client, journey_id: st
     await asyncio.gather(*(end(r["workflow_id"]) for r in rows))
     done = await pool.execute(q("end_entries_stopped"), [r["run_id"] for r in rows])
     JOURNEY_EXITS.labels(journey_id, "exited").inc(int(done.split()[-1]))  # "UPDATE n"
+    await pool.execute(q("close_steps_stopped"), [r["run_id"] for r in rows])
+    await pool.execute(q("cancel_deferred_stopped"), [r["workflow_id"] for r in rows])
     return len(rows)
 
 

@@ -22,6 +22,9 @@ class MessagePublic(BaseModel):
     transactional: bool = False
     created_at: datetime
     sent_at: datetime | None
+    deferred_until: datetime | None = Field(
+        None, description="A send deferred by quiet hours goes (or went) at this time"
+    )
 
 
 class MessagePage(BaseModel):

@@ -11,7 +11,7 @@ SELECT pg_advisory_xact_lock(hashtext($1::text || '/' || $2::text))
 -- name: send_facts
 -- $1 message id, $2 profile, $3 channel, $4 topic, $5 recipient address.
 SELECT
-    (SELECT status FROM messages WHERE message_id = $1) AS existing,
+    (SELECT status FROM messages WHERE message_id = $1 AND status <> 'deferred') AS existing,
     EXISTS (SELECT 1 FROM subscriptions s
             WHERE s.profile_id = $2 AND s.channel = $3 AND s.topic IS NULL
               AND s.status = 'unsubscribed') AS channel_unsubscribed,
@@ -31,13 +31,25 @@ FROM (SELECT 1) AS one
 LEFT JOIN frequency_caps c ON c.channel = $3
 
 -- name: claim_ruled_message
--- Like claim_message, with the rule outcome: a skipped send is recorded with its reason.
+-- Like claim_message, with the rule outcome: a skipped send is recorded with its reason. A
+-- 'deferred' row (quiet hours) is superseded by the send; `inserted` is true then too.
 INSERT INTO messages (message_id, profile_id, journey_id, version, node_id, workflow_id, channel,
                       template, status, recipient, subject, body, attempts, reason,
                       transactional)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $14)
-ON CONFLICT (message_id) DO UPDATE SET attempts = messages.attempts + 1
-RETURNING status, reason, (xmax = 0) AS inserted
+ON CONFLICT (message_id) DO UPDATE SET
+    attempts = CASE WHEN messages.status = 'deferred' THEN 1 ELSE messages.attempts + 1 END,
+    status = CASE WHEN messages.status = 'deferred' THEN EXCLUDED.status ELSE messages.status END,
+    recipient = CASE WHEN messages.status = 'deferred' THEN EXCLUDED.recipient
+                     ELSE messages.recipient END,
+    subject = CASE WHEN messages.status = 'deferred' THEN EXCLUDED.subject
+                   ELSE messages.subject END,
+    body = CASE WHEN messages.status = 'deferred' THEN EXCLUDED.body ELSE messages.body END,
+    reason = CASE WHEN messages.status = 'deferred' THEN EXCLUDED.reason ELSE messages.reason END,
+    transactional = CASE WHEN messages.status = 'deferred' THEN EXCLUDED.transactional
+                         ELSE messages.transactional END,
+    created_at = CASE WHEN messages.status = 'deferred' THEN now() ELSE messages.created_at END
+RETURNING status, reason, (attempts = 1) AS inserted
 
 -- name: suppress_address
 INSERT INTO suppressions (channel, address, reason, note)

@@ -720,10 +720,14 @@ async def test_quiet_hours_defer_the_send_in_the_profile_timezone(api: Api) -> N
     assert state.wait is not None
     assert state.wait.until == end.replace(second=0, microsecond=0)
     assert state.path[-1].outcome == "deferred by quiet hours"
-    assert await api.messages(inside, jid) == [], "no message inside the quiet hours"
+    # no message inside the quiet hours: a 'deferred' ledger row says when it will go
+    deferred = await eventually(lambda: api.messages(inside, jid))
+    assert [(m["status"], m["reason"]) for m in deferred] == [("deferred", "quiet_hours")]
+    assert datetime.fromisoformat(deferred[0]["deferred_until"]) == state.wait.until
     await api.event(f"{jid}.stop", inside)
     assert await api.result(jid, inside) == "exited", "exit_on still ends a deferred send"
-    assert await api.messages(inside, jid) == []
+    ended = [(m["status"], m["reason"]) for m in await api.messages(inside, jid)]
+    assert ended == [("skipped", "quiet_hours: the journey ended before the send")]
 
 
 async def test_wait_for_reaction_to_the_message_sent(api: Api) -> None:

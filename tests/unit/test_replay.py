@@ -4,6 +4,9 @@ The histories in tests/histories/ were recorded from real runs
 (`WAYLINE_RECORD_HISTORIES=1 scripts/test.sh tests/integration/test_histories.py`).
 A deliberate, incompatible change to the workflow must ship behind `workflow.patched`
 (docs/safe-deploys.md has a worked example and when to record new histories).
+`journey-*.json` were recorded before the step ledger and replay without its `record_steps`
+local activity; `journey-ledger-*.json` were recorded with it (patch `step-ledger`): both
+kinds must replay, since runs of both kinds may be in flight.
 """
 
 from __future__ import annotations

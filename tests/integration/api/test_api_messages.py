@@ -83,6 +83,7 @@ async def test_list_filter_and_paginate(
         "transactional",
         "created_at",
         "sent_at",
+        "deferred_until",
     }
     assert first["body"] == "body 6" and first["status"] == "sent"
 

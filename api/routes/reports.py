@@ -1,0 +1,226 @@
+"""Live journey reports and a profile's path: the step ledger, the message and assignment
+ledgers, and Temporal visibility for who waits where."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import asyncpg
+from fastapi import APIRouter, Query
+from temporalio.client import Client
+
+from api.deps import PoolDep, Reader, TemporalDep
+from api.errors import ApiError, field, not_found
+from api.schemas.common import ERRORS, JourneyIdPath, ProfileIdPath
+from api.schemas.reports import (
+    CheckPublic,
+    JourneyReport,
+    MessageCounts,
+    NodeReport,
+    PathCounts,
+    PathMessage,
+    PathStepPublic,
+    ProfilePath,
+    RunPath,
+)
+from db.sql import q
+from journeys.model import ExperimentNode, JourneyDefinition, SplitNode
+from workflows.steps import step_id
+
+router = APIRouter(tags=["reports"], responses=ERRORS)
+
+VISIBILITY_CONCURRENCY = 16
+COUNTS = ("entered", "profiles", "exited", "exit_criteria", "errored", "timed_out")
+
+
+@router.get("/journeys/{journey_id}/report")
+async def journey_report(
+    journey_id: JourneyIdPath,
+    pool: PoolDep,
+    temporal: TemporalDep,
+    _: Reader,
+    version: Annotated[int | None, Query(ge=1, description="Default: the live version")] = None,
+    goal: Annotated[
+        str | None,
+        Query(min_length=1, max_length=200, description="Event name counted as the goal"),
+    ] = None,
+) -> JourneyReport:
+    """Per node: visits and how they ended, who waits there now, message outcomes, and
+    profiles per split path or experiment variant with their goal rate."""
+    version, definition = await _version(pool, journey_id, version)
+    steps, messages, entries = await asyncio.gather(
+        pool.fetch(q("report_steps"), journey_id, version),
+        pool.fetch(q("report_messages"), journey_id, version),
+        pool.fetch(q("report_entries"), journey_id, version),
+    )
+    splits = [n for n, node in definition.nodes.items() if isinstance(node, SplitNode)]
+    paths = await pool.fetch(q("report_split_paths"), journey_id, version, splits, goal)
+    variants = await pool.fetch(q("report_experiment_variants"), journey_id, version, goal)
+    waiting, waiting_error = await _waiting(temporal, journey_id, version, definition)
+    by_node = {r["node_id"]: r for r in steps}
+    nodes = []
+    for node_id, node in definition.nodes.items():
+        row = by_node.get(node_id)
+        counts = {k: row[k] for k in COUNTS} if row else {}
+        report = NodeReport(node=node_id, type=node.type, waiting=waiting.get(node_id), **counts)
+        if node.type == "message":
+            report.messages = _messages([m for m in messages if m["node_id"] == node_id])
+        if isinstance(node, SplitNode):
+            report.paths = _paths([p.name for p in node.paths], node_id, paths)
+        if isinstance(node, ExperimentNode):
+            names = [v.name for v in node.variants] + (["holdout"] if node.holdout else [])
+            report.paths = _paths(names, node_id, variants)
+        nodes.append(report)
+    return JourneyReport(
+        journey_id=journey_id,
+        version=version,
+        goal=goal,
+        entries={r["status"]: r["n"] for r in entries},
+        nodes=nodes,
+        waiting_error=waiting_error,
+        generated_at=datetime.now(UTC),
+    )
+
+
+async def _version(
+    pool: asyncpg.Pool, journey_id: str, version: int | None
+) -> tuple[int, JourneyDefinition]:
+    journey = await pool.fetchrow(q("live_journey"), journey_id)
+    if journey is None:
+        raise not_found(f"journey {journey_id!r}")
+    version = version or journey["live_version"]
+    if version is None:
+        raise ApiError(409, f"journey {journey_id!r} was never published")
+    data = await pool.fetchval(q("journey_version_definition"), journey_id, version)
+    if data is None:
+        raise ApiError(
+            404,
+            f"version {version} of journey {journey_id!r} not found",
+            fields=[field("version", f"journey {journey_id!r} has no version {version}")],
+        )
+    return version, JourneyDefinition.model_validate(data)
+
+
+def _quoted(value: str) -> str:
+    """A visibility query string literal."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+async def _waiting(
+    temporal: Client, journey_id: str, version: int, definition: JourneyDefinition
+) -> tuple[dict[str, int], str | None]:
+    """Running journeys per node, from the CurrentNode search attribute (one count each:
+    the dev server's visibility store groups by ExecutionStatus only)."""
+    sem = asyncio.Semaphore(VISIBILITY_CONCURRENCY)
+    base = (
+        f"JourneyId = {_quoted(journey_id)} AND JourneyVersion = {version} "
+        "AND ExecutionStatus = 'Running'"
+    )
+
+    async def count(node_id: str) -> tuple[str, int]:
+        async with sem:
+            found = await temporal.count_workflows(f"{base} AND CurrentNode = {_quoted(node_id)}")
+            return node_id, found.count
+
+    nodes = [n for n, node in definition.nodes.items() if node.type != "end"]
+    try:
+        counts = await asyncio.gather(*(count(n) for n in nodes))
+    except Exception as exc:  # the report stands without the live part
+        return {}, f"{type(exc).__name__}: {exc}"
+    return dict(counts) | {n: 0 for n, node in definition.nodes.items() if node.type == "end"}, None
+
+
+def _messages(rows: list[asyncpg.Record]) -> MessageCounts:
+    counts = MessageCounts()
+    for row in rows:
+        status, n = row["status"], row["n"]
+        if status == "skipped":
+            counts.skipped += n
+            reason = row["reason"] or "unknown"
+            counts.skipped_by_reason[reason] = counts.skipped_by_reason.get(reason, 0) + n
+        elif status in ("sent", "failed", "deferred", "sending", "dry_run"):
+            setattr(counts, status, getattr(counts, status) + n)
+        elif status == "pending":
+            counts.sending += n
+    return counts
+
+
+def _paths(names: list[str], node_id: str, rows: list[asyncpg.Record]) -> list[PathCounts]:
+    found = {r["path"]: r for r in rows if r["node_id"] == node_id}
+    out = []
+    for name in names:
+        row: Any = found.get(name)
+        profiles = row["profiles"] if row else 0
+        converted = row["converted"] if row else 0
+        out.append(
+            PathCounts(
+                path=name,
+                profiles=profiles,
+                converted=converted,
+                goal_rate=round(converted / profiles, 4) if profiles else None,
+            )
+        )
+    return out
+
+
+@router.get("/profiles/{profile_id}/journeys/{journey_id}")
+async def profile_path(
+    profile_id: ProfileIdPath,
+    journey_id: JourneyIdPath,
+    pool: PoolDep,
+    _: Reader,
+    limit: Annotated[int, Query(ge=1, le=100, description="Runs, newest first")] = 10,
+) -> ProfilePath:
+    """The path a profile took through a journey, run by run: each node with its times, the
+    way it left and why (expressions and their values), and the message sent there."""
+    runs = await pool.fetch(q("profile_runs"), profile_id, journey_id, limit)
+    if not runs:
+        raise not_found(f"journey {journey_id!r} of profile {profile_id!r}")
+    steps = await pool.fetch(q("profile_steps"), [r["run_id"] for r in runs])
+    workflow = {r["run_id"]: r["workflow_id"] for r in runs}
+    ids = {
+        (s["run_id"], s["node_id"], s["visit"]): step_id(
+            workflow[s["run_id"]], s["run_id"], s["node_id"], s["visit"]
+        )
+        for s in steps
+        if s["node_type"] == "message"
+    }
+    rows = await pool.fetch(q("messages_by_id"), list(ids.values()))
+    messages = {
+        r["message_id"]: PathMessage(**{k: v for k, v in r.items() if k != "node_id"}) for r in rows
+    }
+    by_run: dict[str, list[PathStepPublic]] = {r["run_id"]: [] for r in runs}
+    for s in steps:
+        message_id = ids.get((s["run_id"], s["node_id"], s["visit"]))
+        by_run[s["run_id"]].append(
+            PathStepPublic(
+                node=s["node_id"],
+                type=s["node_type"],
+                visit=s["visit"],
+                entered_at=s["entered_at"],
+                left_at=s["left_at"],
+                outcome=s["outcome"],
+                detail=s["detail"],
+                checks=[CheckPublic(**c) for c in s["checks"] or []],
+                message=messages.get(message_id) if message_id else None,
+            )
+        )
+    return ProfilePath(
+        profile_id=profile_id,
+        journey_id=journey_id,
+        runs=[
+            RunPath(
+                run_id=r["run_id"],
+                workflow_id=r["workflow_id"],
+                version=r["version"],
+                status=r["status"],
+                reason=r["reason"],
+                entered_at=r["entered_at"],
+                ended_at=r["ended_at"],
+                steps=by_run[r["run_id"]],
+            )
+            for r in runs
+        ],
+    )

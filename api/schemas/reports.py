@@ -1,0 +1,113 @@
+"""Journey reports and a profile's path through a journey."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class MessageCounts(BaseModel):
+    """The message ledger of one message node."""
+
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    skipped_by_reason: dict[str, int] = Field(default_factory=dict)
+    deferred: int = Field(0, description="Waiting for the end of their quiet hours now")
+    sending: int = 0
+    dry_run: int = 0
+
+
+class PathCounts(BaseModel):
+    """Profiles who took one path of a split or one variant of an experiment."""
+
+    path: str
+    profiles: int
+    converted: int | None = Field(None, description="Of them, how many had the goal event after")
+    goal_rate: float | None = None
+
+
+class NodeReport(BaseModel):
+    node: str
+    type: str
+    entered: int = Field(0, description="Visits of the node (a profile may visit it again)")
+    profiles: int = Field(
+        0, description="Profiles that entered it (once per run: a re-entered profile counts again)"
+    )
+    waiting: int | None = Field(
+        None, description="Running journeys at this node now (Temporal visibility)"
+    )
+    exited: int = Field(0, description="Left to the next node, or the journey completed here")
+    exit_criteria: int = Field(0, description="Ended here by an exit_on event")
+    errored: int = 0
+    timed_out: int = Field(0, description="Ended here by the journey timeout")
+    messages: MessageCounts | None = None
+    paths: list[PathCounts] | None = None
+
+
+class JourneyReport(BaseModel):
+    journey_id: str
+    version: int
+    goal: str | None = Field(None, description="The goal event the path goal rates count")
+    entries: dict[str, int] = Field(
+        default_factory=dict, description="Runs of this version by status (active, completed…)"
+    )
+    nodes: list[NodeReport]
+    waiting_error: str | None = Field(
+        None, description="Why the waiting counts are missing (Temporal unreachable)"
+    )
+    generated_at: datetime
+
+
+class CheckPublic(BaseModel):
+    expression: str
+    value: Any = None
+
+
+class PathMessage(BaseModel):
+    message_id: str
+    channel: str
+    template: str
+    status: str
+    reason: str | None
+    error: str | None
+    recipient: str | None
+    subject: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    deferred_until: datetime | None
+
+
+class PathStepPublic(BaseModel):
+    node: str
+    type: str
+    visit: int
+    entered_at: datetime
+    left_at: datetime | None
+    outcome: str | None = Field(
+        None, description="exited, exit_criteria, errored, timed_out; null while still there"
+    )
+    detail: str | None = Field(None, description='Which way and why: "branch 0", "path a"…')
+    checks: list[CheckPublic] = Field(
+        default_factory=list, description="The expressions evaluated to choose, with values"
+    )
+    message: PathMessage | None = None
+
+
+class RunPath(BaseModel):
+    run_id: str
+    workflow_id: str
+    version: int
+    status: str
+    reason: str | None
+    entered_at: datetime
+    ended_at: datetime | None
+    steps: list[PathStepPublic]
+
+
+class ProfilePath(BaseModel):
+    profile_id: str
+    journey_id: str
+    runs: list[RunPath] = Field(description="Newest first")
