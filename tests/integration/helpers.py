@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 
 from core.contracts import SendInput
 from journeys.model import Event
+
+T = TypeVar("T")
 
 
 async def publish(pool: asyncpg.Pool, defn: dict[str, Any], tpl: str, channel: str = "log") -> None:
@@ -61,3 +65,22 @@ def send_input(
         ),
         now=now,
     )
+
+
+def uid(prefix: str) -> str:
+    """A name no other test (or earlier run against the same database) has used."""
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+async def eventually(check: Callable[[], Awaitable[T]], limit: float = 45.0) -> T:
+    """Polls an async check until it returns something truthy; the limit only matters when
+    a test fails, so it is generous for a loaded 2-core machine."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while True:
+        result = await check()
+        if result:
+            return result
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not met within {limit}s (last: {result!r})")
+        await asyncio.sleep(0.2)

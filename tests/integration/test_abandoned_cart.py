@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from typing import Any
 
 import httpx
 import pytest
+
+from tests.integration.helpers import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -37,18 +38,6 @@ nodes:
   sms_coupon: {{type: message, channel: log, template: {tpl}-coupon, next: done}}
   done: {{type: end}}
 """
-
-
-async def eventually(check: Any, limit: float = 30.0) -> Any:
-    """Polls an async check until it returns something truthy."""
-    deadline = asyncio.get_running_loop().time() + limit
-    while True:
-        result = await check()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {limit}s (last: {result!r})")
-        await asyncio.sleep(0.2)
 
 
 async def messages_for(

@@ -8,9 +8,7 @@ other profiles never match and other tests' events never feed these audiences.
 
 from __future__ import annotations
 
-import asyncio
-import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -24,28 +22,12 @@ from activities.steps import StepActivities
 from core.contracts import UpdateProfileInput
 from core.names import audience_refresh_schedule_id
 from tests.integration.conftest import KeyMaker
-from tests.integration.helpers import publish
+from tests.integration.helpers import eventually, publish, uid
 from workers.worker import Runtime
 
 pytestmark = pytest.mark.integration
 T = TypeVar("T")
 Headers = dict[str, str]
-
-
-def uid(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-async def eventually(check: Callable[[], Awaitable[T]], limit: float = 30.0) -> T:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    while True:
-        result = await check()
-        if result:
-            return result
-        if loop.time() > deadline:
-            raise AssertionError(f"condition not met within {limit}s (last: {result!r})")
-        await asyncio.sleep(0.2)
 
 
 async def create(api: httpx.AsyncClient, h: Headers, aid: str, definition: Any) -> dict[str, Any]:

@@ -8,7 +8,6 @@ import email
 import email.policy
 import re
 import threading
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -29,7 +28,7 @@ from core.settings import Settings
 from core.signing import UnsubscribeScope, unsubscribe_token
 from journeys.model import Event
 from tests.integration import helpers
-from tests.integration.helpers import event, publish
+from tests.integration.helpers import event, publish, uid
 from workers.embedded import free_port
 from workers.router import Registry, Router
 from workers.worker import running
@@ -89,10 +88,6 @@ def smtp() -> Iterator[SmtpServer]:
         yield server
     finally:
         server.controller.stop()
-
-
-def uid(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture

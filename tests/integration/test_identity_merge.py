@@ -11,7 +11,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 
 from core.names import journey_workflow_id
 from tests.integration.conftest import KeyMaker
-from tests.integration.test_abandoned_cart import eventually
+from tests.integration.helpers import eventually
 from workers.worker import Runtime
 
 pytestmark = pytest.mark.integration

@@ -4,7 +4,6 @@ row), read and marked by the app with a profile-scoped token."""
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -18,16 +17,13 @@ from core.contracts import SendInput
 from core.settings import Settings
 from core.signing import sign_token
 from tests.integration import helpers
+from tests.integration.helpers import uid
 
 pytestmark = pytest.mark.integration
 
 SECRET = "inbox-secret"
 Api = httpx.AsyncClient
 Headers = dict[str, str]
-
-
-def uid(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture

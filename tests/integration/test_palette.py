@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, TypeVar
@@ -28,30 +27,13 @@ from core.names import STATE_QUERY, journey_workflow_id
 from core.settings import Settings
 from journeys.interpreter import JourneyState, bucket, experiment_variant
 from journeys.model import ExperimentNode
-from tests.integration.helpers import publish
+from tests.integration.helpers import eventually, publish, uid
 from tests.integration.provider import FakeProvider
 from workers.worker import Runtime
 
 pytestmark = pytest.mark.integration
 T = TypeVar("T")
 FAST_RETRY = {"max_attempts": 3, "initial_interval_seconds": 0.2, "backoff": 1.0}
-
-
-def uid(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-async def eventually(check: Callable[[], Awaitable[T]], limit: float = 30.0) -> T:
-    """Polls an async check until it returns something truthy."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    while True:
-        result = await check()
-        if result:
-            return result
-        if loop.time() > deadline:
-            raise AssertionError(f"condition not met within {limit}s (last: {result!r})")
-        await asyncio.sleep(0.2)
 
 
 @dataclass

@@ -15,12 +15,9 @@ import pytest
 
 from core.import_rows import Format
 from core.imports import ImportReport, import_profiles, read_job
+from tests.integration.helpers import uid
 
 pytestmark = pytest.mark.integration
-
-
-def uid(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 async def chunked(data: bytes, size: int = 4096) -> AsyncIterator[bytes]:
@@ -295,7 +292,9 @@ async def test_a_deadlock_with_a_concurrent_writer_is_retried(pool: asyncpg.Pool
         await tr.commit()
         report = await task
     assert report.status == "succeeded", report
-    assert report.merge_retries == 1 and report.updated == 2
+    # At least this deadlock; the session's background tasks (audience rechecks woken by
+    # these writes) can cause one more, which is retried the same way.
+    assert report.merge_retries >= 1 and report.updated == 2
     rows = await pool.fetch(
         "SELECT profile_id, email, phone, attributes FROM profiles WHERE profile_id = ANY($1) "
         "ORDER BY profile_id",

@@ -5,7 +5,6 @@ profile did, waiting counts from Temporal visibility."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -15,26 +14,11 @@ from temporalio.client import Client
 
 from core.names import journey_workflow_id
 from journeys.interpreter import bucket
+from tests.integration.helpers import eventually, uid
 from workers.worker import Runtime
 
 pytestmark = pytest.mark.integration
 T = TypeVar("T")
-
-
-def uid(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-async def eventually(check: Callable[[], Awaitable[T]], limit: float = 45.0) -> T:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    while True:
-        result = await check()
-        if result:
-            return result
-        if loop.time() > deadline:
-            raise AssertionError(f"condition not met within {limit}s (last: {result!r})")
-        await asyncio.sleep(0.3)
 
 
 async def publish_journey(

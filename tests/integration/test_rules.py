@@ -4,7 +4,6 @@ activity before the provider call and recorded in the ledger with their reason."
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -18,7 +17,7 @@ from activities.rules import SendFacts, skip_reason
 from core.contracts import SendInput
 from core.settings import Settings
 from tests.integration import helpers
-from tests.integration.helpers import event, publish
+from tests.integration.helpers import event, publish, uid
 from tests.integration.provider import FakeProvider
 from workers.router import Registry, Router
 from workers.worker import running
@@ -27,10 +26,6 @@ pytestmark = pytest.mark.integration
 
 Api = httpx.AsyncClient
 Headers = dict[str, str]
-
-
-def uid(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def send_input(template: str, profile: str, channel: str = "webhook") -> SendInput:

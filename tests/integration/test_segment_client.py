@@ -18,7 +18,7 @@ from segment.analytics.client import Client as SegmentClient
 from segment.analytics.request import APIError
 
 from tests.integration.conftest import KeyMaker
-from tests.integration.test_abandoned_cart import eventually
+from tests.integration.helpers import eventually
 from workers.embedded import free_port
 from workers.worker import Runtime
 

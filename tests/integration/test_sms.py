@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import json
 import threading
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -24,6 +23,7 @@ from api.app import create_app
 from core.contracts import SendInput
 from core.settings import Settings
 from tests.integration import helpers
+from tests.integration.helpers import uid
 
 pytestmark = pytest.mark.integration
 
@@ -96,10 +96,6 @@ async def signed_api(settings: Settings, migrated: None) -> AsyncIterator[Api]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=PUBLIC) as client:
             yield client
-
-
-def uid(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 async def sms_template(api: Api, headers: Headers, body: str) -> str:

@@ -10,7 +10,7 @@ import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
 
 from core.names import journey_workflow_id
-from tests.integration.test_abandoned_cart import eventually
+from tests.integration.helpers import eventually
 from workers.worker import Runtime
 
 pytestmark = pytest.mark.integration

@@ -12,7 +12,8 @@ import pytest
 from temporalio.client import Client
 
 from core.names import journey_workflow_id
-from tests.integration.test_abandoned_cart import eventually, messages_for
+from tests.integration.helpers import eventually
+from tests.integration.test_abandoned_cart import messages_for
 from workers.worker import Runtime
 
 pytestmark = pytest.mark.integration

@@ -12,12 +12,9 @@ import pytest
 
 from core.names import NOTIFY_EVENTS
 from core.settings import Settings
+from tests.integration.helpers import uid
 
 pytestmark = pytest.mark.integration
-
-
-def uid(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
 async def routed_or_queued(pool: asyncpg.Pool, profile_id: str) -> bool:

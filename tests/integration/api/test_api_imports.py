@@ -12,12 +12,9 @@ import httpx
 import pytest
 
 from tests.integration.conftest import KeyMaker
+from tests.integration.helpers import uid
 
 pytestmark = pytest.mark.integration
-
-
-def uid(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 async def test_streamed_csv_upload_larger_than_the_body_limit(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from typing import Any
 
 import asyncpg
@@ -12,6 +11,7 @@ import pytest
 
 from core.names import NOTIFY_JOURNEYS
 from core.settings import Settings
+from tests.integration.helpers import uid
 
 pytestmark = pytest.mark.integration
 
@@ -25,10 +25,6 @@ nodes:
   pause: {{type: wait, duration: {wait}, next: done}}
   done: {{type: end}}
 """
-
-
-def uid(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
 def definition(tpl: str, wait: str = "P1D") -> dict[str, Any]:

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
-
 import httpx
 import pytest
 
+from tests.integration.helpers import uid
+
 pytestmark = pytest.mark.integration
-
-
-def uid(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
 async def test_put_get_list_delete(
