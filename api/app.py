@@ -13,6 +13,7 @@ from api.errors import BodyLimitMiddleware, install_error_handlers
 from api.keys import KeyVerifier
 from api.routes import (
     api_keys,
+    campaigns,
     connectors,
     consent,
     events,
@@ -96,4 +97,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tracking.router, prefix="/v1")
     app.include_router(sms.router, prefix="/v1")
     app.include_router(inbox.router, prefix="/v1")
+    app.include_router(campaigns.router, prefix="/v1")
     return app

@@ -15,6 +15,7 @@ SEARCH_ATTRIBUTES = {
     "ProfileId": "Keyword",
     "CurrentNode": "Keyword",
     "CampaignId": "Keyword",
+    "CampaignSent": "Int",
 }
 
 # Channels whose send is a cheap local write run as local activities; the others are
@@ -30,3 +31,19 @@ def journey_workflow_id(journey_id: str, profile_id: str) -> str:
 
 def channel_task_queue(base: str, channel: str) -> str:
     return f"{base}.channel.{channel}"
+
+
+CAMPAIGN_WORKFLOW = "CampaignWorkflow"
+CAMPAIGN_PAUSE_SIGNAL = "pause"
+CAMPAIGN_RESUME_SIGNAL = "resume"
+CAMPAIGN_CANCEL_SIGNAL = "cancel"
+CAMPAIGN_PROGRESS_QUERY = "progress"
+
+
+def campaign_workflow_id(campaign_id: str, run_id: str) -> str:
+    """`campaign:<campaign>:<run>`; a Schedule's runs are `campaign:<campaign>:scheduled-<time>`."""
+    return f"campaign:{campaign_id}:{run_id}"
+
+
+def campaign_run_from_workflow_id(campaign_id: str, workflow_id: str) -> str:
+    return workflow_id.removeprefix(f"campaign:{campaign_id}:")

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -15,6 +15,7 @@ from temporalio.client import Client
 from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
 
 from activities.actions import ActionActivities
+from activities.campaign import CampaignActivities
 from activities.email import EmailChannel, SmtpConfig
 from activities.journey import JourneyActivities
 from activities.messages import MessageActivities
@@ -28,6 +29,7 @@ from db.pool import create_pool
 from workers.action_workers import ActionWorkers
 from workers.dispatcher import Dispatcher
 from workers.router import Router
+from workflows.campaign import CampaignWorkflow
 from workflows.journey import JourneyWorkflow
 from workflows.sandbox import workflow_runner
 
@@ -50,6 +52,10 @@ class Activities:
     messages: MessageActivities
     actions: ActionActivities
     steps: StepActivities
+    campaigns: CampaignActivities = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.campaigns = CampaignActivities(self.messages.pool, self.messages)
 
     @classmethod
     def build(
@@ -93,7 +99,12 @@ class Activities:
             self.steps.update_profile,
             self.steps.record_assignment,
             self.steps.jump_to_journey,
+            *self.campaign_activities(),
         ]
+
+    def campaign_activities(self) -> list[Callable[..., Any]]:
+        c = self.campaigns
+        return [c.start_run, c.send_batch, c.finish_run]
 
 
 def smtp_config(settings: Settings) -> SmtpConfig:
@@ -120,7 +131,7 @@ def build_workers(client: Client, acts: Activities, settings: Settings) -> list[
     main = Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[JourneyWorkflow],
+        workflows=[JourneyWorkflow, CampaignWorkflow],
         activities=acts.main_queue(),
         workflow_runner=workflow_runner(),
         max_cached_workflows=settings.worker_max_cached_workflows,
@@ -134,7 +145,7 @@ def build_workers(client: Client, acts: Activities, settings: Settings) -> list[
         Worker(
             client,
             task_queue=channel_task_queue(settings.task_queue, channel),
-            activities=[acts.messages.send_message],
+            activities=[acts.messages.send_message, acts.campaigns.send_batch],
             max_concurrent_activities=settings.worker_max_concurrent_activities,
         )
         for channel in sorted(KNOWN_CHANNELS - LOCAL_CHANNELS)

@@ -1,0 +1,291 @@
+"""Campaign run activities: the audience snapshot, batch sends and the run's end.
+
+A batch is hundreds of profiles in one activity (DESIGN.md decision 9): their profiles in
+one query, rendering in memory, the rules for all of them in one query and their ledger
+rows in one statement (`activities.rules.claim_batch_with_rules`), then the provider calls
+with connection reuse. Message ids are uuid5(campaign run, profile), so a batch retried
+after a crash finds its rows, keeps their outcome and never sends twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+import asyncpg
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.channels import ChannelError, Heartbeat, Rendered
+from activities.messages import MISSING, Delivery, MessageActivities
+from activities.rules import Claim, Outgoing, claim_batch_with_rules
+from core.campaign_contracts import (
+    BatchInput,
+    BatchResult,
+    CampaignSpec,
+    FinishRunInput,
+    StartRunInput,
+    StartRunResult,
+    Wave,
+)
+from core.campaign_plan import campaign_message_id, local_due_times, parse_local_time
+from core.names import LOCAL_CHANNELS
+from db.sql import q
+from journeys.expressions import ExpressionError, aware
+from journeys.model import Profile
+
+
+class CampaignActivities:
+    def __init__(
+        self, pool: asyncpg.Pool, messages: MessageActivities, delivery_concurrency: int = 32
+    ) -> None:
+        self.pool = pool
+        self.messages = messages
+        self.delivery_concurrency = delivery_concurrency
+
+    @activity.defn(name="start_campaign_run")
+    async def start_run(self, inp: StartRunInput) -> StartRunResult:
+        """Record the run and snapshot its members once; a retry finds the snapshot."""
+        spec = inp.spec
+        await self.pool.execute(
+            q("insert_campaign_run"), spec.campaign_id, inp.run_id, inp.workflow_id, "running"
+        )
+        async with (
+            self.pool.acquire() as conn,
+            conn.transaction(isolation="repeatable_read"),
+        ):
+            done = await conn.fetchval(q("campaign_run_snapshotted"), spec.campaign_id, inp.run_id)
+            if not done:
+                await self._snapshot(conn, inp)
+            waves = [
+                Wave(due_at=r["due_at"], first_seq=r["first_seq"], end_seq=r["end_seq"])
+                for r in await conn.fetch(q("campaign_run_waves"), spec.campaign_id, inp.run_id)
+            ]
+        total = waves[-1].end_seq if waves else 0
+        await self.pool.execute(q("set_campaign_run_total"), spec.campaign_id, inp.run_id, total)
+        return StartRunResult(total=total, waves=waves)
+
+    async def _snapshot(self, conn: Any, inp: StartRunInput) -> None:
+        spec = inp.spec
+        listed = inp.profile_ids is not None
+        zones: list[str | None] = []
+        dues: list[Any] = []
+        if spec.local_time:
+            rows = await (
+                conn.fetch(q("listed_timezones"), inp.profile_ids)
+                if listed
+                else conn.fetch(q("audience_timezones"), spec.audience_id)
+            )
+            planned = local_due_times(
+                [r["timezone"] for r in rows],
+                parse_local_time(spec.local_time),
+                aware(inp.now),
+                spec.default_timezone,
+            )
+            zones, dues = list(planned), list(planned.values())
+        if listed:
+            await conn.execute(
+                q("snapshot_listed"), spec.campaign_id, inp.run_id, inp.profile_ids, zones, dues
+            )
+        else:
+            await conn.execute(
+                q("snapshot_audience"),
+                spec.campaign_id,
+                inp.run_id,
+                spec.audience_id,
+                zones,
+                dues,
+            )
+
+    @activity.defn(name="finish_campaign_run")
+    async def finish_run(self, inp: FinishRunInput) -> None:
+        await self.pool.execute(
+            q("finish_campaign_run"),
+            inp.campaign_id,
+            inp.run_id,
+            inp.status,
+            inp.total,
+            inp.finished_at,
+        )
+
+    @activity.defn(name="send_campaign_batch")
+    async def send_batch(self, inp: BatchInput) -> BatchResult:
+        spec = inp.spec
+        template = await self.messages.template(spec.template)
+        members = await self.pool.fetch(
+            q("campaign_batch_members"), spec.campaign_id, inp.run_id, inp.first_seq, inp.end_seq
+        )
+        view = _template_view(spec, template)
+        outs: list[Outgoing] = []
+        rendered: dict[str, Rendered] = {}
+        for member in members:
+            out, message = await self._prepare(inp, view, member)
+            outs.append(out)
+            if message is not None:
+                rendered[out.message_id] = message
+        local = spec.channel in LOCAL_CHANNELS
+        deliver = _inbox_batch if spec.channel == "in_app" else None
+        claims = await claim_batch_with_rules(
+            self.pool, outs, "sent" if local else "sending", deliver
+        )
+        statuses = {mid: claim.status for mid, claim in claims.items()}
+        if not local:
+            todo = [o for o in outs if statuses[o.message_id] == "sending"]
+            statuses.update(await self._deliver(inp, todo, rendered))
+        return _tally(outs, claims, statuses)
+
+    async def _prepare(
+        self, inp: BatchInput, view: Mapping[str, Any] | str, member: asyncpg.Record
+    ) -> tuple[Outgoing, Rendered | None]:
+        """Render one member's message; a template problem is that message's failure."""
+        spec = inp.spec
+        profile = Profile.model_construct(
+            profile_id=member["profile_id"],
+            email=member["email"],
+            phone=member["phone"],
+            timezone=member["timezone"],
+            attributes=member["attributes"] or {},
+        )
+        message_id = campaign_message_id(spec.campaign_id, inp.run_id, profile.profile_id)
+        message: Rendered | None = None
+        error = view if isinstance(view, str) else None
+        if not isinstance(view, str):
+            ctx = _context(spec, inp, profile)
+            try:
+                message = await self.messages.render(
+                    spec.channel, spec.template, view, ctx, profile, message_id, None
+                )
+            except ExpressionError as exc:
+                error = str(exc)
+        transactional = bool(view["transactional"]) if not isinstance(view, str) else False
+        topic = view["topic"] if not isinstance(view, str) else spec.topic
+        out = Outgoing(
+            message_id=message_id,
+            profile_id=profile.profile_id,
+            journey_id=None,
+            version=None,
+            node_id="",
+            workflow_id=inp.workflow_id,
+            channel=spec.channel,
+            template=spec.template,
+            recipient=message.recipient if message else None,
+            subject=message.subject if message else None,
+            body=message.body if message else None,
+            topic=topic,
+            transactional=transactional,
+            campaign_id=spec.campaign_id,
+            campaign_run=inp.run_id,
+            error=error,
+            pre_skip=(
+                None
+                if message is None or message.recipient
+                else MISSING.get(spec.channel, "no recipient")
+            ),
+        )
+        return out, message
+
+    async def _deliver(
+        self, inp: BatchInput, todo: list[Outgoing], rendered: Mapping[str, Rendered]
+    ) -> dict[str, str]:
+        """Provider calls for the claimed messages, several at once on reused connections.
+
+        Successes are marked in one statement; final failures are recorded one by one. If
+        any failure is retryable, the batch raises after recording the rest: Temporal retries
+        it, and the retry finds every finished row and calls the provider only for those left.
+        """
+        slots = asyncio.Semaphore(self.delivery_concurrency)
+        campaign = {"id": inp.spec.campaign_id, "run": inp.run_id}
+
+        async def one(out: Outgoing) -> ChannelError | None:
+            delivery = Delivery(
+                out.message_id, out.channel, out.profile_id, campaign=campaign, node_id=None
+            )
+            async with slots:
+                try:
+                    await self.messages.call_provider(delivery, rendered[out.message_id])
+                except ChannelError as exc:
+                    return exc
+            return None
+
+        async with Heartbeat():
+            outcomes = await asyncio.gather(*(one(o) for o in todo))
+        sent = [o.message_id for o, err in zip(todo, outcomes, strict=True) if err is None]
+        if sent:
+            await self.pool.execute(q("mark_messages_sent"), sent)
+        statuses = dict.fromkeys(sent, "sent")
+        retry: list[str] = []
+        for out, err in zip(todo, outcomes, strict=True):
+            if err is None:
+                continue
+            if err.retryable:
+                retry.append(f"{out.profile_id}: {err}")
+                continue
+            message = rendered[out.message_id]
+            await self.messages.record_final_failure(out.channel, out.message_id, message, err)
+            statuses[out.message_id] = "failed"
+        if retry:
+            raise ApplicationError(
+                f"{len(retry)} sends to retry, e.g. {retry[0]}", type="ChannelRetryable"
+            )
+        return statuses
+
+
+def _template_view(spec: CampaignSpec, template: asyncpg.Record | None) -> Mapping[str, Any] | str:
+    """The template as the campaign uses it (its topic and marketing/transactional kind),
+    or why it cannot be used."""
+    if template is None:
+        return f"template {spec.template!r} does not exist"
+    if template["channel"] != spec.channel:
+        return f"template {spec.template!r} is for channel {template['channel']}"
+    view = dict(template)
+    view["topic"] = spec.topic or template["topic"]
+    # Transactional only when both the campaign and its template say so (never by accident).
+    view["transactional"] = spec.transactional and bool(template["transactional"])
+    return view
+
+
+def _context(spec: CampaignSpec, inp: BatchInput, profile: Profile) -> dict[str, Any]:
+    """Template names of a campaign message; journey-only names are empty."""
+    return {
+        "profile": {
+            "profile_id": profile.profile_id,
+            "email": profile.email,
+            "phone": profile.phone,
+            "timezone": profile.timezone,
+            "attributes": profile.attributes,
+        },
+        "campaign": {"id": spec.campaign_id, "name": spec.name, "run": inp.run_id},
+        "vars": inp.vars,
+        "now": aware(inp.now),
+        "event": {},
+        "events": {},
+        "journey": {},
+    }
+
+
+async def _inbox_batch(conn: Any, allowed: list[Outgoing]) -> None:
+    await conn.execute(
+        q("insert_inbox_batch"),
+        [o.message_id for o in allowed],
+        [o.profile_id for o in allowed],
+        [o.subject for o in allowed],
+        [o.body or "" for o in allowed],
+    )
+
+
+def _tally(
+    outs: list[Outgoing], claims: Mapping[str, Claim], statuses: Mapping[str, str]
+) -> BatchResult:
+    sent = failed = 0
+    skipped: Counter[str] = Counter()
+    for out in outs:
+        status = statuses[out.message_id]
+        if status == "sent":
+            sent += 1
+        elif status == "failed":
+            failed += 1
+        else:
+            skipped[claims[out.message_id].reason or status] += 1
+    return BatchResult(processed=len(outs), sent=sent, failed=failed, skipped=dict(skipped))
