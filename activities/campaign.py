@@ -113,6 +113,7 @@ class CampaignActivities:
     @activity.defn(name="send_campaign_batch")
     async def send_batch(self, inp: BatchInput) -> BatchResult:
         spec = inp.spec
+        _heartbeat()
         template = await self.messages.template(spec.template)
         members = await self.pool.fetch(
             q("campaign_batch_members"), spec.campaign_id, inp.run_id, inp.first_seq, inp.end_seq
@@ -125,6 +126,7 @@ class CampaignActivities:
             outs.append(out)
             if message is not None:
                 rendered[out.message_id] = message
+        _heartbeat()
         local = spec.channel in LOCAL_CHANNELS
         deliver = _inbox_batch if spec.channel == "in_app" else None
         claims = await claim_batch_with_rules(
@@ -230,6 +232,12 @@ class CampaignActivities:
                 f"{len(retry)} sends to retry, e.g. {retry[0]}", type="ChannelRetryable"
             )
         return statuses
+
+
+def _heartbeat() -> None:
+    """A killed worker's batch is retried once the heartbeat timeout passes, not minutes."""
+    if activity.in_activity():
+        activity.heartbeat()
 
 
 def _template_view(spec: CampaignSpec, template: asyncpg.Record | None) -> Mapping[str, Any] | str:

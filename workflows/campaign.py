@@ -107,7 +107,7 @@ class CampaignWorkflow:
             started = workflow.now()
             await self._send_group(inp, carry, carry.next_seq, carry.next_seq + size)
             delay = throttle_delay(size, inp.spec.max_per_second)
-            if delay:
+            if delay and carry.next_seq < self._progress.total:
                 await self._sleep_until(started + delay)
             if self._should_continue_as_new(inp):
                 await workflow.wait_condition(workflow.all_handlers_finished)
@@ -188,7 +188,7 @@ class CampaignWorkflow:
                 result_type=BatchResult,
                 task_queue=inp.batch_queue or info.task_queue,
                 start_to_close_timeout=timedelta(minutes=10),
-                heartbeat_timeout=timedelta(seconds=20),
+                heartbeat_timeout=timedelta(seconds=10),
                 retry_policy=BATCH_RETRY,
             )
             for lo, hi in split_batches(first, end, inp.batch_size)

@@ -102,3 +102,19 @@ async def wait_run(
             return body
         assert asyncio.get_running_loop().time() < deadline, body
         await asyncio.sleep(0.2)
+
+
+async def ledger_count(pool: asyncpg.Pool, campaign: str) -> int:
+    n = await pool.fetchval("SELECT count(*) FROM messages WHERE campaign_id = $1", campaign)
+    return int(n)
+
+
+async def until_ledger(pool: asyncpg.Pool, campaign: str, at_least: int, within: float = 60) -> int:
+    """Polls the ledger until the campaign has at least `at_least` messages."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        n = await ledger_count(pool, campaign)
+        if n >= at_least:
+            return n
+        assert asyncio.get_running_loop().time() < deadline, f"{n} < {at_least} messages"
+        await asyncio.sleep(0.05)
