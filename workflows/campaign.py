@@ -46,7 +46,9 @@ with workflow.unsafe.imports_passed_through():
         CAMPAIGN_PROGRESS_QUERY,
         CAMPAIGN_RESUME_SIGNAL,
         CAMPAIGN_WORKFLOW,
+        LOCAL_CHANNELS,
         campaign_run_from_workflow_id,
+        channel_task_queue,
     )
 
 QUICK_RETRY = RetryPolicy(
@@ -186,7 +188,7 @@ class CampaignWorkflow:
                     now=workflow.now(),
                 ),
                 result_type=BatchResult,
-                task_queue=inp.batch_queue or info.task_queue,
+                task_queue=self._batch_queue(inp),
                 start_to_close_timeout=timedelta(minutes=10),
                 heartbeat_timeout=timedelta(seconds=10),
                 retry_policy=BATCH_RETRY,
@@ -205,6 +207,15 @@ class CampaignWorkflow:
         carry.next_seq = end
         carry.progress = self._progress
         self._mark_sent()
+
+    def _batch_queue(self, inp: CampaignRunInput) -> str:
+        """A provider's batches run on its own queue, as its journey sends do (decision 5)."""
+        base = workflow.info().task_queue
+        if inp.batch_queue:
+            return inp.batch_queue
+        if inp.spec.channel in LOCAL_CHANNELS:
+            return base
+        return channel_task_queue(base, inp.spec.channel)
 
     def _mark_sent(self) -> None:
         workflow.upsert_search_attributes([CAMPAIGN_SENT.value_set(self._progress.sent)])
