@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -26,8 +27,11 @@ from core.campaign_contracts import (
     BatchResult,
     CampaignSpec,
     FinishRunInput,
+    SendTriggeredInput,
+    SendTriggeredResult,
     StartRunInput,
     StartRunResult,
+    TriggerRequest,
     Wave,
 )
 from core.campaign_plan import campaign_message_id, local_due_times, parse_local_time
@@ -110,6 +114,51 @@ class CampaignActivities:
             inp.finished_at,
         )
 
+    @activity.defn(name="send_triggered")
+    async def send_triggered(self, inp: SendTriggeredInput) -> SendTriggeredResult:
+        """Requests of API-triggered runs, each its own run: snapshot, one batch, finish.
+
+        Run as a local activity of the campaign's trigger inbox, so a request costs its
+        signal and a share of one workflow task, not a workflow of its own.
+        """
+        results = await asyncio.gather(*(self._triggered(inp, r) for r in inp.requests))
+        return SendTriggeredResult(
+            runs={r.run_id: res for r, res in zip(inp.requests, results, strict=True)}
+        )
+
+    async def _triggered(self, inp: SendTriggeredInput, req: TriggerRequest) -> BatchResult:
+        spec = req.spec.model_copy(update={"local_time": None})  # at once, by definition
+        started = await self.start_run(
+            StartRunInput(
+                spec=spec,
+                run_id=req.run_id,
+                workflow_id=inp.workflow_id,
+                profile_ids=req.profile_ids,
+                now=inp.now,
+            )
+        )
+        result = await self.send_batch(
+            BatchInput(
+                spec=spec,
+                run_id=req.run_id,
+                workflow_id=inp.workflow_id,
+                first_seq=0,
+                end_seq=started.total,
+                vars=req.vars,
+                now=inp.now,
+            )
+        )
+        await self.finish_run(
+            FinishRunInput(
+                campaign_id=spec.campaign_id,
+                run_id=req.run_id,
+                status="completed",
+                total=started.total,
+                finished_at=datetime.now(UTC),
+            )
+        )
+        return result
+
     @activity.defn(name="send_campaign_batch")
     async def send_batch(self, inp: BatchInput) -> BatchResult:
         spec = inp.spec
@@ -180,6 +229,8 @@ class CampaignActivities:
             campaign_id=spec.campaign_id,
             campaign_run=inp.run_id,
             error=error,
+            # Transactional campaigns bypass caps and topics, never the channel's consent.
+            channel_consent=True,
             pre_skip=(
                 None
                 if message is None or message.recipient

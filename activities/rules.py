@@ -34,6 +34,7 @@ class SendFacts:
     cap_max: int | None = None
     cap_period: timedelta | None = None
     cap_used: int = 0
+    channel_consent: bool = False  # transactional too must respect a channel-wide opt-out
 
 
 def skip_reason(facts: SendFacts) -> str | None:
@@ -41,6 +42,8 @@ def skip_reason(facts: SendFacts) -> str | None:
     if facts.suppressed:
         return f"suppressed address ({facts.suppressed})"
     if facts.transactional:  # transactional templates bypass marketing consent and caps
+        if facts.channel_consent and facts.channel_unsubscribed:
+            return f"unsubscribed from {facts.channel}"
         return None
     if facts.channel_unsubscribed:
         return f"unsubscribed from {facts.channel}"
@@ -91,6 +94,7 @@ class Outgoing:
     campaign_run: str | None = None
     error: str | None = None  # a send that failed before the rules (template error)
     pre_skip: str | None = None  # a reason found before the database (no address)
+    channel_consent: bool = False  # see SendFacts.channel_consent
 
 
 async def claim_with_rules(
@@ -202,6 +206,7 @@ async def claim_batch_with_rules(
                         cap_max=row["cap_max"],
                         cap_period=row["cap_period"],
                         cap_used=row["cap_used"] or 0,
+                        channel_consent=out.channel_consent,
                     )
                 )
             statuses.append("failed" if out.error else "skipped" if reason else go_status)

@@ -26,8 +26,20 @@ from temporalio.client import (
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
-from core.campaign_contracts import CAMPAIGN_ID, CampaignRunInput, CampaignSpec
-from core.names import CAMPAIGN_WORKFLOW, campaign_workflow_id
+from core.campaign_contracts import (
+    CAMPAIGN_ID,
+    CampaignRunInput,
+    CampaignSpec,
+    TriggerInboxInput,
+    TriggerRequest,
+)
+from core.names import (
+    CAMPAIGN_TRIGGER_SIGNAL,
+    CAMPAIGN_TRIGGER_WORKFLOW,
+    CAMPAIGN_WORKFLOW,
+    campaign_trigger_workflow_id,
+    campaign_workflow_id,
+)
 
 TRANSACTIONAL_SUFFIX = "campaigns.transactional"
 
@@ -124,3 +136,20 @@ async def sync_schedule(
             return ScheduleUpdate(schedule=wanted)
 
         await handle.update(update)
+
+
+async def trigger(
+    client: Client, task_queue: str, request: TriggerRequest
+) -> WorkflowHandle[Any, Any]:
+    """Signal-with-start of the campaign's trigger inbox: a request is never lost, and it
+    costs one signal rather than a workflow of its own."""
+    campaign_id = request.spec.campaign_id
+    return await client.start_workflow(
+        CAMPAIGN_TRIGGER_WORKFLOW,
+        TriggerInboxInput(campaign_id=campaign_id),
+        id=campaign_trigger_workflow_id(campaign_id),
+        task_queue=task_queue,
+        start_signal=CAMPAIGN_TRIGGER_SIGNAL,
+        start_signal_args=[request],
+        search_attributes=TypedSearchAttributes([SearchAttributePair(CAMPAIGN_ID, campaign_id)]),
+    )

@@ -134,3 +134,35 @@ class RunControl(_Model):
 
     v: Literal[1] = 1
     reason: str | None = None
+
+
+class TriggerRequest(_Model):
+    """One `POST /v1/campaigns/{id}/trigger`: its own run of the campaign for these profiles."""
+
+    v: Literal[1] = 1
+    spec: CampaignSpec
+    run_id: str
+    profile_ids: list[str]
+    vars: dict[str, Any] = Field(default_factory=dict)
+
+
+class TriggerInboxInput(_Model):
+    """Start input of CampaignTriggerWorkflow, one long-lived inbox per triggered campaign."""
+
+    v: Literal[1] = 1
+    campaign_id: str
+    pending: list[TriggerRequest] = Field(default_factory=list, description="carried over")
+    history_limit: int = Field(2_000, description="continue-as-new past this many events")
+    max_batch: int = Field(200, ge=1, description="requests sent by one local activity")
+
+
+class SendTriggeredInput(_Model):
+    v: Literal[1] = 1
+    workflow_id: str
+    requests: list[TriggerRequest]
+    now: datetime
+
+
+class SendTriggeredResult(_Model):
+    v: Literal[1] = 1
+    runs: dict[str, BatchResult] = Field(description="run id → its outcome")

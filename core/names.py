@@ -47,3 +47,12 @@ def campaign_workflow_id(campaign_id: str, run_id: str) -> str:
 
 def campaign_run_from_workflow_id(campaign_id: str, workflow_id: str) -> str:
     return workflow_id.removeprefix(f"campaign:{campaign_id}:")
+
+
+CAMPAIGN_TRIGGER_WORKFLOW = "CampaignTriggerWorkflow"
+CAMPAIGN_TRIGGER_SIGNAL = "trigger"
+
+
+def campaign_trigger_workflow_id(campaign_id: str) -> str:
+    """The one inbox of a triggered campaign's requests."""
+    return f"campaign:{campaign_id}:triggers"

@@ -22,6 +22,7 @@ from activities.messages import MessageActivities
 from activities.push import PushChannel, ServiceAccount
 from activities.sms import SmsChannel, SmsConfig
 from activities.steps import StepActivities
+from core.campaign_client import transactional_queue
 from core.converter import data_converter
 from core.names import KNOWN_CHANNELS, LOCAL_CHANNELS, channel_task_queue
 from core.settings import Settings, allowed_hosts, public_url, secret
@@ -30,6 +31,7 @@ from workers.action_workers import ActionWorkers
 from workers.dispatcher import Dispatcher
 from workers.router import Router
 from workflows.campaign import CampaignWorkflow
+from workflows.campaign_trigger import CampaignTriggerWorkflow
 from workflows.journey import JourneyWorkflow
 from workflows.sandbox import workflow_runner
 
@@ -104,7 +106,7 @@ class Activities:
 
     def campaign_activities(self) -> list[Callable[..., Any]]:
         c = self.campaigns
-        return [c.start_run, c.send_batch, c.finish_run]
+        return [c.start_run, c.send_batch, c.finish_run, c.send_triggered]
 
 
 def smtp_config(settings: Settings) -> SmtpConfig:
@@ -131,7 +133,7 @@ def build_workers(client: Client, acts: Activities, settings: Settings) -> list[
     main = Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[JourneyWorkflow, CampaignWorkflow],
+        workflows=[JourneyWorkflow, CampaignWorkflow, CampaignTriggerWorkflow],
         activities=acts.main_queue(),
         workflow_runner=workflow_runner(),
         max_cached_workflows=settings.worker_max_cached_workflows,
@@ -150,7 +152,17 @@ def build_workers(client: Client, acts: Activities, settings: Settings) -> list[
         )
         for channel in sorted(KNOWN_CHANNELS - LOCAL_CHANNELS)
     ]
-    return [main, *channels]
+    # API-triggered transactional campaigns: their own queue and slots, never behind bulk.
+    transactional = Worker(
+        client,
+        task_queue=transactional_queue(settings.task_queue),
+        workflows=[CampaignWorkflow, CampaignTriggerWorkflow],
+        activities=acts.campaign_activities(),
+        workflow_runner=workflow_runner(),
+        max_concurrent_activities=settings.worker_max_concurrent_activities,
+        max_concurrent_local_activities=settings.worker_max_concurrent_activities,
+    )
+    return [main, *channels, transactional]
 
 
 def _pollers(n: int) -> PollerBehaviorSimpleMaximum:

@@ -30,12 +30,14 @@ from core.campaign_client import (
     start_run,
     sync_schedule,
     transactional_queue,
+    trigger,
 )
-from core.campaign_contracts import CampaignRunInput, RunControl
+from core.campaign_contracts import CampaignRunInput, RunControl, TriggerRequest
 from core.names import (
     CAMPAIGN_CANCEL_SIGNAL,
     CAMPAIGN_PAUSE_SIGNAL,
     CAMPAIGN_RESUME_SIGNAL,
+    campaign_trigger_workflow_id,
     campaign_workflow_id,
 )
 from core.settings import Settings
@@ -228,7 +230,7 @@ async def start_campaign_run(
     return await _run_public(pool, run)
 
 
-@router.post("/{campaign_id}/trigger", status_code=201)
+@router.post("/{campaign_id}/trigger", status_code=202)
 async def trigger_campaign(
     campaign_id: CampaignIdPath,
     body: TriggerCreate,
@@ -239,8 +241,9 @@ async def trigger_campaign(
 ) -> RunPublic:
     """Send a triggered campaign to these profiles, with `vars` for its template.
 
-    Transactional ones run on their own high-priority task queue, so bulk campaigns never
-    delay an order confirmation or a password reset.
+    Each call is a run of its own (its id in the answer, its progress at `…/runs/{run}`).
+    Transactional ones go through their own high-priority task queue, so bulk campaigns
+    never delay an order confirmation or a password reset.
     """
     row = await _campaign(pool, campaign_id)
     if row["status"] != "active":
@@ -248,29 +251,25 @@ async def trigger_campaign(
     if row["kind"] != "triggered":
         raise ApiError(409, f"campaign {campaign_id!r} is an action campaign: POST …/runs")
     run_id = new_run_id()
-    run = await _insert_run(pool, campaign_id, run_id)
-    queue = transactional_queue(settings.task_queue) if row["transactional"] else None
-    await start_run(
-        temporal,
-        queue or settings.task_queue,
-        CampaignRunInput(
-            spec=spec_of(row),
-            run_id=run_id,
-            profile_ids=body.profile_ids,
-            vars=body.vars,
-            batch_queue=queue,
-            batch_size=100,
-        ),
+    run = await _insert_run(pool, campaign_id, run_id, campaign_trigger_workflow_id(campaign_id))
+    queue = (
+        transactional_queue(settings.task_queue) if row["transactional"] else settings.task_queue
     )
+    request = TriggerRequest(
+        spec=spec_of(row), run_id=run_id, profile_ids=body.profile_ids, vars=body.vars
+    )
+    await trigger(temporal, queue, request)
     return await _run_public(pool, run)
 
 
-async def _insert_run(pool: asyncpg.Pool, campaign_id: str, run_id: str) -> asyncpg.Record:
+async def _insert_run(
+    pool: asyncpg.Pool, campaign_id: str, run_id: str, workflow_id: str | None = None
+) -> asyncpg.Record:
     run = await pool.fetchrow(
         q("insert_campaign_run"),
         campaign_id,
         run_id,
-        campaign_workflow_id(campaign_id, run_id),
+        workflow_id or campaign_workflow_id(campaign_id, run_id),
         "starting",
     )
     assert run is not None
