@@ -8,6 +8,7 @@ search attribute; a recurring campaign is a Temporal Schedule `campaign:<campaig
 from __future__ import annotations
 
 import secrets
+import zlib
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -42,6 +43,9 @@ from core.names import (
 )
 
 TRANSACTIONAL_SUFFIX = "campaigns.transactional"
+TRIGGER_SHARDS = 8
+"""Inboxes per triggered campaign: one workflow takes its signals one task at a time, so
+requests are spread over several to keep up with 100 requests/s."""
 
 
 def transactional_queue(base: str) -> str:
@@ -147,9 +151,14 @@ async def trigger(
     return await client.start_workflow(
         CAMPAIGN_TRIGGER_WORKFLOW,
         TriggerInboxInput(campaign_id=campaign_id),
-        id=campaign_trigger_workflow_id(campaign_id),
+        id=trigger_workflow_id(campaign_id, request.run_id),
         task_queue=task_queue,
         start_signal=CAMPAIGN_TRIGGER_SIGNAL,
         start_signal_args=[request],
         search_attributes=TypedSearchAttributes([SearchAttributePair(CAMPAIGN_ID, campaign_id)]),
     )
+
+
+def trigger_workflow_id(campaign_id: str, run_id: str) -> str:
+    """The inbox a request goes to: a stable shard of its run id."""
+    return campaign_trigger_workflow_id(campaign_id, zlib.crc32(run_id.encode()) % TRIGGER_SHARDS)

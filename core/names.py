@@ -53,6 +53,6 @@ CAMPAIGN_TRIGGER_WORKFLOW = "CampaignTriggerWorkflow"
 CAMPAIGN_TRIGGER_SIGNAL = "trigger"
 
 
-def campaign_trigger_workflow_id(campaign_id: str) -> str:
-    """The one inbox of a triggered campaign's requests."""
-    return f"campaign:{campaign_id}:triggers"
+def campaign_trigger_workflow_id(campaign_id: str, shard: int) -> str:
+    """One of the inboxes of a triggered campaign's requests."""
+    return f"campaign:{campaign_id}:triggers:{shard}"

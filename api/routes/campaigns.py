@@ -31,13 +31,13 @@ from core.campaign_client import (
     sync_schedule,
     transactional_queue,
     trigger,
+    trigger_workflow_id,
 )
 from core.campaign_contracts import CampaignRunInput, RunControl, TriggerRequest
 from core.names import (
     CAMPAIGN_CANCEL_SIGNAL,
     CAMPAIGN_PAUSE_SIGNAL,
     CAMPAIGN_RESUME_SIGNAL,
-    campaign_trigger_workflow_id,
     campaign_workflow_id,
 )
 from core.settings import Settings
@@ -251,7 +251,7 @@ async def trigger_campaign(
     if row["kind"] != "triggered":
         raise ApiError(409, f"campaign {campaign_id!r} is an action campaign: POST …/runs")
     run_id = new_run_id()
-    run = await _insert_run(pool, campaign_id, run_id, campaign_trigger_workflow_id(campaign_id))
+    run = await _insert_run(pool, campaign_id, run_id, trigger_workflow_id(campaign_id, run_id))
     queue = (
         transactional_queue(settings.task_queue) if row["transactional"] else settings.task_queue
     )
@@ -259,7 +259,7 @@ async def trigger_campaign(
         spec=spec_of(row), run_id=run_id, profile_ids=body.profile_ids, vars=body.vars
     )
     await trigger(temporal, queue, request)
-    return await _run_public(pool, run)
+    return RunPublic(**dict(run), sent=0, failed=0, skipped={}, remaining=None)
 
 
 async def _insert_run(

@@ -7,8 +7,7 @@ import httpx
 import pytest
 from temporalio.client import Client
 
-from core.campaign_client import transactional_queue
-from core.names import campaign_trigger_workflow_id
+from core.campaign_client import transactional_queue, trigger_workflow_id
 from tests.integration.campaign_helpers import make_audience, make_template, uid, wait_run
 from workers.worker import Runtime
 
@@ -80,10 +79,9 @@ async def test_transactional_trigger_bypasses_caps_and_topics_not_channel_consen
         ("Order A-1", f"Thanks {ok}, order A-1 is confirmed"),
         ("Order A-2", f"Thanks {ok}, order A-2 is confirmed"),
     ]
-    described = await temporal_client.get_workflow_handle(
-        campaign_trigger_workflow_id(campaign)
-    ).describe()
+    described = await temporal_client.get_workflow_handle(first["workflow_id"]).describe()
     assert described.task_queue == transactional_queue("wayline")
+    assert first["workflow_id"] == trigger_workflow_id(campaign, runs[0])
 
 
 async def test_marketing_trigger_obeys_caps_and_needs_its_kind(
