@@ -75,6 +75,7 @@ ProfilesWriter = Annotated[Principal, Depends(require("profiles:write"))]
 Reader = Annotated[Principal, Depends(require("read"))]
 Admin = Annotated[Principal, Depends(require("admin"))]
 CampaignsWriter = Annotated[Principal, Depends(require("campaigns:write"))]
+CampaignsApprover = Annotated[Principal, Depends(require("campaigns:approve"))]
 
 
 JSON_TYPES = ("application/json",)

@@ -94,6 +94,10 @@ CREATE TABLE public.campaigns (
     status text DEFAULT 'active'::text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    requires_approval boolean DEFAULT false NOT NULL,
+    updated_by uuid,
+    approved_by uuid,
+    approved_at timestamp with time zone,
     CONSTRAINT campaigns_kind_check CHECK ((kind = ANY (ARRAY['action'::text, 'triggered'::text]))),
     CONSTRAINT campaigns_status_check CHECK ((status = ANY (ARRAY['active'::text, 'archived'::text])))
 );

@@ -13,8 +13,17 @@ from fastapi import APIRouter, Body, Path, Query, Response
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import CampaignsWriter, JsonBody, PoolDep, Reader, SettingsDep, TemporalDep
+from api.deps import (
+    CampaignsApprover,
+    CampaignsWriter,
+    JsonBody,
+    PoolDep,
+    Reader,
+    SettingsDep,
+    TemporalDep,
+)
 from api.errors import ApiError, FieldError, field, invalid, not_found
+from api.keys import Principal
 from api.schemas.campaigns import (
     CampaignCreate,
     CampaignPublic,
@@ -56,7 +65,19 @@ FINISHED = ("completed", "cancelled", "failed")
 def _public(row: asyncpg.Record) -> CampaignPublic:
     data = dict(row)
     data["id"] = data.pop("campaign_id")
+    data["approved"] = _approved(row)
     return CampaignPublic(**data)
+
+
+def _approved(row: asyncpg.Record) -> bool:
+    return not row["requires_approval"] or row["approved_by"] is not None
+
+
+def _may_run(row: asyncpg.Record) -> None:
+    if row["status"] != "active":
+        raise ApiError(409, f"campaign {row['campaign_id']!r} is archived")
+    if not _approved(row):
+        raise ApiError(409, f"campaign {row['campaign_id']!r} awaits approval")
 
 
 async def _problems(conn: Executor, body: CampaignUpdate) -> list[FieldError]:
@@ -83,7 +104,7 @@ async def _problems(conn: Executor, body: CampaignUpdate) -> list[FieldError]:
     return problems
 
 
-def _values(body: CampaignUpdate) -> list[Any]:
+def _values(body: CampaignUpdate, who: Principal) -> list[Any]:
     return [
         body.name,
         body.kind,
@@ -94,11 +115,14 @@ def _values(body: CampaignUpdate) -> list[Any]:
         body.transactional,
         body.schedule.model_dump(mode="json") if body.schedule else None,
         body.delivery.model_dump(mode="json"),
+        body.requires_approval,
+        who.key_id,
     ]
 
 
 async def _sync(temporal: Client, settings: Settings, row: asyncpg.Record) -> None:
-    schedule = row["schedule"] if row["status"] == "active" else None
+    """The Temporal Schedule exists only while the campaign is active and approved."""
+    schedule = row["schedule"] if row["status"] == "active" and _approved(row) else None
     await sync_schedule(temporal, settings.task_queue, spec_of(row), schedule)
 
 
@@ -108,13 +132,13 @@ async def create_campaign(
     pool: PoolDep,
     temporal: TemporalDep,
     settings: SettingsDep,
-    _: CampaignsWriter,
+    who: CampaignsWriter,
 ) -> CampaignPublic:
     """Create a campaign; with a `schedule`, its Temporal Schedule starts the runs."""
     async with pool.acquire() as conn, conn.transaction():
         if problems := await _problems(conn, body):
             raise invalid(problems, "the campaign is invalid")
-        row = await conn.fetchrow(q("insert_campaign"), body.id, *_values(body))
+        row = await conn.fetchrow(q("insert_campaign"), body.id, *_values(body, who))
         if row is None:
             raise ApiError(409, f"campaign {body.id!r} exists already")
         await _sync(temporal, settings, row)
@@ -141,13 +165,15 @@ async def update_campaign(
     pool: PoolDep,
     temporal: TemporalDep,
     settings: SettingsDep,
-    _: CampaignsWriter,
+    who: CampaignsWriter,
 ) -> CampaignPublic:
-    """Replace a campaign's definition; runs already started keep the one they began with."""
+    """Replace a campaign's definition; runs already started keep the one they began with.
+
+    A change withdraws an approval (and pauses its schedule until approved again)."""
     async with pool.acquire() as conn, conn.transaction():
         if problems := await _problems(conn, body):
             raise invalid(problems, "the campaign is invalid")
-        row = await conn.fetchrow(q("update_campaign"), campaign_id, *_values(body))
+        row = await conn.fetchrow(q("update_campaign"), campaign_id, *_values(body, who))
         if row is None:
             raise not_found(f"campaign {campaign_id!r}")
         await _sync(temporal, settings, row)
@@ -169,6 +195,29 @@ async def archive_campaign(
         row = await _campaign(conn, campaign_id)
         await _sync(temporal, settings, row)
     return Response(status_code=204)
+
+
+@router.post("/{campaign_id}/approve")
+async def approve_campaign(
+    campaign_id: CampaignIdPath,
+    pool: PoolDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    who: CampaignsApprover,
+) -> CampaignPublic:
+    """Approve the campaign as it is now; the key that last changed it cannot."""
+    async with pool.acquire() as conn, conn.transaction():
+        row = await conn.fetchrow(q("lock_campaign"), campaign_id)
+        if row is None:
+            raise not_found(f"campaign {campaign_id!r}")
+        if row["updated_by"] == who.key_id:
+            raise ApiError(
+                403, "a second user must approve: this key made the last change to the campaign"
+            )
+        row = await conn.fetchrow(q("approve_campaign"), campaign_id, who.key_id)
+        assert row is not None
+        await _sync(temporal, settings, row)
+    return _public(row)
 
 
 async def _campaign(conn: Executor, campaign_id: str) -> asyncpg.Record:
@@ -211,8 +260,7 @@ async def start_campaign_run(
     """Send an action campaign now: a run snapshots the audience and sends to it."""
     tuning = body or RunCreate()
     row = await _campaign(pool, campaign_id)
-    if row["status"] != "active":
-        raise ApiError(409, f"campaign {campaign_id!r} is archived")
+    _may_run(row)
     if row["kind"] != "action":
         raise ApiError(409, f"campaign {campaign_id!r} is triggered: POST …/trigger")
     run_id = new_run_id()
@@ -246,8 +294,7 @@ async def trigger_campaign(
     never delay an order confirmation or a password reset.
     """
     row = await _campaign(pool, campaign_id)
-    if row["status"] != "active":
-        raise ApiError(409, f"campaign {campaign_id!r} is archived")
+    _may_run(row)
     if row["kind"] != "triggered":
         raise ApiError(409, f"campaign {campaign_id!r} is an action campaign: POST …/runs")
     run_id = new_run_id()

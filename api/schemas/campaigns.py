@@ -91,6 +91,11 @@ class CampaignUpdate(Body):
     )
     schedule: ScheduleSpec | None = None
     delivery: DeliverySpec = Field(default_factory=DeliverySpec)
+    requires_approval: bool = Field(
+        False,
+        description="runs and schedules wait until another key with `campaigns:approve` "
+        "approves; any change withdraws the approval",
+    )
 
     @field_validator("channel")
     @classmethod
@@ -118,6 +123,9 @@ class CampaignPublic(BaseModel):
     schedule: dict[str, Any] | None
     delivery: dict[str, Any]
     status: str
+    requires_approval: bool
+    approved: bool = Field(description="may run: approved, or no approval required")
+    approved_at: datetime | None
     created_at: datetime
     updated_at: datetime
 

@@ -2,14 +2,24 @@
 
 -- name: insert_campaign
 INSERT INTO campaigns (campaign_id, name, kind, audience_id, channel, template, topic,
-                       transactional, schedule, delivery)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                       transactional, schedule, delivery, requires_approval, updated_by)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 ON CONFLICT (campaign_id) DO NOTHING
 RETURNING *
 
 -- name: update_campaign
+-- Any change withdraws an approval: the approver approved what they saw.
 UPDATE campaigns SET name = $2, kind = $3, audience_id = $4, channel = $5, template = $6,
-    topic = $7, transactional = $8, schedule = $9, delivery = $10, updated_at = now()
+    topic = $7, transactional = $8, schedule = $9, delivery = $10, requires_approval = $11,
+    updated_by = $12, approved_by = NULL, approved_at = NULL, updated_at = now()
+WHERE campaign_id = $1
+RETURNING *
+
+-- name: lock_campaign
+SELECT * FROM campaigns WHERE campaign_id = $1 FOR UPDATE
+
+-- name: approve_campaign
+UPDATE campaigns SET approved_by = $2, approved_at = now()
 WHERE campaign_id = $1
 RETURNING *
 

@@ -1,0 +1,9 @@
+-- Campaign approval: a campaign may require a second user (an API key with the
+-- `campaigns:approve` scope, not the one that last changed it) to approve it before it
+-- runs. Any change withdraws the approval.
+
+ALTER TABLE campaigns
+    ADD COLUMN requires_approval  boolean NOT NULL DEFAULT false,
+    ADD COLUMN updated_by         uuid,
+    ADD COLUMN approved_by        uuid,
+    ADD COLUMN approved_at        timestamptz;
