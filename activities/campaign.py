@@ -127,46 +127,46 @@ class CampaignActivities:
         )
 
     async def _triggered(self, inp: SendTriggeredInput, req: TriggerRequest) -> BatchResult:
-        spec = req.spec.model_copy(update={"local_time": None})  # at once, by definition
-        started = await self.start_run(
-            StartRunInput(
-                spec=spec,
-                run_id=req.run_id,
-                workflow_id=inp.workflow_id,
-                profile_ids=req.profile_ids,
-                now=inp.now,
-            )
-        )
-        result = await self.send_batch(
+        """No snapshot table: the request names its profiles, and the message id
+        uuid5(campaign, run, profile) alone makes a retried request idempotent."""
+        members = await self.pool.fetch(q("listed_members"), req.profile_ids)
+        result = await self._send_members(
             BatchInput(
-                spec=spec,
+                spec=req.spec,
                 run_id=req.run_id,
                 workflow_id=inp.workflow_id,
                 first_seq=0,
-                end_seq=started.total,
+                end_seq=len(members),
                 vars=req.vars,
                 now=inp.now,
-            )
+            ),
+            members,
         )
-        await self.finish_run(
-            FinishRunInput(
-                campaign_id=spec.campaign_id,
-                run_id=req.run_id,
-                status="completed",
-                total=started.total,
-                finished_at=datetime.now(UTC),
-            )
+        await self.pool.execute(
+            q("finish_campaign_run"),
+            req.spec.campaign_id,
+            req.run_id,
+            "completed",
+            len(members),
+            datetime.now(UTC),
         )
         return result
 
     @activity.defn(name="send_campaign_batch")
     async def send_batch(self, inp: BatchInput) -> BatchResult:
-        spec = inp.spec
         _heartbeat()
-        template = await self.messages.template(spec.template)
         members = await self.pool.fetch(
-            q("campaign_batch_members"), spec.campaign_id, inp.run_id, inp.first_seq, inp.end_seq
+            q("campaign_batch_members"),
+            inp.spec.campaign_id,
+            inp.run_id,
+            inp.first_seq,
+            inp.end_seq,
         )
+        return await self._send_members(inp, members)
+
+    async def _send_members(self, inp: BatchInput, members: list[asyncpg.Record]) -> BatchResult:
+        spec = inp.spec
+        template = await self.messages.template(spec.template)
         view = _template_view(spec, template)
         outs: list[Outgoing] = []
         rendered: dict[str, Rendered] = {}

@@ -132,9 +132,11 @@ async def main(args: argparse.Namespace) -> int:
             say(load_note())
             say(f"{n} requests at {args.rate}/s")
             accepted.clear()
+            cpu_before = bench.stack.cpu()
             started = time.monotonic()
             await load(args.warmup, n, args.rate)
             took = time.monotonic() - started
+            cpu = {k: v - cpu_before.get(k, 0.0) for k, v in bench.stack.cpu().items()}
             wanted = [f"p{i:07d}" for i in range(args.warmup, args.warmup + n)]
             for _ in range(600):  # up to 2 minutes for the stragglers
                 if all(p in receiver.arrived for p in wanted):
@@ -156,6 +158,8 @@ async def main(args: argparse.Namespace) -> int:
                 f"p95 {percentile(lat, 95):6.1f} ms   p99 {percentile(lat, 99):6.1f} ms   "
                 f"max {max(lat):6.1f} ms"
             )
+            busy = ", ".join(f"{k} {v:.1f}" for k, v in sorted(cpu.items()))
+            print(f"CPU seconds while sending: {busy}")
             print(f"p99_ms={percentile(lat, 99):.1f}")
         return 0
     finally:

@@ -125,6 +125,13 @@ FROM campaign_run_members r LEFT JOIN profiles p ON p.profile_id = r.profile_id
 WHERE r.campaign_id = $1 AND r.run_id = $2 AND r.seq >= $3 AND r.seq < $4
 ORDER BY r.seq
 
+-- name: listed_members
+-- The profiles an API-triggered run names, each once, unknown ones as empty profiles.
+SELECT l.profile_id, p.email, p.phone, p.timezone, p.attributes
+FROM (SELECT DISTINCT unnest($1::text[]) AS profile_id) AS l
+LEFT JOIN profiles p ON p.profile_id = l.profile_id
+ORDER BY l.profile_id
+
 -- name: mark_messages_sent
 UPDATE messages SET status = 'sent', sent_at = now(), error = NULL
 WHERE message_id = ANY($1::text[]) AND status = 'sending'
