@@ -25,6 +25,7 @@ from activities.rules import Claim, Outgoing, claim_batch_with_rules
 from core.campaign_contracts import (
     BatchInput,
     BatchResult,
+    Branch,
     CampaignSpec,
     FinishRunInput,
     SendTriggeredInput,
@@ -34,10 +35,15 @@ from core.campaign_contracts import (
     TriggerRequest,
     Wave,
 )
-from core.campaign_plan import campaign_message_id, local_due_times, parse_local_time
+from core.campaign_plan import (
+    campaign_message_id,
+    local_due_times,
+    parse_local_time,
+    weighted_pick,
+)
 from core.names import LOCAL_CHANNELS
 from db.sql import q
-from journeys.expressions import ExpressionError, aware
+from journeys.expressions import ExpressionError, aware, compile_expression
 from journeys.model import Profile
 
 
@@ -166,18 +172,89 @@ class CampaignActivities:
 
     async def _send_members(self, inp: BatchInput, members: list[asyncpg.Record]) -> BatchResult:
         spec = inp.spec
-        template = await self.messages.template(spec.template)
+        if inp.phase == "follow_up":
+            if spec.follow_up is None:
+                return BatchResult(processed=len(members))
+            step = spec.follow_up
+            targets = await self._not_reacted(inp, members, step.unless)
+            result = await self._send_group(
+                inp, step.channel, step.template, targets, step="follow_up", node="follow_up"
+            )
+            return result.model_copy(update={"processed": len(members)})
+        if not spec.branches:
+            return await self._send_group(inp, spec.channel, spec.template, members)
+        groups, unmatched = self._split(inp, members)
+        results = [
+            await self._send_group(inp, branch.channel, branch.template, group, node=branch.name)
+            for branch, group in groups
+        ]
+        merged = _merge(results, processed=len(members))
+        if unmatched:
+            merged.skipped["no branch matched"] = unmatched
+        return merged
+
+    def _split(
+        self, inp: BatchInput, members: list[asyncpg.Record]
+    ) -> tuple[list[tuple[Branch, list[asyncpg.Record]]], int]:
+        """Members by branch: the first `when` that holds (rules), else a stable share."""
+        spec = inp.spec
+        groups: list[list[asyncpg.Record]] = [[] for _ in spec.branches]
+        unmatched = 0
+        by_rule = any(b.when for b in spec.branches)
+        for member in members:
+            index: int | None
+            if by_rule:
+                ctx = _context(spec, inp, _profile(member))
+                index = next(
+                    (i for i, b in enumerate(spec.branches) if _holds(b.when, ctx)),
+                    None,
+                )
+            else:
+                weights = [b.weight or 0 for b in spec.branches]
+                index = weighted_pick(weights, f"{spec.campaign_id}|{member['profile_id']}")
+            if index is None:
+                unmatched += 1
+            else:
+                groups[index].append(member)
+        return [(b, g) for b, g in zip(spec.branches, groups, strict=True) if g], unmatched
+
+    async def _not_reacted(
+        self, inp: BatchInput, members: list[asyncpg.Record], unless: str
+    ) -> list[asyncpg.Record]:
+        """Members whose first message went out and who did not open (or click) it."""
+        spec = inp.spec
+        first = {
+            campaign_message_id(spec.campaign_id, inp.run_id, m["profile_id"]): m for m in members
+        }
+        rows = await self.pool.fetch(q("campaign_not_reacted"), list(first), f"message.{unless}")
+        return [first[r["message_id"]] for r in rows]
+
+    async def _send_group(
+        self,
+        inp: BatchInput,
+        channel: str,
+        template_name: str,
+        members: list[asyncpg.Record],
+        *,
+        step: str | None = None,
+        node: str | None = None,
+    ) -> BatchResult:
+        """One message (channel and template) to these members: rules and ledger at once."""
+        if not members:
+            return BatchResult(processed=0)
+        spec = inp.spec.model_copy(update={"channel": channel, "template": template_name})
+        template = await self.messages.template(template_name)
         view = _template_view(spec, template)
         outs: list[Outgoing] = []
         rendered: dict[str, Rendered] = {}
         for member in members:
-            out, message = await self._prepare(inp, view, member)
+            out, message = await self._prepare(inp, spec, view, member, step, node)
             outs.append(out)
             if message is not None:
                 rendered[out.message_id] = message
         _heartbeat()
-        local = spec.channel in LOCAL_CHANNELS
-        deliver = _inbox_batch if spec.channel == "in_app" else None
+        local = channel in LOCAL_CHANNELS
+        deliver = _inbox_batch if channel == "in_app" else None
         claims = await claim_batch_with_rules(
             self.pool, outs, "sent" if local else "sending", deliver
         )
@@ -185,21 +262,23 @@ class CampaignActivities:
         if not local:
             todo = [o for o in outs if statuses[o.message_id] == "sending"]
             statuses.update(await self._deliver(inp, todo, rendered))
-        return _tally(outs, claims, statuses)
+        result = _tally(outs, claims, statuses)
+        if node is not None and result.sent:
+            result.branches[node] = result.sent
+        return result
 
     async def _prepare(
-        self, inp: BatchInput, view: Mapping[str, Any] | str, member: asyncpg.Record
+        self,
+        inp: BatchInput,
+        spec: CampaignSpec,
+        view: Mapping[str, Any] | str,
+        member: asyncpg.Record,
+        step: str | None,
+        node: str | None,
     ) -> tuple[Outgoing, Rendered | None]:
         """Render one member's message; a template problem is that message's failure."""
-        spec = inp.spec
-        profile = Profile.model_construct(
-            profile_id=member["profile_id"],
-            email=member["email"],
-            phone=member["phone"],
-            timezone=member["timezone"],
-            attributes=member["attributes"] or {},
-        )
-        message_id = campaign_message_id(spec.campaign_id, inp.run_id, profile.profile_id)
+        profile = _profile(member)
+        message_id = campaign_message_id(spec.campaign_id, inp.run_id, profile.profile_id, step)
         message: Rendered | None = None
         error = view if isinstance(view, str) else None
         if not isinstance(view, str):
@@ -217,7 +296,7 @@ class CampaignActivities:
             profile_id=profile.profile_id,
             journey_id=None,
             version=None,
-            node_id="",
+            node_id=node or "",
             workflow_id=inp.workflow_id,
             channel=spec.channel,
             template=spec.template,
@@ -331,6 +410,43 @@ async def _inbox_batch(conn: Any, allowed: list[Outgoing]) -> None:
         [o.profile_id for o in allowed],
         [o.subject for o in allowed],
         [o.body or "" for o in allowed],
+    )
+
+
+def _holds(when: str | None, ctx: Mapping[str, Any]) -> bool:
+    """A branch rule for one profile; one that cannot be evaluated for this profile (an
+    attribute it lacks, under strict undefined) does not hold, rather than failing the
+    whole batch over and over."""
+    if when is None:
+        return True
+    try:
+        return bool(compile_expression(when).evaluate(ctx))
+    except ExpressionError:
+        return False
+
+
+def _profile(member: asyncpg.Record) -> Profile:
+    return Profile.model_construct(
+        profile_id=member["profile_id"],
+        email=member["email"],
+        phone=member["phone"],
+        timezone=member["timezone"],
+        attributes=member["attributes"] or {},
+    )
+
+
+def _merge(results: list[BatchResult], processed: int) -> BatchResult:
+    skipped: Counter[str] = Counter()
+    branches: Counter[str] = Counter()
+    for r in results:
+        skipped.update(r.skipped)
+        branches.update(r.branches)
+    return BatchResult(
+        processed=processed,
+        sent=sum(r.sent for r in results),
+        failed=sum(r.failed for r in results),
+        skipped=dict(skipped),
+        branches=dict(branches),
     )
 
 

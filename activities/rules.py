@@ -177,8 +177,10 @@ async def claim_batch_with_rules(
     if not outs:
         return {}
     first = outs[0]
-    if any(o.channel != first.channel or o.topic != first.topic for o in outs):
-        raise ValueError("a batch claim needs one channel and one topic")
+    if any(
+        (o.channel, o.topic, o.node_id) != (first.channel, first.topic, first.node_id) for o in outs
+    ):
+        raise ValueError("a batch claim needs one channel, topic and node")
     profiles = [o.profile_id for o in outs]
     async with pool.acquire() as conn, conn.transaction():
         if not first.transactional and await conn.fetchval(q("channel_capped"), first.channel):
@@ -227,6 +229,7 @@ async def claim_batch_with_rules(
             [o.body for o in outs],
             [o.error for o in outs],
             reasons,
+            first.node_id or None,
         )
         claims = {
             r["message_id"]: Claim(status=r["status"], reason=r["reason"], inserted=r["inserted"])

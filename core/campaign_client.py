@@ -29,8 +29,10 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from core.campaign_contracts import (
     CAMPAIGN_ID,
+    Branch,
     CampaignRunInput,
     CampaignSpec,
+    FollowUp,
     TriggerInboxInput,
     TriggerRequest,
 )
@@ -60,6 +62,7 @@ def schedule_id(campaign_id: str) -> str:
 def spec_of(row: Mapping[str, Any] | asyncpg.Record) -> CampaignSpec:
     """The run's frozen copy of a campaign row (later edits do not change a running run)."""
     delivery = row["delivery"] or {}
+    orchestration = row["orchestration"] or {}
     return CampaignSpec(
         campaign_id=row["campaign_id"],
         name=row["name"],
@@ -72,6 +75,10 @@ def spec_of(row: Mapping[str, Any] | asyncpg.Record) -> CampaignSpec:
         ramp_up=delivery.get("ramp_up") or [],
         local_time=delivery.get("local_time"),
         default_timezone=delivery.get("default_timezone") or "UTC",
+        branches=[Branch.model_validate(b) for b in orchestration.get("branches", [])],
+        follow_up=FollowUp.model_validate(follow)
+        if (follow := orchestration.get("follow_up"))
+        else None,
     )
 
 

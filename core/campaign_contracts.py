@@ -20,6 +20,25 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Branch(_Model):
+    """One path of an orchestrated campaign: who (a rule or a share) gets which message."""
+
+    name: str
+    weight: int | None = Field(None, ge=0, le=100, description="percent of the audience")
+    when: str | None = Field(None, description="expression over `profile`; first match wins")
+    channel: str
+    template: str
+
+
+class FollowUp(_Model):
+    """A second message, `wait` after the first pass, only to those who did not react."""
+
+    unless: Literal["opened", "clicked"]
+    wait: str = Field(description="ISO 8601 duration, e.g. P2D")
+    channel: str
+    template: str
+
+
 class CampaignSpec(_Model):
     """The campaign definition as it was when the run started (later edits do not apply)."""
 
@@ -35,6 +54,8 @@ class CampaignSpec(_Model):
     ramp_up: list[int] = Field(default_factory=list)
     local_time: str | None = Field(None, description="HH:MM in each profile's timezone")
     default_timezone: str = "UTC"
+    branches: list[Branch] = Field(default_factory=list, description="orchestrated only")
+    follow_up: FollowUp | None = None
 
 
 class Wave(_Model):
@@ -53,6 +74,7 @@ class CampaignProgress(_Model):
     failed: int = 0
     skipped: dict[str, int] = Field(default_factory=dict, description="reason → count")
     remaining: int = 0
+    branches: dict[str, int] = Field(default_factory=dict, description="sent per branch")
 
 
 class CampaignCarry(_Model):
@@ -66,6 +88,8 @@ class CampaignCarry(_Model):
     processed: int = 0
     progress: CampaignProgress
     paused: bool = False
+    phase: Literal["main", "follow_up"] = "main"
+    follow_up_at: datetime | None = None
 
 
 class CampaignRunInput(_Model):
@@ -110,6 +134,7 @@ class BatchInput(_Model):
     end_seq: int
     vars: dict[str, Any] = Field(default_factory=dict)
     now: datetime
+    phase: Literal["main", "follow_up"] = "main"
 
 
 class BatchResult(_Model):
@@ -118,6 +143,7 @@ class BatchResult(_Model):
     sent: int = 0
     failed: int = 0
     skipped: dict[str, int] = Field(default_factory=dict)
+    branches: dict[str, int] = Field(default_factory=dict, description="sent per branch")
 
 
 class FinishRunInput(_Model):

@@ -7,6 +7,7 @@ with any fake time and replays deterministically.
 from __future__ import annotations
 
 import uuid
+import zlib
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -15,9 +16,25 @@ _NAMESPACE = uuid.UUID("6f2b1c1e-7a43-4c1b-9d6a-3e0f5b9a2c11")
 DAY = timedelta(days=1)
 
 
-def campaign_message_id(campaign_id: str, run_id: str, profile_id: str) -> str:
-    """One id per (campaign run, profile) (DESIGN.md decision 3): a retried batch finds it."""
-    return str(uuid.uuid5(_NAMESPACE, f"campaign\x1f{campaign_id}\x1f{run_id}\x1f{profile_id}"))
+def campaign_message_id(
+    campaign_id: str, run_id: str, profile_id: str, step: str | None = None
+) -> str:
+    """One id per (campaign run, profile) (DESIGN.md decision 3): a retried batch finds it.
+
+    An orchestrated campaign's follow-up is a second step with ids of its own."""
+    key = f"campaign\x1f{campaign_id}\x1f{run_id}\x1f{profile_id}"
+    return str(uuid.uuid5(_NAMESPACE, key if step is None else f"{key}\x1f{step}"))
+
+
+def weighted_pick(weights: Sequence[int], key: str) -> int:
+    """A stable index for `key` with the given percentages (they add up to 100)."""
+    point = zlib.crc32(key.encode()) % 100
+    total = 0
+    for index, weight in enumerate(weights):
+        total += weight
+        if point < total:
+            return index
+    return len(weights) - 1
 
 
 def parse_local_time(text: str) -> time:

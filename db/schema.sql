@@ -98,7 +98,8 @@ CREATE TABLE public.campaigns (
     updated_by uuid,
     approved_by uuid,
     approved_at timestamp with time zone,
-    CONSTRAINT campaigns_kind_check CHECK ((kind = ANY (ARRAY['action'::text, 'triggered'::text]))),
+    orchestration jsonb,
+    CONSTRAINT campaigns_kind_check CHECK ((kind = ANY (ARRAY['action'::text, 'triggered'::text, 'orchestrated'::text]))),
     CONSTRAINT campaigns_status_check CHECK ((status = ANY (ARRAY['active'::text, 'archived'::text])))
 );
 CREATE TABLE public.data_sources (

@@ -50,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
         campaign_run_from_workflow_id,
         channel_task_queue,
     )
+    from journeys.durations import add_duration
 
 QUICK_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
@@ -90,7 +91,18 @@ class CampaignWorkflow:
         carry = inp.carry or await self._start(inp)
         self._progress = carry.progress
         self._paused = self._paused or carry.paused
-        while carry.wave < len(carry.waves) and not self._cancelled:
+        while not self._cancelled:
+            if carry.wave >= len(carry.waves):
+                if carry.phase == "follow_up" or inp.spec.follow_up is None:
+                    break
+                # Orchestrated: the follow-up pass, `wait` after the first pass ended.
+                carry.phase = "follow_up"
+                carry.follow_up_at = add_duration(workflow.now(), inp.spec.follow_up.wait)
+                carry.wave, carry.next_seq = 0, 0
+                continue
+            if carry.follow_up_at is not None and workflow.now() < carry.follow_up_at:
+                await self._sleep_until(carry.follow_up_at)
+                continue
             wave = carry.waves[carry.wave]
             carry.next_seq = max(carry.next_seq, wave.first_seq)
             if carry.next_seq >= wave.end_seq:
@@ -186,6 +198,7 @@ class CampaignWorkflow:
                     end_seq=hi,
                     vars=inp.vars,
                     now=workflow.now(),
+                    phase=carry.phase,
                 ),
                 result_type=BatchResult,
                 task_queue=self._batch_queue(inp),
@@ -197,13 +210,17 @@ class CampaignWorkflow:
         ]
         results = await asyncio.gather(*batches)
         skipped = Counter(self._progress.skipped)
+        branches = Counter(self._progress.branches)
         for result in results:
             self._progress.sent += result.sent
             self._progress.failed += result.failed
             skipped.update(result.skipped)
+            branches.update(result.branches)
         self._progress.skipped = dict(skipped)
-        carry.processed = end  # the snapshot's seq are 0 … total-1, sent in order
-        self._progress.remaining = max(0, self._progress.total - carry.processed)
+        self._progress.branches = dict(branches)
+        if carry.phase == "main":
+            carry.processed = end  # the snapshot's seq are 0 … total-1, sent in order
+            self._progress.remaining = max(0, self._progress.total - carry.processed)
         carry.next_seq = end
         carry.progress = self._progress
         self._mark_sent()

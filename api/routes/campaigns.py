@@ -28,6 +28,7 @@ from api.schemas.campaigns import (
     CampaignCreate,
     CampaignPublic,
     CampaignUpdate,
+    OrchestrationSpec,
     RunCreate,
     RunPublic,
     TriggerCreate,
@@ -52,6 +53,7 @@ from core.names import (
 from core.settings import Settings
 from db.sql import q
 from db.types import Executor
+from journeys.expressions import ExpressionError, compile_expression
 
 router = APIRouter(
     prefix="/campaigns", tags=["campaigns"], dependencies=[JsonBody], responses=ERRORS
@@ -80,27 +82,60 @@ def _may_run(row: asyncpg.Record) -> None:
         raise ApiError(409, f"campaign {row['campaign_id']!r} awaits approval")
 
 
+async def _template_problems(
+    conn: Executor, where: str, channel: str, name: str
+) -> list[FieldError]:
+    template = await conn.fetchrow(q("campaign_template"), name)
+    if template is None:
+        return [field(where, f"template {name!r} does not exist")]
+    if template["channel"] != channel:
+        return [field(where, f"template {name!r} is for channel {template['channel']}")]
+    return []
+
+
 async def _problems(conn: Executor, body: CampaignUpdate) -> list[FieldError]:
     """References and combinations the schema alone cannot check, each naming its field."""
-    problems = []
-    template = await conn.fetchrow(q("campaign_template"), body.template)
-    if template is None:
-        problems.append(field("template", f"template {body.template!r} does not exist"))
-    elif template["channel"] != body.channel:
-        problems.append(
-            field("template", f"template {body.template!r} is for channel {template['channel']}")
-        )
-    elif body.transactional and not template["transactional"]:
-        problems.append(
-            field("transactional", f"template {body.template!r} is not marked transactional")
-        )
-    if body.kind == "action":
+    problems = await _template_problems(conn, "template", body.channel, body.template)
+    if not problems and body.transactional:
+        template = await conn.fetchrow(q("campaign_template"), body.template)
+        if template is not None and not template["transactional"]:
+            problems.append(
+                field("transactional", f"template {body.template!r} is not marked transactional")
+            )
+    if body.kind in ("action", "orchestrated"):
         if body.audience_id is None:
-            problems.append(field("audience_id", "an action campaign needs an audience"))
+            problems.append(field("audience_id", f"an {body.kind} campaign needs an audience"))
         elif not await conn.fetchval(q("audience_exists"), body.audience_id):
             problems.append(field("audience_id", f"audience {body.audience_id!r} does not exist"))
     elif body.schedule is not None:
         problems.append(field("schedule", "a triggered campaign runs when the API is called"))
+    if body.kind == "orchestrated":
+        if body.orchestration is None:
+            problems.append(field("orchestration", "an orchestrated campaign needs branches"))
+        else:
+            problems += await _orchestration_problems(conn, body.orchestration)
+    elif body.orchestration is not None:
+        problems.append(field("orchestration", "only orchestrated campaigns have branches"))
+    return problems
+
+
+async def _orchestration_problems(conn: Executor, spec: OrchestrationSpec) -> list[FieldError]:
+    problems = []
+    for i, branch in enumerate(spec.branches):
+        where = f"orchestration.branches[{i}]"
+        problems += await _template_problems(
+            conn, f"{where}.template", branch.channel, branch.template
+        )
+        if branch.when is not None:
+            try:
+                compile_expression(branch.when)
+            except ExpressionError as exc:
+                problems.append(field(f"{where}.when", str(exc)))
+    if spec.follow_up is not None:
+        follow = spec.follow_up
+        problems += await _template_problems(
+            conn, "orchestration.follow_up.template", follow.channel, follow.template
+        )
     return problems
 
 
@@ -117,6 +152,7 @@ def _values(body: CampaignUpdate, who: Principal) -> list[Any]:
         body.delivery.model_dump(mode="json"),
         body.requires_approval,
         who.key_id,
+        body.orchestration.model_dump(mode="json") if body.orchestration else None,
     ]
 
 
@@ -261,7 +297,7 @@ async def start_campaign_run(
     tuning = body or RunCreate()
     row = await _campaign(pool, campaign_id)
     _may_run(row)
-    if row["kind"] != "action":
+    if row["kind"] == "triggered":
         raise ApiError(409, f"campaign {campaign_id!r} is triggered: POST …/trigger")
     run_id = new_run_id()
     run = await _insert_run(pool, campaign_id, run_id)
@@ -296,7 +332,7 @@ async def trigger_campaign(
     row = await _campaign(pool, campaign_id)
     _may_run(row)
     if row["kind"] != "triggered":
-        raise ApiError(409, f"campaign {campaign_id!r} is an action campaign: POST …/runs")
+        raise ApiError(409, f"campaign {campaign_id!r} is sent to an audience: POST …/runs")
     run_id = new_run_id()
     run = await _insert_run(pool, campaign_id, run_id, trigger_workflow_id(campaign_id, run_id))
     queue = (

@@ -6,11 +6,12 @@ from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, BaseModel, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
 
 from api.schemas.common import ID_PATTERN, Body
 from core.campaign_plan import parse_local_time
 from core.names import KNOWN_CHANNELS
+from journeys.durations import parse_duration
 
 
 def _zone(value: str) -> str:
@@ -75,10 +76,54 @@ class DeliverySpec(Body):
         return _zone(value)
 
 
+class BranchSpec(Body):
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")
+    weight: int | None = Field(None, ge=0, le=100, description="percent (percentage splits)")
+    when: str | None = Field(None, description="expression over `profile` (rule splits)")
+    channel: str
+    template: str
+
+
+class FollowUpSpec(Body):
+    unless: Literal["opened", "clicked"] = Field(description="skip those who did this")
+    wait: str = Field(examples=["P2D"], description="ISO 8601 duration after the first pass")
+    channel: str
+    template: str
+
+    @field_validator("wait")
+    @classmethod
+    def _wait(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+
+class OrchestrationSpec(Body):
+    """Split the audience into branches, each with its message; then maybe a follow-up."""
+
+    branches: list[BranchSpec] = Field(min_length=1, max_length=10)
+    follow_up: FollowUpSpec | None = None
+
+    @model_validator(mode="after")
+    def _split(self) -> OrchestrationSpec:
+        names = [b.name for b in self.branches]
+        if len(set(names)) != len(names):
+            raise ValueError("branch names must be unique")
+        if any(b.when for b in self.branches):
+            if any(b.weight is not None for b in self.branches):
+                raise ValueError("split by rules (`when`) or by percentage (`weight`), not both")
+            if any(b.when is None for b in self.branches[:-1]):
+                raise ValueError("only the last branch may have no `when` (otherwise)")
+        elif sum(b.weight or 0 for b in self.branches) != 100:
+            raise ValueError("branch weights must add up to 100")
+        return self
+
+
 class CampaignUpdate(Body):
     name: str = Field(min_length=1, max_length=200)
-    kind: Literal["action", "triggered"] = Field(
-        "action", description="action: to an audience; triggered: to profiles named by the API"
+    kind: Literal["action", "triggered", "orchestrated"] = Field(
+        "action",
+        description="action: to an audience; triggered: to profiles named by the API; "
+        "orchestrated: branches and a follow-up over an audience",
     )
     audience_id: str | None = Field(None, description="required for action campaigns")
     channel: str = Field(examples=["email"])
@@ -91,6 +136,7 @@ class CampaignUpdate(Body):
     )
     schedule: ScheduleSpec | None = None
     delivery: DeliverySpec = Field(default_factory=DeliverySpec)
+    orchestration: OrchestrationSpec | None = Field(None, description="orchestrated only")
     requires_approval: bool = Field(
         False,
         description="runs and schedules wait until another key with `campaigns:approve` "
@@ -122,6 +168,7 @@ class CampaignPublic(BaseModel):
     transactional: bool
     schedule: dict[str, Any] | None
     delivery: dict[str, Any]
+    orchestration: dict[str, Any] | None
     status: str
     requires_approval: bool
     approved: bool = Field(description="may run: approved, or no approval required")

@@ -7,3 +7,10 @@ ALTER TABLE campaigns
     ADD COLUMN updated_by         uuid,
     ADD COLUMN approved_by        uuid,
     ADD COLUMN approved_at        timestamptz;
+
+-- Orchestrated campaigns: {branches: [{name, weight | when, channel, template}],
+-- follow_up: {unless: opened | clicked, wait, channel, template}}.
+ALTER TABLE campaigns ADD COLUMN orchestration jsonb;
+ALTER TABLE campaigns DROP CONSTRAINT campaigns_kind_check;
+ALTER TABLE campaigns ADD CONSTRAINT campaigns_kind_check
+    CHECK (kind IN ('action', 'triggered', 'orchestrated'));

@@ -2,8 +2,9 @@
 
 -- name: insert_campaign
 INSERT INTO campaigns (campaign_id, name, kind, audience_id, channel, template, topic,
-                       transactional, schedule, delivery, requires_approval, updated_by)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                       transactional, schedule, delivery, requires_approval, updated_by,
+                       orchestration)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 ON CONFLICT (campaign_id) DO NOTHING
 RETURNING *
 
@@ -11,7 +12,8 @@ RETURNING *
 -- Any change withdraws an approval: the approver approved what they saw.
 UPDATE campaigns SET name = $2, kind = $3, audience_id = $4, channel = $5, template = $6,
     topic = $7, transactional = $8, schedule = $9, delivery = $10, requires_approval = $11,
-    updated_by = $12, approved_by = NULL, approved_at = NULL, updated_at = now()
+    updated_by = $12, orchestration = $13, approved_by = NULL, approved_at = NULL,
+    updated_at = now()
 WHERE campaign_id = $1
 RETURNING *
 
@@ -131,6 +133,14 @@ SELECT l.profile_id, p.email, p.phone, p.timezone, p.attributes
 FROM (SELECT DISTINCT unnest($1::text[]) AS profile_id) AS l
 LEFT JOIN profiles p ON p.profile_id = l.profile_id
 ORDER BY l.profile_id
+
+-- name: campaign_not_reacted
+-- Of these first messages, those sent and not reacted to ($2: message.opened / .clicked).
+SELECT m.message_id FROM messages m
+WHERE m.message_id = ANY($1::text[]) AND m.status = 'sent'
+  AND NOT EXISTS (SELECT 1 FROM events e
+                  WHERE e.profile_id = m.profile_id AND e.name = $2
+                    AND e.properties->>'message_id' = m.message_id)
 
 -- name: mark_messages_sent
 UPDATE messages SET status = 'sent', sent_at = now(), error = NULL

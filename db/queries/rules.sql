@@ -89,9 +89,9 @@ ORDER BY b.i
 -- claim_ruled_message for a batch of one campaign run: one statement for every row.
 INSERT INTO messages (message_id, profile_id, workflow_id, channel, template, transactional,
                       campaign_id, campaign_run, status, recipient, subject, body, error,
-                      reason, attempts, sent_at)
+                      reason, attempts, sent_at, node_id)
 SELECT b.message_id, b.profile_id, $1, $2, $3, $4, $5, $6, b.status, b.recipient, b.subject,
-       b.body, b.error, b.reason, 1, CASE WHEN b.status = 'sent' THEN now() END
+       b.body, b.error, b.reason, 1, CASE WHEN b.status = 'sent' THEN now() END, $15
 FROM unnest($7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
             $13::text[], $14::text[])
      AS b (message_id, profile_id, status, recipient, subject, body, error, reason)

@@ -78,3 +78,13 @@ def test_batches_and_message_ids() -> None:
     a = campaign_message_id("c", "r1", "p")
     assert a == campaign_message_id("c", "r1", "p")
     assert a != campaign_message_id("c", "r2", "p") != campaign_message_id("c", "r1", "q")
+
+
+def test_weighted_pick_is_stable_and_follows_weights() -> None:
+    from core.campaign_plan import weighted_pick
+
+    picks = [weighted_pick([20, 80], f"c|p{i}") for i in range(5000)]
+    assert picks == [weighted_pick([20, 80], f"c|p{i}") for i in range(5000)]
+    share = picks.count(0) / len(picks)
+    assert 0.17 < share < 0.23
+    assert {weighted_pick([0, 100], f"k{i}") for i in range(100)} == {1}
