@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import binascii
 import contextlib
+import functools
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -56,11 +57,19 @@ def _header(name: str, value: str) -> str:
     return f"{name}: " + Header(value, "utf-8", header_name=name).encode(linesep="\r\n")
 
 
-def _address(name: str, value: str) -> str:
+@functools.lru_cache(maxsize=1024)
+def _address(name: str, value: str) -> tuple[str, str]:
+    """(the header line, the bare address); cached: the sender is the same every time."""
     display, addr = parseaddr(_one_line(value))
     if not display or display.isascii():
-        return _header(name, value)
-    return f"{name}: {formataddr((display, addr), charset='utf-8')}"
+        return _header(name, value), addr or value
+    return f"{name}: {formataddr((display, addr), charset='utf-8')}", addr
+
+
+def _recipient(value: str) -> tuple[str, str]:
+    if value.isascii() and "<" not in value and "\n" not in value and "\r" not in value:
+        return f"To: {value}", value  # a plain address, the usual case: no parsing
+    return _address("To", value)
 
 
 def _qp(text: str) -> bytes:
@@ -86,12 +95,12 @@ def build_email(
     (bench/email_throughput.py). Both parts are quoted-printable UTF-8, so a boundary
     starting with `=_` can never occur inside them (QP writes `=` as `=3D`).
     """
-    sender = parseaddr(config.sender)[1]
-    recipient = parseaddr(rendered.recipient or "")[1] or (rendered.recipient or "")
+    from_line, sender = _address("From", config.sender)
+    to_line, recipient = _recipient(rendered.recipient or "")
     domain = sender.rpartition("@")[2] or "wayline"
     headers = [
-        _address("From", config.sender),
-        _address("To", rendered.recipient or ""),
+        from_line,
+        to_line,
         _header("Subject", rendered.subject or ""),
         f"Date: {formatdate(usegmt=True)}",
         f"Message-ID: <{re.sub(r'[^A-Za-z0-9._-]', '-', message_id)}@{domain}>",

@@ -100,7 +100,9 @@ async def main(args: argparse.Namespace) -> int:
         bench.start_worker()
         await bench.wait_worker()
         say(load_note())
+        before = bench.stack.cpu()
         result, seconds = await bench.run(batch_size=args.batch_size, parallel=args.parallel)
+        campaign_cpu = {k: v - before.get(k, 0.0) for k, v in bench.stack.cpu().items()}
         if result.sent != args.emails:
             raise RuntimeError(f"expected {args.emails} sent, got {result}")
         await asyncio.sleep(0.5)  # the sink's buffered writes reach the file
@@ -116,7 +118,9 @@ async def main(args: argparse.Namespace) -> int:
                 break
             await asyncio.sleep(0.1)
         say(load_note())
+        before = bench.stack.cpu()
         bare = await bare_loop(port, messages, args.pool_size)
+        bare_cpu = {k: v - before.get(k, 0.0) for k, v in bench.stack.cpu().items()}
         campaign_rate = args.emails / seconds
         bare_rate = args.emails / bare
         size = sum(len(m) for m in messages) / len(messages)
@@ -124,6 +128,9 @@ async def main(args: argparse.Namespace) -> int:
         print(f"SMTP connections    {args.pool_size} (worker pool; bare: as many loops)")
         print(f"campaign            {seconds:8.1f} s  {campaign_rate:8.0f} emails/s")
         print(f"bare aiosmtplib     {bare:8.1f} s  {bare_rate:8.0f} emails/s")
+        for name, cpu in (("campaign", campaign_cpu), ("bare", bare_cpu)):
+            busy = ", ".join(f"{k} {v:.1f}" for k, v in sorted(cpu.items()))
+            print(f"CPU seconds, {name:8}  {busy}")
         print(f"ratio={campaign_rate / bare_rate:.3f}")
         return 0
     finally:
