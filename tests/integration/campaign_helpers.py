@@ -8,6 +8,13 @@ from typing import Any
 
 import asyncpg
 import httpx
+from temporalio.client import Client
+from temporalio.worker import Replayer
+
+from core.converter import data_converter
+from workflows.campaign import CampaignWorkflow
+from workflows.campaign_trigger import CampaignTriggerWorkflow
+from workflows.sandbox import workflow_runner
 
 
 def uid(prefix: str) -> str:
@@ -118,3 +125,16 @@ async def until_ledger(pool: asyncpg.Pool, campaign: str, at_least: int, within:
             return n
         assert asyncio.get_running_loop().time() < deadline, f"{n} < {at_least} messages"
         await asyncio.sleep(0.05)
+
+
+async def assert_replays(client: Client, workflow_id: str, run_id: str | None = None) -> None:
+    """The workflow code replays the history the server recorded (determinism)."""
+    handle = client.get_workflow_handle(workflow_id, run_id=run_id)
+    history = await handle.fetch_history()
+    replayer = Replayer(
+        workflows=[CampaignWorkflow, CampaignTriggerWorkflow],
+        data_converter=data_converter,
+        workflow_runner=workflow_runner(),
+    )
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
+    assert result.replay_failure is None

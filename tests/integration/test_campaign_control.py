@@ -15,6 +15,7 @@ from core.campaign_client import new_run_id, spec_of, start_run
 from core.campaign_contracts import CampaignProgress, CampaignRunInput
 from core.settings import Settings
 from tests.integration.campaign_helpers import (
+    assert_replays,
     ledger_count,
     make_audience,
     make_campaign,
@@ -161,6 +162,8 @@ async def test_long_run_continues_as_new(
     first = runtime.client.get_workflow_handle(handle.id, run_id=handle.result_run_id)
     events = [e.event_type async for e in first.fetch_history_events()]
     assert events[-1] == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
+    await assert_replays(runtime.client, handle.id, handle.result_run_id)
+    await assert_replays(runtime.client, handle.id)  # the last run, carried state and all
     rows = await pool.fetch(
         "SELECT DISTINCT campaign_run FROM messages WHERE campaign_id = $1", campaign
     )

@@ -10,7 +10,13 @@ from temporalio.client import Client
 
 from core.campaign_contracts import CampaignProgress
 from core.campaign_plan import campaign_message_id
-from tests.integration.campaign_helpers import make_audience, make_template, uid, until_ledger
+from tests.integration.campaign_helpers import (
+    assert_replays,
+    make_audience,
+    make_template,
+    uid,
+    until_ledger,
+)
 from workers.worker import Runtime
 
 pytestmark = pytest.mark.integration
@@ -82,6 +88,7 @@ async def test_branches_wait_and_follow_up_to_non_openers(
     assert result.status == "completed"
     assert result.branches == {"pro": 2, "rest": 4, "follow_up": 4}
     assert result.sent == 10 and result.remaining == 0
+    await assert_replays(temporal_client, run["workflow_id"])
     rows = await pool.fetch(
         "SELECT profile_id, node_id, body FROM messages WHERE campaign_id = $1", campaign
     )

@@ -8,7 +8,13 @@ import pytest
 from temporalio.client import Client
 
 from core.campaign_client import transactional_queue, trigger_workflow_id
-from tests.integration.campaign_helpers import make_audience, make_template, uid, wait_run
+from tests.integration.campaign_helpers import (
+    assert_replays,
+    make_audience,
+    make_template,
+    uid,
+    wait_run,
+)
 from workers.worker import Runtime
 
 pytestmark = pytest.mark.integration
@@ -82,6 +88,7 @@ async def test_transactional_trigger_bypasses_caps_and_topics_not_channel_consen
     described = await temporal_client.get_workflow_handle(first["workflow_id"]).describe()
     assert described.task_queue == transactional_queue("wayline")
     assert first["workflow_id"] == trigger_workflow_id(campaign, runs[0])
+    await assert_replays(temporal_client, first["workflow_id"])  # a running inbox too
 
 
 async def test_marketing_trigger_obeys_caps_and_needs_its_kind(
