@@ -11,7 +11,8 @@ provider call; a skipped send is a ledger row with its reason.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -37,6 +38,22 @@ from journeys.expressions import ExpressionError, build_context, compile_templat
 from journeys.model import Profile
 
 TEMPLATE_TTL_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Who a provider call is for: what the channels need besides the rendered message."""
+
+    message_id: str
+    channel: str
+    profile_id: str
+    journey: dict[str, Any] = field(default_factory=dict)
+    node_id: str | None = None
+    campaign: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, inp: SendInput) -> Delivery:
+        return cls(inp.message_id, inp.channel, inp.profile_id, inp.journey, inp.node_id)
 
 
 class MessageActivities:
@@ -66,7 +83,7 @@ class MessageActivities:
         self.push = push
         self._templates: dict[str, tuple[float, asyncpg.Record | None]] = {}
 
-    async def _template(self, name: str) -> asyncpg.Record | None:
+    async def template(self, name: str) -> asyncpg.Record | None:
         """Templates change rarely; a few seconds of cache saves a query per send."""
         cached = self._templates.get(name)
         if cached and time.monotonic() - cached[0] < TEMPLATE_TTL_SECONDS:
@@ -81,11 +98,11 @@ class MessageActivities:
         token = unsubscribe_token(self.signing_secret, UnsubscribeScope(profile_id, channel, topic))
         return f"{self.public_url}/v1/unsubscribe?token={token}"
 
-    def _sms_callback(self, inp: SendInput) -> str | None:
+    def _sms_callback(self, d: Delivery) -> str | None:
         """The delivery-status callback URL, signed for this message (api/routes/sms.py)."""
         if not self.signing_secret:
             return None
-        data = [inp.message_id, inp.profile_id, inp.journey.get("id")]
+        data = [d.message_id, d.profile_id, d.journey.get("id")]
         token = sign_token(self.signing_secret, "sms-status", data)
         return f"{self.public_url}/v1/sms/status?token={token}"
 
@@ -101,25 +118,40 @@ class MessageActivities:
             vars=inp.vars,
             now=inp.now,
         )
+        return await self.render(
+            inp.channel, inp.template, template, ctx, profile, inp.message_id, inp.journey.get("id")
+        )
+
+    async def render(
+        self,
+        channel: str,
+        name: str,
+        template: Mapping[str, Any] | asyncpg.Record,
+        ctx: dict[str, Any],
+        profile: Profile,
+        message_id: str,
+        journey_id: str | None,
+    ) -> Rendered:
+        """One message from its template and context: journeys and campaign batches alike."""
         unsubscribe = None
-        if inp.channel == "email":
-            unsubscribe = self.unsubscribe_url(inp.profile_id, inp.channel, template["topic"])
+        if channel == "email":
+            unsubscribe = self.unsubscribe_url(profile.profile_id, channel, template["topic"])
             ctx["unsubscribe_url"] = unsubscribe or ""
         subject = compile_template(template["subject"]).render(ctx) if template["subject"] else None
         body = compile_template(template["body"]).render(ctx)
         html = compile_template(template["html"], True).render(ctx) if template["html"] else None
-        if inp.channel == "email" and self.email_layout and self.email_layout != inp.template:
+        if channel == "email" and self.email_layout and self.email_layout != name:
             body, html = await self._wrap(ctx, body, html)
-        if inp.channel == "email" and html and self.email_tracking and self.signing_secret:
+        if channel == "email" and html and self.email_tracking and self.signing_secret:
             html = add_tracking(
                 html,
                 secret=self.signing_secret,
                 base_url=self.public_url,
-                tracked=Tracked(inp.message_id, inp.profile_id, inp.journey.get("id")),
+                tracked=Tracked(message_id, profile.profile_id, journey_id),
                 keep=(f"{self.public_url}/v1/unsubscribe",),
             )
         return Rendered(
-            recipient=_recipient(inp.channel, profile),
+            recipient=recipient(channel, profile),
             subject=subject,
             body=body,
             html=html,
@@ -130,7 +162,7 @@ class MessageActivities:
         self, ctx: dict[str, Any], body: str, html: str | None
     ) -> tuple[str, str | None]:
         """The shared layout template, when it exists, wraps both parts as `{{ content }}`."""
-        layout = await self._template(self.email_layout or "")
+        layout = await self.template(self.email_layout or "")
         if layout is None or layout["channel"] != "email":
             return body, html
         body = compile_template(layout["body"]).render({**ctx, "content": body})
@@ -168,7 +200,7 @@ class MessageActivities:
         if inp.steps is not None:  # the step ledger rides along (activities/steplog.py)
             await write_batch(self.pool, inp.steps)
         try:
-            template = await self._template(inp.template)
+            template = await self.template(inp.template)
             if template is None:
                 raise ExpressionError(f"template {inp.template!r} does not exist")
             rendered = await self._render(inp, template)
@@ -206,38 +238,46 @@ class MessageActivities:
     async def _deliver(self, inp: SendInput, rendered: Rendered) -> SendResult:
         try:
             async with Heartbeat():
-                if inp.channel == "webhook":
-                    await self.webhook.send(inp.message_id, _payload(inp, rendered))
-                elif inp.channel == "email" and self.email is not None:
-                    await self.email.send(inp.message_id, rendered)
-                elif inp.channel == "sms" and self.sms is not None:
-                    sid = await self.sms.send(inp.message_id, rendered, self._sms_callback(inp))
-                    parts = count_segments(rendered.body)
-                    await self.pool.execute(
-                        q("mark_sms"), inp.message_id, sid, parts.count, parts.encoding
-                    )
-                elif inp.channel == "push" and self.push is not None:
-                    await self._push(inp, rendered)
-                else:
-                    raise ChannelError(f"channel {inp.channel!r} is not set up", retryable=False)
+                await self.call_provider(Delivery.of(inp), rendered)
         except ChannelError as exc:
             if exc.retryable:
                 raise ApplicationError(str(exc), type="ChannelRetryable") from exc
-            if exc.hard_bounce and rendered.recipient:
-                await self.pool.execute(
-                    q("suppress_address"), inp.channel, rendered.recipient, "hard_bounce", str(exc)
-                )
-            await self.pool.execute(q("mark_message"), inp.message_id, "failed", str(exc))
+            await self.record_final_failure(inp.channel, inp.message_id, rendered, exc)
             return SendResult(message_id=inp.message_id, status="failed", error=str(exc))
         await self.pool.execute(q("mark_message"), inp.message_id, "sent", None)
         return SendResult(message_id=inp.message_id, status="sent")
 
-    async def _push(self, inp: SendInput, rendered: Rendered) -> None:
+    async def call_provider(self, d: Delivery, rendered: Rendered) -> None:
+        """The provider call of one claimed message; ChannelError says retry or give up."""
+        if d.channel == "webhook":
+            await self.webhook.send(d.message_id, _payload(d, rendered))
+        elif d.channel == "email" and self.email is not None:
+            await self.email.send(d.message_id, rendered)
+        elif d.channel == "sms" and self.sms is not None:
+            sid = await self.sms.send(d.message_id, rendered, self._sms_callback(d))
+            parts = count_segments(rendered.body)
+            await self.pool.execute(q("mark_sms"), d.message_id, sid, parts.count, parts.encoding)
+        elif d.channel == "push" and self.push is not None:
+            await self._push(d, rendered)
+        else:
+            raise ChannelError(f"channel {d.channel!r} is not set up", retryable=False)
+
+    async def record_final_failure(
+        self, channel: str, message_id: str, rendered: Rendered, exc: ChannelError
+    ) -> None:
+        """A send that failed for good: the ledger says why; a hard bounce is suppressed."""
+        if exc.hard_bounce and rendered.recipient:
+            await self.pool.execute(
+                q("suppress_address"), channel, rendered.recipient, "hard_bounce", str(exc)
+            )
+        await self.pool.execute(q("mark_message"), message_id, "failed", str(exc))
+
+    async def _push(self, d: Delivery, rendered: Rendered) -> None:
         assert self.push is not None
         devices = (rendered.recipient or "").split(",")
-        outcome = await self.push.send(inp.message_id, rendered, devices)
+        outcome = await self.push.send(d.message_id, rendered, devices)
         if outcome.invalid_tokens:  # FCM says these devices are gone: forget them
-            await self.pool.execute(q("remove_push_tokens"), inp.profile_id, outcome.invalid_tokens)
+            await self.pool.execute(q("remove_push_tokens"), d.profile_id, outcome.invalid_tokens)
         if outcome.sent == 0:
             raise ChannelError("no valid push token", retryable=False)
 
@@ -256,7 +296,7 @@ def _inbox_writer(inp: SendInput, rendered: Rendered) -> Callable[[Any], Awaitab
 MISSING = {"email": "no email address", "sms": "no phone number", "push": "no push token"}
 
 
-def _recipient(channel: str, profile: Profile) -> str | None:
+def recipient(channel: str, profile: Profile) -> str | None:
     """The address a channel sends to; None when the profile has none for it."""
     if channel == "email":
         return profile.email or None
@@ -271,16 +311,19 @@ def _recipient(channel: str, profile: Profile) -> str | None:
     return profile.email or profile.phone or profile.profile_id
 
 
-def _payload(inp: SendInput, rendered: Rendered) -> dict[str, Any]:
-    return {
-        "message_id": inp.message_id,
-        "profile_id": inp.profile_id,
-        "journey": inp.journey,
-        "node": inp.node_id,
+def _payload(d: Delivery, rendered: Rendered) -> dict[str, Any]:
+    payload = {
+        "message_id": d.message_id,
+        "profile_id": d.profile_id,
+        "journey": d.journey,
+        "node": d.node_id,
         "recipient": rendered.recipient,
         "subject": rendered.subject,
         "body": rendered.body,
     }
+    if d.campaign is not None:
+        payload["campaign"] = d.campaign
+    return payload
 
 
 def _result(inp: SendInput, status: str, reason: str | None = None) -> SendResult:

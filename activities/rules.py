@@ -9,7 +9,7 @@ the outcome of its first attempt; the rules are not judged twice.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -34,6 +34,7 @@ class SendFacts:
     cap_max: int | None = None
     cap_period: timedelta | None = None
     cap_used: int = 0
+    channel_consent: bool = False  # transactional too must respect a channel-wide opt-out
 
 
 def skip_reason(facts: SendFacts) -> str | None:
@@ -41,6 +42,8 @@ def skip_reason(facts: SendFacts) -> str | None:
     if facts.suppressed:
         return f"suppressed address ({facts.suppressed})"
     if facts.transactional:  # transactional templates bypass marketing consent and caps
+        if facts.channel_consent and facts.channel_unsubscribed:
+            return f"unsubscribed from {facts.channel}"
         return None
     if facts.channel_unsubscribed:
         return f"unsubscribed from {facts.channel}"
@@ -87,6 +90,11 @@ class Outgoing:
     body: str | None
     topic: str | None
     transactional: bool
+    campaign_id: str | None = None
+    campaign_run: str | None = None
+    error: str | None = None  # a send that failed before the rules (template error)
+    pre_skip: str | None = None  # a reason found before the database (no address)
+    channel_consent: bool = False  # see SendFacts.channel_consent
 
 
 async def claim_with_rules(
@@ -150,3 +158,89 @@ async def _insert(conn: Any, out: Outgoing, status: str, reason: str | None) -> 
     )
     assert row is not None
     return Claim(status=row["status"], reason=row["reason"], inserted=row["inserted"])
+
+
+async def claim_batch_with_rules(
+    pool: asyncpg.Pool,
+    outs: Sequence[Outgoing],
+    go_status: str,
+    deliver: Callable[[Any, list[Outgoing]], Awaitable[object]] | None = None,
+) -> dict[str, Claim]:
+    """`claim_with_rules` for a batch of one channel and topic: one facts query, one insert.
+
+    The same `skip_reason` judges each send. Marketing sends on a capped channel take the
+    (profile, channel) advisory locks first, in a fixed order, so a journey sending to the
+    same profile at the same instant cannot pass the cap with the batch. A retried batch
+    finds its rows (ON CONFLICT) and keeps their first outcome. `deliver(conn, allowed)`
+    runs in the same transaction with the rows this call inserted as allowed.
+    """
+    if not outs:
+        return {}
+    first = outs[0]
+    if any(
+        (o.channel, o.topic, o.node_id) != (first.channel, first.topic, first.node_id) for o in outs
+    ):
+        raise ValueError("a batch claim needs one channel, topic and node")
+    profiles = [o.profile_id for o in outs]
+    async with pool.acquire() as conn, conn.transaction():
+        if not first.transactional and await conn.fetchval(q("channel_capped"), first.channel):
+            await conn.execute(q("lock_profiles_channel"), profiles, first.channel)
+        facts = await conn.fetch(
+            q("batch_send_facts"),
+            profiles,
+            [o.recipient for o in outs],
+            first.channel,
+            first.topic,
+        )
+        statuses: list[str] = []
+        reasons: list[str | None] = []
+        for out, row in zip(outs, facts, strict=True):
+            reason = None
+            if out.error is None:
+                reason = out.pre_skip or skip_reason(
+                    SendFacts(
+                        channel=out.channel,
+                        topic=out.topic,
+                        transactional=out.transactional,
+                        channel_unsubscribed=row["channel_unsubscribed"],
+                        topic_unsubscribed=row["topic_unsubscribed"],
+                        suppressed=row["suppressed"],
+                        cap_max=row["cap_max"],
+                        cap_period=row["cap_period"],
+                        cap_used=row["cap_used"] or 0,
+                        channel_consent=out.channel_consent,
+                    )
+                )
+            statuses.append("failed" if out.error else "skipped" if reason else go_status)
+            reasons.append(reason)
+        rows = await conn.fetch(
+            q("claim_campaign_messages"),
+            first.workflow_id,
+            first.channel,
+            first.template,
+            first.transactional,
+            first.campaign_id,
+            first.campaign_run,
+            [o.message_id for o in outs],
+            profiles,
+            statuses,
+            [o.recipient for o in outs],
+            [o.subject for o in outs],
+            [o.body for o in outs],
+            [o.error for o in outs],
+            reasons,
+            first.node_id or None,
+        )
+        claims = {
+            r["message_id"]: Claim(status=r["status"], reason=r["reason"], inserted=r["inserted"])
+            for r in rows
+        }
+        if deliver is not None:
+            fresh = [
+                o
+                for o in outs
+                if claims[o.message_id].inserted and claims[o.message_id].status == go_status
+            ]
+            if fresh:
+                await deliver(conn, fresh)
+        return claims

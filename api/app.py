@@ -17,6 +17,7 @@ from api.routes import (
     alerts,
     api_keys,
     audiences,
+    campaigns,
     connectors,
     consent,
     events,
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None, telemetry: Telemetry | None = N
     app.include_router(imports.router, prefix="/v1")
     app.include_router(reports.router, prefix="/v1")
     app.include_router(alerts.router, prefix="/v1")
+    app.include_router(campaigns.router, prefix="/v1")
     return app
 
 

@@ -74,6 +74,8 @@ JourneysWriter = Annotated[Principal, Depends(require("journeys:write"))]
 ProfilesWriter = Annotated[Principal, Depends(require("profiles:write"))]
 Reader = Annotated[Principal, Depends(require("read"))]
 Admin = Annotated[Principal, Depends(require("admin"))]
+CampaignsWriter = Annotated[Principal, Depends(require("campaigns:write"))]
+CampaignsApprover = Annotated[Principal, Depends(require("campaigns:approve"))]
 
 
 JSON_TYPES = ("application/json",)

@@ -20,7 +20,15 @@ from core.settings import Settings
 from db.sql import q
 from db.types import Executor
 
-Scope = Literal["events:write", "journeys:write", "profiles:write", "read", "admin"]
+Scope = Literal[
+    "events:write",
+    "journeys:write",
+    "profiles:write",
+    "read",
+    "admin",
+    "campaigns:write",
+    "campaigns:approve",
+]
 SCOPES: frozenset[str] = frozenset(get_args(Scope))
 ADMIN = "admin"
 

@@ -15,6 +15,7 @@ SEARCH_ATTRIBUTES = {
     "ProfileId": "Keyword",
     "CurrentNode": "Keyword",
     "CampaignId": "Keyword",
+    "CampaignSent": "Int",
 }
 
 # Channels whose send is a cheap local write run as local activities; the others are
@@ -57,3 +58,28 @@ def audience_fanout_workflow_id(journey_id: str) -> str:
 def audience_once_workflow_id(journey_id: str, version: int) -> str:
     """The one run of a `schedule: once` version: publishing it again starts no other."""
     return f"audience-fanout:{journey_id}:v{version}-once"
+
+
+CAMPAIGN_WORKFLOW = "CampaignWorkflow"
+CAMPAIGN_PAUSE_SIGNAL = "pause"
+CAMPAIGN_RESUME_SIGNAL = "resume"
+CAMPAIGN_CANCEL_SIGNAL = "cancel"
+CAMPAIGN_PROGRESS_QUERY = "progress"
+
+
+def campaign_workflow_id(campaign_id: str, run_id: str) -> str:
+    """`campaign:<campaign>:<run>`; a Schedule's runs are `campaign:<campaign>:scheduled-<time>`."""
+    return f"campaign:{campaign_id}:{run_id}"
+
+
+def campaign_run_from_workflow_id(campaign_id: str, workflow_id: str) -> str:
+    return workflow_id.removeprefix(f"campaign:{campaign_id}:")
+
+
+CAMPAIGN_TRIGGER_WORKFLOW = "CampaignTriggerWorkflow"
+CAMPAIGN_TRIGGER_SIGNAL = "trigger"
+
+
+def campaign_trigger_workflow_id(campaign_id: str, shard: int) -> str:
+    """One of the inboxes of a triggered campaign's requests."""
+    return f"campaign:{campaign_id}:triggers:{shard}"

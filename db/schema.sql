@@ -182,6 +182,45 @@ CREATE TABLE public.audiences (
     evaluated_at timestamp with time zone,
     CONSTRAINT audiences_status_check CHECK ((status = ANY (ARRAY['active'::text, 'archived'::text])))
 );
+CREATE TABLE public.campaign_run_members (
+    campaign_id text NOT NULL,
+    run_id text NOT NULL,
+    seq integer NOT NULL,
+    profile_id text NOT NULL,
+    due_at timestamp with time zone
+);
+CREATE TABLE public.campaign_runs (
+    campaign_id text NOT NULL,
+    run_id text NOT NULL,
+    workflow_id text NOT NULL,
+    status text DEFAULT 'starting'::text NOT NULL,
+    total integer,
+    started_at timestamp with time zone DEFAULT now() NOT NULL,
+    finished_at timestamp with time zone,
+    CONSTRAINT campaign_runs_status_check CHECK ((status = ANY (ARRAY['starting'::text, 'running'::text, 'paused'::text, 'completed'::text, 'cancelled'::text, 'failed'::text])))
+);
+CREATE TABLE public.campaigns (
+    campaign_id text NOT NULL,
+    name text NOT NULL,
+    kind text DEFAULT 'action'::text NOT NULL,
+    audience_id text,
+    channel text NOT NULL,
+    template text NOT NULL,
+    topic text,
+    transactional boolean DEFAULT false NOT NULL,
+    schedule jsonb,
+    delivery jsonb DEFAULT '{}'::jsonb NOT NULL,
+    status text DEFAULT 'active'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    requires_approval boolean DEFAULT false NOT NULL,
+    updated_by uuid,
+    approved_by uuid,
+    approved_at timestamp with time zone,
+    orchestration jsonb,
+    CONSTRAINT campaigns_kind_check CHECK ((kind = ANY (ARRAY['action'::text, 'triggered'::text, 'orchestrated'::text]))),
+    CONSTRAINT campaigns_status_check CHECK ((status = ANY (ARRAY['active'::text, 'archived'::text])))
+);
 CREATE TABLE public.data_sources (
     name text NOT NULL,
     spec jsonb NOT NULL,
@@ -315,6 +354,8 @@ CREATE TABLE public.messages (
     delivery_status text,
     delivered_at timestamp with time zone,
     erased_at timestamp with time zone,
+    campaign_id text,
+    campaign_run text,
     deferred_until timestamp with time zone,
     CONSTRAINT messages_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'skipped'::text, 'dry_run'::text, 'deferred'::text])))
 );
@@ -442,6 +483,12 @@ ALTER TABLE ONLY public.audience_runs
     ADD CONSTRAINT audience_runs_pkey PRIMARY KEY (run_key);
 ALTER TABLE ONLY public.audiences
     ADD CONSTRAINT audiences_pkey PRIMARY KEY (audience_id);
+ALTER TABLE ONLY public.campaign_run_members
+    ADD CONSTRAINT campaign_run_members_pkey PRIMARY KEY (campaign_id, run_id, seq);
+ALTER TABLE ONLY public.campaign_runs
+    ADD CONSTRAINT campaign_runs_pkey PRIMARY KEY (campaign_id, run_id);
+ALTER TABLE ONLY public.campaigns
+    ADD CONSTRAINT campaigns_pkey PRIMARY KEY (campaign_id);
 ALTER TABLE ONLY public.data_sources
     ADD CONSTRAINT data_sources_pkey PRIMARY KEY (name);
 ALTER TABLE ONLY public.dispatch_queue
@@ -506,6 +553,7 @@ CREATE INDEX journey_entries_journey ON public.journey_entries USING btree (jour
 CREATE INDEX journey_entries_profile ON public.journey_entries USING btree (profile_id, journey_id, entered_at DESC);
 CREATE INDEX journey_steps_profile ON public.journey_steps USING btree (profile_id, journey_id, entered_at);
 CREATE INDEX journey_steps_report ON public.journey_steps USING btree (journey_id, version, node_id);
+CREATE INDEX messages_campaign_run ON public.messages USING btree (campaign_id, campaign_run) WHERE (campaign_id IS NOT NULL);
 CREATE INDEX messages_capping ON public.messages USING btree (profile_id, channel, created_at) WHERE ((NOT transactional) AND (status = ANY (ARRAY['sending'::text, 'sent'::text])));
 CREATE INDEX messages_created ON public.messages USING btree (created_at);
 CREATE INDEX messages_journey ON public.messages USING btree (journey_id, created_at DESC);
@@ -526,5 +574,7 @@ ALTER TABLE ONLY public.audience_members
     ADD CONSTRAINT audience_members_audience_id_fkey FOREIGN KEY (audience_id) REFERENCES public.audiences(audience_id) ON DELETE CASCADE;
 ALTER TABLE ONLY public.audience_run_members
     ADD CONSTRAINT audience_run_members_run_key_fkey FOREIGN KEY (run_key) REFERENCES public.audience_runs(run_key) ON DELETE CASCADE;
+ALTER TABLE ONLY public.campaign_runs
+    ADD CONSTRAINT campaign_runs_campaign_id_fkey FOREIGN KEY (campaign_id) REFERENCES public.campaigns(campaign_id) ON DELETE CASCADE;
 ALTER TABLE ONLY public.journey_versions
     ADD CONSTRAINT journey_versions_journey_id_fkey FOREIGN KEY (journey_id) REFERENCES public.journeys(journey_id);

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -18,6 +18,7 @@ from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
 from activities.actions import ActionActivities
 from activities.audience_fanout import AudienceFanoutActivities
 from activities.audiences import AudienceActivities
+from activities.campaign import CampaignActivities
 from activities.email import EmailChannel, SmtpConfig
 from activities.journey import JourneyActivities
 from activities.messages import MessageActivities
@@ -25,6 +26,7 @@ from activities.push import PushChannel, ServiceAccount
 from activities.sms import SmsChannel, SmsConfig
 from activities.steplog import StepLedgerActivities
 from activities.steps import StepActivities
+from core.campaign_client import transactional_queue
 from core.converter import data_converter
 from core.metrics import MetricsServer, TemporalMetrics
 from core.names import KNOWN_CHANNELS, LOCAL_CHANNELS, channel_task_queue
@@ -39,6 +41,8 @@ from workers.dispatcher import Dispatcher
 from workers.router import Router
 from workflows.audience_fanout import AudienceFanoutWorkflow
 from workflows.audience_refresh import AudienceRefreshWorkflow
+from workflows.campaign import CampaignWorkflow
+from workflows.campaign_trigger import CampaignTriggerWorkflow
 from workflows.journey import JourneyWorkflow
 from workflows.sandbox import workflow_runner
 
@@ -68,6 +72,10 @@ class Activities:
     audiences: AudienceActivities
     fanout: AudienceFanoutActivities
     steplog: StepLedgerActivities
+    campaigns: CampaignActivities = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.campaigns = CampaignActivities(self.messages.pool, self.messages)
 
     @classmethod
     def build(
@@ -121,7 +129,12 @@ class Activities:
             self.fanout.batch,
             self.fanout.finish,
             self.steplog.record_steps,
+            *self.campaign_activities(),
         ]
+
+    def campaign_activities(self) -> list[Callable[..., Any]]:
+        c = self.campaigns
+        return [c.start_run, c.send_batch, c.finish_run, c.send_triggered]
 
 
 def smtp_config(settings: Settings) -> SmtpConfig:
@@ -148,7 +161,13 @@ def build_workers(client: Client, acts: Activities, settings: Settings) -> list[
     main = Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[JourneyWorkflow, AudienceRefreshWorkflow, AudienceFanoutWorkflow],
+        workflows=[
+            JourneyWorkflow,
+            AudienceRefreshWorkflow,
+            AudienceFanoutWorkflow,
+            CampaignWorkflow,
+            CampaignTriggerWorkflow,
+        ],
         activities=acts.main_queue(),
         workflow_runner=workflow_runner(),
         max_cached_workflows=settings.worker_max_cached_workflows,
@@ -162,12 +181,22 @@ def build_workers(client: Client, acts: Activities, settings: Settings) -> list[
         Worker(
             client,
             task_queue=channel_task_queue(settings.task_queue, channel),
-            activities=[acts.messages.send_message],
+            activities=[acts.messages.send_message, acts.campaigns.send_batch],
             max_concurrent_activities=settings.worker_max_concurrent_activities,
         )
         for channel in sorted(KNOWN_CHANNELS - LOCAL_CHANNELS)
     ]
-    return [main, *channels]
+    # API-triggered transactional campaigns: their own queue and slots, never behind bulk.
+    transactional = Worker(
+        client,
+        task_queue=transactional_queue(settings.task_queue),
+        workflows=[CampaignWorkflow, CampaignTriggerWorkflow],
+        activities=acts.campaign_activities(),
+        workflow_runner=workflow_runner(),
+        max_concurrent_activities=settings.worker_max_concurrent_activities,
+        max_concurrent_local_activities=settings.worker_max_concurrent_activities,
+    )
+    return [main, *channels, transactional]
 
 
 def _pollers(n: int) -> PollerBehaviorSimpleMaximum:

@@ -62,3 +62,50 @@ VALUES ($1, $2, $3, $4)
 ON CONFLICT (profile_id, channel, topic) DO UPDATE SET
     status = EXCLUDED.status, updated_at = now()
 RETURNING profile_id, channel, topic, status, updated_at
+
+-- name: channel_capped
+SELECT EXISTS (SELECT 1 FROM frequency_caps WHERE channel = $1)
+
+-- name: lock_profiles_channel
+-- lock_profile_channel for a batch, taken in one fixed order so batches cannot deadlock.
+SELECT count(pg_advisory_xact_lock(hashtext(p || '/' || $2::text)))
+FROM (SELECT DISTINCT p FROM unnest($1::text[]) AS p ORDER BY p) AS ordered
+
+-- name: batch_send_facts
+-- send_facts for a batch on one channel and topic, in input order.
+-- $1 profile ids, $2 recipient addresses, $3 channel, $4 topic.
+SELECT
+    b.i,
+    EXISTS (SELECT 1 FROM subscriptions s
+            WHERE s.profile_id = b.profile_id AND s.channel = $3 AND s.topic IS NULL
+              AND s.status = 'unsubscribed') AS channel_unsubscribed,
+    ($4::text IS NOT NULL AND EXISTS (
+        SELECT 1 FROM subscriptions s
+        WHERE s.profile_id = b.profile_id AND s.channel = $3 AND s.topic = $4::text
+          AND s.status = 'unsubscribed')) AS topic_unsubscribed,
+    (SELECT x.reason FROM suppressions x
+     WHERE x.channel = $3 AND x.address = lower(b.recipient)) AS suppressed,
+    c.max_messages AS cap_max,
+    c.period AS cap_period,
+    CASE WHEN c.channel IS NOT NULL THEN
+        (SELECT count(*) FROM messages m
+         WHERE m.profile_id = b.profile_id AND m.channel = $3
+           AND NOT m.transactional AND m.status IN ('sending', 'sent')
+           AND m.created_at > now() - c.period)
+    END AS cap_used
+FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS b (profile_id, recipient, i)
+LEFT JOIN frequency_caps c ON c.channel = $3
+ORDER BY b.i
+
+-- name: claim_campaign_messages
+-- claim_ruled_message for a batch of one campaign run: one statement for every row.
+INSERT INTO messages (message_id, profile_id, workflow_id, channel, template, transactional,
+                      campaign_id, campaign_run, status, recipient, subject, body, error,
+                      reason, attempts, sent_at, node_id)
+SELECT b.message_id, b.profile_id, $1, $2, $3, $4, $5, $6, b.status, b.recipient, b.subject,
+       b.body, b.error, b.reason, 1, CASE WHEN b.status = 'sent' THEN now() END, $15
+FROM unnest($7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
+            $13::text[], $14::text[])
+     AS b (message_id, profile_id, status, recipient, subject, body, error, reason)
+ON CONFLICT (message_id) DO UPDATE SET attempts = messages.attempts + 1
+RETURNING message_id, status, reason, (xmax = 0) AS inserted

@@ -1,0 +1,466 @@
+"""Campaign run activities: the audience snapshot, batch sends and the run's end.
+
+A batch is hundreds of profiles in one activity (DESIGN.md decision 9): their profiles in
+one query, rendering in memory, the rules for all of them in one query and their ledger
+rows in one statement (`activities.rules.claim_batch_with_rules`), then the provider calls
+with connection reuse. Message ids are uuid5(campaign run, profile), so a batch retried
+after a crash finds its rows, keeps their outcome and never sends twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.channels import ChannelError, Heartbeat, Rendered
+from activities.messages import MISSING, Delivery, MessageActivities
+from activities.rules import Claim, Outgoing, claim_batch_with_rules
+from core.campaign_contracts import (
+    BatchInput,
+    BatchResult,
+    Branch,
+    CampaignSpec,
+    FinishRunInput,
+    SendTriggeredInput,
+    SendTriggeredResult,
+    StartRunInput,
+    StartRunResult,
+    TriggerRequest,
+    Wave,
+)
+from core.campaign_plan import (
+    campaign_message_id,
+    local_due_times,
+    parse_local_time,
+    weighted_pick,
+)
+from core.names import LOCAL_CHANNELS
+from db.sql import q
+from journeys.expressions import ExpressionError, aware, compile_expression
+from journeys.model import Profile
+
+
+class CampaignActivities:
+    def __init__(
+        self, pool: asyncpg.Pool, messages: MessageActivities, delivery_concurrency: int = 32
+    ) -> None:
+        self.pool = pool
+        self.messages = messages
+        self.delivery_concurrency = delivery_concurrency
+
+    @activity.defn(name="start_campaign_run")
+    async def start_run(self, inp: StartRunInput) -> StartRunResult:
+        """Record the run and snapshot its members once; a retry finds the snapshot."""
+        spec = inp.spec
+        await self.pool.execute(
+            q("insert_campaign_run"), spec.campaign_id, inp.run_id, inp.workflow_id, "running"
+        )
+        async with (
+            self.pool.acquire() as conn,
+            conn.transaction(isolation="repeatable_read"),
+        ):
+            done = await conn.fetchval(q("campaign_run_snapshotted"), spec.campaign_id, inp.run_id)
+            if not done:
+                await self._snapshot(conn, inp)
+            waves = [
+                Wave(due_at=r["due_at"], first_seq=r["first_seq"], end_seq=r["end_seq"])
+                for r in await conn.fetch(q("campaign_run_waves"), spec.campaign_id, inp.run_id)
+            ]
+        total = waves[-1].end_seq if waves else 0
+        await self.pool.execute(q("set_campaign_run_total"), spec.campaign_id, inp.run_id, total)
+        return StartRunResult(total=total, waves=waves)
+
+    async def _snapshot(self, conn: Any, inp: StartRunInput) -> None:
+        spec = inp.spec
+        listed = inp.profile_ids is not None
+        zones: list[str | None] = []
+        dues: list[Any] = []
+        if spec.local_time:
+            rows = await (
+                conn.fetch(q("listed_timezones"), inp.profile_ids)
+                if listed
+                else conn.fetch(q("audience_timezones"), spec.audience_id)
+            )
+            planned = local_due_times(
+                [r["timezone"] for r in rows],
+                parse_local_time(spec.local_time),
+                aware(inp.now),
+                spec.default_timezone,
+            )
+            zones, dues = list(planned), list(planned.values())
+        if listed:
+            await conn.execute(
+                q("snapshot_listed"), spec.campaign_id, inp.run_id, inp.profile_ids, zones, dues
+            )
+        else:
+            await conn.execute(
+                q("snapshot_audience"),
+                spec.campaign_id,
+                inp.run_id,
+                spec.audience_id,
+                zones,
+                dues,
+            )
+
+    @activity.defn(name="finish_campaign_run")
+    async def finish_run(self, inp: FinishRunInput) -> None:
+        await self.pool.execute(
+            q("finish_campaign_run"),
+            inp.campaign_id,
+            inp.run_id,
+            inp.status,
+            inp.total,
+            inp.finished_at,
+        )
+
+    @activity.defn(name="send_triggered")
+    async def send_triggered(self, inp: SendTriggeredInput) -> SendTriggeredResult:
+        """Requests of API-triggered runs, each its own run: snapshot, one batch, finish.
+
+        Run as a local activity of the campaign's trigger inbox, so a request costs its
+        signal and a share of one workflow task, not a workflow of its own.
+        """
+        results = await asyncio.gather(*(self._triggered(inp, r) for r in inp.requests))
+        return SendTriggeredResult(
+            runs={r.run_id: res for r, res in zip(inp.requests, results, strict=True)}
+        )
+
+    async def _triggered(self, inp: SendTriggeredInput, req: TriggerRequest) -> BatchResult:
+        """No snapshot table: the request names its profiles, and the message id
+        uuid5(campaign, run, profile) alone makes a retried request idempotent."""
+        members = await self.pool.fetch(q("listed_members"), req.profile_ids)
+        result = await self._send_members(
+            BatchInput(
+                spec=req.spec,
+                run_id=req.run_id,
+                workflow_id=inp.workflow_id,
+                first_seq=0,
+                end_seq=len(members),
+                vars=req.vars,
+                now=inp.now,
+            ),
+            members,
+        )
+        await self.pool.execute(
+            q("finish_campaign_run"),
+            req.spec.campaign_id,
+            req.run_id,
+            "completed",
+            len(members),
+            datetime.now(UTC),
+        )
+        return result
+
+    @activity.defn(name="send_campaign_batch")
+    async def send_batch(self, inp: BatchInput) -> BatchResult:
+        _heartbeat()
+        members = await self.pool.fetch(
+            q("campaign_batch_members"),
+            inp.spec.campaign_id,
+            inp.run_id,
+            inp.first_seq,
+            inp.end_seq,
+        )
+        return await self._send_members(inp, members)
+
+    async def _send_members(self, inp: BatchInput, members: list[asyncpg.Record]) -> BatchResult:
+        spec = inp.spec
+        if inp.phase == "follow_up":
+            if spec.follow_up is None:
+                return BatchResult(processed=len(members))
+            step = spec.follow_up
+            targets = await self._not_reacted(inp, members, step.unless)
+            result = await self._send_group(
+                inp, step.channel, step.template, targets, step="follow_up", node="follow_up"
+            )
+            return result.model_copy(update={"processed": len(members)})
+        if not spec.branches:
+            return await self._send_group(inp, spec.channel, spec.template, members)
+        groups, unmatched = self._split(inp, members)
+        results = [
+            await self._send_group(inp, branch.channel, branch.template, group, node=branch.name)
+            for branch, group in groups
+        ]
+        merged = _merge(results, processed=len(members))
+        if unmatched:
+            merged.skipped["no branch matched"] = unmatched
+        return merged
+
+    def _split(
+        self, inp: BatchInput, members: list[asyncpg.Record]
+    ) -> tuple[list[tuple[Branch, list[asyncpg.Record]]], int]:
+        """Members by branch: the first `when` that holds (rules), else a stable share."""
+        spec = inp.spec
+        groups: list[list[asyncpg.Record]] = [[] for _ in spec.branches]
+        unmatched = 0
+        by_rule = any(b.when for b in spec.branches)
+        for member in members:
+            index: int | None
+            if by_rule:
+                ctx = _context(spec, inp, _profile(member))
+                index = next(
+                    (i for i, b in enumerate(spec.branches) if _holds(b.when, ctx)),
+                    None,
+                )
+            else:
+                weights = [b.weight or 0 for b in spec.branches]
+                index = weighted_pick(weights, f"{spec.campaign_id}|{member['profile_id']}")
+            if index is None:
+                unmatched += 1
+            else:
+                groups[index].append(member)
+        return [(b, g) for b, g in zip(spec.branches, groups, strict=True) if g], unmatched
+
+    async def _not_reacted(
+        self, inp: BatchInput, members: list[asyncpg.Record], unless: str
+    ) -> list[asyncpg.Record]:
+        """Members whose first message went out and who did not open (or click) it."""
+        spec = inp.spec
+        first = {
+            campaign_message_id(spec.campaign_id, inp.run_id, m["profile_id"]): m for m in members
+        }
+        rows = await self.pool.fetch(q("campaign_not_reacted"), list(first), f"message.{unless}")
+        return [first[r["message_id"]] for r in rows]
+
+    async def _send_group(
+        self,
+        inp: BatchInput,
+        channel: str,
+        template_name: str,
+        members: list[asyncpg.Record],
+        *,
+        step: str | None = None,
+        node: str | None = None,
+    ) -> BatchResult:
+        """One message (channel and template) to these members: rules and ledger at once."""
+        if not members:
+            return BatchResult(processed=0)
+        spec = inp.spec.model_copy(update={"channel": channel, "template": template_name})
+        template = await self.messages.template(template_name)
+        view = _template_view(spec, template)
+        outs: list[Outgoing] = []
+        rendered: dict[str, Rendered] = {}
+        for member in members:
+            out, message = await self._prepare(inp, spec, view, member, step, node)
+            outs.append(out)
+            if message is not None:
+                rendered[out.message_id] = message
+        _heartbeat()
+        local = channel in LOCAL_CHANNELS
+        deliver = _inbox_batch if channel == "in_app" else None
+        claims = await claim_batch_with_rules(
+            self.pool, outs, "sent" if local else "sending", deliver
+        )
+        statuses = {mid: claim.status for mid, claim in claims.items()}
+        if not local:
+            todo = [o for o in outs if statuses[o.message_id] == "sending"]
+            statuses.update(await self._deliver(inp, todo, rendered))
+        result = _tally(outs, claims, statuses)
+        if node is not None and result.sent:
+            result.branches[node] = result.sent
+        return result
+
+    async def _prepare(
+        self,
+        inp: BatchInput,
+        spec: CampaignSpec,
+        view: Mapping[str, Any] | str,
+        member: asyncpg.Record,
+        step: str | None,
+        node: str | None,
+    ) -> tuple[Outgoing, Rendered | None]:
+        """Render one member's message; a template problem is that message's failure."""
+        profile = _profile(member)
+        message_id = campaign_message_id(spec.campaign_id, inp.run_id, profile.profile_id, step)
+        message: Rendered | None = None
+        error = view if isinstance(view, str) else None
+        if not isinstance(view, str):
+            ctx = _context(spec, inp, profile)
+            try:
+                message = await self.messages.render(
+                    spec.channel, spec.template, view, ctx, profile, message_id, None
+                )
+            except ExpressionError as exc:
+                error = str(exc)
+        transactional = bool(view["transactional"]) if not isinstance(view, str) else False
+        topic = view["topic"] if not isinstance(view, str) else spec.topic
+        out = Outgoing(
+            message_id=message_id,
+            profile_id=profile.profile_id,
+            journey_id=None,
+            version=None,
+            node_id=node or "",
+            workflow_id=inp.workflow_id,
+            channel=spec.channel,
+            template=spec.template,
+            recipient=message.recipient if message else None,
+            subject=message.subject if message else None,
+            body=message.body if message else None,
+            topic=topic,
+            transactional=transactional,
+            campaign_id=spec.campaign_id,
+            campaign_run=inp.run_id,
+            error=error,
+            # Transactional campaigns bypass caps and topics, never the channel's consent.
+            channel_consent=True,
+            pre_skip=(
+                None
+                if message is None or message.recipient
+                else MISSING.get(spec.channel, "no recipient")
+            ),
+        )
+        return out, message
+
+    async def _deliver(
+        self, inp: BatchInput, todo: list[Outgoing], rendered: Mapping[str, Rendered]
+    ) -> dict[str, str]:
+        """Provider calls for the claimed messages, several at once on reused connections.
+
+        Successes are marked in one statement; final failures are recorded one by one. If
+        any failure is retryable, the batch raises after recording the rest: Temporal retries
+        it, and the retry finds every finished row and calls the provider only for those left.
+        """
+        slots = asyncio.Semaphore(self.delivery_concurrency)
+        campaign = {"id": inp.spec.campaign_id, "run": inp.run_id}
+
+        async def one(out: Outgoing) -> ChannelError | None:
+            delivery = Delivery(
+                out.message_id, out.channel, out.profile_id, campaign=campaign, node_id=None
+            )
+            async with slots:
+                try:
+                    await self.messages.call_provider(delivery, rendered[out.message_id])
+                except ChannelError as exc:
+                    return exc
+            return None
+
+        async with Heartbeat():
+            outcomes = await asyncio.gather(*(one(o) for o in todo))
+        sent = [o.message_id for o, err in zip(todo, outcomes, strict=True) if err is None]
+        if sent:
+            await self.pool.execute(q("mark_messages_sent"), sent)
+        statuses = dict.fromkeys(sent, "sent")
+        retry: list[str] = []
+        for out, err in zip(todo, outcomes, strict=True):
+            if err is None:
+                continue
+            if err.retryable:
+                retry.append(f"{out.profile_id}: {err}")
+                continue
+            message = rendered[out.message_id]
+            await self.messages.record_final_failure(out.channel, out.message_id, message, err)
+            statuses[out.message_id] = "failed"
+        if retry:
+            raise ApplicationError(
+                f"{len(retry)} sends to retry, e.g. {retry[0]}", type="ChannelRetryable"
+            )
+        return statuses
+
+
+def _heartbeat() -> None:
+    """A killed worker's batch is retried once the heartbeat timeout passes, not minutes."""
+    if activity.in_activity():
+        activity.heartbeat()
+
+
+def _template_view(spec: CampaignSpec, template: asyncpg.Record | None) -> Mapping[str, Any] | str:
+    """The template as the campaign uses it (its topic and marketing/transactional kind),
+    or why it cannot be used."""
+    if template is None:
+        return f"template {spec.template!r} does not exist"
+    if template["channel"] != spec.channel:
+        return f"template {spec.template!r} is for channel {template['channel']}"
+    view = dict(template)
+    view["topic"] = spec.topic or template["topic"]
+    # Transactional only when both the campaign and its template say so (never by accident).
+    view["transactional"] = spec.transactional and bool(template["transactional"])
+    return view
+
+
+def _context(spec: CampaignSpec, inp: BatchInput, profile: Profile) -> dict[str, Any]:
+    """Template names of a campaign message; journey-only names are empty."""
+    return {
+        "profile": {
+            "profile_id": profile.profile_id,
+            "email": profile.email,
+            "phone": profile.phone,
+            "timezone": profile.timezone,
+            "attributes": profile.attributes,
+        },
+        "campaign": {"id": spec.campaign_id, "name": spec.name, "run": inp.run_id},
+        "vars": inp.vars,
+        "now": aware(inp.now),
+        "event": {},
+        "events": {},
+        "journey": {},
+    }
+
+
+async def _inbox_batch(conn: Any, allowed: list[Outgoing]) -> None:
+    await conn.execute(
+        q("insert_inbox_batch"),
+        [o.message_id for o in allowed],
+        [o.profile_id for o in allowed],
+        [o.subject for o in allowed],
+        [o.body or "" for o in allowed],
+    )
+
+
+def _holds(when: str | None, ctx: Mapping[str, Any]) -> bool:
+    """A branch rule for one profile; one that cannot be evaluated for this profile (an
+    attribute it lacks, under strict undefined) does not hold, rather than failing the
+    whole batch over and over."""
+    if when is None:
+        return True
+    try:
+        return bool(compile_expression(when).evaluate(ctx))
+    except ExpressionError:
+        return False
+
+
+def _profile(member: asyncpg.Record) -> Profile:
+    return Profile.model_construct(
+        profile_id=member["profile_id"],
+        email=member["email"],
+        phone=member["phone"],
+        timezone=member["timezone"],
+        attributes=member["attributes"] or {},
+    )
+
+
+def _merge(results: list[BatchResult], processed: int) -> BatchResult:
+    skipped: Counter[str] = Counter()
+    branches: Counter[str] = Counter()
+    for r in results:
+        skipped.update(r.skipped)
+        branches.update(r.branches)
+    return BatchResult(
+        processed=processed,
+        sent=sum(r.sent for r in results),
+        failed=sum(r.failed for r in results),
+        skipped=dict(skipped),
+        branches=dict(branches),
+    )
+
+
+def _tally(
+    outs: list[Outgoing], claims: Mapping[str, Claim], statuses: Mapping[str, str]
+) -> BatchResult:
+    sent = failed = 0
+    skipped: Counter[str] = Counter()
+    for out in outs:
+        status = statuses[out.message_id]
+        if status == "sent":
+            sent += 1
+        elif status == "failed":
+            failed += 1
+        else:
+            skipped[claims[out.message_id].reason or status] += 1
+    return BatchResult(processed=len(outs), sent=sent, failed=failed, skipped=dict(skipped))

@@ -1,0 +1,136 @@
+"""Set-up for campaign tests: templates, audiences and members written straight to tables."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import asyncpg
+import httpx
+from temporalio.client import Client
+from temporalio.worker import Replayer
+
+from core.converter import data_converter
+from tests.integration.helpers import uid
+from workflows.campaign import CampaignWorkflow
+from workflows.campaign_trigger import CampaignTriggerWorkflow
+from workflows.sandbox import workflow_runner
+
+
+async def make_audience(
+    pool: asyncpg.Pool, profiles: list[str], *, timezones: dict[str, str] | None = None
+) -> str:
+    """An audience whose members are `profiles` (the audience helper's tables, filled here)."""
+    audience = uid("aud")
+    tz = timezones or {}
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(
+            "INSERT INTO audiences (audience_id, name, definition) VALUES ($1, $1, '{}')",
+            audience,
+        )
+        await conn.execute(
+            "INSERT INTO profiles (profile_id, email, timezone) "
+            "SELECT p, p || '@example.com', t FROM unnest($1::text[], $2::text[]) AS x (p, t) "
+            "ON CONFLICT (profile_id) DO NOTHING",
+            profiles,
+            [tz.get(p) for p in profiles],
+        )
+        await conn.execute(
+            "INSERT INTO audience_members (audience_id, profile_id) "
+            "SELECT $1, p FROM unnest($2::text[]) AS p",
+            audience,
+            profiles,
+        )
+    return audience
+
+
+async def make_template(
+    pool: asyncpg.Pool,
+    channel: str = "log",
+    body: str = "Hi {{ profile.profile_id }} from {{ campaign.name }}",
+    **extra: Any,
+) -> str:
+    name = uid("tpl")
+    await pool.execute(
+        "INSERT INTO templates (name, channel, subject, body, topic, transactional, html) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        name,
+        channel,
+        extra.get("subject"),
+        body,
+        extra.get("topic"),
+        extra.get("transactional", False),
+        extra.get("html"),
+    )
+    return name
+
+
+async def make_campaign(
+    pool: asyncpg.Pool, audience: str | None, template: str, **extra: Any
+) -> str:
+    """A campaign row written straight to the table (the API tests go through the API)."""
+    campaign = uid("cmp")
+    await pool.execute(
+        "INSERT INTO campaigns (campaign_id, name, kind, audience_id, channel, template, topic, "
+        "transactional, delivery) VALUES ($1, $1, $2, $3, $4, $5, $6, $7, $8)",
+        campaign,
+        extra.get("kind", "action"),
+        audience,
+        extra.get("channel", "log"),
+        template,
+        extra.get("topic"),
+        extra.get("transactional", False),
+        extra.get("delivery", {}),
+    )
+    return campaign
+
+
+async def ledger(pool: asyncpg.Pool, campaign: str) -> list[asyncpg.Record]:
+    return await pool.fetch(
+        "SELECT message_id, profile_id, status, reason, body, attempts, campaign_run "
+        "FROM messages WHERE campaign_id = $1 ORDER BY profile_id",
+        campaign,
+    )
+
+
+async def wait_run(
+    api: httpx.AsyncClient, headers: dict[str, str], campaign: str, run: str, within: float = 60
+) -> dict[str, Any]:
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        resp = await api.get(f"/v1/campaigns/{campaign}/runs/{run}", headers=headers)
+        assert resp.status_code == 200, resp.text
+        body: dict[str, Any] = resp.json()
+        if body["status"] in ("completed", "cancelled", "failed"):
+            return body
+        assert asyncio.get_running_loop().time() < deadline, body
+        await asyncio.sleep(0.2)
+
+
+async def ledger_count(pool: asyncpg.Pool, campaign: str) -> int:
+    n = await pool.fetchval("SELECT count(*) FROM messages WHERE campaign_id = $1", campaign)
+    return int(n)
+
+
+async def until_ledger(pool: asyncpg.Pool, campaign: str, at_least: int, within: float = 60) -> int:
+    """Polls the ledger until the campaign has at least `at_least` messages."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        n = await ledger_count(pool, campaign)
+        if n >= at_least:
+            return n
+        assert asyncio.get_running_loop().time() < deadline, f"{n} < {at_least} messages"
+        await asyncio.sleep(0.05)
+
+
+async def assert_replays(client: Client, workflow_id: str, run_id: str | None = None) -> None:
+    """The workflow code replays the history the server recorded (determinism)."""
+    handle = client.get_workflow_handle(workflow_id, run_id=run_id)
+    history = await handle.fetch_history()
+    replayer = Replayer(
+        workflows=[CampaignWorkflow, CampaignTriggerWorkflow],
+        data_converter=data_converter,
+        workflow_runner=workflow_runner(),
+    )
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
+    assert result.replay_failure is None
