@@ -111,7 +111,8 @@ async def test_identify_merges_anonymous_profile(
     assert profile["attributes"] == {"first_seen": "ads", "plan": "pro", "last_login": "today"}
     assert (profile["email"], profile["phone"]) == (f"{uid}@example.com", "+331234")
     assert profile["timezone"] == "Asia/Tokyo"
-    assert (await api.get(f"/v1/profiles/{anon}", headers=h)).status_code == 404
+    assert await pool.fetchval("SELECT count(*) FROM profiles WHERE profile_id = $1", anon) == 0
+    assert (await api.get(f"/v1/profiles/{anon}", headers=h)).json()["profile_id"] == user
     # history moved: the event is the known profile's now
     names = await pool.fetch("SELECT name, profile_id FROM events WHERE name = $1", f"{jid}.browse")
     assert [(r["name"], r["profile_id"]) for r in names] == [(f"{jid}.browse", user)]
@@ -233,3 +234,41 @@ async def test_alias_merges_known_profiles_and_keeps_aliases_flat(
     )
     assert resp.status_code == 200
     assert await pool.fetchval("SELECT count(*) FROM profile_aliases WHERE profile_id = $1", c) == 2
+
+
+async def test_profile_api_writes_to_a_merged_id_land_on_the_known_profile(
+    api_client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    make_key: KeyMaker,
+    pool: asyncpg.Pool,
+) -> None:
+    """PUT, PATCH and GET on an id that was merged away mean the profile it was merged into,
+    as events do; no stray row is created beside the merged profile."""
+    uid = uuid.uuid4().hex[:8]
+    anon, user = f"anon-{uid}", f"user-{uid}"
+    basic = await _basic(make_key)
+    batch = {
+        "batch": [
+            {"type": "identify", "anonymousId": anon, "traits": {"plan": "free"}},
+            {"type": "identify", "anonymousId": anon, "userId": user, "traits": {"age": 30}},
+        ]
+    }
+    resp = await api_client.post("/v1/segment/batch", json=batch, auth=basic)
+    assert resp.status_code == 200 and resp.json()["accepted"] == 2, resp.text
+
+    resp = await api_client.patch(
+        f"/v1/profiles/{anon}", json={"attributes": {"plan": "pro"}}, headers=admin_headers
+    )
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["profile_id"] == user
+    resp = await api_client.get(f"/v1/profiles/{anon}", headers=admin_headers)
+    assert resp.status_code == 200 and resp.json()["profile_id"] == user
+    assert resp.json()["attributes"] == {"plan": "pro", "age": 30}
+    resp = await api_client.put(
+        f"/v1/profiles/{anon}", json={"email": "u@example.com"}, headers=admin_headers
+    )
+    assert resp.status_code == 200 and resp.json()["profile_id"] == user, resp.text
+    ids = await pool.fetch(
+        "SELECT profile_id FROM profiles WHERE profile_id = ANY($1)", [anon, user]
+    )
+    assert [r["profile_id"] for r in ids] == [user]

@@ -105,7 +105,9 @@ async def test_stock_client_round_trip(
     assert profile["phone"] == "+33 6 12 34 56 78"
     assert profile["timezone"] == "Europe/Paris"
     assert profile["attributes"] == {"plan": "pro"}
-    assert (await api_client.get(f"/v1/profiles/{anon}", headers=h)).status_code == 404
+    # the anonymous id now means the known profile: no row of its own, reads resolve
+    assert await pool.fetchval("SELECT count(*) FROM profiles WHERE profile_id = $1", anon) == 0
+    assert (await api_client.get(f"/v1/profiles/{anon}", headers=h)).json()["profile_id"] == user
 
     async def entered() -> int:
         return int(
