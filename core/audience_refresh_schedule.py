@@ -12,18 +12,15 @@ from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
     ScheduleIntervalSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleSpec,
-    ScheduleUpdate,
-    ScheduleUpdateInput,
 )
-from temporalio.service import RPCError, RPCStatusCode
 
 from core.contracts import RefreshAudienceInput
 from core.names import AUDIENCE_REFRESH_WORKFLOW, audience_refresh_schedule_id
+from core.schedules import delete_schedule, upsert_schedule
 
 
 def refresh_schedule(audience_id: str, task_queue: str, every: timedelta) -> Schedule:
@@ -44,20 +41,8 @@ async def ensure_refresh_schedule(
     client: Client, audience_id: str, task_queue: str, every: timedelta
 ) -> None:
     schedule = refresh_schedule(audience_id, task_queue, every)
-    schedule_id = audience_refresh_schedule_id(audience_id)
-    try:
-        await client.create_schedule(schedule_id, schedule)
-    except ScheduleAlreadyRunningError:
-
-        def replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
-            return ScheduleUpdate(schedule=schedule)
-
-        await client.get_schedule_handle(schedule_id).update(replace)
+    await upsert_schedule(client, audience_refresh_schedule_id(audience_id), schedule)
 
 
 async def remove_refresh_schedule(client: Client, audience_id: str) -> None:
-    try:
-        await client.get_schedule_handle(audience_refresh_schedule_id(audience_id)).delete()
-    except RPCError as exc:
-        if exc.status != RPCStatusCode.NOT_FOUND:
-            raise
+    await delete_schedule(client, audience_refresh_schedule_id(audience_id))

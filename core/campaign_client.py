@@ -18,14 +18,10 @@ from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
     ScheduleSpec,
-    ScheduleUpdate,
-    ScheduleUpdateInput,
     WorkflowHandle,
 )
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
-from temporalio.service import RPCError, RPCStatusCode
 
 from core.campaign_contracts import (
     CAMPAIGN_ID,
@@ -43,6 +39,7 @@ from core.names import (
     campaign_trigger_workflow_id,
     campaign_workflow_id,
 )
+from core.schedules import delete_schedule, upsert_schedule
 
 TRANSACTIONAL_SUFFIX = "campaigns.transactional"
 TRIGGER_SHARDS = 8
@@ -130,23 +127,12 @@ async def sync_schedule(
     schedule: Mapping[str, Any] | None,
 ) -> None:
     """Make the Temporal Schedule match the campaign: created, updated or deleted."""
-    handle = client.get_schedule_handle(schedule_id(spec.campaign_id))
     if schedule is None:
-        try:
-            await handle.delete()
-        except RPCError as exc:
-            if exc.status != RPCStatusCode.NOT_FOUND:
-                raise
-        return
-    wanted = _schedule(spec, schedule, task_queue)
-    try:
-        await client.create_schedule(schedule_id(spec.campaign_id), wanted)
-    except ScheduleAlreadyRunningError:
-
-        def update(_: ScheduleUpdateInput) -> ScheduleUpdate:
-            return ScheduleUpdate(schedule=wanted)
-
-        await handle.update(update)
+        await delete_schedule(client, schedule_id(spec.campaign_id))
+    else:
+        await upsert_schedule(
+            client, schedule_id(spec.campaign_id), _schedule(spec, schedule, task_queue)
+        )
 
 
 async def trigger(

@@ -17,17 +17,13 @@ from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleSpec,
     ScheduleState,
-    ScheduleUpdate,
-    ScheduleUpdateInput,
 )
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
 
 from core.contracts import AudienceFanoutInput
 from core.names import (
@@ -36,6 +32,7 @@ from core.names import (
     audience_journey_schedule_id,
     audience_once_workflow_id,
 )
+from core.schedules import delete_schedule, upsert_schedule
 from journeys.model import ONCE, JourneyDefinition
 
 CATCHUP_WINDOW = timedelta(hours=1)
@@ -79,15 +76,7 @@ async def sync_audience_schedule(
         if audience is not None and audience.schedule == ONCE:
             await start_once(client, task_queue, journey_id, version)
         return
-    schedule_id = audience_journey_schedule_id(journey_id)
-    try:
-        await client.create_schedule(schedule_id, schedule)
-    except ScheduleAlreadyRunningError:
-
-        def replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
-            return ScheduleUpdate(schedule=schedule)
-
-        await client.get_schedule_handle(schedule_id).update(replace)
+    await upsert_schedule(client, audience_journey_schedule_id(journey_id), schedule)
 
 
 async def start_once(client: Client, task_queue: str, journey_id: str, version: int) -> None:
@@ -104,10 +93,4 @@ async def start_once(client: Client, task_queue: str, journey_id: str, version: 
 
 async def delete_audience_schedule(client: Client, journey_id: str) -> bool:
     """Whether there was a schedule to delete."""
-    try:
-        await client.get_schedule_handle(audience_journey_schedule_id(journey_id)).delete()
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            return False
-        raise
-    return True
+    return await delete_schedule(client, audience_journey_schedule_id(journey_id))
