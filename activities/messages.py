@@ -175,7 +175,7 @@ class MessageActivities:
     ) -> str:
         """A ledger row outside the rules: render failures and dry runs."""
         row = await self.pool.fetchrow(
-            q("claim_message"),
+            q("claim_ruled_message"),
             inp.message_id,
             inp.profile_id,
             inp.journey.get("id"),
@@ -188,6 +188,8 @@ class MessageActivities:
             rendered.recipient if rendered else None,
             rendered.subject if rendered else None,
             rendered.body if rendered else None,
+            None,  # no rule outcome
+            False,  # not counted by caps either way: never 'sending' or 'sent'
         )
         assert row is not None
         if error and row["inserted"]:

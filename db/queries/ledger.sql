@@ -33,24 +33,6 @@ UPDATE journey_entries SET ended_at = $2, status = $3, reason = $4
 WHERE run_id = $1 AND ended_at IS NULL
 RETURNING journey_id
 
--- name: claim_message
--- A retried send finds the row its first attempt wrote and does not send twice. A row
--- 'deferred' by quiet hours is no attempt: the send supersedes it (and counts from now).
-INSERT INTO messages (message_id, profile_id, journey_id, version, node_id, workflow_id, channel,
-                      template, status, recipient, subject, body, attempts)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1)
-ON CONFLICT (message_id) DO UPDATE SET
-    attempts = CASE WHEN messages.status = 'deferred' THEN 1 ELSE messages.attempts + 1 END,
-    status = CASE WHEN messages.status = 'deferred' THEN EXCLUDED.status ELSE messages.status END,
-    recipient = CASE WHEN messages.status = 'deferred' THEN EXCLUDED.recipient
-                     ELSE messages.recipient END,
-    subject = CASE WHEN messages.status = 'deferred' THEN EXCLUDED.subject
-                   ELSE messages.subject END,
-    body = CASE WHEN messages.status = 'deferred' THEN EXCLUDED.body ELSE messages.body END,
-    reason = CASE WHEN messages.status = 'deferred' THEN NULL ELSE messages.reason END,
-    created_at = CASE WHEN messages.status = 'deferred' THEN now() ELSE messages.created_at END
-RETURNING status, (attempts = 1) AS inserted
-
 -- name: get_template
 SELECT name, channel, subject, body FROM templates WHERE name = $1
 

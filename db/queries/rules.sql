@@ -31,8 +31,9 @@ FROM (SELECT 1) AS one
 LEFT JOIN frequency_caps c ON c.channel = $3
 
 -- name: claim_ruled_message
--- Like claim_message, with the rule outcome: a skipped send is recorded with its reason. A
--- 'deferred' row (quiet hours) is superseded by the send; `inserted` is true then too.
+-- A retried send finds the row its first attempt wrote and does not send twice; the rule
+-- outcome is recorded (a skipped send with its reason). A 'deferred' row (quiet hours) is no
+-- attempt: the send supersedes it and counts from now; `inserted` is true then too.
 INSERT INTO messages (message_id, profile_id, journey_id, version, node_id, workflow_id, channel,
                       template, status, recipient, subject, body, attempts, reason,
                       transactional)
