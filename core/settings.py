@@ -152,6 +152,11 @@ class Settings(BaseSettings):
     alert_interval_seconds: float = Field(
         30.0, alias="WAYLINE_ALERT_INTERVAL_SECONDS", description="Evaluation period; 0 disables"
     )
+    reconcile_seconds: float = Field(
+        60.0,
+        alias="WAYLINE_RECONCILE_SECONDS",
+        description="How often ledgers of journey runs ended outside Wayline are closed; 0 off",
+    )
     alert_webhook_url: str | None = Field(None, alias="WAYLINE_ALERT_WEBHOOK_URL")
     alert_webhook_secret: SecretStr | None = Field(
         None, alias="WAYLINE_ALERT_WEBHOOK_SECRET", description="Default: WAYLINE_WEBHOOK_SECRET"

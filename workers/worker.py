@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -38,6 +39,7 @@ from workers.action_workers import ActionWorkers
 from workers.alerts import AlertEvaluator, run_alerts
 from workers.audience_rechecker import AudienceRechecker
 from workers.dispatcher import Dispatcher
+from workers.reconciler import Reconciler, run_reconciler
 from workers.router import Router
 from workflows.audience_fanout import AudienceFanoutWorkflow
 from workflows.audience_refresh import AudienceRefreshWorkflow
@@ -247,6 +249,9 @@ async def running(
         tasks.append(asyncio.create_task(rechecker.run()))
     if settings.alert_interval_seconds > 0:
         tasks.append(asyncio.create_task(run_alerts(AlertEvaluator(pool, http, settings))))
+    if settings.reconcile_seconds > 0:
+        reconciler = Reconciler(pool, client, settings.reconcile_seconds, timedelta(days=1))
+        tasks.append(asyncio.create_task(run_reconciler(reconciler)))
     try:
         yield Runtime(client, pool, http, workers, dispatcher, action_workers, rechecker)
     finally:
