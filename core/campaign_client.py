@@ -45,7 +45,7 @@ from core.names import (
 )
 
 TRANSACTIONAL_SUFFIX = "campaigns.transactional"
-TRIGGER_SHARDS = 8
+TRIGGER_SHARDS = 1
 """Inboxes per triggered campaign: one workflow takes its signals one task at a time, so
 requests are spread over several to keep up with 100 requests/s."""
 

@@ -172,6 +172,14 @@ class TriggerRequest(_Model):
     vars: dict[str, Any] = Field(default_factory=dict)
 
 
+class TriggerBatch(_Model):
+    """Requests the API received together for one inbox, sent as one signal: one history
+    event and a share of one workflow task instead of one each (group commit)."""
+
+    v: Literal[1] = 1
+    requests: list[TriggerRequest] = Field(min_length=1)
+
+
 class TriggerInboxInput(_Model):
     """Start input of CampaignTriggerWorkflow, one long-lived inbox per triggered campaign."""
 

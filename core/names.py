@@ -78,6 +78,7 @@ def campaign_run_from_workflow_id(campaign_id: str, workflow_id: str) -> str:
 
 CAMPAIGN_TRIGGER_WORKFLOW = "CampaignTriggerWorkflow"
 CAMPAIGN_TRIGGER_SIGNAL = "trigger"
+CAMPAIGN_TRIGGER_BATCH_SIGNAL = "trigger_batch"
 
 
 def campaign_trigger_workflow_id(campaign_id: str, shard: int) -> str:

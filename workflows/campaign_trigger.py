@@ -20,10 +20,15 @@ with workflow.unsafe.imports_passed_through():
     from core.campaign_contracts import (
         SendTriggeredInput,
         SendTriggeredResult,
+        TriggerBatch,
         TriggerInboxInput,
         TriggerRequest,
     )
-    from core.names import CAMPAIGN_TRIGGER_SIGNAL, CAMPAIGN_TRIGGER_WORKFLOW
+    from core.names import (
+        CAMPAIGN_TRIGGER_BATCH_SIGNAL,
+        CAMPAIGN_TRIGGER_SIGNAL,
+        CAMPAIGN_TRIGGER_WORKFLOW,
+    )
 
 SEND_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10)
@@ -39,6 +44,11 @@ class CampaignTriggerWorkflow:
     @workflow.signal(name=CAMPAIGN_TRIGGER_SIGNAL)
     def trigger(self, request: TriggerRequest) -> None:
         self._pending.append(request)
+
+    @workflow.signal(name=CAMPAIGN_TRIGGER_BATCH_SIGNAL)
+    def trigger_batch(self, batch: TriggerBatch) -> None:
+        """Several requests in one signal (the API groups those that arrive together)."""
+        self._pending.extend(batch.requests)
 
     @workflow.query(name="pending")
     def pending(self) -> int:

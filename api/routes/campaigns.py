@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import asyncpg
-from fastapi import APIRouter, Body, Path, Query, Response
+from fastapi import APIRouter, Body, Path, Query, Request, Response
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -40,7 +40,6 @@ from core.campaign_client import (
     start_run,
     sync_schedule,
     transactional_queue,
-    trigger,
     trigger_workflow_id,
 )
 from core.campaign_contracts import CampaignRunInput, RunControl, TriggerRequest
@@ -51,6 +50,7 @@ from core.names import (
     campaign_workflow_id,
 )
 from core.settings import Settings
+from core.trigger_sender import TriggerSender
 from db.sql import q
 from db.types import Executor
 from journeys.expressions import ExpressionError, compile_expression
@@ -322,6 +322,7 @@ async def trigger_campaign(
     temporal: TemporalDep,
     settings: SettingsDep,
     _: CampaignsWriter,
+    http: Request,
 ) -> RunPublic:
     """Send a triggered campaign to these profiles, with `vars` for its template.
 
@@ -341,8 +342,16 @@ async def trigger_campaign(
     request = TriggerRequest(
         spec=spec_of(row), run_id=run_id, profile_ids=body.profile_ids, vars=body.vars
     )
-    await trigger(temporal, queue, request)
+    await _trigger_sender(http, temporal).send(queue, request)
     return RunPublic(**dict(run), sent=0, failed=0, skipped={}, remaining=None)
+
+
+def _trigger_sender(http: Request, temporal: Client) -> TriggerSender:
+    """The app's one sender, so requests arriving together share a signal."""
+    sender: TriggerSender | None = getattr(http.app.state, "trigger_sender", None)
+    if sender is None or sender.client is not temporal:
+        sender = http.app.state.trigger_sender = TriggerSender(temporal)
+    return sender
 
 
 async def _insert_run(
