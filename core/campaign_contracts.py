@@ -188,6 +188,9 @@ class TriggerInboxInput(_Model):
     pending: list[TriggerRequest] = Field(default_factory=list, description="carried over")
     history_limit: int = Field(2_000, description="continue-as-new past this many events")
     max_batch: int = Field(200, ge=1, description="requests sent by one local activity")
+    lifetime_seconds: float | None = Field(
+        None, gt=0, description="end once idle after this long (an inbox of one time window)"
+    )
 
 
 class SendTriggeredInput(_Model):

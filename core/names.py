@@ -81,6 +81,6 @@ CAMPAIGN_TRIGGER_SIGNAL = "trigger"
 CAMPAIGN_TRIGGER_BATCH_SIGNAL = "trigger_batch"
 
 
-def campaign_trigger_workflow_id(campaign_id: str, shard: int) -> str:
+def campaign_trigger_workflow_id(campaign_id: str, shard: int | str) -> str:
     """One of the inboxes of a triggered campaign's requests."""
     return f"campaign:{campaign_id}:triggers:{shard}"

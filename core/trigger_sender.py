@@ -21,6 +21,11 @@ from core.campaign_client import trigger_workflow_id
 from core.campaign_contracts import CAMPAIGN_ID, TriggerBatch, TriggerInboxInput, TriggerRequest
 from core.names import CAMPAIGN_TRIGGER_BATCH_SIGNAL, CAMPAIGN_TRIGGER_WORKFLOW
 
+INBOX_LIFETIME_SECONDS = 60.0
+"""An inbox takes requests for TRIGGER_WINDOW_SECONDS; the rest is slack for slow calls."""
+INBOX_HISTORY_LIMIT = 10_000
+"""Continue-as-new only past this; a window's inbox normally stays well below it."""
+
 _Key = tuple[str, str]  # (task queue, inbox workflow id)
 
 
@@ -59,7 +64,11 @@ class TriggerSender:
         try:
             await self.client.start_workflow(
                 CAMPAIGN_TRIGGER_WORKFLOW,
-                TriggerInboxInput(campaign_id=campaign_id),
+                TriggerInboxInput(
+                    campaign_id=campaign_id,
+                    history_limit=INBOX_HISTORY_LIMIT,
+                    lifetime_seconds=INBOX_LIFETIME_SECONDS,
+                ),
                 id=workflow_id,
                 task_queue=task_queue,
                 start_signal=CAMPAIGN_TRIGGER_BATCH_SIGNAL,
