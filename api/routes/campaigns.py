@@ -13,6 +13,7 @@ from fastapi import APIRouter, Body, Path, Query, Request, Response
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.campaign_cache import CAMPAIGNS
 from api.deps import (
     CampaignsApprover,
     CampaignsWriter,
@@ -210,6 +211,7 @@ async def update_campaign(
         if problems := await _problems(conn, body):
             raise invalid(problems, "the campaign is invalid")
         row = await conn.fetchrow(q("update_campaign"), campaign_id, *_values(body, who))
+        CAMPAIGNS.forget(campaign_id)
         if row is None:
             raise not_found(f"campaign {campaign_id!r}")
         await _sync(temporal, settings, row)
@@ -226,6 +228,7 @@ async def archive_campaign(
 ) -> Response:
     """Archive a campaign: its schedule is removed; the ledger and past runs stay."""
     async with pool.acquire() as conn, conn.transaction():
+        CAMPAIGNS.forget(campaign_id)
         if await conn.fetchval(q("archive_campaign"), campaign_id) is None:
             raise not_found(f"campaign {campaign_id!r}")
         row = await _campaign(conn, campaign_id)
@@ -251,6 +254,7 @@ async def approve_campaign(
                 403, "a second user must approve: this key made the last change to the campaign"
             )
         row = await conn.fetchrow(q("approve_campaign"), campaign_id, who.key_id)
+        CAMPAIGNS.forget(campaign_id)
         assert row is not None
         await _sync(temporal, settings, row)
     return _public(row)
@@ -330,7 +334,9 @@ async def trigger_campaign(
     Transactional ones go through their own high-priority task queue, so bulk campaigns
     never delay an order confirmation or a password reset.
     """
-    row = await _campaign(pool, campaign_id)
+    row = await CAMPAIGNS.get(pool, campaign_id)
+    if row is None:
+        raise not_found(f"campaign {campaign_id!r}")
     _may_run(row)
     if row["kind"] != "triggered":
         raise ApiError(409, f"campaign {campaign_id!r} is sent to an audience: POST …/runs")
