@@ -468,12 +468,15 @@ def _holds(when: str | None, ctx: Mapping[str, Any]) -> bool:
 
 
 def _profile(member: asyncpg.Record) -> Profile:
+    """Every field given: for a missing one with a default_factory, model_construct
+    inspects the factory's signature each time (a fifth of a batch's CPU in py-spy)."""
     return Profile.model_construct(
         profile_id=member["profile_id"],
         email=member["email"],
         phone=member["phone"],
         timezone=member["timezone"],
         attributes=member["attributes"] or {},
+        audiences=[],
     )
 
 
