@@ -220,7 +220,7 @@ async def claim_batch_with_rules(
             first.template,
             first.transactional,
             first.campaign_id,
-            first.campaign_run,
+            [o.campaign_run for o in outs],
             [o.message_id for o in outs],
             profiles,
             statuses,

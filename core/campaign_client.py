@@ -43,8 +43,9 @@ from core.schedules import delete_schedule, upsert_schedule
 
 TRANSACTIONAL_SUFFIX = "campaigns.transactional"
 TRIGGER_SHARDS = 8
-"""Inboxes per triggered campaign: one workflow takes its signals one task at a time, so
-requests are spread over several to keep up with 100 requests/s."""
+"""Inboxes of a triggered campaign, for run ids not made by `new_run_id`."""
+TRIGGER_WINDOW_SECONDS = 5
+"""A triggered campaign's requests go to one inbox per this many seconds (by run id)."""
 
 
 def transactional_queue(base: str) -> str:
@@ -153,5 +154,16 @@ async def trigger(
 
 
 def trigger_workflow_id(campaign_id: str, run_id: str) -> str:
-    """The inbox a request goes to: a stable shard of its run id."""
+    """The inbox a request goes to: the window of time its run id was made in.
+
+    One inbox at a time takes a campaign's requests, so the API's grouped signals and the
+    inbox's batches grow with the load. Moving on to a fresh inbox every few seconds keeps
+    each history short without continue-as-new: a continue-as-new under a steady stream
+    of signals is refused while signals keep arriving, and each refusal replays the whole
+    history (seconds of stall at 100 requests/s). A past window's inbox ends once idle.
+    """
+    stamp = run_id[:15]  # new_run_id: 20261123T011402Z-…
+    if len(stamp) == 15 and stamp[8] == "T" and stamp[:8].isdigit() and stamp[9:].isdigit():
+        second = int(stamp[13:]) // TRIGGER_WINDOW_SECONDS * TRIGGER_WINDOW_SECONDS
+        return campaign_trigger_workflow_id(campaign_id, f"{stamp[:13]}{second:02d}")
     return campaign_trigger_workflow_id(campaign_id, zlib.crc32(run_id.encode()) % TRIGGER_SHARDS)

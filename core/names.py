@@ -78,8 +78,9 @@ def campaign_run_from_workflow_id(campaign_id: str, workflow_id: str) -> str:
 
 CAMPAIGN_TRIGGER_WORKFLOW = "CampaignTriggerWorkflow"
 CAMPAIGN_TRIGGER_SIGNAL = "trigger"
+CAMPAIGN_TRIGGER_BATCH_SIGNAL = "trigger_batch"
 
 
-def campaign_trigger_workflow_id(campaign_id: str, shard: int) -> str:
+def campaign_trigger_workflow_id(campaign_id: str, shard: int | str) -> str:
     """One of the inboxes of a triggered campaign's requests."""
     return f"campaign:{campaign_id}:triggers:{shard}"

@@ -11,6 +11,7 @@ history grows large.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
@@ -20,10 +21,17 @@ with workflow.unsafe.imports_passed_through():
     from core.campaign_contracts import (
         SendTriggeredInput,
         SendTriggeredResult,
+        TriggerBatch,
         TriggerInboxInput,
         TriggerRequest,
     )
-    from core.names import CAMPAIGN_TRIGGER_SIGNAL, CAMPAIGN_TRIGGER_WORKFLOW
+    from core.names import (
+        CAMPAIGN_TRIGGER_BATCH_SIGNAL,
+        CAMPAIGN_TRIGGER_SIGNAL,
+        CAMPAIGN_TRIGGER_WORKFLOW,
+    )
+
+INBOX_LIFETIME_PATCH = "trigger-inbox-lifetime"
 
 SEND_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10)
@@ -40,6 +48,11 @@ class CampaignTriggerWorkflow:
     def trigger(self, request: TriggerRequest) -> None:
         self._pending.append(request)
 
+    @workflow.signal(name=CAMPAIGN_TRIGGER_BATCH_SIGNAL)
+    def trigger_batch(self, batch: TriggerBatch) -> None:
+        """Several requests in one signal (the API groups those that arrive together)."""
+        self._pending.extend(batch.requests)
+
     @workflow.query(name="pending")
     def pending(self) -> int:
         return len(self._pending)
@@ -47,8 +60,19 @@ class CampaignTriggerWorkflow:
     @workflow.run
     async def run(self, inp: TriggerInboxInput) -> None:
         self._pending = [*inp.pending, *self._pending]
+        expiry: asyncio.Future[None]
+        if inp.lifetime_seconds is not None and workflow.patched(INBOX_LIFETIME_PATCH):
+            # One timer for the inbox's life, not one per wait: fewer history events.
+            expiry = asyncio.create_task(workflow.sleep(inp.lifetime_seconds))
+        else:
+            expiry = asyncio.get_running_loop().create_future()  # never done
         while True:
-            await workflow.wait_condition(lambda: bool(self._pending))
+            await workflow.wait_condition(lambda: bool(self._pending) or expiry.done())
+            if not self._pending:  # its window is over and nothing is left: done
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                if not self._pending:
+                    return
+                continue
             take = self._pending[: inp.max_batch]
             del self._pending[: len(take)]
             result = await workflow.execute_local_activity(

@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import asyncpg
-from fastapi import APIRouter, Body, Path, Query, Response
+from fastapi import APIRouter, Body, Path, Query, Request, Response
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.campaign_cache import CAMPAIGNS
 from api.deps import (
     CampaignsApprover,
     CampaignsWriter,
@@ -40,7 +41,6 @@ from core.campaign_client import (
     start_run,
     sync_schedule,
     transactional_queue,
-    trigger,
     trigger_workflow_id,
 )
 from core.campaign_contracts import CampaignRunInput, RunControl, TriggerRequest
@@ -51,6 +51,7 @@ from core.names import (
     campaign_workflow_id,
 )
 from core.settings import Settings
+from core.trigger_sender import TriggerSender
 from db.sql import q
 from db.types import Executor
 from journeys.expressions import ExpressionError, compile_expression
@@ -210,6 +211,7 @@ async def update_campaign(
         if problems := await _problems(conn, body):
             raise invalid(problems, "the campaign is invalid")
         row = await conn.fetchrow(q("update_campaign"), campaign_id, *_values(body, who))
+        CAMPAIGNS.forget(campaign_id)
         if row is None:
             raise not_found(f"campaign {campaign_id!r}")
         await _sync(temporal, settings, row)
@@ -226,6 +228,7 @@ async def archive_campaign(
 ) -> Response:
     """Archive a campaign: its schedule is removed; the ledger and past runs stay."""
     async with pool.acquire() as conn, conn.transaction():
+        CAMPAIGNS.forget(campaign_id)
         if await conn.fetchval(q("archive_campaign"), campaign_id) is None:
             raise not_found(f"campaign {campaign_id!r}")
         row = await _campaign(conn, campaign_id)
@@ -251,6 +254,7 @@ async def approve_campaign(
                 403, "a second user must approve: this key made the last change to the campaign"
             )
         row = await conn.fetchrow(q("approve_campaign"), campaign_id, who.key_id)
+        CAMPAIGNS.forget(campaign_id)
         assert row is not None
         await _sync(temporal, settings, row)
     return _public(row)
@@ -322,6 +326,7 @@ async def trigger_campaign(
     temporal: TemporalDep,
     settings: SettingsDep,
     _: CampaignsWriter,
+    http: Request,
 ) -> RunPublic:
     """Send a triggered campaign to these profiles, with `vars` for its template.
 
@@ -329,7 +334,9 @@ async def trigger_campaign(
     Transactional ones go through their own high-priority task queue, so bulk campaigns
     never delay an order confirmation or a password reset.
     """
-    row = await _campaign(pool, campaign_id)
+    row = await CAMPAIGNS.get(pool, campaign_id)
+    if row is None:
+        raise not_found(f"campaign {campaign_id!r}")
     _may_run(row)
     if row["kind"] != "triggered":
         raise ApiError(409, f"campaign {campaign_id!r} is sent to an audience: POST …/runs")
@@ -341,8 +348,16 @@ async def trigger_campaign(
     request = TriggerRequest(
         spec=spec_of(row), run_id=run_id, profile_ids=body.profile_ids, vars=body.vars
     )
-    await trigger(temporal, queue, request)
+    await _trigger_sender(http, temporal).send(queue, request)
     return RunPublic(**dict(run), sent=0, failed=0, skipped={}, remaining=None)
+
+
+def _trigger_sender(http: Request, temporal: Client) -> TriggerSender:
+    """The app's one sender, so requests arriving together share a signal."""
+    sender: TriggerSender | None = getattr(http.app.state, "trigger_sender", None)
+    if sender is None or sender.client is not temporal:
+        sender = http.app.state.trigger_sender = TriggerSender(temporal)
+    return sender
 
 
 async def _insert_run(

@@ -62,6 +62,12 @@ UPDATE campaign_runs SET total = $3 WHERE campaign_id = $1 AND run_id = $2
 UPDATE campaign_runs SET status = $3, total = $4, finished_at = $5
 WHERE campaign_id = $1 AND run_id = $2
 
+-- name: finish_campaign_runs
+-- finish_campaign_run for the runs a trigger inbox sent together ($2 run ids, $3 totals).
+UPDATE campaign_runs r SET status = 'completed', total = f.total, finished_at = $4
+FROM unnest($2::text[], $3::int[]) AS f (run_id, total)
+WHERE r.campaign_id = $1 AND r.run_id = f.run_id
+
 -- name: get_campaign_run
 SELECT campaign_id, run_id, workflow_id, status, total, started_at, finished_at
 FROM campaign_runs WHERE campaign_id = $1 AND run_id = $2

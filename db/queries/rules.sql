@@ -99,14 +99,15 @@ LEFT JOIN frequency_caps c ON c.channel = $3
 ORDER BY b.i
 
 -- name: claim_campaign_messages
--- claim_ruled_message for a batch of one campaign run: one statement for every row.
+-- claim_ruled_message for a batch of one campaign: one statement for every row. $6 is each
+-- row's run (a trigger inbox sends the requests of many runs together).
 INSERT INTO messages (message_id, profile_id, workflow_id, channel, template, transactional,
                       campaign_id, campaign_run, status, recipient, subject, body, error,
                       reason, attempts, sent_at, node_id)
-SELECT b.message_id, b.profile_id, $1, $2, $3, $4, $5, $6, b.status, b.recipient, b.subject,
+SELECT b.message_id, b.profile_id, $1, $2, $3, $4, $5, b.run, b.status, b.recipient, b.subject,
        b.body, b.error, b.reason, 1, CASE WHEN b.status = 'sent' THEN now() END, $15
 FROM unnest($7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
-            $13::text[], $14::text[])
-     AS b (message_id, profile_id, status, recipient, subject, body, error, reason)
+            $13::text[], $14::text[], $6::text[])
+     AS b (message_id, profile_id, status, recipient, subject, body, error, reason, run)
 ON CONFLICT (message_id) DO UPDATE SET attempts = messages.attempts + 1
 RETURNING message_id, status, reason, (xmax = 0) AS inserted
