@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, get_args
 
 from hypothesis import strategies as st
+
+from journeys.audience_rules import Op
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -57,23 +59,7 @@ STORED: list[Any] = [
 EVENT_NAMES = ["order", "view", "o'rder; DROP TABLE events"]
 MOMENTS = ["now", "now-P7D", "now+PT1H", "now-P1M", "2026-05-25", "2026-05-31T10:00:00+00:00"]
 DURATIONS = ["P1D", "P7D", "P30D", "PT12H"]
-OPS = [
-    "eq",
-    "ne",
-    "lt",
-    "lte",
-    "gt",
-    "gte",
-    "contains",
-    "starts_with",
-    "exists",
-    "not_exists",
-    "in",
-    "not_in",
-    "before",
-    "after",
-    "within_last",
-]
+OPS = list(get_args(Op))  # every operator the rule model accepts
 
 
 def value_for(op: str, text_only: bool) -> st.SearchStrategy[Any]:
