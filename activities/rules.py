@@ -119,23 +119,27 @@ async def claim_with_rules(
         assert row is not None
         if row["existing"] is not None:  # a retry: the first attempt's outcome stands
             return await _insert(conn, out, row["existing"], None)
-        reason = pre_skip or skip_reason(
-            SendFacts(
-                channel=out.channel,
-                topic=out.topic,
-                transactional=out.transactional,
-                channel_unsubscribed=row["channel_unsubscribed"],
-                topic_unsubscribed=row["topic_unsubscribed"],
-                suppressed=row["suppressed"],
-                cap_max=row["cap_max"],
-                cap_period=row["cap_period"],
-                cap_used=row["cap_used"] or 0,
-            )
-        )
+        reason = pre_skip or skip_reason(_facts(out, row))
         claim = await _insert(conn, out, "skipped" if reason else go_status, reason)
         if deliver is not None and claim.inserted and not reason:
             await deliver(conn)
         return claim
+
+
+def _facts(out: Outgoing, row: Any) -> SendFacts:
+    """The rules' view of one send, from a `send_facts` or `batch_send_facts` row."""
+    return SendFacts(
+        channel=out.channel,
+        topic=out.topic,
+        transactional=out.transactional,
+        channel_unsubscribed=row["channel_unsubscribed"],
+        topic_unsubscribed=row["topic_unsubscribed"],
+        suppressed=row["suppressed"],
+        cap_max=row["cap_max"],
+        cap_period=row["cap_period"],
+        cap_used=row["cap_used"] or 0,
+        channel_consent=out.channel_consent,
+    )
 
 
 async def _insert(conn: Any, out: Outgoing, status: str, reason: str | None) -> Claim:
@@ -197,20 +201,7 @@ async def claim_batch_with_rules(
         for out, row in zip(outs, facts, strict=True):
             reason = None
             if out.error is None:
-                reason = out.pre_skip or skip_reason(
-                    SendFacts(
-                        channel=out.channel,
-                        topic=out.topic,
-                        transactional=out.transactional,
-                        channel_unsubscribed=row["channel_unsubscribed"],
-                        topic_unsubscribed=row["topic_unsubscribed"],
-                        suppressed=row["suppressed"],
-                        cap_max=row["cap_max"],
-                        cap_period=row["cap_period"],
-                        cap_used=row["cap_used"] or 0,
-                        channel_consent=out.channel_consent,
-                    )
-                )
+                reason = out.pre_skip or skip_reason(_facts(out, row))
             statuses.append("failed" if out.error else "skipped" if reason else go_status)
             reasons.append(reason)
         rows = await conn.fetch(
