@@ -24,15 +24,14 @@ journey just after it; the profile then shows that journey, and a second DELETE 
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 from dataclasses import dataclass
 
 import asyncpg
 from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
 
+from core.journey_client import terminate_journeys
 from core.names import JOURNEY_WORKFLOW
 from db.sql import q
 
@@ -97,20 +96,6 @@ async def running_journeys(temporal: Client, profile_ids: list[str]) -> set[str]
     return found
 
 
-async def _terminate(temporal: Client, workflow_ids: set[str]) -> None:
-    sem = asyncio.Semaphore(_CONCURRENCY)
-
-    async def end(workflow_id: str) -> None:
-        async with sem:
-            try:
-                await temporal.get_workflow_handle(workflow_id).terminate(reason=ERASED_REASON)
-            except RPCError as exc:
-                if exc.status != RPCStatusCode.NOT_FOUND:
-                    raise
-
-    await asyncio.gather(*(end(w) for w in sorted(workflow_ids)))
-
-
 async def erase(
     pool: asyncpg.Pool,
     temporal: Client,
@@ -132,7 +117,7 @@ async def erase(
     try:
         workflows = await running_journeys(temporal, ids)
         workflows |= {r["workflow_id"] for r in entries}
-        await _terminate(temporal, workflows)
+        await terminate_journeys(temporal, sorted(workflows), ERASED_REASON, _CONCURRENCY)
     except Exception as exc:
         raise JourneysStillRunning(f"{type(exc).__name__}: {exc}") from exc
     counts: dict[str, int] = {"journeys_ended": len(workflows)}

@@ -6,6 +6,9 @@ way, so the workflow id, search attributes and memo are the same everywhere.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterable
+
 from temporalio.client import Client
 from temporalio.common import (
     SearchAttributeKey,
@@ -13,6 +16,7 @@ from temporalio.common import (
     TypedSearchAttributes,
     WorkflowIDReusePolicy,
 )
+from temporalio.service import RPCError, RPCStatusCode
 
 from core.contracts import EventSignal, JourneyInput
 from core.names import EVENT_SIGNAL, JOURNEY_WORKFLOW, journey_workflow_id
@@ -46,3 +50,21 @@ async def enter_journey(
         ),
         memo={"journey_name": name, "journey_version": version},
     )
+
+
+async def terminate_journeys(
+    client: Client, workflow_ids: Iterable[str], reason: str, concurrency: int
+) -> None:
+    """Terminate each run, `concurrency` at a time; one Temporal no longer knows is already
+    ended, any other error is raised (the caller records nothing until all are ended)."""
+    slots = asyncio.Semaphore(concurrency)
+
+    async def end(workflow_id: str) -> None:
+        async with slots:
+            try:
+                await client.get_workflow_handle(workflow_id).terminate(reason=reason)
+            except RPCError as exc:
+                if exc.status != RPCStatusCode.NOT_FOUND:
+                    raise
+
+    await asyncio.gather(*(end(w) for w in workflow_ids))

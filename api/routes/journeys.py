@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import asyncpg
 from fastapi import APIRouter, Path, Query, Request, Response
 from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 
 from api.deps import (
     JSON_TYPES,
@@ -38,6 +37,7 @@ from api.schemas.journeys import (
     VersionSummary,
 )
 from api.testrun import TestResponder
+from core.journey_client import terminate_journeys
 from core.journey_schedules import delete_audience_schedule, sync_audience_schedule
 from core.metrics import JOURNEY_EXITS
 from core.names import KNOWN_CHANNELS, NOTIFY_JOURNEYS
@@ -298,19 +298,8 @@ async def stop_journey(
 async def terminate_running(pool: asyncpg.Pool, temporal: Client, journey_id: str) -> int:
     """End every run the entry ledger knows as active; the ledger says it was the stop."""
     rows = await pool.fetch(q("active_entries"), journey_id)
-    sem = asyncio.Semaphore(32)
-
-    async def end(workflow_id: str) -> None:
-        async with sem:
-            try:
-                await temporal.get_workflow_handle(workflow_id).terminate(
-                    reason=f"journey {journey_id} stopped with terminate"
-                )
-            except RPCError as exc:
-                if exc.status != RPCStatusCode.NOT_FOUND:
-                    raise
-
-    await asyncio.gather(*(end(r["workflow_id"]) for r in rows))
+    reason = f"journey {journey_id} stopped with terminate"
+    await terminate_journeys(temporal, [r["workflow_id"] for r in rows], reason, concurrency=32)
     done = await pool.execute(q("end_entries_stopped"), [r["run_id"] for r in rows])
     JOURNEY_EXITS.labels(journey_id, "exited").inc(int(done.split()[-1]))  # "UPDATE n"
     await pool.execute(q("close_steps_stopped"), [r["run_id"] for r in rows])
