@@ -267,33 +267,72 @@ class CampaignActivities:
         step: str | None = None,
         node: str | None = None,
     ) -> BatchResult:
-        """One message (channel and template) to these members: rules and ledger at once."""
+        """One message (channel and template) to these members, as a pipeline of chunks.
+
+        Each chunk is rendered, claimed under the rules in one statement, and handed to the
+        provider while the next chunk renders: rendering a whole batch first left the SMTP
+        connections idle for its duration, and the server idle with them (a fifth of the
+        email benchmark's time). Every chunk's provider calls finish before this returns.
+        """
         if not members:
             return BatchResult(processed=0)
         spec = inp.spec.model_copy(update={"channel": channel, "template": template_name})
         template = await self.messages.template(template_name)
         view = _template_view(spec, template)
         outs: list[Outgoing] = []
-        rendered: dict[str, Rendered] = {}
-        for member in members:
-            out, message = await self._prepare(inp, spec, view, member, step, node)
-            outs.append(out)
-            if message is not None:
-                rendered[out.message_id] = message
-        _heartbeat()
-        local = channel in LOCAL_CHANNELS
-        deliver = _inbox_batch if channel == "in_app" else None
-        claims = await claim_batch_with_rules(
-            self.pool, outs, "sent" if local else "sending", deliver
-        )
-        statuses = {mid: claim.status for mid, claim in claims.items()}
-        if not local:
-            todo = [o for o in outs if statuses[o.message_id] == "sending"]
-            statuses.update(await self._deliver(todo, rendered))
+        claims: dict[str, Claim] = {}
+        statuses: dict[str, str] = {}
+        deliveries: list[asyncio.Task[dict[str, str]]] = []
+        try:
+            for first in range(0, len(members), PIPELINE_CHUNK):
+                chunk = members[first : first + PIPELINE_CHUNK]
+                chunk_outs, rendered = await self._render_chunk(inp, spec, view, chunk, step, node)
+                _heartbeat()
+                chunk_claims = await self._claim(channel, chunk_outs)
+                outs += chunk_outs
+                claims.update(chunk_claims)
+                statuses.update((mid, claim.status) for mid, claim in chunk_claims.items())
+                todo = [o for o in chunk_outs if statuses[o.message_id] == "sending"]
+                if todo:
+                    deliveries.append(asyncio.create_task(self._deliver(todo, rendered)))
+        finally:
+            outcomes = await asyncio.gather(*deliveries, return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome  # after every chunk finished: the retry resends only the rest
+            statuses.update(outcome)
         result = _tally(outs, claims, statuses)
         if node is not None and result.sent:
             result.branches[node] = result.sent
         return result
+
+    async def _render_chunk(
+        self,
+        inp: BatchInput,
+        spec: CampaignSpec,
+        view: Mapping[str, Any] | str,
+        members: list[asyncpg.Record],
+        step: str | None,
+        node: str | None,
+    ) -> tuple[list[Outgoing], dict[str, Rendered]]:
+        outs: list[Outgoing] = []
+        rendered: dict[str, Rendered] = {}
+        for i, member in enumerate(members, 1):
+            out, message = await self._prepare(inp, spec, view, member, step, node)
+            outs.append(out)
+            if message is not None:
+                rendered[out.message_id] = message
+            if i % RENDER_SLICE == 0:
+                await asyncio.sleep(0)  # let replies of earlier chunks' sends be read
+        return outs, rendered
+
+    async def _claim(self, channel: str, outs: list[Outgoing]) -> Mapping[str, Claim]:
+        """Ledger rows under the rules; a local channel's message is delivered right here."""
+        local = channel in LOCAL_CHANNELS
+        deliver = _inbox_batch if channel == "in_app" else None
+        return await claim_batch_with_rules(
+            self.pool, outs, "sent" if local else "sending", deliver
+        )
 
     async def _prepare(
         self,
@@ -390,6 +429,11 @@ class CampaignActivities:
                 f"{len(retry)} sends to retry, e.g. {retry[0]}", type="ChannelRetryable"
             )
         return statuses
+
+
+# Members rendered between two looks at the event loop, and per claim-and-send chunk.
+RENDER_SLICE = 16
+PIPELINE_CHUNK = 100
 
 
 def _batch(

@@ -20,6 +20,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from pydantic import SecretStr
 
+from activities.channels import ChannelError, Rendered
 from activities.email import EmailChannel, SmtpConfig
 from activities.messages import MessageActivities
 from api.app import create_app
@@ -253,6 +254,49 @@ async def test_connections_are_reused_and_replaced(
     await asyncio.to_thread(smtp.restart)  # every pooled connection is now dead
     assert (await acts.send_message(send_input(tpl, profile))).status == "sent"
     assert len(smtp.inbox.messages) == 12
+
+
+async def test_a_refused_recipient_leaves_the_connection_usable(
+    channel: EmailChannel, smtp: SmtpServer
+) -> None:
+    """The refused envelope is reset, so the next email goes out on the same connection."""
+    smtp.inbox.refuse.add("gone@example.com")
+    body = Rendered(recipient="gone@example.com", subject="Hi", body="Hello")
+    with pytest.raises(ChannelError, match="550") as caught:
+        await channel.send("m-gone", body)
+    assert caught.value.hard_bounce and not caught.value.retryable
+    await channel.send("m-here", Rendered(recipient="here@example.com", subject="Hi", body="Hi"))
+    assert smtp.inbox.envelopes == [("shop@wayline.test", ["here@example.com"])]
+    assert channel.pool.connects == 1
+
+
+async def test_a_stalled_server_times_out_and_its_connection_is_dropped() -> None:
+    """One deadline covers the whole transaction: a server that greets and then never
+    answers MAIL costs a retryable failure after `timeout`, and that connection is closed."""
+    answered: list[bytes] = []
+
+    async def stall(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"220 stall.test ESMTP\r\n")
+        while line := await reader.readline():
+            answered.append(line.split()[0].upper())
+            if line.upper().startswith(b"EHLO"):
+                writer.write(b"250-stall.test\r\n250 SIZE 1000000\r\n")
+            await writer.drain()  # MAIL FROM gets no answer at all
+
+    server = await asyncio.start_server(stall, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    chan = EmailChannel(SmtpConfig(port=port, sender="shop@wayline.test", timeout=0.5))
+    try:
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(ChannelError, match="TimeoutError") as caught:
+            await chan.send("m-1", Rendered(recipient="a@example.com", subject="Hi", body="Hi"))
+        assert caught.value.retryable
+        assert asyncio.get_running_loop().time() - started < 5
+        assert answered == [b"EHLO", b"MAIL"]
+        assert chan.pool._idle == []  # the stalled connection is not handed out again
+    finally:
+        await chan.close()
+        server.close()
 
 
 async def test_missing_email_address_is_skipped(
