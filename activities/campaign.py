@@ -285,6 +285,8 @@ class CampaignActivities:
         deliveries: list[asyncio.Task[dict[str, str]]] = []
         try:
             for first in range(0, len(members), PIPELINE_CHUNK):
+                if len(deliveries) >= PIPELINE_DEPTH:  # render no further ahead than this
+                    await asyncio.wait([deliveries[-PIPELINE_DEPTH]])
                 chunk = members[first : first + PIPELINE_CHUNK]
                 chunk_outs, rendered = await self._render_chunk(inp, spec, view, chunk, step, node)
                 _heartbeat()
@@ -434,6 +436,9 @@ class CampaignActivities:
 # Members rendered between two looks at the event loop, and per claim-and-send chunk.
 RENDER_SLICE = 16
 PIPELINE_CHUNK = 100
+# Chunks handed to the provider and not yet sent, per batch: rendering runs faster than
+# SMTP, and without a bound whole batches would wait rendered in memory.
+PIPELINE_DEPTH = 2
 
 
 def _batch(

@@ -145,7 +145,8 @@ def report(args: argparse.Namespace, rounds: list[Round]) -> None:
         print(
             f"round {i}   campaign {r.campaign_s:5.1f} s {n / r.campaign_s:6.0f} emails/s   "
             f"bare aiosmtplib {r.bare_s:5.1f} s {n / r.bare_s:6.0f} emails/s   "
-            f"ratio {r.ratio:.3f}"
+            f"ratio {r.ratio:.3f}   cores busy {sum(r.campaign_cpu.values()) / r.campaign_s:.2f}"
+            f" / {sum(r.bare_cpu.values()) / r.bare_s:.2f}"
         )
     mid = sorted(rounds, key=lambda r: r.ratio)[len(rounds) // 2]
     for name, cpu in (("campaign", mid.campaign_cpu), ("bare", mid.bare_cpu)):

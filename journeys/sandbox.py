@@ -22,7 +22,6 @@ from __future__ import annotations
 import functools
 import string
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -78,15 +77,22 @@ class Budget:
 _BUDGET: ContextVar[Budget | None] = ContextVar("wayline_expression_budget", default=None)
 
 
-@contextmanager
-def budget_scope() -> Iterator[Budget]:
-    """A fresh budget for the evaluation run inside the `with` block."""
-    budget = Budget()
-    token = _BUDGET.set(budget)
-    try:
-        yield budget
-    finally:
-        _BUDGET.reset(token)
+class budget_scope:  # lower case: used like the function it replaced
+    """A fresh budget for the evaluation run inside the `with` block.
+
+    A class rather than `@contextmanager`: every template render enters one, and the
+    generator machinery cost more than the budget itself (three renders per email).
+    """
+
+    __slots__ = ("_token", "budget")
+
+    def __enter__(self) -> Budget:
+        self.budget = Budget()
+        self._token = _BUDGET.set(self.budget)
+        return self.budget
+
+    def __exit__(self, *exc: object) -> None:
+        _BUDGET.reset(self._token)
 
 
 def charge(steps: int = 1, output: int = 0) -> None:

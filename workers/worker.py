@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -272,6 +273,10 @@ async def serve(settings: Settings, stop: asyncio.Event, *, dispatch: bool = Tru
     sdk_metrics, server = worker_metrics(settings)
     try:
         async with running(settings, dispatch=dispatch, sdk_metrics=sdk_metrics):
+            # Everything alive now (modules, SDK and pydantic schemas: ~94k objects) stays
+            # alive; out of the collector's scans, a full collection no longer walks them
+            # (~30 ms each; GC time per 10,000 campaign emails went from 0.135 to 0.072 s).
+            gc.freeze()
             log.info("worker running on task queue %s", settings.task_queue)
             await stop.wait()
     finally:

@@ -52,6 +52,10 @@ with workflow.unsafe.imports_passed_through():
     )
     from journeys.durations import add_duration
 
+WINDOW_PATCH = "campaign-window"
+# A windowed group holds this many windows' worth of batches: pause, cancel, ramp-up and
+# continue-as-new are looked at between groups.
+WINDOW_GROUP = 8
 QUICK_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
 )
@@ -66,6 +70,7 @@ class CampaignWorkflow:
         self._progress = CampaignProgress(status="starting")
         self._paused = False
         self._cancelled = False
+        self._window: bool | None = None
 
     @workflow.signal(name=CAMPAIGN_PAUSE_SIGNAL)
     def pause(self, signal: RunControl) -> None:
@@ -173,9 +178,18 @@ class CampaignWorkflow:
             ),
         )
 
+    def _windowed(self) -> bool:
+        """Batches flow through a window of `parallel` instead of waiting group by group.
+
+        Runs started before this change keep their groups (their histories say so)."""
+        if self._window is None:
+            self._window = workflow.patched(WINDOW_PATCH)
+        return self._window
+
     def _group_size(self, inp: CampaignRunInput, carry: CampaignCarry, wave_end: int) -> int:
         """Profiles in the next group: the wave's rest, within throttle and ramp-up."""
-        size = min(wave_end - carry.next_seq, inp.batch_size * inp.parallel)
+        batches = inp.parallel * (WINDOW_GROUP if self._windowed() else 1)
+        size = min(wave_end - carry.next_seq, inp.batch_size * batches)
         size = min(size, throttle_group(inp.spec.max_per_second, size))
         allowed = ramp_allowance(inp.spec.ramp_up, carry.started_at, workflow.now())
         if allowed is not None:
@@ -186,29 +200,69 @@ class CampaignWorkflow:
     async def _send_group(
         self, inp: CampaignRunInput, carry: CampaignCarry, first: int, end: int
     ) -> None:
-        info = workflow.info()
         batches = [
-            workflow.execute_activity(
-                "send_campaign_batch",
-                BatchInput(
-                    spec=inp.spec,
-                    run_id=carry.run_id,
-                    workflow_id=info.workflow_id,
-                    first_seq=lo,
-                    end_seq=hi,
-                    vars=inp.vars,
-                    now=workflow.now(),
-                    phase=carry.phase,
-                ),
-                result_type=BatchResult,
-                task_queue=self._batch_queue(inp),
-                start_to_close_timeout=timedelta(minutes=10),
-                heartbeat_timeout=timedelta(seconds=10),
-                retry_policy=BATCH_RETRY,
-            )
+            self._batch_input(inp, carry, lo, hi)
             for lo, hi in split_batches(first, end, inp.batch_size)
         ]
-        results = await asyncio.gather(*batches)
+        if self._windowed():
+            end = await self._send_window(inp, batches)
+        else:
+            self._count(await asyncio.gather(*(self._send_batch(inp, b) for b in batches)))
+        if carry.phase == "main":
+            carry.processed = end  # the snapshot's seq are 0 … total-1, sent in order
+            self._progress.remaining = max(0, self._progress.total - carry.processed)
+        carry.next_seq = end
+        carry.progress = self._progress
+        self._mark_sent()
+
+    async def _send_window(self, inp: CampaignRunInput, batches: list[BatchInput]) -> int:
+        """The batches in order, `parallel` at a time, each started as soon as one ends: a
+        group no longer waits for its slowest batch while the provider's connections idle.
+
+        A pause or cancel stops the starting; the batches started finish. Returns where the
+        started ones end (they are a prefix: the semaphore wakes waiters in order)."""
+        slots = asyncio.Semaphore(inp.parallel)
+        reached = batches[0].first_seq
+        stopped = False
+
+        async def one(batch: BatchInput) -> None:
+            nonlocal reached, stopped
+            async with slots:
+                stopped = stopped or self._paused or self._cancelled
+                if stopped:
+                    return
+                reached = batch.end_seq
+                self._count([await self._send_batch(inp, batch)])
+
+        await asyncio.gather(*(one(b) for b in batches))
+        return reached
+
+    def _batch_input(
+        self, inp: CampaignRunInput, carry: CampaignCarry, lo: int, hi: int
+    ) -> BatchInput:
+        return BatchInput(
+            spec=inp.spec,
+            run_id=carry.run_id,
+            workflow_id=workflow.info().workflow_id,
+            first_seq=lo,
+            end_seq=hi,
+            vars=inp.vars,
+            now=workflow.now(),
+            phase=carry.phase,
+        )
+
+    async def _send_batch(self, inp: CampaignRunInput, batch: BatchInput) -> BatchResult:
+        return await workflow.execute_activity(
+            "send_campaign_batch",
+            batch,
+            result_type=BatchResult,
+            task_queue=self._batch_queue(inp),
+            start_to_close_timeout=timedelta(minutes=10),
+            heartbeat_timeout=timedelta(seconds=10),
+            retry_policy=BATCH_RETRY,
+        )
+
+    def _count(self, results: list[BatchResult]) -> None:
         skipped = Counter(self._progress.skipped)
         branches = Counter(self._progress.branches)
         for result in results:
@@ -218,12 +272,6 @@ class CampaignWorkflow:
             branches.update(result.branches)
         self._progress.skipped = dict(skipped)
         self._progress.branches = dict(branches)
-        if carry.phase == "main":
-            carry.processed = end  # the snapshot's seq are 0 … total-1, sent in order
-            self._progress.remaining = max(0, self._progress.total - carry.processed)
-        carry.next_seq = end
-        carry.progress = self._progress
-        self._mark_sent()
 
     def _batch_queue(self, inp: CampaignRunInput) -> str:
         """A provider's batches run on its own queue, as its journey sends do (decision 5)."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -15,6 +17,8 @@ from tests.integration.helpers import uid
 from workflows.campaign import CampaignWorkflow
 from workflows.campaign_trigger import CampaignTriggerWorkflow
 from workflows.sandbox import workflow_runner
+
+HISTORIES = Path(__file__).parent.parent / "histories"
 
 
 async def make_audience(
@@ -123,10 +127,18 @@ async def until_ledger(pool: asyncpg.Pool, campaign: str, at_least: int, within:
         await asyncio.sleep(0.05)
 
 
-async def assert_replays(client: Client, workflow_id: str, run_id: str | None = None) -> None:
-    """The workflow code replays the history the server recorded (determinism)."""
+async def assert_replays(
+    client: Client, workflow_id: str, run_id: str | None = None, *, record_as: str | None = None
+) -> None:
+    """The workflow code replays the history the server recorded (determinism).
+
+    With WAYLINE_RECORD_HISTORIES=1 and `record_as`, the history is also written to
+    tests/histories/ for the committed replay test (tests/unit/test_replay.py)."""
     handle = client.get_workflow_handle(workflow_id, run_id=run_id)
     history = await handle.fetch_history()
+    if record_as and os.environ.get("WAYLINE_RECORD_HISTORIES"):
+        HISTORIES.mkdir(exist_ok=True)
+        await asyncio.to_thread((HISTORIES / f"{record_as}.json").write_text, history.to_json())
     replayer = Replayer(
         workflows=[CampaignWorkflow, CampaignTriggerWorkflow],
         data_converter=data_converter,

@@ -10,7 +10,13 @@ from temporalio.client import Client
 from core.campaign_contracts import CAMPAIGN_ID, CAMPAIGN_SENT, CampaignProgress
 from core.campaign_plan import campaign_message_id
 from core.names import CAMPAIGN_PROGRESS_QUERY
-from tests.integration.campaign_helpers import make_audience, make_template, uid, wait_run
+from tests.integration.campaign_helpers import (
+    assert_replays,
+    make_audience,
+    make_template,
+    uid,
+    wait_run,
+)
 from workers.worker import Runtime
 
 pytestmark = pytest.mark.integration
@@ -75,6 +81,7 @@ async def test_action_campaign_sends_once_to_each_member(
     described = await handle.describe()
     assert described.typed_search_attributes.get(CAMPAIGN_ID) == campaign
     assert described.typed_search_attributes.get(CAMPAIGN_SENT) == 22
+    await assert_replays(temporal_client, body["workflow_id"], record_as="campaign-window")
 
 
 async def test_campaign_validation_names_fields(

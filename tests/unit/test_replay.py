@@ -1,4 +1,4 @@
-"""Replays committed JourneyWorkflow histories: a change that breaks determinism fails CI.
+"""Replays committed workflow histories: a change that breaks determinism fails CI.
 
 The histories in tests/histories/ were recorded from real runs
 (`WAYLINE_RECORD_HISTORIES=1 scripts/test.sh tests/integration/test_histories.py`).
@@ -7,6 +7,10 @@ A deliberate, incompatible change to the workflow must ship behind `workflow.pat
 `journey-*.json` were recorded before the step ledger and replay without its `record_steps`
 local activity; `journey-ledger-*.json` were recorded with it (patch `step-ledger`): both
 kinds must replay, since runs of both kinds may be in flight.
+`campaign-groups.json` is a campaign run from before the batch window (patch
+`campaign-window`), when each group of `parallel` batches waited for its slowest;
+`campaign-window.json` is one with it (tests/integration/test_campaign_runs.py records both
+kinds of file under WAYLINE_RECORD_HISTORIES=1).
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from core.converter import data_converter
+from workflows.campaign import CampaignWorkflow
+from workflows.campaign_trigger import CampaignTriggerWorkflow
 from workflows.journey import JourneyWorkflow
 from workflows.sandbox import workflow_runner
 
@@ -34,7 +40,7 @@ async def test_replay(path: Path) -> None:
     text = await asyncio.to_thread(path.read_text)
     history = WorkflowHistory.from_json(path.stem, text)
     replayer = Replayer(
-        workflows=[JourneyWorkflow],
+        workflows=[JourneyWorkflow, CampaignWorkflow, CampaignTriggerWorkflow],
         data_converter=data_converter,
         workflow_runner=workflow_runner(),
     )
