@@ -396,28 +396,33 @@ class CampaignActivities:
         any failure is retryable, the batch raises after recording the rest: Temporal retries
         it, and the retry finds every finished row and calls the provider only for those left.
         """
-        slots = asyncio.Semaphore(self.delivery_concurrency)
+        errors: dict[str, ChannelError] = {}
+        queue = iter(todo)
 
-        async def one(out: Outgoing) -> ChannelError | None:
-            campaign = {"id": out.campaign_id, "run": out.campaign_run}
-            delivery = Delivery(
-                out.message_id, out.channel, out.profile_id, campaign=campaign, node_id=None
-            )
-            async with slots:
+        async def sender() -> None:
+            """Takes the next message until none is left: a few such loops instead of one
+            task per message and a semaphore each has to pass."""
+            for out in queue:
+                campaign = {"id": out.campaign_id, "run": out.campaign_run}
+                delivery = Delivery(
+                    out.message_id, out.channel, out.profile_id, campaign=campaign, node_id=None
+                )
                 try:
                     await self.messages.call_provider(delivery, rendered[out.message_id])
                 except ChannelError as exc:
-                    return exc
-            return None
+                    errors[out.message_id] = exc
 
         async with Heartbeat():
-            outcomes = await asyncio.gather(*(one(o) for o in todo))
-        sent = [o.message_id for o, err in zip(todo, outcomes, strict=True) if err is None]
+            await asyncio.gather(
+                *(sender() for _ in range(min(self.delivery_concurrency, len(todo))))
+            )
+        sent = [o.message_id for o in todo if o.message_id not in errors]
         if sent:
             await self.pool.execute(q("mark_messages_sent"), sent)
         statuses = dict.fromkeys(sent, "sent")
         retry: list[str] = []
-        for out, err in zip(todo, outcomes, strict=True):
+        for out in todo:
+            err = errors.get(out.message_id)
             if err is None:
                 continue
             if err.retryable:
@@ -435,7 +440,7 @@ class CampaignActivities:
 
 # Members rendered between two looks at the event loop, and per claim-and-send chunk.
 RENDER_SLICE = 16
-PIPELINE_CHUNK = 100
+PIPELINE_CHUNK = 250
 # Chunks handed to the provider and not yet sent, per batch: rendering runs faster than
 # SMTP, and without a bound whole batches would wait rendered in memory.
 PIPELINE_DEPTH = 2
