@@ -1,17 +1,21 @@
 """5,000 templated emails through a campaign to a local SMTP server, beside bare aiosmtplib.
 
-    .venv/bin/python bench/email_throughput.py [--emails 5000] [--batch-size 500]
-        [--parallel 4] [--pool-size 4] [--keep]
+    .venv/bin/python bench/email_throughput.py [--emails 5000] [--rounds 5]
+        [--batch-size 500] [--parallel 4] [--pool-size 4] [--keep]
 
-Starts an embedded PostgreSQL and Temporal dev server, a local aiosmtpd server in its own
-process (`bench/smtp_sink.py`) and the worker (`wayline worker --no-dispatcher`, SMTP pool
-of `--pool-size` connections, signing secret set: unsubscribe headers, tracking pixel and
-links), then one run of an action campaign on the `email` channel (subject, text and HTML
-parts from Jinja2 templates; rules and ledger as in production). Campaign time runs from
-the start call to the run's end. The baseline then sends **the very MIME bytes the server
+Starts an embedded PostgreSQL and Temporal dev server and the worker (`wayline worker
+--no-dispatcher`, SMTP pool of `--pool-size` connections, signing secret set: unsubscribe
+headers, tracking pixel and links). Each round starts a local aiosmtpd server in its own
+process (`bench/smtp_sink.py`) and runs the campaign once on the `email` channel (subject,
+text and HTML parts from Jinja2 templates; rules and ledger as in production; campaign time
+from the start call to the run's end), then sends **the very MIME bytes the server
 received** again over `--pool-size` aiosmtplib connections, each a plain loop of
-`sendmail`, to the same server: the rate of SMTP itself on this machine. Last line:
-`ratio=<campaign emails/s ÷ bare aiosmtplib emails/s>` (target ≥ 0.7).
+`sendmail`, to a fresh server on the same port: the rate of SMTP itself on this machine.
+The pair runs back to back, so a change of the machine's speed between rounds (other
+tenants) hits both sides of a round alike. Per round: both rates, their ratio and the
+cores the processes kept busy; then each part's CPU per email in the median round. Last
+line: `ratio=<median over the rounds of campaign emails/s ÷ bare aiosmtplib emails/s>`
+(target ≥ 0.7).
 """
 
 from __future__ import annotations

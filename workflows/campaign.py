@@ -233,6 +233,9 @@ class CampaignWorkflow:
                     return
                 reached = batch.end_seq
                 self._count([await self._send_batch(inp, batch)])
+                if batch.phase == "main":  # the progress query moves batch by batch
+                    done = batch.end_seq - batch.first_seq
+                    self._progress.remaining = max(0, self._progress.remaining - done)
 
         await asyncio.gather(*(one(b) for b in batches))
         return reached
