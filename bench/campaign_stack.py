@@ -102,6 +102,7 @@ class CampaignBench:
     async def run(self, *, batch_size: int, parallel: int) -> tuple[CampaignProgress, float]:
         """One run of the campaign: (its result, seconds from the start call to the end)."""
         row = await self.pool.fetchrow("SELECT * FROM campaigns WHERE campaign_id = 'bench'")
+        assert row is not None, "campaign() first"
         started = time.perf_counter()
         handle = await start_run(
             self.client,

@@ -53,7 +53,7 @@ async def main(args: argparse.Namespace) -> int:
         say(load_note())
         cpu_before = bench.stack.cpu()
         result, seconds = await bench.run(batch_size=args.batch_size, parallel=args.parallel)
-        cpu = {k: v - cpu_before.get(k, 0.0) for k, v in bench.stack.cpu().items()}
+        cpu = bench.stack.cpu_since(cpu_before)
         sent = await bench.pool.fetchval(
             "SELECT count(*) FROM messages WHERE campaign_id = 'bench' AND status = 'sent'"
         )

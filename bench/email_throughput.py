@@ -36,7 +36,8 @@ if str(ROOT) not in sys.path:  # run as a script: bench/ is on sys.path, the rep
     sys.path.insert(0, str(ROOT))
 
 from bench.campaign_stack import CampaignBench, load_note, say  # noqa: E402
-from workers.embedded import free_port, port_open  # noqa: E402
+from bench.harness import wait_listening  # noqa: E402
+from workers.embedded import free_port  # noqa: E402
 
 TEMPLATE = {
     "subject": "{{ profile.attributes.first_name }}, the spring sale starts today",
@@ -100,11 +101,7 @@ class Round:
 
 async def start_sink(bench: CampaignBench, port: int, out: Path) -> None:
     bench.stack.spawn("smtp", "bench.smtp_sink", [str(port), str(out)], bench.env)
-    for _ in range(300):
-        if port_open("127.0.0.1", port):
-            return
-        await asyncio.sleep(0.1)
-    raise TimeoutError("the SMTP sink did not start")
+    await wait_listening(bench.stack, "smtp", port)
 
 
 async def one_round(bench: CampaignBench, port: int, args: argparse.Namespace) -> Round:
@@ -138,7 +135,7 @@ async def one_round(bench: CampaignBench, port: int, args: argparse.Namespace) -
 
 
 def _used(bench: CampaignBench, before: dict[str, float]) -> dict[str, float]:
-    return {k: v - before.get(k, 0.0) for k, v in bench.stack.cpu().items() if k != "other"}
+    return {k: v for k, v in bench.stack.cpu_since(before).items() if k != "other"}
 
 
 def report(args: argparse.Namespace, rounds: list[Round]) -> None:

@@ -37,7 +37,13 @@ from bench.bare import (
 )
 from core.converter import data_converter
 from core.settings import Settings
-from workers.embedded import EmbeddedPostgres, EmbeddedTemporal, _die_with_parent, free_port
+from workers.embedded import (
+    EmbeddedPostgres,
+    EmbeddedTemporal,
+    _die_with_parent,
+    free_port,
+    port_open,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 JOURNEY_ID = "bench-throughput"
@@ -130,6 +136,10 @@ class Stack:
         used["bench"] = times.user + times.system
         used["other"] = busy_seconds() - sum(used.values())  # other processes, the kernel
         return used
+
+    def cpu_since(self, before: dict[str, float]) -> dict[str, float]:
+        """CPU seconds each part used since `before` (an earlier `cpu()`)."""
+        return {k: v - before.get(k, 0.0) for k, v in self.cpu().items()}
 
     def check(self, prefix: str) -> None:
         """Raise if a process whose name starts with `prefix` has exited."""
@@ -263,6 +273,17 @@ async def wait_until(
         if time.monotonic() > deadline:
             raise TimeoutError(f"{what}: not done within {within:.0f} s")
         await asyncio.sleep(interval)
+
+
+async def wait_listening(stack: Stack, name: str, port: int, within: float = 30.0) -> None:
+    """Until the process `name` accepts connections on `port`; fails at once if it exited."""
+
+    async def listening() -> bool:
+        return port_open("127.0.0.1", port)
+
+    await wait_until(
+        f"{name} on port {port}", listening, within, interval=0.1, alive=lambda: stack.check(name)
+    )
 
 
 async def has_pollers(client: Client, task_queue: str) -> bool:

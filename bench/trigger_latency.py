@@ -27,8 +27,8 @@ if str(ROOT) not in sys.path:  # run as a script: bench/ is on sys.path, the rep
     sys.path.insert(0, str(ROOT))
 
 from bench.campaign_stack import CampaignBench, load_note, say  # noqa: E402
-from bench.harness import percentile  # noqa: E402
-from workers.embedded import free_port, port_open  # noqa: E402
+from bench.harness import percentile, wait_listening  # noqa: E402
+from workers.embedded import free_port  # noqa: E402
 
 KEY = "wl_benchkey_0123456789abcdefghijklmnopqrstuv"
 
@@ -76,10 +76,7 @@ async def main(args: argparse.Namespace) -> int:
         bench.stack.spawn("api", "workers.cli", ["api"], bench.env)
         bench.start_worker()
         await bench.wait_worker()
-        for _ in range(600):
-            if port_open("127.0.0.1", api_port):
-                break
-            await asyncio.sleep(0.1)
+        await wait_listening(bench.stack, "api", api_port, within=60)
         headers = {"Authorization": f"Bearer {KEY}"}
         base = f"http://127.0.0.1:{api_port}/v1"
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
@@ -136,7 +133,7 @@ async def main(args: argparse.Namespace) -> int:
             started = time.monotonic()
             await load(args.warmup, n, args.rate)
             took = time.monotonic() - started
-            cpu = {k: v - cpu_before.get(k, 0.0) for k, v in bench.stack.cpu().items()}
+            cpu = bench.stack.cpu_since(cpu_before)
             wanted = [f"p{i:07d}" for i in range(args.warmup, args.warmup + n)]
             for _ in range(600):  # up to 2 minutes for the stragglers
                 if all(p in receiver.arrived for p in wanted):

@@ -70,7 +70,6 @@ class CampaignWorkflow:
         self._progress = CampaignProgress(status="starting")
         self._paused = False
         self._cancelled = False
-        self._window: bool | None = None
 
     @workflow.signal(name=CAMPAIGN_PAUSE_SIGNAL)
     def pause(self, signal: RunControl) -> None:
@@ -181,10 +180,9 @@ class CampaignWorkflow:
     def _windowed(self) -> bool:
         """Batches flow through a window of `parallel` instead of waiting group by group.
 
-        Runs started before this change keep their groups (their histories say so)."""
-        if self._window is None:
-            self._window = workflow.patched(WINDOW_PATCH)
-        return self._window
+        Runs started before this change keep their groups (their histories say so); the SDK
+        remembers the answer for the run, so asking again costs nothing."""
+        return workflow.patched(WINDOW_PATCH)
 
     def _group_size(self, inp: CampaignRunInput, carry: CampaignCarry, wave_end: int) -> int:
         """Profiles in the next group: the wave's rest, within throttle and ramp-up."""
