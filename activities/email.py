@@ -88,8 +88,6 @@ def _recipient(value: str) -> tuple[str, str]:
     return _address("To", value)
 
 
-# What the server answers about one email; the connection itself stays good for the next.
-_REFUSALS = (aiosmtplib.SMTPResponseException, aiosmtplib.SMTPRecipientsRefused)
 _UNSAFE_MAILBOX = re.compile(r'[\s<>"]')
 _ROLES = {"From": "sender", "To": "recipient"}
 
@@ -171,6 +169,10 @@ def build_email(
             + b"--\r\n"
         )
     return OutgoingEmail(sender=sender, recipients=[recipient], data=data)
+
+
+# What the server answers about one email; the connection itself stays good for the next.
+_REFUSALS = (aiosmtplib.SMTPResponseException, aiosmtplib.SMTPRecipientsRefused)
 
 
 class SmtpPool:
