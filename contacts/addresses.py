@@ -1,0 +1,178 @@
+"""The addresses Wayline stores and sends to: one rule per kind, the same at entry and at send.
+
+Each rule takes what arrived (a profile write, an import cell, a Segment trait, or a stored
+value at send time) and answers the normalised address, or `Invalid` saying why not. Syntax
+only: no DNS lookup, nothing read from outside, so an address gets the same answer wherever
+it is checked. The kinds:
+
+- **email**: an addr-spec as `email-validator` judges it without deliverability checks
+  (`check_deliverability=False`): no display name, no angle brackets, no quoted local part,
+  no IP literal, ASCII before the `@` (the SMTP pool does not negotiate SMTPUTF8), a domain
+  with a period outside the special-use names (`.test`, `.localhost`, ...). Normalised to
+  its ASCII form: the domain lower-cased (an internationalised one as `xn--...`).
+- **phone**: E.164, `+` then the country code and the number, with spaces, dots, hyphens
+  or parentheses as separators; its country code must exist and its length must be possible
+  there (`phonenumbers`); every digit given is dialled (no `(0)`, extension or letters).
+  Normalised to `+` and digits.
+- **push token**: an FCM (or APNs) device token: 1 to 4,096 characters of letters, digits
+  and `-_:.~+/=`; never a comma or a space, which would make one stored token read as two.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
+from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
+
+
+@dataclass(frozen=True, slots=True)
+class Invalid:
+    """Why a value is not an address of its kind (a sentence for an API answer or a ledger)."""
+
+    reason: str
+
+
+# ----------------------------------------------------------------------------- email
+
+_ATEXT = r"[A-Za-z0-9_!#$%&'*+/=?^`{|}~-]+"
+_PLAIN_EMAIL = re.compile(
+    rf"(?P<local>{_ATEXT}(?:\.{_ATEXT})*)@"
+    r"(?P<domain>(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})"
+)
+
+
+def _plain_email(value: str) -> bool:
+    """The everyday shape, which `validate_email` would hand back unchanged: checked with a
+    regular expression instead (a row of a million-row import, a message of a campaign)
+    because the library takes tens of microseconds. tests/unit/test_contacts.py holds this
+    to the library's verdict; anything else takes the library's path."""
+    m = _PLAIN_EMAIL.fullmatch(value)
+    if m is None or len(value) > 254 or len(m["local"]) > 64 or "--" in m["domain"]:
+        return False
+    if m["local"].lower() in CASE_INSENSITIVE_MAILBOX_NAMES:
+        return False  # the library lower-cases these (RFC 2142)
+    domain = m["domain"]
+    return not any(domain == d or domain.endswith("." + d) for d in SPECIAL_USE_DOMAIN_NAMES)
+
+
+def email(value: object) -> str | Invalid:
+    """An email address in its stored form, or why it is none."""
+    if not isinstance(value, str):
+        return Invalid("must be a string")
+    if _plain_email(value):
+        return value
+    try:
+        checked = validate_email(value, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError as exc:
+        return Invalid(str(exc))
+    return checked.ascii_email or checked.normalized
+
+
+def sendable_email(stored: str) -> str | Invalid:
+    """The envelope recipient for a stored address: the stored string itself, or Invalid.
+
+    Rows written before these rules may hold anything: `bad<someone@example.test>` parses
+    to someone else's mailbox, so the stored string must pass the entry rule as it is. An
+    ASCII string the rule accepts is one bare address, so the recipient is the stored text.
+    """
+    if not stored.isascii():
+        return Invalid("not ASCII (the SMTP connection does not negotiate SMTPUTF8)")
+    checked = email(stored)
+    return checked if isinstance(checked, Invalid) else stored
+
+
+# ----------------------------------------------------------------------------- phone
+
+_SEPARATORS = re.compile(r"[ ().-]")
+_DIGITS = re.compile(r"[0-9]+")
+_E164_MAX_DIGITS = 15
+_POSSIBLE = phonenumbers.ValidationResult
+_LENGTH_PROBLEMS = {  # what `is_possible_number_with_reason` found
+    _POSSIBLE.TOO_SHORT: "too short",
+    _POSSIBLE.TOO_LONG: "too long",
+    _POSSIBLE.INVALID_LENGTH: "not a possible length",
+    _POSSIBLE.IS_POSSIBLE_LOCAL_ONLY: "too short (a local number lacks its area code)",
+}
+
+
+def phone(value: object) -> str | Invalid:
+    """A phone number in E.164 (`+33612345678`), or why it is none."""
+    if not isinstance(value, str):
+        return Invalid("must be a string")
+    if not value.startswith("+"):
+        return Invalid("must start with + and the country code (E.164)")
+    if "(0)" in value:
+        return Invalid("leave out the national prefix (0): it is not dialled after a country code")
+    digits = _SEPARATORS.sub("", value[1:])
+    if not digits:
+        return Invalid("the country code and number must follow the +")
+    if not _DIGITS.fullmatch(digits):
+        return Invalid("only digits, spaces, dots, hyphens and parentheses may follow the +")
+    if len(digits) > _E164_MAX_DIGITS:
+        return Invalid(f"longer than E.164's {_E164_MAX_DIGITS} digits")
+    code = _country_code(digits)
+    if code is None:
+        return Invalid(f"no country code begins +{digits[:3]}")
+    problem = _length_problem(code, digits[len(str(code)) :])
+    return Invalid(f"{problem} for country code +{code}") if problem else "+" + digits
+
+
+def _country_code(digits: str) -> int | None:
+    """Country codes are prefix-free, 1 to 3 digits (as `phonenumbers.parse` finds them)."""
+    if digits.startswith("0"):
+        return None
+    codes = phonenumbers.COUNTRY_CODE_TO_REGION_CODE
+    return next((int(digits[:n]) for n in (1, 2, 3) if int(digits[:n]) in codes), None)
+
+
+def _length_problem(code: int, national: str) -> str | None:
+    """Whether the national digits, exactly as given, have a possible length there.
+
+    The number is built from the digits instead of `phonenumbers.parse`, which would also
+    drop a national prefix (`+44 (0)20...`): the digits sent must be the digits stored.
+    """
+    if not national:
+        return "too short"
+    zeros = min(len(national) - len(national.lstrip("0")), len(national) - 1)
+    number = phonenumbers.PhoneNumber(
+        country_code=code,
+        national_number=int(national),
+        italian_leading_zero=zeros > 0 or None,
+        number_of_leading_zeros=zeros if zeros > 1 else None,
+    )
+    result = phonenumbers.is_possible_number_with_reason(number)
+    if result == _POSSIBLE.IS_POSSIBLE:
+        return None
+    return _LENGTH_PROBLEMS.get(result, "not a possible number")
+
+
+# ----------------------------------------------------------------------------- push tokens
+
+_PUSH_TOKEN = re.compile(r"[A-Za-z0-9_:.~+/=-]{1,4096}")
+
+
+def push_token(value: object) -> str | Invalid:
+    """A device token as stored (tokens are opaque: nothing to normalise), or why not."""
+    if not isinstance(value, str):
+        return Invalid("must be a string")
+    if not value:
+        return Invalid("must not be empty")
+    if len(value) > 4096:
+        return Invalid("longer than 4096 characters")
+    if not _PUSH_TOKEN.fullmatch(value):
+        return Invalid("only letters, digits and - _ : . ~ + / = may appear in a device token")
+    return value
+
+
+def push_tokens(value: object) -> list[str] | Invalid:
+    """`attributes.push_tokens`: a list of device tokens; the first bad one is named."""
+    if not isinstance(value, list):
+        return Invalid("must be a list of device tokens")
+    for index, token in enumerate(value):
+        checked = push_token(token)
+        if isinstance(checked, Invalid):
+            return Invalid(f"[{index}]: {checked.reason}")
+    return list(value)
