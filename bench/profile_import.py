@@ -66,7 +66,7 @@ def generate(path: Path, rows: int, fmt: Format) -> None:
             block = []
             for i in range(start, min(start + 10_000, rows)):
                 email = "not-an-email" if i % 10_000 == 9_999 else f"user{i}@example.com"
-                phone, zone = f"+1 555 {i % 10_000:04d}", ZONES[i % 4]
+                phone, zone = f"+1 415 555 {i % 10_000:04d}", ZONES[i % 4]
                 plan, age, vip, ltv = PLANS[i % 3], 18 + i % 60, i % 7 == 0, (i % 1000) / 4
                 if fmt == "csv":
                     block.append(f"u{i},{email},{phone},{zone},{plan},{age},{vip},{ltv}\n")

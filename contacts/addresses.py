@@ -20,6 +20,7 @@ it is checked. The kinds:
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -30,9 +31,11 @@ from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
 
 @dataclass(frozen=True, slots=True)
 class Invalid:
-    """Why a value is not an address of its kind (a sentence for an API answer or a ledger)."""
+    """Why a value is not an address of its kind (a sentence for an API answer or a ledger);
+    `index` is the position of the bad item in a list (push tokens)."""
 
     reason: str
+    index: int | None = None
 
 
 # ----------------------------------------------------------------------------- email
@@ -43,6 +46,10 @@ _PLAIN_EMAIL = re.compile(
     r"(?P<domain>(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})"
 )
 
+_CASE_BLIND_LOCAL = frozenset(CASE_INSENSITIVE_MAILBOX_NAMES)
+_SPECIAL_USE = frozenset(SPECIAL_USE_DOMAIN_NAMES)
+_SPECIAL_USE_SUFFIXES = tuple(f".{name}" for name in SPECIAL_USE_DOMAIN_NAMES)
+
 
 def _plain_email(value: str) -> bool:
     """The everyday shape, which `validate_email` would hand back unchanged: checked with a
@@ -52,10 +59,10 @@ def _plain_email(value: str) -> bool:
     m = _PLAIN_EMAIL.fullmatch(value)
     if m is None or len(value) > 254 or len(m["local"]) > 64 or "--" in m["domain"]:
         return False
-    if m["local"].lower() in CASE_INSENSITIVE_MAILBOX_NAMES:
+    if m["local"].lower() in _CASE_BLIND_LOCAL:
         return False  # the library lower-cases these (RFC 2142)
     domain = m["domain"]
-    return not any(domain == d or domain.endswith("." + d) for d in SPECIAL_USE_DOMAIN_NAMES)
+    return not (domain in _SPECIAL_USE or domain.endswith(_SPECIAL_USE_SUFFIXES))
 
 
 def email(value: object) -> str | Invalid:
@@ -67,7 +74,8 @@ def email(value: object) -> str | Invalid:
     try:
         checked = validate_email(value, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as exc:
-        return Invalid(str(exc))
+        why = str(exc)
+        return Invalid(f"not an email address: {why[:1].lower()}{why[1:]}")
     return checked.ascii_email or checked.normalized
 
 
@@ -86,9 +94,9 @@ def sendable_email(stored: str) -> str | Invalid:
 
 # ----------------------------------------------------------------------------- phone
 
-_SEPARATORS = re.compile(r"[ ().-]")
-_DIGITS = re.compile(r"[0-9]+")
+_SEPARATORS = str.maketrans("", "", " ().-")
 _E164_MAX_DIGITS = 15
+_COUNTRY_CODES = frozenset(str(code) for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
 _POSSIBLE = phonenumbers.ValidationResult
 _LENGTH_PROBLEMS = {  # what `is_possible_number_with_reason` found
     _POSSIBLE.TOO_SHORT: "too short",
@@ -102,21 +110,29 @@ def phone(value: object) -> str | Invalid:
     """A phone number in E.164 (`+33612345678`), or why it is none."""
     if not isinstance(value, str):
         return Invalid("must be a string")
+    checked = _e164(value)
+    if isinstance(checked, Invalid):
+        return Invalid(f"not an E.164 phone number: {checked.reason}")
+    return checked
+
+
+def _e164(value: str) -> str | Invalid:
+    """`+` and the digits, if they are a possible number as given."""
     if not value.startswith("+"):
         return Invalid("must start with + and the country code (E.164)")
     if "(0)" in value:
         return Invalid("leave out the national prefix (0): it is not dialled after a country code")
-    digits = _SEPARATORS.sub("", value[1:])
+    digits = value[1:].translate(_SEPARATORS)
     if not digits:
         return Invalid("the country code and number must follow the +")
-    if not _DIGITS.fullmatch(digits):
+    if not (digits.isascii() and digits.isdigit()):
         return Invalid("only digits, spaces, dots, hyphens and parentheses may follow the +")
     if len(digits) > _E164_MAX_DIGITS:
         return Invalid(f"longer than E.164's {_E164_MAX_DIGITS} digits")
     code = _country_code(digits)
     if code is None:
         return Invalid(f"no country code begins +{digits[:3]}")
-    problem = _length_problem(code, digits[len(str(code)) :])
+    problem = _length_problem(code, len(digits) - len(str(code)))
     return Invalid(f"{problem} for country code +{code}") if problem else "+" + digits
 
 
@@ -124,25 +140,25 @@ def _country_code(digits: str) -> int | None:
     """Country codes are prefix-free, 1 to 3 digits (as `phonenumbers.parse` finds them)."""
     if digits.startswith("0"):
         return None
-    codes = phonenumbers.COUNTRY_CODE_TO_REGION_CODE
-    return next((int(digits[:n]) for n in (1, 2, 3) if int(digits[:n]) in codes), None)
+    for size in (1, 2, 3):
+        if digits[:size] in _COUNTRY_CODES:
+            return int(digits[:size])
+    return None
 
 
-def _length_problem(code: int, national: str) -> str | None:
-    """Whether the national digits, exactly as given, have a possible length there.
+@functools.cache
+def _length_problem(code: int, length: int) -> str | None:
+    """Whether national digits of this length are a possible number in that country.
 
-    The number is built from the digits instead of `phonenumbers.parse`, which would also
-    drop a national prefix (`+44 (0)20...`): the digits sent must be the digits stored.
+    `is_possible_number` "only checks the length of phone numbers" (its documented contract),
+    so the verdict is kept per (country code, length): an import of a million rows asks a
+    few dozen times. The number is built from the digits rather than by `phonenumbers.parse`,
+    which would also drop a national prefix (`+44 (0)20...`): the digits sent are the ones
+    stored, so they are what is judged.
     """
-    if not national:
+    if not length:
         return "too short"
-    zeros = min(len(national) - len(national.lstrip("0")), len(national) - 1)
-    number = phonenumbers.PhoneNumber(
-        country_code=code,
-        national_number=int(national),
-        italian_leading_zero=zeros > 0 or None,
-        number_of_leading_zeros=zeros if zeros > 1 else None,
-    )
+    number = phonenumbers.PhoneNumber(country_code=code, national_number=int("1" * length))
     result = phonenumbers.is_possible_number_with_reason(number)
     if result == _POSSIBLE.IS_POSSIBLE:
         return None
@@ -163,16 +179,17 @@ def push_token(value: object) -> str | Invalid:
     if len(value) > 4096:
         return Invalid("longer than 4096 characters")
     if not _PUSH_TOKEN.fullmatch(value):
-        return Invalid("only letters, digits and - _ : . ~ + / = may appear in a device token")
+        return Invalid("not a device token: only letters, digits and - _ : . ~ + / = may appear")
     return value
 
 
 def push_tokens(value: object) -> list[str] | Invalid:
-    """`attributes.push_tokens`: a list of device tokens; the first bad one is named."""
+    """`attributes.push_tokens`: a list of device tokens; the first bad one is named by its
+    position (`push_tokens[1]`)."""
     if not isinstance(value, list):
-        return Invalid("must be a list of device tokens")
+        return Invalid("not a list of device tokens")
     for index, token in enumerate(value):
         checked = push_token(token)
         if isinstance(checked, Invalid):
-            return Invalid(f"[{index}]: {checked.reason}")
+            return Invalid(checked.reason, index)
     return list(value)

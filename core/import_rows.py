@@ -31,6 +31,8 @@ from functools import lru_cache
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from contacts import addresses
+
 Format = Literal["csv", "ndjson"]
 FORMATS: tuple[Format, ...] = ("csv", "ndjson")
 
@@ -41,9 +43,6 @@ MAX_RECORD_BYTES = 1 << 20
 """A longer line (or CSV record) stops the import: it is not a profile, and buffering it
 would let one broken quote pull the rest of the file into memory."""
 
-# The same shapes as the profiles API (api/schemas/profiles.py).
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
-_PHONE = re.compile(r"^\+?[0-9 ().-]{3,}$")
 _INTEGER = re.compile(r"^[+-]?[0-9]+$")
 _MAX_LENGTH = {"email": 320, "phone": 40, "timezone": 64}
 _TRUE = frozenset({"true", "t", "yes", "y", "1"})
@@ -182,17 +181,19 @@ def _zone_problem(name: str) -> str | None:
     return None
 
 
-def contact_problem(name: str, value: str) -> str | None:
-    """Why a contact field value is refused, or None; the rules of the profiles API."""
+def contact_value(name: str, value: str) -> tuple[str, str | None]:
+    """The stored form of a contact field value, and why it is refused if it is: the rules
+    of the profiles API (email and phone: contacts/addresses.py, stored normalised)."""
     if len(value) > _MAX_LENGTH[name]:
-        return f"longer than {_MAX_LENGTH[name]} characters"
+        return value, f"longer than {_MAX_LENGTH[name]} characters"
     if "\x00" in value:
-        return "contains a NUL character"
-    if name == "email":
-        return None if _EMAIL.match(value) else "not an email address"
-    if name == "phone":
-        return None if _PHONE.match(value) else "not a phone number"
-    return _zone_problem(value)
+        return value, "contains a NUL character"
+    if name == "timezone":
+        return value, _zone_problem(value)
+    checked = addresses.email(value) if name == "email" else addresses.phone(value)
+    if isinstance(checked, addresses.Invalid):
+        return value, checked.reason
+    return checked, None
 
 
 def id_problem(value: str) -> str | None:
@@ -421,7 +422,7 @@ class RowParser:
         for index, name in self._contact:
             value = cells[index].strip()
             if value:
-                problem = contact_problem(name, value)
+                value, problem = contact_value(name, value)
                 if problem:
                     problems.append(RowError(line, name, problem))
                 contact[name] = value
@@ -474,8 +475,7 @@ class RowParser:
             elif not isinstance(value, str):
                 problems.append(RowError(line, name, "must be a string or null"))
             elif value.strip():
-                value = value.strip()
-                problem = contact_problem(name, value)
+                value, problem = contact_value(name, value.strip())
                 if problem:
                     problems.append(RowError(line, name, problem))
                 contact[name] = value
@@ -500,6 +500,11 @@ class RowParser:
         removed: list[str] | None,
         problems: list[RowError],
     ) -> StagedRow | None:
+        tokens = attrs.get("push_tokens")
+        checked = None if tokens is None else addresses.push_tokens(tokens)
+        if isinstance(checked, addresses.Invalid):
+            index = "" if checked.index is None else f"[{checked.index}]"
+            problems.append(RowError(line, f"push_tokens{index}", checked.reason))
         text, problem = attributes_json(attrs, check_surrogates=self.fmt == "ndjson")
         if problem:
             problems.append(RowError(line, "attributes", problem))

@@ -50,7 +50,7 @@ def test_csv_rows_and_errors_at_any_chunk_size(chunk: int) -> None:
     assert u2[1:5] == ("u2", None, None, None)  # empty cells leave stored values alone
     assert json.loads(u2[6]) == {"plan": "multi\nline"}
     by_field = {(e.line, e.field): e.message for e in errors}
-    assert by_field[(6, "email")] == "not an email address"
+    assert by_field[(6, "email")] == "not an email address: an email address must have an @-sign."
     assert "unknown IANA time zone" in by_field[(6, "timezone")]
     assert by_field[(6, "age")] == "not an integer"
     assert by_field[(6, "vip")].startswith("not a boolean")
@@ -103,7 +103,7 @@ def test_ndjson_shapes_and_errors() -> None:
     assert [r[1] for r in rows] == ["a", "42", "c"]
     a, b, c = rows
     assert json.loads(a[6]) == {"plan": "pro", "n": 1}
-    assert b[3] == "+33 6 12 34 56 78" and b[5] == ["timezone"] and b[7] == ["old"]
+    assert b[3] == "+33612345678" and b[5] == ["timezone"] and b[7] == ["old"]  # E.164
     assert json.loads(c[6]) == {"plan": "y"}  # `attributes` wins over a flat trait
     found = {(e.line, e.field) for e in errors}
     assert found >= {
@@ -129,3 +129,31 @@ def test_csv_user_id_column_names_its_errors() -> None:
     rows, errors, _ = run("csv", b"user_id,plan\nu1,a\n  ,b\n", 5)
     assert [r[1] for r in rows] == ["u1"]
     assert errors == [RowError(3, "user_id", "required")]
+
+
+def test_contact_fields_follow_the_address_rules() -> None:
+    """The rules of the profiles API (contacts/addresses.py): a display-name fragment that
+    would send to someone else is a row error; good values are stored normalised."""
+    data = (
+        b"profile_id,email,phone,push_tokens:json\n"
+        b"u1,bad<someone@example.test,,\n"
+        b'u2,Ada@Example.COM,+1 (415) 555-2671,"[""dev-a""]"\n'
+        b'u3,ada@example.com,0612345678,"[""dev-a"", ""a,b""]"\n'
+        b'u4,,,"""dev-a"""\n'
+    )
+    rows, errors, _ = run("csv", data, 7)
+    assert [r[1:4] for r in rows] == [("u2", "Ada@example.com", "+14155552671")]
+    found = {(e.line, e.field): e.message for e in errors}
+    assert set(found) == {(2, "email"), (4, "phone"), (4, "push_tokens[1]"), (5, "push_tokens")}
+    assert found[(2, "email")].startswith("not an email address: ")
+    assert found[(4, "phone")].startswith("not an E.164 phone number: must start with +")
+    assert found[(4, "push_tokens[1]")].startswith("not a device token")
+    assert found[(5, "push_tokens")] == "not a list of device tokens"
+    lines = [
+        {"profile_id": "n1", "email": "bad<someone@example.test"},
+        {"profile_id": "n2", "attributes": {"push_tokens": ["dev a"]}},
+        {"profile_id": "n3", "push_tokens": None, "phone": "+33 6 12 34 56 78"},
+    ]
+    rows, errors, _ = run("ndjson", b"\n".join(json.dumps(x).encode() for x in lines), 64)
+    assert [(r[1], r[3], r[7]) for r in rows] == [("n3", "+33612345678", ["push_tokens"])]
+    assert [(e.line, e.field) for e in errors] == [(1, "email"), (2, "push_tokens[0]")]
