@@ -6,8 +6,9 @@
   repeated call is acknowledged as a duplicate and routed once.
 - `identify` → the profile (`userId`, else `anonymousId`) gets `traits.email` and
   `traits.phone` as its contact fields and every other trait as an attribute (merged; a
-  null trait removes the attribute). When both ids are given the anonymous profile is
-  merged into the known one first (core/identity.py).
+  null trait removes the attribute). Email, phone and `push_tokens` traits follow the
+  profiles API's address rules: a bad one refuses the call, naming the trait. When both
+  ids are given the anonymous profile is merged into the known one first (core/identity.py).
 - `alias` → `previousId` is merged into `userId`.
 - `context.timezone`, when an IANA zone, becomes the profile's time zone (on identify; on
   other calls for profiles that exist). Anything else there is ignored: it is a hint, and
@@ -19,8 +20,7 @@ follows an `identify` in one batch lands on the merged profile.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -33,11 +33,10 @@ from api.errors import FieldError, loc_path
 from api.routes.events import store
 from api.schemas.events import EventCreate
 from api.schemas.segment import SegmentCall, SegmentType
+from contacts import addresses
 from core.identity import merge_and_end, resolve
 from db.sql import q
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
-_PHONE = re.compile(r"^\+?[0-9 ().-]{3,}$")
 CONTACT_TRAITS = ("email", "phone")
 
 
@@ -98,20 +97,34 @@ def check(kind: SegmentType, call: SegmentCall, prefix: str = "") -> list[FieldE
     if kind == "track" and not (call.event or "").strip():
         errors.append(_err(prefix, "event", "field required"))
     if kind == "identify":
-        traits = call.traits or {}
-        for name in CONTACT_TRAITS:
-            value = traits.get(name)
-            if value is not None and not _contact_ok(name, value):
-                errors.append(_err(prefix, f"traits.{name}", f"not a valid {name}"))
+        errors += _normalise_addresses(call, prefix)
     return errors
 
 
-def _contact_ok(name: str, value: Any) -> bool:
-    if not isinstance(value, str):
-        return False
-    if name == "email":
-        return len(value) <= 320 and _EMAIL.match(value) is not None
-    return len(value) <= 40 and _PHONE.match(value) is not None
+def _normalise_addresses(call: SegmentCall, prefix: str) -> list[FieldError]:
+    """The errors of `traits.email`, `.phone` and `.push_tokens` under the profiles API's
+    address rules (contacts/addresses.py); good email and phone traits are replaced by their
+    stored form. A bad one refuses the whole identify rather than applying the rest: the
+    profile would keep its old address while the caller believes it changed."""
+    traits = call.traits or {}
+    errors: list[FieldError] = []
+    for name, rule in _ADDRESS_RULES.items():
+        if traits.get(name) is None:
+            continue
+        checked = rule(traits[name])
+        if isinstance(checked, addresses.Invalid):
+            index = "" if checked.index is None else f"[{checked.index}]"
+            errors.append(_err(prefix, f"traits.{name}{index}", checked.reason))
+        elif name in CONTACT_TRAITS:
+            traits[name] = checked
+    return errors
+
+
+_ADDRESS_RULES: dict[str, Callable[[object], str | list[str] | addresses.Invalid]] = {
+    "email": addresses.email,
+    "phone": addresses.phone,
+    "push_tokens": addresses.push_tokens,
+}
 
 
 def to_event(kind: SegmentType, call: SegmentCall, prefix: str = "") -> EventCreate:

@@ -67,7 +67,7 @@ async def test_identify_merges_anonymous_profile(
     anon_attrs = {"first_seen": "ads", "plan": "free"}
     resp = await api.put(
         f"/v1/profiles/{anon}",
-        json={"phone": "+331234", "timezone": "Asia/Tokyo", "attributes": anon_attrs},
+        json={"phone": "+33123456789", "timezone": "Asia/Tokyo", "attributes": anon_attrs},
         headers=h,
     )
     assert resp.status_code == 201
@@ -109,7 +109,7 @@ async def test_identify_merges_anonymous_profile(
     # attributes: the known profile's win; contact fields fill what it lacked
     profile = (await api.get(f"/v1/profiles/{user}", headers=h)).json()
     assert profile["attributes"] == {"first_seen": "ads", "plan": "pro", "last_login": "today"}
-    assert (profile["email"], profile["phone"]) == (f"{uid}@example.com", "+331234")
+    assert (profile["email"], profile["phone"]) == (f"{uid}@example.com", "+33123456789")
     assert profile["timezone"] == "Asia/Tokyo"
     assert await pool.fetchval("SELECT count(*) FROM profiles WHERE profile_id = $1", anon) == 0
     assert (await api.get(f"/v1/profiles/{anon}", headers=h)).json()["profile_id"] == user

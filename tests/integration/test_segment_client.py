@@ -102,7 +102,7 @@ async def test_stock_client_round_trip(
     assert await events_of(pool, anon) == []
     profile = (await api_client.get(f"/v1/profiles/{user}", headers=h)).json()
     assert profile["email"] == f"{uid}@example.com"
-    assert profile["phone"] == "+33 6 12 34 56 78"
+    assert profile["phone"] == "+33612345678"  # stored in E.164
     assert profile["timezone"] == "Europe/Paris"
     assert profile["attributes"] == {"plan": "pro"}
     # the anonymous id now means the known profile: no row of its own, reads resolve
@@ -274,3 +274,26 @@ async def test_browser_style_write_key_in_body(
         headers={"Content-Type": "application/xml"},
     )
     assert resp.status_code == 415
+
+
+async def test_an_identify_with_a_bad_address_changes_nothing(
+    api_client: httpx.AsyncClient, make_key: KeyMaker, pool: asyncpg.Pool
+) -> None:
+    """`bad<someone@example.test` would mail someone@example.test: the call is refused,
+    named (422 alone, listed in a batch, never 5xx), and the stored address stays."""
+    key = await write_key(make_key, "events:write")
+    basic = httpx.BasicAuth(key, "")
+    user = f"u-{uuid.uuid4().hex[:8]}"
+    good = {"userId": user, "traits": {"email": f"{user}@example.com", "plan": "pro"}}
+    assert (await api_client.post("/v1/segment/identify", json=good, auth=basic)).is_success
+    bad = {"userId": user, "traits": {"email": "bad<someone@example.test", "plan": "free"}}
+    resp = await api_client.post("/v1/segment/identify", json=bad, auth=basic)
+    assert resp.status_code == 422, resp.text
+    assert [f["field"] for f in resp.json()["fields"]] == ["traits.email"]
+    batch = {"batch": [{"type": "identify", **bad}, {"type": "identify", **good}]}
+    resp = await api_client.post("/v1/segment/v1/batch", json=batch, auth=basic)
+    assert resp.status_code == 200, resp.text
+    assert [e["field"] for e in resp.json()["errors"]] == ["batch[0].traits.email"]
+    row = await pool.fetchrow("SELECT email, attributes FROM profiles WHERE profile_id = $1", user)
+    assert row is not None and row["email"] == f"{user}@example.com"
+    assert row["attributes"] == {"plan": "pro"}

@@ -150,3 +150,37 @@ def test_cursor_round_trip_and_garbage() -> None:
 def test_visibility_literal_escapes_quotes() -> None:
     assert visibility_literal("plain") == "'plain'"
     assert visibility_literal("o'brien\\x") == "'o\\'brien\\\\x'"
+
+
+def test_identify_addresses_follow_the_profile_rules() -> None:
+    """A trait that would mail someone else refuses the call, named; good ones are stored
+    normalised like the profiles API's (contacts/addresses.py)."""
+    bad = {
+        "userId": "u",
+        "traits": {
+            "email": "bad<someone@example.test",
+            "phone": "0612345678",
+            "push_tokens": ["dev-a", "a,b"],
+            "plan": "pro",
+        },
+    }
+    parsed = parse_call("identify", bad, "batch[0]")
+    assert isinstance(parsed, list)
+    fields = {e["field"]: e["message"] for e in parsed}
+    assert list(fields) == [
+        "batch[0].traits.email",
+        "batch[0].traits.phone",
+        "batch[0].traits.push_tokens[1]",
+    ]
+    assert fields["batch[0].traits.email"].startswith("not an email address: ")
+    good = {
+        "userId": "u",
+        "traits": {"email": "Ada@Example.COM", "phone": "+33 6 12 34 56 78", "push_tokens": None},
+    }
+    parsed = parse_call("identify", good, "")
+    assert not isinstance(parsed, list)
+    assert parsed.call.traits == {
+        "email": "Ada@example.com",
+        "phone": "+33612345678",
+        "push_tokens": None,
+    }

@@ -92,6 +92,38 @@ async def test_invalid_profile_fields(
     assert "Mars/Olympus" in fields["timezone"]
 
 
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+async def test_addresses_that_would_reach_someone_else_are_refused(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str], pool: asyncpg.Pool, method: str
+) -> None:
+    """`bad<someone@example.test` once passed and mailed someone@example.test: now a 422
+    naming the field, like a phone without its country code or a token holding a comma."""
+    pid = uid("p")
+    url = f"/v1/profiles/{pid}"
+    for body, field, needle in [
+        ({"email": "bad<someone@example.test"}, "email", "not an email address: "),
+        ({"email": "Ada <ada@example.com>"}, "email", "display name"),
+        ({"phone": "06 12 34 56 78"}, "phone", "must start with + and the country code"),
+        ({"attributes": {"push_tokens": ["dev-a", "a,b"]}}, "attributes.push_tokens[1]", "token"),
+        ({"attributes": {"push_tokens": "dev-a"}}, "attributes.push_tokens", "list"),
+    ]:
+        resp = await api_client.request(method, url, json=body, headers=admin_headers)
+        assert resp.status_code == 422, resp.text
+        [problem] = resp.json()["fields"]
+        assert problem["field"] == field and needle in problem["message"], problem
+    assert await pool.fetchval("SELECT count(*) FROM profiles WHERE profile_id = $1", pid) == 0
+    good = {
+        "email": "Ada@Example.COM",
+        "phone": "+33 6 12 34 56 78",
+        "attributes": {"push_tokens": ["dev-a"]},
+    }
+    resp = await api_client.request(method, url, json=good, headers=admin_headers)
+    assert resp.status_code == 201, resp.text
+    got = resp.json()
+    assert (got["email"], got["phone"]) == ("Ada@example.com", "+33612345678")  # normalised
+    assert got["attributes"] == {"push_tokens": ["dev-a"]}
+
+
 async def test_scopes_and_missing_profile(
     api_client: httpx.AsyncClient, admin_headers: dict[str, str], make_key: object
 ) -> None:
