@@ -20,7 +20,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.channels import ChannelError, Heartbeat, Rendered
-from activities.messages import MISSING, Delivery, MessageActivities
+from activities.messages import MISSING, AddressError, Delivery, MessageActivities
 from activities.rules import Claim, Outgoing, claim_batch_with_rules
 from core.campaign_contracts import (
     BatchInput,
@@ -345,7 +345,8 @@ class CampaignActivities:
         step: str | None,
         node: str | None,
     ) -> tuple[Outgoing, Rendered | None]:
-        """Render one member's message; a template problem is that message's failure."""
+        """Render one member's message; a template or stored-address problem is that
+        message's failure."""
         profile = _profile(member)
         message_id = campaign_message_id(spec.campaign_id, inp.run_id, profile.profile_id, step)
         message: Rendered | None = None
@@ -356,7 +357,7 @@ class CampaignActivities:
                 message = await self.messages.render(
                     spec.channel, spec.template, view, ctx, profile, message_id, None
                 )
-            except ExpressionError as exc:
+            except (ExpressionError, AddressError) as exc:
                 error = str(exc)
         transactional = bool(view["transactional"]) if not isinstance(view, str) else False
         topic = view["topic"] if not isinstance(view, str) else spec.topic

@@ -21,6 +21,7 @@ import aiosmtplib
 from aiosmtplib.typing import SMTPStatus
 
 from activities.channels import ChannelError, Rendered
+from contacts import addresses
 
 
 @dataclass(frozen=True)
@@ -82,14 +83,19 @@ def _address(name: str, value: str) -> tuple[str, str]:
 
 
 def _recipient(value: str) -> tuple[str, str]:
-    if value.isascii() and "<" not in value and "\n" not in value and "\r" not in value:
-        # a plain address, the usual case: no parsing
-        return f"To: {value}", _mailbox("recipient", value)
-    return _address("To", value)
+    """The `To:` line and the envelope recipient: the stored address itself, never what a
+    parser extracts from it (`bad<someone@example.test>` is not sent to someone@example.test).
+    An address the entry rules refuse fails this message for good (contacts/addresses.py)."""
+    checked = addresses.sendable_email(value)
+    if isinstance(checked, addresses.Invalid):
+        raise ChannelError(
+            f"invalid recipient address {value!r}: {checked.reason}", retryable=False
+        )
+    return f"To: {checked}", _mailbox("recipient", checked)
 
 
 _UNSAFE_MAILBOX = re.compile(r'[\s<>"]')
-_ROLES = {"From": "sender", "To": "recipient"}
+_ROLES = {"From": "sender"}
 
 
 def _mailbox(role: str, addr: str) -> str:

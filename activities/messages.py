@@ -29,6 +29,7 @@ from activities.rules import Outgoing, claim_with_rules
 from activities.sms import SmsChannel, count_segments
 from activities.steplog import write_batch
 from activities.tracking import add_tracking
+from contacts import addresses
 from core.contracts import SendInput, SendResult
 from core.metrics import counted_sends
 from core.names import LOCAL_CHANNELS
@@ -206,7 +207,7 @@ class MessageActivities:
             if template is None:
                 raise ExpressionError(f"template {inp.template!r} does not exist")
             rendered = await self._render(inp, template)
-        except ExpressionError as exc:
+        except (ExpressionError, AddressError) as exc:
             await self._claim_plain(inp, "failed", None, error=str(exc))
             return SendResult(message_id=inp.message_id, status="failed", error=str(exc))
         if inp.dry_run:  # recorded, rendered, not performed
@@ -307,10 +308,25 @@ def recipient(channel: str, profile: Profile) -> str | None:
     if channel == "in_app":
         return profile.profile_id
     if channel == "push":
-        tokens = profile.attributes.get("push_tokens")
-        valid = [t for t in tokens if isinstance(t, str) and t] if isinstance(tokens, list) else []
-        return ",".join(valid) or None
+        return _devices(profile.attributes.get("push_tokens"))
     return profile.email or profile.phone or profile.profile_id
+
+
+class AddressError(Exception):
+    """A stored address the entry rules refuse, found while rendering: the message fails
+    for good with this reason and nothing is sent."""
+
+
+def _devices(tokens: Any) -> str | None:
+    """The device tokens, comma-joined for the ledger and `_push`; checked here, before the
+    join, since a stored `a,b` would otherwise be sent to devices `a` and `b`."""
+    if tokens is None or tokens == []:
+        return None
+    checked = addresses.push_tokens(tokens)
+    if isinstance(checked, addresses.Invalid):
+        where = "" if checked.index is None else f"[{checked.index}]"
+        raise AddressError(f"invalid push_tokens{where}: {checked.reason}")
+    return ",".join(checked)
 
 
 def _payload(d: Delivery, rendered: Rendered) -> dict[str, Any]:

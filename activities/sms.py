@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import httpx
 
 from activities.channels import ChannelError, Rendered
+from contacts import addresses
 
 # GSM 03.38: the basic character set (one septet) and the extension table (two septets).
 GSM7_BASIC = frozenset(
@@ -49,6 +50,17 @@ class SmsConfig:
     sender: str | None = None
 
 
+def _to(stored: str) -> str:
+    """The stored number in E.164 (the same digits), or a final failure: a number the entry
+    rules refuse (contacts/addresses.py) is never handed to the provider to guess at."""
+    checked = addresses.phone(stored)
+    if isinstance(checked, addresses.Invalid):
+        raise ChannelError(
+            f"invalid recipient number {stored!r}: {checked.reason}", retryable=False
+        )
+    return checked
+
+
 class SmsChannel:
     """Sends one SMS; answers the provider's message id."""
 
@@ -64,7 +76,7 @@ class SmsChannel:
                 retryable=False,
             )
         url = f"{c.base_url.rstrip('/')}/2010-04-01/Accounts/{c.account_sid}/Messages.json"
-        form = {"To": rendered.recipient or "", "From": c.sender, "Body": rendered.body}
+        form = {"To": _to(rendered.recipient or ""), "From": c.sender, "Body": rendered.body}
         if status_callback:
             form["StatusCallback"] = status_callback
         try:

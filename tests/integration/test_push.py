@@ -188,3 +188,28 @@ async def test_unregistered_devices_are_removed_from_the_profile(
     assert attrs["push_tokens"] == []
     skipped = await acts.send_message(send_input(tpl2, lost))
     assert skipped.status == "skipped" and skipped.reason == "no push token"
+
+
+@pytest.mark.parametrize("stored", [["dev-ok", "dev-a,dev-b"], ["dev-ok", ""], "dev-ok"])
+async def test_stored_tokens_the_rules_refuse_fail_the_message(
+    api_client: Api,
+    admin_headers: Headers,
+    acts: MessageActivities,
+    google: FakeGoogle,
+    pool: asyncpg.Pool,
+    stored: Any,
+) -> None:
+    """Written before the token rule (straight into Postgres): `dev-a,dev-b` is one stored
+    token, never two devices; the message fails for good naming it, and nothing is sent."""
+    tpl, profile = await setup(api_client, admin_headers, ["dev-ok"])
+    await pool.execute(
+        "UPDATE profiles SET attributes = jsonb_set(attributes, '{push_tokens}', $2::jsonb) "
+        "WHERE profile_id = $1",
+        profile,
+        json.dumps(stored),
+    )
+    result = await acts.send_message(send_input(tpl, profile))
+    assert result.status == "failed" and (result.error or "").startswith("invalid push_tokens")
+    assert google.sends == []
+    row = await pool.fetchrow("SELECT status, error FROM messages WHERE profile_id = $1", profile)
+    assert row is not None and (row["status"], row["error"]) == ("failed", result.error)

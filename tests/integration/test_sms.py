@@ -217,3 +217,40 @@ async def test_no_phone_is_skipped_and_provider_errors(
     twilio.status = 400
     failed = await acts.send_message(send_input(tpl, pid))
     assert failed.status == "failed" and "400" in (failed.error or "")
+
+
+@pytest.mark.parametrize("stored", ["06 12 34 56 78", "+1 555 0100", "+33 6 12 34 56 78 ext. 9"])
+async def test_a_stored_number_the_rules_refuse_is_never_sent(
+    api_client: Api,
+    admin_headers: Headers,
+    acts: MessageActivities,
+    twilio: FakeTwilio,
+    pool: asyncpg.Pool,
+    stored: str,
+) -> None:
+    """A row written before the E.164 rule (straight into Postgres, as an old row would
+    be): the provider is not asked to guess the country; the message fails for good."""
+    tpl = await sms_template(api_client, admin_headers, "hi")
+    pid = await profile(api_client, admin_headers)
+    await pool.execute("UPDATE profiles SET phone = $2 WHERE profile_id = $1", pid, stored)
+    result = await acts.send_message(send_input(tpl, pid))
+    assert result.status == "failed", result
+    assert (result.error or "").startswith(f"invalid recipient number {stored!r}: not an E.164")
+    assert twilio.requests == []
+    row = await pool.fetchrow("SELECT status, error FROM messages WHERE profile_id = $1", pid)
+    assert row is not None and (row["status"], row["error"]) == ("failed", result.error)
+
+
+async def test_an_old_formatted_number_is_sent_in_e164(
+    api_client: Api,
+    admin_headers: Headers,
+    acts: MessageActivities,
+    twilio: FakeTwilio,
+    pool: asyncpg.Pool,
+) -> None:
+    tpl = await sms_template(api_client, admin_headers, "hi")
+    pid = await profile(api_client, admin_headers)
+    await pool.execute("UPDATE profiles SET phone = '+1 (555) 765-4321' WHERE profile_id = $1", pid)
+    assert (await acts.send_message(send_input(tpl, pid))).status == "sent"
+    [(_, form, _)] = twilio.requests
+    assert form["To"] == "+15557654321"  # the same digits, as the provider wants them
