@@ -155,3 +155,36 @@ async def test_email_batch_rules_bounces_and_retry(
     assert plain is not None and html is not None
     assert plain.get_content().strip() == f"Sale for {profiles[5]}: {campaign}"
     assert "/v1/t/click?token=" in html.get_content()  # tracked like journey emails
+
+
+async def test_a_campaign_never_mails_a_parsed_out_address(
+    pool: asyncpg.Pool, inbox: tuple[Inbox, int], campaign_acts: CampaignActivities
+) -> None:
+    """A member whose stored email is `bad<someone@example.test` (written straight into
+    Postgres, as an old row would be): a failed message naming the address, nothing sent to
+    someone@example.test, the rest of the batch delivered."""
+    box, _ = inbox
+    profiles = [uid("p") for _ in range(3)]
+    audience = await make_audience(pool, profiles)
+    bad = "bad<someone@example.test"
+    await pool.execute("UPDATE profiles SET email = $2 WHERE profile_id = $1", profiles[0], bad)
+    template = await make_template(pool, channel="email", subject="Hi", body="Sale")
+    campaign = await make_campaign(pool, audience, template, channel="email")
+    row = await pool.fetchrow("SELECT * FROM campaigns WHERE campaign_id = $1", campaign)
+    spec, now = spec_of(row), datetime.now(UTC)
+    await campaign_acts.start_run(StartRunInput(spec=spec, run_id="r1", workflow_id="w", now=now))
+    batch = BatchInput(spec=spec, run_id="r1", workflow_id="w", first_seq=0, end_seq=3, now=now)
+    result = await campaign_acts.send_batch(batch)
+    assert (result.sent, result.failed) == (2, 1)
+    assert sorted(str(m["To"]) for m in box.messages) == sorted(
+        f"{p}@example.com" for p in profiles[1:]
+    )
+    failed = await pool.fetchrow(
+        "SELECT status, error, recipient FROM messages WHERE campaign_id = $1 AND profile_id = $2",
+        campaign,
+        profiles[0],
+    )
+    assert failed is not None and failed["status"] == "failed" and failed["recipient"] == bad
+    assert failed["error"].startswith(f"invalid recipient address {bad!r}: not an email address")
+    assert await campaign_acts.send_batch(batch) == result  # a retried batch: the same outcome
+    assert len(box.messages) == 2

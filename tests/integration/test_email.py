@@ -573,3 +573,70 @@ async def test_tracking_round_trip_moves_a_waiting_journey_on(
     await pool.execute("UPDATE journeys SET status = 'stopped' WHERE journey_id = $1", jid)
     node = state.get("node") if isinstance(state, dict) else getattr(state, "node", None)
     assert node == "opened", state
+
+
+BAD = "bad<someone@example.test"  # parsed as a display name, it is someone@example.test
+
+
+async def test_a_stored_address_that_parses_to_someone_else_is_never_mailed(
+    api_client: Api,
+    admin_headers: Headers,
+    acts: MessageActivities,
+    smtp: SmtpServer,
+    pool: asyncpg.Pool,
+) -> None:
+    """An address stored before the entry rules (written straight into Postgres, as an old
+    row would be): the message fails for good, the ledger says why, and the SMTP server
+    sees nothing, not even a connection's RCPT for someone@example.test."""
+    profile = await profile_with_email(api_client, admin_headers)
+    await pool.execute("UPDATE profiles SET email = $2 WHERE profile_id = $1", profile, BAD)
+    tpl = await email_template(api_client, admin_headers, transactional=True)
+    result = await acts.send_message(send_input(tpl, profile))
+    assert result.status == "failed", result
+    assert (result.error or "").startswith(f"invalid recipient address {BAD!r}: not an email")
+    resp = await api_client.get(
+        "/v1/messages", params={"profile_id": profile}, headers=admin_headers
+    )
+    [row] = resp.json()["items"]
+    assert row["status"] == "failed" and row["recipient"] == BAD
+    assert smtp.inbox.envelopes == [] and smtp.inbox.messages == []
+    # never suppressed as a bounce: nothing was refused by a server
+    assert await pool.fetchval("SELECT count(*) FROM suppressions WHERE address = $1", BAD) == 0
+    assert (await acts.send_message(send_input(tpl, profile))).status == "failed"  # retry: same
+
+
+async def test_a_journey_mails_the_good_address_and_fails_the_bad_one(
+    settings: Settings,
+    pool: asyncpg.Pool,
+    api_client: Api,
+    admin_headers: Headers,
+    smtp: SmtpServer,
+) -> None:
+    """The whole journey, on the worker's email queue: the profile whose stored email is
+    `bad<someone@example.test` ends its journey with a failed message; nothing reaches
+    someone@example.test, while the well-addressed profile gets its email."""
+    queue, jid, entry = uid("mailq"), uid("welcome"), uid("mail.signed_up")
+    tpl = await email_template(api_client, admin_headers)
+    await publish(pool, mail_journey(jid, tpl, entry), tpl, channel="email")
+    good = await profile_with_email(api_client, admin_headers)
+    bad = await profile_with_email(api_client, admin_headers)
+    await pool.execute("UPDATE profiles SET email = $2 WHERE profile_id = $1", bad, BAD)
+    mine = settings.model_copy(
+        update={"task_queue": queue, "smtp_port": smtp.port, "email_from": "hello@wayline.test"}
+    )
+    async with running(mine, dispatch=False) as rt:
+        router = Router(rt.client, queue)
+        router.registry = await Registry.load(pool)
+        for profile in (good, bad):
+            await router.route(event(entry, profile, {"total": 9}), None)
+        for profile in (good, bad):
+            handle = rt.client.get_workflow_handle(f"journey:{jid}:{profile}")
+            assert await asyncio.wait_for(handle.result(), 60) == "completed"
+    await pool.execute("UPDATE journeys SET status = 'stopped' WHERE journey_id = $1", jid)
+    rows = await pool.fetch(
+        "SELECT profile_id, status, error FROM messages WHERE profile_id = ANY($1)", [good, bad]
+    )
+    status = {r["profile_id"]: (r["status"], r["error"]) for r in rows}
+    assert status[good] == ("sent", None)
+    assert status[bad][0] == "failed" and "invalid recipient address" in status[bad][1]
+    assert smtp.inbox.envelopes == [("hello@wayline.test", [f"{good}@example.com"])]
