@@ -84,7 +84,7 @@ def _address(name: str, value: str) -> tuple[str, str]:
 
 def _recipient(value: str) -> tuple[str, str]:
     """The `To:` line and the envelope recipient: the stored address itself, never what a
-    parser extracts from it (`bad<someone@example.test>` is not sent to someone@example.test).
+    parser extracts from it (`bad<someone@example.test` is not sent to someone@example.test).
     An address the entry rules refuse fails this message for good (contacts/addresses.py)."""
     checked = addresses.sendable_email(value)
     if isinstance(checked, addresses.Invalid):

@@ -82,7 +82,7 @@ def email(value: object) -> str | Invalid:
 def sendable_email(stored: str) -> str | Invalid:
     """The envelope recipient for a stored address: the stored string itself, or Invalid.
 
-    Rows written before these rules may hold anything: `bad<someone@example.test>` parses
+    Rows written before these rules may hold anything: `bad<someone@example.test` parses
     to someone else's mailbox, so the stored string must pass the entry rule as it is. An
     ASCII string the rule accepts is one bare address, so the recipient is the stored text.
     """
@@ -152,9 +152,8 @@ def _length_problem(code: int, length: int) -> str | None:
 
     `is_possible_number` "only checks the length of phone numbers" (its documented contract),
     so the verdict is kept per (country code, length): an import of a million rows asks a
-    few dozen times. The number is built from the digits rather than by `phonenumbers.parse`,
-    which would also drop a national prefix (`+44 (0)20...`): the digits sent are the ones
-    stored, so they are what is judged.
+    few dozen times. The digits are judged as given, not through `phonenumbers.parse`, which
+    would also drop a national prefix (`+44 (0)20...`): the digits sent are the ones stored.
     """
     if not length:
         return "too short"
@@ -175,9 +174,9 @@ def push_token(value: object) -> str | Invalid:
     if not isinstance(value, str):
         return Invalid("must be a string")
     if not value:
-        return Invalid("must not be empty")
+        return Invalid("not a device token: empty")
     if len(value) > 4096:
-        return Invalid("longer than 4096 characters")
+        return Invalid("not a device token: longer than 4096 characters")
     if not _PUSH_TOKEN.fullmatch(value):
         return Invalid("not a device token: only letters, digits and - _ : . ~ + / = may appear")
     return value

@@ -170,7 +170,7 @@ def test_push_tokens_kept_as_given(token: str) -> None:
 @pytest.mark.parametrize(
     ("token", "reason"),
     [
-        ("", "must not be empty"),
+        ("", "not a device token: empty"),
         ("a,b", "only letters, digits"),  # stored as one, it would be sent as two
         ("dev ok", "only letters, digits"),
         ("dev\nok", "only letters, digits"),
