@@ -304,3 +304,29 @@ async def test_a_deadlock_with_a_concurrent_writer_is_retried(pool: asyncpg.Pool
         {"profile_id": a, "email": "a@example.com", "phone": None, "attributes": {"plan": "pro"}},
         {"profile_id": b, "email": None, "phone": "+1 555 0101", "attributes": {"plan": "pro"}},
     ]
+
+
+async def test_an_address_that_would_reach_someone_else_is_a_row_error(
+    pool: asyncpg.Pool,
+) -> None:
+    """`bad<someone@example.test` once imported (and later mailed someone@example.test):
+    now its row is reported and nothing of it is written; good addresses are stored
+    normalised, like the profiles API's."""
+    p = uid("addr")
+    data = (
+        "profile_id,email,phone,plan\n"
+        f"{p}-1,bad<someone@example.test,,pro\n"
+        f"{p}-2,Ada@Example.COM,+33 6 12 34 56 78,pro\n"
+    ).encode()
+    report = await run(pool, data, "csv")
+    assert (report.rows_valid, report.rows_failed) == (1, 1), report
+    [error] = report.errors
+    assert (error["line"], error["field"]) == (2, "email")
+    assert error["message"].startswith("not an email address: ")
+    assert await profile(pool, f"{p}-1") is None
+    assert await profile(pool, f"{p}-2") == {
+        "email": "Ada@example.com",
+        "phone": "+33612345678",
+        "timezone": None,
+        "attributes": {"plan": "pro"},
+    }
