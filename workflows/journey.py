@@ -49,7 +49,8 @@ with workflow.unsafe.imports_passed_through():
         Wait,
         step,
     )
-    from journeys.model import Event, JourneyDefinition, MessageNode, Profile
+    from journeys.model import Event, JourneyDefinition, Profile
+    from journeys.nodes.message import MessageNode
     from journeys.trace import merge
     from workflows.steps import StepCommand, StepContext, run_step, step_id
 

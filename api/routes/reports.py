@@ -26,7 +26,9 @@ from api.schemas.reports import (
     RunPath,
 )
 from db.sql import q
-from journeys.model import ExperimentNode, JourneyDefinition, SplitNode
+from journeys.model import JourneyDefinition
+from journeys.nodes.experiment import ExperimentNode
+from journeys.nodes.split import SplitNode
 from workflows.steps import step_id
 
 router = APIRouter(tags=["reports"], responses=ERRORS)

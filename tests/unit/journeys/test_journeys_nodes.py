@@ -34,11 +34,11 @@ from journeys.interpreter import (
     TimerFired,
     UpdateProfile,
     Wait,
-    bucket,
     current_command,
     step,
 )
 from journeys.model import Event, JourneyDefinition, Profile
+from journeys.nodes.buckets import bucket
 from journeys.runtime import RESPONSE_LIMIT
 from journeys.validate import parse_definition
 
