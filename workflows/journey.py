@@ -52,15 +52,12 @@ with workflow.unsafe.imports_passed_through():
     from journeys.model import Event, JourneyDefinition, Profile
     from journeys.nodes.message import MessageNode
     from journeys.trace import merge
-    from workflows.steps import StepCommand, StepContext, run_step, step_id
+    from workflows.steps import LOCAL_RETRY, StepCommand, StepContext, run_step, step_id
 
 CURRENT_NODE = SearchAttributeKey.for_keyword("CurrentNode")
 # Runs recorded before the step ledger replay without its `record_steps` local activity.
 STEP_LEDGER_PATCH = "step-ledger"
 HISTORY_LIMIT = 5_000
-LOCAL_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
-)
 SEND_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     maximum_interval=timedelta(minutes=1),

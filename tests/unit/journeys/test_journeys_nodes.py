@@ -240,6 +240,16 @@ SCRIPTS: list[tuple[str, dict[str, Any], Script, Command, list[tuple[str, str | 
         [("a", "errored")],
     ),
     (
+        "a param whose name is no plain segment is named as the validator names it",
+        {"a": action({"a b": "{{ event.properties.nope }}"}), "done": END, "failed": END},
+        [],
+        Finish(
+            status="errored",
+            reason="nodes.a.params[\"a b\"]: 'dict object' has no attribute 'nope'",
+        ),
+        [("a", "errored")],
+    ),
+    (
         "action result for another node is ignored",
         {"a": action({}), "done": END, "failed": END},
         [(ActionDone(node="b", ok=True), MIN), (FIRED, MIN)],
