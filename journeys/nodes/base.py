@@ -156,6 +156,12 @@ class NodeType(Generic[N]):
         return None
 
 
+def position(state: JourneyState) -> tuple[str, int]:
+    """(node id, visit number) of the node the journey is at: what names its command."""
+    node_id = state.node or ""
+    return node_id, state.visits.get(node_id, 1)
+
+
 def count(raw: Raw, field: str) -> int:
     """How many items the list `field` of a raw node has (0 if it is not a list)."""
     items = raw.get(field)

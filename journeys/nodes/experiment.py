@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from journeys.fields import BranchName, DefinitionModel, NodeRef, Weight, check_weights, field_error
-from journeys.nodes.base import NodeModel, NodeType, Raw, count
+from journeys.nodes.base import NodeModel, NodeType, Raw, count, position
 from journeys.nodes.buckets import bucket, bucket_check
 from journeys.nodes.context import StepContext
 from journeys.nodes.errors import FieldPath
@@ -80,9 +80,8 @@ class ExperimentType(NodeType[ExperimentNode]):
         return [*paths, ("holdout", "next")]
 
     def command(self, node: ExperimentNode, state: JourneyState) -> Command | None:
-        node_id = state.node or ""
+        node_id, visit = position(state)
         variant, _ = experiment_variant(state.journey_id, state.profile_id, node_id, node)
-        visit = state.visits.get(node_id, 1)
         return RecordAssignment(node=node_id, experiment=node_id, variant=variant, visit=visit)
 
     def on_result(self, node: ExperimentNode, ctx: StepContext, inp: Input) -> str | None:

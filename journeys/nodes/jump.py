@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from journeys.fields import SLUG_PATTERN, NodeRef, field_error
-from journeys.nodes.base import Finding, Graph, NodeModel, NodeType, Raw, Resource
+from journeys.nodes.base import Finding, Graph, NodeModel, NodeType, Raw, Resource, position
 from journeys.nodes.context import StepContext
 from journeys.nodes.errors import FieldPath
 from journeys.nodes.values import short
@@ -47,8 +47,7 @@ class JumpType(NodeType[JumpNode]):
             yield ("journey",), "a journey cannot jump to itself"
 
     def command(self, node: JumpNode, state: JourneyState) -> Command | None:
-        node_id = state.node or ""
-        visit = state.visits.get(node_id, 1)
+        node_id, visit = position(state)
         return JumpToJourney(node=node_id, journey=node.journey, visit=visit)
 
     def on_result(self, node: JumpNode, ctx: StepContext, inp: Input) -> str | None:

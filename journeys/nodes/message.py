@@ -11,7 +11,7 @@ from pydantic import Field, model_validator
 
 from journeys.clock import quiet_hours_end, timezone_for
 from journeys.fields import ClockStr, DefinitionModel, NodeRef, TimezoneStr, clock, field_error
-from journeys.nodes.base import Catalogs, Finding, NodeModel, NodeType, Raw
+from journeys.nodes.base import Catalogs, Finding, NodeModel, NodeType, Raw, position
 from journeys.nodes.context import StepContext
 from journeys.nodes.errors import FieldPath
 from journeys.runtime import (
@@ -88,8 +88,7 @@ class MessageType(NodeType[MessageNode]):
         return None
 
     def command(self, node: MessageNode, state: JourneyState) -> Command | None:
-        node_id = state.node or ""
-        visit = state.visits.get(node_id, 1)
+        node_id, visit = position(state)
         return SendMessage(node=node_id, channel=node.channel, template=node.template, visit=visit)
 
     def on_timer(self, node: MessageNode, ctx: StepContext) -> str | None:
