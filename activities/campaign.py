@@ -19,7 +19,7 @@ import asyncpg
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.channels import ChannelError, Heartbeat, Rendered
+from activities.channels.base import ChannelError, Heartbeat, Rendered
 from activities.messages import MISSING, Delivery, MessageActivities
 from activities.rules import Claim, Outgoing, claim_batch_with_rules
 from core.campaign_contracts import (

@@ -21,14 +21,14 @@ from markupsafe import Markup
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.channels import ChannelError, Heartbeat, Rendered, WebhookChannel
-from activities.email import EmailChannel
+from activities.channels.base import ChannelError, Heartbeat, Rendered, WebhookChannel
+from activities.channels.email import EmailChannel
+from activities.channels.push import PushChannel
+from activities.channels.sms import SmsChannel, count_segments
+from activities.channels.tracking import add_tracking
 from activities.journey import fetch_profile
-from activities.push import PushChannel
 from activities.rules import Outgoing, claim_with_rules
-from activities.sms import SmsChannel, count_segments
 from activities.steplog import write_batch
-from activities.tracking import add_tracking
 from core.contracts import SendInput, SendResult
 from core.metrics import counted_sends
 from core.names import LOCAL_CHANNELS

@@ -21,11 +21,11 @@ from activities.actions import ActionActivities
 from activities.audience_fanout import AudienceFanoutActivities
 from activities.audiences import AudienceActivities
 from activities.campaign import CampaignActivities
-from activities.email import EmailChannel, SmtpConfig
+from activities.channels.email import EmailChannel, SmtpConfig
+from activities.channels.push import PushChannel, ServiceAccount
+from activities.channels.sms import SmsChannel, SmsConfig
 from activities.journey import JourneyActivities
 from activities.messages import MessageActivities
-from activities.push import PushChannel, ServiceAccount
-from activities.sms import SmsChannel, SmsConfig
 from activities.steplog import StepLedgerActivities
 from activities.steps import StepActivities
 from core.campaign_client import transactional_queue

@@ -16,7 +16,7 @@ from aiosmtpd.controller import Controller
 from temporalio.exceptions import ApplicationError
 
 from activities.campaign import CampaignActivities
-from activities.email import EmailChannel, SmtpConfig
+from activities.channels.email import EmailChannel, SmtpConfig
 from activities.messages import MessageActivities
 from core.campaign_client import spec_of
 from core.campaign_contracts import BatchInput, StartRunInput

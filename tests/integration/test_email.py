@@ -20,8 +20,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from pydantic import SecretStr
 
-from activities.channels import ChannelError, Rendered
-from activities.email import EmailChannel, SmtpConfig
+from activities.channels.base import ChannelError, Rendered
+from activities.channels.email import EmailChannel, SmtpConfig
 from activities.messages import MessageActivities
 from api.app import create_app
 from core.contracts import SendInput

@@ -20,8 +20,8 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from activities.channels.push import FCM_SCOPE, JWT_BEARER, PushChannel, ServiceAccount
 from activities.messages import MessageActivities
-from activities.push import FCM_SCOPE, JWT_BEARER, PushChannel, ServiceAccount
 from core.contracts import SendInput
 from tests.integration import helpers
 

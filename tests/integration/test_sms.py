@@ -17,8 +17,8 @@ import pytest
 from pydantic import SecretStr
 from temporalio.exceptions import ApplicationError
 
+from activities.channels.sms import SmsChannel, SmsConfig, count_segments
 from activities.messages import MessageActivities
-from activities.sms import SmsChannel, SmsConfig, count_segments
 from api.app import create_app
 from core.contracts import SendInput
 from core.settings import Settings

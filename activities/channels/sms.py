@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from activities.channels import ChannelError, Rendered
+from activities.channels.base import ChannelError, Rendered
 
 # GSM 03.38: the basic character set (one septet) and the extension table (two septets).
 GSM7_BASIC = frozenset(

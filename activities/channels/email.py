@@ -20,7 +20,7 @@ from email.utils import formataddr, formatdate, parseaddr
 import aiosmtplib
 from aiosmtplib.typing import SMTPStatus
 
-from activities.channels import ChannelError, Rendered
+from activities.channels.base import ChannelError, Rendered
 
 
 @dataclass(frozen=True)
