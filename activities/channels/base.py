@@ -1,15 +1,26 @@
-"""Channel adapters: the provider call and nothing else (rules and ledger live in the activity)."""
+"""The Channel protocol: all that the send activities know about a channel.
+
+A channel says whom a profile's message goes to, whether its delivery is a local database
+write (run as a local activity) or a provider call (on its own task queue), what it adds to
+the rendered template, and how it delivers. Journey sends (`activities.messages`) and
+campaign batches (`activities.campaign`) drive every channel through this protocol alone;
+the rules, the ledger and the retries stay theirs.
+"""
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-import httpx
-from temporalio import activity
+import asyncpg
 
-from core.signing import SIGNATURE_HEADER, canonical_json, sign_webhook
+from activities.rules import Outgoing
+from core.contracts import SendInput
+from journeys.expressions import compile_template
+from journeys.model import Profile
+
+Template = Mapping[str, Any] | asyncpg.Record
 
 
 @dataclass(frozen=True)
@@ -28,53 +39,115 @@ class ChannelError(Exception):
         self.hard_bounce = hard_bounce  # the address does not exist: suppress it
 
 
-class WebhookChannel:
-    """HTTP POST of the rendered message; Temporal retries with backoff on retryable errors.
+@dataclass(frozen=True)
+class Delivery:
+    """Who a provider call is for: what the channels need besides the rendered message."""
 
-    With a secret, the body is signed like Stripe's webhooks (`core.signing.verify_webhook`).
+    message_id: str
+    channel: str
+    profile_id: str
+    journey: dict[str, Any] = field(default_factory=dict)
+    node_id: str | None = None
+    campaign: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, inp: SendInput) -> Delivery:
+        return cls(inp.message_id, inp.channel, inp.profile_id, inp.journey, inp.node_id)
+
+
+@dataclass(slots=True)
+class Draft:
+    """One message about to be rendered: its template, the names it may use, and for whom.
+
+    `lookup` finds another template by name (the email layout), through the caller's cache.
     """
 
-    def __init__(self, http: httpx.AsyncClient, url: str | None, secret: str | None = None) -> None:
-        self.http = http
-        self.url = url
-        self.secret = secret
+    name: str
+    template: Template
+    ctx: dict[str, Any]
+    profile: Profile
+    message_id: str
+    journey_id: str | None
+    lookup: Callable[[str], Awaitable[asyncpg.Record | None]]
 
-    async def send(self, message_id: str, payload: dict[str, Any]) -> None:
-        if not self.url:
-            raise ChannelError("webhook channel has no URL (WAYLINE_WEBHOOK_URL)", retryable=False)
-        body = canonical_json(payload)
-        headers = {"Idempotency-Key": message_id, "Content-Type": "application/json"}
-        if self.secret:
-            headers[SIGNATURE_HEADER] = sign_webhook(self.secret, body)
-        try:
-            resp = await self.http.post(self.url, content=body, headers=headers)
-        except httpx.HTTPError as exc:
-            raise ChannelError(f"webhook: {type(exc).__name__}: {exc}", retryable=True) from exc
-        if resp.status_code >= 500 or resp.status_code in (408, 425, 429):
-            raise ChannelError(f"webhook answered {resp.status_code}", retryable=True)
-        if resp.status_code >= 400:
-            raise ChannelError(
-                f"webhook answered {resp.status_code}: {resp.text[:200]}", retryable=False
-            )
+    def parts(self) -> tuple[str | None, str, str | None]:
+        """Subject, text body and HTML body of the template, rendered in `ctx`."""
+        t = self.template
+        subject = compile_template(t["subject"]).render(self.ctx) if t["subject"] else None
+        body = compile_template(t["body"]).render(self.ctx)
+        html = compile_template(t["html"], True).render(self.ctx) if t["html"] else None
+        return subject, body, html
 
 
-class Heartbeat:
-    """Heartbeats while a provider call runs, so a killed worker's send is retried in seconds."""
+class Channel(Protocol):
+    """What every channel module implements; `activities.channels` registers them by name."""
 
-    def __init__(self, every: float = 1.0) -> None:
-        self.every = every
-        self._task: asyncio.Task[None] | None = None
+    name: str  # as journeys, templates and the ledger spell it; a key of core.names
+    local: bool  # delivered by `write` in the ledger row's transaction, no provider call
+    missing: str  # the skip reason of a profile without a recipient
 
-    async def _beat(self) -> None:
-        while True:
-            activity.heartbeat()
-            await asyncio.sleep(self.every)
+    def recipient(self, profile: Profile) -> str | None:
+        """The address this channel sends to; None when the profile has none for it."""
+        ...
 
-    async def __aenter__(self) -> Heartbeat:
-        if activity.in_activity() and activity.info().heartbeat_timeout:
-            self._task = asyncio.create_task(self._beat())
-        return self
+    async def render(self, draft: Draft) -> Rendered:
+        """The template's parts plus what this channel adds (email: links, layout)."""
+        ...
 
-    async def __aexit__(self, *exc: object) -> None:
-        if self._task:
-            self._task.cancel()
+    async def send(self, delivery: Delivery, rendered: Rendered) -> None:
+        """The provider call of one claimed message; ChannelError says retry or give up."""
+        ...
+
+    async def write(self, conn: Any, outs: Sequence[Outgoing]) -> None:
+        """A local channel's delivery, in the transaction that claims these messages."""
+        ...
+
+    async def close(self) -> None:
+        """Let go of the connections this channel keeps."""
+        ...
+
+
+class Defaults:
+    """What most channels do: render the template as it is, keep no connections."""
+
+    name: str
+
+    def recipient(self, profile: Profile) -> str | None:
+        return profile.email or profile.phone or profile.profile_id
+
+    async def render(self, draft: Draft) -> Rendered:
+        subject, body, html = draft.parts()
+        return Rendered(self.recipient(draft.profile), subject, body, html)
+
+    async def close(self) -> None:
+        return None
+
+
+class Remote(Defaults):
+    """A channel delivered by a provider call, on the task queue of its name."""
+
+    local = False
+    missing = "no recipient"
+
+    async def write(self, conn: Any, outs: Sequence[Outgoing]) -> None:
+        return None  # nothing to write: the provider call delivers
+
+
+class Local(Defaults):
+    """A channel delivered by a database write with its ledger row; a retry finds the row."""
+
+    local = True
+    missing = "no recipient"
+
+    async def send(self, delivery: Delivery, rendered: Rendered) -> None:
+        raise ChannelError(f"{self.name} is delivered with its ledger row", retryable=False)
+
+
+class Unconfigured(Remote):
+    """A channel this worker was not given: every send through it fails for good."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    async def send(self, delivery: Delivery, rendered: Rendered) -> None:
+        raise ChannelError(f"channel {self.name!r} is not set up", retryable=False)
