@@ -137,21 +137,7 @@ class MessageActivities:
         if inp.dry_run:  # recorded, rendered, not performed
             await self._claim_plain(inp, "dry_run", rendered)
             return SendResult(message_id=inp.message_id, status="skipped")
-        out = Outgoing(
-            message_id=inp.message_id,
-            profile_id=inp.profile_id,
-            journey_id=inp.journey.get("id"),
-            version=inp.journey.get("version"),
-            node_id=inp.node_id,
-            workflow_id=inp.workflow_id,
-            channel=inp.channel,
-            template=inp.template,
-            recipient=rendered.recipient,
-            subject=rendered.subject,
-            body=rendered.body,
-            topic=template["topic"],
-            transactional=template["transactional"],
-        )
+        out = _outgoing(inp, template, rendered)
         # A local channel's delivery is a database write in the ledger row's transaction
         # (log: the row itself; in_app: the inbox item); a retry finds the row.
         channel = self.channel(inp.channel)
@@ -188,6 +174,25 @@ class MessageActivities:
                 q("suppress_address"), channel, rendered.recipient, "hard_bounce", str(exc)
             )
         await self.pool.execute(q("mark_message"), message_id, "failed", str(exc))
+
+
+def _outgoing(inp: SendInput, template: asyncpg.Record, rendered: Rendered) -> Outgoing:
+    """The message as the rules and the ledger see it."""
+    return Outgoing(
+        message_id=inp.message_id,
+        profile_id=inp.profile_id,
+        journey_id=inp.journey.get("id"),
+        version=inp.journey.get("version"),
+        node_id=inp.node_id,
+        workflow_id=inp.workflow_id,
+        channel=inp.channel,
+        template=inp.template,
+        recipient=rendered.recipient,
+        subject=rendered.subject,
+        body=rendered.body,
+        topic=template["topic"],
+        transactional=template["transactional"],
+    )
 
 
 def _writer(channel: Channel, out: Outgoing) -> Callable[[Any], Awaitable[None]]:
