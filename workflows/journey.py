@@ -31,7 +31,13 @@ with workflow.unsafe.imports_passed_through():
         SendResult,
         StepBatch,
     )
-    from core.names import EVENT_SIGNAL, JOURNEY_WORKFLOW, LOCAL_CHANNELS, STATE_QUERY
+    from core.names import (
+        EVENT_SIGNAL,
+        JOURNEY_WORKFLOW,
+        LOCAL_CHANNELS,
+        STATE_QUERY,
+        channel_task_queue,
+    )
     from journeys.interpreter import (
         Command,
         EventReceived,
@@ -235,7 +241,7 @@ class JourneyWorkflow:
                     "send_message",
                     send,
                     result_type=SendResult,
-                    task_queue=f"{info.task_queue}.channel.{command.channel}",
+                    task_queue=channel_task_queue(info.task_queue, command.channel),
                     start_to_close_timeout=timedelta(minutes=2),
                     heartbeat_timeout=timedelta(seconds=5),
                     retry_policy=SEND_RETRY,

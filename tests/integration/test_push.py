@@ -20,8 +20,9 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from activities.channels import by_name
+from activities.channels.push import FCM_SCOPE, JWT_BEARER, PushChannel, ServiceAccount
 from activities.messages import MessageActivities
-from activities.push import FCM_SCOPE, JWT_BEARER, PushChannel, ServiceAccount
 from core.contracts import SendInput
 from tests.integration import helpers
 
@@ -133,7 +134,7 @@ async def acts(
         )
     )
     async with httpx.AsyncClient() as http:
-        yield MessageActivities(pool, http, push=PushChannel(http, account, google.url))
+        yield MessageActivities(pool, by_name(PushChannel(http, account, pool, google.url)))
 
 
 def send_input(template: str, profile: str) -> SendInput:
