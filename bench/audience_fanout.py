@@ -3,7 +3,7 @@
     .venv/bin/python bench/audience_fanout.py [--members 5000] [--concurrency 32]
 
 Starts its own embedded PostgreSQL and Temporal dev server in a temporary folder and one
-worker subprocess (`python -m workers.cli worker --no-dispatcher`), then, on the same
+worker subprocess (`python -m cli.main worker --no-dispatcher`), then, on the same
 server and worker, with the cheapest journey (entry checks, then `end`):
 
 1. baseline: this process signal-with-starts N journeys itself (`core.journey_client.
@@ -148,7 +148,7 @@ def start_worker(
         "WAYLINE_FANOUT_CONCURRENCY": str(concurrency),
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "workers.cli", "worker", "--no-dispatcher"],
+        [sys.executable, "-m", "cli.main", "worker", "--no-dispatcher"],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,

@@ -1,7 +1,7 @@
 """Shared machinery of the campaign benchmarks: servers, a worker, a campaign over N profiles.
 
 Everything runs in a temporary folder and is stopped at the end (bench.harness.Stack);
-the worker is `python -m workers.cli worker --no-dispatcher`, as in production.
+the worker is `python -m cli.main worker --no-dispatcher`, as in production.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ class CampaignBench:
         return cls(stack, pool, client, env)
 
     def start_worker(self) -> None:
-        self.stack.spawn("worker", "workers.cli", ["worker", "--no-dispatcher"], self.env)
+        self.stack.spawn("worker", "cli.main", ["worker", "--no-dispatcher"], self.env)
 
     async def stop(self) -> None:
         await self.pool.close()

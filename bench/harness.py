@@ -591,7 +591,7 @@ class Bench:
         self.start_concurrency = args.start_concurrency or self.settings.dispatch_concurrency
         self.client = await Client.connect(temporal.address, data_converter=data_converter)
 
-        stack.spawn("api", "workers.cli", ["api"], self.env)
+        stack.spawn("api", "cli.main", ["api"], self.env)
         limits = httpx.Limits(
             max_connections=args.concurrency, max_keepalive_connections=args.concurrency
         )
@@ -662,7 +662,7 @@ class Bench:
     @contextlib.asynccontextmanager
     async def journey_workers(self, warm_tag: str) -> AsyncIterator[None]:
         names = self.stack.spawn_many(
-            "worker", self.args.workers, "workers.cli", ["worker"], self.env
+            "worker", self.args.workers, "cli.main", ["worker"], self.env
         )
         try:
             await wait_until(

@@ -3,7 +3,7 @@
     .venv/bin/python bench/journey_throughput.py [--profiles 2000] [--concurrency 32] [--keep]
 
 Starts its own embedded PostgreSQL and Temporal dev server in a temporary folder, the API
-(`python -m workers.cli api`) and the worker (`python -m workers.cli worker`, Temporal
+(`python -m cli.main api`) and the worker (`python -m cli.main worker`, Temporal
 workers and dispatcher) as subprocesses, and is itself the load generator. In order:
 
 1. bare baseline: the same number of signal-with-starts (fresh id each) of a workflow

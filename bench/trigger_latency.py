@@ -73,7 +73,7 @@ async def main(args: argparse.Namespace) -> int:
     try:
         n = int(args.rate * args.seconds)
         await bench.audience(n + args.warmup)  # the profiles (the audience is unused)
-        bench.stack.spawn("api", "workers.cli", ["api"], bench.env)
+        bench.stack.spawn("api", "cli.main", ["api"], bench.env)
         bench.start_worker()
         await bench.wait_worker()
         await wait_listening(bench.stack, "api", api_port, within=60)

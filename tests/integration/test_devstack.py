@@ -41,7 +41,7 @@ def dev_env(tmp_path: Path) -> Iterator[dict[str, str]]:
 def start(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with open(log, "ab") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "workers.cli", "dev"],
+            [sys.executable, "-m", "cli.main", "dev"],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -112,7 +112,7 @@ def test_dev_stack_restart_keeps_journeys(dev_env: dict[str, str], tmp_path: Pat
         for tpl in ("cart-reminder", "coupon-sms"):
             assert api.put(f"/v1/templates/{tpl}", json={"channel": "log", "body": "x"}).is_success
         published = subprocess.run(
-            [sys.executable, "-m", "workers.cli", "publish", str(EXAMPLE)],
+            [sys.executable, "-m", "cli.main", "publish", str(EXAMPLE)],
             env={
                 **dev_env,
                 "WAYLINE_API_KEY": KEY,

@@ -24,7 +24,7 @@ from core.journey_client import JOURNEY_ID, JOURNEY_VERSION, PROFILE_ID, enter_j
 from core.names import SEARCH_ATTRIBUTES
 from core.settings import Settings
 from tests.integration.helpers import event
-from workers.cli import main
+from cli.main import main
 
 pytestmark = pytest.mark.integration
 

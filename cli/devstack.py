@@ -46,7 +46,7 @@ def run_dev(settings: Settings) -> int:
         # covers a data folder first started by an older Wayline with fewer of them.
         asyncio.run(ensure_search_attributes_at(temporal.address, settings.temporal_namespace))
         env = {**os.environ, "DATABASE_URL": pg.url, "TEMPORAL_ADDRESS": temporal.address}
-        from workers.cli import _bootstrap
+        from cli.main import _bootstrap
 
         dev_settings = settings.model_copy(
             update={"database_url": pg.url, "temporal_address": temporal.address}
@@ -58,7 +58,7 @@ def run_dev(settings: Settings) -> int:
         for component in ("worker", "api"):
             children.append(
                 subprocess.Popen(
-                    [sys.executable, "-m", "workers.cli", component],
+                    [sys.executable, "-m", "cli.main", component],
                     env=env,
                     preexec_fn=_die_with_parent,
                 )

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from core.logs import configure_logging
 from core.settings import Settings
-from workers import import_cli
+from cli import imports as import_cli
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dev(settings: Settings, args: argparse.Namespace) -> int:
-    from workers.devstack import run_dev
+    from cli.devstack import run_dev
 
     return run_dev(settings)
 
