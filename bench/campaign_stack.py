@@ -1,6 +1,6 @@
 """Shared machinery of the campaign benchmarks: servers, a worker, a campaign over N profiles.
 
-Everything runs in a temporary folder and is stopped at the end (bench.harness.Stack);
+Everything runs in a temporary folder and is stopped at the end (bench.stack.Stack);
 the worker is `python -m cli.main worker --no-dispatcher`, as in production.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 from temporalio.client import Client
 
-from bench.harness import BenchTemporal, Stack, log
+from bench.stack import BenchTemporal, Stack, log
 from core.campaign_client import new_run_id, spec_of, start_run
 from core.campaign_contracts import CampaignProgress, CampaignRunInput
 from core.converter import data_converter

@@ -15,8 +15,9 @@ import sys
 import time
 from types import FrameType
 
+from api.keys import announce_bootstrap_key
 from core.settings import Settings
-from workers.embedded import EmbeddedPostgres, EmbeddedTemporal, _die_with_parent, _stop
+from workers.embedded import EmbeddedPostgres, EmbeddedTemporal, die_with_parent, stop_process
 from workers.temporal_setup import ensure_search_attributes_at
 
 
@@ -46,28 +47,26 @@ def run_dev(settings: Settings) -> int:
         # covers a data folder first started by an older Wayline with fewer of them.
         asyncio.run(ensure_search_attributes_at(temporal.address, settings.temporal_namespace))
         env = {**os.environ, "DATABASE_URL": pg.url, "TEMPORAL_ADDRESS": temporal.address}
-        from cli.main import _bootstrap
-
         dev_settings = settings.model_copy(
             update={"database_url": pg.url, "temporal_address": temporal.address}
         )
         from db.migrate import migrate_url
 
         asyncio.run(migrate_url(pg.url, create=True))
-        asyncio.run(_bootstrap(dev_settings))
+        asyncio.run(announce_bootstrap_key(dev_settings))
         for component in ("worker", "api"):
             children.append(
                 subprocess.Popen(
                     [sys.executable, "-m", "cli.main", component],
                     env=env,
-                    preexec_fn=_die_with_parent,
+                    preexec_fn=die_with_parent,
                 )
             )
         _banner(settings, data)
         return _supervise(children, lambda: stopping)
     finally:
         for child in reversed(children):
-            _stop(child, signal.SIGTERM, 20)
+            stop_process(child, signal.SIGTERM, 20)
         temporal.stop()
         pg.stop()
         print("wayline dev stopped", flush=True)
