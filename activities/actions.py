@@ -20,7 +20,7 @@ import httpx
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.channels import Heartbeat
+from activities.heartbeat import Heartbeat
 from activities.http_guard import BlockedDestination, check_destination
 from core.connectors import ActionSpec, DataSourceSpec, HttpSpec, secret_value
 from core.contracts import ActionCallInput, ActionCallResult

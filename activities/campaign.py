@@ -19,8 +19,9 @@ import asyncpg
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.channels import ChannelError, Heartbeat, Rendered
-from activities.messages import MISSING, AddressError, Delivery, MessageActivities
+from activities.channels.base import AddressError, ChannelError, Delivery, Rendered
+from activities.heartbeat import Heartbeat
+from activities.messages import MessageActivities
 from activities.rules import Claim, Outgoing, claim_batch_with_rules
 from core.campaign_contracts import (
     BatchInput,
@@ -41,7 +42,6 @@ from core.campaign_plan import (
     parse_local_time,
     weighted_pick,
 )
-from core.names import LOCAL_CHANNELS
 from db.sql import q
 from journeys.expressions import ExpressionError, aware, compile_expression
 from journeys.model import Profile
@@ -175,13 +175,9 @@ class CampaignActivities:
                 if message is not None:
                     rendered[out.message_id] = message
             outs.extend(mine)
-        local = spec.channel in LOCAL_CHANNELS
-        deliver = _inbox_batch if spec.channel == "in_app" else None
-        claims = await claim_batch_with_rules(
-            self.pool, outs, "sent" if local else "sending", deliver
-        )
+        claims = await self._claim(spec.channel, outs)
         statuses = {mid: claim.status for mid, claim in claims.items()}
-        if not local:
+        if not self.messages.channel(spec.channel).local:
             todo = [o for o in outs if statuses[o.message_id] == "sending"]
             statuses.update(await self._deliver(todo, rendered))
         return {run: _tally(mine, claims, statuses) for run, mine in per_run.items()}
@@ -330,10 +326,10 @@ class CampaignActivities:
 
     async def _claim(self, channel: str, outs: list[Outgoing]) -> Mapping[str, Claim]:
         """Ledger rows under the rules; a local channel's message is delivered right here."""
-        local = channel in LOCAL_CHANNELS
-        deliver = _inbox_batch if channel == "in_app" else None
+        chan = self.messages.channel(channel)
+        deliver = chan.write if chan.local else None
         return await claim_batch_with_rules(
-            self.pool, outs, "sent" if local else "sending", deliver
+            self.pool, outs, "sent" if chan.local else "sending", deliver
         )
 
     async def _prepare(
@@ -383,7 +379,7 @@ class CampaignActivities:
             pre_skip=(
                 None
                 if message is None or message.recipient
-                else MISSING.get(spec.channel, "no recipient")
+                else self.messages.channel(spec.channel).missing
             ),
         )
         return out, message
@@ -502,16 +498,6 @@ def _context(spec: CampaignSpec, inp: BatchInput, profile: Profile) -> dict[str,
         "events": {},
         "journey": {},
     }
-
-
-async def _inbox_batch(conn: Any, allowed: list[Outgoing]) -> None:
-    await conn.execute(
-        q("insert_inbox_batch"),
-        [o.message_id for o in allowed],
-        [o.profile_id for o in allowed],
-        [o.subject for o in allowed],
-        [o.body or "" for o in allowed],
-    )
 
 
 def _holds(when: str | None, ctx: Mapping[str, Any]) -> bool:

@@ -17,7 +17,9 @@ from core.metrics import JOURNEY_ENTRIES, JOURNEY_EXITS
 from db.sql import q
 from db.types import Executor
 from journeys.durations import add_duration
-from journeys.model import ActionNode, FetchNode, JourneyDefinition, Profile
+from journeys.model import JourneyDefinition, Profile
+from journeys.nodes.action import ActionNode
+from journeys.nodes.fetch import FetchNode
 from journeys.routing import entry_open
 
 

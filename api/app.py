@@ -6,7 +6,7 @@ import inspect
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from temporalio.client import Client
@@ -37,6 +37,7 @@ from api.routes import (
     tracking,
     unsubscribe,
 )
+from api.storable import StorableBodyMiddleware, storable_parameters
 from core.converter import data_converter
 from core.settings import Settings, get_settings
 from core.telemetry import Telemetry
@@ -93,10 +94,12 @@ def create_app(settings: Settings | None = None, telemetry: Telemetry | None = N
         redoc_url=None,
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
+        dependencies=[Depends(storable_parameters)],
     )
     app.state.settings = settings
     app.state.keys = KeyVerifier()
     install_error_handlers(app)
+    app.add_middleware(StorableBodyMiddleware)  # inside the body limit, which buffers the body
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=settings.max_body_bytes, streamed=imports.STREAMED
     )

@@ -11,7 +11,7 @@ from email.message import Message
 from typing import Annotated
 
 import asyncpg
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
 
@@ -39,6 +39,14 @@ async def get_verifier(request: Request) -> KeyVerifier:
     verifier: KeyVerifier = request.app.state.keys
     return verifier
 
+
+INT4_MAX = (
+    2_147_483_647  # PostgreSQL `integer`: a larger bind overflows instead of matching nothing
+)
+VersionPath = Annotated[int, Path(ge=1, le=INT4_MAX)]
+VersionQuery = Annotated[
+    int | None, Query(ge=1, le=INT4_MAX, description="Default: the live version")
+]
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 PoolDep = Annotated[asyncpg.Pool, Depends(get_pool)]

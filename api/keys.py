@@ -107,6 +107,20 @@ async def ensure_bootstrap_key(pool: asyncpg.Pool, settings: Settings) -> str | 
         return key
 
 
+async def announce_bootstrap_key(settings: Settings) -> None:
+    """Run at `wayline api` and `wayline dev` start: on a fresh database the first admin key
+    is created and printed once, since no other way to call the API exists yet."""
+    from db.pool import create_pool
+
+    pool = await create_pool(settings.database_url, min_size=1, max_size=2)
+    try:
+        key = await ensure_bootstrap_key(pool, settings)
+    finally:
+        await pool.close()
+    if key and not settings.bootstrap_key:
+        print(f"\nCreated the first admin API key (shown once, keep it):\n  {key}\n", flush=True)
+
+
 class KeyVerifier:
     """Checks bearer keys against the table, remembering good ones for a few seconds.
 

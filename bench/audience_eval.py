@@ -1,7 +1,7 @@
 """Audience evaluation at scale: compiled rules against hand-written SQL, same run.
 
-    .venv/bin/python bench/audience_eval.py                 # 1,000,000 profiles, ~2M events
-    .venv/bin/python bench/audience_eval.py --profiles 100000
+    .venv/bin/python -m bench.audience_eval                 # 1,000,000 profiles, ~2M events
+    .venv/bin/python -m bench.audience_eval --profiles 100000
 
 Starts an embedded PostgreSQL in a temporary folder (removed at the end), applies the
 migrations (so the indexes are those of db/migrations), loads profiles and events with
@@ -30,15 +30,12 @@ from typing import Any
 
 import asyncpg
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from activities.audiences import evaluate  # noqa: E402
-from db.migrate import migrate_url  # noqa: E402
-from db.pool import create_pool  # noqa: E402
-from journeys.audience_rules import parse_rule  # noqa: E402
-from journeys.audience_sql import count_members  # noqa: E402
-from workers.embedded import EmbeddedPostgres, free_port  # noqa: E402
+from activities.audiences import evaluate
+from db.migrate import migrate_url
+from db.pool import create_pool
+from journeys.audience_rules import parse_rule
+from journeys.audience_sql import count_members
+from workers.embedded import EmbeddedPostgres, free_port
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 PLANS = ["free"] * 6 + ["pro"] * 3 + ["team"]

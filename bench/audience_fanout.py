@@ -1,9 +1,9 @@
 """Read-audience fan-out against direct signal-with-starts of the same journeys, same run.
 
-    .venv/bin/python bench/audience_fanout.py [--members 5000] [--concurrency 32]
+    .venv/bin/python -m bench.audience_fanout [--members 5000] [--concurrency 32]
 
 Starts its own embedded PostgreSQL and Temporal dev server in a temporary folder and one
-worker subprocess (`python -m workers.cli worker --no-dispatcher`), then, on the same
+worker subprocess (`python -m cli.main worker --no-dispatcher`), then, on the same
 server and worker, with the cheapest journey (entry checks, then `end`):
 
 1. baseline: this process signal-with-starts N journeys itself (`core.journey_client.
@@ -29,21 +29,19 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import asyncpg
+from temporalio.client import Client
+
+from core.contracts import AudienceFanoutInput, AudienceFanoutResult
+from core.converter import data_converter
+from core.journey_client import enter_journey
+from core.names import AUDIENCE_FANOUT_WORKFLOW
+from db.migrate import migrate_url
+from db.pool import create_pool
+from journeys.model import Event
+from workers.embedded import EmbeddedPostgres, EmbeddedTemporal, free_port
+
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run as a script: bench/ is on sys.path, the repo root is not
-    sys.path.insert(0, str(ROOT))
-
-import asyncpg  # noqa: E402
-from temporalio.client import Client  # noqa: E402
-
-from core.contracts import AudienceFanoutInput, AudienceFanoutResult  # noqa: E402
-from core.converter import data_converter  # noqa: E402
-from core.journey_client import enter_journey  # noqa: E402
-from core.names import AUDIENCE_FANOUT_WORKFLOW  # noqa: E402
-from db.migrate import migrate_url  # noqa: E402
-from db.pool import create_pool  # noqa: E402
-from journeys.model import Event  # noqa: E402
-from workers.embedded import EmbeddedPostgres, EmbeddedTemporal, free_port  # noqa: E402
 
 QUEUE = "bench-fanout"
 AUDIENCE = "bench-audience"
@@ -148,7 +146,7 @@ def start_worker(
         "WAYLINE_FANOUT_CONCURRENCY": str(concurrency),
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "workers.cli", "worker", "--no-dispatcher"],
+        [sys.executable, "-m", "cli.main", "worker", "--no-dispatcher"],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,

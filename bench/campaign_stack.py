@@ -1,7 +1,7 @@
 """Shared machinery of the campaign benchmarks: servers, a worker, a campaign over N profiles.
 
-Everything runs in a temporary folder and is stopped at the end (bench.harness.Stack);
-the worker is `python -m workers.cli worker --no-dispatcher`, as in production.
+Everything runs in a temporary folder and is stopped at the end (bench.stack.Stack);
+the worker is `python -m cli.main worker --no-dispatcher`, as in production.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 from temporalio.client import Client
 
-from bench.harness import BenchTemporal, Stack, log
+from bench.stack import BenchTemporal, Stack, log
 from core.campaign_client import new_run_id, spec_of, start_run
 from core.campaign_contracts import CampaignProgress, CampaignRunInput
 from core.converter import data_converter
@@ -56,7 +56,7 @@ class CampaignBench:
         return cls(stack, pool, client, env)
 
     def start_worker(self) -> None:
-        self.stack.spawn("worker", "workers.cli", ["worker", "--no-dispatcher"], self.env)
+        self.stack.spawn("worker", "cli.main", ["worker", "--no-dispatcher"], self.env)
 
     async def stop(self) -> None:
         await self.pool.close()

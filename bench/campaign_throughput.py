@@ -1,6 +1,6 @@
 """Action campaign throughput through the `log` channel, beside a raw COPY of its ledger.
 
-    .venv/bin/python bench/campaign_throughput.py [--profiles 100000] [--batch-size 1000]
+    .venv/bin/python -m bench.campaign_throughput [--profiles 100000] [--batch-size 1000]
         [--parallel 4] [--pg-fast] [--keep]
 
 Starts an embedded PostgreSQL (durable, as `wayline dev`, unless --pg-fast) and Temporal
@@ -19,13 +19,8 @@ import argparse
 import asyncio
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run as a script: bench/ is on sys.path, the repo root is not
-    sys.path.insert(0, str(ROOT))
-
-from bench.campaign_stack import CampaignBench, load_note, say  # noqa: E402
+from bench.campaign_stack import CampaignBench, load_note, say
 
 TEMPLATE = {"body": "Hi {{ profile.attributes.first_name }}, the spring sale starts today!"}
 

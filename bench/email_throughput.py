@@ -1,6 +1,6 @@
 """5,000 templated emails through a campaign to a local SMTP server, beside bare aiosmtplib.
 
-    .venv/bin/python bench/email_throughput.py [--emails 5000] [--rounds 5]
+    .venv/bin/python -m bench.email_throughput [--emails 5000] [--rounds 5]
         [--batch-size 500] [--parallel 4] [--pool-size 4] [--keep]
 
 Starts an embedded PostgreSQL and Temporal dev server and the worker (`wayline worker
@@ -31,13 +31,9 @@ from pathlib import Path
 
 import aiosmtplib
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run as a script: bench/ is on sys.path, the repo root is not
-    sys.path.insert(0, str(ROOT))
-
-from bench.campaign_stack import CampaignBench, load_note, say  # noqa: E402
-from bench.harness import wait_listening  # noqa: E402
-from workers.embedded import free_port  # noqa: E402
+from bench.campaign_stack import CampaignBench, load_note, say
+from bench.stack import wait_listening
+from workers.embedded import free_port
 
 TEMPLATE = {
     "subject": "{{ profile.attributes.first_name }}, the spring sale starts today",

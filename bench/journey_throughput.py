@@ -1,9 +1,9 @@
 """Journey throughput of the whole stack, against bare Temporal on the same server.
 
-    .venv/bin/python bench/journey_throughput.py [--profiles 2000] [--concurrency 32] [--keep]
+    .venv/bin/python -m bench.journey_throughput [--profiles 2000] [--concurrency 32] [--keep]
 
 Starts its own embedded PostgreSQL and Temporal dev server in a temporary folder, the API
-(`python -m workers.cli api`) and the worker (`python -m workers.cli worker`, Temporal
+(`python -m cli.main api`) and the worker (`python -m cli.main worker`, Temporal
 workers and dispatcher) as subprocesses, and is itself the load generator. In order:
 
 1. bare baseline: the same number of signal-with-starts (fresh id each) of a workflow
@@ -27,14 +27,386 @@ Knobs: WAYLINE_WORKER_* and WAYLINE_DISPATCH_* from the environment reach both w
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import contextlib
+import os
+import secrets
+import signal
 import sys
+import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run as a script: bench/ is on sys.path, the repo root is not
-    sys.path.insert(0, str(ROOT))
+import asyncpg
+import httpx
+from temporalio.client import Client
 
-from bench.harness import main  # noqa: E402
+from bench.bare import (
+    ACTIVITIES_PER_RUN,
+    BARE_ACTIVITY_WORKFLOW,
+    BARE_LOCAL_WORKFLOW,
+    BARE_TASK_QUEUE,
+)
+from bench.cpu import CpuMeter, CpuUse
+from bench.journey_phases import (
+    JOURNEY,
+    JOURNEY_ID,
+    TEMPLATE,
+    TEMPLATE_BODY,
+    latencies,
+    log_timeline,
+    post_events,
+    run_bare,
+    wait_journeys,
+)
+from bench.stack import ROOT, BenchTemporal, Stack, has_pollers, log, wait_until
+from bench.stats import Rate, median_rate, percentile
+from core.converter import data_converter
+from core.settings import Settings
+from workers.embedded import EmbeddedPostgres, free_port
+
+WARMUP = 50
+NOISY_CORES = 0.15  # CPU used by other processes beyond which a phase is flagged
+
+
+@dataclass
+class Round:
+    bare: Rate
+    accepted: Rate
+    routed: Rate
+    completed: Rate
+    cpu_bare: CpuUse
+    cpu_journeys: CpuUse
+
+    @property
+    def ratio(self) -> float:
+        return self.completed.per_second / self.bare.per_second
+
+
+@dataclass
+class Results:
+    rounds: list[Round] = field(default_factory=list)
+    bare_activities: Rate | None = None
+    latency_rate: float = 0.0
+    latency: list[float] = field(default_factory=list)
+
+
+class Bench:
+    """One run: the stack, the clients and the phases."""
+
+    def __init__(self, args: argparse.Namespace, stack: Stack, out: Results) -> None:
+        self.args = args
+        self.stack = stack
+        self.out = out
+        self.n: int = args.profiles
+        self.warmups = 0
+
+    async def run(self) -> None:
+        args, stack = self.args, self.stack
+        pg = stack.pg = EmbeddedPostgres(
+            stack.root / "postgres", free_port(), durable=args.pg_durable
+        )
+        temporal = stack.temporal = BenchTemporal(
+            stack.root / "temporal",
+            free_port(),
+            pragmas=args.sqlite_pragma,
+            dynamic_config=args.dynamic_config,
+        )
+        pg.start()
+        temporal.start()
+        log(f"temporal: {' '.join(temporal.command()[1:])}")
+        from db.migrate import migrate_url
+
+        await migrate_url(pg.url, create=True)
+        key = f"wl_bench_{secrets.token_hex(16)}"
+        api_port = free_port()
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": pg.url,
+            "TEMPORAL_ADDRESS": temporal.address,
+            "WAYLINE_API_PORT": str(api_port),
+            "WAYLINE_API_URL": f"http://127.0.0.1:{api_port}",
+            "WAYLINE_BOOTSTRAP_KEY": key,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        }
+        if not args.no_bytecode:
+            # The sandbox imports the workflow module afresh for every workflow run; without
+            # a bytecode cache it compiles the source each time (see README). Deployments
+            # have .pyc files, so the children get a cache, kept in the data folder.
+            self.env.pop("PYTHONDONTWRITEBYTECODE", None)
+            self.env["PYTHONPYCACHEPREFIX"] = str(stack.root / "pycache")
+        self.settings = Settings(DATABASE_URL=pg.url, TEMPORAL_ADDRESS=temporal.address)
+        self.start_concurrency = args.start_concurrency or self.settings.dispatch_concurrency
+        self.client = await Client.connect(temporal.address, data_converter=data_converter)
+
+        stack.spawn("api", "cli.main", ["api"], self.env)
+        limits = httpx.Limits(
+            max_connections=args.concurrency, max_keepalive_connections=args.concurrency
+        )
+        async with (
+            httpx.AsyncClient(
+                base_url=f"http://127.0.0.1:{api_port}",
+                limits=limits,
+                timeout=60,
+                headers={"Authorization": f"Bearer {key}"},
+            ) as http,
+            asyncpg.create_pool(pg.url, min_size=1, max_size=2) as pool,
+        ):
+            self.http, self.pool = http, pool
+            await self.publish()
+            for r in range(1, args.rounds + 1):
+                await self.round(r)
+            await self.latency_phase()
+        stack.stop_proc("api")
+        if not args.no_regular:
+            async with self.bare_workers():
+                self.out.bare_activities = await run_bare(
+                    self.client, BARE_ACTIVITY_WORKFLOW, "bare-act", self.n, self.start_concurrency
+                )
+            log(f"bare, {ACTIVITIES_PER_RUN} regular activities: {self.out.bare_activities}")
+
+    async def publish(self) -> None:
+        async def api_up() -> bool:
+            try:
+                return (await self.http.get("/health")).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        await wait_until("API /health", api_up, 60, alive=lambda: self.stack.check("api"))
+        for method, path, body in [
+            ("PUT", f"/v1/templates/{TEMPLATE}", {"channel": "log", "body": TEMPLATE_BODY}),
+            ("PUT", f"/v1/journeys/{JOURNEY_ID}", JOURNEY),
+            ("POST", f"/v1/journeys/{JOURNEY_ID}/publish", None),
+        ]:
+            resp = await self.http.request(method, path, json=body)
+            if resp.status_code >= 300:
+                raise RuntimeError(f"{method} {path}: {resp.status_code} {resp.text[:1000]}")
+
+    @contextlib.asynccontextmanager
+    async def bare_workers(self) -> AsyncIterator[None]:
+        names = self.stack.spawn_many(
+            "bare-worker", self.args.workers, "bench.bare_worker", [], self.env
+        )
+        try:
+            await wait_until(
+                "bare worker pollers",
+                lambda: has_pollers(self.client, BARE_TASK_QUEUE),
+                60,
+                alive=lambda: self.stack.check("bare-worker"),
+            )
+            self.warmups += 1
+            await run_bare(
+                self.client,
+                BARE_LOCAL_WORKFLOW,
+                f"warm-bare{self.warmups}",
+                WARMUP,
+                self.start_concurrency,
+            )
+            yield
+        finally:
+            for name in names:
+                self.stack.stop_proc(name)
+
+    @contextlib.asynccontextmanager
+    async def journey_workers(self, warm_tag: str) -> AsyncIterator[None]:
+        names = self.stack.spawn_many("worker", self.args.workers, "cli.main", ["worker"], self.env)
+        try:
+            await wait_until(
+                "journey worker pollers",
+                lambda: has_pollers(self.client, self.settings.task_queue),
+                60,
+                alive=lambda: self.stack.check("worker"),
+            )
+            await post_events(self.http, warm_tag, WARMUP, self.args.concurrency)
+            await wait_journeys(self.pool, self.stack, warm_tag, WARMUP)
+            yield
+        finally:
+            for name in names:
+                self.stack.stop_proc(name)
+
+    async def round(self, r: int) -> None:
+        """The bare baseline first, then the journeys, on the same server (see README)."""
+        n, stack = self.n, self.stack
+        async with self.bare_workers():
+            meter = CpuMeter(stack.cpu)
+            bare = await run_bare(
+                self.client, BARE_LOCAL_WORKFLOW, f"bare-local-r{r}", n, self.start_concurrency
+            )
+            cpu_bare = meter.read()
+        log(f"round {r}: bare, {ACTIVITIES_PER_RUN} local activities: {bare}")
+        log(f"round {r}: bare {cpu_bare}")
+        tag = f"tp-r{r}"
+        async with self.journey_workers(f"warm-r{r}"):
+            meter = CpuMeter(stack.cpu)
+            t0, t_accepted = await post_events(self.http, tag, n, self.args.concurrency)
+            times = await wait_journeys(self.pool, stack, tag, n)
+            cpu_journeys = meter.read()
+            await log_timeline(self.pool, tag, t0)
+        assert times.last_dispatched is not None and times.last_ended is not None
+        result = Round(
+            bare=bare,
+            accepted=Rate(n, t_accepted - t0),
+            routed=Rate(n, times.last_dispatched.timestamp() - t0),
+            completed=Rate(n, times.last_ended.timestamp() - t0),
+            cpu_bare=cpu_bare,
+            cpu_journeys=cpu_journeys,
+        )
+        log(
+            f"round {r}: accepted {result.accepted}; routed {result.routed}; "
+            f"completed {result.completed}; ratio {result.ratio:.2f}"
+        )
+        log(f"round {r}: journeys {cpu_journeys}")
+        self.out.rounds.append(result)
+
+    async def latency_phase(self) -> None:
+        """Open loop at half the median completion rate: sends do not wait for replies."""
+        rate = median_rate([r.completed for r in self.out.rounds]) / 2
+        m = max(100, min(self.n, int(rate * self.args.latency_seconds)))
+        async with self.journey_workers("warm-lat"):
+            await post_events(self.http, "lat", m, self.args.concurrency, rate=rate)
+            await wait_journeys(self.pool, self.stack, "lat", m)
+        self.out.latency_rate = rate
+        self.out.latency = await latencies(self.pool, "lat")
+
+
+def report(args: argparse.Namespace, out: Results) -> None:
+    print(
+        f"wayline journey throughput: {args.profiles} profiles x {len(out.rounds)} round(s), "
+        f"HTTP concurrency {args.concurrency}, {args.workers} worker process(es), "
+        f"{os.cpu_count()} CPUs"
+    )
+    for i, r in enumerate(out.rounds, 1):
+        prefix = f"round {i}: " if len(out.rounds) > 1 else ""
+        print(f"{prefix}bare Temporal, {ACTIVITIES_PER_RUN} local activities: {r.bare}")
+        print(f"{prefix}events accepted by the API:         {r.accepted}")
+        print(f"{prefix}events routed:                      {r.routed}")
+        print(f"{prefix}journeys completed:                 {r.completed}")
+        for label, cpu in (("bare", r.cpu_bare), ("journeys", r.cpu_journeys)):
+            other = cpu.cores.get("other", 0.0)
+            if other > NOISY_CORES:
+                print(
+                    f"{prefix}warning: other processes used {other:.2f} cores during the "
+                    f"{label} phase; numbers are unreliable"
+                )
+    if out.bare_activities:
+        print(
+            f"bare Temporal, {ACTIVITIES_PER_RUN} regular activities: {out.bare_activities}"
+            "  (information)"
+        )
+    if out.latency:
+        print(
+            f"event -> message latency at {out.latency_rate:.1f} events/s "
+            f"(n={len(out.latency)}): p50 {percentile(out.latency, 50) * 1000:.0f} ms, "
+            f"p99 {percentile(out.latency, 99) * 1000:.0f} ms, "
+            f"max {max(out.latency) * 1000:.0f} ms"
+        )
+    if out.rounds:
+        if len(out.rounds) > 1:
+            print(
+                "medians: bare {:.1f}/s, accepted {:.1f}/s, routed {:.1f}/s, "
+                "journeys {:.1f}/s".format(
+                    *(
+                        median_rate([getattr(r, k) for r in out.rounds])
+                        for k in ("bare", "accepted", "routed", "completed")
+                    )
+                )
+            )
+        completed = median_rate([r.completed for r in out.rounds])
+        bare = median_rate([r.bare for r in out.rounds])
+        print(f"ratio={completed / bare:.2f}")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument(
+        "--profiles",
+        type=int,
+        default=2000,
+        help="profiles (= journeys, = bare workflows) per phase",
+    )
+    p.add_argument("--concurrency", type=int, default=32, help="HTTP requests in flight")
+    p.add_argument(
+        "--start-concurrency",
+        type=int,
+        default=0,
+        help="bare baseline: signal-with-starts in flight "
+        "(default: WAYLINE_DISPATCH_CONCURRENCY, as the dispatcher)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes (`wayline worker`; as many for the baseline)",
+    )
+    p.add_argument(
+        "--rounds", type=int, default=1, help="repeat baseline + journeys; medians are reported"
+    )
+    p.add_argument(
+        "--latency-seconds", type=float, default=20.0, help="length of the paced latency phase"
+    )
+    p.add_argument("--keep", action="store_true", help="keep the data folder and the logs")
+    p.add_argument(
+        "--sqlite-pragma",
+        action="append",
+        default=None,
+        metavar="PRAGMA=VALUE",
+        help="replace the dev server's SQLite pragmas (repeat)",
+    )
+    p.add_argument(
+        "--dynamic-config",
+        action="append",
+        default=[],
+        metavar="KEY=JSON",
+        help="extra dev-server dynamic config values (repeat)",
+    )
+    p.add_argument(
+        "--pg-fast",
+        dest="pg_durable",
+        action="store_false",
+        help="PostgreSQL with fsync off (default: durable, as `wayline dev`)",
+    )
+    p.add_argument(
+        "--no-bytecode",
+        action="store_true",
+        help="keep PYTHONDONTWRITEBYTECODE for the children, if set",
+    )
+    p.add_argument(
+        "--no-regular",
+        action="store_true",
+        help="skip the informational baseline with regular activities",
+    )
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    stack = Stack(Path(tempfile.mkdtemp(prefix="wayline-bench-")), keep=args.keep)
+    out = Results()
+
+    def on_term(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    code = 0
+    try:
+        asyncio.run(Bench(args, stack, out).run())
+    except KeyboardInterrupt:
+        log("interrupted")
+        code = 130
+    except Exception as exc:
+        log(f"failed: {type(exc).__name__}: {exc}")
+        for name in stack.procs:
+            log(f"--- {name} log (last lines):\n{stack.tail(name)}")
+        code = 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stack.stop()
+    report(args, out)
+    return code
+
 
 if __name__ == "__main__":
     sys.exit(main())

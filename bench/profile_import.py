@@ -1,6 +1,6 @@
 """Bulk profile import of N rows (default 1,000,000) against a raw COPY of the same file.
 
-    .venv/bin/python bench/profile_import.py [--rows N] [--format csv|ndjson] [--pg-fast] [--api]
+    .venv/bin/python -m bench.profile_import [--rows N] [--format csv|ndjson] [--pg-fast] [--api]
 
 Starts an embedded PostgreSQL in a temporary folder (durable like `wayline dev` unless
 --pg-fast), writes the file row by row (1 row in 10,000 invalid), then:
@@ -29,16 +29,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import asyncpg
 
-import asyncpg  # noqa: E402
-
-from core.import_rows import Format  # noqa: E402
-from core.imports import ImportReport, import_profiles, read_file_chunks  # noqa: E402
-from db.migrate import migrate_url  # noqa: E402
-from workers.embedded import EmbeddedPostgres, free_port  # noqa: E402
+from core.import_rows import Format
+from core.imports import ImportReport, import_profiles, read_file_chunks
+from db.migrate import migrate_url
+from workers.embedded import EmbeddedPostgres, free_port
 
 ZONES = ("Europe/Paris", "America/New_York", "Asia/Tokyo", "UTC")
 PLANS = ("free", "pro", "team")

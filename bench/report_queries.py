@@ -1,6 +1,6 @@
 """The journey report's ledger queries at scale, against a bare scan of the same rows.
 
-    .venv/bin/python bench/report_queries.py [--profiles 20000] [--nodes 10] [--rounds 5]
+    .venv/bin/python -m bench.report_queries [--profiles 20000] [--nodes 10] [--rounds 5]
 
 Starts an embedded PostgreSQL in a temporary folder, applies the migrations, and writes
 one journey version's ledgers as the workflow would: `--nodes` step rows per profile
@@ -22,14 +22,10 @@ import time
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from db.migrate import migrate_url  # noqa: E402
-from db.pool import create_pool  # noqa: E402
-from db.sql import q  # noqa: E402
-from workers.embedded import EmbeddedPostgres, free_port  # noqa: E402
+from db.migrate import migrate_url
+from db.pool import create_pool
+from db.sql import q
+from workers.embedded import EmbeddedPostgres, free_port
 
 JOURNEY = "bench-report"
 QUERIES: dict[str, tuple[object, ...]] = {

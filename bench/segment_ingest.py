@@ -8,7 +8,7 @@ Temporal needed: nothing is dispatched), and times, in alternation:
 - `PATCH /v1/profiles/{id}` (baseline) and Segment `identify` with traits, one per request;
 - Segment `identify` carrying an `anonymousId` that has `--history` events: a merge each.
 
-    .venv/bin/python bench/segment_ingest.py [--events 20000] [--batch 100] [--merges 500]
+    .venv/bin/python -m bench.segment_ingest [--events 20000] [--batch 100] [--merges 500]
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """API-triggered transactional campaign: request → provider call latency at 100 requests/s.
 
-    .venv/bin/python bench/trigger_latency.py [--rate 100] [--seconds 20] [--keep]
+    .venv/bin/python -m bench.trigger_latency [--rate 100] [--seconds 20] [--keep]
 
 Starts the embedded servers, `wayline api` and `wayline worker` as subprocesses, and a
 webhook receiver in this process standing in for the provider. A transactional,
@@ -18,17 +18,13 @@ import asyncio
 import json
 import sys
 import time
-from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run as a script: bench/ is on sys.path, the repo root is not
-    sys.path.insert(0, str(ROOT))
-
-from bench.campaign_stack import CampaignBench, load_note, say  # noqa: E402
-from bench.harness import percentile, wait_listening  # noqa: E402
-from workers.embedded import free_port  # noqa: E402
+from bench.campaign_stack import CampaignBench, load_note, say
+from bench.stack import wait_listening
+from bench.stats import percentile
+from workers.embedded import free_port
 
 KEY = "wl_benchkey_0123456789abcdefghijklmnopqrstuv"
 
@@ -73,7 +69,7 @@ async def main(args: argparse.Namespace) -> int:
     try:
         n = int(args.rate * args.seconds)
         await bench.audience(n + args.warmup)  # the profiles (the audience is unused)
-        bench.stack.spawn("api", "workers.cli", ["api"], bench.env)
+        bench.stack.spawn("api", "cli.main", ["api"], bench.env)
         bench.start_worker()
         await bench.wait_worker()
         await wait_listening(bench.stack, "api", api_port, within=60)

@@ -20,8 +20,10 @@ SEARCH_ATTRIBUTES = {
 
 # Channels whose send is a cheap local write run as local activities; the others are
 # real providers, each on its own task queue so its rate limit is Temporal's (decision 5).
+# Each is a module of activities/channels/, registered there.
 LOCAL_CHANNELS = frozenset({"log", "in_app"})
-KNOWN_CHANNELS = frozenset({"log", "in_app", "webhook", "email", "sms", "push"})
+REMOTE_CHANNELS = frozenset({"webhook", "email", "sms", "push"})
+KNOWN_CHANNELS = LOCAL_CHANNELS | REMOTE_CHANNELS
 
 
 def journey_workflow_id(journey_id: str, profile_id: str) -> str:
@@ -30,6 +32,9 @@ def journey_workflow_id(journey_id: str, profile_id: str) -> str:
 
 
 def channel_task_queue(base: str, channel: str) -> str:
+    """The task queue of a remote channel's sends: the workflows schedule on it and the
+    worker polls it, both through this function alone (a second spelling would leave sends
+    waiting on a queue nobody polls)."""
     return f"{base}.channel.{channel}"
 
 

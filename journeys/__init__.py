@@ -1,6 +1,8 @@
 """The journey language of Wayline, pure: no clock, no randomness, no I/O.
 
-- `model`: definition models (and the `Event`/`Profile` runtime data they read).
+- `model`: the journey definition; `fields`: the field types its parts share;
+  `records`: the `Event`/`Profile` runtime data definitions read.
+- `nodes`: one module per node type (model, checks, behaviour) and the table `NODE_KINDS`.
 - `durations`: ISO 8601 durations, calendar-aware.
 - `clock`: local wall-clock times (weekday waits, quiet hours) in IANA timezones.
 - `loader`: YAML/JSON text to a mapping (API and CLI only; imports PyYAML).

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta, tzinfo
 
-from journeys.model import WEEKDAYS, Profile, Weekday, zone
+from journeys.fields import WEEKDAYS, Weekday, zone
+from journeys.records import Profile
 
 
 def timezone_for(name: str | None, profile: Profile | None) -> tzinfo:

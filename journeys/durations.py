@@ -22,6 +22,7 @@ DURATION_PATTERN = (
 _DURATION_RE = re.compile(DURATION_PATTERN)
 _DAYS_PER_YEAR_MAX = 366
 _DAYS_PER_MONTH_MAX = 31
+MAX_YEARS = 1000  # past this no wait is meant, and date arithmetic overflows (year 9999)
 
 
 def parse_duration(text: str) -> isodate.Duration | timedelta:
@@ -31,9 +32,20 @@ def parse_duration(text: str) -> isodate.Duration | timedelta:
             f"{text!r} is not an ISO 8601 duration; write e.g. PT30M, PT1H, P1D, P2W or P1M"
         )
     try:
-        return isodate.parse_duration(text)
+        value = isodate.parse_duration(text)
     except (isodate.ISO8601Error, ValueError, OverflowError) as exc:
         raise ValueError(f"{text!r} is not a usable ISO 8601 duration: {exc}") from exc
+    fixed = value if isinstance(value, timedelta) else value.tdelta
+    if _calendar_days(value) + fixed.days > MAX_YEARS * _DAYS_PER_YEAR_MAX:
+        raise ValueError(f"{text!r} is longer than {MAX_YEARS} years")
+    return value
+
+
+def _calendar_days(value: isodate.Duration | timedelta) -> int:
+    """The most days its years and months can last, in integers: no size overflows here."""
+    if isinstance(value, timedelta):
+        return 0
+    return int(value.years) * _DAYS_PER_YEAR_MAX + int(value.months) * _DAYS_PER_MONTH_MAX
 
 
 def add_duration(moment: datetime, text: str) -> datetime:
@@ -57,5 +69,4 @@ def duration_upper_bound(text: str) -> timedelta:
     value = parse_duration(text)
     if isinstance(value, timedelta):
         return value
-    days = int(value.years) * _DAYS_PER_YEAR_MAX + int(value.months) * _DAYS_PER_MONTH_MAX
-    return timedelta(days=days) + value.tdelta
+    return timedelta(days=_calendar_days(value)) + value.tdelta

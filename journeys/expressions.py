@@ -27,7 +27,7 @@ from jinja2.parser import Parser
 from jinja2.runtime import Undefined
 
 from journeys.durations import parse_duration
-from journeys.model import Event, Profile
+from journeys.records import Event, Profile
 from journeys.sandbox import (
     MAX_OUTPUT,
     ExpressionError,

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 MAX_SOURCE = 1_000_000  # characters of a definition file
+MAX_NESTING = 64  # levels of mappings and lists: far beyond any journey, far below recursion
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 
 
@@ -35,11 +36,19 @@ class _Loader(yaml.SafeLoader):
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }
 
+    depth = 0
+
     def compose_node(self, parent: Any, index: Any) -> Any:
+        line = self.peek_event().start_mark.line + 1
         if self.check_event(yaml.AliasEvent):
-            line = self.peek_event().start_mark.line + 1
             raise DefinitionSyntaxError("YAML aliases (*name) are not supported", line)
-        return super().compose_node(parent, index)
+        if self.depth >= MAX_NESTING:
+            raise DefinitionSyntaxError(f"nested deeper than {MAX_NESTING} levels", line)
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         seen: set[Any] = set()
@@ -98,6 +107,8 @@ def _load_json(text: str) -> Any:
         return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise DefinitionSyntaxError(f"invalid JSON: {exc.msg}", exc.lineno) from None
+    except RecursionError:
+        raise DefinitionSyntaxError(f"nested deeper than {MAX_NESTING} levels") from None
 
 
 def _describe(value: Any) -> str:

@@ -18,7 +18,8 @@ from journeys.expressions import (
     compile_expression,
     referenced_names,
 )
-from journeys.model import Event, JourneyDefinition, Profile, WaitForEventNode
+from journeys.model import Event, JourneyDefinition, Profile
+from journeys.nodes.wait_for_event import WaitForEventNode
 
 
 def listened_events(definition: JourneyDefinition) -> set[str]:

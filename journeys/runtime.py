@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PrivateAttr
 
-from journeys.model import Event, Profile
+from journeys.records import Event, Profile
 
 PATH_LIMIT = 200  # steps kept in JourneyState.path; older ones are counted in path_dropped
 SEEN_EVENTS_LIMIT = 100  # event ids remembered for deduplication

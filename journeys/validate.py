@@ -28,9 +28,11 @@ from journeys.expressions import (
     referenced_names,
     template_names,
 )
-from journeys.model import FIELD_ERROR, NODE_TYPES, JourneyDefinition
+from journeys.fields import FIELD_ERROR
+from journeys.model import DEFAULT_TIMEOUT, NODE_TYPES, JourneyDefinition
+from journeys.nodes import NODE_KINDS
+from journeys.nodes.base import Catalogs, FieldPath, Graph, NodeType, Raw
 
-DEFAULT_TIMEOUT = "P90D"
 _PLAIN_SEGMENT = re.compile(r"^[A-Za-z0-9_-]+$")
 _TYPES = ", ".join(NODE_TYPES)
 
@@ -71,8 +73,14 @@ def parse_definition(
     problems.extend(_template_problems(data))
     problems.extend(_wait_problems(data))
     problems.extend(_reference_problems(data))
-    problems.extend(_catalog_problems(data, known_channels, known_templates))
-    catalogs = {"action": known_actions, "source": known_sources, "journey": known_journeys}
+    catalogs = Catalogs(
+        channels=known_channels,
+        templates=known_templates,
+        actions=known_actions,
+        sources=known_sources,
+        journeys=known_journeys,
+    )
+    problems.extend(_catalog_problems(data, catalogs))
     problems.extend(_resource_problems(data, catalogs))
     unique = list(dict.fromkeys(problems))
     return (definition if not unique else None), unique
@@ -176,38 +184,24 @@ def _node_ids(data: Mapping[str, Any]) -> list[str]:
     return [str(k) for k in nodes] if isinstance(nodes, Mapping) else []
 
 
-def _edges(node: Mapping[str, Any]) -> list[tuple[list[str | int], str]]:
-    """(field path, target) of every well-formed outgoing edge of a raw node."""
+def _kind(node: Raw) -> NodeType[Any] | None:
+    """The node type of a raw node, or None if its `type` is missing or unknown."""
     kind = node.get("type")
-    fields: list[list[str | int]] = []
-    if kind in ("message", "wait", "update_profile", "jump"):
-        fields = [["next"]]
-    elif kind in ("action", "fetch"):
-        fields = [["next"], ["on_error"]]
-    elif kind == "wait_for_event":
-        fields = [["on_event"], ["on_timeout"]]
-    elif kind == "condition":
-        fields = [["branches", i, "next"] for i in range(_count(node, "branches"))]
-        fields.append(["otherwise"])
-    elif kind == "split":
-        fields = [["paths", i, "next"] for i in range(_count(node, "paths"))]
-    elif kind == "experiment":
-        fields = [["variants", i, "next"] for i in range(_count(node, "variants"))]
-        fields.append(["holdout", "next"])
+    return NODE_KINDS.get(kind) if isinstance(kind, str) else None
+
+
+def _edges(node: Raw) -> list[tuple[FieldPath, str]]:
+    """(field path, target) of every well-formed outgoing edge of a raw node."""
+    kind = _kind(node)
     edges = []
-    for field in fields:
+    for field in kind.edges(node) if kind is not None else []:
         target = _lookup(node, field)
         if isinstance(target, str):
             edges.append((field, target))
     return edges
 
 
-def _count(node: Mapping[str, Any], field: str) -> int:
-    items = node.get(field)
-    return len(items) if isinstance(items, list) else 0
-
-
-def _lookup(value: Any, parts: list[str | int]) -> Any:
+def _lookup(value: Any, parts: FieldPath) -> Any:
     for part in parts:
         if isinstance(part, int):
             value = value[part] if isinstance(value, list) and part < len(value) else None
@@ -247,20 +241,10 @@ def _reachable(successors: Mapping[str, list[str]], first: list[str]) -> set[str
     return seen
 
 
-def _blocks(node: Mapping[str, Any]) -> bool:
+def _blocks(node: Raw) -> bool:
     """Whether entering the node makes the journey wait, so a cycle through it is fine."""
-    kind = node.get("type")
-    if kind == "wait" and (node.get("until") is not None or node.get("next_weekday") is not None):
-        return True
-    if kind == "wait" and node.get("until_time") is not None:
-        return False  # a fixed time is passed for good after the first time round
-    field = {"wait": "duration", "wait_for_event": "timeout"}.get(str(kind))
-    if field is None:
-        return False
-    try:
-        return duration_upper_bound(node.get(field)).total_seconds() > 0  # type: ignore[arg-type]
-    except ValueError:
-        return True  # malformed: reported as such, not as a cycle
+    kind = _kind(node)
+    return kind is not None and kind.blocks(node)
 
 
 def _cycle_problems(nodes: Mapping[str, Mapping[str, Any]]) -> Iterator[Problem]:
@@ -286,23 +270,17 @@ def _expressions(data: Mapping[str, Any]) -> Iterator[tuple[str, Any, frozenset[
     entry = data.get("entry")
     if isinstance(entry, Mapping) and entry.get("when") is not None:
         yield "entry.when", entry.get("when"), CONTEXT_NAMES
+    for node_id, node, kind in _typed_nodes(data):
+        for field, source, names in kind.expressions(node):
+            yield _node_path(node_id, *field), source, names
+
+
+def _typed_nodes(data: Mapping[str, Any]) -> Iterator[tuple[str, Raw, NodeType[Any]]]:
+    """(id, raw node, node type) of the raw nodes of a known type."""
     for node_id, node in _raw_nodes(data).items():
-        kind = node.get("type")
-        if kind == "condition" and isinstance(node.get("branches"), list):
-            for index, branch in enumerate(node["branches"]):
-                if isinstance(branch, Mapping) and branch.get("when") is not None:
-                    path = _node_path(node_id, "branches", index, "when")
-                    yield path, branch.get("when"), CONTEXT_NAMES
-        elif kind == "wait" and node.get("until") is not None:
-            yield _node_path(node_id, "until"), node.get("until"), CONTEXT_NAMES
-        elif kind == "wait_for_event" and node.get("when") is not None:
-            yield _node_path(node_id, "when"), node.get("when"), CONTEXT_NAMES | {"received"}
-        elif kind == "update_profile":
-            for field in ("set", "increment"):
-                values = node.get(field)
-                if isinstance(values, Mapping):
-                    for attr, source in values.items():
-                        yield _node_path(node_id, field, str(attr)), source, CONTEXT_NAMES
+        kind = _kind(node)
+        if kind is not None:
+            yield node_id, node, kind
 
 
 def _expression_problems(data: Mapping[str, Any]) -> Iterator[Problem]:
@@ -328,16 +306,12 @@ def _expression_problem(source: str, allowed: frozenset[str]) -> str | None:
 
 
 def _template_problems(data: Mapping[str, Any]) -> Iterator[Problem]:
-    """String params of actions and fetches: Jinja2 templates that must compile."""
-    for node_id, node in _raw_nodes(data).items():
-        params = node.get("params")
-        if node.get("type") not in ("action", "fetch") or not isinstance(params, Mapping):
-            continue
-        for key, source in params.items():
-            if isinstance(source, str):
-                message = _template_problem(source)
-                if message is not None:
-                    yield Problem(path=_node_path(node_id, "params", str(key)), message=message)
+    """Templates of the nodes (the string params of actions and fetches) must compile."""
+    for node_id, node, kind in _typed_nodes(data):
+        for field, source in kind.templates(node):
+            message = _template_problem(source)
+            if message is not None:
+                yield Problem(path=_node_path(node_id, *field), message=message)
 
 
 def _template_problem(source: str) -> str | None:
@@ -361,63 +335,35 @@ def _wait_problems(data: Mapping[str, Any]) -> Iterator[Problem]:
         return
     if limit.total_seconds() <= 0:
         return  # the timeout itself is reported
-    for node_id, node in _raw_nodes(data).items():
-        field = {"wait": "duration", "wait_for_event": "timeout"}.get(str(node.get("type")))
-        value = node.get(field) if field else None
-        try:
-            too_long = isinstance(value, str) and duration_upper_bound(value) > limit
-        except ValueError:
-            continue
-        if too_long and field is not None:
-            message = f"{value} is longer than the journey timeout {timeout}"
-            yield Problem(path=_node_path(node_id, field), message=message)
+    for node_id, node, kind in _typed_nodes(data):
+        for field, value in kind.waits(node):
+            try:
+                too_long = isinstance(value, str) and duration_upper_bound(value) > limit
+            except ValueError:
+                continue
+            if too_long:
+                message = f"{value} is longer than the journey timeout {timeout}"
+                yield Problem(path=_node_path(node_id, field), message=message)
 
 
 def _reference_problems(data: Mapping[str, Any]) -> Iterator[Problem]:
-    """Reactions to nodes that are not messages; jumps to the journey itself."""
-    ids, nodes = set(_node_ids(data)), _raw_nodes(data)
-    for node_id, node in nodes.items():
-        kind, reaction = node.get("type"), node.get("reaction")
-        to = reaction.get("to") if isinstance(reaction, Mapping) else None
-        if kind == "wait_for_event" and isinstance(to, str):
-            path = _node_path(node_id, "reaction", "to")
-            if to not in ids:
-                yield Problem(path=path, message=f"unknown node {to!r}")
-            elif to in nodes and nodes[to].get("type") != "message":
-                other = nodes[to].get("type")
-                yield Problem(path=path, message=f"must be a message node; {to!r} is a {other}")
-        if kind == "jump" and data.get("id") is not None and node.get("journey") == data["id"]:
-            message = "a journey cannot jump to itself"
-            yield Problem(path=_node_path(node_id, "journey"), message=message)
+    """What nodes name besides their targets: e.g. reactions to nodes that are not
+    messages, jumps to the journey itself."""
+    graph = Graph(journey_id=data.get("id"), ids=set(_node_ids(data)), nodes=_raw_nodes(data))
+    for node_id, node, kind in _typed_nodes(data):
+        for field, message in kind.references(node, graph):
+            yield Problem(path=_node_path(node_id, *field), message=message)
 
 
-def _resource_problems(
-    data: Mapping[str, Any], catalogs: Mapping[str, set[str] | None]
-) -> Iterator[Problem]:
-    """Action, fetch and jump nodes naming an action, data source or journey that is unknown."""
-    fields = {"action": "action", "fetch": "source", "jump": "journey"}
-    labels = {"action": "action", "source": "data source", "journey": "journey"}
-    for node_id, node in _raw_nodes(data).items():
-        field = fields.get(str(node.get("type")))
-        known = catalogs.get(field) if field else None
-        value = node.get(field) if field else None
-        if field and known is not None and isinstance(value, str) and value not in known:
-            message = f"unknown {labels[field]} {value!r}"
-            yield Problem(path=_node_path(node_id, field), message=message)
-
-
-def _catalog_problems(
-    data: Mapping[str, Any], channels: set[str] | None, templates: set[str] | None
-) -> Iterator[Problem]:
+def _catalog_problems(data: Mapping[str, Any], catalogs: Catalogs) -> Iterator[Problem]:
     """Message nodes naming a channel or template that does not exist."""
-    for node_id, node in _raw_nodes(data).items():
-        if node.get("type") != "message":
-            continue
-        channel, template = node.get("channel"), node.get("template")
-        if channels is not None and isinstance(channel, str) and channel not in channels:
-            known = ", ".join(sorted(channels)) or "none"
-            message = f"unknown channel {channel!r}; known: {known}"
-            yield Problem(path=_node_path(node_id, "channel"), message=message)
-        if templates is not None and isinstance(template, str) and template not in templates:
-            message = f"unknown template {template!r}"
-            yield Problem(path=_node_path(node_id, "template"), message=message)
+    for node_id, node, kind in _typed_nodes(data):
+        for field, message in kind.catalog_problems(node, catalogs):
+            yield Problem(path=_node_path(node_id, *field), message=message)
+
+
+def _resource_problems(data: Mapping[str, Any], catalogs: Catalogs) -> Iterator[Problem]:
+    """Action, fetch and jump nodes naming an action, data source or journey that is unknown."""
+    for node_id, node, kind in _typed_nodes(data):
+        for field, message in kind.resource_problems(node, catalogs):
+            yield Problem(path=_node_path(node_id, *field), message=message)

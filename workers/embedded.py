@@ -22,7 +22,7 @@ from core.names import SEARCH_ATTRIBUTES
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Children must not outlive a parent killed with SIGKILL (tests, Ctrl-C storms)."""
     try:
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
@@ -63,7 +63,8 @@ def _tail(path: Path, lines: int = 30) -> str:
         return ""
 
 
-def _stop(proc: subprocess.Popen[bytes] | None, sig: int, timeout: float) -> None:
+def stop_process(proc: subprocess.Popen[bytes] | None, sig: int, timeout: float) -> None:
+    """Signal `proc`, wait up to `timeout`, then kill it: a stuck child never blocks a stop."""
     if proc is None or proc.poll() is not None:
         return
     proc.send_signal(sig)
@@ -128,7 +129,7 @@ class EmbeddedPostgres:
                 stderr=subprocess.STDOUT,
                 user=user,
                 start_new_session=True,
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent,
             )
         _wait_port(self.proc, self.port, "PostgreSQL", timeout, log)
 
@@ -175,7 +176,7 @@ class EmbeddedPostgres:
 
     def stop(self) -> None:
         """SIGINT is PostgreSQL's fast shutdown: clients are cut, data is flushed."""
-        _stop(self.proc, signal.SIGINT, 30)
+        stop_process(self.proc, signal.SIGINT, 30)
 
 
 def temporal_binary() -> str:
@@ -236,9 +237,9 @@ class EmbeddedTemporal:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent,
             )
         _wait_port(self.proc, self.port, "Temporal dev server", timeout, log)
 
     def stop(self) -> None:
-        _stop(self.proc, signal.SIGTERM, 30)
+        stop_process(self.proc, signal.SIGTERM, 30)

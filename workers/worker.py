@@ -21,18 +21,17 @@ from activities.actions import ActionActivities
 from activities.audience_fanout import AudienceFanoutActivities
 from activities.audiences import AudienceActivities
 from activities.campaign import CampaignActivities
-from activities.email import EmailChannel, SmtpConfig
+from activities.channels import configured, remote_names
+from activities.channels.setup import Setup
 from activities.journey import JourneyActivities
 from activities.messages import MessageActivities
-from activities.push import PushChannel, ServiceAccount
-from activities.sms import SmsChannel, SmsConfig
 from activities.steplog import StepLedgerActivities
 from activities.steps import StepActivities
 from core.campaign_client import transactional_queue
 from core.converter import data_converter
 from core.metrics import MetricsServer, TemporalMetrics
-from core.names import KNOWN_CHANNELS, LOCAL_CHANNELS, channel_task_queue
-from core.settings import Settings, allowed_hosts, public_url, secret
+from core.names import channel_task_queue
+from core.settings import Settings, allowed_hosts
 from core.telemetry import Telemetry
 from core.telemetry import current as current_telemetry
 from db.pool import create_pool
@@ -86,27 +85,7 @@ class Activities:
     ) -> Activities:
         return cls(
             journeys=JourneyActivities(pool, task_queue=settings.task_queue),
-            messages=MessageActivities(
-                pool,
-                http,
-                settings.webhook_url,
-                webhook_secret=secret(settings.webhook_secret),
-                email=EmailChannel(smtp_config(settings)),
-                email_layout=settings.email_layout,
-                signing_secret=secret(settings.signing_secret),
-                public_url=public_url(settings),
-                email_tracking=settings.email_tracking,
-                sms=SmsChannel(
-                    http,
-                    SmsConfig(
-                        base_url=settings.sms_base_url,
-                        account_sid=settings.sms_account_sid,
-                        auth_token=secret(settings.sms_auth_token),
-                        sender=settings.sms_from,
-                    ),
-                ),
-                push=PushChannel(http, service_account(settings), settings.fcm_base_url),
-            ),
+            messages=MessageActivities(pool, configured(Setup(settings, pool, http))),
             actions=ActionActivities(pool, http, allowed_hosts(settings)),
             steps=StepActivities(pool, client, settings.task_queue),
             audiences=AudienceActivities(pool),
@@ -140,26 +119,6 @@ class Activities:
         return [c.start_run, c.send_batch, c.finish_run, c.send_triggered]
 
 
-def smtp_config(settings: Settings) -> SmtpConfig:
-    return SmtpConfig(
-        host=settings.smtp_host,
-        port=settings.smtp_port,
-        username=settings.smtp_username,
-        password=secret(settings.smtp_password),
-        starttls=settings.smtp_starttls,
-        tls=settings.smtp_tls,
-        timeout=settings.smtp_timeout_seconds,
-        pool_size=settings.smtp_pool_size,
-        sender=settings.email_from,
-        unsubscribe_mailto=settings.email_unsubscribe_mailto,
-    )
-
-
-def service_account(settings: Settings) -> ServiceAccount | None:
-    source = secret(settings.fcm_service_account)
-    return ServiceAccount.load(source) if source else None
-
-
 def build_workers(client: Client, acts: Activities, settings: Settings) -> list[Worker]:
     main = Worker(
         client,
@@ -187,7 +146,7 @@ def build_workers(client: Client, acts: Activities, settings: Settings) -> list[
             activities=[acts.messages.send_message, acts.campaigns.send_batch],
             max_concurrent_activities=settings.worker_max_concurrent_activities,
         )
-        for channel in sorted(KNOWN_CHANNELS - LOCAL_CHANNELS)
+        for channel in remote_names(acts.messages.channels)
     ]
     # API-triggered transactional campaigns: their own queue and slots, never behind bulk.
     transactional = Worker(
@@ -263,8 +222,7 @@ async def running(
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        if acts.messages.email is not None:
-            await acts.messages.email.close()
+        await acts.messages.close()
         await http.aclose()
         await pool.close()
 

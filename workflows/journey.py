@@ -31,7 +31,13 @@ with workflow.unsafe.imports_passed_through():
         SendResult,
         StepBatch,
     )
-    from core.names import EVENT_SIGNAL, JOURNEY_WORKFLOW, LOCAL_CHANNELS, STATE_QUERY
+    from core.names import (
+        EVENT_SIGNAL,
+        JOURNEY_WORKFLOW,
+        LOCAL_CHANNELS,
+        STATE_QUERY,
+        channel_task_queue,
+    )
     from journeys.interpreter import (
         Command,
         EventReceived,
@@ -49,17 +55,15 @@ with workflow.unsafe.imports_passed_through():
         Wait,
         step,
     )
-    from journeys.model import Event, JourneyDefinition, MessageNode, Profile
+    from journeys.model import Event, JourneyDefinition, Profile
+    from journeys.nodes.message import MessageNode
     from journeys.trace import merge
-    from workflows.steps import StepCommand, StepContext, run_step, step_id
+    from workflows.steps import LOCAL_RETRY, StepCommand, StepContext, run_step, step_id
 
 CURRENT_NODE = SearchAttributeKey.for_keyword("CurrentNode")
 # Runs recorded before the step ledger replay without its `record_steps` local activity.
 STEP_LEDGER_PATCH = "step-ledger"
 HISTORY_LIMIT = 5_000
-LOCAL_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
-)
 SEND_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     maximum_interval=timedelta(minutes=1),
@@ -237,7 +241,7 @@ class JourneyWorkflow:
                     "send_message",
                     send,
                     result_type=SendResult,
-                    task_queue=f"{info.task_queue}.channel.{command.channel}",
+                    task_queue=channel_task_queue(info.task_queue, command.channel),
                     start_to_close_timeout=timedelta(minutes=2),
                     heartbeat_timeout=timedelta(seconds=5),
                     retry_policy=SEND_RETRY,

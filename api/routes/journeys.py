@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import asyncpg
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from temporalio.client import Client
 from temporalio.service import RPCError
 
@@ -18,6 +18,7 @@ from api.deps import (
     Reader,
     SettingsDep,
     TemporalDep,
+    VersionPath,
     is_json,
     media_type,
     raw_body,
@@ -36,6 +37,7 @@ from api.schemas.journeys import (
     ValidationPublic,
     VersionSummary,
 )
+from api.storable import first_unstorable
 from api.testrun import TestResponder
 from core.journey_client import terminate_journeys
 from core.journey_schedules import delete_audience_schedule, sync_audience_schedule
@@ -79,10 +81,14 @@ async def read_definition(request: Request) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise ApiError(400, f"the body is not UTF-8 (byte {exc.start})") from None
     try:
-        return load_text(text, media)
+        document = load_text(text, media)
     except DefinitionSyntaxError as exc:
         code = "malformed_json" if is_json(media) else "malformed_yaml"
         raise ApiError(400, str(exc), code=code, fields=[field("body", str(exc))]) from None
+    unstorable = first_unstorable(document)
+    if unstorable is not None:  # a YAML "\0" escape: JSON bodies were checked at the door
+        raise unstorable.error()
+    return document
 
 
 def problem_fields(problems: list[Problem]) -> list[FieldError]:
@@ -323,7 +329,7 @@ async def get_journey(journey_id: JourneyIdPath, pool: PoolDep, _: Reader) -> Jo
 @router.get("/{journey_id}/versions/{version}")
 async def get_journey_version(
     journey_id: JourneyIdPath,
-    version: Annotated[int, Path(ge=1)],
+    version: VersionPath,
     pool: PoolDep,
     _: Reader,
 ) -> JourneyVersionPublic:

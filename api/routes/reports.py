@@ -11,7 +11,7 @@ import asyncpg
 from fastapi import APIRouter, Query
 from temporalio.client import Client
 
-from api.deps import PoolDep, Reader, TemporalDep
+from api.deps import PoolDep, Reader, TemporalDep, VersionQuery
 from api.errors import ApiError, field, not_found
 from api.schemas.common import ERRORS, JourneyIdPath, ProfileIdPath
 from api.schemas.reports import (
@@ -26,7 +26,9 @@ from api.schemas.reports import (
     RunPath,
 )
 from db.sql import q
-from journeys.model import ExperimentNode, JourneyDefinition, SplitNode
+from journeys.model import JourneyDefinition
+from journeys.nodes.experiment import ExperimentNode
+from journeys.nodes.split import SplitNode
 from workflows.steps import step_id
 
 router = APIRouter(tags=["reports"], responses=ERRORS)
@@ -41,7 +43,7 @@ async def journey_report(
     pool: PoolDep,
     temporal: TemporalDep,
     _: Reader,
-    version: Annotated[int | None, Query(ge=1, description="Default: the live version")] = None,
+    version: VersionQuery = None,
     goal: Annotated[
         str | None,
         Query(min_length=1, max_length=200, description="Event name counted as the goal"),

@@ -1,8 +1,4 @@
--- The in-app inbox (activities/messages.py writes, api/routes/inbox.py reads).
-
--- name: insert_inbox
-INSERT INTO inbox (message_id, profile_id, title, body) VALUES ($1, $2, $3, $4)
-ON CONFLICT (message_id) DO NOTHING
+-- The in-app inbox (activities/channels/in_app.py writes, api/routes/inbox.py reads).
 
 -- name: list_inbox
 -- Newest first; $2 a status or NULL for unread and read; keyset below ($3, $4).

@@ -33,7 +33,7 @@ def start_worker(settings: Settings, queue: str) -> subprocess.Popen[bytes]:
         "WAYLINE_TASK_QUEUE": queue,
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "workers.cli", "worker", "--no-dispatcher"],
+        [sys.executable, "-m", "cli.main", "worker", "--no-dispatcher"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

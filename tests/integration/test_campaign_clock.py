@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import asyncpg
-import httpx
 import pytest
 from temporalio.api.enums.v1 import EventType, IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
@@ -24,6 +23,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.campaign import CampaignActivities
+from activities.channels import by_name
 from activities.messages import MessageActivities
 from core.campaign_client import new_run_id, spec_of
 from core.campaign_contracts import BatchInput, CampaignProgress, CampaignRunInput
@@ -69,26 +69,25 @@ async def run_on_fake_clock(
 ) -> tuple[CampaignProgress, list[BatchInput]]:
     row = await pool.fetchrow("SELECT * FROM campaigns WHERE campaign_id = $1", campaign)
     queue = uid("clock")
-    async with httpx.AsyncClient() as http:
-        acts = CampaignActivities(pool, MessageActivities(pool, http))
-        async with Worker(
-            env.client,
+    acts = CampaignActivities(pool, MessageActivities(pool, by_name()))
+    async with Worker(
+        env.client,
+        task_queue=queue,
+        workflows=[CampaignWorkflow],
+        activities=[acts.start_run, acts.send_batch, acts.finish_run],
+        workflow_runner=workflow_runner(),
+    ):
+        run_id = new_run_id()
+        handle: WorkflowHandle[
+            CampaignWorkflow, CampaignProgress
+        ] = await env.client.start_workflow(
+            CAMPAIGN_WORKFLOW,
+            CampaignRunInput(spec=spec_of(row), run_id=run_id, batch_size=batch_size),
+            id=campaign_workflow_id(campaign, run_id),
             task_queue=queue,
-            workflows=[CampaignWorkflow],
-            activities=[acts.start_run, acts.send_batch, acts.finish_run],
-            workflow_runner=workflow_runner(),
-        ):
-            run_id = new_run_id()
-            handle: WorkflowHandle[
-                CampaignWorkflow, CampaignProgress
-            ] = await env.client.start_workflow(
-                CAMPAIGN_WORKFLOW,
-                CampaignRunInput(spec=spec_of(row), run_id=run_id, batch_size=batch_size),
-                id=campaign_workflow_id(campaign, run_id),
-                task_queue=queue,
-                result_type=CampaignProgress,
-            )
-            result = await handle.result()
+            result_type=CampaignProgress,
+        )
+        result = await handle.result()
     batches = []
     async for event in handle.fetch_history_events():
         if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:

@@ -10,13 +10,14 @@ from email.message import EmailMessage
 from typing import Any
 
 import asyncpg
-import httpx
 import pytest
 from aiosmtpd.controller import Controller
 from temporalio.exceptions import ApplicationError
 
 from activities.campaign import CampaignActivities
-from activities.email import EmailChannel, SmtpConfig
+from activities.channels import by_name
+from activities.channels.email import EmailChannel, SmtpConfig
+from activities.channels.links import Links
 from activities.messages import MessageActivities
 from core.campaign_client import spec_of
 from core.campaign_contracts import BatchInput, StartRunInput
@@ -62,16 +63,13 @@ async def campaign_acts(
     pool: asyncpg.Pool, inbox: tuple[Inbox, int]
 ) -> AsyncIterator[CampaignActivities]:
     channel = EmailChannel(
-        SmtpConfig(port=inbox[1], sender="Shop <shop@wayline.test>", pool_size=2)
+        SmtpConfig(port=inbox[1], sender="Shop <shop@wayline.test>", pool_size=2),
+        links=Links("s3cret", "http://wayline"),
     )
-    async with httpx.AsyncClient() as http:
-        messages = MessageActivities(
-            pool, http, email=channel, signing_secret="s3cret", public_url="http://wayline"
-        )
-        try:
-            yield CampaignActivities(pool, messages)
-        finally:
-            await channel.close()
+    try:
+        yield CampaignActivities(pool, MessageActivities(pool, by_name(channel)))
+    finally:
+        await channel.close()
 
 
 @pytest.mark.parametrize("chunk", [None, 3], ids=["one-chunk", "chunks-of-3"])
@@ -126,10 +124,11 @@ async def test_email_batch_rules_bounces_and_retry(
     }
     again = await campaign_acts.send_batch(batch)
     assert again == result and len(box.messages) == 5
-    assert campaign_acts.messages.email is not None
+    email = campaign_acts.messages.channels["email"]
+    assert isinstance(email, EmailChannel)
     # Pooled and reused: the pool's 2 connections, also after the refused recipients
     # (their envelopes are reset), not one per email.
-    assert campaign_acts.messages.email.pool.connects <= 2
+    assert email.pool.connects <= 2
     rows = {
         r["profile_id"]: r
         for r in await pool.fetch(

@@ -10,6 +10,7 @@ import asyncpg
 import httpx
 import pytest
 
+from activities.channels import by_name
 from activities.messages import MessageActivities
 from activities.steplog import write_batch
 from core.contracts import DeferredSend, StepBatch
@@ -51,11 +52,10 @@ async def test_the_send_supersedes_its_deferred_row(
     assert (row["status"], row["reason"]) == ("deferred", "quiet_hours")
     assert datetime.fromisoformat(row["deferred_until"]) == until
     deferred_at = datetime.fromisoformat(row["created_at"])
-    async with httpx.AsyncClient() as http:
-        result = await MessageActivities(pool, http).send_message(inp)
-        assert result.status == "sent"
-        again = await MessageActivities(pool, http).send_message(inp)
-        assert again.status == "sent"
+    result = await MessageActivities(pool, by_name()).send_message(inp)
+    assert result.status == "sent"
+    again = await MessageActivities(pool, by_name()).send_message(inp)
+    assert again.status == "sent"
     resp = await api_client.get(
         "/v1/messages", params={"profile_id": profile}, headers=admin_headers
     )
@@ -79,8 +79,7 @@ async def test_a_deferred_send_still_obeys_consent(pool: asyncpg.Pool) -> None:
     )
     inp = send_input("log", tpl, profile)
     await defer(pool, inp.message_id, profile, tpl, "log")
-    async with httpx.AsyncClient() as http:
-        result = await MessageActivities(pool, http).send_message(inp)
+    result = await MessageActivities(pool, by_name()).send_message(inp)
     assert (result.status, result.reason) == ("skipped", "unsubscribed from log")
     row = await pool.fetchrow(
         "SELECT status, reason FROM messages WHERE message_id = $1", inp.message_id

@@ -41,7 +41,7 @@ def dev_env(tmp_path: Path) -> Iterator[dict[str, str]]:
 def start(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with open(log, "ab") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "workers.cli", "dev"],
+            [sys.executable, "-m", "cli.main", "dev"],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -112,7 +112,7 @@ def test_dev_stack_restart_keeps_journeys(dev_env: dict[str, str], tmp_path: Pat
         for tpl in ("cart-reminder", "coupon-sms"):
             assert api.put(f"/v1/templates/{tpl}", json={"channel": "log", "body": "x"}).is_success
         published = subprocess.run(
-            [sys.executable, "-m", "workers.cli", "publish", str(EXAMPLE)],
+            [sys.executable, "-m", "cli.main", "publish", str(EXAMPLE)],
             env={
                 **dev_env,
                 "WAYLINE_API_KEY": KEY,
@@ -140,6 +140,85 @@ def test_dev_stack_restart_keeps_journeys(dev_env: dict[str, str], tmp_path: Pat
 
         messages = poll(sent, 60)
         assert len(messages) == 1  # type: ignore[arg-type]
+    finally:
+        api.close()
+        stop(proc, dev_env)
+
+
+def child_pid(launcher: int, name: str) -> int:
+    """The pid of the launcher's child `name`, from /proc (the test sees what a user would)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if int(stat[stat.rindex(")") + 2 :].split()[1]) != launcher:
+            continue
+        args = [a.decode(errors="replace") for a in argv if a]
+        found = {
+            "worker": args[1:4] == ["-m", "cli.main", "worker"],
+            "api": args[1:4] == ["-m", "cli.main", "api"],
+            "temporal": "start-dev" in args,
+            "postgres": bool(args) and args[0].endswith("/postgres"),
+        }
+        if found[name]:
+            return int(entry.name)
+    raise AssertionError(f"no {name} child of {launcher}")
+
+
+def serves(api: httpx.Client, profile: str) -> None:
+    """An event for `profile` is accepted and its journey's message sent, within two minutes."""
+    accepted = False
+
+    def delivered() -> bool:
+        nonlocal accepted
+        try:
+            if not accepted:
+                event = {"event_id": f"ev-{profile}", "name": "ping", "profile_id": profile}
+                accepted = api.post("/v1/events", json=event).status_code == 202
+            body = api.get("/v1/messages", params={"profile_id": profile}).json()
+        except (httpx.HTTPError, ValueError):
+            return False
+        return accepted and bool(body["items"] if isinstance(body, dict) else body)
+
+    poll(delivered, 120)
+
+
+def test_dev_stack_restarts_a_killed_child(dev_env: dict[str, str], tmp_path: Path) -> None:
+    log = tmp_path / "dev.log"
+    proc = start(dev_env, log)
+    api = httpx.Client(
+        base_url=f"http://127.0.0.1:{dev_env['WAYLINE_API_PORT']}",
+        headers={"Authorization": f"Bearer {KEY}"},
+        timeout=10,
+    )
+    try:
+        jid = f"ping-{uuid.uuid4().hex[:6]}"
+        assert api.put("/v1/templates/pong", json={"channel": "log", "body": "pong"}).is_success
+        defn = {
+            "id": jid,
+            "name": "ping",
+            "entry": {"event": "ping"},
+            "start": "pong",
+            "nodes": {
+                "pong": {"type": "message", "channel": "log", "template": "pong", "next": "done"},
+                "done": {"type": "end"},
+            },
+        }
+        assert api.put(f"/v1/journeys/{jid}", json=defn).is_success
+        assert api.post(f"/v1/journeys/{jid}/publish").is_success
+        serves(api, "p-before")
+        for name in ("worker", "api", "temporal", "postgres"):
+            os.kill(child_pid(proc.pid, name), signal.SIGKILL)
+            poll(lambda name=name: f"wayline dev: {name} restarted" in log.read_text(), 90)
+            assert proc.poll() is None, log.read_text()
+            serves(api, f"p-after-{name}")
+        text = log.read_text()
+        assert "worker exited with signal 9 (SIGKILL); restarting it in 1 s" in text
+        assert "postgres exited with signal 9 (SIGKILL); restarting it with worker, api" in text
     finally:
         api.close()
         stop(proc, dev_env)

@@ -20,8 +20,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from pydantic import SecretStr
 
-from activities.channels import ChannelError, Rendered
-from activities.email import EmailChannel, SmtpConfig
+from activities.channels import by_name
+from activities.channels.base import ChannelError, Delivery, Rendered
+from activities.channels.email import EmailChannel, SmtpConfig
+from activities.channels.links import Links
 from activities.messages import MessageActivities
 from api.app import create_app
 from core.contracts import SendInput
@@ -124,15 +126,10 @@ async def layout(api_client: Api, admin_headers: Headers) -> str:
 async def acts(
     pool: asyncpg.Pool, channel: EmailChannel, layout: str
 ) -> AsyncIterator[MessageActivities]:
-    async with httpx.AsyncClient() as http:
-        yield MessageActivities(
-            pool,
-            http,
-            email=channel,
-            email_layout=layout,
-            signing_secret=SECRET,
-            public_url=PUBLIC,
-        )
+    email = EmailChannel(
+        channel.config, links=Links(SECRET, PUBLIC), layout=layout, smtp=channel.pool
+    )
+    yield MessageActivities(pool, by_name(email))
 
 
 @pytest.fixture
@@ -171,6 +168,10 @@ async def profile_with_email(api: Api, headers: Headers, email_address: bool = T
 
 def send_input(template: str, profile: str) -> SendInput:
     return helpers.send_input("email", template, profile, journey="mail", total=42)
+
+
+def delivery(message_id: str) -> Delivery:
+    return Delivery(message_id, "email", "p-direct")
 
 
 def unsubscribe_link(msg: EmailMessage) -> str:
@@ -225,9 +226,8 @@ async def test_text_only_template_is_a_single_part(
 ) -> None:
     profile = await profile_with_email(api_client, admin_headers)
     tpl = await email_template(api_client, admin_headers, html=None, topic=None)
-    async with httpx.AsyncClient() as http:  # no layout, no signing secret: no link
-        acts = MessageActivities(pool, http, email=channel, email_layout=None)
-        assert (await acts.send_message(send_input(tpl, profile))).status == "sent"
+    acts = MessageActivities(pool, by_name(channel))  # no layout, no signing secret: no link
+    assert (await acts.send_message(send_input(tpl, profile))).status == "sent"
     [msg] = smtp.inbox.messages
     assert msg.get_content_type() == "text/plain"
     assert msg.get_content().replace("\r\n", "\n") == "Hi Ada <3, your cart: 42\n"
@@ -263,9 +263,11 @@ async def test_a_refused_recipient_leaves_the_connection_usable(
     smtp.inbox.refuse.add("gone@example.com")
     body = Rendered(recipient="gone@example.com", subject="Hi", body="Hello")
     with pytest.raises(ChannelError, match="550") as caught:
-        await channel.send("m-gone", body)
+        await channel.send(delivery("m-gone"), body)
     assert caught.value.hard_bounce and not caught.value.retryable
-    await channel.send("m-here", Rendered(recipient="here@example.com", subject="Hi", body="Hi"))
+    await channel.send(
+        delivery("m-here"), Rendered(recipient="here@example.com", subject="Hi", body="Hi")
+    )
     assert smtp.inbox.envelopes == [("shop@wayline.test", ["here@example.com"])]
     assert channel.pool.connects == 1
 
@@ -289,7 +291,9 @@ async def test_a_stalled_server_times_out_and_its_connection_is_dropped() -> Non
     try:
         started = asyncio.get_running_loop().time()
         with pytest.raises(ChannelError, match="TimeoutError") as caught:
-            await chan.send("m-1", Rendered(recipient="a@example.com", subject="Hi", body="Hi"))
+            await chan.send(
+                delivery("m-1"), Rendered(recipient="a@example.com", subject="Hi", body="Hi")
+            )
         assert caught.value.retryable
         assert asyncio.get_running_loop().time() - started < 5
         assert answered == [b"EHLO", b"MAIL"]

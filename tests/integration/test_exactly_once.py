@@ -31,7 +31,7 @@ def start_worker(settings: Settings, queue: str, webhook: str) -> subprocess.Pop
         "WAYLINE_WEBHOOK_URL": webhook,
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "workers.cli", "worker", "--no-dispatcher"],
+        [sys.executable, "-m", "cli.main", "worker", "--no-dispatcher"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

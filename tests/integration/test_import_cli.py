@@ -32,7 +32,7 @@ def wayline(
 ) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": dsn or settings.database_url}
     return subprocess.run(
-        [sys.executable, "-m", "workers.cli", "import", "profiles", *args],
+        [sys.executable, "-m", "cli.main", "import", "profiles", *args],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from activities.channels import by_name
 from activities.messages import MessageActivities
 from api.app import create_app
 from core.contracts import SendInput
@@ -37,8 +38,7 @@ async def signed_api(settings: Settings, migrated: None) -> AsyncIterator[Api]:
 
 @pytest.fixture
 async def acts(pool: asyncpg.Pool) -> AsyncIterator[MessageActivities]:
-    async with httpx.AsyncClient() as http:
-        yield MessageActivities(pool, http)
+    yield MessageActivities(pool, by_name())
 
 
 def send_input(template: str, profile: str) -> SendInput:

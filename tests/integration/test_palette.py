@@ -25,8 +25,9 @@ from activities.steps import StepActivities
 from core.contracts import UpdateProfileInput
 from core.names import STATE_QUERY, journey_workflow_id
 from core.settings import Settings
-from journeys.interpreter import JourneyState, bucket, experiment_variant
-from journeys.model import ExperimentNode
+from journeys.interpreter import JourneyState
+from journeys.nodes.buckets import bucket
+from journeys.nodes.experiment import ExperimentNode, experiment_variant
 from tests.integration.helpers import eventually, publish, uid
 from tests.integration.provider import FakeProvider
 from workers.worker import Runtime

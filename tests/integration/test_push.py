@@ -20,8 +20,9 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from activities.channels import by_name
+from activities.channels.push import FCM_SCOPE, JWT_BEARER, PushChannel, ServiceAccount
 from activities.messages import MessageActivities
-from activities.push import FCM_SCOPE, JWT_BEARER, PushChannel, ServiceAccount
 from core.contracts import SendInput
 from tests.integration import helpers
 
@@ -133,7 +134,7 @@ async def acts(
         )
     )
     async with httpx.AsyncClient() as http:
-        yield MessageActivities(pool, http, push=PushChannel(http, account, google.url))
+        yield MessageActivities(pool, by_name(PushChannel(http, account, pool, google.url)))
 
 
 def send_input(template: str, profile: str) -> SendInput:
@@ -190,14 +191,14 @@ async def test_unregistered_devices_are_removed_from_the_profile(
     assert skipped.status == "skipped" and skipped.reason == "no push token"
 
 
-@pytest.mark.parametrize("stored", [["dev-ok", "dev-a,dev-b"], ["dev-ok", ""], "dev-ok"])
+@pytest.mark.parametrize("stored", [["dev-ok", "dev-a,dev-b"], ["dev-ok", "", "dev ok"]])
 async def test_stored_tokens_the_rules_refuse_fail_the_message(
     api_client: Api,
     admin_headers: Headers,
     acts: MessageActivities,
     google: FakeGoogle,
     pool: asyncpg.Pool,
-    stored: Any,
+    stored: list[str],
 ) -> None:
     """Written before the token rule (straight into Postgres): `dev-a,dev-b` is one stored
     token, never two devices; the message fails for good naming it, and nothing is sent."""
@@ -206,10 +207,11 @@ async def test_stored_tokens_the_rules_refuse_fail_the_message(
         "UPDATE profiles SET attributes = jsonb_set(attributes, '{push_tokens}', $2::jsonb) "
         "WHERE profile_id = $1",
         profile,
-        json.dumps(stored),
+        stored,
     )
     result = await acts.send_message(send_input(tpl, profile))
-    assert result.status == "failed" and (result.error or "").startswith("invalid push_tokens")
+    assert result.status == "failed", result
+    assert (result.error or "").startswith(f"invalid push_tokens[{len(stored) - 1}]: not a device")
     assert google.sends == []
     row = await pool.fetchrow("SELECT status, error FROM messages WHERE profile_id = $1", profile)
     assert row is not None and (row["status"], row["error"]) == ("failed", result.error)

@@ -13,7 +13,7 @@ import pytest
 from temporalio.client import Client
 
 from core.names import journey_workflow_id
-from journeys.interpreter import bucket
+from journeys.nodes.buckets import bucket
 from tests.integration.helpers import eventually, uid
 from workers.worker import Runtime
 

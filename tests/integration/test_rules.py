@@ -12,6 +12,8 @@ import asyncpg
 import httpx
 import pytest
 
+from activities.channels import by_name
+from activities.channels.webhook import WebhookChannel
 from activities.messages import MessageActivities
 from activities.rules import SendFacts, skip_reason
 from core.contracts import SendInput
@@ -64,7 +66,7 @@ async def provider() -> AsyncIterator[FakeProvider]:
 @pytest.fixture
 async def acts(pool: asyncpg.Pool, provider: FakeProvider) -> AsyncIterator[MessageActivities]:
     async with httpx.AsyncClient() as http:
-        yield MessageActivities(pool, http, provider.url)
+        yield MessageActivities(pool, by_name(WebhookChannel(http, provider.url)))
 
 
 @pytest.fixture

@@ -17,8 +17,10 @@ import pytest
 from pydantic import SecretStr
 from temporalio.exceptions import ApplicationError
 
+from activities.channels import by_name
+from activities.channels.links import Links
+from activities.channels.sms import SmsChannel, SmsConfig, count_segments
 from activities.messages import MessageActivities
-from activities.sms import SmsChannel, SmsConfig, count_segments
 from api.app import create_app
 from core.contracts import SendInput
 from core.settings import Settings
@@ -80,13 +82,8 @@ async def acts(pool: asyncpg.Pool, twilio: FakeTwilio) -> AsyncIterator[MessageA
         base_url=twilio.url, account_sid="AC123", auth_token="tok", sender="+15550001111"
     )
     async with httpx.AsyncClient() as http:
-        yield MessageActivities(
-            pool,
-            http,
-            sms=SmsChannel(http, config),
-            signing_secret=SECRET,
-            public_url=PUBLIC,
-        )
+        sms = SmsChannel(http, config, pool, Links(SECRET, PUBLIC))
+        yield MessageActivities(pool, by_name(sms))
 
 
 @pytest.fixture

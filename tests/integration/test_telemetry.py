@@ -265,7 +265,7 @@ async def test_scrapes_show_ingest_journey_message_action_and_sdk_metrics(
 def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with open(log, "wb") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "workers.cli", "worker", "--no-dispatcher"],
+            [sys.executable, "-m", "cli.main", "worker", "--no-dispatcher"],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -20,11 +20,11 @@ from temporalio.api.workflowservice.v1 import (
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from cli.main import main
 from core.journey_client import JOURNEY_ID, JOURNEY_VERSION, PROFILE_ID, enter_journey
 from core.names import SEARCH_ATTRIBUTES
 from core.settings import Settings
 from tests.integration.helpers import event
-from workers.cli import main
 
 pytestmark = pytest.mark.integration
 

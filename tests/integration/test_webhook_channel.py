@@ -12,6 +12,9 @@ import httpx
 import pytest
 from temporalio.exceptions import ApplicationError
 
+from activities.channels import by_name
+from activities.channels.base import Channel
+from activities.channels.webhook import WebhookChannel
 from activities.messages import MessageActivities
 from core.contracts import SendInput
 from core.signing import SIGNATURE_HEADER, canonical_json, verify_webhook
@@ -19,6 +22,12 @@ from tests.integration import helpers
 from tests.integration.provider import FakeProvider
 
 pytestmark = pytest.mark.integration
+
+
+def webhook(
+    http: httpx.AsyncClient, url: str | None, secret: str | None = None
+) -> dict[str, Channel]:
+    return by_name(WebhookChannel(http, url, secret))
 
 
 def send_input(template: str, channel: str = "webhook") -> SendInput:
@@ -47,7 +56,7 @@ async def test_retryable_failure_then_success_sends_one_id(
 ) -> None:
     with FakeProvider() as provider:
         async with httpx.AsyncClient() as http:
-            acts = MessageActivities(pool, http, provider.url)
+            acts = MessageActivities(pool, webhook(http, provider.url))
             inp = send_input(template)
             provider.status = 503
             with pytest.raises(ApplicationError):
@@ -70,7 +79,7 @@ async def test_client_error_is_final_and_recorded(pool: asyncpg.Pool, template: 
         provider.status = 400
         async with httpx.AsyncClient() as http:
             inp = send_input(template)
-            result = await MessageActivities(pool, http, provider.url).send_message(inp)
+            result = await MessageActivities(pool, webhook(http, provider.url)).send_message(inp)
     assert result.status == "failed" and "400" in (result.error or "")
     row = await ledger(pool, inp.message_id)
     assert row["status"] == "failed" and "400" in row["error"]
@@ -79,7 +88,7 @@ async def test_client_error_is_final_and_recorded(pool: asyncpg.Pool, template: 
 async def test_missing_template_fails_without_sending(pool: asyncpg.Pool) -> None:
     async with httpx.AsyncClient() as http:
         inp = send_input("no-such-template", channel="log")
-        result = await MessageActivities(pool, http, None).send_message(inp)
+        result = await MessageActivities(pool, webhook(http, None)).send_message(inp)
     assert result.status == "failed" and "does not exist" in (result.error or "")
     assert (await ledger(pool, inp.message_id))["status"] == "failed"
 
@@ -88,7 +97,7 @@ async def test_body_is_signed_like_stripe(pool: asyncpg.Pool, template: str) -> 
     secret = "whsec_test_0123456789"
     with FakeProvider() as provider:
         async with httpx.AsyncClient() as http:
-            acts = MessageActivities(pool, http, provider.url, webhook_secret=secret)
+            acts = MessageActivities(pool, webhook(http, provider.url, secret))
             inp = send_input(template)
             assert (await acts.send_message(inp)).status == "sent"
     header = provider.headers[0][SIGNATURE_HEADER]
@@ -106,5 +115,7 @@ async def test_body_is_signed_like_stripe(pool: asyncpg.Pool, template: str) -> 
 async def test_unsigned_without_secret(pool: asyncpg.Pool, template: str) -> None:
     with FakeProvider() as provider:
         async with httpx.AsyncClient() as http:
-            await MessageActivities(pool, http, provider.url).send_message(send_input(template))
+            await MessageActivities(pool, webhook(http, provider.url)).send_message(
+                send_input(template)
+            )
     assert SIGNATURE_HEADER not in provider.headers[0]

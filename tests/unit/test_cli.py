@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from workers.cli import main
+from cli.main import main
 
 EXAMPLE = Path(__file__).parent.parent.parent / "examples" / "abandoned-cart.yaml"
 

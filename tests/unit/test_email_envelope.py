@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from activities.channels import ChannelError, Rendered
-from activities.email import SmtpConfig, build_email
+from activities.channels.base import ChannelError, Rendered
+from activities.channels.email import SmtpConfig, build_email
 
 CONFIG = SmtpConfig(sender="Shop <news@shop.example.com>")
 

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from journeys.clock import next_weekday, quiet_hours_end, timezone_for
-from journeys.model import WEEKDAYS, Profile, Weekday
+from journeys.fields import WEEKDAYS, Weekday
+from journeys.model import Profile
 
 PARIS = ZoneInfo("Europe/Paris")
 

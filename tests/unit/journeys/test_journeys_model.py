@@ -8,22 +8,18 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from journeys.model import (
-    ActionNode,
-    ConditionNode,
-    EndNode,
-    Event,
-    ExperimentNode,
-    FetchNode,
-    JourneyDefinition,
-    JumpNode,
-    MessageNode,
-    Profile,
-    SplitNode,
-    UpdateProfileNode,
-    WaitForEventNode,
-    WaitNode,
-)
+from journeys.model import Event, JourneyDefinition, Profile
+from journeys.nodes.action import ActionNode
+from journeys.nodes.condition import ConditionNode
+from journeys.nodes.end import EndNode
+from journeys.nodes.experiment import ExperimentNode
+from journeys.nodes.fetch import FetchNode
+from journeys.nodes.jump import JumpNode
+from journeys.nodes.message import MessageNode
+from journeys.nodes.split import SplitNode
+from journeys.nodes.update_profile import UpdateProfileNode
+from journeys.nodes.wait import WaitNode
+from journeys.nodes.wait_for_event import WaitForEventNode
 
 MINIMAL: dict[str, Any] = {
     "id": "welcome",

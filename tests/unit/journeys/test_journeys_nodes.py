@@ -34,11 +34,11 @@ from journeys.interpreter import (
     TimerFired,
     UpdateProfile,
     Wait,
-    bucket,
     current_command,
     step,
 )
 from journeys.model import Event, JourneyDefinition, Profile
+from journeys.nodes.buckets import bucket
 from journeys.runtime import RESPONSE_LIMIT
 from journeys.validate import parse_definition
 
@@ -237,6 +237,16 @@ SCRIPTS: list[tuple[str, dict[str, Any], Script, Command, list[tuple[str, str | 
         {"a": action({"x": "{{ event.properties.nope }}"}), "done": END, "failed": END},
         [],
         Finish(status="errored", reason="nodes.a.params.x: 'dict object' has no attribute 'nope'"),
+        [("a", "errored")],
+    ),
+    (
+        "a param whose name is no plain segment is named as the validator names it",
+        {"a": action({"a b": "{{ event.properties.nope }}"}), "done": END, "failed": END},
+        [],
+        Finish(
+            status="errored",
+            reason="nodes.a.params[\"a b\"]: 'dict object' has no attribute 'nope'",
+        ),
         [("a", "errored")],
     ),
     (

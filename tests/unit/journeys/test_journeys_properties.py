@@ -41,17 +41,13 @@ from journeys.interpreter import (
     current_command,
     step,
 )
-from journeys.model import (
-    ActionNode,
-    Event,
-    ExperimentNode,
-    FetchNode,
-    JourneyDefinition,
-    JumpNode,
-    MessageNode,
-    Profile,
-    UpdateProfileNode,
-)
+from journeys.model import Event, JourneyDefinition, Profile
+from journeys.nodes.action import ActionNode
+from journeys.nodes.experiment import ExperimentNode
+from journeys.nodes.fetch import FetchNode
+from journeys.nodes.jump import JumpNode
+from journeys.nodes.message import MessageNode
+from journeys.nodes.update_profile import UpdateProfileNode
 from journeys.validate import validate
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

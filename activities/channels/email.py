@@ -1,4 +1,5 @@
-"""Email over SMTP (aiosmtplib): the MIME message and a small pool of connected clients.
+"""Email over SMTP (aiosmtplib): the MIME message, a small pool of connected clients, and
+the channel that renders and sends through them.
 
 Each worker keeps up to `pool_size` SMTP connections open and reuses them across sends; a
 connection the server dropped is replaced and the send tried once more on a fresh one.
@@ -19,9 +20,17 @@ from email.utils import formataddr, formatdate, parseaddr
 
 import aiosmtplib
 from aiosmtplib.typing import SMTPStatus
+from markupsafe import Markup
 
-from activities.channels import ChannelError, Rendered
+from activities.channels.base import ChannelError, Delivery, Draft, Remote, Rendered
+from activities.channels.links import Links
+from activities.channels.setup import Setup
+from activities.channels.tracking import add_tracking
 from contacts import addresses
+from core.settings import Settings, secret
+from core.signing import Tracked
+from journeys.expressions import compile_template
+from journeys.model import Profile
 
 
 @dataclass(frozen=True)
@@ -290,15 +299,67 @@ def _close(client: aiosmtplib.SMTP) -> None:
         client.close()
 
 
-class EmailChannel:
-    """Sends one rendered email; SMTP answers become retryable or final ChannelErrors."""
+class EmailChannel(Remote):
+    """Sends one rendered email; SMTP answers become retryable or final ChannelErrors.
 
-    def __init__(self, config: SmtpConfig) -> None:
+    Rendering adds the unsubscribe link (`unsubscribe_url` for the template, and the
+    List-Unsubscribe headers), the shared layout, and open and click tracking.
+    """
+
+    name = "email"
+    missing = "no email address"
+
+    def __init__(
+        self,
+        config: SmtpConfig,
+        *,
+        links: Links | None = None,
+        layout: str | None = None,
+        tracking: bool = True,
+        smtp: SmtpPool | None = None,
+    ) -> None:
         self.config = config
-        self.pool = SmtpPool(config)
+        self.links = links or Links()
+        self.layout = layout
+        self.tracking = tracking
+        self.pool = smtp or SmtpPool(config)
 
-    async def send(self, message_id: str, rendered: Rendered) -> None:
-        msg = build_email(self.config, message_id, rendered, mailto=self.config.unsubscribe_mailto)
+    def recipient(self, profile: Profile) -> str | None:
+        return profile.email or None
+
+    async def render(self, draft: Draft) -> Rendered:
+        links = self.links
+        unsubscribe = links.unsubscribe(
+            draft.profile.profile_id, self.name, draft.template["topic"]
+        )
+        draft.ctx["unsubscribe_url"] = unsubscribe or ""
+        subject, body, html = draft.parts()
+        if self.layout and self.layout != draft.name:
+            body, html = await self._wrap(draft, body, html)
+        if html and self.tracking and links.secret:
+            html = add_tracking(
+                html,
+                secret=links.secret,
+                base_url=links.base,
+                tracked=Tracked(draft.message_id, draft.profile.profile_id, draft.journey_id),
+                keep=(f"{links.base}/v1/unsubscribe",),
+            )
+        return Rendered(self.recipient(draft.profile), subject, body, html, unsubscribe)
+
+    async def _wrap(self, draft: Draft, body: str, html: str | None) -> tuple[str, str | None]:
+        """The shared layout template, when it exists, wraps both parts as `{{ content }}`."""
+        layout = await draft.lookup(self.layout or "")
+        if layout is None or layout["channel"] != "email":
+            return body, html
+        body = compile_template(layout["body"]).render({**draft.ctx, "content": body})
+        if html is not None and layout["html"]:
+            ctx = {**draft.ctx, "content": Markup(html)}
+            html = compile_template(layout["html"], True).render(ctx)
+        return body, html
+
+    async def send(self, delivery: Delivery, rendered: Rendered) -> None:
+        mailto = self.config.unsubscribe_mailto
+        msg = build_email(self.config, delivery.message_id, rendered, mailto=mailto)
         try:
             await self.pool.send(msg)
         except aiosmtplib.SMTPRecipientsRefused as exc:
@@ -318,3 +379,25 @@ class EmailChannel:
 
     async def close(self) -> None:
         await self.pool.close()
+
+
+def smtp_config(settings: Settings) -> SmtpConfig:
+    return SmtpConfig(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        username=settings.smtp_username,
+        password=secret(settings.smtp_password),
+        starttls=settings.smtp_starttls,
+        tls=settings.smtp_tls,
+        timeout=settings.smtp_timeout_seconds,
+        pool_size=settings.smtp_pool_size,
+        sender=settings.email_from,
+        unsubscribe_mailto=settings.email_unsubscribe_mailto,
+    )
+
+
+def configured(setup: Setup) -> EmailChannel:
+    s = setup.settings
+    return EmailChannel(
+        smtp_config(s), links=setup.links, layout=s.email_layout, tracking=s.email_tracking
+    )

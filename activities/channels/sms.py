@@ -10,10 +10,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import asyncpg
 import httpx
 
-from activities.channels import ChannelError, Rendered
+from activities.channels.base import ChannelError, Delivery, Remote, Rendered
+from activities.channels.links import Links
+from activities.channels.setup import Setup
 from contacts import addresses
+from core.settings import secret
+from db.sql import q
+from journeys.model import Profile
 
 # GSM 03.38: the basic character set (one septet) and the extension table (two septets).
 GSM7_BASIC = frozenset(
@@ -61,14 +67,37 @@ def _to(stored: str) -> str:
     return checked
 
 
-class SmsChannel:
-    """Sends one SMS; answers the provider's message id."""
+class SmsChannel(Remote):
+    """Sends one SMS and records its provider id and segments for the status callback."""
 
-    def __init__(self, http: httpx.AsyncClient, config: SmsConfig) -> None:
+    name = "sms"
+    missing = "no phone number"
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        config: SmsConfig,
+        pool: asyncpg.Pool,
+        links: Links | None = None,
+    ) -> None:
         self.http = http
         self.config = config
+        self.pool = pool
+        self.links = links or Links()
 
-    async def send(self, message_id: str, rendered: Rendered, status_callback: str | None) -> str:
+    def recipient(self, profile: Profile) -> str | None:
+        return profile.phone or None
+
+    async def send(self, delivery: Delivery, rendered: Rendered) -> None:
+        status_callback = self.links.sms_status(delivery)
+        sid = await self.post(delivery.message_id, rendered, status_callback)
+        parts = count_segments(rendered.body)
+        await self.pool.execute(
+            q("mark_sms"), delivery.message_id, sid, parts.count, parts.encoding
+        )
+
+    async def post(self, message_id: str, rendered: Rendered, status_callback: str | None) -> str:
+        """The provider's message id of one SMS sent."""
         c = self.config
         if not (c.account_sid and c.auth_token and c.sender):
             raise ChannelError(
@@ -101,3 +130,14 @@ class SmsChannel:
                 "sms provider answered without a message sid", retryable=False
             ) from exc
         return str(sid)
+
+
+def configured(setup: Setup) -> SmsChannel:
+    s = setup.settings
+    config = SmsConfig(
+        base_url=s.sms_base_url,
+        account_sid=s.sms_account_sid,
+        auth_token=secret(s.sms_auth_token),
+        sender=s.sms_from,
+    )
+    return SmsChannel(setup.http, config, setup.pool, setup.links)

@@ -10,9 +10,9 @@ import signal
 import sys
 from pathlib import Path
 
+from cli import imports
 from core.logs import configure_logging
 from core.settings import Settings
-from workers import import_cli
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     t_sub.add_parser(
         "setup", help="register Wayline's search attributes in TEMPORAL_NAMESPACE (idempotent)"
     )
-    import_cli.add_parser(sub)
+    imports.add_parser(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings()
@@ -46,13 +46,13 @@ def main(argv: list[str] | None = None) -> int:
         "validate": _validate,
         "publish": _publish,
         "temporal": _temporal,
-        "import": import_cli.run,
+        "import": imports.run,
     }
     return handlers[args.command](settings, args)
 
 
 def _dev(settings: Settings, args: argparse.Namespace) -> int:
-    from workers.devstack import run_dev
+    from cli.devstack import run_dev
 
     return run_dev(settings)
 
@@ -61,10 +61,11 @@ def _api(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from api.keys import announce_bootstrap_key
     from core.telemetry import configure
 
     telemetry = configure(settings, "wayline-api")
-    asyncio.run(_bootstrap(settings))
+    asyncio.run(announce_bootstrap_key(settings))
     uvicorn.run(
         create_app(settings),
         host=settings.api_host,
@@ -75,19 +76,6 @@ def _api(settings: Settings, args: argparse.Namespace) -> int:
     )
     telemetry.shutdown()
     return 0
-
-
-async def _bootstrap(settings: Settings) -> None:
-    from api.keys import ensure_bootstrap_key
-    from db.pool import create_pool
-
-    pool = await create_pool(settings.database_url, min_size=1, max_size=2)
-    try:
-        key = await ensure_bootstrap_key(pool, settings)
-    finally:
-        await pool.close()
-    if key and not settings.bootstrap_key:
-        print(f"\nCreated the first admin API key (shown once, keep it):\n  {key}\n", flush=True)
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> int:

@@ -16,11 +16,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from activities.channels import ChannelError, Rendered
+from activities.channels.base import AddressError, ChannelError, Delivery, Remote, Rendered
+from activities.channels.setup import Setup
+from contacts import addresses
+from core.settings import secret
+from db.sql import q
+from journeys.model import Profile
 
 FCM_SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -117,21 +123,55 @@ class PushOutcome:
     invalid_tokens: list[str]
 
 
-class PushChannel:
-    """Sends one notification to each of a profile's device tokens."""
+class PushChannel(Remote):
+    """Sends one notification to each of a profile's device tokens; forgets dead tokens."""
+
+    name = "push"
+    missing = "no push token"
 
     def __init__(
         self,
         http: httpx.AsyncClient,
         account: ServiceAccount | None,
+        pool: asyncpg.Pool,
         base_url: str = "https://fcm.googleapis.com",
     ) -> None:
         self.http = http
         self.account = account
+        self.pool = pool
         self.base_url = base_url.rstrip("/")
         self.tokens = TokenSource(http, account) if account else None
 
-    async def send(self, message_id: str, rendered: Rendered, devices: list[str]) -> PushOutcome:
+    def recipient(self, profile: Profile) -> str | None:
+        """The profile's device tokens, comma-separated. Each is checked before the join,
+        since a stored `a,b` would otherwise be sent to devices `a` and `b`: one the token
+        rule refuses fails the message (contacts/addresses.py). Entries that are no token
+        at all (not a string, or empty) address nobody and are left out, as they always were."""
+        tokens = profile.attributes.get("push_tokens")
+        if not isinstance(tokens, list):
+            return None
+        valid = []
+        for index, token in enumerate(tokens):
+            if not (isinstance(token, str) and token):
+                continue
+            checked = addresses.push_token(token)
+            if isinstance(checked, addresses.Invalid):
+                raise AddressError(f"invalid push_tokens[{index}]: {checked.reason}")
+            valid.append(checked)
+        return ",".join(valid) or None
+
+    async def send(self, delivery: Delivery, rendered: Rendered) -> None:
+        devices = (rendered.recipient or "").split(",")
+        outcome = await self.notify(delivery.message_id, rendered, devices)
+        if outcome.invalid_tokens:  # FCM says these devices are gone: forget them
+            await self.pool.execute(
+                q("remove_push_tokens"), delivery.profile_id, outcome.invalid_tokens
+            )
+        if outcome.sent == 0:
+            raise ChannelError("no valid push token", retryable=False)
+
+    async def notify(self, message_id: str, rendered: Rendered, devices: list[str]) -> PushOutcome:
+        """One FCM message per device; unregistered devices are counted out, not errors."""
         if self.account is None or self.tokens is None:
             raise ChannelError(
                 "push channel is not configured (WAYLINE_FCM_SERVICE_ACCOUNT)", retryable=False
@@ -189,3 +229,10 @@ def _error_code(resp: httpx.Response) -> str | None:
     if resp.status_code == 404:
         return "UNREGISTERED"
     return None
+
+
+def configured(setup: Setup) -> PushChannel:
+    s = setup.settings
+    source = secret(s.fcm_service_account)
+    account = ServiceAccount.load(source) if source else None
+    return PushChannel(setup.http, account, setup.pool, s.fcm_base_url)

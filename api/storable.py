@@ -1,0 +1,143 @@
+"""Input PostgreSQL cannot store, refused at the door with the path of the first offender.
+
+PostgreSQL's text and JSONB refuse the NUL character, UTF-8 cannot encode a lone surrogate
+(`"\\ud800"`), and JSONB has no NaN or infinity; Python's JSON parser accepts all of these,
+and nests as deep as its recursion limit. Left alone, each became a 500 somewhere behind a
+handler (or a Segment batch its client retried forever). The body is checked once, before
+routing, so every route, present and future, is covered; path and query parameters are
+checked by an app-wide dependency, which knows their names.
+
+The common case costs three scans of the raw bytes in C: only a body that might hold an
+offender is parsed here and walked.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api.errors import BODY_SCOPE_KEY, ApiError, error_response, field
+
+MAX_DEPTH = 64  # levels of arrays and objects in one document
+_SUSPECT = re.compile(rb"\\u0000|\\u[dD][89a-fA-F]|NaN|Infinity|[eE]\+?\d{3}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_JSON_TYPES = (b"application/json", b"+json")
+_TOO_DEEP = f"nested deeper than {MAX_DEPTH} levels"
+
+
+@dataclass(frozen=True)
+class Unstorable:
+    """The first offender: where it is, why, and 400 (the body's shape) or 422 (a value)."""
+
+    status: int
+    path: str
+    reason: str
+
+    def error(self) -> ApiError:
+        code = "malformed_json" if self.status == 400 else "validation_error"
+        message = f"{self.path}: {self.reason}"
+        return ApiError(self.status, message, code=code, fields=[field(self.path, self.reason)])
+
+
+def string_problem(text: str) -> str | None:
+    """Why PostgreSQL would refuse this string, or None."""
+    if "\x00" in text:
+        return "contains a NUL character (\\u0000)"
+    if _SURROGATE.search(text):
+        return "contains a lone surrogate (\\ud800-\\udfff), which is not valid UTF-8"
+    return None
+
+
+def _children(value: Any, path: str) -> Iterator[tuple[str, Any]]:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            yield (f"{path}.{key}" if path else str(key)), item
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield f"{path}[{index}]", item
+
+
+def _value_problem(value: Any, path: str) -> str | None:
+    if isinstance(value, str):
+        return string_problem(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{value} is not a number JSON can store"
+    if isinstance(value, Mapping):
+        bad = next((k for k in value if isinstance(k, str) and string_problem(k)), None)
+        return None if bad is None else f"a key {string_problem(bad)}"
+    return None
+
+
+def first_unstorable(document: Any, root: str = "") -> Unstorable | None:
+    """The path and reason of the first value PostgreSQL would refuse, depth included.
+
+    Iterative, so a document nested a thousand deep is measured, not recursed into."""
+    stack: list[tuple[str, Any, int]] = [(root, document, 0)]
+    while stack:
+        path, value, depth = stack.pop()
+        if depth >= MAX_DEPTH and isinstance(value, Mapping | list):
+            return Unstorable(400, path or "body", _TOO_DEEP)
+        problem = _value_problem(value, path)
+        if problem is not None:
+            return Unstorable(422, path or "body", problem)
+        children = list(_children(value, path))
+        stack.extend((p, v, depth + 1) for p, v in reversed(children))
+    return None
+
+
+def body_problem(body: bytes) -> Unstorable | None:
+    """What in a JSON body must not reach a handler, if anything.
+
+    Malformed JSON is left to FastAPI, which reports its position."""
+    if body.count(b"[") + body.count(b"{") <= MAX_DEPTH and not _SUSPECT.search(body):
+        return None
+    try:
+        document = json.loads(body)  # NaN, Infinity and 1e400 load as floats, named below
+    except RecursionError:
+        return Unstorable(400, "body", _TOO_DEEP)
+    except ValueError:
+        return None
+    return first_unstorable(document)
+
+
+def _is_json(scope: Scope) -> bool:
+    for key, value in scope.get("headers", ()):
+        if key == b"content-type":
+            media = value.split(b";")[0].strip().lower()
+            return media.startswith(_JSON_TYPES[0]) or media.endswith(_JSON_TYPES[1])
+    return False
+
+
+class StorableBodyMiddleware:
+    """Answers 400/422 naming the field for a JSON body PostgreSQL could not store.
+
+    Runs inside `BodyLimitMiddleware`, which buffered the (bounded) body in the scope."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = scope.get(BODY_SCOPE_KEY) if scope["type"] == "http" else None
+        problem = body_problem(body) if isinstance(body, bytes) and _is_json(scope) else None
+        if problem is None:
+            await self.app(scope, receive, send)
+            return
+        error = problem.error()
+        answer = error_response(error.status, error.code, error.message, error.fields)
+        await answer(scope, receive, send)
+
+
+async def storable_parameters(request: Request) -> None:
+    """An app-wide dependency: path and query parameters PostgreSQL could store."""
+    params = [*request.path_params.items(), *request.query_params.multi_items()]
+    for name, value in params:
+        problem = string_problem(value) if isinstance(value, str) else None
+        if problem is not None:
+            raise ApiError(422, f"{name}: {problem}", fields=[field(name, problem)])

@@ -1,0 +1,178 @@
+"""The benchmarks' processes: embedded servers and children, started in a temporary folder
+and stopped in reverse order, with waits that fail at once when a child has exited."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client
+
+from bench.cpu import busy_seconds, cpu_seconds
+from workers.embedded import EmbeddedPostgres, EmbeddedTemporal, die_with_parent, port_open
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def log(msg: str) -> None:
+    print(f"# {msg}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class BenchTemporal(EmbeddedTemporal):
+    """The embedded dev server, with the SQLite pragmas and dynamic config replaceable."""
+
+    pragmas: list[str] | None = None
+    dynamic_config: list[str] = field(default_factory=list)
+
+    def command(self) -> list[str]:
+        args = super().command()
+        if self.pragmas is not None:
+            kept: list[str] = []
+            skip = False
+            for arg in args:
+                if skip:
+                    skip = False
+                elif arg == "--sqlite-pragma":
+                    skip = True
+                else:
+                    kept.append(arg)
+            args = kept + [a for p in self.pragmas for a in ("--sqlite-pragma", p)]
+        return args + [a for kv in self.dynamic_config for a in ("--dynamic-config-value", kv)]
+
+
+@dataclass
+class Stack:
+    """Everything the benchmark starts, stopped in reverse order by `stop()`."""
+
+    root: Path
+    keep: bool
+    pg: EmbeddedPostgres | None = None
+    temporal: BenchTemporal | None = None
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def spawn(self, name: str, module: str, args: Sequence[str], env: dict[str, str]) -> None:
+        logfile = self.root / f"{name}.log"
+        with open(logfile, "ab") as out:
+            # Own session: a Ctrl-C reaches only the benchmark, which stops children in order.
+            # PDEATHSIG: a benchmark killed with SIGKILL takes them along.
+            self.procs[name] = subprocess.Popen(
+                [sys.executable, "-m", module, *args],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=die_with_parent,
+            )
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds used so far by each part; `bench` is this process (load generator)."""
+        roots = {name: proc.pid for name, proc in self.procs.items()}
+        for name, server in (("temporal", self.temporal), ("postgres", self.pg)):
+            if server is not None and server.proc is not None:
+                roots[name] = server.proc.pid
+        used = cpu_seconds(roots)
+        times = os.times()
+        used["bench"] = times.user + times.system
+        used["other"] = busy_seconds() - sum(used.values())  # other processes, the kernel
+        return used
+
+    def cpu_since(self, before: dict[str, float]) -> dict[str, float]:
+        """CPU seconds each part used since `before` (an earlier `cpu()`)."""
+        return {k: v - before.get(k, 0.0) for k, v in self.cpu().items()}
+
+    def check(self, prefix: str) -> None:
+        """Raise if a process whose name starts with `prefix` has exited."""
+        for name, proc in self.procs.items():
+            if name.startswith(prefix) and proc.poll() is not None:
+                raise RuntimeError(f"{name} exited with {proc.returncode}:\n{self.tail(name)}")
+
+    def spawn_many(
+        self, name: str, count: int, module: str, args: Sequence[str], env: dict[str, str]
+    ) -> list[str]:
+        names = [name if i == 0 else f"{name}-{i + 1}" for i in range(count)]
+        for each in names:
+            self.spawn(each, module, args, env)
+        return names
+
+    def tail(self, name: str, lines: int = 40) -> str:
+        try:
+            text = (self.root / f"{name}.log").read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop_proc(self, name: str, timeout: float = 30.0) -> None:
+        proc = self.procs.pop(name, None)
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+    def stop(self) -> None:
+        for name in reversed(list(self.procs)):
+            self.stop_proc(name)
+        if self.temporal is not None:
+            self.temporal.stop()
+        if self.pg is not None:
+            self.pg.stop()
+        if self.keep:
+            log(f"data kept in {self.root}")
+        else:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+async def wait_until(
+    what: str,
+    check: Callable[[], Awaitable[bool]],
+    within: float,
+    interval: float = 0.5,
+    alive: Callable[[], None] | None = None,
+) -> None:
+    deadline = time.monotonic() + within
+    while True:
+        if alive is not None:
+            alive()
+        if await check():
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what}: not done within {within:.0f} s")
+        await asyncio.sleep(interval)
+
+
+async def wait_listening(stack: Stack, name: str, port: int, within: float = 30.0) -> None:
+    """Until the process `name` accepts connections on `port`; fails at once if it exited."""
+
+    async def listening() -> bool:
+        return port_open("127.0.0.1", port)
+
+    await wait_until(
+        f"{name} on port {port}", listening, within, interval=0.1, alive=lambda: stack.check(name)
+    )
+
+
+async def has_pollers(client: Client, task_queue: str) -> bool:
+    resp = await client.workflow_service.describe_task_queue(
+        DescribeTaskQueueRequest(
+            namespace=client.namespace,
+            task_queue=TaskQueue(name=task_queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        )
+    )
+    return len(resp.pollers) > 0

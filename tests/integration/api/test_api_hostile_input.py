@@ -1,0 +1,197 @@
+"""Hostile input gets a 4xx naming the field, never a 5xx (issue 13, point 4).
+
+Each case was a 500 before: PostgreSQL refuses NUL characters and lone surrogates in text
+and JSONB, and `NaN`, `Infinity` and numbers overflowing to infinity in JSONB; integers
+past the `integer` column range overflow the bind; JSON or YAML nested a thousand deep
+exhausted Python's recursion limit; a duration of a hundred million years overflowed the
+date arithmetic.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import uuid
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.integration
+
+JSON = {"Content-Type": "application/json"}
+
+
+def fields_of(resp: httpx.Response) -> dict[str, str]:
+    assert 400 <= resp.status_code < 500, (resp.status_code, resp.text)
+    body = resp.json()
+    assert set(body) == {"error", "message", "fields"}, body
+    return {f["field"]: f["message"] for f in body["fields"]}
+
+
+async def post_raw(
+    client: httpx.AsyncClient, headers: dict[str, str], path: str, raw: str
+) -> httpx.Response:
+    return await client.post(path, content=raw.encode(), headers={**headers, **JSON})
+
+
+EVENT = '{"name": "e", "profile_id": "p", "properties": %s}'
+
+
+@pytest.mark.parametrize(
+    ("raw", "path", "reason"),
+    [
+        ('{"name": "a\\u0000b", "profile_id": "p"}', "name", "NUL"),
+        (EVENT % '{"a": "x\\u0000"}', "properties.a", "NUL"),
+        (EVENT % '{"a\\u0000": 1}', "properties", "NUL"),
+        (EVENT % '{"s": "\\ud800"}', "properties.s", "surrogate"),
+        (EVENT % '{"n": NaN}', "properties.n", "nan"),
+        (EVENT % '{"n": -Infinity}', "properties.n", "-inf"),
+        (EVENT % '{"n": [1, 1e400]}', "properties.n[1]", "inf"),
+    ],
+)
+async def test_unstorable_json_values_are_named(
+    api_client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    raw: str,
+    path: str,
+    reason: str,
+) -> None:
+    resp = await post_raw(api_client, admin_headers, "/v1/events", raw)
+    assert resp.status_code == 422, resp.text
+    fields = fields_of(resp)
+    assert path in fields, fields
+    assert reason in fields[path], fields
+
+
+async def test_deep_json_is_refused_naming_the_body(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    deep = "[" * 1000 + "]" * 1000
+    raw = f'{{"name": "e", "profile_id": "p", "properties": {{"d": {deep}}}}}'
+    resp = await post_raw(api_client, admin_headers, "/v1/events", raw)
+    assert resp.status_code == 400, resp.text
+    assert "nested" in fields_of(resp)["body"]
+
+
+async def test_nul_in_a_batch_names_the_event(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    events = [{"name": "ok", "profile_id": "p"}, {"name": "ok", "profile_id": "p\x00"}]
+    resp = await api_client.post("/v1/events/batch", json={"events": events}, headers=admin_headers)
+    assert "events[1].profile_id" in fields_of(resp)
+
+
+async def test_nul_in_a_segment_batch_is_a_4xx_the_client_drops(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    call = {"type": "track", "userId": "u\x00", "event": "Signed Up", "messageId": "m-1"}
+    resp = await api_client.post("/v1/segment/batch", json={"batch": [call]}, headers=admin_headers)
+    assert resp.status_code == 422, resp.text  # the stock clients retry 5xx and 429, drop 4xx
+    assert "batch[0].userId" in fields_of(resp)
+
+
+async def test_nul_in_a_gzipped_segment_batch(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    call = {"type": "track", "userId": "u", "event": "Signed\x00Up", "messageId": "m-2"}
+    resp = await api_client.post(
+        "/v1/segment/batch",
+        content=gzip.compress(json.dumps({"batch": [call]}).encode()),
+        headers={**admin_headers, **JSON, "Content-Encoding": "gzip"},
+    )
+    assert resp.status_code == 422, resp.text
+    assert "NUL" in fields_of(resp)["batch[0].event"]
+
+
+async def test_nul_in_profile_attributes(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    resp = await api_client.put(
+        f"/v1/profiles/p-{uuid.uuid4().hex[:8]}",
+        json={"attributes": {"plan": "pro\x00"}},
+        headers=admin_headers,
+    )
+    assert "attributes.plan" in fields_of(resp)
+
+
+async def test_nul_in_a_template(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    resp = await api_client.put(
+        "/v1/templates/t-nul", json={"channel": "log", "body": "hi\x00"}, headers=admin_headers
+    )
+    assert "body" in fields_of(resp)
+
+
+@pytest.mark.parametrize(
+    ("url", "name"),
+    [
+        ("/v1/profiles/a%00b", "profile_id"),
+        ("/v1/messages?profile_id=a%00b", "profile_id"),
+        ("/v1/journeys/j%00/report", "journey_id"),
+    ],
+)
+async def test_nul_in_path_and_query_parameters(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str], url: str, name: str
+) -> None:
+    resp = await api_client.get(url, headers=admin_headers)
+    assert resp.status_code == 422, resp.text
+    assert "NUL" in fields_of(resp)[name]
+
+
+@pytest.mark.parametrize(
+    ("url", "name"),
+    [
+        ("/v1/journeys/x/versions/2147483648", "version"),
+        ("/v1/journeys/x/report?version=2147483648", "version"),
+    ],
+)
+async def test_integers_past_the_column_range(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str], url: str, name: str
+) -> None:
+    resp = await api_client.get(url, headers=admin_headers)
+    assert resp.status_code == 422, resp.text
+    assert name in fields_of(resp)
+
+
+async def test_deep_yaml_definition_is_refused(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    deep = "[" * 1000 + "]" * 1000
+    resp = await api_client.put(
+        "/v1/journeys/deep-yaml",
+        content=f"id: deep-yaml\nstart: a\nnodes: {deep}\n".encode(),
+        headers={**admin_headers, "Content-Type": "application/yaml"},
+    )
+    assert resp.status_code == 400, resp.text
+    assert "nested" in fields_of(resp)["body"]
+
+
+async def test_nul_in_a_yaml_definition_is_refused(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    text = 'id: nul-yaml\nname: "a\\0b"\nstart: done\nnodes: {done: {type: end}}\n'
+    resp = await api_client.put(
+        "/v1/journeys/nul-yaml",
+        content=text.encode(),
+        headers={**admin_headers, "Content-Type": "application/yaml"},
+    )
+    assert resp.status_code == 422, resp.text
+    assert "NUL" in fields_of(resp)["name"]
+
+
+async def test_a_hundred_million_years_is_not_a_timeout(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    definition = {
+        "id": "ages",
+        "entry": {"event": "e"},
+        "timeout": "P99999999Y",
+        "start": "done",
+        "nodes": {"done": {"type": "end"}},
+    }
+    resp = await api_client.put(
+        "/v1/journeys/ages", content=json.dumps(definition), headers={**admin_headers, **JSON}
+    )
+    assert resp.status_code == 422, resp.text
+    assert "timeout" in fields_of(resp)
