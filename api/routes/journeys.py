@@ -36,7 +36,7 @@ from api.schemas.journeys import (
     ValidationPublic,
     VersionSummary,
 )
-from api.testrun import TestResponder
+from services.testrun import TestResponder
 from core.journey_client import terminate_journeys
 from core.journey_schedules import delete_audience_schedule, sync_audience_schedule
 from core.metrics import JOURNEY_EXITS
