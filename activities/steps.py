@@ -8,9 +8,9 @@ from temporalio import activity
 from temporalio.client import Client
 
 from core.contracts import AssignmentInput, JumpInput, JumpResult, UpdateProfileInput
-from core.journey_client import enter_journey
 from db.sql import q
 from journeys.model import Event, Profile
+from services.journey_client import enter_journey
 
 
 def apply_update(attributes: dict[str, object], inp: UpdateProfileInput) -> dict[str, object]:

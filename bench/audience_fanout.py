@@ -6,7 +6,7 @@ Starts its own embedded PostgreSQL and Temporal dev server in a temporary folder
 worker subprocess (`python -m workers.cli worker --no-dispatcher`), then, on the same
 server and worker, with the cheapest journey (entry checks, then `end`):
 
-1. baseline: this process signal-with-starts N journeys itself (`core.journey_client.
+1. baseline: this process signal-with-starts N journeys itself (`services.journey_client.
    enter_journey`, `--concurrency` in flight, as the router would);
 2. fan-out: N members of an audience, one `AudienceFanoutWorkflow` run (snapshot, pages of
    `--page-size`, the worker's `WAYLINE_FANOUT_CONCURRENCY` = `--concurrency` in flight).
@@ -38,11 +38,11 @@ from temporalio.client import Client  # noqa: E402
 
 from core.contracts import AudienceFanoutInput, AudienceFanoutResult  # noqa: E402
 from core.converter import data_converter  # noqa: E402
-from core.journey_client import enter_journey  # noqa: E402
 from core.names import AUDIENCE_FANOUT_WORKFLOW  # noqa: E402
 from db.migrate import migrate_url  # noqa: E402
 from db.pool import create_pool  # noqa: E402
 from journeys.model import Event  # noqa: E402
+from services.journey_client import enter_journey  # noqa: E402
 from workers.embedded import EmbeddedPostgres, EmbeddedTemporal, free_port  # noqa: E402
 
 QUEUE = "bench-fanout"

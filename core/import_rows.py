@@ -1,6 +1,6 @@
 """Rows of a bulk profile import: bytes framed into records, parsed, validated, staged.
 
-Pure (no IO) so the rules are unit-tested without a database; `core/imports.py` feeds it
+Pure (no IO) so the rules are unit-tested without a database; `services/imports.py` feeds it
 the byte stream and copies what it returns into Postgres. Nothing here holds more than
 one incomplete record, so a file of any size passes through in bounded memory.
 

@@ -28,7 +28,6 @@ from activities.push import PushChannel, ServiceAccount
 from activities.sms import SmsChannel, SmsConfig
 from activities.steplog import StepLedgerActivities
 from activities.steps import StepActivities
-from core.campaign_client import transactional_queue
 from core.converter import data_converter
 from core.metrics import MetricsServer, TemporalMetrics
 from core.names import KNOWN_CHANNELS, LOCAL_CHANNELS, channel_task_queue
@@ -36,6 +35,7 @@ from core.settings import Settings, allowed_hosts, public_url, secret
 from core.telemetry import Telemetry
 from core.telemetry import current as current_telemetry
 from db.pool import create_pool
+from services.campaign_client import transactional_queue
 from workers.action_workers import ActionWorkers
 from workers.alerts import AlertEvaluator, run_alerts
 from workers.audience_rechecker import AudienceRechecker

@@ -35,14 +35,6 @@ from api.schemas.campaigns import (
     TriggerCreate,
 )
 from api.schemas.common import ERRORS, ID_PATTERN, Page
-from core.campaign_client import (
-    new_run_id,
-    spec_of,
-    start_run,
-    sync_schedule,
-    transactional_queue,
-    trigger_workflow_id,
-)
 from core.campaign_contracts import CampaignRunInput, RunControl, TriggerRequest
 from core.names import (
     CAMPAIGN_CANCEL_SIGNAL,
@@ -51,10 +43,18 @@ from core.names import (
     campaign_workflow_id,
 )
 from core.settings import Settings
-from core.trigger_sender import TriggerSender
 from db.sql import q
 from db.types import Executor
 from journeys.expressions import ExpressionError, compile_expression
+from services.campaign_client import (
+    new_run_id,
+    spec_of,
+    start_run,
+    sync_schedule,
+    transactional_queue,
+    trigger_workflow_id,
+)
+from services.trigger_sender import TriggerSender
 
 router = APIRouter(
     prefix="/campaigns", tags=["campaigns"], dependencies=[JsonBody], responses=ERRORS

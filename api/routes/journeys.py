@@ -36,9 +36,6 @@ from api.schemas.journeys import (
     ValidationPublic,
     VersionSummary,
 )
-from services.testrun import TestResponder
-from core.journey_client import terminate_journeys
-from core.journey_schedules import delete_audience_schedule, sync_audience_schedule
 from core.metrics import JOURNEY_EXITS
 from core.names import KNOWN_CHANNELS, NOTIFY_JOURNEYS
 from db.sql import q
@@ -49,6 +46,9 @@ from journeys.model import Event, JourneyDefinition, Profile
 from journeys.routing import entry_matches
 from journeys.simulate import simulate
 from journeys.validate import Problem, format_path, parse_definition
+from services.journey_client import terminate_journeys
+from services.journey_schedules import delete_audience_schedule, sync_audience_schedule
+from services.testrun import TestResponder
 
 router = APIRouter(prefix="/journeys", tags=["journeys"], responses=ERRORS)
 

@@ -18,8 +18,8 @@ from temporalio.exceptions import ApplicationError
 from activities.campaign import CampaignActivities
 from activities.email import EmailChannel, SmtpConfig
 from activities.messages import MessageActivities
-from core.campaign_client import spec_of
 from core.campaign_contracts import BatchInput, StartRunInput
+from services.campaign_client import spec_of
 from tests.integration.campaign_helpers import make_audience, make_campaign, make_template, uid
 from workers.embedded import free_port
 

@@ -14,7 +14,7 @@ import asyncpg
 import pytest
 
 from core.import_rows import Format
-from core.imports import ImportReport, import_profiles, read_job
+from services.imports import ImportReport, import_profiles, read_job
 from tests.integration.helpers import uid
 
 pytestmark = pytest.mark.integration

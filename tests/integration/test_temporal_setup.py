@@ -20,9 +20,9 @@ from temporalio.api.workflowservice.v1 import (
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from core.journey_client import JOURNEY_ID, JOURNEY_VERSION, PROFILE_ID, enter_journey
 from core.names import SEARCH_ATTRIBUTES
 from core.settings import Settings
+from services.journey_client import JOURNEY_ID, JOURNEY_VERSION, PROFILE_ID, enter_journey
 from tests.integration.helpers import event
 from workers.cli import main
 
