@@ -13,7 +13,7 @@ from fastapi import APIRouter, Body, Path, Query, Request, Response
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.campaign_cache import CAMPAIGNS
+from services.campaign_cache import CAMPAIGNS
 from api.deps import (
     CampaignsApprover,
     CampaignsWriter,
