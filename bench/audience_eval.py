@@ -33,11 +33,11 @@ import asyncpg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from activities.audiences import evaluate  # noqa: E402
 from db.migrate import migrate_url  # noqa: E402
 from db.pool import create_pool  # noqa: E402
 from journeys.audience_rules import parse_rule  # noqa: E402
 from journeys.audience_sql import count_members  # noqa: E402
+from services.audiences import evaluate  # noqa: E402
 from workers.embedded import EmbeddedPostgres, free_port  # noqa: E402
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)

@@ -13,7 +13,6 @@ import asyncpg
 from fastapi import APIRouter, Query, Response
 from temporalio.client import Client
 
-from activities.audiences import estimate, evaluate_in_transaction, save_dependencies
 from api.deps import JourneysWriter, JsonBody, PoolDep, Reader, SettingsDep, TemporalDep
 from api.errors import ApiError, field, invalid, not_found
 from api.schemas.audiences import (
@@ -32,6 +31,7 @@ from core.settings import Settings
 from db.sql import q
 from journeys.audience_rules import Rule, dump_rule, parse_rule, time_relative
 from services.audience_refresh_schedule import ensure_refresh_schedule, remove_refresh_schedule
+from services.audiences import estimate, evaluate_in_transaction, save_dependencies
 
 router = APIRouter(
     prefix="/audiences", tags=["audiences"], dependencies=[JsonBody], responses=ERRORS
