@@ -10,8 +10,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from activities.actions import CallFailed, pick, render_request
-from activities.steps import apply_update
 from core.connectors import ActionSpec, DataSourceSpec
 from core.contracts import UpdateProfileInput
 from journeys.expressions import ExpressionError, build_context, compile_template
@@ -30,6 +28,8 @@ from journeys.interpreter import (
     SendMessage,
     UpdateProfile,
 )
+from services.action_requests import CallFailed, pick, render_request
+from services.profile_updates import apply_update
 
 
 class TestResponder:
