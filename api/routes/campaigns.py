@@ -13,7 +13,6 @@ from fastapi import APIRouter, Body, Path, Query, Request, Response
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from services.campaign_cache import CAMPAIGNS
 from api.deps import (
     CampaignsApprover,
     CampaignsWriter,
@@ -46,6 +45,7 @@ from core.settings import Settings
 from db.sql import q
 from db.types import Executor
 from journeys.expressions import ExpressionError, compile_expression
+from services.campaign_cache import CAMPAIGNS
 from services.campaign_client import (
     new_run_id,
     spec_of,

@@ -7,8 +7,6 @@ from typing import Annotated, Any
 
 import asyncpg
 from fastapi import APIRouter, Path, Query, Request, Response
-from temporalio.client import Client
-from temporalio.service import RPCError
 
 from api.deps import (
     JSON_TYPES,
@@ -36,18 +34,16 @@ from api.schemas.journeys import (
     ValidationPublic,
     VersionSummary,
 )
-from core.metrics import JOURNEY_EXITS
-from core.names import KNOWN_CHANNELS, NOTIFY_JOURNEYS
+from core.names import KNOWN_CHANNELS
 from db.sql import q
 from db.types import Executor
 from journeys.durations import add_duration
 from journeys.loader import DefinitionSyntaxError, load_text
-from journeys.model import Event, JourneyDefinition, Profile
+from journeys.model import Event, Profile
 from journeys.routing import entry_matches
 from journeys.simulate import simulate
-from journeys.validate import Problem, format_path, parse_definition
-from services.journey_client import terminate_journeys
-from services.journey_schedules import delete_audience_schedule, sync_audience_schedule
+from journeys.validate import Problem, parse_definition
+from services.journeys import checked, publish, stop
 from services.testrun import TestResponder
 
 router = APIRouter(prefix="/journeys", tags=["journeys"], responses=ERRORS)
@@ -87,27 +83,6 @@ async def read_definition(request: Request) -> dict[str, Any]:
 
 def problem_fields(problems: list[Problem]) -> list[FieldError]:
     return [field(p.path, p.message) for p in problems]
-
-
-def channel_mismatches(
-    node: Any, templates: dict[str, str], path: list[str | int] | None = None
-) -> list[Problem]:
-    """Every `{channel, template}` pair in the definition whose template is for another channel."""
-    path = path or []
-    found: list[Problem] = []
-    if isinstance(node, dict):
-        template, channel = node.get("template"), node.get("channel")
-        if isinstance(template, str) and isinstance(channel, str):
-            actual = templates.get(template)
-            if actual is not None and actual != channel:
-                message = f"template {template!r} is for channel {actual!r}, not {channel!r}"
-                found.append(Problem(path=format_path([*path, "template"]), message=message))
-        for key, value in node.items():
-            found += channel_mismatches(value, templates, [*path, str(key)])
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            found += channel_mismatches(value, templates, [*path, i])
-    return found
 
 
 async def journey_public(pool: Executor, journey_id: str) -> JourneyPublic:
@@ -154,42 +129,14 @@ async def validate_journey(
 ) -> ValidationPublic:
     """Validate a definition without saving it; every problem is listed."""
     data = await read_definition(request)
-    templates: dict[str, str] | None = None
-    resources: dict[str, set[str]] = {}
     if check_templates:
-        templates = {r["name"]: r["channel"] for r in await pool.fetch(q("template_channels"))}
-        resources = await known_resources(pool)
-    definition, problems = parse_definition(
-        data,
-        known_channels=set(KNOWN_CHANNELS),
-        known_templates=None if templates is None else set(templates),
-        **resources,
-    )
-    if templates is not None and definition is not None:
-        problems = [*problems, *channel_mismatches(_dump(definition), templates)]
+        definition, problems = await checked(pool, data)
+    else:
+        definition, problems = parse_definition(data, known_channels=set(KNOWN_CHANNELS))
     return ValidationPublic(
         valid=not problems and definition is not None,
         problems=[ProblemPublic(path=p.path, message=p.message) for p in problems],
     )
-
-
-async def known_resources(conn: Executor) -> dict[str, set[str]]:
-    """Actions, data sources and journeys a definition may name, for publish-time checks."""
-    found: dict[str, set[str]] = {
-        "known_actions": set(),
-        "known_sources": set(),
-        "known_journeys": set(),
-    }
-    keys = {"action": "known_actions", "fetch": "known_sources", "journey": "known_journeys"}
-    for row in await conn.fetch(q("resource_names")):
-        found[keys[row["kind"]]].add(row["name"])
-    return found
-
-
-def _dump(definition: Any) -> dict[str, Any]:
-    """The normalized definition, as workflows load it (`JourneyDefinition.model_validate`)."""
-    dumped: dict[str, Any] = definition.model_dump(mode="json", by_alias=True)
-    return dumped
 
 
 @router.post(
@@ -206,63 +153,9 @@ async def publish_journey(
     _: JourneysWriter,
 ) -> Published:
     """Publish the draft as a new immutable version and make it live."""
-    definition, version = await publish_draft(pool, journey_id, response)
-    # After the commit: a run started now must see this version live.
-    await set_audience_schedule(temporal, settings.task_queue, journey_id, version, definition)
-    return Published(journey_id=journey_id, version=version)
-
-
-async def set_audience_schedule(
-    temporal: Client,
-    task_queue: str,
-    journey_id: str,
-    version: int,
-    definition: JourneyDefinition,
-) -> None:
-    try:
-        await sync_audience_schedule(temporal, task_queue, journey_id, version, definition)
-    except RPCError as exc:
-        raise ApiError(
-            503,
-            f"version {version} is live but its audience schedule could not be set "
-            f"({exc.message}); publish again to retry",
-        ) from None
-
-
-async def publish_draft(
-    pool: asyncpg.Pool, journey_id: str, response: Response
-) -> tuple[JourneyDefinition, int]:
-    """The published definition and its version, committed and live."""
-    async with pool.acquire() as conn, conn.transaction():
-        journey = await conn.fetchrow(q("lock_journey"), journey_id)
-        if journey is None:
-            raise not_found(f"journey {journey_id!r}")
-        if journey["draft"] is None:
-            raise ApiError(409, f"journey {journey_id!r} has no draft to publish")
-        templates = {r["name"]: r["channel"] for r in await conn.fetch(q("template_channels"))}
-        definition, problems = parse_definition(
-            journey["draft"],
-            known_channels=set(KNOWN_CHANNELS),
-            known_templates=set(templates),
-            **await known_resources(conn),
-        )
-        if definition is not None:
-            problems = [*problems, *channel_mismatches(_dump(definition), templates)]
-        if problems or definition is None:
-            raise invalid(problem_fields(problems), "the draft cannot be published")
-        published = _dump(definition)
-        latest = await conn.fetchrow(q("latest_journey_version"), journey_id)
-        if latest is not None and latest["definition"] == published:
-            version: int = latest["version"]
-            response.status_code = 200
-            if journey["status"] == "live" and journey["live_version"] == version:
-                return definition, version
-        else:
-            version = (latest["version"] if latest else 0) + 1
-            await conn.execute(q("insert_journey_version"), journey_id, version, published)
-        await conn.execute(q("set_journey_live"), journey_id, version)
-        await conn.execute(q("notify_journeys"), NOTIFY_JOURNEYS, journey_id)
-    return definition, version
+    done = await publish(pool, temporal, settings.task_queue, journey_id)
+    response.status_code = 201 if done.new else 200
+    return Published(journey_id=journey_id, version=done.version)
 
 
 @router.post("/{journey_id}/stop")
@@ -276,35 +169,8 @@ async def stop_journey(
     ] = False,
 ) -> Stopped:
     """Stop new entries; running journeys go on, or end at once with terminate=true."""
-    async with pool.acquire() as conn, conn.transaction():
-        journey = await conn.fetchrow(q("lock_journey"), journey_id)
-        if journey is None:
-            raise not_found(f"journey {journey_id!r}")
-        if journey["live_version"] is None:
-            raise ApiError(409, f"journey {journey_id!r} was never published")
-        if journey["status"] != "stopped":
-            await conn.execute(q("set_journey_stopped"), journey_id)
-            await conn.execute(q("notify_journeys"), NOTIFY_JOURNEYS, journey_id)
-    try:
-        await delete_audience_schedule(temporal, journey_id)
-    except RPCError as exc:
-        raise ApiError(
-            503, f"stopped, but the audience schedule could not be deleted ({exc.message})"
-        ) from None
-    ended = await terminate_running(pool, temporal, journey_id) if terminate else 0
+    ended = await stop(pool, temporal, journey_id, terminate)
     return Stopped(journey_id=journey_id, status="stopped", terminated=ended)
-
-
-async def terminate_running(pool: asyncpg.Pool, temporal: Client, journey_id: str) -> int:
-    """End every run the entry ledger knows as active; the ledger says it was the stop."""
-    rows = await pool.fetch(q("active_entries"), journey_id)
-    reason = f"journey {journey_id} stopped with terminate"
-    await terminate_journeys(temporal, [r["workflow_id"] for r in rows], reason, concurrency=32)
-    done = await pool.execute(q("end_entries_stopped"), [r["run_id"] for r in rows])
-    JOURNEY_EXITS.labels(journey_id, "exited").inc(int(done.split()[-1]))  # "UPDATE n"
-    await pool.execute(q("close_steps_stopped"), [r["run_id"] for r in rows])
-    await pool.execute(q("cancel_deferred_stopped"), [r["workflow_id"] for r in rows])
-    return len(rows)
 
 
 @router.get("")
