@@ -13,17 +13,28 @@ outbox, which the ordinary dispatcher routes to journeys.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
+from temporalio.client import Client
 
 from db.sql import q
 from db.types import Executor
-from journeys.audience_rules import Rule, dependencies, parse_rule
+from journeys.audience_rules import Rule, dependencies, dump_rule, parse_rule, time_relative
 from journeys.audience_sql import count_members, select_members
+from services.audience_refresh_schedule import ensure_refresh_schedule, remove_refresh_schedule
+from services.errors import Conflict, NotFound, Unavailable
 
 EVAL_WORK_MEM = "256MB"
+
+
+@dataclass(frozen=True)
+class RefreshPlan:
+    """Where and how often a time-relative audience is evaluated again in full."""
+
+    task_queue: str
+    every: timedelta
 
 
 @dataclass(frozen=True)
@@ -103,3 +114,66 @@ async def _apply(
     if change.entered or change.exited:
         await conn.execute(q("notify_events"))
     return change
+
+
+async def create(
+    pool: asyncpg.Pool,
+    temporal: Client,
+    refresh: RefreshPlan,
+    audience_id: str,
+    about: tuple[str, str | None],
+    rule: Rule,
+) -> MembershipChange:
+    """Save a new audience (`about` is its name and description), then evaluate it."""
+    async with pool.acquire() as conn, conn.transaction():
+        created = await conn.fetchval(
+            q("insert_audience"), audience_id, *about, dump_rule(rule), time_relative(rule)
+        )
+        if created is None:
+            raise Conflict(f"audience {audience_id!r} exists; PUT to change it")
+        await save_dependencies(conn, audience_id, rule)
+    # Committed first, so profiles written meanwhile are queued for recheck by the triggers.
+    return await _after_save(pool, temporal, refresh, audience_id, rule)
+
+
+async def update(
+    pool: asyncpg.Pool,
+    temporal: Client,
+    refresh: RefreshPlan,
+    audience_id: str,
+    about: tuple[str, str | None],
+    rule: Rule,
+) -> MembershipChange:
+    """Replace the definition; members who no longer match leave (with events)."""
+    async with pool.acquire() as conn, conn.transaction():
+        found = await conn.fetchval(
+            q("update_audience"), audience_id, *about, dump_rule(rule), time_relative(rule)
+        )
+        if found is None:
+            raise NotFound(f"audience {audience_id!r}")
+        await save_dependencies(conn, audience_id, rule)
+    return await _after_save(pool, temporal, refresh, audience_id, rule)
+
+
+async def _after_save(
+    pool: asyncpg.Pool, temporal: Client, refresh: RefreshPlan, audience_id: str, rule: Rule
+) -> MembershipChange:
+    """Evaluate in full, then make the schedule match the rule."""
+    change = await evaluate_in_transaction(pool, audience_id, rule, datetime.now(UTC))
+    try:
+        if time_relative(rule):
+            await ensure_refresh_schedule(temporal, audience_id, refresh.task_queue, refresh.every)
+        else:
+            await remove_refresh_schedule(temporal, audience_id)
+    except Exception as exc:  # Temporal unreachable: the audience is saved, say what is missing
+        raise Unavailable(
+            f"audience saved and evaluated, but its refresh schedule failed: {exc}"
+        ) from exc
+    return change
+
+
+async def delete(pool: asyncpg.Pool, temporal: Client, audience_id: str) -> None:
+    """The audience, its members and change log, and its refresh schedule."""
+    if await pool.fetchval(q("delete_audience"), audience_id) is None:
+        raise NotFound(f"audience {audience_id!r}")
+    await remove_refresh_schedule(temporal, audience_id)
