@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import asyncpg
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from api.deps import (
@@ -37,14 +35,11 @@ from api.schemas.journeys import (
 from core.names import KNOWN_CHANNELS
 from db.sql import q
 from db.types import Executor
-from journeys.durations import add_duration
 from journeys.loader import DefinitionSyntaxError, load_text
-from journeys.model import Event, Profile
-from journeys.routing import entry_matches
-from journeys.simulate import simulate
+from journeys.model import Profile
 from journeys.validate import Problem, parse_definition
 from services.journeys import checked, publish, stop
-from services.testrun import TestResponder
+from services.testrun import TestRun, definition_to_test, run_test
 
 router = APIRouter(prefix="/journeys", tags=["journeys"], responses=ERRORS)
 
@@ -205,75 +200,33 @@ async def test_journey(
     journey_id: JourneyIdPath, body: TestRunCreate, pool: PoolDep, _: JourneysWriter
 ) -> TestRunPublic:
     """Run the draft for a test profile on a virtual clock: the path, messages and requests."""
-    row = await pool.fetchrow(q("read_journey"), journey_id)
-    if row is None:
-        raise not_found(f"journey {journey_id!r}")
-    data = row["draft"]
-    if body.use == "live" and row["live_version"] is not None:
-        data = await pool.fetchval(q("journey_version_definition"), journey_id, row["live_version"])
+    data = await definition_to_test(pool, journey_id, body.use)
     definition, problems = parse_definition(data or {}, known_channels=set(KNOWN_CHANNELS))
     if definition is None:
         raise invalid(problem_fields(problems), "the journey cannot be tested")
-    return await run_test(pool, definition, body)
+    done = await run_test(pool, definition, Profile(**body.profile.model_dump()), body)
+    return _test_public(done)
 
 
-def entry_properties(definition: Any, given: dict[str, Any]) -> dict[str, Any]:
-    """An audience entry's event names its audience, as the real one does."""
-    audience = definition.entry.audience
-    return given if audience is None else {"audience_id": audience.id, **given}
-
-
-async def run_test(pool: asyncpg.Pool, definition: Any, body: TestRunCreate) -> TestRunPublic:
-    resources: dict[str, dict[str, Any]] = {"template": {}, "action": {}, "fetch": {}}
-    for r in await pool.fetch(q("test_resources")):
-        resources[r["kind"]][r["name"]] = r["spec"]
-    start = body.start or datetime.now(UTC)
-    profile = Profile(**body.profile.model_dump())
-    entry = Event(
-        event_id="test-entry",
-        name=definition.entry.event_name,
-        profile_id=profile.profile_id,
-        timestamp=start,
-        properties=entry_properties(definition, body.entry_properties),
-    )
-    events = [
-        Event(
-            event_id=f"test-{i}",
-            name=e.name,
-            profile_id=profile.profile_id,
-            timestamp=add_duration(start, e.after),
-            properties=e.properties,
-        )
-        for i, e in enumerate(body.events)
-    ]
-    if not entry_matches(definition, entry, profile, start):
+def _test_public(done: TestRun) -> TestRunPublic:
+    run = done.simulation
+    if run is None:
         return TestRunPublic(
             entered=False,
             status="not entered",
             reason="the entry filter is false for this profile and event",
-            started_at=start,
-            ended_at=start,
+            started_at=done.start,
+            ended_at=done.start,
             path=[],
             steps=[],
             vars={},
-            profile=profile.model_dump(mode="json"),
+            profile=done.profile.model_dump(mode="json"),
         )
-    responder = TestResponder(
-        templates=resources["template"],
-        actions=resources["action"],
-        sources=resources["fetch"],
-        responses=body.action_responses,
-        failing=set(body.failing_actions),
-        journey_name=definition.name,
-    )
-    run = simulate(
-        definition, profile=profile, entry_event=entry, events=events, responder=responder
-    )
     return TestRunPublic(
         entered=True,
         status=run.status,
         reason=run.reason,
-        started_at=start,
+        started_at=done.start,
         ended_at=run.ended_at,
         path=[p.model_dump(mode="json") for p in run.state.path],
         steps=run.records,
