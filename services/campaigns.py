@@ -29,7 +29,7 @@ from services.campaign_client import (
     transactional_queue,
     trigger_workflow_id,
 )
-from services.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
+from services.errors import Conflict, DomainError, FieldProblem, Forbidden, Invalid, NotFound
 from services.trigger_sender import TriggerSender
 
 FINISHED = ("completed", "cancelled", "failed")
@@ -167,13 +167,10 @@ async def create(
     columns: Sequence[Any],
 ) -> asyncpg.Record:
     """Insert a checked campaign (`columns` as `insert_campaign` takes them) and its schedule."""
-    async with pool.acquire() as conn, conn.transaction():
-        await _checked(conn, draft)
-        row = await conn.fetchrow(q("insert_campaign"), campaign_id, *columns)
-        if row is None:
-            raise Conflict(f"campaign {campaign_id!r} exists already")
-        await _sync(temporal, task_queue, row)
-    return row
+    refusal = Conflict(f"campaign {campaign_id!r} exists already")
+    return await _save(
+        pool, temporal, task_queue, "insert_campaign", refusal, campaign_id, draft, columns
+    )
 
 
 async def update(
@@ -185,12 +182,29 @@ async def update(
     columns: Sequence[Any],
 ) -> asyncpg.Record:
     """Replace the definition; the change withdraws an approval (the query says so)."""
+    refusal = NotFound(f"campaign {campaign_id!r}")
+    return await _save(
+        pool, temporal, task_queue, "update_campaign", refusal, campaign_id, draft, columns
+    )
+
+
+async def _save(
+    pool: asyncpg.Pool,
+    temporal: Client,
+    task_queue: str,
+    query: str,
+    refusal: DomainError,
+    campaign_id: str,
+    draft: Draft,
+    columns: Sequence[Any],
+) -> asyncpg.Record:
+    """Write a checked definition with `query` (`refusal` when no row), then its schedule."""
     async with pool.acquire() as conn, conn.transaction():
         await _checked(conn, draft)
-        row = await conn.fetchrow(q("update_campaign"), campaign_id, *columns)
+        row = await conn.fetchrow(q(query), campaign_id, *columns)
         CAMPAIGNS.forget(campaign_id)
         if row is None:
-            raise NotFound(f"campaign {campaign_id!r}")
+            raise refusal
         await _sync(temporal, task_queue, row)
     return row
 
