@@ -90,7 +90,7 @@ async def import_profiles_upload(
         job = await read_job(conn, report.id)
     if report.status == "failed":
         raise ApiError(
-            report.error_status,
+            413 if report.too_large else 422,
             f"import {report.id} failed: {report.error}",
             code="import_failed",
             fields=[field(report.error_field or "body", report.error or "failed")],
