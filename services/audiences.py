@@ -24,7 +24,7 @@ from db.types import Executor
 from journeys.audience_rules import Rule, dependencies, dump_rule, parse_rule, time_relative
 from journeys.audience_sql import count_members, select_members
 from services.audience_refresh_schedule import ensure_refresh_schedule, remove_refresh_schedule
-from services.errors import Conflict, DomainError, NotFound, Unavailable
+from services.errors import Conflict, NotFound, Unavailable
 
 EVAL_WORK_MEM = "256MB"
 
@@ -116,53 +116,31 @@ async def _apply(
     return change
 
 
-async def create(
+async def save(
     pool: asyncpg.Pool,
     temporal: Client,
     refresh: RefreshPlan,
     audience_id: str,
     about: tuple[str, str | None],
     rule: Rule,
+    *,
+    new: bool,
 ) -> MembershipChange:
-    """Save a new audience (`about` is its name and description), then evaluate it."""
-    refusal = Conflict(f"audience {audience_id!r} exists; PUT to change it")
-    return await _save(
-        pool, temporal, refresh, "insert_audience", refusal, audience_id, about, rule
-    )
+    """Create (`new`) or replace an audience (`about`: name, description), then evaluate it.
 
-
-async def update(
-    pool: asyncpg.Pool,
-    temporal: Client,
-    refresh: RefreshPlan,
-    audience_id: str,
-    about: tuple[str, str | None],
-    rule: Rule,
-) -> MembershipChange:
-    """Replace the definition; members who no longer match leave (with events)."""
-    refusal = NotFound(f"audience {audience_id!r}")
-    return await _save(
-        pool, temporal, refresh, "update_audience", refusal, audience_id, about, rule
-    )
-
-
-async def _save(
-    pool: asyncpg.Pool,
-    temporal: Client,
-    refresh: RefreshPlan,
-    query: str,
-    refusal: DomainError,
-    audience_id: str,
-    about: tuple[str, str | None],
-    rule: Rule,
-) -> MembershipChange:
-    """Write the definition with `query` (`refusal` when it matches no row), then evaluate."""
+    On a replace, members who no longer match leave (with events)."""
     async with pool.acquire() as conn, conn.transaction():
         saved = await conn.fetchval(
-            q(query), audience_id, *about, dump_rule(rule), time_relative(rule)
+            q("insert_audience" if new else "update_audience"),
+            audience_id,
+            *about,
+            dump_rule(rule),
+            time_relative(rule),
         )
         if saved is None:
-            raise refusal
+            if new:
+                raise Conflict(f"audience {audience_id!r} exists; PUT to change it")
+            raise NotFound(f"audience {audience_id!r}")
         await save_dependencies(conn, audience_id, rule)
     # Committed first, so profiles written meanwhile are queued for recheck by the triggers.
     return await _after_save(pool, temporal, refresh, audience_id, rule)

@@ -29,7 +29,7 @@ from services.campaign_client import (
     transactional_queue,
     trigger_workflow_id,
 )
-from services.errors import Conflict, DomainError, FieldProblem, Forbidden, Invalid, NotFound
+from services.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound, found
 from services.trigger_sender import TriggerSender
 
 FINISHED = ("completed", "cancelled", "failed")
@@ -158,53 +158,29 @@ async def _sync(temporal: Client, task_queue: str, row: asyncpg.Record) -> None:
     await sync_schedule(temporal, task_queue, spec_of(row), schedule)
 
 
-async def create(
+async def save(
     pool: asyncpg.Pool,
     temporal: Client,
     task_queue: str,
     campaign_id: str,
     draft: Draft,
     columns: Sequence[Any],
+    *,
+    new: bool,
 ) -> asyncpg.Record:
-    """Insert a checked campaign (`columns` as `insert_campaign` takes them) and its schedule."""
-    refusal = Conflict(f"campaign {campaign_id!r} exists already")
-    return await _save(
-        pool, temporal, task_queue, "insert_campaign", refusal, campaign_id, draft, columns
-    )
+    """Create (`new`) or replace a checked campaign, then make its schedule match.
 
-
-async def update(
-    pool: asyncpg.Pool,
-    temporal: Client,
-    task_queue: str,
-    campaign_id: str,
-    draft: Draft,
-    columns: Sequence[Any],
-) -> asyncpg.Record:
-    """Replace the definition; the change withdraws an approval (the query says so)."""
-    refusal = NotFound(f"campaign {campaign_id!r}")
-    return await _save(
-        pool, temporal, task_queue, "update_campaign", refusal, campaign_id, draft, columns
-    )
-
-
-async def _save(
-    pool: asyncpg.Pool,
-    temporal: Client,
-    task_queue: str,
-    query: str,
-    refusal: DomainError,
-    campaign_id: str,
-    draft: Draft,
-    columns: Sequence[Any],
-) -> asyncpg.Record:
-    """Write a checked definition with `query` (`refusal` when no row), then its schedule."""
+    `columns` are the definition as `insert_campaign` and `update_campaign` take it; a
+    replace withdraws an approval (the query says so)."""
     async with pool.acquire() as conn, conn.transaction():
         await _checked(conn, draft)
+        query = "insert_campaign" if new else "update_campaign"
         row = await conn.fetchrow(q(query), campaign_id, *columns)
         CAMPAIGNS.forget(campaign_id)
         if row is None:
-            raise refusal
+            if new:
+                raise Conflict(f"campaign {campaign_id!r} exists already")
+            raise NotFound(f"campaign {campaign_id!r}")
         await _sync(temporal, task_queue, row)
     return row
 
@@ -223,10 +199,10 @@ async def approve(
 ) -> asyncpg.Record:
     """Approve the campaign as it is now; the key that last changed it cannot."""
     async with pool.acquire() as conn, conn.transaction():
-        row = await conn.fetchrow(q("lock_campaign"), campaign_id)
-        if row is None:
-            raise NotFound(f"campaign {campaign_id!r}")
-        if row["updated_by"] == key_id:
+        locked = found(
+            await conn.fetchrow(q("lock_campaign"), campaign_id), f"campaign {campaign_id!r}"
+        )
+        if locked["updated_by"] == key_id:
             raise Forbidden(
                 "a second user must approve: this key made the last change to the campaign"
             )
@@ -238,10 +214,7 @@ async def approve(
 
 
 async def read(conn: Executor, campaign_id: str) -> asyncpg.Record:
-    row = await conn.fetchrow(q("get_campaign"), campaign_id)
-    if row is None:
-        raise NotFound(f"campaign {campaign_id!r}")
-    return row
+    return found(await conn.fetchrow(q("get_campaign"), campaign_id), f"campaign {campaign_id!r}")
 
 
 async def start(
@@ -277,9 +250,7 @@ async def trigger(
     """Send a triggered campaign to these profiles: a run of its own, by `sender`.
 
     Transactional ones go through their own high-priority task queue."""
-    row = await CAMPAIGNS.get(pool, campaign_id)
-    if row is None:
-        raise NotFound(f"campaign {campaign_id!r}")
+    row = found(await CAMPAIGNS.get(pool, campaign_id), f"campaign {campaign_id!r}")
     may_run(row)
     if row["kind"] != "triggered":
         raise Conflict(f"campaign {campaign_id!r} is sent to an audience: POST …/runs")
@@ -309,9 +280,7 @@ async def _insert_run(
 
 async def read_run(pool: Executor, campaign_id: str, run_id: str) -> asyncpg.Record:
     run = await pool.fetchrow(q("get_campaign_run"), campaign_id, run_id)
-    if run is None:
-        raise NotFound(f"run {run_id!r} of campaign {campaign_id!r}")
-    return run
+    return found(run, f"run {run_id!r} of campaign {campaign_id!r}")
 
 
 async def control(

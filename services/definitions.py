@@ -14,7 +14,7 @@ import asyncpg
 
 from db.sql import q
 from db.types import Executor
-from services.errors import Conflict, NotFound
+from services.errors import Conflict, NotFound, found
 
 
 @dataclass(frozen=True)
@@ -65,10 +65,7 @@ async def put(
 
 
 async def read(pool: Executor, kind: Kind, name: str) -> asyncpg.Record:
-    row = await pool.fetchrow(q(kind.read), name)
-    if row is None:
-        raise NotFound(f"{kind.what} {name!r}")
-    return row
+    return found(await pool.fetchrow(q(kind.read), name), f"{kind.what} {name!r}")
 
 
 async def list_all(pool: Executor, kind: Kind) -> list[asyncpg.Record]:

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,13 @@ class NotFound(DomainError):
 
     def __init__(self, what: str) -> None:
         super().__init__(f"{what} not found")
+
+
+def found(value: T | None, what: str) -> T:
+    """`value`, or NotFound naming `what` when a lookup gave nothing."""
+    if value is None:
+        raise NotFound(what)
+    return value
 
 
 class Conflict(DomainError):

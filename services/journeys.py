@@ -20,7 +20,7 @@ from db.sql import q
 from db.types import Executor
 from journeys.model import JourneyDefinition
 from journeys.validate import Problem, format_path, parse_definition
-from services.errors import Conflict, FieldProblem, Invalid, NotFound, Unavailable
+from services.errors import Conflict, FieldProblem, Invalid, Unavailable, found
 from services.journey_client import terminate_journeys
 from services.journey_schedules import delete_audience_schedule, sync_audience_schedule
 
@@ -120,9 +120,7 @@ async def publish(
 async def publish_draft(pool: asyncpg.Pool, journey_id: str) -> Publication:
     """The published definition and its version, committed and live."""
     async with pool.acquire() as conn, conn.transaction():
-        journey = await conn.fetchrow(q("lock_journey"), journey_id)
-        if journey is None:
-            raise NotFound(f"journey {journey_id!r}")
+        journey = await _locked(conn, journey_id)
         if journey["draft"] is None:
             raise Conflict(f"journey {journey_id!r} has no draft to publish")
         definition = await _publishable(conn, journey["draft"])
@@ -140,6 +138,11 @@ async def publish_draft(pool: asyncpg.Pool, journey_id: str) -> Publication:
     return done
 
 
+async def _locked(conn: Executor, journey_id: str) -> asyncpg.Record:
+    """The journey's row, locked until the transaction ends (publish and stop serialize)."""
+    return found(await conn.fetchrow(q("lock_journey"), journey_id), f"journey {journey_id!r}")
+
+
 async def _publishable(conn: Executor, draft: dict[str, Any]) -> JourneyDefinition:
     definition, problems = await checked(conn, draft)
     if problems or definition is None:
@@ -152,9 +155,7 @@ async def stop(pool: asyncpg.Pool, temporal: Client, journey_id: str, terminate:
 
     Returns how many running journeys were ended."""
     async with pool.acquire() as conn, conn.transaction():
-        journey = await conn.fetchrow(q("lock_journey"), journey_id)
-        if journey is None:
-            raise NotFound(f"journey {journey_id!r}")
+        journey = await _locked(conn, journey_id)
         if journey["live_version"] is None:
             raise Conflict(f"journey {journey_id!r} was never published")
         if journey["status"] != "stopped":

@@ -38,7 +38,7 @@ from journeys.model import Event, JourneyDefinition, Profile
 from journeys.routing import entry_matches
 from journeys.simulate import Simulation, simulate
 from services.action_requests import CallFailed, pick, render_request
-from services.errors import NotFound
+from services.errors import found
 from services.profile_updates import apply_update
 
 
@@ -184,9 +184,7 @@ class TestRun:
 
 async def definition_to_test(pool: asyncpg.Pool, journey_id: str, use: str) -> Any:
     """The draft, or with `use="live"` the live version when there is one."""
-    row = await pool.fetchrow(q("read_journey"), journey_id)
-    if row is None:
-        raise NotFound(f"journey {journey_id!r}")
+    row = found(await pool.fetchrow(q("read_journey"), journey_id), f"journey {journey_id!r}")
     if use == "live" and row["live_version"] is not None:
         return await pool.fetchval(q("journey_version_definition"), journey_id, row["live_version"])
     return row["draft"]

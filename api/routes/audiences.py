@@ -79,8 +79,8 @@ async def create_audience(
     """Create an audience and evaluate its membership."""
     rule = _rule(body.definition)
     about = (body.name, body.description)
-    change = await audiences.create(
-        pool, temporal, _refresh(settings), body.audience_id, about, rule
+    change = await audiences.save(
+        pool, temporal, _refresh(settings), body.audience_id, about, rule, new=True
     )
     return await _saved(pool, body.audience_id, change)
 
@@ -97,7 +97,9 @@ async def update_audience(
     """Replace an audience's definition; members who no longer match leave (with events)."""
     rule = _rule(body.definition)
     about = (body.name, body.description)
-    change = await audiences.update(pool, temporal, _refresh(settings), audience_id, about, rule)
+    change = await audiences.save(
+        pool, temporal, _refresh(settings), audience_id, about, rule, new=False
+    )
     return await _saved(pool, audience_id, change)
 
 

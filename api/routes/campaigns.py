@@ -80,7 +80,9 @@ async def create_campaign(
 ) -> CampaignPublic:
     """Create a campaign; with a `schedule`, its Temporal Schedule starts the runs."""
     columns = _columns(body, who)
-    row = await campaigns.create(pool, temporal, settings.task_queue, body.id, body, columns)
+    row = await campaigns.save(
+        pool, temporal, settings.task_queue, body.id, body, columns, new=True
+    )
     return _public(row)
 
 
@@ -110,7 +112,9 @@ async def update_campaign(
 
     A change withdraws an approval (and pauses its schedule until approved again)."""
     columns = _columns(body, who)
-    row = await campaigns.update(pool, temporal, settings.task_queue, campaign_id, body, columns)
+    row = await campaigns.save(
+        pool, temporal, settings.task_queue, campaign_id, body, columns, new=False
+    )
     return _public(row)
 
 

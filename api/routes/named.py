@@ -29,11 +29,11 @@ class Docs:
 def add_read_routes(router: APIRouter, kind: Kind, public: type[BaseModel], docs: Docs) -> None:
     """`GET ""`, `GET /{name}` and `DELETE /{name}` for `kind`, answered as `public`."""
 
+    page: Any = Page[public]  # type: ignore[valid-type]
+
     async def list_all(pool: PoolDep, _: Reader) -> Any:
         rows = await definitions.list_all(pool, kind)
-        return Page[public](  # type: ignore[valid-type]
-            items=[public.model_validate(dict(r)) for r in rows], count=len(rows)
-        )
+        return page(items=[public.model_validate(dict(r)) for r in rows], count=len(rows))
 
     async def read(name: TemplateNamePath, pool: PoolDep, _: Reader) -> Any:
         return public.model_validate(dict(await definitions.read(pool, kind, name)))
@@ -42,30 +42,15 @@ def add_read_routes(router: APIRouter, kind: Kind, public: type[BaseModel], docs
         await definitions.delete(pool, kind, name)
         return Response(status_code=204)
 
-    router.add_api_route(
-        "",
-        list_all,
-        methods=["GET"],
-        name=f"list_{docs.plural}",
-        description=docs.list,
-        response_model=Page[public],  # type: ignore[valid-type]
-    )
-    router.add_api_route(
-        "/{name}",
-        read,
-        methods=["GET"],
-        name=f"get_{docs.singular}",
-        description=docs.read,
-        response_model=public,
-    )
-    router.add_api_route(
-        "/{name}",
-        delete,
-        methods=["DELETE"],
-        name=f"delete_{docs.singular}",
-        description=docs.delete,
-        status_code=204,
-    )
+    routes: list[tuple[str, Any, str, str, str, dict[str, Any]]] = [
+        ("", list_all, "GET", f"list_{docs.plural}", docs.list, {"response_model": page}),
+        ("/{name}", read, "GET", f"get_{docs.singular}", docs.read, {"response_model": public}),
+        ("/{name}", delete, "DELETE", f"delete_{docs.singular}", docs.delete, {"status_code": 204}),
+    ]
+    for path, endpoint, method, name, description, extra in routes:
+        router.add_api_route(
+            path, endpoint, methods=[method], name=name, description=description, **extra
+        )
 
 
 def saved(response: Response, created: bool) -> None:
