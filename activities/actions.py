@@ -26,50 +26,9 @@ from core.connectors import ActionSpec, DataSourceSpec, HttpSpec, secret_value
 from core.contracts import ActionCallInput, ActionCallResult
 from core.metrics import action_timer
 from db.sql import q
-from journeys.expressions import ExpressionError, compile_template
+from services.action_requests import CallFailed, pick, render_request
 
 SPEC_TTL_SECONDS = 5.0
-
-
-class CallFailed(Exception):
-    """A final failure: recorded, and answered as ok=False."""
-
-
-def pick(data: Any, fields: list[str] | None) -> dict[str, Any]:
-    """Only the allowed response fields reach `vars` (dotted paths keep their nesting)."""
-    if not isinstance(data, dict):
-        data = {"value": data}
-    if fields is None:
-        return data
-    out: dict[str, Any] = {}
-    for path in fields:
-        value: Any = data
-        for part in path.split("."):
-            if not isinstance(value, dict) or part not in value:
-                break
-            value = value[part]
-        else:
-            target = out
-            *parents, leaf = path.split(".")
-            for part in parents:
-                target = target.setdefault(part, {})
-            target[leaf] = value
-    return out
-
-
-def render_request(spec: HttpSpec, method: str, params: dict[str, Any]) -> dict[str, Any]:
-    """The concrete request: URL, headers and JSON body rendered from `params`."""
-    ctx = {"params": params}
-    try:
-        url = compile_template(spec.url).render(ctx)
-        headers = {k: compile_template(v).render(ctx) for k, v in spec.headers.items()}
-        body = getattr(spec, "body", None)
-        payload = json.loads(compile_template(body).render(ctx)) if body else None
-    except ExpressionError as exc:
-        raise CallFailed(f"cannot render the request: {exc}") from exc
-    except json.JSONDecodeError as exc:
-        raise CallFailed(f"the body template did not give JSON: {exc}") from exc
-    return {"method": method, "url": url, "headers": headers, "json": payload}
 
 
 def auth_header(spec: HttpSpec) -> dict[str, str]:

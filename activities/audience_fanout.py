@@ -28,10 +28,10 @@ from core.contracts import (
     FanoutPrepareResult,
     FanoutProgress,
 )
-from core.journey_client import enter_journey
 from db.sql import q
 from journeys.model import AUDIENCE_RUN, Event, JourneyDefinition, Profile
 from journeys.routing import entry_matches, entry_needs_profile, entry_open
+from services.journey_client import enter_journey
 
 DEFAULT_CONCURRENCY = 32
 # While a page is entered, whether the journey is still live is read again this often, so a

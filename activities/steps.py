@@ -8,20 +8,10 @@ from temporalio import activity
 from temporalio.client import Client
 
 from core.contracts import AssignmentInput, JumpInput, JumpResult, UpdateProfileInput
-from core.journey_client import enter_journey
 from db.sql import q
 from journeys.model import Event, Profile
-
-
-def apply_update(attributes: dict[str, object], inp: UpdateProfileInput) -> dict[str, object]:
-    """Set, then increment (a missing or non-numeric attribute counts as 0)."""
-    out = {**attributes, **inp.set}
-    for key, delta in inp.increment.items():
-        current = out.get(key)
-        base = current if isinstance(current, int | float) and not isinstance(current, bool) else 0
-        total = base + delta
-        out[key] = int(total) if float(total).is_integer() else total
-    return out
+from services.journey_client import enter_journey
+from services.profile_updates import apply_update
 
 
 class StepActivities:

@@ -16,6 +16,16 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.errors import (
+    Conflict,
+    DomainError,
+    FieldProblem,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Unavailable,
+)
+
 CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -114,6 +124,27 @@ async def api_error_handler(request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status, exc.code, exc.message, exc.fields, exc.headers)
 
 
+DOMAIN_STATUS: dict[type[DomainError], int] = {
+    NotFound: 404,
+    Conflict: 409,
+    Forbidden: 403,
+    Invalid: 422,
+    Unavailable: 503,
+}
+
+
+def _fields_of(problems: Iterable[FieldProblem]) -> list[FieldError]:
+    return [field(p.field, p.message) for p in problems]
+
+
+async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """A domain refusal as the answer its kind stands for (`DOMAIN_STATUS`)."""
+    assert isinstance(exc, DomainError)
+    status = next((s for kind, s in DOMAIN_STATUS.items() if isinstance(exc, kind)), 500)
+    fields = _fields_of(exc.problems) if isinstance(exc, Invalid) else []
+    return error_response(status, CODES.get(status, "error"), exc.message, fields)
+
+
 async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
@@ -142,6 +173,7 @@ async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, api_error_handler)
+    app.add_exception_handler(DomainError, domain_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
 

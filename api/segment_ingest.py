@@ -2,13 +2,14 @@
 
 - `track` → an event named after `event`; `page` / `screen` → an event named `page` /
   `screen` whose properties also carry `name` and `category` when given. Events go through
-  the ordinary outbox (`api.routes.events.store`): `messageId` is the `event_id`, so a
+  the ordinary outbox (`services.events.store`): `messageId` is the `event_id`, so a
   repeated call is acknowledged as a duplicate and routed once.
 - `identify` → the profile (`userId`, else `anonymousId`) gets `traits.email` and
   `traits.phone` as its contact fields and every other trait as an attribute (merged; a
   null trait removes the attribute). Email, phone and `push_tokens` traits follow the
   profiles API's address rules: a bad one refuses the call, naming the trait. When both
-  ids are given the anonymous profile is merged into the known one first (core/identity.py).
+  ids are given the anonymous profile is merged into the known one first
+  (services/identity.py).
 - `alias` → `previousId` is merged into `userId`.
 - `context.timezone`, when an IANA zone, becomes the profile's time zone (on identify; on
   other calls for profiles that exist). Anything else there is ignored: it is a hint, and
@@ -30,12 +31,12 @@ from pydantic import TypeAdapter, ValidationError
 from temporalio.client import Client
 
 from api.errors import FieldError, loc_path
-from api.routes.events import store
 from api.schemas.events import EventCreate
 from api.schemas.segment import SegmentCall, SegmentType
 from contacts import addresses
-from core.identity import merge_and_end, resolve
 from db.sql import q
+from services.events import store
+from services.identity import merge_and_end, resolve
 
 CONTACT_TRAITS = ("email", "phone")
 

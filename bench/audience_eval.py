@@ -30,11 +30,11 @@ from typing import Any
 
 import asyncpg
 
-from activities.audiences import evaluate
 from db.migrate import migrate_url
 from db.pool import create_pool
 from journeys.audience_rules import parse_rule
 from journeys.audience_sql import count_members
+from services.audiences import evaluate
 from workers.embedded import EmbeddedPostgres, free_port
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)

@@ -6,7 +6,7 @@ Starts its own embedded PostgreSQL and Temporal dev server in a temporary folder
 worker subprocess (`python -m cli.main worker --no-dispatcher`), then, on the same
 server and worker, with the cheapest journey (entry checks, then `end`):
 
-1. baseline: this process signal-with-starts N journeys itself (`core.journey_client.
+1. baseline: this process signal-with-starts N journeys itself (`services.journey_client.
    enter_journey`, `--concurrency` in flight, as the router would);
 2. fan-out: N members of an audience, one `AudienceFanoutWorkflow` run (snapshot, pages of
    `--page-size`, the worker's `WAYLINE_FANOUT_CONCURRENCY` = `--concurrency` in flight).
@@ -34,11 +34,11 @@ from temporalio.client import Client
 
 from core.contracts import AudienceFanoutInput, AudienceFanoutResult
 from core.converter import data_converter
-from core.journey_client import enter_journey
 from core.names import AUDIENCE_FANOUT_WORKFLOW
 from db.migrate import migrate_url
 from db.pool import create_pool
 from journeys.model import Event
+from services.journey_client import enter_journey
 from workers.embedded import EmbeddedPostgres, EmbeddedTemporal, free_port
 
 ROOT = Path(__file__).resolve().parent.parent

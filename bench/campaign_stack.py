@@ -18,11 +18,11 @@ import asyncpg
 from temporalio.client import Client
 
 from bench.stack import BenchTemporal, Stack, log
-from core.campaign_client import new_run_id, spec_of, start_run
 from core.campaign_contracts import CampaignProgress, CampaignRunInput
 from core.converter import data_converter
 from db.migrate import migrate_url
 from db.pool import create_pool
+from services.campaign_client import new_run_id, spec_of, start_run
 from workers.embedded import EmbeddedPostgres, free_port
 
 QUEUE = "wayline"

@@ -4,7 +4,7 @@
 
 Starts an embedded PostgreSQL in a temporary folder (durable like `wayline dev` unless
 --pg-fast), writes the file row by row (1 row in 10,000 invalid), then:
-1. imports it with `core.imports.import_profiles` (what the API and the CLI run) into an
+1. imports it with `services.imports.import_profiles` (what the API and the CLI run) into an
    empty `profiles` table: rows/s, the staging (read + validate + COPY) and merge times,
    and the peak RSS of this process before and after (`resource.getrusage`);
 2. imports it again (every row unchanged: the merge compares and writes nothing);
@@ -32,8 +32,8 @@ from typing import Any
 import asyncpg
 
 from core.import_rows import Format
-from core.imports import ImportReport, import_profiles, read_file_chunks
 from db.migrate import migrate_url
+from services.imports import ImportReport, import_profiles, read_file_chunks
 from workers.embedded import EmbeddedPostgres, free_port
 
 ZONES = ("Europe/Paris", "America/New_York", "Asia/Tokyo", "UTC")

@@ -1,7 +1,7 @@
 """`wayline import profiles FILE`: a CSV or NDJSON file (maybe gzip) straight into Postgres.
 
 The file is streamed to `DATABASE_URL` by the same importer as the API
-(`core.imports`), with a progress bar over the bytes read. Exit codes: 0 every row was
+(`services.imports`), with a progress bar over the bytes read. Exit codes: 0 every row was
 imported; 1 some rows were rejected (the valid ones are imported, the errors printed);
 2 nothing was imported (unreadable file, bad header, usage).
 """
@@ -54,7 +54,7 @@ async def _import(
     import asyncpg
     from tqdm import tqdm
 
-    from core.imports import import_profiles, read_file_chunks
+    from services.imports import import_profiles, read_file_chunks
 
     try:
         conn = await asyncpg.connect(settings.database_url)

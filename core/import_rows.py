@@ -1,6 +1,6 @@
 """Rows of a bulk profile import: bytes framed into records, parsed, validated, staged.
 
-Pure (no IO) so the rules are unit-tested without a database; `core/imports.py` feeds it
+Pure (no IO) so the rules are unit-tested without a database; `services/imports.py` feeds it
 the byte stream and copies what it returns into Postgres. Nothing here holds more than
 one incomplete record, so a file of any size passes through in bounded memory.
 
@@ -82,11 +82,11 @@ class RowError:
 class ImportFailed(Exception):
     """The file cannot be read on (bad header, oversized record): nothing is imported."""
 
-    def __init__(self, message: str, *, field: str | None = None, status: int = 422) -> None:
+    def __init__(self, message: str, *, field: str | None = None, too_large: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
-        self.status = status  # for the API: 413 when over the size limit
+        self.too_large = too_large  # over the size limit, not unreadable
 
 
 # --------------------------------------------------------------------------- framing

@@ -24,10 +24,10 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from activities.audiences import MembershipChange, evaluate, recheck, stored_rule
 from core.names import NOTIFY_AUDIENCES
 from db.sql import q
 from journeys.audience_rules import Rule
+from services.audiences import MembershipChange, evaluate, recheck, stored_rule
 
 log = logging.getLogger("wayline.audiences")
 FULL = ""  # the profile id the triggers queue when a bulk write calls for a full evaluation

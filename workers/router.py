@@ -16,7 +16,6 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from core.contracts import EventSignal
-from core.journey_client import enter_journey
 from core.names import EVENT_SIGNAL, journey_workflow_id
 from db.sql import q
 from journeys.audience import audience_of
@@ -28,6 +27,7 @@ from journeys.routing import (
     exit_audiences,
     listened_events,
 )
+from services.journey_client import enter_journey
 
 log = logging.getLogger("wayline.router")
 

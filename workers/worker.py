@@ -27,7 +27,6 @@ from activities.journey import JourneyActivities
 from activities.messages import MessageActivities
 from activities.steplog import StepLedgerActivities
 from activities.steps import StepActivities
-from core.campaign_client import transactional_queue
 from core.converter import data_converter
 from core.metrics import MetricsServer, TemporalMetrics
 from core.names import channel_task_queue
@@ -35,6 +34,7 @@ from core.settings import Settings, allowed_hosts
 from core.telemetry import Telemetry
 from core.telemetry import current as current_telemetry
 from db.pool import create_pool
+from services.campaign_client import transactional_queue
 from workers.action_workers import ActionWorkers
 from workers.alerts import AlertEvaluator, run_alerts
 from workers.audience_rechecker import AudienceRechecker

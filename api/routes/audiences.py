@@ -11,11 +11,9 @@ from typing import Annotated, Any
 
 import asyncpg
 from fastapi import APIRouter, Query, Response
-from temporalio.client import Client
 
-from activities.audiences import estimate, evaluate_in_transaction, save_dependencies
 from api.deps import JourneysWriter, JsonBody, PoolDep, Reader, SettingsDep, TemporalDep
-from api.errors import ApiError, field, invalid, not_found
+from api.errors import field, invalid, not_found
 from api.schemas.audiences import (
     AudienceCreate,
     AudienceEstimate,
@@ -28,10 +26,11 @@ from api.schemas.audiences import (
     MembersPage,
 )
 from api.schemas.common import ERRORS, Page
-from core.audience_refresh_schedule import ensure_refresh_schedule, remove_refresh_schedule
 from core.settings import Settings
 from db.sql import q
-from journeys.audience_rules import Rule, dump_rule, parse_rule, time_relative
+from journeys.audience_rules import Rule, parse_rule, time_relative
+from services import audiences
+from services.audiences import MembershipChange, RefreshPlan
 
 router = APIRouter(
     prefix="/audiences", tags=["audiences"], dependencies=[JsonBody], responses=ERRORS
@@ -60,21 +59,11 @@ async def _read(pool: asyncpg.Pool, audience_id: str, **extra: Any) -> AudienceP
     return _public(row, sample, **extra)
 
 
-async def _after_save(
-    pool: asyncpg.Pool, temporal: Client, settings: Settings, audience_id: str, rule: Rule
-) -> AudiencePublic:
-    """Evaluate in full, then make the schedule match the rule."""
-    change = await evaluate_in_transaction(pool, audience_id, rule, datetime.now(UTC))
-    try:
-        if time_relative(rule):
-            every = timedelta(seconds=settings.audience_refresh_seconds)
-            await ensure_refresh_schedule(temporal, audience_id, settings.task_queue, every)
-        else:
-            await remove_refresh_schedule(temporal, audience_id)
-    except Exception as exc:  # Temporal unreachable: the audience is saved, say what is missing
-        raise ApiError(
-            503, f"audience saved and evaluated, but its refresh schedule failed: {exc}"
-        ) from exc
+def _refresh(settings: Settings) -> RefreshPlan:
+    return RefreshPlan(settings.task_queue, timedelta(seconds=settings.audience_refresh_seconds))
+
+
+async def _saved(pool: asyncpg.Pool, audience_id: str, change: MembershipChange) -> AudiencePublic:
     evaluation = EvaluationPublic(entered=change.entered, exited=change.exited)
     return await _read(pool, audience_id, evaluation=evaluation)
 
@@ -89,20 +78,11 @@ async def create_audience(
 ) -> AudiencePublic:
     """Create an audience and evaluate its membership."""
     rule = _rule(body.definition)
-    async with pool.acquire() as conn, conn.transaction():
-        created = await conn.fetchval(
-            q("insert_audience"),
-            body.audience_id,
-            body.name,
-            body.description,
-            dump_rule(rule),
-            time_relative(rule),
-        )
-        if created is None:
-            raise ApiError(409, f"audience {body.audience_id!r} exists; PUT to change it")
-        await save_dependencies(conn, body.audience_id, rule)
-    # Committed first, so profiles written meanwhile are queued for recheck by the triggers.
-    return await _after_save(pool, temporal, settings, body.audience_id, rule)
+    about = (body.name, body.description)
+    change = await audiences.save(
+        pool, temporal, _refresh(settings), body.audience_id, about, rule, new=True
+    )
+    return await _saved(pool, body.audience_id, change)
 
 
 @router.put("/{audience_id}")
@@ -116,19 +96,11 @@ async def update_audience(
 ) -> AudiencePublic:
     """Replace an audience's definition; members who no longer match leave (with events)."""
     rule = _rule(body.definition)
-    async with pool.acquire() as conn, conn.transaction():
-        found = await conn.fetchval(
-            q("update_audience"),
-            audience_id,
-            body.name,
-            body.description,
-            dump_rule(rule),
-            time_relative(rule),
-        )
-        if found is None:
-            raise not_found(f"audience {audience_id!r}")
-        await save_dependencies(conn, audience_id, rule)
-    return await _after_save(pool, temporal, settings, audience_id, rule)
+    about = (body.name, body.description)
+    change = await audiences.save(
+        pool, temporal, _refresh(settings), audience_id, about, rule, new=False
+    )
+    return await _saved(pool, audience_id, change)
 
 
 @router.post("/estimate")
@@ -136,7 +108,7 @@ async def estimate_audience(body: AudienceEstimate, pool: PoolDep, _: Reader) ->
     """How many profiles a definition matches now, before saving it."""
     rule = _rule(body.definition)
     now = datetime.now(UTC)
-    count = await estimate(pool, rule, now)
+    count = await audiences.estimate(pool, rule, now)
     return EstimatePublic(count=count, time_relative=time_relative(rule), evaluated_at=now)
 
 
@@ -174,7 +146,5 @@ async def delete_audience(
     audience_id: AudienceIdPath, pool: PoolDep, temporal: TemporalDep, _: JourneysWriter
 ) -> Response:
     """Delete an audience, its members and change log, and its refresh schedule."""
-    if await pool.fetchval(q("delete_audience"), audience_id) is None:
-        raise not_found(f"audience {audience_id!r}")
-    await remove_refresh_schedule(temporal, audience_id)
+    await audiences.delete(pool, temporal, audience_id)
     return Response(status_code=204)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from api.deps import JourneysWriter, JsonBody, PoolDep, Reader
-from api.errors import ApiError, not_found
-from api.schemas.common import ERRORS, Page, TemplateNamePath
+from api.deps import JourneysWriter, JsonBody, PoolDep
+from api.routes.named import Docs, add_read_routes, saved
+from api.schemas.common import ERRORS, TemplateNamePath
 from api.schemas.connectors import ActionPublic, DataSourcePublic
 from core.connectors import ActionSpec, DataSourceSpec
-from db.sql import q
+from services import definitions
+from services.definitions import ACTION, DATA_SOURCE
 
 actions = APIRouter(prefix="/actions", tags=["actions"], dependencies=[JsonBody], responses=ERRORS)
 data_sources = APIRouter(
@@ -22,46 +23,23 @@ async def put_action(
     name: TemplateNamePath, body: ActionSpec, pool: PoolDep, response: Response, _: JourneysWriter
 ) -> ActionPublic:
     """Create or replace an action; workers pick up a new rate limit within a second."""
-    async with pool.acquire() as conn, conn.transaction():
-        row = await conn.fetchrow(q("put_action"), name, body.model_dump(mode="json"))
-        await conn.execute(q("notify_actions"), name)
-    assert row is not None
-    response.status_code = 201 if row["created"] else 200
-    return ActionPublic(
-        name=row["name"],
-        spec=row["spec"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
+    row, created = await definitions.put(pool, ACTION, name, body.model_dump(mode="json"))
+    saved(response, created)
+    return ActionPublic.model_validate(row)
 
 
-@actions.get("")
-async def list_actions(pool: PoolDep, _: Reader) -> Page[ActionPublic]:
-    """List actions by name."""
-    rows = await pool.fetch(q("list_actions"))
-    return Page(items=[ActionPublic(**dict(r)) for r in rows], count=len(rows))
-
-
-@actions.get("/{name}")
-async def get_action(name: TemplateNamePath, pool: PoolDep, _: Reader) -> ActionPublic:
-    """Read an action."""
-    row = await pool.fetchrow(q("read_action"), name)
-    if row is None:
-        raise not_found(f"action {name!r}")
-    return ActionPublic(**dict(row))
-
-
-@actions.delete("/{name}", status_code=204)
-async def delete_action(name: TemplateNamePath, pool: PoolDep, _: JourneysWriter) -> Response:
-    """Delete an action no live journey version calls."""
-    async with pool.acquire() as conn, conn.transaction():
-        users = [r["journey_id"] for r in await conn.fetch(q("live_journeys_using_action"), name)]
-        if users:
-            raise ApiError(409, f"action {name!r} is used by live journeys: {', '.join(users)}")
-        if await conn.fetchval(q("delete_action"), name) is None:
-            raise not_found(f"action {name!r}")
-        await conn.execute(q("notify_actions"), name)
-    return Response(status_code=204)
+add_read_routes(
+    actions,
+    ACTION,
+    ActionPublic,
+    Docs(
+        "action",
+        "actions",
+        list="List actions by name.",
+        read="Read an action.",
+        delete="Delete an action no live journey version calls.",
+    ),
+)
 
 
 @data_sources.put("/{name}", responses={201: {"model": DataSourcePublic}})
@@ -73,36 +51,20 @@ async def put_data_source(
     _: JourneysWriter,
 ) -> DataSourcePublic:
     """Create or replace a data source read by `fetch` nodes."""
-    row = await pool.fetchrow(q("put_data_source"), name, body.model_dump(mode="json"))
-    assert row is not None
-    response.status_code = 201 if row["created"] else 200
-    return DataSourcePublic(
-        name=row["name"],
-        spec=row["spec"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
+    row, created = await definitions.put(pool, DATA_SOURCE, name, body.model_dump(mode="json"))
+    saved(response, created)
+    return DataSourcePublic.model_validate(row)
 
 
-@data_sources.get("")
-async def list_data_sources(pool: PoolDep, _: Reader) -> Page[DataSourcePublic]:
-    """List data sources by name."""
-    rows = await pool.fetch(q("list_data_sources"))
-    return Page(items=[DataSourcePublic(**dict(r)) for r in rows], count=len(rows))
-
-
-@data_sources.get("/{name}")
-async def get_data_source(name: TemplateNamePath, pool: PoolDep, _: Reader) -> DataSourcePublic:
-    """Read a data source."""
-    row = await pool.fetchrow(q("read_data_source"), name)
-    if row is None:
-        raise not_found(f"data source {name!r}")
-    return DataSourcePublic(**dict(row))
-
-
-@data_sources.delete("/{name}", status_code=204)
-async def delete_data_source(name: TemplateNamePath, pool: PoolDep, _: JourneysWriter) -> Response:
-    """Delete a data source."""
-    if await pool.fetchval(q("delete_data_source"), name) is None:
-        raise not_found(f"data source {name!r}")
-    return Response(status_code=204)
+add_read_routes(
+    data_sources,
+    DATA_SOURCE,
+    DataSourcePublic,
+    Docs(
+        "data_source",
+        "data_sources",
+        list="List data sources by name.",
+        read="Read a data source.",
+        delete="Delete a data source.",
+    ),
+)

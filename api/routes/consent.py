@@ -105,12 +105,7 @@ async def delete_suppression(
 
 
 def _cap(row: asyncpg.Record) -> FrequencyCapPublic:
-    return FrequencyCapPublic(
-        channel=row["channel"],
-        max_messages=row["max_messages"],
-        window=isodate.duration_isoformat(row["period"]),
-        updated_at=row["updated_at"],
-    )
+    return FrequencyCapPublic(**dict(row), window=isodate.duration_isoformat(row["period"]))
 
 
 @frequency_caps.put("/{channel}", responses={201: {"model": FrequencyCapPublic}})

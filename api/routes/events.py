@@ -2,46 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Sequence
-from datetime import UTC, datetime
-
-import asyncpg
 from fastapi import APIRouter
 
 from api.deps import EventsWriter, JsonBody, PoolDep, SettingsDep
 from api.errors import field, invalid
 from api.schemas.common import ERRORS
 from api.schemas.events import BatchAccepted, EventAccepted, EventBatchCreate, EventCreate
-from core.metrics import count_ingested, count_refused
-from core.telemetry import current_traceparent
-from db.sql import q
+from core.metrics import count_refused
+from services.events import store
 
 router = APIRouter(prefix="/events", tags=["events"], dependencies=[JsonBody], responses=ERRORS)
-
-
-async def store(pool: asyncpg.Pool, events: Sequence[EventCreate]) -> tuple[list[str], set[str]]:
-    """Insert and notify in one transaction; returns every id and the ids that were new."""
-    now = datetime.now(UTC)
-    ids = [e.event_id or str(uuid.uuid4()) for e in events]
-    async with pool.acquire() as conn, conn.transaction():
-        rows = await conn.fetch(
-            q("insert_events"),
-            ids,
-            [e.name for e in events],
-            [e.profile_id for e in events],
-            [e.timestamp or now for e in events],
-            [e.properties for e in events],
-        )
-        if rows:
-            if traceparent := current_traceparent():
-                await conn.execute(
-                    q("set_event_traceparent"), [r["event_id"] for r in rows], traceparent
-                )
-            await conn.execute(q("notify_events"))
-    new = {r["event_id"] for r in rows}
-    count_ingested([e.name for e in events], ids, new)
-    return ids, new
 
 
 @router.post("", status_code=202)

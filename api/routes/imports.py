@@ -1,7 +1,7 @@
 """Bulk profile import: a CSV or NDJSON upload streamed straight into Postgres.
 
 The body is never buffered: the body-limit middleware lets this path through (`STREAMED`)
-and `core.imports` reads `request.stream()` chunk by chunk, bounded by
+and `services.imports` reads `request.stream()` chunk by chunk, bounded by
 `WAYLINE_IMPORT_MAX_BYTES` after gunzip. The answer comes once every row is merged.
 """
 
@@ -18,7 +18,7 @@ from api.errors import ApiError, field, not_found
 from api.schemas.common import ERRORS
 from api.schemas.imports import ImportPublic
 from core.import_rows import Format
-from core.imports import import_profiles, read_job
+from services.imports import import_profiles, read_job
 
 router = APIRouter(prefix="/profiles", tags=["profiles"], responses=ERRORS)
 
@@ -90,7 +90,7 @@ async def import_profiles_upload(
         job = await read_job(conn, report.id)
     if report.status == "failed":
         raise ApiError(
-            report.error_status,
+            413 if report.too_large else 422,
             f"import {report.id} failed: {report.error}",
             code="import_failed",
             fields=[field(report.error_field or "body", report.error or "failed")],

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import asyncpg
 from fastapi import APIRouter, Query, Request, Response
-from temporalio.client import Client
-from temporalio.service import RPCError
 
 from api.deps import (
     JSON_TYPES,
@@ -38,19 +34,14 @@ from api.schemas.journeys import (
     VersionSummary,
 )
 from api.storable import first_unstorable
-from api.testrun import TestResponder
-from core.journey_client import terminate_journeys
-from core.journey_schedules import delete_audience_schedule, sync_audience_schedule
-from core.metrics import JOURNEY_EXITS
-from core.names import KNOWN_CHANNELS, NOTIFY_JOURNEYS
+from core.names import KNOWN_CHANNELS
 from db.sql import q
 from db.types import Executor
-from journeys.durations import add_duration
 from journeys.loader import DefinitionSyntaxError, load_text
-from journeys.model import Event, JourneyDefinition, Profile
-from journeys.routing import entry_matches
-from journeys.simulate import simulate
-from journeys.validate import Problem, format_path, parse_definition
+from journeys.model import Profile
+from journeys.validate import Problem, parse_definition
+from services.journeys import checked, publish, stop
+from services.testrun import TestRun, definition_to_test, run_test
 
 router = APIRouter(prefix="/journeys", tags=["journeys"], responses=ERRORS)
 
@@ -93,27 +84,6 @@ async def read_definition(request: Request) -> dict[str, Any]:
 
 def problem_fields(problems: list[Problem]) -> list[FieldError]:
     return [field(p.path, p.message) for p in problems]
-
-
-def channel_mismatches(
-    node: Any, templates: dict[str, str], path: list[str | int] | None = None
-) -> list[Problem]:
-    """Every `{channel, template}` pair in the definition whose template is for another channel."""
-    path = path or []
-    found: list[Problem] = []
-    if isinstance(node, dict):
-        template, channel = node.get("template"), node.get("channel")
-        if isinstance(template, str) and isinstance(channel, str):
-            actual = templates.get(template)
-            if actual is not None and actual != channel:
-                message = f"template {template!r} is for channel {actual!r}, not {channel!r}"
-                found.append(Problem(path=format_path([*path, "template"]), message=message))
-        for key, value in node.items():
-            found += channel_mismatches(value, templates, [*path, str(key)])
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            found += channel_mismatches(value, templates, [*path, i])
-    return found
 
 
 async def journey_public(pool: Executor, journey_id: str) -> JourneyPublic:
@@ -160,42 +130,14 @@ async def validate_journey(
 ) -> ValidationPublic:
     """Validate a definition without saving it; every problem is listed."""
     data = await read_definition(request)
-    templates: dict[str, str] | None = None
-    resources: dict[str, set[str]] = {}
     if check_templates:
-        templates = {r["name"]: r["channel"] for r in await pool.fetch(q("template_channels"))}
-        resources = await known_resources(pool)
-    definition, problems = parse_definition(
-        data,
-        known_channels=set(KNOWN_CHANNELS),
-        known_templates=None if templates is None else set(templates),
-        **resources,
-    )
-    if templates is not None and definition is not None:
-        problems = [*problems, *channel_mismatches(_dump(definition), templates)]
+        definition, problems = await checked(pool, data)
+    else:
+        definition, problems = parse_definition(data, known_channels=set(KNOWN_CHANNELS))
     return ValidationPublic(
         valid=not problems and definition is not None,
         problems=[ProblemPublic(path=p.path, message=p.message) for p in problems],
     )
-
-
-async def known_resources(conn: Executor) -> dict[str, set[str]]:
-    """Actions, data sources and journeys a definition may name, for publish-time checks."""
-    found: dict[str, set[str]] = {
-        "known_actions": set(),
-        "known_sources": set(),
-        "known_journeys": set(),
-    }
-    keys = {"action": "known_actions", "fetch": "known_sources", "journey": "known_journeys"}
-    for row in await conn.fetch(q("resource_names")):
-        found[keys[row["kind"]]].add(row["name"])
-    return found
-
-
-def _dump(definition: Any) -> dict[str, Any]:
-    """The normalized definition, as workflows load it (`JourneyDefinition.model_validate`)."""
-    dumped: dict[str, Any] = definition.model_dump(mode="json", by_alias=True)
-    return dumped
 
 
 @router.post(
@@ -212,63 +154,9 @@ async def publish_journey(
     _: JourneysWriter,
 ) -> Published:
     """Publish the draft as a new immutable version and make it live."""
-    definition, version = await publish_draft(pool, journey_id, response)
-    # After the commit: a run started now must see this version live.
-    await set_audience_schedule(temporal, settings.task_queue, journey_id, version, definition)
-    return Published(journey_id=journey_id, version=version)
-
-
-async def set_audience_schedule(
-    temporal: Client,
-    task_queue: str,
-    journey_id: str,
-    version: int,
-    definition: JourneyDefinition,
-) -> None:
-    try:
-        await sync_audience_schedule(temporal, task_queue, journey_id, version, definition)
-    except RPCError as exc:
-        raise ApiError(
-            503,
-            f"version {version} is live but its audience schedule could not be set "
-            f"({exc.message}); publish again to retry",
-        ) from None
-
-
-async def publish_draft(
-    pool: asyncpg.Pool, journey_id: str, response: Response
-) -> tuple[JourneyDefinition, int]:
-    """The published definition and its version, committed and live."""
-    async with pool.acquire() as conn, conn.transaction():
-        journey = await conn.fetchrow(q("lock_journey"), journey_id)
-        if journey is None:
-            raise not_found(f"journey {journey_id!r}")
-        if journey["draft"] is None:
-            raise ApiError(409, f"journey {journey_id!r} has no draft to publish")
-        templates = {r["name"]: r["channel"] for r in await conn.fetch(q("template_channels"))}
-        definition, problems = parse_definition(
-            journey["draft"],
-            known_channels=set(KNOWN_CHANNELS),
-            known_templates=set(templates),
-            **await known_resources(conn),
-        )
-        if definition is not None:
-            problems = [*problems, *channel_mismatches(_dump(definition), templates)]
-        if problems or definition is None:
-            raise invalid(problem_fields(problems), "the draft cannot be published")
-        published = _dump(definition)
-        latest = await conn.fetchrow(q("latest_journey_version"), journey_id)
-        if latest is not None and latest["definition"] == published:
-            version: int = latest["version"]
-            response.status_code = 200
-            if journey["status"] == "live" and journey["live_version"] == version:
-                return definition, version
-        else:
-            version = (latest["version"] if latest else 0) + 1
-            await conn.execute(q("insert_journey_version"), journey_id, version, published)
-        await conn.execute(q("set_journey_live"), journey_id, version)
-        await conn.execute(q("notify_journeys"), NOTIFY_JOURNEYS, journey_id)
-    return definition, version
+    done = await publish(pool, temporal, settings.task_queue, journey_id)
+    response.status_code = 201 if done.new else 200
+    return Published(journey_id=journey_id, version=done.version)
 
 
 @router.post("/{journey_id}/stop")
@@ -282,35 +170,8 @@ async def stop_journey(
     ] = False,
 ) -> Stopped:
     """Stop new entries; running journeys go on, or end at once with terminate=true."""
-    async with pool.acquire() as conn, conn.transaction():
-        journey = await conn.fetchrow(q("lock_journey"), journey_id)
-        if journey is None:
-            raise not_found(f"journey {journey_id!r}")
-        if journey["live_version"] is None:
-            raise ApiError(409, f"journey {journey_id!r} was never published")
-        if journey["status"] != "stopped":
-            await conn.execute(q("set_journey_stopped"), journey_id)
-            await conn.execute(q("notify_journeys"), NOTIFY_JOURNEYS, journey_id)
-    try:
-        await delete_audience_schedule(temporal, journey_id)
-    except RPCError as exc:
-        raise ApiError(
-            503, f"stopped, but the audience schedule could not be deleted ({exc.message})"
-        ) from None
-    ended = await terminate_running(pool, temporal, journey_id) if terminate else 0
+    ended = await stop(pool, temporal, journey_id, terminate)
     return Stopped(journey_id=journey_id, status="stopped", terminated=ended)
-
-
-async def terminate_running(pool: asyncpg.Pool, temporal: Client, journey_id: str) -> int:
-    """End every run the entry ledger knows as active; the ledger says it was the stop."""
-    rows = await pool.fetch(q("active_entries"), journey_id)
-    reason = f"journey {journey_id} stopped with terminate"
-    await terminate_journeys(temporal, [r["workflow_id"] for r in rows], reason, concurrency=32)
-    done = await pool.execute(q("end_entries_stopped"), [r["run_id"] for r in rows])
-    JOURNEY_EXITS.labels(journey_id, "exited").inc(int(done.split()[-1]))  # "UPDATE n"
-    await pool.execute(q("close_steps_stopped"), [r["run_id"] for r in rows])
-    await pool.execute(q("cancel_deferred_stopped"), [r["workflow_id"] for r in rows])
-    return len(rows)
 
 
 @router.get("")
@@ -345,75 +206,33 @@ async def test_journey(
     journey_id: JourneyIdPath, body: TestRunCreate, pool: PoolDep, _: JourneysWriter
 ) -> TestRunPublic:
     """Run the draft for a test profile on a virtual clock: the path, messages and requests."""
-    row = await pool.fetchrow(q("read_journey"), journey_id)
-    if row is None:
-        raise not_found(f"journey {journey_id!r}")
-    data = row["draft"]
-    if body.use == "live" and row["live_version"] is not None:
-        data = await pool.fetchval(q("journey_version_definition"), journey_id, row["live_version"])
+    data = await definition_to_test(pool, journey_id, body.use)
     definition, problems = parse_definition(data or {}, known_channels=set(KNOWN_CHANNELS))
     if definition is None:
         raise invalid(problem_fields(problems), "the journey cannot be tested")
-    return await run_test(pool, definition, body)
+    done = await run_test(pool, definition, Profile(**body.profile.model_dump()), body)
+    return _test_public(done)
 
 
-def entry_properties(definition: Any, given: dict[str, Any]) -> dict[str, Any]:
-    """An audience entry's event names its audience, as the real one does."""
-    audience = definition.entry.audience
-    return given if audience is None else {"audience_id": audience.id, **given}
-
-
-async def run_test(pool: asyncpg.Pool, definition: Any, body: TestRunCreate) -> TestRunPublic:
-    resources: dict[str, dict[str, Any]] = {"template": {}, "action": {}, "fetch": {}}
-    for r in await pool.fetch(q("test_resources")):
-        resources[r["kind"]][r["name"]] = r["spec"]
-    start = body.start or datetime.now(UTC)
-    profile = Profile(**body.profile.model_dump())
-    entry = Event(
-        event_id="test-entry",
-        name=definition.entry.event_name,
-        profile_id=profile.profile_id,
-        timestamp=start,
-        properties=entry_properties(definition, body.entry_properties),
-    )
-    events = [
-        Event(
-            event_id=f"test-{i}",
-            name=e.name,
-            profile_id=profile.profile_id,
-            timestamp=add_duration(start, e.after),
-            properties=e.properties,
-        )
-        for i, e in enumerate(body.events)
-    ]
-    if not entry_matches(definition, entry, profile, start):
+def _test_public(done: TestRun) -> TestRunPublic:
+    run = done.simulation
+    if run is None:
         return TestRunPublic(
             entered=False,
             status="not entered",
             reason="the entry filter is false for this profile and event",
-            started_at=start,
-            ended_at=start,
+            started_at=done.start,
+            ended_at=done.start,
             path=[],
             steps=[],
             vars={},
-            profile=profile.model_dump(mode="json"),
+            profile=done.profile.model_dump(mode="json"),
         )
-    responder = TestResponder(
-        templates=resources["template"],
-        actions=resources["action"],
-        sources=resources["fetch"],
-        responses=body.action_responses,
-        failing=set(body.failing_actions),
-        journey_name=definition.name,
-    )
-    run = simulate(
-        definition, profile=profile, entry_event=entry, events=events, responder=responder
-    )
     return TestRunPublic(
         entered=True,
         status=run.status,
         reason=run.reason,
-        started_at=start,
+        started_at=done.start,
         ended_at=run.ended_at,
         path=[p.model_dump(mode="json") for p in run.state.path],
         steps=run.records,

@@ -198,31 +198,17 @@ async def profile_path(
         message_id = ids.get((s["run_id"], s["node_id"], s["visit"]))
         by_run[s["run_id"]].append(
             PathStepPublic(
-                node=s["node_id"],
-                type=s["node_type"],
-                visit=s["visit"],
-                entered_at=s["entered_at"],
-                left_at=s["left_at"],
-                outcome=s["outcome"],
-                detail=s["detail"],
-                checks=[CheckPublic(**c) for c in s["checks"] or []],
-                message=messages.get(message_id) if message_id else None,
+                **{
+                    **dict(s),
+                    "node": s["node_id"],
+                    "type": s["node_type"],
+                    "checks": [CheckPublic(**c) for c in s["checks"] or []],
+                    "message": messages.get(message_id) if message_id else None,
+                }
             )
         )
     return ProfilePath(
         profile_id=profile_id,
         journey_id=journey_id,
-        runs=[
-            RunPath(
-                run_id=r["run_id"],
-                workflow_id=r["workflow_id"],
-                version=r["version"],
-                status=r["status"],
-                reason=r["reason"],
-                entered_at=r["entered_at"],
-                ended_at=r["ended_at"],
-                steps=by_run[r["run_id"]],
-            )
-            for r in runs
-        ],
+        runs=[RunPath(**dict(r), steps=by_run[r["run_id"]]) for r in runs],
     )

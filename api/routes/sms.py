@@ -13,12 +13,12 @@ from fastapi import APIRouter, Query, Request, Response
 
 from api.deps import PoolDep, SettingsDep, raw_body
 from api.errors import ApiError
-from api.routes.events import store
 from api.schemas.common import ERRORS
 from api.schemas.events import EventCreate
 from core.settings import secret
 from core.signing import read_token
 from db.sql import q
+from services.events import store
 
 router = APIRouter(prefix="/sms", tags=["sms"], responses=ERRORS)
 

@@ -20,8 +20,8 @@ from api.schemas.timeline import (
     TimelineKind,
     TimelinePage,
 )
-from core.erasure import JourneysStillRunning, MergedElsewhere, erase
 from db.sql import q
+from services.erasure import JourneysStillRunning, MergedElsewhere, erase
 
 router = APIRouter(prefix="/profiles", tags=["profiles"], responses=ERRORS)
 

@@ -16,11 +16,11 @@ from fastapi.responses import RedirectResponse
 
 from api.deps import PoolDep, SettingsDep
 from api.errors import ApiError
-from api.routes.events import store
 from api.schemas.common import ERRORS
 from api.schemas.events import EventCreate
 from core.settings import Settings, secret
 from core.signing import Tracked, read_tracking_token
+from services.events import store
 
 router = APIRouter(prefix="/t", tags=["tracking"], responses=ERRORS)
 

@@ -1,5 +1,5 @@
--- Identity: aliases, merging an anonymous profile into a known one (core/identity.py),
--- and erasure (core/erasure.py). Merge: history moves, current state merges.
+-- Identity: aliases, merging an anonymous profile into a known one (services/identity.py),
+-- and erasure (services/erasure.py). Merge: history moves, current state merges.
 
 -- name: lock_identity
 -- Serialises merges touching the same ids (taken in sorted order by the caller).

@@ -1,4 +1,4 @@
--- Bulk profile imports (core/imports.py). `profile_import_rows` is the import's TEMP
+-- Bulk profile imports (services/imports.py). `profile_import_rows` is the import's TEMP
 -- staging table, which shadows the empty template of migration 009 on its connection.
 
 -- name: import_insert_job

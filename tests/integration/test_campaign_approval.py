@@ -8,7 +8,7 @@ import pytest
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from core.campaign_client import schedule_id
+from services.campaign_client import schedule_id
 from tests.integration.campaign_helpers import make_audience, make_template, uid, wait_run
 from tests.integration.conftest import KeyMaker
 from workers.worker import Runtime

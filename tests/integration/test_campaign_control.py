@@ -11,9 +11,9 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
-from core.campaign_client import new_run_id, spec_of, start_run
 from core.campaign_contracts import CampaignProgress, CampaignRunInput
 from core.settings import Settings
+from services.campaign_client import new_run_id, spec_of, start_run
 from tests.integration.campaign_helpers import (
     assert_replays,
     ledger_count,

@@ -12,9 +12,9 @@ import asyncpg
 import pytest
 from temporalio.client import Client
 
-from core.campaign_client import new_run_id, spec_of, start_run
 from core.campaign_contracts import CampaignProgress, CampaignRunInput
 from core.settings import Settings
+from services.campaign_client import new_run_id, spec_of, start_run
 from tests.integration.campaign_helpers import (
     ledger_count,
     make_audience,

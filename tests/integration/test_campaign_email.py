@@ -19,8 +19,8 @@ from activities.channels import by_name
 from activities.channels.email import EmailChannel, SmtpConfig
 from activities.channels.links import Links
 from activities.messages import MessageActivities
-from core.campaign_client import spec_of
 from core.campaign_contracts import BatchInput, StartRunInput
+from services.campaign_client import spec_of
 from tests.integration.campaign_helpers import make_audience, make_campaign, make_template, uid
 from workers.embedded import free_port
 

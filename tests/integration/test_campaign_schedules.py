@@ -12,9 +12,9 @@ from temporalio.api.common.v1 import Payload
 from temporalio.client import Client, ScheduleActionStartWorkflow
 from temporalio.service import RPCError
 
-from core.campaign_client import schedule_id
 from core.campaign_contracts import CampaignProgress, CampaignRunInput
 from core.converter import data_converter
+from services.campaign_client import schedule_id
 from tests.integration.campaign_helpers import make_audience, make_template, uid, wait_run
 from workers.worker import Runtime
 

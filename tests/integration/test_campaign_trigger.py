@@ -7,7 +7,7 @@ import httpx
 import pytest
 from temporalio.client import Client
 
-from core.campaign_client import transactional_queue, trigger_workflow_id
+from services.campaign_client import transactional_queue, trigger_workflow_id
 from tests.integration.campaign_helpers import (
     assert_replays,
     make_audience,

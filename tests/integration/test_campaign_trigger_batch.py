@@ -10,12 +10,12 @@ import asyncpg
 import pytest
 from temporalio.client import Client
 
-from core.campaign_client import new_run_id, spec_of, trigger_workflow_id
 from core.campaign_contracts import TriggerBatch, TriggerInboxInput, TriggerRequest
 from core.names import CAMPAIGN_TRIGGER_BATCH_SIGNAL, CAMPAIGN_TRIGGER_WORKFLOW
 from core.settings import Settings
-from core.trigger_sender import TriggerSender
 from db.sql import q
+from services.campaign_client import new_run_id, spec_of, trigger_workflow_id
+from services.trigger_sender import TriggerSender
 from tests.integration.campaign_helpers import (
     assert_replays,
     ledger,

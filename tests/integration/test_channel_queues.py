@@ -16,7 +16,6 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 
-from core.campaign_client import transactional_queue
 from core.campaign_contracts import CampaignProgress, CampaignRunInput, CampaignSpec
 from core.names import (
     CAMPAIGN_WORKFLOW,
@@ -26,6 +25,7 @@ from core.names import (
     journey_workflow_id,
 )
 from core.settings import Settings
+from services.campaign_client import transactional_queue
 from tests.integration.campaign_helpers import make_audience, make_campaign, make_template
 from tests.integration.helpers import event, eventually, publish, uid
 from tests.integration.provider import FakeProvider

@@ -14,7 +14,7 @@ import asyncpg
 import pytest
 
 from core.import_rows import Format
-from core.imports import ImportReport, import_profiles, read_job
+from services.imports import ImportReport, import_profiles, read_job
 from tests.integration.helpers import uid
 
 pytestmark = pytest.mark.integration
@@ -161,7 +161,7 @@ async def test_fatal_problem_fails_the_import_and_imports_nothing(pool: asyncpg.
     report = await run(pool, gzip.compress(b"profile_id\nu\n")[:-6], "csv")
     assert report.status == "failed" and report.error == "the gzip stream is truncated"
     report = await run(pool, f"profile_id\n{p}-9\n".encode() * 50, "csv", max_bytes=100)
-    assert report.status == "failed" and report.error_status == 413
+    assert report.status == "failed" and report.too_large
     assert await profile(pool, f"{p}-9") is None
 
 

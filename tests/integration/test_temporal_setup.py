@@ -21,9 +21,9 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from cli.main import main
-from core.journey_client import JOURNEY_ID, JOURNEY_VERSION, PROFILE_ID, enter_journey
 from core.names import SEARCH_ATTRIBUTES
 from core.settings import Settings
+from services.journey_client import JOURNEY_ID, JOURNEY_VERSION, PROFILE_ID, enter_journey
 from tests.integration.helpers import event
 
 pytestmark = pytest.mark.integration

@@ -11,7 +11,7 @@ from api.routes.segment import write_key
 from api.routes.timeline import decode_cursor, encode_cursor
 from api.schemas.segment import SegmentCall
 from api.segment_ingest import parse_batch, parse_call, timezone_of, to_event
-from core.erasure import visibility_literal
+from services.erasure import visibility_literal
 
 
 def _basic(user: str, password: str = "") -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from core.campaign_client import TRIGGER_SHARDS, new_run_id, trigger_workflow_id
+from services.campaign_client import TRIGGER_SHARDS, new_run_id, trigger_workflow_id
 
 
 def test_run_ids_of_one_window_share_an_inbox() -> None:

@@ -17,9 +17,9 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
-from core.campaign_client import trigger_workflow_id
 from core.campaign_contracts import CAMPAIGN_ID, TriggerBatch, TriggerInboxInput, TriggerRequest
 from core.names import CAMPAIGN_TRIGGER_BATCH_SIGNAL, CAMPAIGN_TRIGGER_WORKFLOW
+from services.campaign_client import trigger_workflow_id
 
 INBOX_LIFETIME_SECONDS = 60.0
 """An inbox takes requests for TRIGGER_WINDOW_SECONDS; the rest is slack for slow calls."""

@@ -20,7 +20,7 @@ from temporalio.client import (
 
 from core.contracts import RefreshAudienceInput
 from core.names import AUDIENCE_REFRESH_WORKFLOW, audience_refresh_schedule_id
-from core.schedules import delete_schedule, upsert_schedule
+from services.schedules import delete_schedule, upsert_schedule
 
 
 def refresh_schedule(audience_id: str, task_queue: str, every: timedelta) -> Schedule:

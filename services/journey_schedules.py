@@ -32,8 +32,8 @@ from core.names import (
     audience_journey_schedule_id,
     audience_once_workflow_id,
 )
-from core.schedules import delete_schedule, upsert_schedule
 from journeys.model import ONCE, JourneyDefinition
+from services.schedules import delete_schedule, upsert_schedule
 
 CATCHUP_WINDOW = timedelta(hours=1)
 

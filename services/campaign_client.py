@@ -39,7 +39,7 @@ from core.names import (
     campaign_trigger_workflow_id,
     campaign_workflow_id,
 )
-from core.schedules import delete_schedule, upsert_schedule
+from services.schedules import delete_schedule, upsert_schedule
 
 TRANSACTIONAL_SUFFIX = "campaigns.transactional"
 TRIGGER_SHARDS = 8

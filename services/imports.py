@@ -78,7 +78,7 @@ class ImportReport:
     errors: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
     error_field: str | None = None
-    error_status: int = 422
+    too_large: bool = False  # failed because the data exceeds the size limit
     stage_seconds: float = 0.0  # reading, validating and COPY (not stored; for bench/)
     merge_seconds: float = 0.0
     merge_retries: int = 0
@@ -172,7 +172,7 @@ async def import_profiles(
         report.status = "succeeded"
     except ImportFailed as exc:
         report.status, report.error, report.error_field = "failed", exc.message, exc.field
-        report.error_status = exc.status
+        report.too_large = exc.too_large
     except BaseException as exc:
         report.status, report.error = "failed", f"{type(exc).__name__}: {exc}".rstrip(": ")
         await _finish(conn, report, quiet=True)
@@ -239,7 +239,7 @@ async def _stage(
                     raise ImportFailed(
                         f"the data exceeds the limit of {max_bytes} bytes",
                         field="body",
-                        status=413,
+                        too_large=True,
                     )
                 buffer.extend(parser.parse(framer.feed(data)))
                 if len(buffer) >= chunk_rows:

@@ -31,9 +31,9 @@ from dataclasses import dataclass
 import asyncpg
 from temporalio.client import Client
 
-from core.journey_client import terminate_journeys
 from core.names import JOURNEY_WORKFLOW
 from db.sql import q
+from services.journey_client import terminate_journeys
 
 log = logging.getLogger("wayline.erasure")
 ERASED_REASON = "profile erased"

@@ -7,13 +7,17 @@ are applied to the test profile only. Nothing is sent and nothing is written.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
-from activities.actions import CallFailed, pick, render_request
-from activities.steps import apply_update
+import asyncpg
+
 from core.connectors import ActionSpec, DataSourceSpec
 from core.contracts import UpdateProfileInput
+from db.sql import q
+from journeys.durations import add_duration
 from journeys.expressions import ExpressionError, build_context, compile_template
 from journeys.interpreter import (
     ActionDone,
@@ -30,6 +34,12 @@ from journeys.interpreter import (
     SendMessage,
     UpdateProfile,
 )
+from journeys.model import Event, JourneyDefinition, Profile
+from journeys.routing import entry_matches
+from journeys.simulate import Simulation, simulate
+from services.action_requests import CallFailed, pick, render_request
+from services.errors import found
+from services.profile_updates import apply_update
 
 
 class TestResponder:
@@ -135,3 +145,103 @@ class TestResponder:
         response = pick(self.responses.get(name, {}), spec.response_fields)
         record["response"] = response
         return ActionDone(node=command.node, ok=True, response=response), record
+
+
+class LaterEvent(Protocol):
+    """An event the test profile sends, `after` (ISO 8601) the entry."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def after(self) -> str: ...
+    @property
+    def properties(self) -> dict[str, Any]: ...
+
+
+class TestInput(Protocol):
+    """What a test run is given besides its profile; the API's `TestRunCreate` is one."""
+
+    @property
+    def entry_properties(self) -> dict[str, Any]: ...
+    @property
+    def events(self) -> Sequence[LaterEvent]: ...
+    @property
+    def action_responses(self) -> dict[str, dict[str, Any]]: ...
+    @property
+    def failing_actions(self) -> Sequence[str]: ...
+    @property
+    def start(self) -> datetime | None: ...
+
+
+@dataclass(frozen=True)
+class TestRun:
+    """A test run from `start`; `simulation` is None when the entry filter kept it out."""
+
+    start: datetime
+    profile: Profile
+    simulation: Simulation | None
+
+
+async def definition_to_test(pool: asyncpg.Pool, journey_id: str, use: str) -> Any:
+    """The draft, or with `use="live"` the live version when there is one."""
+    row = found(await pool.fetchrow(q("read_journey"), journey_id), f"journey {journey_id!r}")
+    if use == "live" and row["live_version"] is not None:
+        return await pool.fetchval(q("journey_version_definition"), journey_id, row["live_version"])
+    return row["draft"]
+
+
+def entry_properties(definition: JourneyDefinition, given: dict[str, Any]) -> dict[str, Any]:
+    """An audience entry's event names its audience, as the real one does."""
+    audience = definition.entry.audience
+    return given if audience is None else {"audience_id": audience.id, **given}
+
+
+async def run_test(
+    pool: asyncpg.Pool, definition: JourneyDefinition, profile: Profile, given: TestInput
+) -> TestRun:
+    """Simulate the journey for `profile` against the stored templates and connectors."""
+    start = given.start or datetime.now(UTC)
+    entry = Event(
+        event_id="test-entry",
+        name=definition.entry.event_name,
+        profile_id=profile.profile_id,
+        timestamp=start,
+        properties=entry_properties(definition, given.entry_properties),
+    )
+    if not entry_matches(definition, entry, profile, start):
+        return TestRun(start, profile, None)
+    responder = await _responder(pool, definition, given)
+    events = _later_events(profile, start, given.events)
+    run = simulate(
+        definition, profile=profile, entry_event=entry, events=events, responder=responder
+    )
+    return TestRun(start, profile, run)
+
+
+def _later_events(profile: Profile, start: datetime, given: Sequence[LaterEvent]) -> list[Event]:
+    return [
+        Event(
+            event_id=f"test-{i}",
+            name=e.name,
+            profile_id=profile.profile_id,
+            timestamp=add_duration(start, e.after),
+            properties=e.properties,
+        )
+        for i, e in enumerate(given)
+    ]
+
+
+async def _responder(
+    pool: asyncpg.Pool, definition: JourneyDefinition, given: TestInput
+) -> TestResponder:
+    resources: dict[str, dict[str, Any]] = {"template": {}, "action": {}, "fetch": {}}
+    for r in await pool.fetch(q("test_resources")):
+        resources[r["kind"]][r["name"]] = r["spec"]
+    return TestResponder(
+        templates=resources["template"],
+        actions=resources["action"],
+        sources=resources["fetch"],
+        responses=given.action_responses,
+        failing=set(given.failing_actions),
+        journey_name=definition.name,
+    )

@@ -1,0 +1,57 @@
+"""The event outbox: an event is acknowledged once committed (DESIGN.md decision 8).
+
+Every way in (the events API, Segment calls, SMS callbacks, link tracking) stores here,
+so deduplication by `event_id`, the trace link and the dispatcher's wake-up are one code.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import asyncpg
+
+from core.metrics import count_ingested
+from core.telemetry import current_traceparent
+from db.sql import q
+
+
+class OutboxEvent(Protocol):
+    """What the outbox needs of an event; the API's `EventCreate` is one."""
+
+    @property
+    def event_id(self) -> str | None: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def profile_id(self) -> str: ...
+    @property
+    def timestamp(self) -> datetime | None: ...
+    @property
+    def properties(self) -> dict[str, Any]: ...
+
+
+async def store(pool: asyncpg.Pool, events: Sequence[OutboxEvent]) -> tuple[list[str], set[str]]:
+    """Insert and notify in one transaction; returns every id and the ids that were new."""
+    now = datetime.now(UTC)
+    ids = [e.event_id or str(uuid.uuid4()) for e in events]
+    async with pool.acquire() as conn, conn.transaction():
+        rows = await conn.fetch(
+            q("insert_events"),
+            ids,
+            [e.name for e in events],
+            [e.profile_id for e in events],
+            [e.timestamp or now for e in events],
+            [e.properties for e in events],
+        )
+        if rows:
+            if traceparent := current_traceparent():
+                await conn.execute(
+                    q("set_event_traceparent"), [r["event_id"] for r in rows], traceparent
+                )
+            await conn.execute(q("notify_events"))
+    new = {r["event_id"] for r in rows}
+    count_ingested([e.name for e in events], ids, new)
+    return ids, new
