@@ -1,6 +1,6 @@
 """Audience membership in Postgres: estimate, full evaluation, per-profile recheck.
 
-Each evaluation runs the compiled rule (journeys/audience_sql.py) and applies the result as
+Each evaluation runs the compiled rule (audiences/sql.py) and applies the result as
 one set-based diff (`apply_membership`) in one transaction, under a per-audience advisory
 lock so a full evaluation and a recheck of the same audience never interleave. Changes
 become audience_changes rows and `audience.entered` / `audience.exited` events in the
@@ -17,11 +17,11 @@ from typing import Any
 import asyncpg
 from temporalio import activity
 
+from audiences.rules import Rule, dependencies, parse_rule
+from audiences.sql import count_members, select_members
 from core.contracts import RefreshAudienceInput, RefreshAudienceResult
 from db.sql import q
 from db.types import Executor
-from journeys.audience_rules import Rule, dependencies, parse_rule
-from journeys.audience_sql import count_members, select_members
 
 log = logging.getLogger("wayline.audiences")
 

@@ -6,7 +6,7 @@
 Starts an embedded PostgreSQL in a temporary folder (removed at the end), applies the
 migrations (so the indexes are those of db/migrations), loads profiles and events with
 COPY, ANALYZEs, then for each typical audience times, best of `--repeat`:
-  - `compiled`: the count the estimate endpoint runs (journeys/audience_sql.py),
+  - `compiled`: the count the estimate endpoint runs (audiences/sql.py),
   - `hand`: the same predicate written by hand in plain SQL,
 and prints the ratio compiled / hand (1.0 = the compiler costs nothing). A bare
 `count(*)` over profiles is printed as the floor. Last, one audience is materialized
@@ -34,10 +34,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from activities.audiences import evaluate  # noqa: E402
+from audiences.rules import parse_rule  # noqa: E402
+from audiences.sql import count_members  # noqa: E402
 from db.migrate import migrate_url  # noqa: E402
 from db.pool import create_pool  # noqa: E402
-from journeys.audience_rules import parse_rule  # noqa: E402
-from journeys.audience_sql import count_members  # noqa: E402
 from workers.embedded import EmbeddedPostgres, free_port  # noqa: E402
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)

@@ -25,9 +25,9 @@ from datetime import UTC, datetime
 import asyncpg
 
 from activities.audiences import MembershipChange, evaluate, recheck, stored_rule
+from audiences.rules import Rule
 from core.names import NOTIFY_AUDIENCES
 from db.sql import q
-from journeys.audience_rules import Rule
 
 log = logging.getLogger("wayline.audiences")
 FULL = ""  # the profile id the triggers queue when a bulk write calls for a full evaluation

@@ -28,10 +28,10 @@ from api.schemas.audiences import (
     MembersPage,
 )
 from api.schemas.common import ERRORS, Page
+from audiences.rules import Rule, dump_rule, parse_rule, time_relative
 from core.audience_refresh_schedule import ensure_refresh_schedule, remove_refresh_schedule
 from core.settings import Settings
 from db.sql import q
-from journeys.audience_rules import Rule, dump_rule, parse_rule, time_relative
 
 router = APIRouter(
     prefix="/audiences", tags=["audiences"], dependencies=[JsonBody], responses=ERRORS

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 
-from journeys.audience_rules import (
+from audiences.rules import (
     Dependencies,
     EventFact,
     dependencies,
@@ -19,7 +19,7 @@ from journeys.audience_rules import (
     parse_rule,
     time_relative,
 )
-from journeys.audience_sql import compile_predicate, count_members, select_members
+from audiences.sql import compile_predicate, count_members, select_members
 from tests.audience_data import HOSTILE, NOW, rules
 
 

@@ -1,6 +1,6 @@
 """Audience definitions: a rule tree over profile attributes, contact fields and event history.
 
-Pure (no IO, no clock): the API validates with it, the compiler (`journeys/audience_sql.py`)
+Pure (no IO, no clock): the API validates with it, the compiler (`audiences/sql.py`)
 turns it into SQL, the rechecker asks it which writes can change membership, and `matches`
 is the reference semantics the SQL is tested against.
 
