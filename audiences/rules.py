@@ -45,8 +45,8 @@ from pydantic import (
     model_validator,
 )
 
+from audiences.problems import Problem, format_path
 from journeys.durations import parse_duration
-from journeys.validate import Problem, format_path
 
 Op = Literal[
     "eq",
@@ -373,7 +373,8 @@ def parse_rule(data: Any, *, root: str = "definition") -> tuple[Rule | None, lis
     try:
         rule = _Root.model_validate({"rule": data}).rule
     except ValidationError as exc:
-        return None, _unique([_problem(err, root) for err in exc.errors(include_url=False)])
+        found = (_problem(err, root) for err in exc.errors(include_url=False))
+        return None, list(dict.fromkeys(found))  # pydantic repeats some per union member
     problems = []
     if depth(rule) > MAX_DEPTH:
         problems.append(Problem(path=root, message=f"rules nest at most {MAX_DEPTH} deep"))
@@ -409,13 +410,6 @@ def _problem(err: Any, root: str) -> Problem:
 
 _FIELD_PREFIX = re.compile(r"^(value|at_least): ")
 _VALUE_TYPES = "must be a string, a number, a boolean, or a list of them (in, not_in)"
-
-
-def _unique(problems: list[Problem]) -> list[Problem]:
-    seen: dict[str, Problem] = {}
-    for problem in problems:
-        seen.setdefault(problem.path + "\0" + problem.message, problem)
-    return list(seen.values())
 
 
 # --- what a definition depends on ------------------------------------------------------

@@ -55,6 +55,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, time
 
+from audiences.problems import format_path
 from journeys.audience import exit_reason
 from journeys.clock import next_weekday, quiet_hours_end, timezone_for
 from journeys.durations import add_duration
@@ -126,7 +127,6 @@ from journeys.runtime import (
     Wait,
     WaitState,
 )
-from journeys.validate import format_path
 
 __all__ = [
     "MAX_TRANSITIONS",

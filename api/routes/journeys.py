@@ -37,6 +37,7 @@ from api.schemas.journeys import (
     VersionSummary,
 )
 from api.testrun import TestResponder
+from audiences.problems import Problem, format_path
 from core.journey_client import terminate_journeys
 from core.journey_schedules import delete_audience_schedule, sync_audience_schedule
 from core.metrics import JOURNEY_EXITS
@@ -48,7 +49,7 @@ from journeys.loader import DefinitionSyntaxError, load_text
 from journeys.model import Event, JourneyDefinition, Profile
 from journeys.routing import entry_matches
 from journeys.simulate import simulate
-from journeys.validate import Problem, format_path, parse_definition
+from journeys.validate import parse_definition
 
 router = APIRouter(prefix="/journeys", tags=["journeys"], responses=ERRORS)
 
