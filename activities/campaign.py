@@ -22,6 +22,12 @@ from temporalio.exceptions import ApplicationError
 from activities.channels import ChannelError, Heartbeat, Rendered
 from activities.messages import MISSING, Delivery, MessageActivities
 from activities.rules import Claim, Outgoing, claim_batch_with_rules
+from campaigns.plan import (
+    campaign_message_id,
+    local_due_times,
+    parse_local_time,
+    weighted_pick,
+)
 from core.campaign_contracts import (
     BatchInput,
     BatchResult,
@@ -34,12 +40,6 @@ from core.campaign_contracts import (
     StartRunResult,
     TriggerRequest,
     Wave,
-)
-from core.campaign_plan import (
-    campaign_message_id,
-    local_due_times,
-    parse_local_time,
-    weighted_pick,
 )
 from core.names import LOCAL_CHANNELS
 from db.sql import q

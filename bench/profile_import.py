@@ -35,9 +35,9 @@ if str(ROOT) not in sys.path:
 
 import asyncpg  # noqa: E402
 
-from core.import_rows import Format  # noqa: E402
 from core.imports import ImportReport, import_profiles, read_file_chunks  # noqa: E402
 from db.migrate import migrate_url  # noqa: E402
+from imports.rows import Format  # noqa: E402
 from workers.embedded import EmbeddedPostgres, free_port  # noqa: E402
 
 ZONES = ("Europe/Paris", "America/New_York", "Asia/Tokyo", "UTC")

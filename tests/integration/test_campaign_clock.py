@@ -25,9 +25,9 @@ from temporalio.worker import Worker
 
 from activities.campaign import CampaignActivities
 from activities.messages import MessageActivities
+from campaigns.plan import next_local_time, parse_local_time, zone
 from core.campaign_client import new_run_id, spec_of
 from core.campaign_contracts import BatchInput, CampaignProgress, CampaignRunInput
-from core.campaign_plan import next_local_time, parse_local_time, zone
 from core.converter import data_converter
 from core.names import CAMPAIGN_WORKFLOW, SEARCH_ATTRIBUTES, campaign_workflow_id
 from tests.integration.campaign_helpers import make_audience, make_campaign, make_template, uid

@@ -13,8 +13,8 @@ from typing import Any
 import asyncpg
 import pytest
 
-from core.import_rows import Format
 from core.imports import ImportReport, import_profiles, read_job
+from imports.rows import Format
 from tests.integration.helpers import uid
 
 pytestmark = pytest.mark.integration
