@@ -22,6 +22,7 @@ from activities.audience_fanout import AudienceFanoutActivities
 from activities.audiences import AudienceActivities
 from activities.campaign import CampaignActivities
 from activities.email import EmailChannel, SmtpConfig
+from activities.http_guard import GuardedClient
 from activities.journey import JourneyActivities
 from activities.messages import MessageActivities
 from activities.push import PushChannel, ServiceAccount
@@ -107,7 +108,7 @@ class Activities:
                 ),
                 push=PushChannel(http, service_account(settings), settings.fcm_base_url),
             ),
-            actions=ActionActivities(pool, http, allowed_hosts(settings)),
+            actions=ActionActivities(pool, GuardedClient(allowed_hosts(settings))),
             steps=StepActivities(pool, client, settings.task_queue),
             audiences=AudienceActivities(pool),
             fanout=AudienceFanoutActivities(
@@ -234,6 +235,7 @@ async def running(
     http = httpx.AsyncClient(timeout=settings.webhook_timeout_seconds)
     telemetry.instrument_http(http)
     acts = Activities.build(client, pool, http, settings)
+    telemetry.instrument_http(acts.actions.http)
     workers = build_workers(client, acts, settings)
     dispatcher = Dispatcher(pool, Router(client, settings.task_queue), settings)
     dispatcher.telemetry = telemetry
@@ -266,6 +268,7 @@ async def running(
         if acts.messages.email is not None:
             await acts.messages.email.close()
         await http.aclose()
+        await acts.actions.http.aclose()
         await pool.close()
 
 
