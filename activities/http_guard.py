@@ -17,6 +17,7 @@ reaches an internal host: there is no second lookup.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import socket
 from collections.abc import Awaitable, Callable, Iterable
@@ -102,16 +103,22 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
             check_addresses(host, addresses)
         if not addresses:
             raise BlockedDestination(f"cannot resolve {host}: no address")
-        last = len(addresses) - 1
-        for index, addr in enumerate(addresses):  # the first that answers, in DNS order
-            try:
-                return await self.backend.connect_tcp(
-                    str(addr), port, timeout, local_address, socket_options
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout):
-                if index == last:
-                    raise
-        raise AssertionError("unreachable")
+        for addr in addresses[:-1]:  # the first that answers, in DNS order
+            with contextlib.suppress(httpcore.ConnectError, httpcore.ConnectTimeout):
+                return await self._connect(addr, port, timeout, local_address, socket_options)
+        return await self._connect(addresses[-1], port, timeout, local_address, socket_options)
+
+    async def _connect(
+        self,
+        addr: IPAddress,
+        port: int,
+        timeout: float | None,  # noqa: ASYNC109 (httpcore's signature)
+        local_address: str | None,
+        socket_options: Iterable[SocketOption] | None,
+    ) -> httpcore.AsyncNetworkStream:
+        return await self.backend.connect_tcp(
+            str(addr), port, timeout, local_address, socket_options
+        )
 
     async def connect_unix_socket(
         self,
@@ -150,10 +157,11 @@ class _GuardedTransport(httpx.AsyncHTTPTransport):
 
     def __init__(self, backend: httpcore.AsyncNetworkBackend) -> None:
         super().__init__(trust_env=False)
+        limits = httpx.Limits()  # httpx's defaults
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=httpx.create_ssl_context(trust_env=False),
-            max_connections=100,
-            max_keepalive_connections=20,
-            keepalive_expiry=5.0,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
             network_backend=backend,
         )

@@ -175,3 +175,12 @@ async def test_an_allowed_host_keeps_its_name_on_the_checked_address() -> None:
     assert resolver.asked == ["svc.example"] * 3
     assert backend.connected == ["127.0.0.1"] * 3
     assert backend.server_names == ["svc.example"]
+
+
+async def test_the_next_checked_address_is_tried_when_one_does_not_answer() -> None:
+    resolver, backend = Resolver(["127.0.0.3", "127.0.0.1"]), LoopbackOnly()
+    with FakeProvider() as provider:
+        allowed = frozenset({"svc.example"})
+        async with GuardedClient(allowed, resolver=resolver, backend=backend) as http:
+            resp = await http.post(f"http://svc.example:{port_of(provider)}/hook", json={})
+    assert resp.status_code == 200 and backend.connected == ["127.0.0.3", "127.0.0.1"]
