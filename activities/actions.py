@@ -21,7 +21,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.heartbeat import Heartbeat
-from activities.http_guard import BlockedDestination, check_destination
+from activities.http_guard import BlockedDestination, GuardedClient, check_url
 from core.connectors import ActionSpec, DataSourceSpec, HttpSpec, secret_value
 from core.contracts import ActionCallInput, ActionCallResult
 from core.metrics import action_timer
@@ -48,12 +48,10 @@ class ActionActivities:
     def __init__(
         self,
         pool: asyncpg.Pool,
-        http: httpx.AsyncClient,
-        allowed_hosts: frozenset[str] = frozenset(),
+        http: GuardedClient,
     ) -> None:
         self.pool = pool
-        self.http = http
-        self.allowed_hosts = allowed_hosts
+        self.http = http  # guarded: every connection it opens passes the SSRF check
         self._specs: dict[tuple[str, str], tuple[float, dict[str, Any] | None]] = {}
         self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
 
@@ -143,7 +141,7 @@ class ActionActivities:
 
     async def _perform(self, spec: HttpSpec, request: dict[str, Any], call_id: str) -> Any:
         try:
-            await check_destination(request["url"], self.allowed_hosts)
+            check_url(request["url"])
         except BlockedDestination as exc:
             raise CallFailed(f"refused: {exc}") from exc
         auth = auth_header(spec)
@@ -163,6 +161,8 @@ class ActionActivities:
                     headers=headers,
                     timeout=spec.timeout_seconds,
                 )
+        except BlockedDestination as exc:  # raised where the connection is opened
+            raise CallFailed(f"refused: {exc}") from exc
         except httpx.HTTPError as exc:
             raise ApplicationError(f"{type(exc).__name__}: {exc}", type="ActionRetryable") from exc
         if resp.status_code >= 500 or resp.status_code in (408, 425, 429):

@@ -23,6 +23,12 @@ from activities.channels.base import AddressError, ChannelError, Delivery, Rende
 from activities.heartbeat import Heartbeat
 from activities.messages import MessageActivities
 from activities.rules import Claim, Outgoing, claim_batch_with_rules
+from campaigns.plan import (
+    campaign_message_id,
+    local_due_times,
+    parse_local_time,
+    weighted_pick,
+)
 from core.campaign_contracts import (
     BatchInput,
     BatchResult,
@@ -35,12 +41,6 @@ from core.campaign_contracts import (
     StartRunResult,
     TriggerRequest,
     Wave,
-)
-from core.campaign_plan import (
-    campaign_message_id,
-    local_due_times,
-    parse_local_time,
-    weighted_pick,
 )
 from db.sql import q
 from journeys.expressions import ExpressionError, aware, compile_expression

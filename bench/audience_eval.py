@@ -6,7 +6,7 @@
 Starts an embedded PostgreSQL in a temporary folder (removed at the end), applies the
 migrations (so the indexes are those of db/migrations), loads profiles and events with
 COPY, ANALYZEs, then for each typical audience times, best of `--repeat`:
-  - `compiled`: the count the estimate endpoint runs (journeys/audience_sql.py),
+  - `compiled`: the count the estimate endpoint runs (audiences/sql.py),
   - `hand`: the same predicate written by hand in plain SQL,
 and prints the ratio compiled / hand (1.0 = the compiler costs nothing). A bare
 `count(*)` over profiles is printed as the floor. Last, one audience is materialized
@@ -30,10 +30,10 @@ from typing import Any
 
 import asyncpg
 
+from audiences.rules import parse_rule
+from audiences.sql import count_members
 from db.migrate import migrate_url
 from db.pool import create_pool
-from journeys.audience_rules import parse_rule
-from journeys.audience_sql import count_members
 from services.audiences import evaluate
 from workers.embedded import EmbeddedPostgres, free_port
 

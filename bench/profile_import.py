@@ -31,8 +31,8 @@ from typing import Any
 
 import asyncpg
 
-from core.import_rows import Format
 from db.migrate import migrate_url
+from imports.rows import Format
 from services.imports import ImportReport, import_profiles, read_file_chunks
 from workers.embedded import EmbeddedPostgres, free_port
 

@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 from typing import IO, Any
 
-from core.import_rows import FORMATS, Format, format_for
 from core.settings import Settings
+from imports.rows import FORMATS, Format, format_for
 
 SHOWN_ERRORS = 20
 EXIT_OK, EXIT_ROWS_FAILED, EXIT_NOTHING_IMPORTED = 0, 1, 2

@@ -104,7 +104,7 @@ class Settings(BaseSettings):
     action_allowed_hosts: str = Field(
         "",
         alias="WAYLINE_ACTION_ALLOWED_HOSTS",
-        description="Comma-separated hosts that actions may call even if internal",
+        description="Comma-separated hosts that actions may call even if not globally routable",
     )
 
     worker_max_concurrent_activities: int = Field(200, alias="WAYLINE_WORKER_ACTIVITIES")

@@ -57,6 +57,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from audiences.problems import format_path
 from journeys.audience import exit_reason
 from journeys.durations import add_duration
 from journeys.expressions import aware
@@ -96,7 +97,6 @@ from journeys.runtime import (
     Wait,
     WaitState,
 )
-from journeys.validate import format_path
 
 __all__ = [
     "MAX_TRANSITIONS",

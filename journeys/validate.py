@@ -12,13 +12,12 @@ templates, actions, data sources or journeys when the known sets are given.
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
+from audiences.problems import Problem, format_path
 from journeys.durations import duration_upper_bound
 from journeys.expressions import (
     CONTEXT_NAMES,
@@ -33,17 +32,7 @@ from journeys.model import DEFAULT_TIMEOUT, NODE_TYPES, JourneyDefinition
 from journeys.nodes import NODE_KINDS
 from journeys.nodes.base import Catalogs, FieldPath, Graph, NodeType, Raw
 
-_PLAIN_SEGMENT = re.compile(r"^[A-Za-z0-9_-]+$")
 _TYPES = ", ".join(NODE_TYPES)
-
-
-class Problem(BaseModel):
-    """One thing wrong with a definition: where (`nodes.x.next`) and what."""
-
-    model_config = ConfigDict(frozen=True)
-
-    path: str
-    message: str
 
 
 def parse_definition(
@@ -107,19 +96,6 @@ def validate(
 
 
 # --- paths -----------------------------------------------------------------------------
-
-
-def format_path(parts: list[str | int]) -> str:
-    """`["nodes", "x", "branches", 0, "when"]` → `nodes.x.branches[0].when`."""
-    text = ""
-    for part in parts:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        elif _PLAIN_SEGMENT.match(part):
-            text += f".{part}" if text else part
-        else:
-            text += f"[{json.dumps(part)}]"
-    return text
 
 
 def _node_path(node_id: str, *rest: str | int) -> str:

@@ -19,10 +19,10 @@ from typing import Any
 import asyncpg
 from temporalio.client import Client
 
+from audiences.rules import Rule, dependencies, dump_rule, parse_rule, time_relative
+from audiences.sql import count_members, select_members
 from db.sql import q
 from db.types import Executor
-from journeys.audience_rules import Rule, dependencies, dump_rule, parse_rule, time_relative
-from journeys.audience_sql import count_members, select_members
 from services.audience_refresh_schedule import ensure_refresh_schedule, remove_refresh_schedule
 from services.errors import Conflict, NotFound, Unavailable
 

@@ -1,7 +1,7 @@
 """Bulk profile import: a byte stream (API upload or file) into `profiles`, via COPY.
 
 The stream is read chunk by chunk (gzip is detected by its magic bytes and inflated in
-bounded pieces), framed and validated by `core.import_rows`, and every `chunk_rows` valid
+bounded pieces), framed and validated by `imports.rows`, and every `chunk_rows` valid
 rows are sent with `copy_records_to_table` into a TEMP staging table; memory holds one
 chunk, never the file. At the end, in one transaction, duplicates are dropped (the last
 row of a profile_id wins) and the rows are merged into `profiles` with two set-based
@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import asyncpg
 
-from core.import_rows import (
+from db.sql import q
+from imports.rows import (
     STAGED_COLUMNS,
     Format,
     Framer,
@@ -36,7 +37,6 @@ from core.import_rows import (
     RowParser,
     StagedRow,
 )
-from db.sql import q
 
 if TYPE_CHECKING:
     from asyncpg.pool import PoolConnectionProxy

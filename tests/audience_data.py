@@ -10,7 +10,7 @@ from typing import Any, get_args
 
 from hypothesis import strategies as st
 
-from journeys.audience_rules import Op
+from audiences.rules import Op
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 

@@ -24,9 +24,9 @@ from datetime import UTC, datetime
 
 import asyncpg
 
+from audiences.rules import Rule
 from core.names import NOTIFY_AUDIENCES
 from db.sql import q
-from journeys.audience_rules import Rule
 from services.audiences import MembershipChange, evaluate, recheck, stored_rule
 
 log = logging.getLogger("wayline.audiences")

@@ -23,6 +23,7 @@ from activities.audiences import AudienceActivities
 from activities.campaign import CampaignActivities
 from activities.channels import configured, remote_names
 from activities.channels.setup import Setup
+from activities.http_guard import GuardedClient
 from activities.journey import JourneyActivities
 from activities.messages import MessageActivities
 from activities.steplog import StepLedgerActivities
@@ -86,7 +87,7 @@ class Activities:
         return cls(
             journeys=JourneyActivities(pool, task_queue=settings.task_queue),
             messages=MessageActivities(pool, configured(Setup(settings, pool, http))),
-            actions=ActionActivities(pool, http, allowed_hosts(settings)),
+            actions=ActionActivities(pool, GuardedClient(allowed_hosts(settings))),
             steps=StepActivities(pool, client, settings.task_queue),
             audiences=AudienceActivities(pool),
             fanout=AudienceFanoutActivities(
@@ -193,6 +194,7 @@ async def running(
     http = httpx.AsyncClient(timeout=settings.webhook_timeout_seconds)
     telemetry.instrument_http(http)
     acts = Activities.build(client, pool, http, settings)
+    telemetry.instrument_http(acts.actions.http)
     workers = build_workers(client, acts, settings)
     dispatcher = Dispatcher(pool, Router(client, settings.task_queue), settings)
     dispatcher.telemetry = telemetry
@@ -224,6 +226,7 @@ async def running(
         await asyncio.gather(*tasks, return_exceptions=True)
         await acts.messages.close()
         await http.aclose()
+        await acts.actions.http.aclose()
         await pool.close()
 
 

@@ -20,6 +20,13 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from campaigns.plan import (
+        next_ramp_day,
+        ramp_allowance,
+        split_batches,
+        throttle_delay,
+        throttle_group,
+    )
     from core.campaign_contracts import (
         CAMPAIGN_ID,
         CAMPAIGN_SENT,
@@ -32,13 +39,6 @@ with workflow.unsafe.imports_passed_through():
         RunControl,
         StartRunInput,
         StartRunResult,
-    )
-    from core.campaign_plan import (
-        next_ramp_day,
-        ramp_allowance,
-        split_batches,
-        throttle_delay,
-        throttle_group,
     )
     from core.names import (
         CAMPAIGN_CANCEL_SIGNAL,

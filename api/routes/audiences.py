@@ -26,9 +26,9 @@ from api.schemas.audiences import (
     MembersPage,
 )
 from api.schemas.common import ERRORS, Page
+from audiences.rules import Rule, parse_rule, time_relative
 from core.settings import Settings
 from db.sql import q
-from journeys.audience_rules import Rule, parse_rule, time_relative
 from services import audiences
 from services.audiences import MembershipChange, RefreshPlan
 

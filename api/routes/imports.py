@@ -17,7 +17,7 @@ from api.deps import PoolDep, ProfilesWriter, Reader, SettingsDep, media_type
 from api.errors import ApiError, field, not_found
 from api.schemas.common import ERRORS
 from api.schemas.imports import ImportPublic
-from core.import_rows import Format
+from imports.rows import Format
 from services.imports import import_profiles, read_job
 
 router = APIRouter(prefix="/profiles", tags=["profiles"], responses=ERRORS)

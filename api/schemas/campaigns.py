@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
 
 from api.schemas.common import ID_PATTERN, Body
-from core.campaign_plan import parse_local_time
+from campaigns.plan import parse_local_time
 from core.names import KNOWN_CHANNELS
 from journeys.durations import parse_duration
 

@@ -1,5 +1,5 @@
 -- Audiences: definitions, materialized membership and the recheck queue. The rule
--- predicates themselves are compiled per definition (journeys/audience_sql.py).
+-- predicates themselves are compiled per definition (audiences/sql.py).
 
 -- name: insert_audience
 INSERT INTO audiences (audience_id, name, description, definition, time_relative)

@@ -10,6 +10,7 @@ import pytest
 from temporalio.exceptions import ApplicationError
 
 from activities.actions import ActionActivities
+from activities.http_guard import GuardedClient
 from core.contracts import ActionCallInput
 from tests.integration.provider import FakeProvider
 
@@ -79,11 +80,11 @@ async def test_internal_address_is_refused_unless_allowed(
             "auth": {"type": "bearer", "secret": name.replace("-", "_")},
         }
         assert (await put_action(api_client, admin_headers, name, spec)).is_success
-        async with httpx.AsyncClient() as http:
-            refused = await ActionActivities(pool, http).call_action(call(name, id="u1"))
+        async with GuardedClient() as guarded, GuardedClient(frozenset({"127.0.0.1"})) as http:
+            refused = await ActionActivities(pool, guarded).call_action(call(name, id="u1"))
             assert not refused.ok and "internal address 127.0.0.1" in (refused.error or "")
             assert provider.requests == [], "a refused call never leaves the worker"
-            allowed = ActionActivities(pool, http, frozenset({"127.0.0.1"}))
+            allowed = ActionActivities(pool, http)
             inp = call(name, id="u1")
             result = await allowed.call_action(inp)
             again = await allowed.call_action(inp)
@@ -105,8 +106,8 @@ async def test_errors_final_or_retryable(
     name = f"a-{uuid.uuid4().hex[:6]}"
     with FakeProvider() as provider:
         assert await put_action(api_client, admin_headers, name, {"url": provider.url})
-        async with httpx.AsyncClient() as http:
-            acts = ActionActivities(pool, http, frozenset({"127.0.0.1"}))
+        async with GuardedClient(frozenset({"127.0.0.1"})) as http:
+            acts = ActionActivities(pool, http)
             provider.status = 503
             with pytest.raises(ApplicationError):
                 await acts.call_action(call(name))

@@ -20,10 +20,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from audiences.rules import EventFact, matches, parse_rule
+from audiences.sql import count_members, select_members
 from core.settings import Settings
 from db.migrate import migrate_url
-from journeys.audience_rules import EventFact, matches, parse_rule
-from journeys.audience_sql import count_members, select_members
 from tests.audience_data import NOW, dataset, rules
 
 pytestmark = pytest.mark.integration

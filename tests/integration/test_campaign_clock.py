@@ -25,8 +25,8 @@ from temporalio.worker import Worker
 from activities.campaign import CampaignActivities
 from activities.channels import by_name
 from activities.messages import MessageActivities
+from campaigns.plan import next_local_time, parse_local_time, zone
 from core.campaign_contracts import BatchInput, CampaignProgress, CampaignRunInput
-from core.campaign_plan import next_local_time, parse_local_time, zone
 from core.converter import data_converter
 from core.names import CAMPAIGN_WORKFLOW, SEARCH_ATTRIBUTES, campaign_workflow_id
 from services.campaign_client import new_run_id, spec_of

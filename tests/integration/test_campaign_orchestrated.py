@@ -8,8 +8,8 @@ import httpx
 import pytest
 from temporalio.client import Client
 
+from campaigns.plan import campaign_message_id
 from core.campaign_contracts import CampaignProgress
-from core.campaign_plan import campaign_message_id
 from tests.integration.campaign_helpers import (
     assert_replays,
     make_audience,

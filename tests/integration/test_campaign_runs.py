@@ -7,8 +7,8 @@ import httpx
 import pytest
 from temporalio.client import Client
 
+from campaigns.plan import campaign_message_id
 from core.campaign_contracts import CAMPAIGN_ID, CAMPAIGN_SENT, CampaignProgress
-from core.campaign_plan import campaign_message_id
 from core.names import CAMPAIGN_PROGRESS_QUERY
 from tests.integration.campaign_helpers import (
     assert_replays,

@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from core.import_rows import Format
+from imports.rows import Format
 from services.imports import ImportReport, import_profiles, read_job
 from tests.integration.helpers import uid
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from core.campaign_plan import (
+from campaigns.plan import (
     campaign_message_id,
     local_due_times,
     next_local_time,
@@ -81,7 +81,7 @@ def test_batches_and_message_ids() -> None:
 
 
 def test_weighted_pick_is_stable_and_follows_weights() -> None:
-    from core.campaign_plan import weighted_pick
+    from campaigns.plan import weighted_pick
 
     picks = [weighted_pick([20, 80], f"c|p{i}") for i in range(5000)]
     assert picks == [weighted_pick([20, 80], f"c|p{i}") for i in range(5000)]

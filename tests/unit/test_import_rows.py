@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from core.import_rows import Format, Framer, ImportFailed, RowError, RowParser, format_for
+from imports.rows import Format, Framer, ImportFailed, RowError, RowParser, format_for
 
 CSV = (
     b"\xef\xbb\xbfprofile_id,email,timezone,plan,age:integer,vip:boolean,ltv:number,"

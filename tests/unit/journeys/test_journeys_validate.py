@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from audiences.problems import Problem, format_path
 from journeys.model import JourneyDefinition
-from journeys.validate import Problem, format_path, parse_definition, validate
+from journeys.validate import parse_definition, validate
 
 Data = dict[str, Any]
 CHANNELS = {"email", "sms"}

@@ -3,7 +3,7 @@
 No user text ever reaches the SQL text: attribute and property keys, event names, values,
 dates and counts are all bind parameters (`$n`), and the only identifiers are the fixed
 columns below. Every predicate is two-valued (COALESCE to false), so `NOT` negates
-exactly as `journeys.audience_rules.matches` does, and missing attributes never leak NULL.
+exactly as `audiences.rules.matches` does, and missing attributes never leak NULL.
 
 `now` is an input: relative dates and event windows are resolved to timestamps here, so
 the same compiled query gives the same answer whenever it runs.
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from journeys.audience_rules import (
+from audiences.rules import (
     DATE_RE,
     DATETIME_RE,
     AndRule,

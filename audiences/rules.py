@@ -1,6 +1,6 @@
 """Audience definitions: a rule tree over profile attributes, contact fields and event history.
 
-Pure (no IO, no clock): the API validates with it, the compiler (`journeys/audience_sql.py`)
+Pure (no IO, no clock): the API validates with it, the compiler (`audiences/sql.py`)
 turns it into SQL, the rechecker asks it which writes can change membership, and `matches`
 is the reference semantics the SQL is tested against.
 
@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Literal
@@ -45,8 +45,8 @@ from pydantic import (
     model_validator,
 )
 
+from audiences.problems import Problem, format_path
 from journeys.durations import parse_duration
-from journeys.validate import Problem, format_path
 
 Op = Literal[
     "eq",
@@ -87,10 +87,7 @@ _DATE = re.compile(DATE_RE)
 _DATETIME = re.compile(DATETIME_RE)
 _RELATIVE = re.compile(r"^now(?:([+-])(P.+))?$")
 
-_NEEDS_NOTHING = {"exists", "not_exists"}
 _ORDERED = {"lt", "lte", "gt", "gte"}
-_DATES = {"before", "after", "within_last"}
-_LISTS = {"in", "not_in"}
 
 
 def _finite(value: Any) -> bool:
@@ -120,10 +117,21 @@ def _is_number(value: Any) -> bool:
 def check_op_value(op: str, value: Any, *, text_only: bool) -> str | None:
     """Why this value does not fit this operator, or None.
 
-    `text_only` is for the contact fields, which are text columns.
+    `text_only` is for the contact fields, which are text columns. Each operator runs its
+    row of `_CHECKS` in order; the first problem found is the answer.
     """
-    if op in _NEEDS_NOTHING:
-        return None if value is None else f"'{op}' takes no value"
+    for check in _CHECKS[op]:
+        if problem := check(op, value, text_only):
+            return problem
+    return None
+
+
+def _takes_nothing(op: str, value: Any, text_only: bool) -> str | None:
+    return None if value is None else f"'{op}' takes no value"
+
+
+def _bounded_value(op: str, value: Any, text_only: bool) -> str | None:
+    """What every operator with a value refuses: none, infinities, NUL, huge text."""
     if value is None:
         return f"'{op}' needs a value"
     if not _finite(value):
@@ -132,37 +140,82 @@ def check_op_value(op: str, value: Any, *, text_only: bool) -> str | None:
         return "text cannot contain the NUL character"
     if isinstance(value, str) and len(value) > MAX_TEXT:
         return f"at most {MAX_TEXT} characters"
-    if op in _LISTS:
-        if not isinstance(value, list) or not value:
-            return f"'{op}' needs a non-empty list"
-        if len(value) > MAX_LIST:
-            return f"at most {MAX_LIST} values"
-        if text_only and not all(isinstance(v, str) for v in value):
-            return "this field holds text: every value must be a string"
-        if any(isinstance(v, str) and len(v) > MAX_TEXT for v in value):
-            return f"list strings are at most {MAX_TEXT} characters"
-        return None
-    if isinstance(value, list):
-        return f"'{op}' takes one value, not a list"
-    if op in _DATES:
-        if text_only:
-            return f"'{op}' compares dates; contact fields are not dates"
-        if not isinstance(value, str):
-            return f"'{op}' needs a string"
-        if op == "within_last":
-            return None if _valid_duration(value) else "must be an ISO 8601 duration like P30D"
-        if not _valid_moment(value):
-            return "must be a date, a date-time with offset, or now-P7D"
-        return None
-    if op in ("starts_with",) and not isinstance(value, str):
-        return "'starts_with' needs a string"
-    if op == "contains" and (isinstance(value, bool) or (text_only and not isinstance(value, str))):
-        return "'contains' needs a string (or a number, for arrays)"
-    if op in _ORDERED and (isinstance(value, bool) or (text_only and not isinstance(value, str))):
-        return f"'{op}' needs a number or a string"
+    return None
+
+
+def _value_list(op: str, value: Any, text_only: bool) -> str | None:
+    if not isinstance(value, list) or not value:
+        return f"'{op}' needs a non-empty list"
+    if len(value) > MAX_LIST:
+        return f"at most {MAX_LIST} values"
+    if text_only and not all(isinstance(v, str) for v in value):
+        return "this field holds text: every value must be a string"
+    if any(isinstance(v, str) and len(v) > MAX_TEXT for v in value):
+        return f"list strings are at most {MAX_TEXT} characters"
+    return None
+
+
+def _one_value(op: str, value: Any, text_only: bool) -> str | None:
+    return f"'{op}' takes one value, not a list" if isinstance(value, list) else None
+
+
+def _text_for_contact(op: str, value: Any, text_only: bool) -> str | None:
     if text_only and not isinstance(value, str):
         return "this field holds text: the value must be a string"
     return None
+
+
+def _orderable(op: str, value: Any, text_only: bool) -> str | None:
+    if isinstance(value, bool) or (text_only and not isinstance(value, str)):
+        return f"'{op}' needs a number or a string"
+    return None
+
+
+def _containable(op: str, value: Any, text_only: bool) -> str | None:
+    if isinstance(value, bool) or (text_only and not isinstance(value, str)):
+        return "'contains' needs a string (or a number, for arrays)"
+    return None
+
+
+def _prefix(op: str, value: Any, text_only: bool) -> str | None:
+    return None if isinstance(value, str) else "'starts_with' needs a string"
+
+
+def _date_operand(op: str, value: Any, text_only: bool) -> str | None:
+    if text_only:
+        return f"'{op}' compares dates; contact fields are not dates"
+    return None if isinstance(value, str) else f"'{op}' needs a string"
+
+
+def _moment(op: str, value: Any, text_only: bool) -> str | None:
+    if _valid_moment(value):
+        return None
+    return "must be a date, a date-time with offset, or now-P7D"
+
+
+def _duration(op: str, value: Any, text_only: bool) -> str | None:
+    return None if _valid_duration(value) else "must be an ISO 8601 duration like P30D"
+
+
+_Check = Callable[[str, Any, bool], str | None]
+_SCALAR: tuple[_Check, ...] = (_bounded_value, _one_value)
+_CHECKS: dict[str, tuple[_Check, ...]] = {
+    "exists": (_takes_nothing,),
+    "not_exists": (_takes_nothing,),
+    "eq": (*_SCALAR, _text_for_contact),
+    "ne": (*_SCALAR, _text_for_contact),
+    "lt": (*_SCALAR, _orderable),
+    "lte": (*_SCALAR, _orderable),
+    "gt": (*_SCALAR, _orderable),
+    "gte": (*_SCALAR, _orderable),
+    "contains": (*_SCALAR, _containable),
+    "starts_with": (*_SCALAR, _prefix),
+    "in": (_bounded_value, _value_list),
+    "not_in": (_bounded_value, _value_list),
+    "before": (*_SCALAR, _date_operand, _moment),
+    "after": (*_SCALAR, _date_operand, _moment),
+    "within_last": (*_SCALAR, _date_operand, _duration),
+}
 
 
 def _valid_duration(text: str) -> bool:
@@ -373,7 +426,8 @@ def parse_rule(data: Any, *, root: str = "definition") -> tuple[Rule | None, lis
     try:
         rule = _Root.model_validate({"rule": data}).rule
     except ValidationError as exc:
-        return None, _unique([_problem(err, root) for err in exc.errors(include_url=False)])
+        found = (_problem(err, root) for err in exc.errors(include_url=False))
+        return None, list(dict.fromkeys(found))  # pydantic repeats some per union member
     problems = []
     if depth(rule) > MAX_DEPTH:
         problems.append(Problem(path=root, message=f"rules nest at most {MAX_DEPTH} deep"))
@@ -409,13 +463,6 @@ def _problem(err: Any, root: str) -> Problem:
 
 _FIELD_PREFIX = re.compile(r"^(value|at_least): ")
 _VALUE_TYPES = "must be a string, a number, a boolean, or a list of them (in, not_in)"
-
-
-def _unique(problems: list[Problem]) -> list[Problem]:
-    seen: dict[str, Problem] = {}
-    for problem in problems:
-        seen.setdefault(problem.path + "\0" + problem.message, problem)
-    return list(seen.values())
 
 
 # --- what a definition depends on ------------------------------------------------------

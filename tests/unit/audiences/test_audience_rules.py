@@ -5,21 +5,22 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from hypothesis import given, settings
 
-from journeys.audience_rules import (
+from audiences.rules import (
     Dependencies,
     EventFact,
+    Op,
     dependencies,
     dump_rule,
     matches,
     parse_rule,
     time_relative,
 )
-from journeys.audience_sql import compile_predicate, count_members, select_members
+from audiences.sql import compile_predicate, count_members, select_members
 from tests.audience_data import HOSTILE, NOW, rules
 
 
@@ -72,6 +73,77 @@ def problems_of(raw: Any) -> list[tuple[str, str]]:
 def test_problems_name_their_path(raw: Any, path: str, fragment: str) -> None:
     found = problems_of(raw)
     assert any(p == path and fragment in m for p, m in found), found
+
+
+# Every operator's refusals, literally: clients and the console show these messages.
+_A, _F = "attribute", "field"
+_LONG = "x" * 1001
+
+
+@pytest.mark.parametrize(
+    ("kind", "op", "value", "message"),
+    [
+        (_A, "exists", 1, "'exists' takes no value"),
+        (_A, "not_exists", "a", "'not_exists' takes no value"),
+        (_A, "eq", None, "'eq' needs a value"),
+        (_A, "ne", float("-inf"), "numbers must be finite"),
+        (_A, "eq", "a\x00", "text cannot contain the NUL character"),
+        (_A, "eq", _LONG, "at most 1000 characters"),
+        (_A, "eq", [1], "'eq' takes one value, not a list"),
+        (_F, "ne", True, "this field holds text: the value must be a string"),
+        (_A, "lt", True, "'lt' needs a number or a string"),
+        (_F, "gte", 3, "'gte' needs a number or a string"),
+        (_A, "contains", False, "'contains' needs a string (or a number, for arrays)"),
+        (_F, "contains", 3, "'contains' needs a string (or a number, for arrays)"),
+        (_A, "starts_with", 3, "'starts_with' needs a string"),
+        (_A, "in", 3, "'in' needs a non-empty list"),
+        (_A, "not_in", [], "'not_in' needs a non-empty list"),
+        (_A, "in", [1] * 1001, "at most 1000 values"),
+        (_F, "in", ["a", 1], "this field holds text: every value must be a string"),
+        (_A, "in", [_LONG], "list strings are at most 1000 characters"),
+        (_A, "in", [float("nan")], "numbers must be finite"),
+        (_A, "before", ["now"], "'before' takes one value, not a list"),
+        (_F, "after", "now", "'after' compares dates; contact fields are not dates"),
+        (_A, "after", 3, "'after' needs a string"),
+        (_A, "before", "now-7 days", "must be a date, a date-time with offset, or now-P7D"),
+        (_A, "within_last", "2024-01-01", "must be an ISO 8601 duration like P30D"),
+    ],
+)
+def test_each_operator_refuses_with_its_message(
+    kind: str, op: str, value: Any, message: str
+) -> None:
+    key = "email" if kind == _F else "a"
+    assert problems_of({kind: key, "op": op, "value": value}) == [("definition.value", message)]
+
+
+_ACCEPTED: list[tuple[str, Any]] = [
+    ("exists", None),
+    ("not_exists", None),
+    ("eq", True),
+    ("ne", "x"),
+    ("lt", 1.5),
+    ("lte", "m"),
+    ("gt", 0),
+    ("gte", -1),
+    ("contains", 3),
+    ("starts_with", "pre"),
+    ("in", [1, "a", False]),
+    ("not_in", ["a"]),
+    ("before", "2024-05-01"),
+    ("after", "now+PT1H"),
+    ("within_last", "P30D"),
+]
+
+
+@pytest.mark.parametrize(("op", "value"), _ACCEPTED)
+def test_each_operator_takes_its_value(op: str, value: Any) -> None:
+    raw = {"attribute": "a", "op": op} | ({} if value is None else {"value": value})
+    assert rule_of(raw) is not None
+
+
+def test_every_operator_is_checked() -> None:
+    """A new operator needs a row of checks (and a case above)."""
+    assert {op for op, _ in _ACCEPTED} == set(get_args(Op))
 
 
 def test_depth_and_size_are_bounded() -> None:
