@@ -9,6 +9,7 @@ events into another test's journeys.
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -31,6 +32,7 @@ from journeys.nodes.experiment import ExperimentNode, experiment_variant
 from tests.integration.helpers import eventually, publish, uid
 from tests.integration.provider import FakeProvider
 from workers.worker import Runtime
+from workflows.steps import step_id
 
 pytestmark = pytest.mark.integration
 T = TypeVar("T")
@@ -220,6 +222,11 @@ async def test_action_retried_until_it_succeeds_feeds_vars(api: Api) -> None:
         ("hello", "score 7"),
         ("hot", "hot lead, score 7"),
     ]
+    # Both keys are built from the run's ids (the formula is pinned in test_persisted_ids.py)
+    [entry] = await api.entries(jid)
+    ids = functools.partial(step_id, journey_workflow_id(jid, pid), entry["run_id"], visit=1)
+    assert call["call_id"] == ids("crm")
+    assert [m["message_id"] for m in msgs] == [ids("hello"), ids("hot")]
     state = await api.state(jid, pid)
     assert state is not None and state.vars["crm"] == {"score": 7}
 
