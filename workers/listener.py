@@ -23,8 +23,8 @@ async def listen(database_url: str, wakes: Mapping[str, Callable[[], None]]) -> 
     try:
         for channel, wake in wakes.items():
             await conn.add_listener(channel, _callback(wake))
-    except BaseException:
-        await close_quietly(conn)
+    except BaseException:  # cancelled half-way: a graceful close would race the LISTEN
+        conn.terminate()
         raise
     return conn
 

@@ -259,7 +259,7 @@ async def running(
             client, pool, http, workers, dispatcher, action_workers, supervisor, rechecker
         )
     finally:
-        await supervisor.stop()  # dispatcher first: no new work while stopping
+        await supervisor.stop()  # loops first: no new work while stopping
         await action_workers.stop_all()
         await asyncio.gather(*(w.shutdown() for w in workers), return_exceptions=True)
         for t in tasks:
