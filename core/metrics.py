@@ -2,6 +2,8 @@
 
 Every process exposes the default prometheus_client registry: the API at `GET /metrics`
 (authenticated), the worker on its own small HTTP port (WAYLINE_WORKER_METRICS_PORT).
+The worker's loop liveness (`wayline_loop_last_tick_timestamp_seconds`) is here too; its
+health endpoint (workers/health.py) reads the same ticks.
 
 The Temporal SDK (its Rust core) records into a MetricBuffer that is drained into this
 same registry, rather than serving its own Prometheus endpoint on a second port: one
@@ -21,7 +23,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from prometheus_client import REGISTRY, Counter, Histogram, start_http_server
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram, start_http_server
 from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 from temporalio.runtime import (
@@ -63,6 +65,16 @@ ACTION_SECONDS = Histogram(
     "Duration of custom action and data-source HTTP calls",
     ["kind", "name", "outcome"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0),
+)
+LOOP_LAST_TICK = Gauge(
+    "wayline_loop_last_tick_timestamp_seconds",
+    "Unix time of each supervised worker loop's last successful tick (workers/supervisor.py)",
+    ["loop"],
+)
+LOOP_FAILURES = Counter(
+    "wayline_loop_failures",
+    "Failed ticks of supervised worker loops; each is retried after a capped backoff",
+    ["loop"],
 )
 
 # Refused events may be garbage: their name is kept only if it looks like a name.
@@ -137,8 +149,8 @@ _Labels = tuple[tuple[str, str], ...]
 class TemporalMetrics(Collector):
     """The SDK's metric buffer, drained into Prometheus samples (counters, gauges, histograms).
 
-    Drained at every scrape and by `drain_forever` in between, so the buffer (bounded by
-    the SDK) never overflows under load.
+    Drained at every scrape and every second in between (a supervised loop of the
+    worker), so the buffer (bounded by the SDK) never overflows under load.
     """
 
     def __init__(self, buffer_size: int = 100_000) -> None:
@@ -175,13 +187,6 @@ class TemporalMetrics(Collector):
                     counts[-1] += value  # sum
                 else:
                     self._gauges.setdefault(name, {})[labels] = value
-
-    async def drain_forever(self, every: float = 1.0) -> None:
-        import asyncio
-
-        while True:
-            self.drain()
-            await asyncio.sleep(every)
 
     def collect(self) -> Iterator[Metric]:
         self.drain()

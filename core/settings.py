@@ -132,6 +132,16 @@ class Settings(BaseSettings):
     worker_metrics_port: int = Field(
         9464, alias="WAYLINE_WORKER_METRICS_PORT", description="worker /metrics; 0 turns it off"
     )
+    worker_health_host: str = Field("127.0.0.1", alias="WAYLINE_WORKER_HEALTH_HOST")
+    worker_health_port: int = Field(
+        9465, alias="WAYLINE_WORKER_HEALTH_PORT", description="worker GET /health; 0 turns it off"
+    )
+    worker_stuck_seconds: float = Field(
+        60.0,
+        alias="WAYLINE_WORKER_STUCK_SECONDS",
+        gt=0,
+        description="A loop without a successful tick for its interval plus this is stuck",
+    )
     fanout_concurrency: int = Field(
         32,
         alias="WAYLINE_FANOUT_CONCURRENCY",

@@ -5,6 +5,8 @@ queue, so the limit holds however many worker processes run (DESIGN.md decision 
 The set follows the actions table: a NOTIFY on change starts, restarts or stops workers.
 Every action has its queue, limited or not, so a journey that entered while an action was
 limited still finds a worker after the limit is lifted or the worker restarts.
+The LISTEN loop runs under the worker's supervisor (workers/supervisor.py); `running`
+stops the action workers when the process stops.
 """
 
 from __future__ import annotations
@@ -20,12 +22,15 @@ from temporalio.worker import Worker
 from activities.actions import ActionActivities
 from core.connectors import ActionSpec, action_task_queue
 from core.settings import Settings
+from workers.listener import close_quietly, listen, probe
 
 log = logging.getLogger("wayline.actions")
 NOTIFY_ACTIONS = "wayline_actions"
 
 
 class ActionWorkers:
+    name = "action-workers"
+
     def __init__(
         self, client: Client, pool: asyncpg.Pool, activities: ActionActivities, settings: Settings
     ) -> None:
@@ -35,18 +40,34 @@ class ActionWorkers:
         self.settings = settings
         self.running: dict[str, tuple[float | None, Worker, asyncio.Task[None]]] = {}
         self._changed = asyncio.Event()
+        self._listener: asyncpg.Connection | None = None
 
-    async def run(self) -> None:
-        conn = await asyncpg.connect(self.settings.database_url)
-        await conn.add_listener(NOTIFY_ACTIONS, lambda *_: self._changed.set())
-        try:
-            while True:
-                await self.sync()
-                await self._changed.wait()
-                self._changed.clear()
-        finally:
-            await conn.close()
-            await self.stop_all()
+    @property
+    def interval(self) -> float:
+        return self.settings.dispatch_sweep_seconds
+
+    async def open(self) -> None:
+        """LISTEN, then sync at the first tick: a change made while the connection was down
+        sent a NOTIFY nobody heard."""
+        self._listener = await listen(
+            self.settings.database_url, {NOTIFY_ACTIONS: self._changed.set}
+        )
+        self._changed.set()
+
+    async def tick(self) -> None:
+        """Sync on NOTIFY; otherwise check, every interval, that the LISTEN connection lives.
+        The workers already running are left alone when this fails: they need no database."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._changed.wait(), self.interval)
+        if not self._changed.is_set():
+            await probe(self._listener)
+            return
+        self._changed.clear()
+        await self.sync()
+
+    async def close(self) -> None:
+        listener, self._listener = self._listener, None
+        await close_quietly(listener)
 
     async def sync(self) -> None:
         wanted: dict[str, float | None] = {}
@@ -72,7 +93,7 @@ class ActionWorkers:
 
     async def _stop(self, name: str) -> None:
         entry = self.running.pop(name, None)
-        if entry is None:  # `run`'s own clean-up and `stop_all` may race at shutdown
+        if entry is None:  # a sync in flight and `stop_all` may race at shutdown
             return
         _, worker, task = entry
         await worker.shutdown()

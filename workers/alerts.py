@@ -9,14 +9,14 @@ transition is posted to the alert webhook, signed like the webhook channel.
 Why a loop in the worker process and not a Temporal Schedule: the evaluation reads only
 Postgres ledgers, and alerts must keep working when Temporal is what is failing; a schedule
 would also add a workflow run (and its history) every tick on the server that is the
-system's bottleneck. Several workers run the loop; a transaction-level advisory lock lets one
-evaluate per tick, and SKIP LOCKED hands each undelivered transition to one worker.
+system's bottleneck. The worker runs `tick` every interval under its supervisor
+(workers/supervisor.py), which logs and retries a failed tick. Several workers run the
+loop; a transaction-level advisory lock lets one evaluate per tick, and SKIP LOCKED hands
+each undelivered transition to one worker.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -178,17 +178,3 @@ class AlertEvaluator:
     async def tick(self) -> None:
         await self.evaluate()
         await self.deliver()
-
-    async def run(self) -> None:
-        """Evaluate and deliver every interval until cancelled; a failed tick is logged."""
-        while True:
-            try:
-                await self.tick()
-            except Exception:  # the loop outlives a bad tick (database restarting…)
-                log.exception("alert evaluation failed")
-            await asyncio.sleep(self.interval)
-
-
-async def run_alerts(evaluator: AlertEvaluator) -> None:
-    with contextlib.suppress(asyncio.CancelledError):
-        await evaluator.run()

@@ -9,6 +9,9 @@ audience once with the profile id '' instead, and gets one full evaluation. A cr
 leaves leases that expire; the work is then redone, which is harmless because applying
 membership is a diff.
 
+It runs under the worker's supervisor (workers/supervisor.py), which retries a failed
+tick after a backoff with a new LISTEN connection.
+
 The audience events it emits are committed after the event that caused them, so they
 come later in the outbox and journeys see cause before effect.
 """
@@ -28,6 +31,7 @@ from audiences.rules import Rule
 from core.names import NOTIFY_AUDIENCES
 from db.sql import q
 from services.audiences import MembershipChange, evaluate, recheck, stored_rule
+from workers.listener import close_quietly, listen, probe
 
 log = logging.getLogger("wayline.audiences")
 FULL = ""  # the profile id the triggers queue when a bulk write calls for a full evaluation
@@ -42,6 +46,8 @@ class RecheckStats:
 
 
 class AudienceRechecker:
+    name = "audience-rechecker"
+
     def __init__(
         self,
         pool: asyncpg.Pool,
@@ -59,28 +65,30 @@ class AudienceRechecker:
         self.stats = RecheckStats()
         self._broken: set[str] = set()
         self._wake = asyncio.Event()
+        self._listener: asyncpg.Connection | None = None
 
-    async def run(self) -> None:
-        """Runs until cancelled."""
-        listener = await asyncpg.connect(self.database_url)
-        await listener.add_listener(NOTIFY_AUDIENCES, lambda *_: self._wake.set())
-        try:
-            while True:
-                try:
-                    busy = await self.recheck_once()
-                except (asyncpg.PostgresError, OSError) as exc:
-                    log.warning("audience recheck batch failed: %s", exc)
-                    busy = False
-                except Exception:  # a bug must not stop membership upkeep for good
-                    log.exception("audience recheck batch failed")
-                    busy = False
-                if not busy:
-                    # The sweep timeout picks up pairs whose lease expired after a crash.
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), self.sweep_seconds)
-                    self._wake.clear()
-        finally:
-            await listener.close()
+    @property
+    def interval(self) -> float:
+        return self.sweep_seconds
+
+    async def open(self) -> None:
+        self._listener = await listen(self.database_url, {NOTIFY_AUDIENCES: self._wake.set})
+
+    async def tick(self) -> None:
+        """One batch, or one wait; a failure (even a bug) is the supervisor's to retry, so it
+        cannot stop membership upkeep for good."""
+        if await self.recheck_once():
+            return
+        # The sweep timeout picks up pairs whose lease expired after a crash.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), self.sweep_seconds)
+        if not self._wake.is_set():
+            await probe(self._listener)
+        self._wake.clear()
+
+    async def close(self) -> None:
+        listener, self._listener = self._listener, None
+        await close_quietly(listener)
 
     def _rules(self, rows: list[asyncpg.Record]) -> dict[str, Rule]:
         """Parse each stored rule on its own: one that no longer parses (written around the

@@ -5,6 +5,9 @@ with `FOR UPDATE SKIP LOCKED` so several dispatchers share the work, routes each
 events in order and the profiles concurrently, then marks what it delivered. A crash
 leaves leases that expire, so the events are routed again; workflows drop repeated
 event ids.
+
+It runs under the worker's supervisor (workers/supervisor.py): a tick that fails (the
+database restarting) is retried after a backoff with a new LISTEN connection.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from core.settings import Settings
 from core.telemetry import current as current_telemetry
 from db.sql import q
 from journeys.model import Event, Profile
+from workers.listener import close_quietly, listen, probe
 from workers.router import Registry, Router
 
 log = logging.getLogger("wayline.dispatcher")
@@ -37,6 +41,8 @@ class DispatchStats:
 
 
 class Dispatcher:
+    name = "dispatcher"
+
     def __init__(self, pool: asyncpg.Pool, router: Router, settings: Settings) -> None:
         self.pool = pool
         self.router = router
@@ -47,41 +53,46 @@ class Dispatcher:
         self._listener: asyncpg.Connection | None = None
         self.telemetry = current_telemetry()
 
-    async def run(self) -> None:
-        """Runs until cancelled."""
-        await self._listen()
-        self.router.registry = await Registry.load(self.pool)
-        try:
-            while True:
-                if self._reload.is_set():
-                    self._reload.clear()
-                    self.router.registry = await Registry.load(self.pool)
-                try:
-                    busy = await self.dispatch_once()
-                except (asyncpg.PostgresError, OSError) as exc:
-                    log.warning("dispatch batch failed: %s", exc)
-                    busy = False
-                if not busy:
-                    await self._idle()
-        finally:
-            if self._listener is not None:
-                await self._listener.close()
+    @property
+    def interval(self) -> float:
+        """Even with no NOTIFY, an idle tick ends when the sweep timer fires."""
+        return self.settings.dispatch_sweep_seconds
 
-    async def _listen(self) -> None:
-        conn = await asyncpg.connect(self.settings.database_url)
-        await conn.add_listener(NOTIFY_EVENTS, lambda *_: self._wake.set())
-        await conn.add_listener(NOTIFY_JOURNEYS, lambda *_: self._on_journeys())
-        self._listener = conn
+    async def open(self) -> None:
+        """LISTEN first, then load: a publish in between is caught by the NOTIFY or the check
+        in `dispatch_once`. Anything stored while the connection was down (its NOTIFY lost)
+        is claimed by the first tick, which dispatches before it waits."""
+        self._listener = await listen(
+            self.settings.database_url,
+            {NOTIFY_EVENTS: self._wake.set, NOTIFY_JOURNEYS: self._on_journeys},
+        )
+        self.router.registry = await Registry.load(self.pool)
+        self._reload.clear()
+
+    async def tick(self) -> None:
+        """One batch, or one wait for work; raises when PostgreSQL fails (the supervisor
+        backs off and reopens)."""
+        if self._reload.is_set():
+            self._reload.clear()
+            self.router.registry = await Registry.load(self.pool)
+        if not await self.dispatch_once():
+            await self._idle()
+
+    async def close(self) -> None:
+        listener, self._listener = self._listener, None
+        await close_quietly(listener)
 
     def _on_journeys(self) -> None:
         self._reload.set()
         self._wake.set()
 
     async def _idle(self) -> None:
-        """Sleep until NOTIFY, or until the sweep picks up expired leases and strays."""
+        """Sleep until NOTIFY, or until the sweep picks up expired leases and strays (and
+        checks that the LISTEN connection still delivers)."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), self.settings.dispatch_sweep_seconds)
         if not self._wake.is_set():
+            await probe(self._listener)
             await self.pool.execute(q("requeue_stranded"), self.settings.dispatch_sweep_seconds)
         self._wake.clear()
 

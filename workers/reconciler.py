@@ -7,13 +7,12 @@ caps and against `reentry: never`, and the report would show it waiting forever.
 tick, one worker (advisory lock) lists the journey runs that closed that way recently in
 Temporal visibility and closes their rows, their open step rows and any deferred message.
 Closing is idempotent (only open rows entered before the close), so overlapping look-back
-windows and several workers are harmless.
+windows and several workers are harmless. The worker runs `reconcile_once` every interval
+under its supervisor (workers/supervisor.py), which logs and retries a failed tick.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -51,14 +50,6 @@ class Reconciler:
         self.pool, self.client, self.interval = pool, client, interval
         self.lookback = lookback  # the first tick looks back this far; later ones 3 ticks
         self._since: datetime | None = None
-
-    async def run(self) -> None:
-        while True:
-            try:
-                await self.reconcile_once()
-            except Exception:  # a tick that fails is retried at the next one
-                log.exception("reconciling journey runs failed")
-            await asyncio.sleep(self.interval)
 
     async def reconcile_once(self, now: datetime | None = None) -> int:
         """Closes what it finds; returns how many ledger entries it closed."""
@@ -108,8 +99,3 @@ class Reconciler:
             JOURNEY_EXITS.labels(r["journey_id"], r["status"]).inc()
         log.info("closed %d journey entries whose runs ended outside Wayline", len(rows))
         return len(rows)
-
-
-async def run_reconciler(reconciler: Reconciler) -> None:
-    with contextlib.suppress(asyncio.CancelledError):
-        await reconciler.run()

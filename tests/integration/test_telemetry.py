@@ -262,6 +262,16 @@ async def test_scrapes_show_ingest_journey_message_action_and_sdk_metrics(
     assert api_before  # the API scrape worked before anything happened too
 
 
+async def until_answered(http: httpx.AsyncClient, url: str) -> httpx.Response:
+    """The health endpoint opens once the workers run, which may be after the first
+    SDK metrics are scraped."""
+    for _ in range(100):
+        with contextlib.suppress(httpx.HTTPError):
+            return await http.get(url)
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"nothing answered at {url}")
+
+
 def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with open(log, "wb") as out:
         return subprocess.Popen(
@@ -275,14 +285,16 @@ def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
 async def test_worker_process_serves_metrics_and_logs_json(
     settings: Settings, migrated: None, tmp_path: Path
 ) -> None:
-    """`wayline worker` as deployed: its metrics port, the SDK's metrics, JSON log lines."""
-    port = free_port()
+    """`wayline worker` as deployed: its metrics port, the SDK's metrics, its health endpoint,
+    JSON log lines."""
+    port, health_port = free_port(), free_port()
     env = {
         **os.environ,
         "DATABASE_URL": settings.database_url,
         "TEMPORAL_ADDRESS": settings.temporal_address,
         "WAYLINE_TASK_QUEUE": f"metered-{uuid.uuid4().hex[:8]}",
         "WAYLINE_WORKER_METRICS_PORT": str(port),
+        "WAYLINE_WORKER_HEALTH_PORT": str(health_port),
         "WAYLINE_LOG_FORMAT": "json",
     }
     log = tmp_path / "worker.log"
@@ -299,8 +311,14 @@ async def test_worker_process_serves_metrics_and_logs_json(
                         text = resp.text
                         break
                 await asyncio.sleep(0.2)
+            health = await until_answered(http, f"http://127.0.0.1:{health_port}/health")
         assert "# TYPE wayline_messages_total counter" in text
         assert "temporal_" in text, "the SDK's metrics are in the same scrape"
+        assert health.status_code == 200, health.text
+        loops = health.json()["loops"]
+        assert {"action-workers", "alerts", "reconciler", "sdk-metrics"} <= loops.keys()
+        assert "dispatcher" not in loops, "--no-dispatcher"
+        assert "# TYPE wayline_loop_last_tick_timestamp_seconds gauge" in text
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)

@@ -161,8 +161,14 @@ def test_health_checks_and_replicas(resolved: dict[str, Any]) -> None:
     api_check = " ".join(services["api"]["healthcheck"]["test"])
     assert "http://127.0.0.1:8000/health" in api_check
     worker = services["worker"]
-    port = worker["environment"]["WAYLINE_WORKER_METRICS_PORT"]
-    assert f"http://127.0.0.1:{port}/metrics" in " ".join(worker["healthcheck"]["test"])
+    # The worker's health endpoint, which turns 503 when a background loop is stuck; the
+    # check runs inside the container, where the default loopback address answers.
+    port = worker["environment"]["WAYLINE_WORKER_HEALTH_PORT"]
+    assert f"http://127.0.0.1:{port}/health" in " ".join(worker["healthcheck"]["test"])
+    assert worker["environment"].get("WAYLINE_WORKER_HEALTH_HOST", "127.0.0.1") in (
+        "127.0.0.1",
+        "0.0.0.0",
+    )
 
 
 def test_gateway_proxies_to_the_api() -> None:

@@ -166,9 +166,15 @@ def test_probes_ports_and_resources() -> None:
     assert service_port["targetPort"] == "http"
     worker = find(APP, "Deployment", "wayline-worker")["spec"]["template"]
     container = worker["spec"]["containers"][0]
-    assert container["readinessProbe"]["httpGet"]["path"] == "/metrics"
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
     metrics_port = int(config["WAYLINE_WORKER_METRICS_PORT"])
-    assert {p["containerPort"] for p in container["ports"]} == {metrics_port}
+    health_port = int(config["WAYLINE_WORKER_HEALTH_PORT"])
+    assert ports == {"metrics": metrics_port, "health": health_port}
+    # Every probe asks the worker's health endpoint (503 while a background loop is stuck),
+    # which must listen beyond loopback for the kubelet to reach it.
+    for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+        assert container[probe]["httpGet"] == {"path": "/health", "port": "health"}, probe
+    assert config["WAYLINE_WORKER_HEALTH_HOST"] == "0.0.0.0"
     assert worker["metadata"]["annotations"]["prometheus.io/port"] == str(metrics_port)
 
 

@@ -30,7 +30,7 @@ from temporalio.worker import (
     WorkflowOutboundInterceptor,
 )
 
-from core.campaign_plan import campaign_message_id
+from campaigns.plan import campaign_message_id
 from core.contracts import SendInput
 from core.converter import data_converter
 from journeys.model import Event, Profile
