@@ -45,8 +45,8 @@ from pydantic import (
     model_validator,
 )
 
-from audiences.problems import Problem, format_path
 from journeys.durations import parse_duration
+from journeys.problems import Problem, format_path
 
 Op = Literal[
     "eq",

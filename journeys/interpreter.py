@@ -57,7 +57,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from audiences.problems import format_path
 from journeys.audience import exit_reason
 from journeys.durations import add_duration
 from journeys.expressions import aware
@@ -66,6 +65,7 @@ from journeys.nodes import NODE_KINDS
 from journeys.nodes.base import NodeType
 from journeys.nodes.context import StepContext
 from journeys.nodes.errors import NodeError
+from journeys.problems import format_path
 from journeys.runtime import (
     EVENTS_LIMIT,
     PENDING_EVENTS_LIMIT,

@@ -17,7 +17,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from audiences.problems import Problem, format_path
 from journeys.durations import duration_upper_bound
 from journeys.expressions import (
     CONTEXT_NAMES,
@@ -31,6 +30,7 @@ from journeys.fields import FIELD_ERROR
 from journeys.model import DEFAULT_TIMEOUT, NODE_TYPES, JourneyDefinition
 from journeys.nodes import NODE_KINDS
 from journeys.nodes.base import Catalogs, FieldPath, Graph, NodeType, Raw
+from journeys.problems import Problem, format_path
 
 _TYPES = ", ".join(NODE_TYPES)
 

@@ -14,12 +14,12 @@ import asyncpg
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from audiences.problems import Problem, format_path
 from core.metrics import JOURNEY_EXITS
 from core.names import KNOWN_CHANNELS, NOTIFY_JOURNEYS
 from db.sql import q
 from db.types import Executor
 from journeys.model import JourneyDefinition
+from journeys.problems import Problem, format_path
 from journeys.validate import parse_definition
 from services.errors import Conflict, FieldProblem, Invalid, Unavailable, found
 from services.journey_client import terminate_journeys

@@ -34,12 +34,12 @@ from api.schemas.journeys import (
     VersionSummary,
 )
 from api.storable import first_unstorable
-from audiences.problems import Problem
 from core.names import KNOWN_CHANNELS
 from db.sql import q
 from db.types import Executor
 from journeys.loader import DefinitionSyntaxError, load_text
 from journeys.model import Profile
+from journeys.problems import Problem
 from journeys.validate import parse_definition
 from services.journeys import checked, publish, stop
 from services.testrun import TestRun, definition_to_test, run_test

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from audiences.problems import Problem, format_path
 from journeys.model import JourneyDefinition
+from journeys.problems import Problem, format_path
 from journeys.validate import parse_definition, validate
 
 Data = dict[str, Any]
