@@ -42,6 +42,10 @@ class Page(BaseModel, Generic[T]):
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    s: {"model": ErrorPublic} for s in (400, 401, 403, 404, 409, 413, 415, 422)
+    s: {"model": ErrorPublic, "content": {"application/json": {}}}
+    for s in (400, 401, 403, 404, 409, 413, 415, 422)
 }
-"""Documented error answers (all share `ErrorPublic`)."""
+"""Documented error answers (all share `ErrorPublic`, always JSON: also on the HTML pages)."""
+
+AUTH_ERRORS: dict[int | str, dict[str, Any]] = {s: ERRORS[s] for s in (401, 403)}
+"""The answers of an authenticated route that takes no input."""
