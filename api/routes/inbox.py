@@ -18,7 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.deps import JsonBody, PoolDep, ProfilesWriter, SettingsDep, VerifierDep
 from api.errors import ApiError, not_found
 from api.routes.messages import decode_cursor, encode_cursor
-from api.schemas.common import ERRORS, ProfileIdPath
+from api.schemas.common import ERRORS, BeforeCursor, ProfileIdPath
 from api.schemas.inbox import (
     InboxItemPublic,
     InboxItemUpdate,
@@ -92,7 +92,7 @@ async def list_inbox(
     pool: PoolDep,
     status: InboxStatus | None = Query(None, description="Default: unread and read"),
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    before: Annotated[str | None, Query(description="A `next_before` cursor")] = None,
+    before: BeforeCursor = None,
 ) -> InboxPage:
     """A profile's inbox, newest first, with its unread count."""
     when, after_id = decode_cursor(before) if before else (None, None)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 
 from api.deps import PoolDep, Reader
 from api.errors import field, invalid
-from api.schemas.common import ERRORS
+from api.schemas.common import ERRORS, BeforeCursor
 from api.schemas.messages import MessagePage, MessagePublic
 from db.sql import q
 
@@ -42,7 +42,7 @@ async def list_messages(
     profile_id: str | None = None,
     journey_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    before: Annotated[str | None, Query(description="A `next_before` cursor")] = None,
+    before: BeforeCursor = None,
 ) -> MessagePage:
     """List messages, newest first, filtered by profile and journey."""
     when, after_id = decode_cursor(before) if before else (None, None)

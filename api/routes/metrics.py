@@ -17,6 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from api.deps import PoolDep, SettingsDep, VerifierDep
 from api.errors import ApiError
+from api.schemas.common import AUTH_ERRORS
 from core.metrics import count_refused, refused_names
 from core.settings import secret
 
@@ -47,7 +48,7 @@ async def scraper(
     "/metrics",
     dependencies=[Depends(scraper)],
     response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}},
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}, **AUTH_ERRORS},
 )
 async def metrics() -> Response:
     """The API process's metrics in the Prometheus text format."""

@@ -8,9 +8,10 @@ from typing import Any
 from fastapi import APIRouter
 
 from api.deps import Reader
+from api.schemas.common import AUTH_ERRORS
 from journeys.schema import json_schema
 
-router = APIRouter(prefix="/schemas", tags=["schemas"])
+router = APIRouter(prefix="/schemas", tags=["schemas"], responses=AUTH_ERRORS)
 
 
 @router.get("/journey.json")

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query
 
 from api.deps import PoolDep, ProfilesWriter, Reader, TemporalDep
 from api.errors import ApiError, field, invalid, not_found
-from api.schemas.common import ERRORS, ProfileIdPath
+from api.schemas.common import CURSOR_PATTERN, ERRORS, ProfileIdPath
 from api.schemas.timeline import (
     TIMELINE_KINDS,
     ErasurePublic,
@@ -55,7 +55,7 @@ async def get_timeline(
         list[TimelineKind] | None,
         Query(description="Only these kinds (repeat the parameter); default every kind"),
     ] = None,
-    cursor: Annotated[str | None, Query(max_length=1000)] = None,
+    cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN, max_length=1000)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> TimelinePage:
     """Events, journey entries and exits, messages and audience changes, oldest first."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Path
+from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict
 
 T = TypeVar("T")
@@ -15,6 +15,13 @@ ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 JourneyIdPath = Annotated[str, Path(pattern=ID_PATTERN, description="Journey id")]
 TemplateNamePath = Annotated[str, Path(pattern=ID_PATTERN, description="Template name")]
 ProfileIdPath = Annotated[str, Path(min_length=1, max_length=200, description="Profile id")]
+
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]+={0,2}$"
+"""Page cursors are URL-safe base64 of what the previous page ended on."""
+BeforeCursor = Annotated[
+    str | None,
+    Query(pattern=CURSOR_PATTERN, max_length=1000, description="A `next_before` cursor"),
+]
 
 
 class Body(BaseModel):
@@ -42,6 +49,10 @@ class Page(BaseModel, Generic[T]):
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    s: {"model": ErrorPublic} for s in (400, 401, 403, 404, 409, 413, 415, 422)
+    s: {"model": ErrorPublic, "content": {"application/json": {}}}
+    for s in (400, 401, 403, 404, 409, 413, 415, 422)
 }
-"""Documented error answers (all share `ErrorPublic`)."""
+"""Documented error answers (all share `ErrorPublic`, always JSON: also on the HTML pages)."""
+
+AUTH_ERRORS: dict[int | str, dict[str, Any]] = {s: ERRORS[s] for s in (401, 403)}
+"""The answers of an authenticated route that takes no input."""
