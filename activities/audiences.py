@@ -1,4 +1,4 @@
-"""The scheduled full re-evaluation of time-relative audiences (DESIGN.md decision 6).
+"""The scheduled full re-evaluation of time-relative audiences (architecture decision 6).
 
 The membership itself is services/audiences.py, which the API also runs when an audience
 is saved.
@@ -20,7 +20,7 @@ log = logging.getLogger("wayline.audiences")
 
 
 class AudienceActivities:
-    """The scheduled full re-evaluation of time-relative audiences (DESIGN.md decision 6)."""
+    """The scheduled full re-evaluation of time-relative audiences (architecture decision 6)."""
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool

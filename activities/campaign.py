@@ -1,6 +1,6 @@
 """Campaign run activities: the audience snapshot, batch sends and the run's end.
 
-A batch is hundreds of profiles in one activity (DESIGN.md decision 9): their profiles in
+A batch is hundreds of profiles in one activity (architecture decision 9): their profiles in
 one query, rendering in memory, the rules for all of them in one query and their ledger
 rows in one statement (`activities.rules.claim_batch_with_rules`), then the provider calls
 with connection reuse. Message ids are uuid5(campaign run, profile), so a batch retried

@@ -19,7 +19,7 @@ DAY = timedelta(days=1)
 def campaign_message_id(
     campaign_id: str, run_id: str, profile_id: str, step: str | None = None
 ) -> str:
-    """One id per (campaign run, profile) (DESIGN.md decision 3): a retried batch finds it.
+    """One id per (campaign run, profile) (architecture decision 3): a retried batch finds it.
 
     An orchestrated campaign's follow-up is a second step with ids of its own."""
     key = f"campaign\x1f{campaign_id}\x1f{run_id}\x1f{profile_id}"

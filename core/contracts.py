@@ -80,7 +80,7 @@ class EnterInput(_Model):
 
 
 class EnterResult(_Model):
-    """The entry checks in one call (DESIGN.md decision 9): re-entrance, profile, definition."""
+    """The entry checks in one call (architecture decision 9): re-entrance, profile, definition."""
 
     v: Literal[1] = 1
     allowed: bool

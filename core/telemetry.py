@@ -1,4 +1,4 @@
-"""OpenTelemetry tracing for every Wayline process (DESIGN.md decision 10).
+"""OpenTelemetry tracing for every Wayline process (architecture decision 10).
 
 One trace follows an event from `POST /v1/events` (FastAPI instrumentation) through the
 outbox (the request's W3C `traceparent` is stored with the event and the dispatcher

@@ -1,6 +1,6 @@
 """Checking cron expressions of read-audience schedules at publish, without a cron library.
 
-Temporal Schedules parse the expression themselves (DESIGN.md decision 6); this check
+Temporal Schedules parse the expression themselves (architecture decision 6); this check
 exists so that a typo is reported with its path when the definition is validated, not
 as an RPC error when the schedule is created. It accepts the common subset both sides
 agree on: five fields (minute hour day-of-month month day-of-week) made of `*`, numbers,

@@ -1,4 +1,4 @@
-"""Expressions and message templates: Jinja2 in a guarded sandbox (DESIGN.md decision 4).
+"""Expressions and message templates: Jinja2 in a guarded sandbox (architecture decision 4).
 
 One syntax for conditions (`event.properties.total > 100 and profile.attributes.plan ==
 "pro"`) and for messages (`Hello {{ profile.attributes.first_name }}`). Undefined names

@@ -3,7 +3,7 @@
 Jinja2's `ImmutableSandboxedEnvironment` blocks dunder access, mutation of lists and
 dicts, and ranges above 100,000 items, but nothing stops `"a" * 10**9`, `2 ** 10**9`,
 `"{:>999999999}".format(1)` or a loop that doubles a string: a hostile or careless
-expression could eat a worker's memory (DESIGN.md decision 4). This module closes those
+expression could eat a worker's memory (architecture decision 4). This module closes those
 doors so they fail fast with an `ExpressionError`:
 
 - operators are intercepted (`call_binop`) and refuse results above the limits below;

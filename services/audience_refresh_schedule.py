@@ -1,4 +1,4 @@
-"""The Temporal Schedule that re-evaluates a time-relative audience (DESIGN.md decision 6).
+"""The Temporal Schedule that re-evaluates a time-relative audience (architecture decision 6).
 
 Created or updated when such an audience is saved, deleted when the audience no longer
 needs it; `audience-refresh:<id>` in the Temporal UI.

@@ -2,7 +2,7 @@
 
 Every run is `CampaignWorkflow` with id `campaign:<campaign>:<run>` and the CampaignId
 search attribute; a recurring campaign is a Temporal Schedule `campaign:<campaign>`
-(DESIGN.md decision 6) whose runs are `campaign:<campaign>:scheduled-<time>`.
+(architecture decision 6) whose runs are `campaign:<campaign>:scheduled-<time>`.
 """
 
 from __future__ import annotations

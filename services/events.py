@@ -1,4 +1,4 @@
-"""The event outbox: an event is acknowledged once committed (DESIGN.md decision 8).
+"""The event outbox: an event is acknowledged once committed (architecture decision 8).
 
 Every way in (the events API, Segment calls, SMS callbacks, link tracking) stores here,
 so deduplication by `event_id`, the trace link and the dispatcher's wake-up are one code.

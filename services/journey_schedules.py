@@ -1,6 +1,6 @@
 """The Temporal Schedule of a read-audience journey, kept in step with publish and stop.
 
-DESIGN.md decision 6: recurring runs are Temporal Schedules, no cron daemon of our own.
+architecture decision 6: recurring runs are Temporal Schedules, no cron daemon of our own.
 Publishing a version whose entry is `audience: {id, schedule: <cron>}` creates or updates
 the schedule `audience-journey:{journey}`; `schedule: once` starts one run at once
 (`audience-fanout:{journey}:v{version}-once`, so publishing that version again starts no

@@ -1,6 +1,6 @@
 """Publishing and stopping journeys: the versions in Postgres and their Temporal side.
 
-A published version is immutable (DESIGN.md decision 1); publishing the same definition
+A published version is immutable (architecture decision 1); publishing the same definition
 again makes no new version. Postgres commits first, then Temporal is told: a failure
 there says what is already live, and repeating the call repairs it.
 """

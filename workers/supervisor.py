@@ -1,4 +1,4 @@
-"""Supervised background loops (DESIGN.md decision 11): a fault may delay work, never stop it.
+"""Supervised background loops (architecture decision 11): a fault may delay work, never stop it.
 
 Every long-running loop of the worker (dispatcher, audience rechecker, action workers,
 reconciler, alerts, SDK metrics) runs under one Supervisor instead of as a bare task that

@@ -2,7 +2,7 @@
 
 Started by the journey's Temporal Schedule (`audience-journey:{journey}`) at each cron
 time, or once at publish for `schedule: once`. It snapshots the members, then enters them
-one page at a time in a batch activity (DESIGN.md decision 9: no child workflow or
+one page at a time in a batch activity (architecture decision 9: no child workflow or
 activity per member), and continues as new before its history grows long. Pages are
 keyset-paginated over the snapshot, so the run resumes after the last page it finished.
 """

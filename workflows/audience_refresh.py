@@ -1,6 +1,6 @@
 """AudienceRefreshWorkflow: the full re-evaluation of a time-relative audience.
 
-Started by the audience's Temporal Schedule (DESIGN.md decision 6); the evaluation itself
+Started by the audience's Temporal Schedule (architecture decision 6); the evaluation itself
 is one activity, so a worker crash retries it and the set-based diff stays idempotent.
 """
 

@@ -1,7 +1,7 @@
 """CampaignTriggerWorkflow: the inbox of an API-triggered campaign's requests.
 
 A workflow per request would cost a workflow start, tasks and completion each time; the
-dev server completes only ~45 one-activity workflows/s on two cores (DESIGN.md decision
+dev server completes only ~45 one-activity workflows/s on two cores (architecture decision
 9), below the 100 requests/s a transactional campaign must take. So each request is a
 signal-with-start into one long-lived workflow per campaign, and whatever requests have
 arrived are sent together by one local activity (each still its own run, with its own

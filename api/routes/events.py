@@ -1,4 +1,4 @@
-"""Event ingest: the outbox. An answer means the events are committed (DESIGN.md decision 8)."""
+"""Event ingest: the outbox. An answer means the events are committed (architecture decision 8)."""
 
 from __future__ import annotations
 

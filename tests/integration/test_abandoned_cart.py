@@ -1,4 +1,4 @@
-"""End to end through the public HTTP API only: the abandoned-cart journey of DESIGN.md."""
+"""End to end through the public HTTP API only: the reference abandoned-cart journey."""
 
 from __future__ import annotations
 

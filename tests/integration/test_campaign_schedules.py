@@ -1,4 +1,4 @@
-"""Recurring campaigns are Temporal Schedules (DESIGN.md decision 6): creation, a run, removal."""
+"""Recurring campaigns are Temporal Schedules (architecture decision 6): creation, a run, removal."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Message ids, step ids, action call ids (all `workflows.steps.step_id`) and campaign message
 ids (`campaign_message_id`) are stored in Postgres and carried by every provider request
-(DESIGN.md decision 3). A refactor that changed how one is built would make every retried
+(architecture decision 3). A refactor that changed how one is built would make every retried
 or replayed send in flight look new, so it would go out twice, and a test that only compares
 two freshly built ids would not notice. These tests compare against literal strings and
 against the ids that the committed histories (tests/histories/*.json) recorded.

@@ -1,4 +1,4 @@
-"""Shared data of the journey language tests: the DESIGN.md abandoned-cart journey."""
+"""Shared data of the journey language tests: the reference abandoned-cart journey."""
 
 from __future__ import annotations
 

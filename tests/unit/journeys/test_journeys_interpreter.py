@@ -1,4 +1,4 @@
-"""The interpreter, node by node and input by input, plus the DESIGN.md journey."""
+"""The interpreter, node by node and input by input, plus the reference abandoned-cart journey."""
 
 from __future__ import annotations
 
@@ -592,7 +592,7 @@ def test_the_state_survives_continue_as_new() -> None:
     assert result.command == COMPLETED
 
 
-# --- the DESIGN.md journey, walked through -----------------------------------------------
+# --- the reference abandoned-cart journey, walked through -----------------------------------------------
 
 
 @pytest.fixture
