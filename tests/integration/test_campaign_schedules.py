@@ -1,4 +1,4 @@
-"""Recurring campaigns are Temporal Schedules (architecture decision 6): creation, a run, removal."""
+"""Recurring campaigns are Temporal Schedules (architecture decision 6): create, run, remove."""
 
 from __future__ import annotations
 

@@ -592,7 +592,7 @@ def test_the_state_survives_continue_as_new() -> None:
     assert result.command == COMPLETED
 
 
-# --- the reference abandoned-cart journey, walked through -----------------------------------------------
+# --- the reference abandoned-cart journey, walked through ----------------------------------
 
 
 @pytest.fixture
