@@ -10,6 +10,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,9 +29,11 @@ class Servers:
     root: Path
 
 
-@pytest.fixture(scope="session")
-def servers() -> Iterator[Servers]:
-    root = Path(tempfile.mkdtemp(prefix="wayline-test-"))
+@contextmanager
+def embedded_servers(prefix: str) -> Iterator[Servers]:
+    """A PostgreSQL and a Temporal dev server of their own, on free ports, in a fresh folder
+    (kept when WAYLINE_KEEP_TEST_DATA is set)."""
+    root = Path(tempfile.mkdtemp(prefix=prefix))
     pg = EmbeddedPostgres(root / "pg", free_port(), durable=False)
     temporal = EmbeddedTemporal(root / "temporal", free_port())
     pg.start()
@@ -42,6 +45,12 @@ def servers() -> Iterator[Servers]:
         pg.stop()
         if not os.environ.get("WAYLINE_KEEP_TEST_DATA"):
             shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[Servers]:
+    with embedded_servers("wayline-test-") as started:
+        yield started
 
 
 @pytest.fixture(scope="session")

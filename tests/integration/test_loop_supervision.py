@@ -12,13 +12,10 @@ acknowledged and is not counted.
 from __future__ import annotations
 
 import asyncio
-import shutil
-import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -31,9 +28,9 @@ from api.keys import ensure_bootstrap_key
 from core.settings import Settings
 from db.migrate import migrate_url
 from db.pool import create_pool
-from tests.conftest import ADMIN_KEY
+from tests.conftest import ADMIN_KEY, embedded_servers
 from tests.integration.helpers import eventually, publish
-from workers.embedded import EmbeddedPostgres, EmbeddedTemporal, free_port
+from workers.embedded import EmbeddedPostgres, EmbeddedTemporal
 from workers.health import HealthServer
 from workers.worker import Runtime, running
 
@@ -55,31 +52,22 @@ class Chaos:
 
 @pytest.fixture(scope="module")
 def chaos_servers() -> Iterator[Chaos]:
-    root = Path(tempfile.mkdtemp(prefix="wayline-chaos-"))
-    pg = EmbeddedPostgres(root / "pg", free_port(), durable=False)
-    temporal = EmbeddedTemporal(root / "temporal", free_port())
-    pg.start()
-    temporal.start()
-    settings = Settings(
-        DATABASE_URL=pg.url,
-        TEMPORAL_ADDRESS=temporal.address,
-        WAYLINE_BOOTSTRAP_KEY=ADMIN_KEY,
-        WAYLINE_DATA_DIR=root,
-        WAYLINE_TASK_QUEUE=f"chaos-{uuid.uuid4().hex[:6]}",
-        WAYLINE_DISPATCH_SWEEP_SECONDS=SWEEP_SECONDS,
-        WAYLINE_DISPATCH_LEASE_SECONDS=5.0,
-        # Every periodic loop comes round more than once during the outage.
-        WAYLINE_ALERT_INTERVAL_SECONDS=5.0,
-        WAYLINE_RECONCILE_SECONDS=5.0,
-        WAYLINE_WORKER_METRICS_PORT=0,
-        WAYLINE_WORKER_STUCK_SECONDS=STUCK_SECONDS,
-    )
-    try:
-        yield Chaos(pg, temporal, settings)
-    finally:
-        temporal.stop()
-        pg.stop()
-        shutil.rmtree(root, ignore_errors=True)
+    with embedded_servers("wayline-chaos-") as started:
+        settings = Settings(
+            DATABASE_URL=started.postgres.url,
+            TEMPORAL_ADDRESS=started.temporal.address,
+            WAYLINE_BOOTSTRAP_KEY=ADMIN_KEY,
+            WAYLINE_DATA_DIR=started.root,
+            WAYLINE_TASK_QUEUE=f"chaos-{uuid.uuid4().hex[:6]}",
+            WAYLINE_DISPATCH_SWEEP_SECONDS=SWEEP_SECONDS,
+            WAYLINE_DISPATCH_LEASE_SECONDS=5.0,
+            # Every periodic loop comes round more than once during the outage.
+            WAYLINE_ALERT_INTERVAL_SECONDS=5.0,
+            WAYLINE_RECONCILE_SECONDS=5.0,
+            WAYLINE_WORKER_METRICS_PORT=0,
+            WAYLINE_WORKER_STUCK_SECONDS=STUCK_SECONDS,
+        )
+        yield Chaos(started.postgres, started.temporal, settings)
 
 
 @pytest.fixture(scope="module")
