@@ -24,11 +24,11 @@ from fastapi import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import BODY_SCOPE_KEY, ApiError, error_response, field
+from journeys.loader import is_json
 
 MAX_DEPTH = 64  # levels of arrays and objects in one document
 _SUSPECT = re.compile(rb"\\u0000|\\u[dD][89a-fA-F]|NaN|Infinity|[eE]\+?\d{3}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_JSON_TYPES = (b"application/json", b"+json")
 _TOO_DEEP = f"nested deeper than {MAX_DEPTH} levels"
 
 
@@ -108,11 +108,8 @@ def body_problem(body: bytes) -> Unstorable | None:
 
 
 def _is_json(scope: Scope) -> bool:
-    for key, value in scope.get("headers", ()):
-        if key == b"content-type":
-            media = value.split(b";")[0].strip().lower()
-            return media.startswith(_JSON_TYPES[0]) or media.endswith(_JSON_TYPES[1])
-    return False
+    headers = dict(scope.get("headers", ()))
+    return is_json(headers.get(b"content-type", b"").decode("latin-1"))
 
 
 class StorableBodyMiddleware:

@@ -77,7 +77,7 @@ async def read_definition(request: Request) -> dict[str, Any]:
     except DefinitionSyntaxError as exc:
         code = "malformed_json" if is_json(media) else "malformed_yaml"
         raise ApiError(400, str(exc), code=code, fields=[field("body", str(exc))]) from None
-    unstorable = first_unstorable(document)
+    unstorable = None if is_json(media) else first_unstorable(document)
     if unstorable is not None:  # a YAML "\0" escape: JSON bodies were checked at the door
         raise unstorable.error()
     return document
