@@ -81,14 +81,19 @@ def poll(fn: object, limit: float = 60) -> object:
     raise AssertionError("timed out")
 
 
-def test_dev_stack_restart_keeps_journeys(dev_env: dict[str, str], tmp_path: Path) -> None:
-    log = tmp_path / "dev.log"
-    proc = start(dev_env, log)
-    api = httpx.Client(
+def api_client(dev_env: dict[str, str]) -> httpx.Client:
+    """The dev stack's API, authenticated with the bootstrap key the test set."""
+    return httpx.Client(
         base_url=f"http://127.0.0.1:{dev_env['WAYLINE_API_PORT']}",
         headers={"Authorization": f"Bearer {KEY}"},
         timeout=10,
     )
+
+
+def test_dev_stack_restart_keeps_journeys(dev_env: dict[str, str], tmp_path: Path) -> None:
+    log = tmp_path / "dev.log"
+    proc = start(dev_env, log)
+    api = api_client(dev_env)
     try:
         assert port_open("127.0.0.1", int(dev_env["WAYLINE_TEMPORAL_UI_PORT"]))
         text = log.read_text()
@@ -190,11 +195,7 @@ def serves(api: httpx.Client, profile: str) -> None:
 def test_dev_stack_restarts_a_killed_child(dev_env: dict[str, str], tmp_path: Path) -> None:
     log = tmp_path / "dev.log"
     proc = start(dev_env, log)
-    api = httpx.Client(
-        base_url=f"http://127.0.0.1:{dev_env['WAYLINE_API_PORT']}",
-        headers={"Authorization": f"Bearer {KEY}"},
-        timeout=10,
-    )
+    api = api_client(dev_env)
     try:
         jid = f"ping-{uuid.uuid4().hex[:6]}"
         assert api.put("/v1/templates/pong", json={"channel": "log", "body": "pong"}).is_success
