@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 JOURNEY_WORKFLOW = "JourneyWorkflow"
 EVENT_SIGNAL = "event"
 STATE_QUERY = "state"
@@ -24,6 +26,15 @@ SEARCH_ATTRIBUTES = {
 LOCAL_CHANNELS = frozenset({"log", "in_app"})
 REMOTE_CHANNELS = frozenset({"webhook", "email", "sms", "push"})
 KNOWN_CHANNELS = LOCAL_CHANNELS | REMOTE_CHANNELS
+
+
+STEP_NAMESPACE = uuid.UUID("6f1c7f38-9a57-4c1e-9d3b-4f2b0a6f1e55")
+
+
+def step_id(workflow_id: str, entry_run_id: str, node: str, visit: int) -> str:
+    """Same inputs, same id: a retried or replayed step finds its ledger row (decision 3),
+    and the report names the same message the workflow sent without importing a workflow."""
+    return str(uuid.uuid5(STEP_NAMESPACE, f"{workflow_id}|{entry_run_id}|{node}|{visit}"))
 
 
 def journey_workflow_id(journey_id: str, profile_id: str) -> str:

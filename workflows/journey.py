@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         LOCAL_CHANNELS,
         STATE_QUERY,
         channel_task_queue,
+        step_id,
     )
     from journeys.interpreter import (
         Command,
@@ -58,7 +59,7 @@ with workflow.unsafe.imports_passed_through():
     from journeys.model import Event, JourneyDefinition, Profile
     from journeys.nodes.message import MessageNode
     from journeys.trace import merge
-    from workflows.steps import LOCAL_RETRY, StepCommand, StepContext, run_step, step_id
+    from workflows.steps import LOCAL_RETRY, StepCommand, StepContext, run_step
 
 CURRENT_NODE = SearchAttributeKey.for_keyword("CurrentNode")
 # Runs recorded before the step ledger replay without its `record_steps` local activity.

@@ -6,7 +6,6 @@ derived like message ids, so a retried or replayed step meets its own ledger row
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -24,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
         JumpResult,
         UpdateProfileInput,
     )
+    from core.names import step_id
     from journeys.interpreter import (
         ActionDone,
         AssignmentRecorded,
@@ -39,16 +39,10 @@ with workflow.unsafe.imports_passed_through():
     )
     from journeys.model import Profile
 
-STEP_NAMESPACE = uuid.UUID("6f1c7f38-9a57-4c1e-9d3b-4f2b0a6f1e55")
 LOCAL_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
 )
 StepCommand = CallAction | FetchData | UpdateProfile | RecordAssignment | JumpToJourney
-
-
-def step_id(workflow_id: str, entry_run_id: str, node: str, visit: int) -> str:
-    """Same inputs, same id: a retried or replayed step finds its ledger row (decision 3)."""
-    return str(uuid.uuid5(STEP_NAMESPACE, f"{workflow_id}|{entry_run_id}|{node}|{visit}"))
 
 
 @dataclass

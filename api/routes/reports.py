@@ -25,11 +25,11 @@ from api.schemas.reports import (
     ProfilePath,
     RunPath,
 )
+from core.names import step_id
 from db.sql import q
 from journeys.model import JourneyDefinition
 from journeys.nodes.experiment import ExperimentNode
 from journeys.nodes.split import SplitNode
-from workflows.steps import step_id
 
 router = APIRouter(tags=["reports"], responses=ERRORS)
 

@@ -24,7 +24,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.steps import StepActivities
 from core.contracts import UpdateProfileInput
-from core.names import STATE_QUERY, journey_workflow_id
+from core.names import STATE_QUERY, journey_workflow_id, step_id
 from core.settings import Settings
 from journeys.interpreter import JourneyState
 from journeys.nodes.buckets import bucket
@@ -32,7 +32,6 @@ from journeys.nodes.experiment import ExperimentNode, experiment_variant
 from tests.integration.helpers import eventually, publish, uid
 from tests.integration.provider import FakeProvider
 from workers.worker import Runtime
-from workflows.steps import step_id
 
 pytestmark = pytest.mark.integration
 T = TypeVar("T")

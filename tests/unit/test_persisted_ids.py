@@ -1,6 +1,6 @@
 """Pins the ids Wayline persists and sends to providers as idempotency keys.
 
-Message ids, step ids, action call ids (all `workflows.steps.step_id`) and campaign message
+Message ids, step ids, action call ids (all `core.names.step_id`) and campaign message
 ids (`campaign_message_id`) are stored in Postgres and carried by every provider request
 (architecture decision 3). A refactor that changed how one is built would make every retried
 or replayed send in flight look new, so it would go out twice, and a test that only compares
@@ -33,11 +33,12 @@ from temporalio.worker import (
 from campaigns.plan import campaign_message_id
 from core.contracts import SendInput
 from core.converter import data_converter
+from core.names import step_id
 from journeys.model import Event, Profile
 from journeys.runtime import JourneyState
 from workflows.journey import JourneyWorkflow
 from workflows.sandbox import workflow_runner
-from workflows.steps import StepContext, step_id
+from workflows.steps import StepContext
 
 HISTORIES = sorted((Path(__file__).parent.parent / "histories").glob("journey-*.json"))
 WORKFLOW_ID = "journey:abandoned-cart:p-1"
