@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -16,11 +14,10 @@ from core.contracts import ActionRoute, EnterInput, EnterResult, FinishInput, Lo
 from core.metrics import JOURNEY_ENTRIES, JOURNEY_EXITS
 from db.sql import q
 from db.types import Executor
-from journeys.durations import add_duration
 from journeys.model import JourneyDefinition, Profile
 from journeys.nodes.action import ActionNode
 from journeys.nodes.fetch import FetchNode
-from journeys.routing import entry_open
+from journeys.routing import entry_open, reentry_refusal
 
 
 async def fetch_profile(conn: Executor, profile_id: str) -> Profile:
@@ -29,25 +26,6 @@ async def fetch_profile(conn: Executor, profile_id: str) -> Profile:
     if row is None:
         return Profile(profile_id=profile_id)
     return Profile(**dict(row))
-
-
-def reentry_refusal(
-    defn: JourneyDefinition, previous: Mapping[str, Any] | None, now: datetime
-) -> str | None:
-    """Why this profile may not enter again, or None; the ledger outlives Temporal retention."""
-    if previous is None:
-        return None
-    mode = defn.reentry.mode
-    if mode == "never":
-        return "reentry never: the profile entered before"
-    if mode == "after" and defn.reentry.wait:
-        # One workflow id runs once at a time, so the previous run is closed; a row with no
-        # end (an operator terminated it) counts from its entry.
-        since = previous["ended_at"] or previous["entered_at"]
-        ready = add_duration(since, defn.reentry.wait)
-        if now < ready:
-            return f"reentry after {defn.reentry.wait}: allowed from {ready.isoformat()}"
-    return None
 
 
 class JourneyActivities:

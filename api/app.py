@@ -17,6 +17,7 @@ from api.routes import (
     alerts,
     api_keys,
     audiences,
+    backtest,
     campaigns,
     connectors,
     consent,
@@ -105,7 +106,7 @@ def create_app(settings: Settings | None = None, telemetry: Telemetry | None = N
     )
 
     app.include_router(health.router)
-    for module in (events, profiles, journeys, templates, messages, schemas, api_keys):
+    for module in (events, profiles, journeys, backtest, templates, messages, schemas, api_keys):
         app.include_router(module.router, prefix="/v1")
     app.include_router(connectors.actions, prefix="/v1")
     app.include_router(connectors.data_sources, prefix="/v1")

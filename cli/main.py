@@ -10,7 +10,7 @@ import signal
 import sys
 from pathlib import Path
 
-from cli import imports
+from cli import backtest, imports
 from core.logs import configure_logging
 from core.settings import Settings
 
@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         "setup", help="register Wayline's search attributes in TEMPORAL_NAMESPACE (idempotent)"
     )
     imports.add_parser(sub)
+    backtest.add_parser(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings()
@@ -47,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         "publish": _publish,
         "temporal": _temporal,
         "import": imports.run,
+        "backtest": backtest.run,
     }
     return handlers[args.command](settings, args)
 

@@ -8,9 +8,12 @@ is the journey open for entries right now (`entry_open`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from journeys.audience import entry_audience_matches
+from journeys.durations import add_duration
 from journeys.expressions import (
     ExpressionError,
     aware,
@@ -89,3 +92,22 @@ def entry_matches(
         return bool(compile_expression(when).evaluate(ctx))
     except ExpressionError:
         return False
+
+
+def reentry_refusal(
+    defn: JourneyDefinition, previous: Mapping[str, Any] | None, now: datetime
+) -> str | None:
+    """Why this profile may not enter again, or None; the ledger outlives Temporal retention."""
+    if previous is None:
+        return None
+    mode = defn.reentry.mode
+    if mode == "never":
+        return "reentry never: the profile entered before"
+    if mode == "after" and defn.reentry.wait:
+        # One workflow id runs once at a time, so the previous run is closed; a row with no
+        # end (an operator terminated it) counts from its entry.
+        since = previous["ended_at"] or previous["entered_at"]
+        ready = add_duration(since, defn.reentry.wait)
+        if now < ready:
+            return f"reentry after {defn.reentry.wait}: allowed from {ready.isoformat()}"
+    return None

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import asyncpg
 import httpx
 import pytest
+import uvicorn
 from fastapi import FastAPI
 
 from api.app import create_app
 from api.keys import ADMIN, ensure_bootstrap_key, hash_key, insert_key
 from core.settings import Settings
 from tests.conftest import ADMIN_KEY
+from workers.embedded import free_port
 from workers.worker import Runtime, running
 
 KeyMaker = Callable[..., Awaitable[dict[str, str]]]
@@ -40,6 +43,23 @@ async def api_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://wayline") as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+async def api_url(app: FastAPI) -> AsyncIterator[str]:
+    """The session's app served by uvicorn on a free loopback port, for clients that are
+    processes or libraries of their own (the CLI, the Segment client)."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        assert not task.done(), "uvicorn did not start"
+        await asyncio.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
 
 
 @pytest.fixture(scope="session")

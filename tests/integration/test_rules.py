@@ -15,7 +15,7 @@ import pytest
 from activities.channels import by_name
 from activities.channels.webhook import WebhookChannel
 from activities.messages import MessageActivities
-from activities.rules import SendFacts, skip_reason
+from contacts.send_rules import SendFacts, skip_reason
 from core.contracts import SendInput
 from core.settings import Settings
 from tests.integration import helpers

@@ -1,0 +1,324 @@
+"""Backtest a journey: its definition replayed against the events stored in a window.
+
+The pure replay is `journeys/backtest.py`; this module feeds it. Events are streamed from
+PostgreSQL in profile order with a cursor, so memory holds one chunk of profiles at a time,
+whatever the window's size; each chunk's profiles, consent and suppressions are read in one
+query each and replayed in a thread, so the API keeps serving meanwhile.
+
+Approximations (documented in the README's "Backtest"): profiles are today's, not as they
+were at each event; frequency caps count only the replay's own sends; entry caps
+(`per_day`, `max_inside`) are not applied (they depend on every other profile's timing; the
+answer's `entries_per_day` shows what they would limit); a jump to another journey
+succeeds without replaying that journey; calls answer what the caller canned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from core.contracts import UpdateProfileInput
+from core.names import KNOWN_CHANNELS
+from db.sql import q
+from db.types import Executor
+from journeys.backtest import (
+    Backtest,
+    Cap,
+    Consent,
+    ProfileHistory,
+    Tally,
+    TemplateFacts,
+    replay_all,
+    summary,
+)
+from journeys.durations import add_duration
+from journeys.interpreter import (
+    ActionDone,
+    AssignmentRecorded,
+    CallAction,
+    FetchData,
+    Input,
+    JourneyState,
+    Jumped,
+    JumpToJourney,
+    ProfileUpdated,
+    RecordAssignment,
+    UpdateProfile,
+)
+from journeys.model import AUDIENCE_EXITED, Event, JourneyDefinition, Profile
+from journeys.routing import listened_events
+from journeys.validate import parse_definition
+from services.errors import FieldProblem, Invalid, NotFound, found
+from services.profile_updates import apply_update
+
+CHUNK_PROFILES = 500  # profiles replayed per thread hand-off
+CURSOR_PREFETCH = 5_000
+MAX_WINDOW = timedelta(days=400)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """The definition a backtest replays, and which one it is."""
+
+    definition: JourneyDefinition
+    version: int  # the published version, or 0 for a draft or an inline definition
+    source: str  # "live", "version N", "draft" or "inline"
+
+
+@dataclass(frozen=True)
+class Window:
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    candidate: Candidate
+    window: Window
+    summary: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CannedAnswers:
+    """How the backtest answers the journey's calls, since it performs none."""
+
+    responses: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+    failing: frozenset[str] = frozenset()
+
+    def __call__(self, command: Any, state: JourneyState) -> Input | None:
+        if isinstance(command, CallAction | FetchData):
+            return self._call(command)
+        if isinstance(command, UpdateProfile):
+            return _updated(command, state)
+        if isinstance(command, RecordAssignment):
+            return AssignmentRecorded(node=command.node)
+        if isinstance(command, JumpToJourney):
+            return Jumped(node=command.node, ok=True)
+        return None
+
+    def _call(self, command: CallAction | FetchData) -> Input | None:
+        name = command.action if isinstance(command, CallAction) else command.source
+        if name in self.failing:
+            return ActionDone(node=command.node, ok=False, error="failed (as asked)")
+        if name in self.responses:
+            return ActionDone(node=command.node, ok=True, response=dict(self.responses[name]))
+        return None  # unknown: the run stops there
+
+
+def _updated(command: UpdateProfile, state: JourneyState) -> ProfileUpdated:
+    inp = UpdateProfileInput(
+        update_id="backtest",
+        profile_id=state.profile_id,
+        set=command.set,
+        increment=dict(command.increment),
+    )
+    attributes = apply_update(state.profile.attributes, inp)
+    return ProfileUpdated(
+        node=command.node, profile=state.profile.model_copy(update={"attributes": attributes})
+    )
+
+
+async def backtest(
+    pool: asyncpg.Pool,
+    definition: JourneyDefinition,
+    *,
+    version: int,
+    start: datetime,
+    end: datetime,
+    answers: CannedAnswers,
+) -> Tally:
+    """The predicted tally of `definition` over the events stored in [start, end)."""
+    bt = Backtest(
+        definition=definition,
+        version=version,
+        end=end,
+        answer=answers,
+        templates=await _templates(pool),
+        caps=await _caps(pool),
+    )
+    total = Tally()
+    async for chunk in _histories(pool, _names(definition), start, end):
+        total.add(await asyncio.to_thread(replay_all, bt, chunk))
+    return total
+
+
+def _names(definition: JourneyDefinition) -> list[str]:
+    """The events that can matter: the entry event and those a running instance hears."""
+    names = {definition.entry.event_name, *listened_events(definition)}
+    if definition.exit_on_audience:
+        names.add(AUDIENCE_EXITED)
+    return sorted(names)
+
+
+async def run_backtest(
+    pool: asyncpg.Pool,
+    journey_id: str,
+    *,
+    source: DefinitionChoice,
+    window: WindowChoice,
+    answers: CannedAnswers,
+) -> BacktestResult:
+    """Which definition, over which window, then the replay: the API's one operation."""
+    chosen = await candidate(pool, journey_id, source)
+    span = resolve_window(window, datetime.now(UTC))
+    tally = await backtest(
+        pool,
+        chosen.definition,
+        version=chosen.version,
+        start=span.start,
+        end=span.end,
+        answers=answers,
+    )
+    return BacktestResult(chosen, span, summary(tally, chosen.definition))
+
+
+@dataclass(frozen=True)
+class DefinitionChoice:
+    """At most one of: an inline definition, a published version, or `use`."""
+
+    definition: dict[str, Any] | None = None
+    version: int | None = None
+    use: str | None = None  # "draft" or "live"; neither given: live, else the draft
+
+
+@dataclass(frozen=True)
+class WindowChoice:
+    since: str = "P30D"
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+def resolve_window(choice: WindowChoice, now: datetime) -> Window:
+    """[end - since, end) unless `start` is given; `end` defaults to now."""
+    end = choice.end or now
+    start = choice.start or _minus(end, choice.since)
+    if start >= end:
+        raise Invalid([FieldProblem("start", "must be before end")], "the window is empty")
+    if end - start > MAX_WINDOW:
+        problem = FieldProblem("since", f"the window may span at most {MAX_WINDOW.days} days")
+        raise Invalid([problem], "the window is too long")
+    return Window(start, end)
+
+
+def _minus(end: datetime, since: str) -> datetime:
+    """`end` minus an ISO 8601 duration (months and years as the calendar has them)."""
+    later = add_duration(end, since)
+    return end - (later - end)
+
+
+async def candidate(pool: asyncpg.Pool, journey_id: str, choice: DefinitionChoice) -> Candidate:
+    if choice.definition is not None:
+        return _parsed(choice.definition, 0, "inline", "definition.", journey_id)
+    row = await pool.fetchrow(q("read_journey"), journey_id)
+    journey = found(row, f"journey {journey_id!r}")
+    if choice.version is not None:
+        data = await pool.fetchval(q("journey_version_definition"), journey_id, choice.version)
+        if data is None:
+            raise NotFound(f"version {choice.version} of journey {journey_id!r}")
+        return _parsed(data, choice.version, f"version {choice.version}", "", journey_id)
+    live = journey["live_version"]
+    if choice.use != "draft" and live is not None:
+        data = await pool.fetchval(q("journey_version_definition"), journey_id, live)
+        return _parsed(data, live, "live", "", journey_id)
+    if choice.use == "live":
+        raise Invalid([FieldProblem("use", "the journey was never published")], "no live version")
+    return _parsed(journey["draft"] or {}, 0, "draft", "", journey_id)
+
+
+def _parsed(
+    data: dict[str, Any], version: int, source: str, prefix: str, journey_id: str
+) -> Candidate:
+    definition, problems = parse_definition(data, known_channels=set(KNOWN_CHANNELS))
+    if definition is None:
+        fields = [FieldProblem(prefix + p.path, p.message) for p in problems]
+        raise Invalid(fields, "the journey cannot be backtested")
+    if definition.id != journey_id:
+        problem = FieldProblem(prefix + "id", f"is {definition.id!r}, not {journey_id!r}")
+        raise Invalid([problem], "the definition is of another journey")
+    return Candidate(definition, version, source)
+
+
+async def _templates(pool: asyncpg.Pool) -> dict[str, TemplateFacts]:
+    rows = await pool.fetch(q("backtest_templates"))
+    return {r["name"]: TemplateFacts(r["channel"], r["topic"], r["transactional"]) for r in rows}
+
+
+async def _caps(pool: asyncpg.Pool) -> dict[str, Cap]:
+    rows = await pool.fetch(q("backtest_caps"))
+    return {r["channel"]: Cap(r["max_messages"], r["period"]) for r in rows}
+
+
+async def _histories(
+    pool: asyncpg.Pool, names: list[str], start: datetime, end: datetime
+) -> AsyncIterator[list[ProfileHistory]]:
+    """Chunks of profile histories, each profile's events in time order."""
+    async with pool.acquire() as conn, conn.transaction():
+        rows = conn.cursor(q("backtest_events"), start, end, names, prefetch=CURSOR_PREFETCH)
+        chunk: dict[str, list[Event]] = {}
+        async for profile_id, events in _grouped(rows):
+            chunk[profile_id] = events
+            if len(chunk) >= CHUNK_PROFILES:
+                yield await _with_profiles(conn, chunk)
+                chunk = {}
+        if chunk:
+            yield await _with_profiles(conn, chunk)
+
+
+async def _grouped(rows: Any) -> AsyncIterator[tuple[str, list[Event]]]:
+    """(profile id, its events) from rows ordered by profile id."""
+    current: str | None = None
+    events: list[Event] = []
+    async for r in rows:
+        if r["profile_id"] != current and events:
+            yield events[0].profile_id, events
+            events = []
+        current = r["profile_id"]
+        events.append(
+            Event(
+                event_id=r["event_id"],
+                name=r["name"],
+                profile_id=r["profile_id"],
+                timestamp=r["ts"],
+                properties=r["properties"],
+            )
+        )
+    if events:
+        yield events[0].profile_id, events
+
+
+async def _with_profiles(conn: Executor, chunk: Mapping[str, list[Event]]) -> list[ProfileHistory]:
+    ids = list(chunk)
+    rows = await conn.fetch(q("backtest_profiles"), ids)
+    profiles = {r["profile_id"]: Profile(**dict(r)) for r in rows}
+    consent = _consent(
+        await conn.fetch(q("backtest_unsubscribed"), ids),
+        await conn.fetch(q("backtest_suppressed"), ids),
+    )
+    return [
+        ProfileHistory(
+            profile=profiles.get(pid) or Profile(profile_id=pid),
+            events=events,
+            consent=consent.get(pid, Consent()),
+        )
+        for pid, events in chunk.items()
+    ]
+
+
+def _consent(
+    unsubscribed: Sequence[asyncpg.Record], suppressed: Sequence[asyncpg.Record]
+) -> dict[str, Consent]:
+    opted: dict[str, set[tuple[str, str | None]]] = {}
+    for r in unsubscribed:
+        opted.setdefault(r["profile_id"], set()).add((r["channel"], r["topic"]))
+    blocked: dict[str, dict[str, str]] = {}
+    for r in suppressed:
+        blocked.setdefault(r["profile_id"], {})[r["channel"]] = r["reason"]
+    return {
+        pid: Consent(frozenset(opted.get(pid, ())), blocked.get(pid, {}))
+        for pid in opted.keys() | blocked.keys()
+    }
