@@ -178,11 +178,16 @@ class _Replay:
     sends: list[tuple[str, datetime]] = field(default_factory=list)  # marketing: channel, at
     sent: int = 0
     steps: int = 0
-    previous: str | None = None  # the node the run last left, for edge counts
+    previous: str | None = None  # the node the run last entered, for edge counts
+    visited: list[str] = field(default_factory=list)  # every node entered, in order
 
 
 def replay(bt: Backtest, history: ProfileHistory) -> Tally:
     """The tally of one profile's events through the journey."""
+    return _replay(bt, history).tally
+
+
+def _replay(bt: Backtest, history: ProfileHistory) -> _Replay:
     run = _Replay(bt, history)
     run.tally.profiles = 1
     for event in history.events:
@@ -198,7 +203,7 @@ def replay(bt: Backtest, history: ProfileHistory) -> Tally:
         _park(run)
     run.tally.profiles_entered = int(run.tally.entered > 0)
     run.tally.messages_per_profile[run.sent] += 1
-    return run.tally
+    return run
 
 
 def replay_all(bt: Backtest, histories: Iterable[ProfileHistory]) -> Tally:
@@ -265,6 +270,7 @@ def _count_trace(run: _Replay, result: StepResult) -> None:
             if run.previous is not None:
                 run.tally.edges[(run.previous, visit.node)] += 1
             run.previous = visit.node
+            run.visited.append(visit.node)
         if visit.left_at is not None:
             outcome = visit.outcome or "exited"
             setattr(counts, outcome, getattr(counts, outcome) + 1)
@@ -361,6 +367,75 @@ def _judge(run: _Replay, facts: TemplateFacts, now: datetime) -> tuple[str, str 
 
 def _sent_within(sends: Sequence[tuple[str, datetime]], channel: str, since: datetime) -> int:
     return sum(1 for c, at in sends if c == channel and at > since)
+
+
+# --- what would change -------------------------------------------------------------------
+
+
+@dataclass
+class Comparison:
+    """The live version and a candidate over the same profiles, with profiles whose paths
+    differ (both paths, up to `sample_size` of them)."""
+
+    live: Tally = field(default_factory=Tally)
+    candidate: Tally = field(default_factory=Tally)
+    differing: int = 0
+    sample: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, other: Comparison, sample_size: int) -> None:
+        self.live.add(other.live)
+        self.candidate.add(other.candidate)
+        self.differing += other.differing
+        self.sample.extend(other.sample[: max(0, sample_size - len(self.sample))])
+
+
+def compare_all(
+    live: Backtest,
+    candidate: Backtest,
+    histories: Iterable[ProfileHistory],
+    sample_size: int = 20,
+) -> Comparison:
+    out = Comparison()
+    for history in histories:
+        before, after = _replay(live, history), _replay(candidate, history)
+        out.live.add(before.tally)
+        out.candidate.add(after.tally)
+        if before.visited != after.visited:
+            out.differing += 1
+            if len(out.sample) < sample_size:
+                out.sample.append(_differing(history, before, after))
+    return out
+
+
+def _differing(history: ProfileHistory, before: _Replay, after: _Replay) -> dict[str, Any]:
+    return {
+        "profile_id": history.profile.profile_id,
+        "live": before.visited,
+        "candidate": after.visited,
+    }
+
+
+def definition_changes(live: JourneyDefinition, candidate: JourneyDefinition) -> dict[str, Any]:
+    """Nodes added, removed and changed (any field) from the live graph to the candidate."""
+    old, new = live.nodes, candidate.nodes
+    changed = [n for n in old.keys() & new.keys() if old[n] != new[n]]
+    return {
+        "added": sorted(new.keys() - old.keys()),
+        "removed": sorted(old.keys() - new.keys()),
+        "changed": sorted(changed),
+    }
+
+
+def differences(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
+    """candidate minus live for every count of two summaries, per node over both graphs."""
+    counts = ("entered", "exited", "exit_criteria", "errored", "timed_out", "waiting", "unknown")
+    zero = dict.fromkeys(counts, 0)
+    nodes = {}
+    for node in {**before["nodes"], **after["nodes"]}:
+        a, b = before["nodes"].get(node, zero), after["nodes"].get(node, zero)
+        nodes[node] = {k: b[k] - a[k] for k in counts}
+    totals = ("profiles_entered", "entered", "messages", "max_messages_per_profile")
+    return {**{k: after[k] - before[k] for k in totals}, "nodes": nodes}
 
 
 # --- answers ----------------------------------------------------------------------------

@@ -29,10 +29,14 @@ from db.types import Executor
 from journeys.backtest import (
     Backtest,
     Cap,
+    Comparison,
     Consent,
     ProfileHistory,
     Tally,
     TemplateFacts,
+    compare_all,
+    definition_changes,
+    differences,
     replay_all,
     summary,
 )
@@ -59,6 +63,7 @@ from services.profile_updates import apply_update
 CHUNK_PROFILES = 500  # profiles replayed per thread hand-off
 CURSOR_PREFETCH = 5_000
 MAX_WINDOW = timedelta(days=400)
+SAMPLE_SIZE = 20  # profiles whose path differs, shown with both paths
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,7 @@ class BacktestResult:
     candidate: Candidate
     window: Window
     summary: dict[str, Any]
+    changes: dict[str, Any] | None = None  # beside the live version, when asked
 
 
 @dataclass(frozen=True)
@@ -133,7 +139,35 @@ async def backtest(
     answers: CannedAnswers,
 ) -> Tally:
     """The predicted tally of `definition` over the events stored in [start, end)."""
-    bt = Backtest(
+    bt = await _setup(pool, definition, version, end, answers)
+    total = Tally()
+    async for chunk in _histories(pool, _names(definition), start, end):
+        total.add(await asyncio.to_thread(replay_all, bt, chunk))
+    return total
+
+
+async def compare(
+    pool: asyncpg.Pool, live: Candidate, chosen: Candidate, span: Window, answers: CannedAnswers
+) -> Comparison:
+    """The live version and the candidate through the same profiles' events."""
+    before = await _setup(pool, live.definition, live.version, span.end, answers)
+    after = await _setup(pool, chosen.definition, chosen.version, span.end, answers)
+    names = sorted({*_names(live.definition), *_names(chosen.definition)})
+    total = Comparison()
+    async for chunk in _histories(pool, names, span.start, span.end):
+        part = await asyncio.to_thread(compare_all, before, after, chunk, SAMPLE_SIZE)
+        total.add(part, SAMPLE_SIZE)
+    return total
+
+
+async def _setup(
+    pool: asyncpg.Pool,
+    definition: JourneyDefinition,
+    version: int,
+    end: datetime,
+    answers: CannedAnswers,
+) -> Backtest:
+    return Backtest(
         definition=definition,
         version=version,
         end=end,
@@ -141,10 +175,6 @@ async def backtest(
         templates=await _templates(pool),
         caps=await _caps(pool),
     )
-    total = Tally()
-    async for chunk in _histories(pool, _names(definition), start, end):
-        total.add(await asyncio.to_thread(replay_all, bt, chunk))
-    return total
 
 
 def _names(definition: JourneyDefinition) -> list[str]:
@@ -162,19 +192,39 @@ async def run_backtest(
     source: DefinitionChoice,
     window: WindowChoice,
     answers: CannedAnswers,
+    against_live: bool = False,
 ) -> BacktestResult:
-    """Which definition, over which window, then the replay: the API's one operation."""
+    """Which definition, over which window, then the replay (beside the live version's when
+    `against_live`): the API's one operation."""
     chosen = await candidate(pool, journey_id, source)
     span = resolve_window(window, datetime.now(UTC))
-    tally = await backtest(
-        pool,
-        chosen.definition,
-        version=chosen.version,
-        start=span.start,
-        end=span.end,
-        answers=answers,
-    )
-    return BacktestResult(chosen, span, summary(tally, chosen.definition))
+    if not against_live:
+        tally = await backtest(
+            pool,
+            chosen.definition,
+            version=chosen.version,
+            start=span.start,
+            end=span.end,
+            answers=answers,
+        )
+        return BacktestResult(chosen, span, summary(tally, chosen.definition))
+    live = await candidate(pool, journey_id, DefinitionChoice(use="live"))
+    both = await compare(pool, live, chosen, span, answers)
+    result = summary(both.candidate, chosen.definition)
+    return BacktestResult(chosen, span, result, _changes(live, chosen, both))
+
+
+def _changes(live: Candidate, chosen: Candidate, both: Comparison) -> dict[str, Any]:
+    before = summary(both.live, live.definition)
+    after = summary(both.candidate, chosen.definition)
+    return {
+        "live_version": live.version,
+        "nodes": definition_changes(live.definition, chosen.definition),
+        "live": before,
+        "difference": differences(before, after),
+        "profiles_differing": both.differing,
+        "sample": both.sample,
+    }
 
 
 @dataclass(frozen=True)

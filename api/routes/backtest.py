@@ -24,6 +24,7 @@ async def backtest_journey(
         source=DefinitionChoice(body.definition, body.version, body.use),
         window=WindowChoice(body.since, body.start, body.end),
         answers=CannedAnswers(body.action_responses, frozenset(body.failing_actions)),
+        against_live=body.against_live,
     )
     return BacktestPublic(
         journey_id=journey_id,
@@ -31,5 +32,6 @@ async def backtest_journey(
         version=done.candidate.version,
         start=done.window.start,
         end=done.window.end,
+        changes=done.changes,
         **done.summary,
     )

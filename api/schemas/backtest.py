@@ -35,6 +35,12 @@ class BacktestCreate(Body):
     failing_actions: list[str] = Field(
         default_factory=list, max_length=1000, description="Actions or sources that fail"
     )
+    against_live: bool = Field(
+        False,
+        description="Also replay the live version over the same events and answer what "
+        "would change: nodes added/removed/changed, every count's difference, and a sample "
+        "of profiles whose path differs, with both paths",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> BacktestCreate:
@@ -62,6 +68,29 @@ class BacktestEdge(BaseModel):
     profiles: int
 
 
+class BacktestPath(BaseModel):
+    profile_id: str
+    live: list[str] = Field(description="Nodes entered under the live version, in order")
+    candidate: list[str] = Field(description="Nodes entered under the candidate")
+
+
+class NodeChanges(BaseModel):
+    added: list[str]
+    removed: list[str]
+    changed: list[str]
+
+
+class BacktestChanges(BaseModel):
+    """The candidate beside the live version, over the same events."""
+
+    live_version: int
+    nodes: NodeChanges
+    live: dict[str, Any] = Field(description="The live version's counts (same shape)")
+    difference: dict[str, Any] = Field(description="Candidate minus live, per count and node")
+    profiles_differing: int
+    sample: list[BacktestPath]
+
+
 class BacktestPublic(BaseModel):
     """Predicted counts, as the live journey would have had them over the window."""
 
@@ -87,3 +116,4 @@ class BacktestPublic(BaseModel):
     entries_per_day: dict[str, int]
     nodes: dict[str, BacktestNode]
     edges: list[BacktestEdge]
+    changes: BacktestChanges | None = Field(None, description="With `against_live`")

@@ -208,3 +208,31 @@ async def test_the_cli_exits_1_naming_each_failed_assertion(
     code, _, err = await wayline(api_url, *common, "--assert", "nodes.nope.entered")
     assert code == 2
     assert err == "error: nodes.nope.entered: 'dict object' has no attribute 'nope'\n"
+
+
+async def test_against_live_says_what_would_change(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str], stored: tuple[str, str]
+) -> None:
+    jid, run = stored
+    action = {"url": "https://crm.example.com/notes", "method": "POST"}
+    made = await api_client.put(f"/v1/actions/{run}-crm", json=action, headers=admin_headers)
+    assert made.is_success, made.text
+    published = await api_client.post(f"/v1/journeys/{jid}/publish", headers=admin_headers)
+    assert published.is_success, published.text
+    candidate = journey(jid, run)
+    candidate["nodes"]["big"]["branches"][0]["when"] = "event.properties.total > 10"
+    body = {
+        "definition": candidate,
+        "against_live": True,
+        "end": END.isoformat(),
+        "action_responses": {f"{run}-crm": {}},
+    }
+    resp = await api_client.post(f"/v1/journeys/{jid}/backtest", json=body, headers=admin_headers)
+    assert resp.status_code == 200, resp.text
+    changes = resp.json()["changes"]
+    assert changes["live_version"] == published.json()["version"]
+    assert changes["nodes"] == {"added": [], "removed": [], "changed": ["big"]}
+    assert changes["live"]["nodes"]["crm"]["entered"] == 1
+    assert changes["difference"]["nodes"]["crm"]["entered"] == 2  # small and optout now
+    assert changes["profiles_differing"] == 2
+    assert sorted(p["profile_id"] for p in changes["sample"]) == [f"{run}-optout", f"{run}-small"]

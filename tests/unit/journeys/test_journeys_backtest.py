@@ -18,6 +18,9 @@ from journeys.backtest import (
     Consent,
     ProfileHistory,
     TemplateFacts,
+    compare_all,
+    definition_changes,
+    differences,
     failed_assertions,
     replay,
     replay_all,
@@ -197,3 +200,39 @@ def test_assertions_name_the_ones_that_fail(cart_data: dict[str, Any]) -> None:
     with pytest.raises(AssertionProblem) as problem:
         failed_assertions(result, ["nodes.nope.entered > 0"])
     assert str(problem.value) == "nodes.nope.entered > 0: 'dict object' has no attribute 'nope'"
+
+
+def test_what_would_change_beside_the_live_version(cart_data: dict[str, Any]) -> None:
+    live = cart_backtest(cart_data)
+    cart_data["nodes"]["big_cart"]["branches"][0]["when"] = "event.properties.total > 40"
+    del cart_data["nodes"]["sms_coupon"]["next"]
+    cart_data["nodes"]["sms_coupon"]["next"] = "thanks"
+    cart_data["nodes"]["thanks"] = {"type": "end"}
+    candidate = cart_backtest(cart_data)
+    both = compare_all(live, candidate, STORIES, sample_size=2)
+    assert definition_changes(live.definition, candidate.definition) == {
+        "added": ["thanks"],
+        "removed": [],
+        "changed": ["big_cart", "sms_coupon"],
+    }
+    # small (50), optout (50) and again's first run (60) now get the coupon; big moves to thanks
+    assert both.differing == 4
+    assert both.sample == [
+        {
+            "profile_id": "small",
+            "live": ["wait_order", "remind", "wait_day", "big_cart", "done"],
+            "candidate": ["wait_order", "remind", "wait_day", "big_cart", "sms_coupon", "thanks"],
+        },
+        {
+            "profile_id": "big",
+            "live": ["wait_order", "remind", "wait_day", "big_cart", "sms_coupon", "done"],
+            "candidate": ["wait_order", "remind", "wait_day", "big_cart", "sms_coupon", "thanks"],
+        },
+    ]
+    before = summary(both.live, live.definition)
+    after = summary(both.candidate, candidate.definition)
+    delta = differences(before, after)
+    assert (delta["entered"], delta["messages"], delta["max_messages_per_profile"]) == (0, 3, 1)
+    assert delta["nodes"]["sms_coupon"]["entered"] == 3
+    assert delta["nodes"]["thanks"]["entered"] == 4
+    assert delta["nodes"]["done"]["entered"] == -4
