@@ -1,9 +1,10 @@
 """Backtest a journey: its definition replayed against the events stored in a window.
 
 The pure replay is `journeys/backtest.py`; this module feeds it. Events are streamed from
-PostgreSQL in profile order with a cursor, so memory holds one chunk of profiles at a time,
+PostgreSQL in profile order with a cursor, so memory holds a few chunks of profiles at a time,
 whatever the window's size; each chunk's profiles, consent and suppressions are read in one
-query each and replayed in a thread, so the API keeps serving meanwhile.
+query each and the chunks are replayed on every core (services/replay_pool.py), off the
+event loop, so the API keeps serving meanwhile.
 
 Approximations (documented in the README's "Backtest"): profiles are today's, not as they
 were at each event; frequency caps count only the replay's own sends; entry caps
@@ -14,7 +15,6 @@ succeeds without replaying that journey; calls answer what the caller canned.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -59,6 +59,7 @@ from journeys.routing import listened_events
 from journeys.validate import parse_definition
 from services.errors import FieldProblem, Invalid, NotFound, found
 from services.profile_updates import apply_update
+from services.replay_pool import map_chunks
 
 CHUNK_PROFILES = 500  # profiles replayed per thread hand-off
 CURSOR_PREFETCH = 5_000
@@ -141,8 +142,9 @@ async def backtest(
     """The predicted tally of `definition` over the events stored in [start, end)."""
     bt = await _setup(pool, definition, version, end, answers)
     total = Tally()
-    async for chunk in _histories(pool, _names(definition), start, end):
-        total.add(await asyncio.to_thread(replay_all, bt, chunk))
+    chunks = _histories(pool, _names(definition), start, end)
+    async for part in map_chunks(replay_all, chunks, bt):
+        total.add(part)
     return total
 
 
@@ -154,10 +156,14 @@ async def compare(
     after = await _setup(pool, chosen.definition, chosen.version, span.end, answers)
     names = sorted({*_names(live.definition), *_names(chosen.definition)})
     total = Comparison()
-    async for chunk in _histories(pool, names, span.start, span.end):
-        part = await asyncio.to_thread(compare_all, before, after, chunk, SAMPLE_SIZE)
+    chunks = _histories(pool, names, span.start, span.end)
+    async for part in map_chunks(_compared, chunks, before, after):
         total.add(part, SAMPLE_SIZE)
     return total
+
+
+def _compared(before: Backtest, after: Backtest, chunk: list[ProfileHistory]) -> Comparison:
+    return compare_all(before, after, chunk, SAMPLE_SIZE)
 
 
 async def _setup(

@@ -88,9 +88,15 @@ async def stored(api_client: httpx.AsyncClient, admin_headers: dict[str, str]) -
     return jid, run
 
 
+@pytest.mark.parametrize("chunk", [500, 2], ids=["one-chunk-in-a-thread", "chunks-on-processes"])
 async def test_the_draft_replayed_over_the_stored_events(
-    api_client: httpx.AsyncClient, admin_headers: dict[str, str], stored: tuple[str, str]
+    api_client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    stored: tuple[str, str],
+    chunk: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr("services.backtest.CHUNK_PROFILES", chunk)
     jid, run = stored
     body = {"use": "draft", "end": END.isoformat(), "action_responses": {f"{run}-crm": {}}}
     resp = await api_client.post(f"/v1/journeys/{jid}/backtest", json=body, headers=admin_headers)
