@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from temporalio.client import Client
 
+from api import console
 from api.errors import BodyLimitMiddleware, install_error_handlers
 from api.keys import KeyVerifier
 from api.routes import (
@@ -25,6 +26,7 @@ from api.routes import (
     imports,
     inbox,
     journeys,
+    me,
     messages,
     metrics,
     profiles,
@@ -51,7 +53,8 @@ Wayline's HTTP API: send events and profile changes, manage journey definitions
 and templates, read what happened to a profile.
 
 Every endpoint except `GET /health`, `/v1/unsubscribe`, `/v1/t/*` and `/v1/sms/status`
-(authenticated by the signed token of the link) needs `Authorization: Bearer <API key>`.
+(authenticated by the signed token of the link) needs `Authorization: Bearer <API key>`;
+`GET /v1/me` tells a key its scopes. The web console is served at `/console`.
 Errors share one shape: `{"error", "message", "fields": [{"field", "message"}]}`.
 """
 
@@ -105,7 +108,7 @@ def create_app(settings: Settings | None = None, telemetry: Telemetry | None = N
     )
 
     app.include_router(health.router)
-    for module in (events, profiles, journeys, templates, messages, schemas, api_keys):
+    for module in (events, profiles, journeys, templates, messages, schemas, api_keys, me):
         app.include_router(module.router, prefix="/v1")
     app.include_router(connectors.actions, prefix="/v1")
     app.include_router(connectors.data_sources, prefix="/v1")
@@ -125,6 +128,7 @@ def create_app(settings: Settings | None = None, telemetry: Telemetry | None = N
     app.include_router(reports.router, prefix="/v1")
     app.include_router(alerts.router, prefix="/v1")
     app.include_router(campaigns.router, prefix="/v1")
+    app.include_router(console.router)
     return app
 
 
