@@ -1,7 +1,7 @@
 // The published graph of one version, laid out once per definition; the counts change
 // underneath it without moving a node.
 
-import { Background, Controls, ReactFlow, type OnSelectionChangeParams } from "@xyflow/react";
+import { Background, Controls, ReactFlow, type NodeChange } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
 import { useCallback, useMemo } from "react";
 
@@ -17,13 +17,15 @@ const nodeTypes = { journey: JourneyNode };
 interface Props {
   definition: JourneyDefinition;
   report: JourneyReport | null;
+  selected: string | null;
   onSelect: (nodeId: string | null) => void;
 }
 
-export function JourneyCanvas({ definition, report, onSelect }: Props) {
+export function JourneyCanvas({ definition, report, selected, onSelect }: Props) {
   const graph = useMemo(() => journeyGraph(definition), [definition]);
   const placed = useMemo(() => layout(graph), [graph]);
-  const nodes = useMemo(() => flowNodes(graph, placed), [graph, placed]);
+  const laid = useMemo(() => flowNodes(graph, placed), [graph, placed]);
+  const nodes = useMemo(() => laid.map((n) => ({ ...n, selected: n.id === selected })), [laid, selected]);
   const counts = useMemo(() => byNode(report?.nodes ?? []), [report]);
   const paths = useMemo(() => {
     const found = new Map<string, PathCounts[]>();
@@ -31,8 +33,12 @@ export function JourneyCanvas({ definition, report, onSelect }: Props) {
     return found;
   }, [report]);
   const edges = useMemo(() => flowEdges(graph, placed, paths), [graph, placed, paths]);
-  const selected = useCallback(
-    ({ nodes: chosen }: OnSelectionChangeParams) => onSelect(chosen[0]?.id ?? null),
+  // Only selection changes are taken (click, Enter or Space on a focused node): the
+  // positions stay the layout's.
+  const changed = useCallback(
+    (changes: NodeChange[]) => {
+      for (const c of changes) if (c.type === "select" && c.selected) onSelect(c.id);
+    },
     [onSelect],
   );
   return (
@@ -42,7 +48,8 @@ export function JourneyCanvas({ definition, report, onSelect }: Props) {
           nodes={nodes}
           edges={edges}
           nodeTypes={nodeTypes}
-          onSelectionChange={selected}
+          onNodesChange={changed}
+          onPaneClick={() => onSelect(null)}
           nodesConnectable={false}
           nodesDraggable={false}
           nodesFocusable

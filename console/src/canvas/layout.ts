@@ -6,7 +6,7 @@ import dagre from "@dagrejs/dagre";
 import type { JourneyGraph } from "./graph";
 
 export const NODE_WIDTH = 240;
-const BASE_HEIGHT = 96;
+const BASE_HEIGHT = 112;
 const FACT_HEIGHT = 18;
 
 export interface Placed {

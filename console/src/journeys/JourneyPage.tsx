@@ -40,7 +40,7 @@ function Canvas({ id, version }: { id: string; version: number }) {
   const node = selected ? def.nodes[selected] : undefined;
   return (
     <div className="journey-body">
-      <JourneyCanvas definition={def} report={report.value} onSelect={setSelected} />
+      <JourneyCanvas definition={def} report={report.value} selected={selected} onSelect={setSelected} />
       {selected && node && <NodePanel id={selected} node={node} report={counts.get(selected)} onClose={() => setSelected(null)} />}
       {report.error && <p role="alert" className="live-error">Live counts: {report.error}</p>}
     </div>
