@@ -3,7 +3,7 @@
 import { MarkerType, type Edge } from "@xyflow/react";
 
 import type { PathCounts } from "../api/types";
-import type { JourneyGraph } from "./graph";
+import type { GraphEdge, JourneyGraph } from "./graph";
 import type { JourneyFlowNode } from "./JourneyNode";
 import type { Layout } from "./layout";
 
@@ -33,20 +33,33 @@ function share(path: string | null, paths: PathCounts[] | undefined): string {
   return total ? ` · ${Math.round((100 * mine) / total)}% of traffic` : "";
 }
 
+/** Edges with the same ends drawn as one (two split paths into one node), labels joined:
+ * drawn apart they would lie on top of each other. */
+function merged(graph: JourneyGraph, paths: ReadonlyMap<string, PathCounts[]>): (GraphEdge & { text: string })[] {
+  const byEnds = new Map<string, GraphEdge & { text: string }>();
+  for (const e of graph.edges) {
+    const text = e.label + share(e.path, paths.get(e.source));
+    const key = `${e.source}\u0000${e.target}`;
+    const seen = byEnds.get(key);
+    byEnds.set(key, seen ? { ...seen, text: `${seen.text} / ${text}` } : { ...e, text });
+  }
+  return [...byEnds.values()];
+}
+
 export function flowEdges(graph: JourneyGraph, placed: Layout, paths: ReadonlyMap<string, PathCounts[]>): Edge[] {
-  return graph.edges.map((e) => {
+  return merged(graph, paths).map((e) => {
     const loop = placed.loops.has(e.id);
     return {
       id: e.id,
       source: e.source,
       target: e.target,
-      label: e.label + share(e.path, paths.get(e.source)),
+      label: e.text,
       type: "smoothstep",
       sourceHandle: loop ? "loop-out" : null,
       targetHandle: loop ? "loop-in" : null,
       className: loop ? "loop" : undefined,
       markerEnd: { type: MarkerType.ArrowClosed },
-      ariaLabel: `${e.source} to ${e.target}: ${e.label}`,
+      ariaLabel: `${e.source} to ${e.target}: ${e.text}`,
     };
   });
 }
