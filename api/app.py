@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from temporalio.client import Client
 
+from api import console
 from api.errors import BodyLimitMiddleware, install_error_handlers
 from api.keys import KeyVerifier
 from api.routes import (
@@ -26,6 +27,7 @@ from api.routes import (
     imports,
     inbox,
     journeys,
+    me,
     messages,
     metrics,
     profiles,
@@ -52,7 +54,8 @@ Wayline's HTTP API: send events and profile changes, manage journey definitions
 and templates, read what happened to a profile.
 
 Every endpoint except `GET /health`, `/v1/unsubscribe`, `/v1/t/*` and `/v1/sms/status`
-(authenticated by the signed token of the link) needs `Authorization: Bearer <API key>`.
+(authenticated by the signed token of the link) needs `Authorization: Bearer <API key>`;
+`GET /v1/me` tells a key its scopes. The web console is served at `/console`.
 Errors share one shape: `{"error", "message", "fields": [{"field", "message"}]}`.
 """
 
@@ -106,7 +109,8 @@ def create_app(settings: Settings | None = None, telemetry: Telemetry | None = N
     )
 
     app.include_router(health.router)
-    for module in (events, profiles, journeys, backtest, templates, messages, schemas, api_keys):
+    modules = (events, profiles, journeys, backtest, templates, messages, schemas, api_keys, me)
+    for module in modules:
         app.include_router(module.router, prefix="/v1")
     app.include_router(connectors.actions, prefix="/v1")
     app.include_router(connectors.data_sources, prefix="/v1")
@@ -126,6 +130,7 @@ def create_app(settings: Settings | None = None, telemetry: Telemetry | None = N
     app.include_router(reports.router, prefix="/v1")
     app.include_router(alerts.router, prefix="/v1")
     app.include_router(campaigns.router, prefix="/v1")
+    app.include_router(console.router)
     return app
 
 

@@ -60,19 +60,24 @@ _bearer = HTTPBearer(
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
+async def authenticated(
+    pool: PoolDep,
+    verifier: VerifierDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The verified bearer key, whatever its scopes."""
+    if credentials is None or not credentials.credentials:
+        raise ApiError(401, "missing bearer API key", headers=_CHALLENGE)
+    found = await verifier.verify(pool, credentials.credentials)
+    if found is None:
+        raise ApiError(401, "invalid or revoked API key", headers=_CHALLENGE)
+    return found
+
+
 def require(scope: Scope) -> Callable[..., Awaitable[Principal]]:
     """A dependency that verifies the bearer key and checks it grants `scope`."""
 
-    async def principal(
-        pool: PoolDep,
-        verifier: VerifierDep,
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    ) -> Principal:
-        if credentials is None or not credentials.credentials:
-            raise ApiError(401, "missing bearer API key", headers=_CHALLENGE)
-        found = await verifier.verify(pool, credentials.credentials)
-        if found is None:
-            raise ApiError(401, "invalid or revoked API key", headers=_CHALLENGE)
+    async def principal(found: Annotated[Principal, Depends(authenticated)]) -> Principal:
         if not found.allows(scope):
             raise ApiError(403, f"this API key lacks the '{scope}' scope")
         return found
@@ -81,6 +86,7 @@ def require(scope: Scope) -> Callable[..., Awaitable[Principal]]:
     return principal
 
 
+Caller = Annotated[Principal, Depends(authenticated)]
 EventsWriter = Annotated[Principal, Depends(require("events:write"))]
 JourneysWriter = Annotated[Principal, Depends(require("journeys:write"))]
 ProfilesWriter = Annotated[Principal, Depends(require("profiles:write"))]

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     temporal_ui_port: int = Field(8233, alias="WAYLINE_TEMPORAL_UI_PORT")
     postgres_port: int = Field(55432, alias="WAYLINE_POSTGRES_PORT")
 
+    console_dir: Path | None = Field(None, alias="WAYLINE_CONSOLE_DIR")
+
     api_url: str = Field("http://127.0.0.1:8000", alias="WAYLINE_API_URL")
     api_key: str | None = Field(None, alias="WAYLINE_API_KEY")
     bootstrap_key: str | None = Field(None, alias="WAYLINE_BOOTSTRAP_KEY")

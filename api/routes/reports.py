@@ -4,7 +4,7 @@ ledgers, and Temporal visibility for who waits where."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import asyncpg
@@ -12,11 +12,13 @@ from fastapi import APIRouter, Query
 from temporalio.client import Client
 
 from api.deps import PoolDep, Reader, TemporalDep, VersionQuery
-from api.errors import ApiError, field, not_found
+from api.errors import ApiError, field, invalid, not_found
 from api.schemas.common import ERRORS, JourneyIdPath, ProfileIdPath
 from api.schemas.reports import (
     CheckPublic,
+    JourneyOverview,
     JourneyReport,
+    JourneysOverview,
     MessageCounts,
     NodeReport,
     PathCounts,
@@ -27,6 +29,7 @@ from api.schemas.reports import (
 )
 from core.names import step_id
 from db.sql import q
+from journeys.durations import duration_upper_bound
 from journeys.model import JourneyDefinition
 from journeys.nodes.experiment import ExperimentNode
 from journeys.nodes.split import SplitNode
@@ -35,6 +38,39 @@ router = APIRouter(tags=["reports"], responses=ERRORS)
 
 VISIBILITY_CONCURRENCY = 16
 COUNTS = ("entered", "profiles", "exited", "exit_criteria", "errored", "timed_out")
+MAX_WINDOW = timedelta(days=366)
+
+
+def window_seconds(window: str) -> float:
+    """The overview's window in seconds; a 422 naming `window` when it is not a duration
+    between one second and a year."""
+    try:
+        length = duration_upper_bound(window)
+    except (ValueError, OverflowError) as exc:
+        raise invalid([field("window", str(exc))]) from None
+    if not timedelta(seconds=1) <= length <= MAX_WINDOW:
+        raise invalid([field("window", "must be between PT1S and P366D")])
+    return length.total_seconds()
+
+
+@router.get("/reports/journeys")
+async def journeys_overview(
+    pool: PoolDep,
+    _: Reader,
+    window: Annotated[
+        str, Query(max_length=40, description="ISO 8601 duration back from now", examples=["P7D"])
+    ] = "PT24H",
+) -> JourneysOverview:
+    """Every journey with its status, live version, profiles inside now, entries, exits and
+    error rate over the window, and open alerts: the console's journeys list."""
+    rows = await pool.fetch(q("journeys_overview"), window_seconds(window))
+    items = [
+        JourneyOverview(
+            **dict(r), error_rate=round(r["errored"] / r["exits"], 4) if r["exits"] else None
+        )
+        for r in rows
+    ]
+    return JourneysOverview(window=window, items=items, count=len(items))
 
 
 @router.get("/journeys/{journey_id}/report")

@@ -111,3 +111,27 @@ class ProfilePath(BaseModel):
     profile_id: str
     journey_id: str
     runs: list[RunPath] = Field(description="Newest first")
+
+
+class JourneyOverview(BaseModel):
+    """One journey's traffic at a glance, for the journeys list."""
+
+    journey_id: str
+    name: str
+    status: str
+    live_version: int | None
+    updated_at: datetime
+    inside: int = Field(description="Profiles in the journey now (runs not ended, any version)")
+    entries: int = Field(description="Runs that entered over the window")
+    exits: int = Field(description="Runs that ended over the window, however they ended")
+    errored: int = Field(description="Of those, the runs that ended in an error")
+    error_rate: float | None = Field(
+        description="errored / exits (as the profile_error_rate alert counts); null without exits"
+    )
+    open_alerts: int = Field(description="Open alerts on this journey (scope journey:<id>)")
+
+
+class JourneysOverview(BaseModel):
+    window: str = Field(description="The window of entries, exits and errors (ISO 8601)")
+    items: list[JourneyOverview]
+    count: int

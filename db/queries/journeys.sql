@@ -64,3 +64,26 @@ SELECT 'template' AS kind, name,
 FROM templates
 UNION ALL SELECT 'action', name, spec FROM actions
 UNION ALL SELECT 'fetch', name, spec FROM data_sources
+
+-- name: journeys_overview
+-- Every journey with who is inside now, runs that entered and ended over the last $1
+-- seconds, the errored among those ended (the profile_error_rate alert's sample), and its
+-- open alerts (scope `journey:<id>`).
+SELECT j.journey_id, j.name, j.status, j.live_version, j.updated_at,
+       coalesce(e.inside, 0) AS inside, coalesce(e.entries, 0) AS entries,
+       coalesce(e.exits, 0) AS exits, coalesce(e.errored, 0) AS errored,
+       coalesce(a.open_alerts, 0) AS open_alerts
+FROM journeys j
+LEFT JOIN LATERAL (
+    SELECT count(*) FILTER (WHERE ended_at IS NULL) AS inside,
+           count(*) FILTER (WHERE entered_at > now() - make_interval(secs => $1)) AS entries,
+           count(*) FILTER (WHERE ended_at > now() - make_interval(secs => $1)) AS exits,
+           count(*) FILTER (WHERE ended_at > now() - make_interval(secs => $1)
+                              AND status = 'errored') AS errored
+    FROM journey_entries WHERE journey_id = j.journey_id
+) e ON true
+LEFT JOIN LATERAL (
+    SELECT count(*) AS open_alerts FROM alerts
+    WHERE status = 'open' AND scope = 'journey:' || j.journey_id
+) a ON true
+ORDER BY j.journey_id

@@ -243,6 +243,18 @@ def test_dockerfile_installs_the_project_and_runs_unprivileged() -> None:
     assert copied <= allowed, f"excluded from the build context: {copied - allowed}"
 
 
+def test_dockerfile_builds_the_console_from_its_lockfile() -> None:
+    """A node stage runs `npm ci` and the build; the runtime serves its dist from the
+    folder WAYLINE_CONSOLE_DIR names."""
+    steps = dockerfile()
+    runs = [args for word, args in steps if word == "RUN"]
+    assert any("npm ci" in args and "npm run build" in args for args in runs)
+    copies = [args for word, args in steps if word == "COPY" and args.startswith("--from=console")]
+    assert copies == ["--from=console /console/dist /opt/wayline/console"]
+    env = " ".join(args for word, args in steps if word == "ENV")
+    assert "WAYLINE_CONSOLE_DIR=/opt/wayline/console" in env
+
+
 def test_wayline_env_file_reaches_every_wayline_service(tmp_path: Path) -> None:
     """deploy/wayline.env is optional; what it sets reaches the Wayline services unchanged
     (nothing in `environment:` shadows it) and no other service."""

@@ -1,0 +1,170 @@
+"""The web console in Chromium against the real stack (API over loopback HTTP, worker,
+Temporal, PostgreSQL): sign in, find a journey, watch its canvas count the events sent
+through the API, and a read key that is offered no write button and refused if it forces one.
+The screenshots land in docs/screenshots/ for the README's Console section."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from playwright.async_api import Browser, Page, expect
+
+from api.console import BUILT
+from core.settings import Settings
+from tests.conftest import ADMIN_KEY
+from tests.integration.browser import SCREENSHOTS, VIEWPORT, chromium, serving
+from tests.integration.conftest import KeyMaker
+from tests.integration.helpers import uid
+from workers.worker import Runtime
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+async def console_url(app: FastAPI, settings: Settings) -> AsyncIterator[str]:
+    index = (settings.console_dir or BUILT) / "index.html"
+    assert index.is_file(), "build the console first: scripts/test.sh runs npm ci and the build"
+    async with serving(app) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    async with chromium() as found:
+        yield found
+
+
+def definition(jid: str, template: str) -> dict[str, Any]:
+    """A condition, a split fanning out, a wait for an event and a loop back to it."""
+    return {
+        "id": jid,
+        "name": "Cart recovery (console test)",
+        "entry": {"event": f"{jid}.go"},
+        "start": "check",
+        "nodes": {
+            "check": {
+                "type": "condition",
+                "branches": [{"when": "event.properties.total > 100", "next": "vip"}],
+                "otherwise": "ab",
+            },
+            "vip": {"type": "message", "channel": "log", "template": template, "next": "hold"},
+            "ab": {
+                "type": "split",
+                "paths": [
+                    {"name": "a", "weight": 50, "next": "hold"},
+                    {"name": "b", "weight": 50, "next": "hold"},
+                ],
+            },
+            "hold": {
+                "type": "wait_for_event",
+                "event": f"{jid}.paid",
+                "timeout": "PT1H",
+                "on_event": "done",
+                "on_timeout": "nudge",
+            },
+            "nudge": {"type": "message", "channel": "log", "template": template, "next": "hold"},
+            "done": {"type": "end"},
+        },
+    }
+
+
+async def publish(api: httpx.AsyncClient, headers: dict[str, str], jid: str) -> None:
+    template = f"{jid}-hello"
+    body = {"channel": "log", "body": "Hello {{ profile.profile_id }}"}
+    resp = await api.put(f"/v1/templates/{template}", json=body, headers=headers)
+    assert resp.status_code in (200, 201), resp.text
+    resp = await api.put(f"/v1/journeys/{jid}", json=definition(jid, template), headers=headers)
+    assert resp.status_code in (200, 201), resp.text
+    resp = await api.post(f"/v1/journeys/{jid}/publish", headers=headers)
+    assert resp.status_code == 201, resp.text
+
+
+async def sign_in(page: Page, url: str, key: str, shot: str | None = None) -> None:
+    await page.goto(f"{url}/")
+    await expect(page.get_by_label("API key")).to_be_visible()
+    if shot:
+        await page.screenshot(path=SCREENSHOTS / shot)
+    await page.get_by_label("API key").fill(key)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("heading", name="Journeys")).to_be_visible()
+    assert key not in page.url
+
+
+async def open_journey(page: Page, jid: str) -> None:
+    await page.get_by_label("Search").fill(jid)
+    await page.get_by_role("link", name=jid).click()
+    await expect(page.get_by_role("button", name="hold wait_for_event")).to_be_visible()
+
+
+def count(page: Page, node: str, name: str) -> Any:
+    return page.get_by_role("button", name=f"{node} ").locator(f'[data-count="{name}"] dd')
+
+
+async def test_sign_in_open_a_journey_and_watch_the_counts_change(
+    runtime: Runtime,
+    api_client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    console_url: str,
+    browser: Browser,
+) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    jid = uid("console")
+    await publish(api_client, admin_headers, jid)
+    page = await browser.new_page(viewport=VIEWPORT)
+    await sign_in(page, console_url, ADMIN_KEY, shot="sign-in.png")
+    row = page.get_by_role("row").filter(has_text=jid)
+    await expect(row).to_contain_text("live")
+    await page.screenshot(path=SCREENSHOTS / "journeys.png")
+    await open_journey(page, jid)
+    for node, kind in [("check", "condition"), ("ab", "split"), ("nudge", "message")]:
+        await expect(page.get_by_role("button", name=f"{node} {kind}")).to_be_visible()
+    await expect(page.get_by_text("a · 50%")).to_be_visible()
+    await expect(page.get_by_role("button", name="Stop journey")).to_be_visible()
+    await expect(count(page, "hold", "waiting")).to_have_text("0")
+
+    for n, total in enumerate((250, 20, 30)):
+        body = {"name": f"{jid}.go", "profile_id": f"{jid}-p{n}", "properties": {"total": total}}
+        assert (await api_client.post("/v1/events", json=body, headers=admin_headers)).is_success
+    await expect(count(page, "hold", "waiting")).to_have_text("3", timeout=45_000)
+    await expect(count(page, "check", "entered")).to_have_text("3")
+    await expect(count(page, "vip", "sent")).to_have_text("1", timeout=15_000)
+    await page.screenshot(path=SCREENSHOTS / "canvas.png")
+
+    await page.get_by_role("button", name="vip message").click()
+    panel = page.get_by_role("complementary", name="Node vip")
+    await expect(panel).to_contain_text('"template"')
+    await expect(panel.locator("dd").first).to_be_visible()
+    await page.screenshot(path=SCREENSHOTS / "node-panel.png")
+
+
+async def test_a_read_key_sees_no_write_button_and_is_refused_when_forcing_one(
+    api_client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    make_key: KeyMaker,
+    console_url: str,
+    browser: Browser,
+) -> None:
+    jid = uid("console-read")
+    await publish(api_client, admin_headers, jid)
+    reader = (await make_key("read", name="console-viewer"))["Authorization"].split()[1]
+    page = await browser.new_page(viewport=VIEWPORT)
+    await sign_in(page, console_url, reader)
+    await open_journey(page, jid)
+    await expect(page.get_by_text("console-viewer · read")).to_be_visible()
+    assert await page.get_by_role("button", name="Stop journey").count() == 0
+    assert await page.get_by_role("button", name="Publish draft").count() == 0
+    await page.screenshot(path=SCREENSHOTS / "read-key.png")
+    status = await page.evaluate(
+        """async (jid) => (await fetch(`/v1/journeys/${jid}/stop`, {
+            method: "POST",
+            headers: {Authorization: `Bearer ${sessionStorage.getItem("wayline.apiKey")}`},
+        })).status""",
+        jid,
+    )
+    assert status == 403
+    journey = await api_client.get(f"/v1/journeys/{jid}", headers=admin_headers)
+    assert journey.json()["status"] == "live"
