@@ -19,6 +19,7 @@ import asyncpg
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.attempts import gave_up, last_attempt
 from activities.channels.base import AddressError, ChannelError, Delivery, Rendered
 from activities.heartbeat import Heartbeat
 from activities.messages import MessageActivities
@@ -111,6 +112,8 @@ class CampaignActivities:
 
     @activity.defn(name="finish_campaign_run")
     async def finish_run(self, inp: FinishRunInput) -> None:
+        if inp.status == "cancelled":  # its batches are over (the workflow waited for them)
+            await self.pool.execute(q("fail_cancelled_sends"), inp.campaign_id, inp.run_id)
         await self.pool.execute(
             q("finish_campaign_run"),
             inp.campaign_id,
@@ -392,6 +395,8 @@ class CampaignActivities:
         Successes are marked in one statement; final failures are recorded one by one. If
         any failure is retryable, the batch raises after recording the rest: Temporal retries
         it, and the retry finds every finished row and calls the provider only for those left.
+        On the last attempt the send retry policy allows (core/retries.py), a retryable
+        failure is final too: the message fails with the provider's reason.
         """
         errors: dict[str, ChannelError] = {}
         queue = iter(todo)
@@ -418,13 +423,16 @@ class CampaignActivities:
             await self.pool.execute(q("mark_messages_sent"), sent)
         statuses = dict.fromkeys(sent, "sent")
         retry: list[str] = []
+        final = last_attempt()
         for out in todo:
             err = errors.get(out.message_id)
             if err is None:
                 continue
-            if err.retryable:
+            if err.retryable and final is None:
                 retry.append(f"{out.profile_id}: {err}")
                 continue
+            if err.retryable and final is not None:
+                err = ChannelError(gave_up(err, final), retryable=False)
             message = rendered[out.message_id]
             await self.messages.record_final_failure(out.channel, out.message_id, message, err)
             statuses[out.message_id] = "failed"
