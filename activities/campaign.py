@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,6 +43,7 @@ from core.campaign_contracts import (
     TriggerRequest,
     Wave,
 )
+from core.metrics import count_messages
 from db.sql import q
 from journeys.expressions import ExpressionError, aware, compile_expression
 from journeys.model import Profile
@@ -183,6 +184,7 @@ class CampaignActivities:
         if not self.messages.channel(spec.channel).local:
             todo = [o for o in outs if statuses[o.message_id] == "sending"]
             statuses.update(await self._deliver(todo, rendered))
+        count_messages(spec.channel, _decided(outs, claims, statuses))
         return {run: _tally(mine, claims, statuses) for run, mine in per_run.items()}
 
     @activity.defn(name="send_campaign_batch")
@@ -302,6 +304,7 @@ class CampaignActivities:
             if isinstance(outcome, BaseException):
                 raise outcome  # after every chunk finished: the retry resends only the rest
             statuses.update(outcome)
+        count_messages(channel, _decided(outs, claims, statuses))
         result = _tally(outs, claims, statuses)
         if node is not None and result.sent:
             result.branches[node] = result.sent
@@ -546,6 +549,17 @@ def _merge(results: list[BatchResult], processed: int) -> BatchResult:
         skipped=dict(skipped),
         branches=dict(branches),
     )
+
+
+def _decided(
+    outs: list[Outgoing], claims: Mapping[str, Claim], statuses: Mapping[str, str]
+) -> Iterator[str]:
+    """The outcome of each message decided by this attempt (for wayline_messages_total):
+    those it claimed, and those an earlier attempt left `sending` that it sent or failed."""
+    for out in outs:
+        claim, status = claims[out.message_id], statuses[out.message_id]
+        if claim.inserted or (claim.status == "sending" and status in ("sent", "failed")):
+            yield status if status in ("sent", "failed") else "skipped"
 
 
 def _tally(

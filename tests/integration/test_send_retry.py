@@ -13,6 +13,7 @@ import uuid
 import asyncpg
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 from temporalio.client import Client
 
 from core.campaign_contracts import CampaignProgress, CampaignRunInput
@@ -44,6 +45,12 @@ def smtp_down(settings: Settings) -> None:
     assert not port_open("127.0.0.1", 25), "these tests need nothing listening on port 25"
 
 
+def messages_total(channel: str, status: str) -> float:
+    """wayline_messages_total of the in-process worker (the session runtime)."""
+    labels = {"channel": channel, "status": status}
+    return REGISTRY.get_sample_value("wayline_messages_total", labels) or 0.0
+
+
 def test_the_documented_policy() -> None:
     policy = SEND_RETRY.policy()
     assert policy.maximum_attempts == 12
@@ -64,6 +71,7 @@ async def test_campaign_send_fails_after_its_attempts(
 ) -> None:
     campaign = await email_campaign(pool, 3)
     row = await pool.fetchrow("SELECT * FROM campaigns WHERE campaign_id = $1", campaign)
+    failed_before = messages_total("email", "failed")
     handle = await start_run(
         runtime.client,
         settings.task_queue,
@@ -72,6 +80,7 @@ async def test_campaign_send_fails_after_its_attempts(
     async with asyncio.timeout(60):
         result = CampaignProgress.model_validate(await handle.result())
     assert (result.status, result.sent, result.failed) == ("completed", 0, 3)
+    assert messages_total("email", "failed") - failed_before == 3  # the worker's /metrics
     rows = await pool.fetch("SELECT status, error FROM messages WHERE campaign_id = $1", campaign)
     assert [r["status"] for r in rows] == ["failed"] * 3
     for r in rows:
