@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +19,7 @@ import asyncpg
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.attempts import gave_up, last_attempt
 from activities.channels.base import AddressError, ChannelError, Delivery, Rendered
 from activities.heartbeat import Heartbeat
 from activities.messages import MessageActivities
@@ -42,6 +43,7 @@ from core.campaign_contracts import (
     TriggerRequest,
     Wave,
 )
+from core.metrics import count_messages
 from db.sql import q
 from journeys.expressions import ExpressionError, aware, compile_expression
 from journeys.model import Profile
@@ -111,6 +113,8 @@ class CampaignActivities:
 
     @activity.defn(name="finish_campaign_run")
     async def finish_run(self, inp: FinishRunInput) -> None:
+        if inp.status == "cancelled":  # its batches are over (the workflow waited for them)
+            await self.pool.execute(q("fail_cancelled_sends"), inp.campaign_id, inp.run_id)
         await self.pool.execute(
             q("finish_campaign_run"),
             inp.campaign_id,
@@ -180,6 +184,7 @@ class CampaignActivities:
         if not self.messages.channel(spec.channel).local:
             todo = [o for o in outs if statuses[o.message_id] == "sending"]
             statuses.update(await self._deliver(todo, rendered))
+        count_messages(spec.channel, _decided(outs, claims, statuses))
         return {run: _tally(mine, claims, statuses) for run, mine in per_run.items()}
 
     @activity.defn(name="send_campaign_batch")
@@ -299,6 +304,7 @@ class CampaignActivities:
             if isinstance(outcome, BaseException):
                 raise outcome  # after every chunk finished: the retry resends only the rest
             statuses.update(outcome)
+        count_messages(channel, _decided(outs, claims, statuses))
         result = _tally(outs, claims, statuses)
         if node is not None and result.sent:
             result.branches[node] = result.sent
@@ -392,6 +398,8 @@ class CampaignActivities:
         Successes are marked in one statement; final failures are recorded one by one. If
         any failure is retryable, the batch raises after recording the rest: Temporal retries
         it, and the retry finds every finished row and calls the provider only for those left.
+        On the last attempt the send retry policy allows (core/retries.py), a retryable
+        failure is final too: the message fails with the provider's reason.
         """
         errors: dict[str, ChannelError] = {}
         queue = iter(todo)
@@ -418,13 +426,16 @@ class CampaignActivities:
             await self.pool.execute(q("mark_messages_sent"), sent)
         statuses = dict.fromkeys(sent, "sent")
         retry: list[str] = []
+        final = last_attempt()
         for out in todo:
             err = errors.get(out.message_id)
             if err is None:
                 continue
-            if err.retryable:
+            if err.retryable and final is None:
                 retry.append(f"{out.profile_id}: {err}")
                 continue
+            if err.retryable and final is not None:
+                err = ChannelError(gave_up(err, final), retryable=False)
             message = rendered[out.message_id]
             await self.messages.record_final_failure(out.channel, out.message_id, message, err)
             statuses[out.message_id] = "failed"
@@ -538,6 +549,17 @@ def _merge(results: list[BatchResult], processed: int) -> BatchResult:
         skipped=dict(skipped),
         branches=dict(branches),
     )
+
+
+def _decided(
+    outs: list[Outgoing], claims: Mapping[str, Claim], statuses: Mapping[str, str]
+) -> Iterator[str]:
+    """The outcome of each message decided by this attempt (for wayline_messages_total):
+    those it claimed, and those an earlier attempt left `sending` that it sent or failed."""
+    for out in outs:
+        claim, status = claims[out.message_id], statuses[out.message_id]
+        if claim.inserted or (claim.status == "sending" and status in ("sent", "failed")):
+            yield status if status in ("sent", "failed") else "skipped"
 
 
 def _tally(

@@ -18,6 +18,7 @@ import asyncpg
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.attempts import gave_up, last_attempt
 from activities.channels.base import (
     AddressError,
     Channel,
@@ -155,8 +156,11 @@ class MessageActivities:
             async with Heartbeat():
                 await self.call_provider(Delivery.of(inp), rendered)
         except ChannelError as exc:
-            if exc.retryable:
+            final = last_attempt()
+            if exc.retryable and final is None:
                 raise ApplicationError(str(exc), type="ChannelRetryable") from exc
+            if exc.retryable and final is not None:
+                exc = ChannelError(gave_up(exc, final), retryable=False)
             await self.record_final_failure(inp.channel, inp.message_id, rendered, exc)
             return SendResult(message_id=inp.message_id, status="failed", error=str(exc))
         await self.pool.execute(q("mark_message"), inp.message_id, "sent", None)

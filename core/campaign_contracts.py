@@ -12,6 +12,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from temporalio.common import SearchAttributeKey
 
+from core.retries import SendRetry
+
 CAMPAIGN_ID = SearchAttributeKey.for_keyword("CampaignId")
 CAMPAIGN_SENT = SearchAttributeKey.for_int("CampaignSent")
 
@@ -107,6 +109,9 @@ class CampaignRunInput(_Model):
     parallel: int = Field(4, ge=1, le=32, description="batch activities in flight")
     history_limit: int = Field(2_000, description="continue-as-new past this many events")
     batch_queue: str | None = Field(None, description="task queue of the batch activities")
+    send_retry: SendRetry | None = Field(
+        None, description="the batches' send retry policy; None: core.retries (tests set it low)"
+    )
     carry: CampaignCarry | None = None
 
 

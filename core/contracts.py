@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.retries import SendRetry
 from journeys.interpreter import Command, JourneyState, StepTrace
 from journeys.model import Event, Profile
 
@@ -58,6 +59,9 @@ class JourneyInput(_Model):
     carry: JourneyCarry | None = None
     history_limit: int | None = Field(
         default=None, description="continue-as-new past this many events (tests set it low)"
+    )
+    send_retry: SendRetry | None = Field(
+        default=None, description="the send retry policy; None: core.retries (tests set it low)"
     )
 
 

@@ -20,6 +20,7 @@ import contextlib
 import functools
 import threading
 import time
+from collections import Counter as CollectionsCounter
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -123,6 +124,13 @@ def counted_sends(fn: F) -> F:
         return result
 
     return wrapper  # type: ignore[return-value]
+
+
+def count_messages(channel: str, statuses: Iterable[str]) -> None:
+    """Campaign sends, by the outcome each message got in this attempt (a batch retried
+    after a crash does not count the messages its first attempt finished)."""
+    for status, n in CollectionsCounter(statuses).items():
+        MESSAGES.labels(channel, status).inc(n)
 
 
 @contextlib.contextmanager

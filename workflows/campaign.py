@@ -13,11 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import Counter
+from collections.abc import Coroutine, Iterable
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+from temporalio.workflow import ActivityCancellationType
 
 with workflow.unsafe.imports_passed_through():
     from campaigns.plan import (
@@ -50,17 +53,16 @@ with workflow.unsafe.imports_passed_through():
         campaign_run_from_workflow_id,
         channel_task_queue,
     )
+    from core.retries import SEND_RETRY
     from journeys.durations import add_duration
 
 WINDOW_PATCH = "campaign-window"
+CANCEL_PATCH = "campaign-cancel-batches"
 # A windowed group holds this many windows' worth of batches: pause, cancel, ramp-up and
 # continue-as-new are looked at between groups.
 WINDOW_GROUP = 8
 QUICK_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
-)
-BATCH_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
 )
 
 
@@ -235,7 +237,17 @@ class CampaignWorkflow:
                     done = batch.end_seq - batch.first_seq
                     self._progress.remaining = max(0, self._progress.remaining - done)
 
-        await asyncio.gather(*(one(b) for b in batches))
+        sending = asyncio.create_task(_all(one(b) for b in batches))
+        if workflow.patched(CANCEL_PATCH):
+            # A cancel cuts the batches in flight short, even those Temporal is retrying
+            # against a provider that is down: the run ends now, not after the retries.
+            await workflow.wait_condition(lambda: sending.done() or self._cancelled)
+            if not sending.done():
+                sending.cancel()
+                with contextlib.suppress(asyncio.CancelledError, ActivityError):
+                    await sending
+                return reached
+        await sending
         return reached
 
     def _batch_input(
@@ -260,7 +272,10 @@ class CampaignWorkflow:
             task_queue=self._batch_queue(inp),
             start_to_close_timeout=timedelta(minutes=10),
             heartbeat_timeout=timedelta(seconds=10),
-            retry_policy=BATCH_RETRY,
+            retry_policy=(inp.send_retry or SEND_RETRY).policy(),
+            # A cancelled batch is over once the worker says so (at once while Temporal waits
+            # to retry it): no send of a cancelled run goes out after the run ended.
+            cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
         )
 
     def _count(self, results: list[BatchResult]) -> None:
@@ -299,3 +314,8 @@ class CampaignWorkflow:
             info.is_continue_as_new_suggested()
             or info.get_current_history_length() > inp.history_limit
         )
+
+
+async def _all(sends: Iterable[Coroutine[Any, Any, None]]) -> None:
+    """The batches of a window as one task, so that a cancel can cut them short together."""
+    await asyncio.gather(*sends)

@@ -30,11 +30,16 @@ with workflow.unsafe.imports_passed_through():
         CAMPAIGN_TRIGGER_SIGNAL,
         CAMPAIGN_TRIGGER_WORKFLOW,
     )
+    from core.retries import SEND_RETRY as DEFAULT_SEND_RETRY
 
 INBOX_LIFETIME_PATCH = "trigger-inbox-lifetime"
 
+# Its sends are bounded as every channel's are; the first retry comes sooner, since a
+# triggered (transactional) request is waited for.
 SEND_RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10)
+    initial_interval=timedelta(milliseconds=200),
+    maximum_interval=timedelta(seconds=10),
+    maximum_attempts=DEFAULT_SEND_RETRY.attempts,
 )
 
 

@@ -13,7 +13,7 @@ import zlib
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeKey
+from temporalio.common import SearchAttributeKey
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         channel_task_queue,
         step_id,
     )
+    from core.retries import SEND_RETRY
     from journeys.interpreter import (
         Command,
         EventReceived,
@@ -65,11 +66,6 @@ CURRENT_NODE = SearchAttributeKey.for_keyword("CurrentNode")
 # Runs recorded before the step ledger replay without its `record_steps` local activity.
 STEP_LEDGER_PATCH = "step-ledger"
 HISTORY_LIMIT = 5_000
-SEND_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    maximum_interval=timedelta(minutes=1),
-    maximum_attempts=12,
-)
 
 
 @workflow.defn(name=JOURNEY_WORKFLOW)
@@ -245,7 +241,7 @@ class JourneyWorkflow:
                     task_queue=channel_task_queue(info.task_queue, command.channel),
                     start_to_close_timeout=timedelta(minutes=2),
                     heartbeat_timeout=timedelta(seconds=5),
-                    retry_policy=SEND_RETRY,
+                    retry_policy=(self._input.send_retry or SEND_RETRY).policy(),
                 )
             except ActivityError as exc:
                 # Retries exhausted: the journey goes on and the ledger says why it failed.

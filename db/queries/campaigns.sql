@@ -62,6 +62,12 @@ UPDATE campaign_runs SET total = $3 WHERE campaign_id = $1 AND run_id = $2
 UPDATE campaign_runs SET status = $3, total = $4, finished_at = $5
 WHERE campaign_id = $1 AND run_id = $2
 
+-- name: fail_cancelled_sends
+-- A cancelled run's messages whose provider call never succeeded (the batch was being
+-- retried when the cancel came): failed, with the reason, instead of `sending` forever.
+UPDATE messages SET status = 'failed', error = 'campaign run cancelled before the send succeeded'
+WHERE campaign_id = $1 AND campaign_run = $2 AND status = 'sending'
+
 -- name: finish_campaign_runs
 -- finish_campaign_run for the runs a trigger inbox sent together ($2 run ids, $3 totals).
 UPDATE campaign_runs r SET status = 'completed', total = f.total, finished_at = $4

@@ -36,8 +36,9 @@ LEFT JOIN frequency_caps c ON c.channel = $3
 -- attempt: the send supersedes it and counts from now; `inserted` is true then too.
 INSERT INTO messages (message_id, profile_id, journey_id, version, node_id, workflow_id, channel,
                       template, status, recipient, subject, body, attempts, reason,
-                      transactional)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $14)
+                      transactional, sent_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $14,
+        CASE WHEN $9::text = 'sent' THEN now() END)
 ON CONFLICT (message_id) DO UPDATE SET
     attempts = CASE WHEN messages.status = 'deferred' THEN 1 ELSE messages.attempts + 1 END,
     status = CASE WHEN messages.status = 'deferred' THEN EXCLUDED.status ELSE messages.status END,
@@ -49,7 +50,9 @@ ON CONFLICT (message_id) DO UPDATE SET
     reason = CASE WHEN messages.status = 'deferred' THEN EXCLUDED.reason ELSE messages.reason END,
     transactional = CASE WHEN messages.status = 'deferred' THEN EXCLUDED.transactional
                          ELSE messages.transactional END,
-    created_at = CASE WHEN messages.status = 'deferred' THEN now() ELSE messages.created_at END
+    created_at = CASE WHEN messages.status = 'deferred' THEN now() ELSE messages.created_at END,
+    sent_at = CASE WHEN messages.status = 'deferred' THEN EXCLUDED.sent_at
+                   ELSE messages.sent_at END
 RETURNING status, reason, (attempts = 1) AS inserted
 
 -- name: suppress_address
