@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -162,12 +163,21 @@ POSTGRES_OUTAGE: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.AdminShutdownError,
     asyncpg.exceptions.CrashShutdownError,
 )
+# The OSErrors that are about the network; asyncpg raises a plain OSError ("Multiple
+# exceptions: ...") when every address of a host refused.
+_NETWORK_ERRORS = (ConnectionError, TimeoutError, socket.gaierror)
 # The lazy Temporal client's first call raises this when the server cannot be reached.
 _TEMPORAL_CONNECT = "Failed client connect"
 
 
 def outage_of(exc: BaseException) -> str | None:
     """Which dependency `exc` says is unreachable, or None when it is a plain bug."""
+    if (
+        isinstance(exc, OSError)
+        and type(exc) is not OSError
+        and not isinstance(exc, _NETWORK_ERRORS)
+    ):
+        return None  # a file the handler could not read is a bug, not an outage
     if isinstance(exc, POSTGRES_OUTAGE):
         return "the database"
     if isinstance(exc, RPCError) and exc.status == RPCStatusCode.UNAVAILABLE:

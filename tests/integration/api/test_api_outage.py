@@ -14,8 +14,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.app import create_app
+from api.errors import outage_of
 from api.schemas.events import EventCreate
 from core.settings import Settings
 from db.pool import _init_connection, create_pool
@@ -143,3 +145,14 @@ async def test_openapi_documents_the_503(api_client: httpx.AsyncClient) -> None:
         assert answer["content"]["application/json"]["schema"] == {
             "$ref": "#/components/schemas/ErrorPublic"
         }
+
+
+def test_only_network_and_server_errors_are_outages() -> None:
+    assert outage_of(ConnectionRefusedError(111, "refused")) == "the database"
+    assert outage_of(TimeoutError()) == "the database"  # a pool acquire timing out
+    assert outage_of(OSError("Multiple exceptions: ...")) == "the database"
+    assert outage_of(asyncpg.exceptions.TooManyConnectionsError("")) == "the database"
+    assert outage_of(RPCError("down", RPCStatusCode.UNAVAILABLE, b"")) == "Temporal"
+    assert outage_of(RPCError("no", RPCStatusCode.NOT_FOUND, b"")) is None
+    assert outage_of(FileNotFoundError(2, "missing")) is None
+    assert outage_of(RuntimeError("a bug")) is None
