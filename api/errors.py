@@ -7,14 +7,17 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from temporalio.service import RPCError, RPCStatusCode
 
 from services.errors import (
     Conflict,
@@ -41,6 +44,9 @@ CODES = {
 
 FieldError = dict[str, str]
 BODY_SCOPE_KEY = "wayline.body"
+# Seconds a client waits before retrying a 503: long enough for a restart to be noticed.
+RETRY_AFTER_SECONDS = 5
+RETRY_AFTER = {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
 class ApiError(Exception):
@@ -142,7 +148,56 @@ async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse
     assert isinstance(exc, DomainError)
     status = next((s for kind, s in DOMAIN_STATUS.items() if isinstance(exc, kind)), 500)
     fields = _fields_of(exc.problems) if isinstance(exc, Invalid) else []
-    return error_response(status, CODES.get(status, "error"), exc.message, fields)
+    headers = RETRY_AFTER if status == 503 else None
+    return error_response(status, CODES.get(status, "error"), exc.message, fields, headers)
+
+
+# What PostgreSQL being down, restarting or full looks like from asyncpg (the socket errors,
+# `TimeoutError` from a pool acquire included, are `OSError`s).
+POSTGRES_OUTAGE: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.InterfaceError,  # "connection is closed"
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.PostgresConnectionError,  # ConnectionDoesNotExistError is one
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+)
+# The OSErrors that are about the network; asyncpg raises a plain OSError ("Multiple
+# exceptions: ...") when every address of a host refused.
+_NETWORK_ERRORS = (ConnectionError, TimeoutError, socket.gaierror)
+# The lazy Temporal client's first call raises this when the server cannot be reached.
+_TEMPORAL_CONNECT = "Failed client connect"
+
+
+def outage_of(exc: BaseException) -> str | None:
+    """Which dependency `exc` says is unreachable, or None when it is a plain bug."""
+    if (
+        isinstance(exc, OSError)
+        and type(exc) is not OSError
+        and not isinstance(exc, _NETWORK_ERRORS)
+    ):
+        return None  # a file the handler could not read is a bug, not an outage
+    if isinstance(exc, POSTGRES_OUTAGE):
+        return "the database"
+    if isinstance(exc, RPCError) and exc.status == RPCStatusCode.UNAVAILABLE:
+        return "Temporal"
+    if isinstance(exc, RuntimeError) and str(exc).startswith(_TEMPORAL_CONNECT):
+        return "Temporal"
+    return None
+
+
+async def outage_handler(request: Request, exc: Exception) -> JSONResponse:
+    """An unreachable dependency as 503 + Retry-After, so clients (Segment's too) retry.
+
+    The request is not acknowledged: a connection lost while committing may still have
+    stored it, which a retry with the same ids (`event_id`, Segment's `messageId`) makes
+    harmless. Any other error is re-raised and stays a 500."""
+    what = outage_of(exc)
+    if what is None:
+        raise exc
+    message = f"{what} is unreachable; the request was not acknowledged, retry it later"
+    return error_response(503, "unavailable", message, (), RETRY_AFTER)
 
 
 async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
@@ -176,6 +231,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, domain_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
+    for kind in (*POSTGRES_OUTAGE, RPCError, RuntimeError):
+        app.add_exception_handler(kind, outage_handler)
 
 
 class BodyLimitMiddleware:

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
+log = logging.getLogger(__name__)
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -24,3 +30,20 @@ async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 20) -> asy
     )
     assert pool is not None
     return pool
+
+
+@asynccontextmanager
+async def acquired(pool: asyncpg.Pool) -> AsyncIterator[PoolConnectionProxy]:
+    """A pooled connection whose release cannot fail a caller that has committed.
+
+    asyncpg resets a connection on release and re-raises when that fails (the server went
+    away just after the COMMIT); the connection is terminated already, and what the block
+    committed is stored, so the caller must still be able to acknowledge it."""
+    conn = await pool.acquire()
+    try:
+        yield conn
+    finally:
+        try:
+            await pool.release(conn)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("a connection failed its reset on release (%s); it is closed", exc)

@@ -164,7 +164,10 @@ async def _after_save(
 
 
 async def delete(pool: asyncpg.Pool, temporal: Client, audience_id: str) -> None:
-    """The audience, its members and change log, and its refresh schedule."""
+    """The audience, its members and change log, and its refresh schedule.
+
+    The schedule goes first: with Temporal unreachable the refusal leaves the audience
+    whole, rather than answering an error for an audience already deleted."""
+    await remove_refresh_schedule(temporal, audience_id)
     if await pool.fetchval(q("delete_audience"), audience_id) is None:
         raise NotFound(f"audience {audience_id!r}")
-    await remove_refresh_schedule(temporal, audience_id)

@@ -15,6 +15,7 @@ import asyncpg
 
 from core.metrics import count_ingested
 from core.telemetry import current_traceparent
+from db.pool import acquired
 from db.sql import q
 
 
@@ -37,7 +38,8 @@ async def store(pool: asyncpg.Pool, events: Sequence[OutboxEvent]) -> tuple[list
     """Insert and notify in one transaction; returns every id and the ids that were new."""
     now = datetime.now(UTC)
     ids = [e.event_id or str(uuid.uuid4()) for e in events]
-    async with pool.acquire() as conn, conn.transaction():
+    # `acquired`: once committed, the events are acknowledged even if the release fails.
+    async with acquired(pool) as conn, conn.transaction():
         rows = await conn.fetch(
             q("insert_events"),
             ids,

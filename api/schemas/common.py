@@ -52,7 +52,13 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     s: {"model": ErrorPublic, "content": {"application/json": {}}}
     for s in (400, 401, 403, 404, 409, 413, 415, 422)
 }
+ERRORS[503] = {
+    "model": ErrorPublic,
+    "content": {"application/json": {}},
+    "description": "PostgreSQL or Temporal is unreachable; retry after `Retry-After` seconds",
+    "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}},
+}
 """Documented error answers (all share `ErrorPublic`, always JSON: also on the HTML pages)."""
 
-AUTH_ERRORS: dict[int | str, dict[str, Any]] = {s: ERRORS[s] for s in (401, 403)}
+AUTH_ERRORS: dict[int | str, dict[str, Any]] = {s: ERRORS[s] for s in (401, 403, 503)}
 """The answers of an authenticated route that takes no input."""
