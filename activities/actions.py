@@ -22,7 +22,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.heartbeat import Heartbeat
 from activities.http_guard import BlockedDestination, GuardedClient, check_url
-from core.connectors import ActionSpec, DataSourceSpec, HttpSpec, secret_value
+from core.connectors import ActionSpec, DataSourceSpec, HttpSpec, secret_refusal, secret_value
 from core.contracts import ActionCallInput, ActionCallResult
 from core.metrics import action_timer
 from db.sql import q
@@ -31,9 +31,14 @@ from services.action_requests import CallFailed, pick, render_request
 SPEC_TTL_SECONDS = 5.0
 
 
-def auth_header(spec: HttpSpec) -> dict[str, str]:
+def auth_header(spec: HttpSpec, url: str) -> dict[str, str]:
+    """The credential for a call to `url`; refused when the secret is not bound to its host,
+    checked again here because the hosts may have changed since the spec was saved."""
     if spec.auth is None:
         return {}
+    refusal = secret_refusal(spec.auth.secret, httpx.URL(url).host or None)
+    if refusal is not None:
+        raise CallFailed(f"refused: {refusal}")
     value = secret_value(spec.auth.secret)
     if value is None:
         raise CallFailed(
@@ -144,7 +149,7 @@ class ActionActivities:
             check_url(request["url"])
         except BlockedDestination as exc:
             raise CallFailed(f"refused: {exc}") from exc
-        auth = auth_header(spec)
+        auth = auth_header(spec, request["url"])
         # The credential is part of the key: an answer read with one secret is never
         # served to a data source that reads the same URL with another.
         cache_key = json.dumps([request["url"], request["headers"], auth], sort_keys=True)

@@ -2,7 +2,9 @@
 
 The specs are stored as JSON and validated by these models in the API and the workers.
 Secrets are referenced by name and read from the environment (`WAYLINE_SECRET_<NAME>`),
-never stored in the database.
+never stored in the database. Each secret is bound to the hosts it may be sent to
+(`WAYLINE_SECRET_<NAME>_HOSTS`, comma-separated, `*.example.com` for subdomains): otherwise
+anyone who may define an action could send it to a host of their choosing.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
@@ -74,6 +77,41 @@ class DataSourceSpec(HttpSpec):
 
 def secret_value(name: str) -> str | None:
     return os.environ.get(f"WAYLINE_SECRET_{name.upper()}")
+
+
+def secret_hosts(name: str) -> tuple[str, ...]:
+    """The hosts a secret may be sent to; none declared means none at all."""
+    raw = os.environ.get(f"WAYLINE_SECRET_{name.upper()}_HOSTS", "")
+    return tuple(h.strip().lower() for h in raw.split(",") if h.strip())
+
+
+def host_matches(host: str, pattern: str) -> bool:
+    """`api.crm.example` matches itself; `*.crm.example` matches its subdomains, not itself."""
+    host = host.lower().rstrip(".")
+    if pattern.startswith("*."):
+        return host.endswith(pattern[1:])
+    return host == pattern
+
+
+def secret_refusal(name: str, host: str | None) -> str | None:
+    """Why secret `name` may not be sent to `host`, or None when it may."""
+    hosts = secret_hosts(name)
+    env = f"WAYLINE_SECRET_{name.upper()}_HOSTS"
+    if host is None:
+        return f"secret {name!r} needs a literal host in url, not a template"
+    if not hosts:
+        return f"secret {name!r} may not be sent to {host}: it declares no hosts ({env})"
+    if any(host_matches(host, p) for p in hosts):
+        return None
+    return f"secret {name!r} may not be sent to {host}: its hosts ({env}) are {', '.join(hosts)}"
+
+
+def url_host(url: str) -> str | None:
+    """The host of a URL template, or None when its authority (user, host, port) is templated."""
+    parts = urlsplit(url)
+    if parts.hostname is None or "{" in parts.netloc or "%" in parts.netloc:
+        return None
+    return parts.hostname
 
 
 def action_task_queue(base: str, action: str) -> str:

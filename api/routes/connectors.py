@@ -9,7 +9,7 @@ from api.routes.named import Docs, add_read_routes, saved
 from api.schemas.common import ERRORS, TemplateNamePath
 from api.schemas.connectors import ActionPublic, DataSourcePublic
 from core.connectors import ActionSpec, DataSourceSpec
-from services import definitions
+from services import connectors
 from services.definitions import ACTION, DATA_SOURCE
 
 actions = APIRouter(prefix="/actions", tags=["actions"], dependencies=[JsonBody], responses=ERRORS)
@@ -23,7 +23,7 @@ async def put_action(
     name: TemplateNamePath, body: ActionSpec, pool: PoolDep, response: Response, _: JourneysWriter
 ) -> ActionPublic:
     """Create or replace an action; workers pick up a new rate limit within a second."""
-    row, created = await definitions.put(pool, ACTION, name, body.model_dump(mode="json"))
+    row, created = await connectors.save(pool, ACTION, name, body)
     saved(response, created)
     return ActionPublic.model_validate(row)
 
@@ -51,7 +51,7 @@ async def put_data_source(
     _: JourneysWriter,
 ) -> DataSourcePublic:
     """Create or replace a data source read by `fetch` nodes."""
-    row, created = await definitions.put(pool, DATA_SOURCE, name, body.model_dump(mode="json"))
+    row, created = await connectors.save(pool, DATA_SOURCE, name, body)
     saved(response, created)
     return DataSourcePublic.model_validate(row)
 

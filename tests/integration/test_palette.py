@@ -902,6 +902,7 @@ async def test_fetch_cache_is_not_shared_across_credentials(
     for jid, value in ((jid_a, "token-a"), (jid_b, "token-b")):
         secret = jid.replace("-", "_")
         monkeypatch.setenv(f"WAYLINE_SECRET_{secret.upper()}", value)
+        monkeypatch.setenv(f"WAYLINE_SECRET_{secret.upper()}_HOSTS", "127.0.0.1")
         secrets[jid] = secret
     await api.template(tpl, "{{ vars.lookup.tenant }}")
     with FakeProvider() as provider:

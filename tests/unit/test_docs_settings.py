@@ -26,6 +26,7 @@ OTHER_VARIABLES = {
     "WAYLINE_LOG_FORMAT",
     "WAYLINE_WORKER_METRICS_PORT",
     "WAYLINE_SECRET_<NAME>",
+    "WAYLINE_SECRET_<NAME>_HOSTS",
 }
 ROW = re.compile(r"^\| `(?P<name>[A-Z][A-Z0-9_<>]*)`(?P<secret> 🔒)? \| (?P<default>[^|]*?) \|")
 
