@@ -6,39 +6,25 @@ import asyncio
 import gzip
 import json
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from segment.analytics.client import Client as SegmentClient
 from segment.analytics.request import APIError
 
 from tests.integration.conftest import KeyMaker
 from tests.integration.helpers import eventually
-from workers.embedded import free_port
 from workers.worker import Runtime
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-async def segment_host(app: FastAPI) -> AsyncIterator[str]:
-    """The session's app served by uvicorn on a free port; the host a Segment client takes."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not task.done(), "uvicorn did not start"
-        await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/v1/segment"
-    server.should_exit = True
-    await task
+def segment_host(api_url: str) -> str:
+    """The host a Segment client takes."""
+    return f"{api_url}/v1/segment"
 
 
 async def write_key(make_key: KeyMaker, *scopes: str) -> str:
