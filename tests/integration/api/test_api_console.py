@@ -93,8 +93,11 @@ async def test_overview_counts_inside_entries_exits_errors_and_alerts(
     await _run(pool, jid, 4, "2 hours", "30 minutes", "errored")
     await _run(pool, jid, 5, "20 days", "10 days", "errored")  # ended before the window
     await pool.execute(
+        # Marked delivered (opening and any later resolution), so the session's alert loop
+        # and test_alerts' webhook never post this hand-made alert.
         "INSERT INTO alerts (kind, scope, value, peak, last_value, threshold, failures, samples,"
-        " window_seconds) VALUES ('profile_error_rate', $1, 0.5, 0.5, 0.5, 0.1, 1, 2, 300)",
+        " window_seconds, notified_open_at, notified_resolved_at)"
+        " VALUES ('profile_error_rate', $1, 0.5, 0.5, 0.5, 0.1, 1, 2, 300, now(), now())",
         f"journey:{jid}",
     )
     reader = await make_key("read")
