@@ -2,11 +2,9 @@
 
 Woken by LISTEN/NOTIFY (no polling loop on the hot path), it leases a batch of profiles
 with `FOR UPDATE SKIP LOCKED` so several dispatchers share the work, routes each profile's
-events in order and the profiles concurrently, then marks what it delivered. The leases
-are renewed while the batch is in flight, however long it takes. A crash leaves leases
-that expire, so the events are routed again: workflows drop repeated event ids, and an
-event the entry ledger shows entered a journey already does not enter it again (no second,
-empty run saying "already entered").
+events in order and the profiles concurrently, then marks what it delivered. A crash
+leaves leases that expire, so the events are routed again; workflows drop repeated
+event ids.
 
 It runs under the worker's supervisor (workers/supervisor.py): a tick that fails (the
 database restarting) is retried after a backoff with a new LISTEN connection.
@@ -110,12 +108,18 @@ class Dispatcher:
         self.router.registry = await self.router.registry.current(self.pool)
         self.stats.batches += 1
         ids = [r["profile_id"] for r in claimed]
-        renewal = asyncio.create_task(self._keep_leases(ids))
-        try:
-            done, failed = await self._route_batch(claimed)
-        finally:
-            renewal.cancel()
-            await asyncio.wait([renewal])
+        by_profile: dict[str, list[asyncpg.Record]] = defaultdict(list)
+        for row in await self.pool.fetch(q("pending_events"), ids):
+            by_profile[row["profile_id"]].append(row)
+        profiles = await self._profiles(
+            ids, {r["name"] for rows in by_profile.values() for r in rows}
+        )
+        sem = asyncio.Semaphore(self.settings.dispatch_concurrency)
+        results = await asyncio.gather(
+            *(self._route_profile(sem, rows, profiles.get(pid)) for pid, rows in by_profile.items())
+        )
+        done = [i for delivered, _ in results for i in delivered]
+        failed = {pid for (_, ok), pid in zip(results, by_profile, strict=True) if not ok}
         if done:
             await self.pool.execute(q("mark_dispatched"), done)
         ok_rows = [r for r in claimed if r["profile_id"] not in failed]
@@ -128,56 +132,6 @@ class Dispatcher:
         EVENTS_ROUTED.labels("routed").inc(len(done))
         return True
 
-    async def _route_batch(self, claimed: list[asyncpg.Record]) -> tuple[list[int], set[str]]:
-        """Each profile's events in order, the profiles concurrently; returns the event rows
-        delivered and the profiles whose routing failed."""
-        ids = [r["profile_id"] for r in claimed]
-        by_profile: dict[str, list[asyncpg.Record]] = defaultdict(list)
-        for row in await self.pool.fetch(q("pending_events"), ids):
-            by_profile[row["profile_id"]].append(row)
-        profiles = await self._profiles(
-            ids, {r["name"] for rows in by_profile.values() for r in rows}
-        )
-        entered = await self._entered(claimed, by_profile)
-        sem = asyncio.Semaphore(self.settings.dispatch_concurrency)
-        results = await asyncio.gather(
-            *(
-                self._route_profile(sem, rows, profiles.get(pid), entered)
-                for pid, rows in by_profile.items()
-            )
-        )
-        done = [i for delivered, _ in results for i in delivered]
-        failed = {pid for (_, ok), pid in zip(results, by_profile, strict=True) if not ok}
-        return done, failed
-
-    async def _keep_leases(self, ids: list[str]) -> None:
-        """Renews the batch's leases every third of their length until it is cancelled, so a
-        batch slower than the lease (Temporal throttling) is not claimed by another
-        dispatcher and routed twice. Best effort: a renewal that fails is logged, and a
-        lease lost anyway is covered by `_entered`."""
-        lease = self.settings.dispatch_lease_seconds
-        while True:
-            await asyncio.sleep(lease / 3)
-            try:
-                await self.pool.execute(q("renew_leases"), ids, lease)
-            except Exception as exc:  # PostgreSQL restarting: the next renewal may pass
-                log.warning("renewing the leases of %d profiles failed: %s", len(ids), exc)
-
-    async def _entered(
-        self, claimed: list[asyncpg.Record], by_profile: dict[str, list[asyncpg.Record]]
-    ) -> dict[str, frozenset[str]]:
-        """For re-delivered profiles only (one query, none on the usual path): the journeys
-        each of their events entered already, which the router must not enter again."""
-        again = [
-            e["event_id"] for r in claimed if r["redelivered"] for e in by_profile[r["profile_id"]]
-        ]
-        if not again:
-            return {}
-        found: dict[str, set[str]] = defaultdict(set)
-        for row in await self.pool.fetch(q("journeys_entered_by"), again):
-            found[row["entry_event_id"]].add(row["journey_id"])
-        return {event_id: frozenset(journeys) for event_id, journeys in found.items()}
-
     async def _profiles(self, ids: list[str], names: set[str]) -> dict[str, Profile]:
         """Profiles are read in one query, and only if an entry filter looks at them."""
         if not self.router.registry.needs_profiles(names):
@@ -187,11 +141,7 @@ class Dispatcher:
         return {pid: found.get(pid, Profile(profile_id=pid)) for pid in ids}
 
     async def _route_profile(
-        self,
-        sem: asyncio.Semaphore,
-        rows: list[asyncpg.Record],
-        profile: Profile | None,
-        entered: dict[str, frozenset[str]],
+        self, sem: asyncio.Semaphore, rows: list[asyncpg.Record], profile: Profile | None
     ) -> tuple[list[int], bool]:
         """In order; the first failure stops this profile so later events wait their turn."""
         delivered: list[int] = []
@@ -211,9 +161,7 @@ class Dispatcher:
                         f"route {event.name}",
                         {"wayline.event_id": event.event_id, "wayline.profile_id": pid},
                     ):
-                        await self.router.route(
-                            event, profile, entered.get(event.event_id, frozenset())
-                        )
+                        await self.router.route(event, profile)
                 except Exception as exc:  # Temporal unreachable, overloaded: retry later
                     log.warning("routing %s failed: %s", row["event_id"], exc)
                     self.stats.failed += 1

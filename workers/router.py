@@ -105,25 +105,17 @@ class Router:
         self.task_queue = task_queue
         self.registry = Registry()
 
-    async def route(
-        self, event: Event, profile: Profile | None, entered: frozenset[str] = frozenset()
-    ) -> None:
-        """Deliver one event; raises if Temporal could not be reached (it will be retried).
-
-        `entered`: the journeys a re-delivered event entered already (entry ledger). They are
-        skipped, as they were when it entered: the run it entered has it, and a second
-        signal-with-start would start a run that could only say "already entered"."""
+    async def route(self, event: Event, profile: Profile | None) -> None:
+        """Deliver one event; raises if Temporal could not be reached (it will be retried)."""
         now = datetime.now(UTC)
-        done = set(entered)
+        entered: set[str] = set()
         for journey in self.registry.entries.get(event.name, ()):
-            if journey.journey_id in done:
-                continue
             if entry_open(journey.definition, now) and entry_matches(
                 journey.definition, event, profile, now
             ):
                 await self._signal_with_start(journey, event)
-                done.add(journey.journey_id)
-        for journey_id in self.registry.listening(event) - done:
+                entered.add(journey.journey_id)
+        for journey_id in self.registry.listening(event) - entered:
             await self._signal(journey_id, event)
 
     async def _signal_with_start(self, journey: LiveJourney, event: Event) -> None:

@@ -27,29 +27,17 @@ SELECT pg_notify('wayline_events', '')
 
 -- name: claim_profiles
 -- Lease up to $1 profiles with pending events for $2 seconds; other dispatchers skip them.
--- `redelivered`: an earlier claim was never released (its dispatcher died, or its lease
--- ran out, or a route failed half-way), so some of these events may have been routed.
 UPDATE dispatch_queue d
 SET leased_until = now() + make_interval(secs => $2)
 FROM (
-    SELECT profile_id, leased_until FROM dispatch_queue
+    SELECT profile_id FROM dispatch_queue
     WHERE leased_until < now()
     ORDER BY seq
     LIMIT $1
     FOR UPDATE SKIP LOCKED
 ) c
 WHERE d.profile_id = c.profile_id
-RETURNING d.profile_id, d.seq, c.leased_until > '-infinity' AS redelivered
-
--- name: renew_leases
--- A batch still in flight keeps its profiles $2 more seconds; a lease already run out is
--- not taken back (another dispatcher may hold the profile now).
-UPDATE dispatch_queue SET leased_until = now() + make_interval(secs => $2)
-WHERE profile_id = ANY($1::text[]) AND leased_until > now()
-
--- name: journeys_entered_by
--- Which journeys each of these events entered already (entry ledger), for a re-delivery.
-SELECT entry_event_id, journey_id FROM journey_entries WHERE entry_event_id = ANY($1::text[])
+RETURNING d.profile_id, d.seq
 
 -- name: pending_events
 SELECT id, event_id, name, profile_id, ts, properties, traceparent

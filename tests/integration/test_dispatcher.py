@@ -44,9 +44,7 @@ class RecordingRouter:
         self.fail_first = set(fail_first or ())
         self.registry = Registry()  # no journeys: profiles are never needed
 
-    async def route(
-        self, event: Event, profile: Profile | None, entered: frozenset[str] = frozenset()
-    ) -> None:
+    async def route(self, event: Event, profile: Profile | None) -> None:
         await asyncio.sleep(0.001)
         if event.event_id in self.fail_first:
             self.fail_first.discard(event.event_id)
