@@ -47,6 +47,8 @@ from journeys.routing import entry_matches, entry_open, reentry_refusal
 
 MAX_STEPS = 10_000  # steps of one profile's replay before it is counted as a loop
 UNKNOWN = "unknown"  # how a run ends that needed a call answer the backtest was not given
+NODE_COUNTS = ("entered", "exited", "exit_criteria", "errored", "timed_out", "waiting", "unknown")
+"""A node's plain counts, in the order the answer lists them."""
 
 
 @dataclass(frozen=True)
@@ -115,10 +117,8 @@ class NodeTally:
     skipped: Counter[str] = field(default_factory=Counter)  # skip reason -> count
 
     def add(self, other: NodeTally) -> None:
-        for name in ("entered", "exited", "exit_criteria", "errored", "timed_out"):
+        for name in NODE_COUNTS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.waiting += other.waiting
-        self.unknown += other.unknown
         self.messages.update(other.messages)
         self.skipped.update(other.skipped)
 
@@ -428,12 +428,11 @@ def definition_changes(live: JourneyDefinition, candidate: JourneyDefinition) ->
 
 def differences(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
     """candidate minus live for every count of two summaries, per node over both graphs."""
-    counts = ("entered", "exited", "exit_criteria", "errored", "timed_out", "waiting", "unknown")
-    zero = dict.fromkeys(counts, 0)
+    zero = dict.fromkeys(NODE_COUNTS, 0)
     nodes = {}
     for node in {**before["nodes"], **after["nodes"]}:
         a, b = before["nodes"].get(node, zero), after["nodes"].get(node, zero)
-        nodes[node] = {k: b[k] - a[k] for k in counts}
+        nodes[node] = {k: b[k] - a[k] for k in NODE_COUNTS}
     totals = ("profiles_entered", "entered", "messages", "max_messages_per_profile")
     return {**{k: after[k] - before[k] for k in totals}, "nodes": nodes}
 
@@ -463,11 +462,7 @@ def summary(tally: Tally, definition: JourneyDefinition) -> dict[str, Any]:
 
 
 def _node_summary(counts: NodeTally) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        k: getattr(counts, k)
-        for k in ("entered", "exited", "exit_criteria", "errored", "timed_out", "waiting")
-    }
-    out["unknown"] = counts.unknown
+    out: dict[str, Any] = {k: getattr(counts, k) for k in NODE_COUNTS}
     if counts.messages:
         out["messages"] = dict(counts.messages)
         out["skipped"] = dict(counts.skipped)

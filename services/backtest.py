@@ -16,7 +16,7 @@ succeeds without replaying that journey; calls answer what the caller canned.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -153,7 +153,7 @@ async def compare(
 ) -> Comparison:
     """The live version and the candidate through the same profiles' events."""
     before = await _setup(pool, live.definition, live.version, span.end, answers)
-    after = await _setup(pool, chosen.definition, chosen.version, span.end, answers)
+    after = replace(before, definition=chosen.definition, version=chosen.version)
     names = sorted({*_names(live.definition), *_names(chosen.definition)})
     total = Comparison()
     chunks = _histories(pool, names, span.start, span.end)
