@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 
 import asyncpg
 import httpx
@@ -86,3 +86,53 @@ async def runtime(settings: Settings, migrated: None) -> AsyncIterator[Runtime]:
     """The worker and the dispatcher running in-process against the session's servers."""
     async with running(settings) as rt:
         yield rt
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Keeps each phase's report on the test, so a fixture can tell that its test failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+@pytest.fixture(autouse=True)
+async def worker_state_on_failure(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """When a test that uses the session's worker fails, prints what the dispatcher and the
+    supervised loops were doing: a stalled route is then told from a slow workflow."""
+    yield
+    report = getattr(request.node, "report_call", None)
+    if report is None or not report.failed or "runtime" not in request.fixturenames:
+        return
+    rt: Runtime = request.getfixturevalue("runtime")
+    queue = await rt.pool.fetchrow(
+        "SELECT count(*) AS rows, count(*) FILTER (WHERE leased_until > now()) AS leased,"
+        " min(seq) AS oldest_seq FROM dispatch_queue"
+    )
+    pending = await rt.pool.fetchrow(
+        "SELECT count(*) AS events, now() - min(received_at) AS oldest"
+        " FROM events WHERE dispatched_at IS NULL"
+    )
+    print(f"dispatcher: {rt.dispatcher.stats}; queue {queue}; pending {pending}")
+    for state in rt.supervisor.loops.values():
+        if state.failures or state.last_error:
+            print(f"loop {state.name}: {state.failures} failures, last {state.last_error}")
+    print(f"stuck: {rt.supervisor.stuck()}")
+    print(f"worker pool: {rt.pool.get_size()} open, {rt.pool.get_idle_size()} idle")
+    for task in asyncio.all_tasks():
+        if task.get_name() == "loop dispatcher":
+            print("dispatcher awaits:", " > ".join(awaiting(task.get_coro())))
+
+
+def awaiting(coro: object) -> list[str]:
+    """Where a suspended coroutine waits, outermost first (asyncio's own stack shows only
+    the task's top frame)."""
+    chain: list[str] = []
+    while coro is not None and len(chain) < 40:
+        frame = getattr(coro, "cr_frame", None) or getattr(coro, "ag_frame", None)
+        if frame is not None:
+            chain.append(f"{frame.f_code.co_name}:{frame.f_lineno}")
+        coro = getattr(coro, "cr_await", None) or getattr(coro, "ag_await", None)
+    return chain
