@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.common import (
@@ -25,6 +26,9 @@ from journeys.model import Event
 JOURNEY_ID = SearchAttributeKey.for_keyword("JourneyId")
 JOURNEY_VERSION = SearchAttributeKey.for_int("JourneyVersion")
 PROFILE_ID = SearchAttributeKey.for_keyword("ProfileId")
+# Each call to Temporal is bounded: one that never answers fails and is retried, instead of
+# holding up the dispatcher batch (and every profile behind it) that waits on it.
+RPC_TIMEOUT = timedelta(seconds=10)
 
 
 async def enter_journey(
@@ -49,6 +53,7 @@ async def enter_journey(
             ]
         ),
         memo={"journey_name": name, "journey_version": version},
+        rpc_timeout=RPC_TIMEOUT,
     )
 
 

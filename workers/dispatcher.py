@@ -4,7 +4,8 @@ Woken by LISTEN/NOTIFY (no polling loop on the hot path), it leases a batch of p
 with `FOR UPDATE SKIP LOCKED` so several dispatchers share the work, routes each profile's
 events in order and the profiles concurrently, then marks what it delivered. A crash
 leaves leases that expire, so the events are routed again; workflows drop repeated
-event ids.
+event ids. A batch is bounded by its lease: one that fails or overruns it (every Temporal
+call has an RPC timeout too) marks what it delivered and frees its profiles at once.
 
 It runs under the worker's supervisor (workers/supervisor.py): a tick that fails (the
 database restarting) is retried after a backoff with a new LISTEN connection.
@@ -97,12 +98,36 @@ class Dispatcher:
         self._wake.clear()
 
     async def dispatch_once(self) -> bool:
-        """One batch; returns whether there was work (so the loop goes on without waiting)."""
+        """One batch; returns whether there was work (so the loop goes on without waiting).
+
+        A batch that fails, or outlives its lease (a call that never answers), gives its
+        profiles back at once: the supervisor restarts the loop, and neither these profiles
+        nor the ones behind them wait a whole lease for an answer that is not coming."""
         claimed = await self.pool.fetch(
             q("claim_profiles"), self.settings.dispatch_batch, self.settings.dispatch_lease_seconds
         )
         if not claimed:
             return False
+        done: list[int] = []  # filled as events are delivered, so a failed batch keeps them
+        try:
+            async with asyncio.timeout(self.settings.dispatch_lease_seconds):
+                await self._deliver(claimed, done)
+        except Exception:
+            await self._give_back([r["profile_id"] for r in claimed], done)
+            raise
+        return True
+
+    async def _give_back(self, ids: list[str], done: list[int]) -> None:
+        """Marks what was delivered and frees the profiles; best effort: when PostgreSQL
+        itself is the fault, the leases simply run out and the events are routed again."""
+        try:
+            await self.pool.execute(q("mark_dispatched"), done)
+            await self.pool.execute(q("delay_profiles"), ids, RETRY_DELAY_SECONDS)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("could not give back %d leased profiles: %s", len(ids), exc)
+
+    async def _deliver(self, claimed: list[asyncpg.Record], done: list[int]) -> None:
+        """Routes the claimed profiles' events, then marks and releases what was delivered."""
         # These events were committed after any publish they may depend on, but that
         # publish's NOTIFY can still be on its way: check the registry is current.
         self.router.registry = await self.router.registry.current(self.pool)
@@ -116,10 +141,12 @@ class Dispatcher:
         )
         sem = asyncio.Semaphore(self.settings.dispatch_concurrency)
         results = await asyncio.gather(
-            *(self._route_profile(sem, rows, profiles.get(pid)) for pid, rows in by_profile.items())
+            *(
+                self._route_profile(sem, rows, profiles.get(pid), done)
+                for pid, rows in by_profile.items()
+            )
         )
-        done = [i for delivered, _ in results for i in delivered]
-        failed = {pid for (_, ok), pid in zip(results, by_profile, strict=True) if not ok}
+        failed = {pid for ok, pid in zip(results, by_profile, strict=True) if not ok}
         if done:
             await self.pool.execute(q("mark_dispatched"), done)
         ok_rows = [r for r in claimed if r["profile_id"] not in failed]
@@ -130,7 +157,6 @@ class Dispatcher:
             await self.pool.execute(q("delay_profiles"), list(failed), RETRY_DELAY_SECONDS)
         self.stats.routed += len(done)
         EVENTS_ROUTED.labels("routed").inc(len(done))
-        return True
 
     async def _profiles(self, ids: list[str], names: set[str]) -> dict[str, Profile]:
         """Profiles are read in one query, and only if an entry filter looks at them."""
@@ -141,10 +167,13 @@ class Dispatcher:
         return {pid: found.get(pid, Profile(profile_id=pid)) for pid in ids}
 
     async def _route_profile(
-        self, sem: asyncio.Semaphore, rows: list[asyncpg.Record], profile: Profile | None
-    ) -> tuple[list[int], bool]:
+        self,
+        sem: asyncio.Semaphore,
+        rows: list[asyncpg.Record],
+        profile: Profile | None,
+        delivered: list[int],
+    ) -> bool:
         """In order; the first failure stops this profile so later events wait their turn."""
-        delivered: list[int] = []
         async with sem:
             for row in rows:
                 pid = row["profile_id"]
@@ -166,6 +195,6 @@ class Dispatcher:
                     log.warning("routing %s failed: %s", row["event_id"], exc)
                     self.stats.failed += 1
                     EVENTS_ROUTED.labels("failed").inc()
-                    return delivered, False
+                    return False
                 delivered.append(row["id"])
-        return delivered, True
+        return True

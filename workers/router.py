@@ -27,7 +27,7 @@ from journeys.routing import (
     exit_audiences,
     listened_events,
 )
-from services.journey_client import enter_journey
+from services.journey_client import RPC_TIMEOUT, enter_journey
 
 log = logging.getLogger("wayline.router")
 
@@ -131,7 +131,7 @@ class Router:
     async def _signal(self, journey_id: str, event: Event) -> None:
         handle = self.client.get_workflow_handle(journey_workflow_id(journey_id, event.profile_id))
         try:
-            await handle.signal(EVENT_SIGNAL, EventSignal(event=event))
+            await handle.signal(EVENT_SIGNAL, EventSignal(event=event), rpc_timeout=RPC_TIMEOUT)
         except RPCError as exc:
             if exc.status != RPCStatusCode.NOT_FOUND:
                 raise

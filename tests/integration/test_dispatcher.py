@@ -20,7 +20,7 @@ from db.migrate import migrate_url
 from db.pool import create_pool
 from db.sql import q
 from journeys.model import Event, Profile
-from workers.dispatcher import Dispatcher
+from workers.dispatcher import RETRY_DELAY_SECONDS, Dispatcher
 from workers.router import Registry
 
 pytestmark = pytest.mark.integration
@@ -148,3 +148,41 @@ async def test_duplicate_event_ids_are_stored_once(pool: asyncpg.Pool) -> None:
     await ingest(pool, [(f"{p}-b", p)])
     count = await pool.fetchval("SELECT count(*) FROM events WHERE profile_id = $1", p)
     assert count == 2
+
+
+class HangingRouter(RecordingRouter):
+    """A Temporal call that never answers, for the events named in `hang`."""
+
+    def __init__(self, log: dict[str, list[str]], hang: set[str]) -> None:
+        super().__init__(log)
+        self.hang = hang
+
+    async def route(self, event: Event, profile: Profile | None) -> None:
+        if event.event_id in self.hang:
+            await asyncio.Event().wait()
+        await super().route(event, profile)
+
+
+async def test_a_batch_past_its_lease_gives_its_profiles_back(
+    pool: asyncpg.Pool, settings: Settings
+) -> None:
+    """A call that never answers ends the batch at its lease with an error (the supervisor
+    restarts the loop), and the profiles are free again for the next claim, not held."""
+    p, q2 = (f"h{uuid.uuid4().hex[:6]}" for _ in range(2))
+    await ingest(pool, [(f"{p}-e0", p), (f"{q2}-e0", q2)])
+    log: dict[str, list[str]] = defaultdict(list)
+    cfg = settings.model_copy(update={"dispatch_lease_seconds": 1.0})
+    d = Dispatcher(pool, HangingRouter(log, hang={f"{p}-e0"}), cfg)  # type: ignore[arg-type]
+    with pytest.raises(TimeoutError):
+        await d.dispatch_once()
+    assert log[q2] == [f"{q2}-e0"]  # routed while the other hung
+    held = await pool.fetch(
+        "SELECT profile_id, leased_until - now() < interval '3 seconds' AS soon"
+        " FROM dispatch_queue WHERE profile_id = ANY($1) ORDER BY profile_id",
+        [p, q2],
+    )
+    assert [(r["profile_id"], r["soon"]) for r in held] == sorted([(p, True), (q2, True)])
+    d.router = RecordingRouter(log)  # type: ignore[assignment]
+    await asyncio.sleep(RETRY_DELAY_SECONDS + 0.2)
+    await drain([d], pool, [f"{p}-e0", f"{q2}-e0"])
+    assert log[p] == [f"{p}-e0"] and log[q2] == [f"{q2}-e0"]  # marked: not routed twice
