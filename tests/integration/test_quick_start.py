@@ -57,3 +57,7 @@ async def test_quick_start_renders_both_messages(
 
     bodies = await eventually(both, 60)
     assert bodies == ["10% off today", "Hi Ada, your cart is waiting"]
+    # Its id and event names are the README's, not the test's own: later tests sending
+    # `cart.updated` must not enter it.
+    resp = await api.post("/v1/journeys/quick-start/stop", headers=h)
+    assert resp.status_code == 200 and resp.json()["status"] == "stopped", resp.text
