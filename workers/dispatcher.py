@@ -32,6 +32,9 @@ from workers.router import Registry, Router
 
 log = logging.getLogger("wayline.dispatcher")
 RETRY_DELAY_SECONDS = 2.0
+# A batch ends before its lease does, so no other dispatcher can claim a profile whose events
+# are still being routed (the re-route that started a second, empty run).
+BATCH_SHARE_OF_LEASE = 0.8
 
 
 @dataclass
@@ -100,7 +103,7 @@ class Dispatcher:
     async def dispatch_once(self) -> bool:
         """One batch; returns whether there was work (so the loop goes on without waiting).
 
-        A batch that fails, or outlives its lease (a call that never answers), gives its
+        A batch that fails, or reaches 80 % of its lease (a call that never answers), gives its
         profiles back at once: the supervisor restarts the loop, and neither these profiles
         nor the ones behind them wait a whole lease for an answer that is not coming."""
         claimed = await self.pool.fetch(
@@ -110,7 +113,7 @@ class Dispatcher:
             return False
         done: list[int] = []  # filled as events are delivered, so a failed batch keeps them
         try:
-            async with asyncio.timeout(self.settings.dispatch_lease_seconds):
+            async with asyncio.timeout(BATCH_SHARE_OF_LEASE * self.settings.dispatch_lease_seconds):
                 await self._deliver(claimed, done)
         except Exception:
             await self._give_back([r["profile_id"] for r in claimed], done)
