@@ -107,9 +107,10 @@ async def ensure_bootstrap_key(pool: asyncpg.Pool, settings: Settings) -> str | 
         return key
 
 
-async def announce_bootstrap_key(settings: Settings) -> None:
+async def announce_bootstrap_key(settings: Settings) -> str | None:
     """Run at `wayline api` and `wayline dev` start: on a fresh database the first admin key
-    is created and printed once, since no other way to call the API exists yet."""
+    is created and printed once, since no other way to call the API exists yet. Returns the
+    key when this call created it."""
     from db.pool import create_pool
 
     pool = await create_pool(settings.database_url, min_size=1, max_size=2)
@@ -119,6 +120,7 @@ async def announce_bootstrap_key(settings: Settings) -> None:
         await pool.close()
     if key and not settings.bootstrap_key:
         print(f"\nCreated the first admin API key (shown once, keep it):\n  {key}\n", flush=True)
+    return key
 
 
 class KeyVerifier:

@@ -23,6 +23,7 @@ from types import FrameType
 from typing import Protocol
 
 from api.keys import announce_bootstrap_key
+from cli import devfile
 from cli.supervision import (
     GiveUp,
     Observation,
@@ -74,10 +75,19 @@ def run_dev(settings: Settings) -> int:
     try:
         pg.start()
         temporal.start()
-        _prepare(settings, pg, temporal)
+        key = _prepare(settings, pg, temporal)
+        held = devfile.write(
+            data,
+            {
+                "WAYLINE_API_URL": f"http://{settings.api_host}:{settings.api_port}",
+                "WAYLINE_API_KEY": key,
+                "DATABASE_URL": pg.url,
+                "TEMPORAL_ADDRESS": temporal.address,
+            },
+        )
         for child in children[2:]:
             child.start()
-        _banner(settings, data)
+        _banner(settings, data, held)
         return Supervisor(children, NEEDS, Policy(), lambda: stopping).run()
     finally:
         for child in reversed(children):
@@ -85,8 +95,9 @@ def run_dev(settings: Settings) -> int:
         print("wayline dev stopped", flush=True)
 
 
-def _prepare(settings: Settings, pg: EmbeddedPostgres, temporal: EmbeddedTemporal) -> None:
-    """Search attributes, migrations and the first key, before any client starts."""
+def _prepare(settings: Settings, pg: EmbeddedPostgres, temporal: EmbeddedTemporal) -> str | None:
+    """Search attributes, migrations and the first key, before any client starts; the key
+    when it is known (set, or created now)."""
     from db.migrate import migrate_url
 
     # The dev server registers them for its namespaces on the command line; this also
@@ -96,7 +107,8 @@ def _prepare(settings: Settings, pg: EmbeddedPostgres, temporal: EmbeddedTempora
         update={"database_url": pg.url, "temporal_address": temporal.address}
     )
     asyncio.run(migrate_url(pg.url, create=True))
-    asyncio.run(announce_bootstrap_key(dev_settings))
+    created = asyncio.run(announce_bootstrap_key(dev_settings))
+    return settings.bootstrap_key or created
 
 
 class Child(Protocol):
@@ -248,7 +260,7 @@ def _say(message: str) -> None:
     print(f"wayline dev: {message}", file=sys.stderr, flush=True)
 
 
-def _banner(settings: Settings, data: object) -> None:
+def _banner(settings: Settings, data: Path, held: dict[str, str]) -> None:
     api = f"http://{settings.api_host}:{settings.api_port}"
     print(
         "\nWayline dev stack is running (Ctrl-C stops it)\n"
@@ -260,6 +272,9 @@ def _banner(settings: Settings, data: object) -> None:
         f"  Temporal     127.0.0.1:{settings.temporal_port}"
         f" (namespace {settings.temporal_namespace})\n"
         f"  PostgreSQL   postgresql://postgres@127.0.0.1:{settings.postgres_port}/wayline\n"
-        f"  Data         {data}\n",
+        f"  Data         {data}\n"
+        f"\n`wayline publish`, `validate` and `import` find this stack by themselves"
+        f" ({data / devfile.NAME}); for other tools:\n"
+        + "".join(f"  {line}\n" for line in devfile.exports(held)),
         flush=True,
     )

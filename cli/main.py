@@ -10,7 +10,7 @@ import signal
 import sys
 from pathlib import Path
 
-from cli import backtest, imports
+from cli import backtest, devfile, imports
 from core.logs import configure_logging
 from core.settings import Settings
 
@@ -50,7 +50,17 @@ def main(argv: list[str] | None = None) -> int:
         "import": imports.run,
         "backtest": backtest.run,
     }
-    return handlers[args.command](settings, args)
+    if args.command in FINDS_DEV_STACK:
+        settings = devfile.apply(settings)
+    try:
+        return handlers[args.command](settings, args)
+    except OSError as exc:  # a server that is not there: say where, never a traceback
+        print(f"wayline {args.command}: {exc}", file=sys.stderr)
+        return 1
+
+
+# Commands that find a running `wayline dev` by its file when their variables are unset.
+FINDS_DEV_STACK = ("validate", "publish", "import", "backtest")
 
 
 def _dev(settings: Settings, args: argparse.Namespace) -> int:
@@ -133,7 +143,11 @@ def _publish(settings: Settings, args: argparse.Namespace) -> int:
     from journeys.loader import DefinitionSyntaxError, load_text
 
     if not settings.api_key:
-        print("set WAYLINE_API_KEY (and WAYLINE_API_URL if not local)", file=sys.stderr)
+        print(
+            "no API key: start `wayline dev` (found by itself) or set WAYLINE_API_KEY "
+            "(and WAYLINE_API_URL if not local)",
+            file=sys.stderr,
+        )
         return 2
     text = args.file.read_text()
     try:
@@ -148,10 +162,18 @@ def _publish(settings: Settings, args: argparse.Namespace) -> int:
         "Authorization": f"Bearer {settings.api_key}",
         "Content-Type": _content_type(args.file),
     }
-    with httpx.Client(base_url=settings.api_url, timeout=30) as http:
-        resp = http.put(f"/v1/journeys/{journey_id}", content=text.encode(), headers=headers)
-        if resp.status_code < 300:
-            resp = http.post(f"/v1/journeys/{journey_id}/publish", headers=headers)
+    try:
+        with httpx.Client(base_url=settings.api_url, timeout=30) as http:
+            resp = http.put(f"/v1/journeys/{journey_id}", content=text.encode(), headers=headers)
+            if resp.status_code < 300:
+                resp = http.post(f"/v1/journeys/{journey_id}/publish", headers=headers)
+    except httpx.TransportError as exc:
+        print(
+            f"cannot reach the API at {settings.api_url} ({exc}); is it running? "
+            "WAYLINE_API_URL sets the address (a running `wayline dev` is found by itself)",
+            file=sys.stderr,
+        )
+        return 1
     if resp.status_code >= 300:
         print(json.dumps(resp.json(), indent=2), file=sys.stderr)
         return 1

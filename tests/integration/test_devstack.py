@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -116,13 +117,13 @@ def test_dev_stack_restart_keeps_journeys(dev_env: dict[str, str], tmp_path: Pat
         assert api.post("/v1/events", json={"name": "go", "profile_id": profile}).status_code == 202
         for tpl in ("cart-reminder", "coupon-sms"):
             assert api.put(f"/v1/templates/{tpl}", json={"channel": "log", "body": "x"}).is_success
+        found = Path(dev_env["WAYLINE_DATA_DIR"]) / "dev.json"
+        assert stat.S_IMODE(found.stat().st_mode) == 0o600
+        assert f"export WAYLINE_API_KEY={KEY}" in text
+        # No WAYLINE_API_URL / WAYLINE_API_KEY: publish finds the running stack by its file.
         published = subprocess.run(
             [sys.executable, "-m", "cli.main", "publish", str(EXAMPLE)],
-            env={
-                **dev_env,
-                "WAYLINE_API_KEY": KEY,
-                "WAYLINE_API_URL": f"http://127.0.0.1:{dev_env['WAYLINE_API_PORT']}",
-            },
+            env={k: v for k, v in dev_env.items() if k not in ("WAYLINE_BOOTSTRAP_KEY",)},
             capture_output=True,
             text=True,
             timeout=60,

@@ -116,4 +116,5 @@ def test_unreadable_input_exits_2(settings: Settings, tmp_path: Path) -> None:
     assert done.returncode == 2 and "No such file" in done.stderr
     nowhere = settings.database_url.rsplit("/", 1)[0] + "/no_such_database"
     done = wayline(settings, str(bad), dsn=nowhere)
-    assert done.returncode == 2 and "cannot connect to DATABASE_URL" in done.stderr
+    assert done.returncode == 2 and f"cannot connect to the database at {nowhere}" in done.stderr
+    assert "DATABASE_URL sets it" in done.stderr and "Traceback" not in done.stderr
