@@ -1,8 +1,8 @@
 """The file a running `wayline dev` leaves in its data folder for the other commands.
 
-`wayline publish`, `validate`, `import` and `backtest` read it when their variables are not set, so they
-find the dev stack (its API URL and key, its database, its Temporal) with nothing exported.
-It holds the admin key, so it is readable by its owner only (0600).
+`wayline publish`, `validate`, `import` and `backtest` read it when their variables are not
+set, so they find the dev stack (its API URL and key, its database, its Temporal) with
+nothing exported. It holds the admin key, so it is readable by its owner only (0600).
 """
 
 from __future__ import annotations
