@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from journeys.bounds import bound_problems
 from journeys.durations import duration_upper_bound
 from journeys.expressions import (
     CONTEXT_NAMES,
@@ -51,6 +52,9 @@ def parse_definition(
     """
     if not isinstance(data, Mapping):
         return None, [Problem(path="", message="a journey definition must be a mapping")]
+    bounds = bound_problems(data, _expressions(data))
+    if bounds:  # refused before the costly checks: no oversized input holds the caller
+        return None, bounds
     problems: list[Problem] = []
     definition = None
     try:

@@ -23,7 +23,6 @@ from typing import Any
 import asyncpg
 
 from core.contracts import UpdateProfileInput
-from core.names import KNOWN_CHANNELS
 from db.sql import q
 from db.types import Executor
 from journeys.backtest import (
@@ -56,8 +55,8 @@ from journeys.interpreter import (
 )
 from journeys.model import AUDIENCE_EXITED, Event, JourneyDefinition, Profile
 from journeys.routing import listened_events
-from journeys.validate import parse_definition
 from services.errors import FieldProblem, Invalid, NotFound, found
+from services.journeys import parsed
 from services.profile_updates import apply_update
 from services.replay_pool import map_chunks
 
@@ -269,27 +268,27 @@ def _minus(end: datetime, since: str) -> datetime:
 
 async def candidate(pool: asyncpg.Pool, journey_id: str, choice: DefinitionChoice) -> Candidate:
     if choice.definition is not None:
-        return _parsed(choice.definition, 0, "inline", "definition.", journey_id)
+        return await _parsed(choice.definition, 0, "inline", "definition.", journey_id)
     row = await pool.fetchrow(q("read_journey"), journey_id)
     journey = found(row, f"journey {journey_id!r}")
     if choice.version is not None:
         data = await pool.fetchval(q("journey_version_definition"), journey_id, choice.version)
         if data is None:
             raise NotFound(f"version {choice.version} of journey {journey_id!r}")
-        return _parsed(data, choice.version, f"version {choice.version}", "", journey_id)
+        return await _parsed(data, choice.version, f"version {choice.version}", "", journey_id)
     live = journey["live_version"]
     if choice.use != "draft" and live is not None:
         data = await pool.fetchval(q("journey_version_definition"), journey_id, live)
-        return _parsed(data, live, "live", "", journey_id)
+        return await _parsed(data, live, "live", "", journey_id)
     if choice.use == "live":
         raise Invalid([FieldProblem("use", "the journey was never published")], "no live version")
-    return _parsed(journey["draft"] or {}, 0, "draft", "", journey_id)
+    return await _parsed(journey["draft"] or {}, 0, "draft", "", journey_id)
 
 
-def _parsed(
+async def _parsed(
     data: dict[str, Any], version: int, source: str, prefix: str, journey_id: str
 ) -> Candidate:
-    definition, problems = parse_definition(data, known_channels=set(KNOWN_CHANNELS))
+    definition, problems = await parsed(data)
     if definition is None:
         fields = [FieldProblem(prefix + p.path, p.message) for p in problems]
         raise Invalid(fields, "the journey cannot be backtested")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 
+import services.journeys
 from core.names import NOTIFY_JOURNEYS
 from core.settings import Settings
 from tests.integration.helpers import uid
@@ -286,3 +288,46 @@ async def test_json_schema(api_client: httpx.AsyncClient, admin_headers: dict[st
     schema = resp.json()
     assert "nodes" in schema["properties"]
     assert (await api_client.get("/v1/schemas/journey.json")).status_code == 401
+
+
+async def test_ingest_goes_on_while_a_definition_is_validated(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Validation runs off the event loop: events posted while a (slow) validation is under
+    way are acknowledged before it ends. Counted, not timed: on the loop, not one would be."""
+    slow = services.journeys.parse_definition
+
+    def validating_for_a_second(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(1.0)  # stands in for the CPU a large definition costs
+        return slow(*args, **kwargs)
+
+    monkeypatch.setattr(services.journeys, "parse_definition", validating_for_a_second)
+    jid, h = uid("slow"), admin_headers
+    put = asyncio.create_task(
+        api_client.put(f"/v1/journeys/{jid}", json=definition("t"), headers=h)
+    )
+    acknowledged = 0
+    await asyncio.sleep(0.1)  # the PUT is in its validation now
+    while not put.done():
+        event = {"name": f"{jid}.tick", "profile_id": uid("p")}
+        resp = await api_client.post("/v1/events", json=event, headers=h)
+        assert resp.status_code == 202, resp.text
+        acknowledged += not put.done()
+    assert (await put).status_code == 201
+    assert acknowledged >= 3
+
+
+async def test_an_oversized_definition_is_refused_naming_its_bound(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    data = definition("t")
+    data["nodes"]["hello"] = {
+        "type": "condition",
+        "branches": [{"when": f"event.properties.n == {i}", "next": "pause"} for i in range(101)],
+        "otherwise": "pause",
+    }
+    resp = await api_client.put(f"/v1/journeys/{uid('big')}", json=data, headers=admin_headers)
+    assert resp.status_code == 422, resp.text
+    assert resp.json()["fields"] == [
+        {"field": "nodes.hello.branches", "message": "101 items; at most 100"}
+    ]
