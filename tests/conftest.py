@@ -61,6 +61,9 @@ def settings(servers: Servers) -> Settings:
         WAYLINE_BOOTSTRAP_KEY=ADMIN_KEY,
         WAYLINE_DATA_DIR=servers.root,
         WAYLINE_DISPATCH_SWEEP_SECONDS=1.0,
+        # A batch stuck on a call that never answers gives its profiles back after 16 s,
+        # well inside the 45 s a test waits for a journey to react.
+        WAYLINE_DISPATCH_LEASE_SECONDS=20.0,
         WAYLINE_SEND_TIMEOUT_SECONDS=5.0,
         WAYLINE_WEBHOOK_TIMEOUT_SECONDS=5.0,
         # The FakeProvider of action tests listens on 127.0.0.1, which the SSRF guard
