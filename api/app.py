@@ -22,6 +22,7 @@ from api.routes import (
     campaigns,
     connectors,
     consent,
+    dev_mail,
     events,
     health,
     imports,
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None, telemetry: Telemetry | None = N
     app.include_router(reports.router, prefix="/v1")
     app.include_router(alerts.router, prefix="/v1")
     app.include_router(campaigns.router, prefix="/v1")
+    app.include_router(dev_mail.router, prefix="/v1")
     app.include_router(console.router)
     return app
 

@@ -38,6 +38,7 @@ from workers.embedded import (
     EmbeddedPostgres,
     EmbeddedTemporal,
     die_with_parent,
+    free_port,
     port_open,
     stop_process,
 )
@@ -57,10 +58,16 @@ def run_dev(settings: Settings) -> int:
         ui_port=settings.temporal_ui_port,
         namespace=settings.temporal_namespace,
     )
-    env = {**os.environ, "DATABASE_URL": pg.url, "TEMPORAL_ADDRESS": temporal.address}
+    env = {
+        **os.environ,
+        "DATABASE_URL": pg.url,
+        "TEMPORAL_ADDRESS": temporal.address,
+        **mail_catcher_env(os.environ, data, _free_or_other(settings.dev_mail_port)),
+    }
     children: list[Child] = [
         ServerChild("postgres", pg, pg.data_dir / "server.log"),
         ServerChild("temporal", temporal, temporal.data_dir / "temporal.log"),
+        CommandChild("mail-catcher", env),
         CommandChild("worker", env),
         CommandChild("api", env),
     ]
@@ -87,12 +94,26 @@ def run_dev(settings: Settings) -> int:
         )
         for child in children[2:]:
             child.start()
-        _banner(settings, data, held)
+        _banner(settings, data, held, int(env["WAYLINE_DEV_MAIL_PORT"]))
         return Supervisor(children, NEEDS, Policy(), lambda: stopping).run()
     finally:
         for child in reversed(children):
             child.stop()
         print("wayline dev stopped", flush=True)
+
+
+def mail_catcher_env(environ: Mapping[str, str], data: Path, port: int) -> dict[str, str]:
+    """The catcher's folder for it and the API; the email channel points at the catcher
+    unless the environment names an SMTP server of its own."""
+    env = {"WAYLINE_DEV_MAIL_DIR": str(data / "mail"), "WAYLINE_DEV_MAIL_PORT": str(port)}
+    if "WAYLINE_SMTP_HOST" not in environ:
+        env |= {"WAYLINE_SMTP_HOST": "127.0.0.1", "WAYLINE_SMTP_PORT": str(port)}
+    return env
+
+
+def _free_or_other(port: int) -> int:
+    """The configured port, or a free one when something else listens there already."""
+    return free_port() if port_open("127.0.0.1", port) else port
 
 
 def _prepare(settings: Settings, pg: EmbeddedPostgres, temporal: EmbeddedTemporal) -> str | None:
@@ -260,7 +281,7 @@ def _say(message: str) -> None:
     print(f"wayline dev: {message}", file=sys.stderr, flush=True)
 
 
-def _banner(settings: Settings, data: Path, held: dict[str, str]) -> None:
+def _banner(settings: Settings, data: Path, held: dict[str, str], mail_port: int) -> None:
     api = f"http://{settings.api_host}:{settings.api_port}"
     print(
         "\nWayline dev stack is running (Ctrl-C stops it)\n"
@@ -272,6 +293,8 @@ def _banner(settings: Settings, data: Path, held: dict[str, str]) -> None:
         f"  Temporal     127.0.0.1:{settings.temporal_port}"
         f" (namespace {settings.temporal_namespace})\n"
         f"  PostgreSQL   postgresql://postgres@127.0.0.1:{settings.postgres_port}/wayline\n"
+        f"  Mail         caught on smtp://127.0.0.1:{mail_port},"
+        f" read at {api}/v1/dev/mail\n"
         f"  Data         {data}\n"
         f"\n`wayline publish`, `validate` and `import` find this stack by themselves"
         f" ({data / devfile.NAME}); for other tools:\n"

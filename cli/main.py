@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     t_sub.add_parser(
         "setup", help="register Wayline's search attributes in TEMPORAL_NAMESPACE (idempotent)"
     )
+    sub.add_parser("mail-catcher", help="run wayline dev's SMTP mail catcher (keeps all mail)")
     imports.add_parser(sub)
     backtest.add_parser(sub)
     args = parser.parse_args(argv)
@@ -49,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         "temporal": _temporal,
         "import": imports.run,
         "backtest": backtest.run,
+        "mail-catcher": _mail_catcher,
     }
     if args.command in FINDS_DEV_STACK:
         settings = devfile.apply(settings)
@@ -61,6 +63,12 @@ def main(argv: list[str] | None = None) -> int:
 
 # Commands that find a running `wayline dev` by its file when their variables are unset.
 FINDS_DEV_STACK = ("validate", "publish", "import", "backtest")
+
+
+def _mail_catcher(settings: Settings, args: argparse.Namespace) -> int:
+    from cli.mail_catcher import run
+
+    return run(settings)
 
 
 def _dev(settings: Settings, args: argparse.Namespace) -> int:

@@ -25,6 +25,14 @@ class Settings(BaseSettings):
     temporal_port: int = Field(7233, alias="WAYLINE_TEMPORAL_PORT")
     temporal_ui_port: int = Field(8233, alias="WAYLINE_TEMPORAL_UI_PORT")
     postgres_port: int = Field(55432, alias="WAYLINE_POSTGRES_PORT")
+    dev_mail_port: int = Field(
+        1025, alias="WAYLINE_DEV_MAIL_PORT", description="wayline dev's mail catcher (SMTP)"
+    )
+    dev_mail_dir: Path | None = Field(
+        None,
+        alias="WAYLINE_DEV_MAIL_DIR",
+        description="Maildir of caught mail, read by GET /v1/dev/mail; set by wayline dev",
+    )
 
     console_dir: Path | None = Field(None, alias="WAYLINE_CONSOLE_DIR")
 

@@ -32,9 +32,10 @@ def dev_env(tmp_path: Path) -> Iterator[dict[str, str]]:
         "WAYLINE_TEMPORAL_PORT": str(free_port()),
         "WAYLINE_TEMPORAL_UI_PORT": str(free_port()),
         "WAYLINE_POSTGRES_PORT": str(free_port()),
+        "WAYLINE_DEV_MAIL_PORT": str(free_port()),
         "WAYLINE_BOOTSTRAP_KEY": KEY,
     }
-    for var in ("DATABASE_URL", "TEMPORAL_ADDRESS"):
+    for var in ("DATABASE_URL", "TEMPORAL_ADDRESS", "WAYLINE_SMTP_HOST", "WAYLINE_SMTP_PORT"):
         env.pop(var, None)
     yield env
 
@@ -68,6 +69,7 @@ def stop(proc: subprocess.Popen[bytes], env: dict[str, str]) -> None:
         "WAYLINE_TEMPORAL_PORT",
         "WAYLINE_TEMPORAL_UI_PORT",
         "WAYLINE_POSTGRES_PORT",
+        "WAYLINE_DEV_MAIL_PORT",
     ):
         assert not port_open("127.0.0.1", int(env[port])), f"{port} still open after stop"
 
@@ -137,6 +139,7 @@ def test_dev_stack_restart_keeps_journeys(dev_env: dict[str, str], tmp_path: Pat
             return any(r.get("current_node") == "pause" for r in rows)
 
         poll(waiting, 30)
+        mailed(api)
         stop(proc, dev_env)
         proc = start(dev_env, log)
 
@@ -149,6 +152,40 @@ def test_dev_stack_restart_keeps_journeys(dev_env: dict[str, str], tmp_path: Pat
     finally:
         api.close()
         stop(proc, dev_env)
+
+
+def mailed(api: httpx.Client) -> None:
+    """With no SMTP server configured, a journey's email lands in the dev mail catcher."""
+    jid, profile = f"mail-{uuid.uuid4().hex[:6]}", f"p-mail-{uuid.uuid4().hex[:6]}"
+    tpl = {"channel": "email", "subject": "Hello {{ profile.attributes.name }}", "body": "Hi"}
+    assert api.put("/v1/templates/hello-mail", json=tpl).is_success
+    defn = {
+        "id": jid,
+        "name": "mail",
+        "entry": {"event": f"{jid}.go"},
+        "start": "hello",
+        "nodes": {
+            "hello": {
+                "type": "message",
+                "channel": "email",
+                "template": "hello-mail",
+                "next": "done",
+            },
+            "done": {"type": "end"},
+        },
+    }
+    assert api.put(f"/v1/journeys/{jid}", json=defn).is_success
+    assert api.post(f"/v1/journeys/{jid}/publish").is_success
+    person = {"email": f"{profile}@example.com", "attributes": {"name": "Ada"}}
+    assert api.put(f"/v1/profiles/{profile}", json=person).is_success
+    assert api.post("/v1/events", json={"name": f"{jid}.go", "profile_id": profile}).is_success
+
+    def caught() -> list[dict[str, object]]:
+        items = api.get("/v1/dev/mail").json()["items"]
+        return [m for m in items if m["recipients"] == [f"{profile}@example.com"]]
+
+    [mail] = poll(caught, 60)  # type: ignore[misc]
+    assert mail["subject"] == "Hello Ada"
 
 
 def child_pid(launcher: int, name: str) -> int:
