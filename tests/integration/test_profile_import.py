@@ -13,11 +13,27 @@ from typing import Any
 import asyncpg
 import pytest
 
+from core.settings import Settings
+from db.migrate import migrate_url
+from db.pool import create_pool
 from imports.rows import Format
 from services.imports import ImportReport, import_profiles, read_job
 from tests.integration.helpers import uid
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+async def pool(settings: Settings, migrated: None) -> AsyncIterator[asyncpg.Pool]:
+    """A database of its own: 150,000 imported profiles in the session's database would each
+    be rechecked against every audience earlier tests left active, and the session's
+    dispatcher would route the audience events of the matches for minutes (CI saw the
+    tests after this one time out behind 88,000 of them)."""
+    dsn = f"{settings.database_url.rsplit('/', 1)[0]}/imp{uuid.uuid4().hex[:8]}"
+    await migrate_url(dsn, create=True)
+    p = await create_pool(dsn)
+    yield p
+    await p.close()
 
 
 async def chunked(data: bytes, size: int = 4096) -> AsyncIterator[bytes]:
