@@ -19,6 +19,7 @@ import base64
 import binascii
 import json
 import zlib
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -163,7 +164,7 @@ def _schema(model: type[Any]) -> dict[str, Any]:
 async def _single(
     kind: SegmentType, request: Request, pool: PoolDep, temporal: TemporalDep, limit: int
 ) -> SegmentAccepted:
-    parsed = parse_call(kind, await _json(request, limit), "")
+    parsed = parse_call(datetime.now(UTC), kind, await _json(request, limit), "")
     if isinstance(parsed, list):
         raise invalid(parsed)
     outcome = await apply_calls(pool, temporal, [parsed])
@@ -210,7 +211,7 @@ async def _batch(
         envelope = SegmentBatch.model_validate(raw)
     except ValidationError as exc:
         raise invalid(field_errors(exc)) from None
-    calls, errors = parse_batch(envelope.batch, envelope.context)
+    calls, errors = parse_batch(datetime.now(UTC), envelope.batch, envelope.context)
     outcome = await apply_calls(pool, temporal, calls)
     rejected = len(envelope.batch) - len(calls)
     return SegmentAccepted(
