@@ -1,5 +1,10 @@
 """Input PostgreSQL cannot store, refused at the door with the path of the first offender.
 
+A JSON, YAML or text body must be UTF-8 (RFC 8259 requires it of JSON): every handler
+decodes it so, and each used to word its own failure, some without naming the body. It is
+checked here once, for every route: 400 naming `body`, with the position of the first bad
+byte. A body with a `Content-Encoding` (Segment's gzip) is checked by its reader unzipped.
+
 PostgreSQL's text and JSONB refuse the NUL character, UTF-8 cannot encode a lone surrogate
 (`"\\ud800"`), and JSONB has no NaN or infinity; Python's JSON parser accepts all of these,
 and nests as deep as its recursion limit. Left alone, each became a 500 somewhere behind a
@@ -39,9 +44,10 @@ class Unstorable:
     status: int
     path: str
     reason: str
+    code: str | None = None  # default: malformed_json for a 400, validation_error for a 422
 
     def error(self) -> ApiError:
-        code = "malformed_json" if self.status == 400 else "validation_error"
+        code = self.code or ("malformed_json" if self.status == 400 else "validation_error")
         message = f"{self.path}: {self.reason}"
         return ApiError(self.status, message, code=code, fields=[field(self.path, self.reason)])
 
@@ -92,6 +98,18 @@ def first_unstorable(document: Any, root: str = "") -> Unstorable | None:
     return None
 
 
+def encoding_problem(body: bytes) -> Unstorable | None:
+    """400 naming the body when it is not UTF-8; an ASCII body is passed without decoding."""
+    if body.isascii():
+        return None
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        reason = f"not valid UTF-8: byte 0x{body[exc.start]:02x} at position {exc.start}"
+        return Unstorable(400, "body", reason, code="bad_request")
+    return None
+
+
 def body_problem(body: bytes) -> Unstorable | None:
     """What in a JSON body must not reach a handler, if anything.
 
@@ -107,13 +125,32 @@ def body_problem(body: bytes) -> Unstorable | None:
     return first_unstorable(document)
 
 
-def _is_json(scope: Scope) -> bool:
+def _content_type(scope: Scope) -> str:
     headers = dict(scope.get("headers", ()))
-    return is_json(headers.get(b"content-type", b"").decode("latin-1"))
+    return headers.get(b"content-type", b"").decode("latin-1")
+
+
+def _is_text(content_type: str, scope: Scope) -> bool:
+    """A body read as UTF-8 text by its handler: JSON, YAML, `text/*`, not content-encoded."""
+    headers = dict(scope.get("headers", ()))
+    if headers.get(b"content-encoding", b"identity").strip().lower() != b"identity":
+        return False
+    media = content_type.split(";")[0].strip().lower()
+    return is_json(media) or "yaml" in media or media.startswith("text/")
+
+
+def door_problem(body: bytes, scope: Scope) -> Unstorable | None:
+    """What in a buffered request body must not reach a handler, if anything."""
+    content_type = _content_type(scope)
+    problem = encoding_problem(body) if _is_text(content_type, scope) else None
+    if problem is None and is_json(content_type):
+        problem = body_problem(body)
+    return problem
 
 
 class StorableBodyMiddleware:
-    """Answers 400/422 naming the field for a JSON body PostgreSQL could not store.
+    """Answers 400 for a text body that is not UTF-8, and 400/422 naming the field for a
+    JSON body PostgreSQL could not store.
 
     Runs inside `BodyLimitMiddleware`, which buffered the (bounded) body in the scope."""
 
@@ -122,7 +159,7 @@ class StorableBodyMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = scope.get(BODY_SCOPE_KEY) if scope["type"] == "http" else None
-        problem = body_problem(body) if isinstance(body, bytes) and _is_json(scope) else None
+        problem = door_problem(body, scope) if isinstance(body, bytes) else None
         if problem is None:
             await self.app(scope, receive, send)
             return

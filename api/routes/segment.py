@@ -47,7 +47,7 @@ from api.schemas.segment import (
     SegmentType,
 )
 from api.segment_ingest import apply_calls, field_errors, parse_batch, parse_call
-from api.storable import body_problem
+from api.storable import body_problem, encoding_problem
 
 
 async def segment_body(request: Request) -> None:
@@ -138,7 +138,7 @@ async def _parse(request: Request, limit: int) -> Any:
             raise ApiError(400, f"body is not valid gzip: {exc}", code="bad_request") from None
         if len(body) > limit or inflater.unconsumed_tail:
             raise ApiError(413, f"the unzipped body exceeds the limit of {limit} bytes")
-        problem = body_problem(body)  # the door saw only the gzip bytes
+        problem = encoding_problem(body) or body_problem(body)  # the door saw gzip bytes
         if problem is not None:
             raise problem.error()
     try:

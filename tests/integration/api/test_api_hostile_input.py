@@ -285,6 +285,18 @@ async def test_a_body_that_is_not_utf8_is_a_400_naming_the_body(
     assert "UTF-8" in fields_of(resp)["body"]
 
 
+async def test_a_gzipped_segment_body_that_is_not_utf8_names_the_body(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    resp = await api_client.post(
+        "/v1/segment/batch",
+        content=gzip.compress(b'{"batch": [{"type": "track", "event": "\xff"}]}'),
+        headers={**admin_headers, **JSON, "Content-Encoding": "gzip"},
+    )
+    assert resp.status_code == 400, resp.text
+    assert "UTF-8" in fields_of(resp)["body"]
+
+
 @pytest.mark.parametrize(
     "number", ["9007199254740993", "-9007199254740993", "100000000000000000000000000000"]
 )
