@@ -12,6 +12,11 @@ handler (or a Segment batch its client retried forever). The body is checked onc
 routing, so every route, present and future, is covered; path and query parameters are
 checked by an app-wide dependency, which knows their names.
 
+Integers beyond ±(2^53 - 1) are refused too (422 naming the path), though JSONB keeps them
+exact: a browser, the console or any JavaScript consumer reads 9007199254740993 as
+9007199254740992, so a stored value would silently change on its way out. A client sends
+such a number as a string. Floats of any finite size pass: they are doubles everywhere.
+
 The common case costs three scans of the raw bytes in C: only a body that might hold an
 offender is parsed here and walked.
 """
@@ -32,7 +37,9 @@ from api.errors import BODY_SCOPE_KEY, ApiError, error_response, field
 from journeys.loader import is_json
 
 MAX_DEPTH = 64  # levels of arrays and objects in one document
-_SUSPECT = re.compile(rb"\\u0000|\\u[dD][89a-fA-F]|NaN|Infinity|[eE]\+?\d{3}")
+MAX_EXACT_INTEGER = 2**53 - 1  # JavaScript's Number.MAX_SAFE_INTEGER
+# Sixteen digits in a row may be an integer past MAX_EXACT_INTEGER (16 digits).
+_SUSPECT = re.compile(rb"\\u0000|\\u[dD][89a-fA-F]|NaN|Infinity|[eE]\+?\d{3}|\d{16}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _TOO_DEEP = f"nested deeper than {MAX_DEPTH} levels"
 
@@ -75,6 +82,11 @@ def _value_problem(value: Any, path: str) -> str | None:
         return string_problem(value)
     if isinstance(value, float) and not math.isfinite(value):
         return f"{value} is not a number JSON can store"
+    if isinstance(value, int) and abs(value) > MAX_EXACT_INTEGER:
+        return (
+            f"{value} is beyond ±(2^53 - 1), the largest integer JSON clients read exactly;"
+            " send it as a string"
+        )
     if isinstance(value, Mapping):
         bad = next((k for k in value if isinstance(k, str) and string_problem(k)), None)
         return None if bad is None else f"a key {string_problem(bad)}"

@@ -92,3 +92,16 @@ def test_encoded_and_binary_bodies_are_left_to_their_readers(
     content_type: bytes, encoding: bytes | None
 ) -> None:
     assert door_problem(b"\x1f\x8b\xff", _scope(content_type, encoding)) is None  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("number", [2**53 - 1, -(2**53 - 1), 1e30, 10**15])
+def test_integers_clients_read_exactly_pass(number: float) -> None:
+    assert body_problem(json.dumps({"a": {"n": number}}).encode()) is None
+
+
+@pytest.mark.parametrize("number", [2**53 + 1, -(2**53 + 1), 10**29])
+def test_integers_past_2_53_are_named(number: int) -> None:
+    problem = body_problem(json.dumps({"traits": {"id": [0, number]}}).encode())
+    assert problem is not None
+    assert (problem.status, problem.path) == (422, "traits.id[1]")
+    assert "2^53" in problem.reason
