@@ -15,7 +15,8 @@ checked by an app-wide dependency, which knows their names.
 Integers beyond ±(2^53 - 1) are refused too (422 naming the path), though JSONB keeps them
 exact: a browser, the console or any JavaScript consumer reads 9007199254740993 as
 9007199254740992, so a stored value would silently change on its way out. A client sends
-such a number as a string. Floats of any finite size pass: they are doubles everywhere.
+such a number as a string; Segment's id fields (`userId`, `messageId`, ...), read as text,
+may hold any integer. Floats of any finite size pass: they are doubles everywhere.
 
 The common case costs three scans of the raw bytes in C: only a body that might hold an
 offender is parsed here and walked.
@@ -77,12 +78,22 @@ def _children(value: Any, path: str) -> Iterator[tuple[str, Any]]:
             yield f"{path}[{index}]", item
 
 
+# Segment ids may be numbers and are read as their exact text (api/schemas/segment.py), so
+# a 64-bit id sent by a Java or Python library stays whole: no client reads it as a number.
+_SEGMENT_ID = re.compile(r"(batch\[\d+\]\.)?(userId|anonymousId|previousId|messageId|groupId)")
+
+
+def _is_id(path: str) -> bool:
+    """A Segment call's id field (top level or a batch item's), not a property so named."""
+    return _SEGMENT_ID.fullmatch(path) is not None
+
+
 def _value_problem(value: Any, path: str) -> str | None:
     if isinstance(value, str):
         return string_problem(value)
     if isinstance(value, float) and not math.isfinite(value):
         return f"{value} is not a number JSON can store"
-    if isinstance(value, int) and abs(value) > MAX_EXACT_INTEGER:
+    if isinstance(value, int) and abs(value) > MAX_EXACT_INTEGER and not _is_id(path):
         return (
             f"{value} is beyond ±(2^53 - 1), the largest integer JSON clients read exactly;"
             " send it as a string"

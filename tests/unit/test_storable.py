@@ -105,3 +105,10 @@ def test_integers_past_2_53_are_named(number: int) -> None:
     assert problem is not None
     assert (problem.status, problem.path) == (422, "traits.id[1]")
     assert "2^53" in problem.reason
+
+
+def test_segment_ids_may_be_any_integer_since_they_are_read_as_text() -> None:
+    call = {"userId": 2**63 - 1, "messageId": 2**64}
+    assert body_problem(json.dumps({"batch": [call], **call}).encode()) is None
+    named = body_problem(json.dumps({"properties": {"userId": 2**60}}).encode())
+    assert named is not None and named.path == "properties.userId"

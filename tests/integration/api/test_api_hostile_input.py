@@ -350,3 +350,12 @@ async def test_an_integer_past_2_53_in_segment_traits_is_refused(
     resp = await post_raw(api_client, admin_headers, "/v1/segment/batch", raw)
     assert resp.status_code == 422, resp.text  # like a NUL: the whole batch, dropped by clients
     assert "2^53" in fields_of(resp)["batch[0].traits.n"]
+
+
+async def test_a_segment_user_id_past_2_53_is_kept_exact_as_text(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    raw = '{"userId": 9007199254740993, "event": "Big Id", "messageId": 9007199254740995}'
+    resp = await post_raw(api_client, admin_headers, "/v1/segment/track", raw)
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["event_ids"] == ["9007199254740995"]
