@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -35,6 +36,7 @@ from api.schemas.events import EventCreate
 from api.schemas.segment import SegmentCall, SegmentType
 from contacts import addresses
 from db.sql import q
+from journeys.event_time import timestamp_problem
 from services.events import store
 from services.identity import merge_and_end, resolve
 
@@ -214,28 +216,43 @@ class Applier:
 
 
 def parse_call(
-    kind: SegmentType | None, raw: Any, prefix: str, context: dict[str, Any] | None = None
+    now: datetime,
+    kind: SegmentType | None,
+    raw: Any,
+    prefix: str,
+    context: dict[str, Any] | None = None,
 ) -> Parsed | list[FieldError]:
-    """One call checked in full (shape, spec rules, event fields), or its field errors."""
+    """One call checked in full (shape, spec rules, event fields) at the server's `now`,
+    or its field errors."""
     if not isinstance(raw, dict):
         return [{"field": prefix or "body", "message": "must be a JSON object"}]
     try:
         call = SegmentCall.model_validate(raw)
     except ValidationError as exc:
         return field_errors(exc, prefix)
-    return complete(kind, call, prefix, context)
+    return complete(now, kind, call, prefix, context)
 
 
 def complete(
-    kind: SegmentType | None, call: SegmentCall, prefix: str, context: dict[str, Any] | None
+    now: datetime,
+    kind: SegmentType | None,
+    call: SegmentCall,
+    prefix: str,
+    context: dict[str, Any] | None,
 ) -> Parsed | list[FieldError]:
-    """The checks after the shape: type, spec rules, and the event it makes."""
+    """The checks after the shape: type, spec rules, timestamp, and the event it makes.
+
+    The timestamp rule holds for identify and alias too, though they store no event: one
+    rule for every call, so a client's broken clock shows on its first call of any type."""
     chosen = kind or call.type
     if chosen is None:
         return [_err(prefix, "type", "field required")]
     if context:
         call.context = {**context, **(call.context or {})}
     errors = check(chosen, call, prefix)
+    stamp = timestamp_problem(call.timestamp, now)
+    if stamp is not None:
+        errors.append(_err(prefix, "timestamp", stamp))
     if errors:
         return errors
     if chosen not in ("track", "page", "screen"):
@@ -250,9 +267,10 @@ _CALLS = TypeAdapter(list[SegmentCall])
 
 
 def parse_batch(
-    items: list[Any], context: dict[str, Any] | None
+    now: datetime, items: list[Any], context: dict[str, Any] | None
 ) -> tuple[list[Parsed], list[FieldError]]:
-    """Every item of a batch; the shapes are validated in one pass when they are all good."""
+    """Every item of a batch at the server's `now`; the shapes are validated in one pass
+    when they are all good."""
     try:
         calls: list[SegmentCall] | None = _CALLS.validate_python(items)
     except ValidationError:
@@ -262,9 +280,9 @@ def parse_batch(
     for i, item in enumerate(items):
         prefix = f"batch[{i}]"
         one = (
-            complete(None, calls[i], prefix, context)
+            complete(now, None, calls[i], prefix, context)
             if calls is not None
-            else parse_call(None, item, prefix, context)
+            else parse_call(now, None, item, prefix, context)
         )
         if isinstance(one, list):
             errors.extend(one)

@@ -1,11 +1,22 @@
 """Input PostgreSQL cannot store, refused at the door with the path of the first offender.
 
+A JSON, YAML or text body must be UTF-8 (RFC 8259 requires it of JSON): every handler
+decodes it so, and each used to word its own failure, some without naming the body. It is
+checked here once, for every route: 400 naming `body`, with the position of the first bad
+byte. A body with a `Content-Encoding` (Segment's gzip) is checked by its reader unzipped.
+
 PostgreSQL's text and JSONB refuse the NUL character, UTF-8 cannot encode a lone surrogate
 (`"\\ud800"`), and JSONB has no NaN or infinity; Python's JSON parser accepts all of these,
 and nests as deep as its recursion limit. Left alone, each became a 500 somewhere behind a
 handler (or a Segment batch its client retried forever). The body is checked once, before
 routing, so every route, present and future, is covered; path and query parameters are
 checked by an app-wide dependency, which knows their names.
+
+Integers beyond ±(2^53 - 1) are refused too (422 naming the path), though JSONB keeps them
+exact: a browser, the console or any JavaScript consumer reads 9007199254740993 as
+9007199254740992, so a stored value would silently change on its way out. A client sends
+such a number as a string; Segment's id fields (`userId`, `messageId`, ...), read as text,
+may hold any integer. Floats of any finite size pass: they are doubles everywhere.
 
 The common case costs three scans of the raw bytes in C: only a body that might hold an
 offender is parsed here and walked.
@@ -27,7 +38,9 @@ from api.errors import BODY_SCOPE_KEY, ApiError, error_response, field
 from journeys.loader import is_json
 
 MAX_DEPTH = 64  # levels of arrays and objects in one document
-_SUSPECT = re.compile(rb"\\u0000|\\u[dD][89a-fA-F]|NaN|Infinity|[eE]\+?\d{3}")
+MAX_EXACT_INTEGER = 2**53 - 1  # JavaScript's Number.MAX_SAFE_INTEGER
+# Sixteen digits in a row may be an integer past MAX_EXACT_INTEGER (16 digits).
+_SUSPECT = re.compile(rb"\\u0000|\\u[dD][89a-fA-F]|NaN|Infinity|[eE]\+?\d{3}|\d{16}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _TOO_DEEP = f"nested deeper than {MAX_DEPTH} levels"
 
@@ -39,9 +52,10 @@ class Unstorable:
     status: int
     path: str
     reason: str
+    code: str | None = None  # default: malformed_json for a 400, validation_error for a 422
 
     def error(self) -> ApiError:
-        code = "malformed_json" if self.status == 400 else "validation_error"
+        code = self.code or ("malformed_json" if self.status == 400 else "validation_error")
         message = f"{self.path}: {self.reason}"
         return ApiError(self.status, message, code=code, fields=[field(self.path, self.reason)])
 
@@ -64,11 +78,26 @@ def _children(value: Any, path: str) -> Iterator[tuple[str, Any]]:
             yield f"{path}[{index}]", item
 
 
+# Segment ids may be numbers and are read as their exact text (api/schemas/segment.py), so
+# a 64-bit id sent by a Java or Python library stays whole: no client reads it as a number.
+_SEGMENT_ID = re.compile(r"(batch\[\d+\]\.)?(userId|anonymousId|previousId|messageId|groupId)")
+
+
+def _is_id(path: str) -> bool:
+    """A Segment call's id field (top level or a batch item's), not a property so named."""
+    return _SEGMENT_ID.fullmatch(path) is not None
+
+
 def _value_problem(value: Any, path: str) -> str | None:
     if isinstance(value, str):
         return string_problem(value)
     if isinstance(value, float) and not math.isfinite(value):
         return f"{value} is not a number JSON can store"
+    if isinstance(value, int) and abs(value) > MAX_EXACT_INTEGER and not _is_id(path):
+        return (
+            f"{value} is beyond ±(2^53 - 1), the largest integer JSON clients read exactly;"
+            " send it as a string"
+        )
     if isinstance(value, Mapping):
         bad = next((k for k in value if isinstance(k, str) and string_problem(k)), None)
         return None if bad is None else f"a key {string_problem(bad)}"
@@ -92,6 +121,18 @@ def first_unstorable(document: Any, root: str = "") -> Unstorable | None:
     return None
 
 
+def encoding_problem(body: bytes) -> Unstorable | None:
+    """400 naming the body when it is not UTF-8; an ASCII body is passed without decoding."""
+    if body.isascii():
+        return None
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        reason = f"not valid UTF-8: byte 0x{body[exc.start]:02x} at position {exc.start}"
+        return Unstorable(400, "body", reason, code="bad_request")
+    return None
+
+
 def body_problem(body: bytes) -> Unstorable | None:
     """What in a JSON body must not reach a handler, if anything.
 
@@ -107,13 +148,32 @@ def body_problem(body: bytes) -> Unstorable | None:
     return first_unstorable(document)
 
 
-def _is_json(scope: Scope) -> bool:
+def _content_type(scope: Scope) -> str:
     headers = dict(scope.get("headers", ()))
-    return is_json(headers.get(b"content-type", b"").decode("latin-1"))
+    return headers.get(b"content-type", b"").decode("latin-1")
+
+
+def _is_text(content_type: str, scope: Scope) -> bool:
+    """A body read as UTF-8 text by its handler: JSON, YAML, `text/*`, not content-encoded."""
+    headers = dict(scope.get("headers", ()))
+    if headers.get(b"content-encoding", b"identity").strip().lower() != b"identity":
+        return False
+    media = content_type.split(";")[0].strip().lower()
+    return is_json(media) or "yaml" in media or media.startswith("text/")
+
+
+def door_problem(body: bytes, scope: Scope) -> Unstorable | None:
+    """What in a buffered request body must not reach a handler, if anything."""
+    content_type = _content_type(scope)
+    problem = encoding_problem(body) if _is_text(content_type, scope) else None
+    if problem is None and is_json(content_type):
+        problem = body_problem(body)
+    return problem
 
 
 class StorableBodyMiddleware:
-    """Answers 400/422 naming the field for a JSON body PostgreSQL could not store.
+    """Answers 400 for a text body that is not UTF-8, and 400/422 naming the field for a
+    JSON body PostgreSQL could not store.
 
     Runs inside `BodyLimitMiddleware`, which buffered the (bounded) body in the scope."""
 
@@ -122,7 +182,7 @@ class StorableBodyMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = scope.get(BODY_SCOPE_KEY) if scope["type"] == "http" else None
-        problem = body_problem(body) if isinstance(body, bytes) and _is_json(scope) else None
+        problem = door_problem(body, scope) if isinstance(body, bytes) else None
         if problem is None:
             await self.app(scope, receive, send)
             return

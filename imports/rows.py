@@ -16,6 +16,10 @@ Formats
   `email`, `phone`, `timezone`, `attributes` (an object), and any other key is an
   attribute too (flat traits; `attributes` wins on a clash). A null contact field clears
   it; a null attribute removes it. Blank lines are skipped.
+
+Attribute integers lie within ±(2^53 - 1), as everywhere in the API (api/storable.py):
+JavaScript clients and the console would read a larger one rounded. A profile id may be any
+integer: it is stored as its text.
 """
 
 from __future__ import annotations
@@ -223,17 +227,28 @@ def _to_boolean(text: str) -> Any:
     raise ValueError("not a boolean (true/false, yes/no, 1/0)")
 
 
+MAX_EXACT_INTEGER = 2**53 - 1  # JavaScript's Number.MAX_SAFE_INTEGER
+_BEYOND = "beyond ±(2^53 - 1), the largest integer JSON clients read exactly"
+_LONG_DIGITS = re.compile(r"\d{16}")  # fewer digits cannot be past MAX_EXACT_INTEGER
+
+
+def _exact(number: int) -> int:
+    if abs(number) > MAX_EXACT_INTEGER:
+        raise ValueError(f"{number} is {_BEYOND}")
+    return number
+
+
 def _to_integer(text: str) -> Any:
     text = text.strip()
     if not _INTEGER.match(text):
         raise ValueError("not an integer")
-    return int(text)
+    return _exact(int(text))
 
 
 def _to_number(text: str) -> Any:
     text = text.strip()
     if _INTEGER.match(text):
-        return int(text)
+        return _exact(int(text))
     try:
         number = float(text)
     except ValueError:
@@ -289,12 +304,29 @@ def attributes_json(
     text = _ENCODER.encode(attrs)
     if "\\u0000" in text:
         return None, "contains a NUL character (\\u0000)"
+    if _LONG_DIGITS.search(text) and (path := _big_integer(attrs, "attributes")):
+        return None, f"{path} is {_BEYOND}"
     if check_surrogates:
         try:
             text.encode("utf-8")
         except UnicodeEncodeError:
             return None, "contains an unpaired UTF-16 surrogate"
     return text, None
+
+
+def _big_integer(value: Any, path: str) -> str | None:
+    """The path of the first integer past MAX_EXACT_INTEGER in a parsed JSON value."""
+    stack = [(path, value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, int) and not isinstance(item, bool):
+            if abs(item) > MAX_EXACT_INTEGER:
+                return where
+        elif isinstance(item, dict):
+            stack.extend((f"{where}.{k}", v) for k, v in reversed(item.items()))
+        elif isinstance(item, list):
+            stack.extend((f"{where}[{i}]", v) for i, v in reversed(list(enumerate(item))))
+    return None
 
 
 # --------------------------------------------------------------------------- parsers

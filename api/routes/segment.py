@@ -19,6 +19,7 @@ import base64
 import binascii
 import json
 import zlib
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -46,7 +47,7 @@ from api.schemas.segment import (
     SegmentType,
 )
 from api.segment_ingest import apply_calls, field_errors, parse_batch, parse_call
-from api.storable import body_problem
+from api.storable import body_problem, encoding_problem
 
 
 async def segment_body(request: Request) -> None:
@@ -137,7 +138,7 @@ async def _parse(request: Request, limit: int) -> Any:
             raise ApiError(400, f"body is not valid gzip: {exc}", code="bad_request") from None
         if len(body) > limit or inflater.unconsumed_tail:
             raise ApiError(413, f"the unzipped body exceeds the limit of {limit} bytes")
-        problem = body_problem(body)  # the door saw only the gzip bytes
+        problem = encoding_problem(body) or body_problem(body)  # the door saw gzip bytes
         if problem is not None:
             raise problem.error()
     try:
@@ -163,7 +164,7 @@ def _schema(model: type[Any]) -> dict[str, Any]:
 async def _single(
     kind: SegmentType, request: Request, pool: PoolDep, temporal: TemporalDep, limit: int
 ) -> SegmentAccepted:
-    parsed = parse_call(kind, await _json(request, limit), "")
+    parsed = parse_call(datetime.now(UTC), kind, await _json(request, limit), "")
     if isinstance(parsed, list):
         raise invalid(parsed)
     outcome = await apply_calls(pool, temporal, [parsed])
@@ -210,7 +211,7 @@ async def _batch(
         envelope = SegmentBatch.model_validate(raw)
     except ValidationError as exc:
         raise invalid(field_errors(exc)) from None
-    calls, errors = parse_batch(envelope.batch, envelope.context)
+    calls, errors = parse_batch(datetime.now(UTC), envelope.batch, envelope.context)
     outcome = await apply_calls(pool, temporal, calls)
     rejected = len(envelope.batch) - len(calls)
     return SegmentAccepted(

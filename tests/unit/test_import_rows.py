@@ -157,3 +157,21 @@ def test_contact_fields_follow_the_address_rules() -> None:
     rows, errors, _ = run("ndjson", b"\n".join(json.dumps(x).encode() for x in lines), 64)
     assert [(r[1], r[3], r[7]) for r in rows] == [("n3", "+33612345678", ["push_tokens"])]
     assert [(e.line, e.field) for e in errors] == [(1, "email"), (2, "push_tokens[0]")]
+
+
+def test_attribute_integers_past_2_53_are_refused_naming_them() -> None:
+    big = 2**53 + 1
+    lines = [
+        {"profile_id": 9007199254740993, "n": 2**53 - 1, "f": 1e30},  # any id: it is text
+        {"profile_id": "b", "attributes": {"order": {"ids": [1, big]}}},
+        {"profile_id": "c", "n": -big},
+    ]
+    data = b"\n".join(json.dumps(x).encode() for x in lines) + b"\n"
+    rows, errors, _ = run("ndjson", data, 7)
+    assert [r[1] for r in rows] == ["9007199254740993"]
+    assert {(e.line, e.field) for e in errors} == {(2, "attributes"), (3, "attributes")}
+    assert "attributes.order.ids[1] is beyond ±(2^53 - 1)" in errors[0].message
+    csv_data = f"profile_id,n:integer,x:number,j:json\na,{big},1,1\nb,1,{big},1\nc,1,1,[{big}]\n"
+    rows, errors, _ = run("csv", csv_data.encode(), 9)
+    assert rows == []
+    assert all("2^53" in e.message for e in errors) and len(errors) == 3

@@ -13,6 +13,8 @@ from api.schemas.segment import SegmentCall
 from api.segment_ingest import parse_batch, parse_call, timezone_of, to_event
 from services.erasure import visibility_literal
 
+NOW = datetime(2026, 12, 3, tzinfo=UTC)
+
 
 def _basic(user: str, password: str = "") -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
@@ -38,6 +40,7 @@ def test_write_key(header: str | None, key: str | None) -> None:
 
 def test_track_becomes_an_event_with_the_message_id() -> None:
     parsed = parse_call(
+        NOW,
         "track",
         {
             "userId": 42,
@@ -61,6 +64,7 @@ def test_track_becomes_an_event_with_the_message_id() -> None:
 @pytest.mark.parametrize("kind", ["page", "screen"])
 def test_page_and_screen_are_named_by_type(kind: str) -> None:
     parsed = parse_call(
+        NOW,
         None,
         {"type": kind, "anonymousId": "a", "name": "Home", "category": "c", "properties": None},
         "",
@@ -95,13 +99,14 @@ def test_page_and_screen_are_named_by_type(kind: str) -> None:
 def test_errors_name_the_segment_field(
     kind: str | None, raw: dict[str, object], fields: list[str]
 ) -> None:
-    parsed = parse_call(kind, raw, "batch[2]")  # type: ignore[arg-type]
+    parsed = parse_call(NOW, kind, raw, "batch[2]")  # type: ignore[arg-type]
     assert isinstance(parsed, list)
     assert [e["field"] for e in parsed] == [f"batch[2].{f}" for f in fields]
 
 
 def test_batch_context_applies_under_the_item_context() -> None:
     parsed = parse_call(
+        NOW,
         None,
         {"type": "identify", "userId": "u", "context": {"timezone": "Asia/Tokyo"}},
         "batch[0]",
@@ -114,10 +119,10 @@ def test_batch_context_applies_under_the_item_context() -> None:
 
 def test_batch_items_fail_alone() -> None:
     good = {"type": "track", "userId": "u", "event": "e"}
-    parsed, errors = parse_batch([good, {"type": "track"}, good], {"timezone": "UTC"})
+    parsed, errors = parse_batch(NOW, [good, {"type": "track"}, good], {"timezone": "UTC"})
     assert [p.call.context for p in parsed] == [{"timezone": "UTC"}] * 2
     assert [e["field"] for e in errors] == ["batch[1].userId", "batch[1].event"]
-    parsed, errors = parse_batch([good, good], None)
+    parsed, errors = parse_batch(NOW, [good, good], None)
     assert len(parsed) == 2 and errors == []
 
 
@@ -164,7 +169,7 @@ def test_identify_addresses_follow_the_profile_rules() -> None:
             "plan": "pro",
         },
     }
-    parsed = parse_call("identify", bad, "batch[0]")
+    parsed = parse_call(NOW, "identify", bad, "batch[0]")
     assert isinstance(parsed, list)
     fields = {e["field"]: e["message"] for e in parsed}
     assert list(fields) == [
@@ -177,7 +182,7 @@ def test_identify_addresses_follow_the_profile_rules() -> None:
         "userId": "u",
         "traits": {"email": "Ada@Example.COM", "phone": "+33 6 12 34 56 78", "push_tokens": None},
     }
-    parsed = parse_call("identify", good, "")
+    parsed = parse_call(NOW, "identify", good, "")
     assert not isinstance(parsed, list)
     assert parsed.call.traits == {
         "email": "Ada@example.com",

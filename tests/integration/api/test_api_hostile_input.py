@@ -195,3 +195,167 @@ async def test_a_hundred_million_years_is_not_a_timeout(
     )
     assert resp.status_code == 422, resp.text
     assert "timeout" in fields_of(resp)
+
+
+# Issue 13 point 9: no surprises at the edges.
+
+ANCIENT_OR_FAR = ["0", '"0594-01-01T00:00:00Z"', '"9999-12-31T23:59:59Z"', '"1999-12-31T23:59:59Z"']
+
+
+@pytest.mark.parametrize("stamp", ANCIENT_OR_FAR)
+async def test_an_event_timestamp_far_from_now_is_refused(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str], stamp: str
+) -> None:
+    raw = f'{{"name": "e", "profile_id": "p-time", "timestamp": {stamp}}}'
+    resp = await post_raw(api_client, admin_headers, "/v1/events", raw)
+    assert resp.status_code == 422, resp.text
+    assert "2000-01-01" in fields_of(resp)["timestamp"]
+
+
+async def test_a_batch_names_the_event_whose_timestamp_is_in_the_future(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    events = [
+        {"name": "e", "profile_id": "p-time", "timestamp": "2024-05-01T00:00:00Z"},
+        {"name": "e", "profile_id": "p-time", "timestamp": "9999-01-01T00:00:00Z"},
+    ]
+    resp = await api_client.post("/v1/events/batch", json={"events": events}, headers=admin_headers)
+    assert resp.status_code == 422, resp.text
+    assert list(fields_of(resp)) == ["events[1].timestamp"]
+
+
+async def test_a_past_timestamp_since_2000_is_accepted(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    event = {"name": "e", "profile_id": "p-time", "timestamp": "2000-01-01T00:00:00Z"}
+    resp = await api_client.post("/v1/events", json=event, headers=admin_headers)
+    assert resp.status_code == 202, resp.text
+
+
+@pytest.mark.parametrize("kind", ["track", "page", "screen", "identify"])
+async def test_a_segment_call_with_a_far_timestamp_is_refused(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str], kind: str
+) -> None:
+    call = {"userId": "u-time", "event": "Signed Up", "timestamp": "0594-01-01T00:00:00Z"}
+    resp = await api_client.post(f"/v1/segment/{kind}", json=call, headers=admin_headers)
+    assert resp.status_code == 422, resp.text
+    assert "2000-01-01" in fields_of(resp)["timestamp"]
+
+
+async def test_a_segment_batch_lists_the_item_with_a_far_timestamp(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    good = {"type": "track", "userId": "u-time", "event": "Ok", "messageId": uuid.uuid4().hex}
+    bad = {**good, "messageId": uuid.uuid4().hex, "timestamp": "9999-12-31T00:00:00Z"}
+    resp = await api_client.post(
+        "/v1/segment/batch", json={"batch": [good, bad]}, headers=admin_headers
+    )
+    assert resp.status_code == 200, resp.text  # a batch reports its bad items, as before
+    body = resp.json()
+    assert (body["accepted"], body["rejected"]) == (1, 1), body
+    assert [e["field"] for e in body["errors"]] == ["batch[1].timestamp"]
+
+
+NOT_UTF8 = b'{"name": "\xff", "profile_id": "p"}'
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "media"),
+    [
+        ("POST", "/v1/events", "application/json"),
+        ("POST", "/v1/events/batch", "application/json"),
+        ("PUT", "/v1/profiles/p-utf8", "application/json"),
+        ("POST", "/v1/segment/track", "application/json"),
+        ("POST", "/v1/segment/batch", "text/plain"),
+        ("PUT", "/v1/journeys/not-utf8", "application/yaml"),
+        ("PUT", "/v1/journeys/not-utf8", "application/json"),
+        ("PUT", "/v1/templates/not-utf8", "application/json"),
+    ],
+)
+async def test_a_body_that_is_not_utf8_is_a_400_naming_the_body(
+    api_client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    method: str,
+    path: str,
+    media: str,
+) -> None:
+    headers = {**admin_headers, "Content-Type": media}
+    resp = await api_client.request(method, path, content=NOT_UTF8, headers=headers)
+    assert resp.status_code == 400, resp.text
+    assert "UTF-8" in fields_of(resp)["body"]
+
+
+async def test_a_gzipped_segment_body_that_is_not_utf8_names_the_body(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    resp = await api_client.post(
+        "/v1/segment/batch",
+        content=gzip.compress(b'{"batch": [{"type": "track", "event": "\xff"}]}'),
+        headers={**admin_headers, **JSON, "Content-Encoding": "gzip"},
+    )
+    assert resp.status_code == 400, resp.text
+    assert "UTF-8" in fields_of(resp)["body"]
+
+
+@pytest.mark.parametrize(
+    "number", ["9007199254740993", "-9007199254740993", "100000000000000000000000000000"]
+)
+async def test_an_integer_past_2_53_in_event_properties_is_refused(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str], number: str
+) -> None:
+    raw = EVENT % f'{{"n": {{"deep": [1, {number}]}}}}'
+    resp = await post_raw(api_client, admin_headers, "/v1/events", raw)
+    assert resp.status_code == 422, resp.text
+    assert "2^53" in fields_of(resp)["properties.n.deep[1]"]
+
+
+async def test_an_integer_past_2_53_in_profile_attributes_is_refused(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    raw = '{"attributes": {"account": 9007199254740993}}'
+    resp = await api_client.put(
+        f"/v1/profiles/p-{uuid.uuid4().hex[:8]}",
+        content=raw.encode(),
+        headers={**admin_headers, **JSON},
+    )
+    assert resp.status_code == 422, resp.text
+    assert "2^53" in fields_of(resp)["attributes.account"]
+
+
+async def test_an_integer_of_five_thousand_digits_is_a_4xx(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    raw = EVENT % f'{{"n": {"9" * 5000}}}'
+    resp = await post_raw(api_client, admin_headers, "/v1/events", raw)
+    fields_of(resp)  # a 4xx with the error body (Python's JSON refuses > 4,300 digits)
+
+
+async def test_the_largest_exact_integers_are_kept(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    profile = f"p-{uuid.uuid4().hex[:8]}"
+    raw = '{"attributes": {"max": 9007199254740991, "min": -9007199254740991}}'
+    resp = await api_client.put(
+        f"/v1/profiles/{profile}", content=raw.encode(), headers={**admin_headers, **JSON}
+    )
+    assert resp.status_code < 300, resp.text
+    got = (await api_client.get(f"/v1/profiles/{profile}", headers=admin_headers)).json()
+    assert got["attributes"] == {"max": 2**53 - 1, "min": -(2**53 - 1)}
+
+
+async def test_an_integer_past_2_53_in_segment_traits_is_refused(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    raw = '{"batch": [{"type": "identify", "userId": "u-big", "traits": {"n": 9007199254740993}}]}'
+    resp = await post_raw(api_client, admin_headers, "/v1/segment/batch", raw)
+    assert resp.status_code == 422, resp.text  # like a NUL: the whole batch, dropped by clients
+    assert "2^53" in fields_of(resp)["batch[0].traits.n"]
+
+
+async def test_a_segment_user_id_past_2_53_is_kept_exact_as_text(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    raw = '{"userId": 9007199254740993, "event": "Big Id", "messageId": 9007199254740995}'
+    resp = await post_raw(api_client, admin_headers, "/v1/segment/track", raw)
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["event_ids"] == ["9007199254740995"]
