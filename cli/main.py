@@ -10,7 +10,7 @@ import signal
 import sys
 from pathlib import Path
 
-from cli import backtest, imports
+from cli import backtest, imports, keys
 from core.logs import configure_logging
 from core.settings import Settings
 
@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     imports.add_parser(sub)
     backtest.add_parser(sub)
+    keys.add_parser(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings()
@@ -49,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         "temporal": _temporal,
         "import": imports.run,
         "backtest": backtest.run,
+        "keys": keys.run,
     }
     return handlers[args.command](settings, args)
 
