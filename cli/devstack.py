@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -46,7 +47,15 @@ from workers.temporal_setup import ensure_search_attributes_at
 NEEDS = {"worker": ("postgres", "temporal"), "api": ("postgres", "temporal")}
 
 
+# The worker's own servers, with the host each listens on and the variable that sets it.
+WORKER_PORTS = (
+    ("worker_metrics_port", "worker_metrics_host", "WAYLINE_WORKER_METRICS_PORT"),
+    ("worker_health_port", "worker_health_host", "WAYLINE_WORKER_HEALTH_PORT"),
+)
+
+
 def run_dev(settings: Settings) -> int:
+    settings = with_free_worker_ports(settings)
     data = settings.data_dir.resolve()
     data.mkdir(parents=True, exist_ok=True)
     pg = EmbeddedPostgres(data / "postgres", settings.postgres_port)
@@ -56,7 +65,12 @@ def run_dev(settings: Settings) -> int:
         ui_port=settings.temporal_ui_port,
         namespace=settings.temporal_namespace,
     )
-    env = {**os.environ, "DATABASE_URL": pg.url, "TEMPORAL_ADDRESS": temporal.address}
+    env = {
+        **os.environ,
+        "DATABASE_URL": pg.url,
+        "TEMPORAL_ADDRESS": temporal.address,
+        **{var: str(getattr(settings, port)) for port, _, var in WORKER_PORTS},
+    }
     children: list[Child] = [
         ServerChild("postgres", pg, pg.data_dir / "server.log"),
         ServerChild("temporal", temporal, temporal.data_dir / "temporal.log"),
@@ -83,6 +97,41 @@ def run_dev(settings: Settings) -> int:
         for child in reversed(children):
             child.stop()
         print("wayline dev stopped", flush=True)
+
+
+def with_free_worker_ports(settings: Settings) -> Settings:
+    """The worker's metrics and health ports for this stack. A default one that is taken (a
+    second stack, another exporter on 9464) becomes a free one, which the banner shows: the
+    worker would otherwise serve no metrics, and no health, with only a log line saying so.
+    A port the environment set is kept, taken or not, since a scraper or probe expects it;
+    0 stays off. The worker's restarts reuse the ports chosen here."""
+    update: dict[str, int] = {}
+    for port_field, host_field, _ in WORKER_PORTS:
+        port, host = getattr(settings, port_field), getattr(settings, host_field)
+        if port and port_field not in settings.model_fields_set and not _bindable(host, port):
+            update[port_field] = _free_port(host, avoid=set(update.values()))
+    return settings.model_copy(update=update) if update else settings
+
+
+def _bindable(host: str, port: int) -> bool:
+    """Whether a server could listen there now (with SO_REUSEADDR, as the worker's do)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def _free_port(host: str, avoid: set[int]) -> int:
+    """A port the system has free now, other than one this stack chose already."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind((host, 0))
+            port = int(sock.getsockname()[1])
+        if port not in avoid:
+            return port
 
 
 def _prepare(settings: Settings, pg: EmbeddedPostgres, temporal: EmbeddedTemporal) -> None:
@@ -257,6 +306,8 @@ def _banner(settings: Settings, data: object) -> None:
         f"  Temporal UI  http://127.0.0.1:{settings.temporal_ui_port}\n"
         f"  Metrics      {api}/metrics (Bearer key), worker"
         f" http://{settings.worker_metrics_host}:{settings.worker_metrics_port}/metrics\n"
+        f"  Worker       http://{settings.worker_health_host}:{settings.worker_health_port}"
+        "/health\n"
         f"  Temporal     127.0.0.1:{settings.temporal_port}"
         f" (namespace {settings.temporal_namespace})\n"
         f"  PostgreSQL   postgresql://postgres@127.0.0.1:{settings.postgres_port}/wayline\n"
