@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute
 from temporalio.client import Client
 
 from api import console
+from api.docs import install_docs
 from api.errors import BodyLimitMiddleware, install_error_handlers
 from api.keys import KeyVerifier
 from api.routes import (
@@ -56,7 +57,8 @@ and templates, read what happened to a profile.
 
 Every endpoint except `GET /health`, `/v1/unsubscribe`, `/v1/t/*` and `/v1/sms/status`
 (authenticated by the signed token of the link) needs `Authorization: Bearer <API key>`;
-`GET /v1/me` tells a key its scopes. The web console is served at `/console`.
+`GET /v1/me` tells a key its scopes. The web console is served at `/console`, this reference
+at `/docs` (Swagger UI) and `/redoc`, both from the API itself: no CDN, they work offline.
 Errors share one shape: `{"error", "message", "fields": [{"field", "message"}]}`.
 """
 
@@ -95,7 +97,7 @@ def create_app(settings: Settings | None = None, telemetry: Telemetry | None = N
         version=VERSION,
         description=DESCRIPTION,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # api/docs.py serves /docs and /redoc without a CDN
         redoc_url=None,
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
@@ -133,6 +135,7 @@ def create_app(settings: Settings | None = None, telemetry: Telemetry | None = N
     app.include_router(campaigns.router, prefix="/v1")
     app.include_router(dev_mail.router, prefix="/v1")
     app.include_router(console.router)
+    install_docs(app)
     return app
 
 

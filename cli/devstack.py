@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -38,7 +39,6 @@ from workers.embedded import (
     EmbeddedPostgres,
     EmbeddedTemporal,
     die_with_parent,
-    free_port,
     port_open,
     stop_process,
 )
@@ -48,7 +48,15 @@ from workers.temporal_setup import ensure_search_attributes_at
 NEEDS = {"worker": ("postgres", "temporal"), "api": ("postgres", "temporal")}
 
 
+# The worker's own servers, with the host each listens on and the variable that sets it.
+WORKER_PORTS = (
+    ("worker_metrics_port", "worker_metrics_host", "WAYLINE_WORKER_METRICS_PORT"),
+    ("worker_health_port", "worker_health_host", "WAYLINE_WORKER_HEALTH_PORT"),
+)
+
+
 def run_dev(settings: Settings) -> int:
+    settings = with_free_worker_ports(settings)
     data = settings.data_dir.resolve()
     data.mkdir(parents=True, exist_ok=True)
     pg = EmbeddedPostgres(data / "postgres", settings.postgres_port)
@@ -62,7 +70,8 @@ def run_dev(settings: Settings) -> int:
         **os.environ,
         "DATABASE_URL": pg.url,
         "TEMPORAL_ADDRESS": temporal.address,
-        **mail_catcher_env(os.environ, data, _free_or_other(settings.dev_mail_port)),
+        **mail_catcher_env(os.environ, data, _mail_port(settings)),
+        **{var: str(getattr(settings, port)) for port, _, var in WORKER_PORTS},
     }
     children: list[Child] = [
         ServerChild("postgres", pg, pg.data_dir / "server.log"),
@@ -102,6 +111,41 @@ def run_dev(settings: Settings) -> int:
         print("wayline dev stopped", flush=True)
 
 
+def with_free_worker_ports(settings: Settings) -> Settings:
+    """The worker's metrics and health ports for this stack. A default one that is taken (a
+    second stack, another exporter on 9464) becomes a free one, which the banner shows: the
+    worker would otherwise serve no metrics, and no health, with only a log line saying so.
+    A port the environment set is kept, taken or not, since a scraper or probe expects it;
+    0 stays off. The worker's restarts reuse the ports chosen here."""
+    update: dict[str, int] = {}
+    for port_field, host_field, _ in WORKER_PORTS:
+        port, host = getattr(settings, port_field), getattr(settings, host_field)
+        if port and port_field not in settings.model_fields_set and not _bindable(host, port):
+            update[port_field] = _free_port(host, avoid=set(update.values()))
+    return settings.model_copy(update=update) if update else settings
+
+
+def _bindable(host: str, port: int) -> bool:
+    """Whether a server could listen there now (with SO_REUSEADDR, as the worker's do)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def _free_port(host: str, avoid: set[int]) -> int:
+    """A port the system has free now, other than one this stack chose already."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind((host, 0))
+            port = int(sock.getsockname()[1])
+        if port not in avoid:
+            return port
+
+
 def mail_catcher_env(environ: Mapping[str, str], data: Path, port: int) -> dict[str, str]:
     """The catcher's folder for it and the API; the email channel points at the catcher
     unless the environment names an SMTP server of its own."""
@@ -111,9 +155,10 @@ def mail_catcher_env(environ: Mapping[str, str], data: Path, port: int) -> dict[
     return env
 
 
-def _free_or_other(port: int) -> int:
-    """The configured port, or a free one when something else listens there already."""
-    return free_port() if port_open("127.0.0.1", port) else port
+def _mail_port(settings: Settings) -> int:
+    """The catcher's port: the configured one, or a free one when it is taken."""
+    port = settings.dev_mail_port
+    return port if _bindable("127.0.0.1", port) else _free_port("127.0.0.1", avoid=set())
 
 
 def _prepare(settings: Settings, pg: EmbeddedPostgres, temporal: EmbeddedTemporal) -> str | None:
@@ -290,13 +335,15 @@ def _banner(settings: Settings, data: Path, held: dict[str, str], mail_port: int
         f"  Temporal UI  http://127.0.0.1:{settings.temporal_ui_port}\n"
         f"  Metrics      {api}/metrics (Bearer key), worker"
         f" http://{settings.worker_metrics_host}:{settings.worker_metrics_port}/metrics\n"
+        f"  Worker       http://{settings.worker_health_host}:{settings.worker_health_port}"
+        "/health\n"
         f"  Temporal     127.0.0.1:{settings.temporal_port}"
         f" (namespace {settings.temporal_namespace})\n"
         f"  PostgreSQL   postgresql://postgres@127.0.0.1:{settings.postgres_port}/wayline\n"
         f"  Mail         caught on smtp://127.0.0.1:{mail_port},"
         f" read at {api}/v1/dev/mail\n"
         f"  Data         {data}\n"
-        f"\n`wayline publish`, `validate` and `import` find this stack by themselves"
+        f"\n`wayline publish`, `validate`, `import` and `backtest` find this stack by themselves"
         f" ({data / devfile.NAME}); for other tools:\n"
         + "".join(f"  {line}\n" for line in devfile.exports(held)),
         flush=True,

@@ -10,7 +10,7 @@ import signal
 import sys
 from pathlib import Path
 
-from cli import backtest, devfile, imports
+from cli import backtest, devfile, imports, keys
 from core.logs import configure_logging
 from core.settings import Settings
 
@@ -36,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("mail-catcher", help="run wayline dev's SMTP mail catcher (keeps all mail)")
     imports.add_parser(sub)
     backtest.add_parser(sub)
+    keys.add_parser(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings()
@@ -51,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         "import": imports.run,
         "backtest": backtest.run,
         "mail-catcher": _mail_catcher,
+        "keys": keys.run,
     }
     if args.command in FINDS_DEV_STACK:
         settings = devfile.apply(settings)

@@ -54,10 +54,11 @@ def chromium_path() -> str:
 
 
 @asynccontextmanager
-async def chromium() -> AsyncIterator[Browser]:
+async def chromium(*extra_args: str) -> AsyncIterator[Browser]:
     path = chromium_path()
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        args = [*CHROMIUM_ARGS, *extra_args]
+        browser = await pw.chromium.launch(executable_path=path, args=args)
         try:
             yield browser
         finally:

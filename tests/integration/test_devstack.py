@@ -4,7 +4,9 @@ across a full restart of the stack still finishes."""
 from __future__ import annotations
 
 import os
+import re
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -261,3 +263,44 @@ def test_dev_stack_restarts_a_killed_child(dev_env: dict[str, str], tmp_path: Pa
     finally:
         api.close()
         stop(proc, dev_env)
+
+
+def test_worker_ports_taken_by_another_process_are_chosen_free(
+    dev_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Another exporter on 9464 (or a second dev stack) must not cost the worker its metrics
+    and health: the stack picks free ports and its banner says which (issue 20.7)."""
+    for var in ("WAYLINE_WORKER_METRICS_PORT", "WAYLINE_WORKER_HEALTH_PORT"):
+        dev_env.pop(var, None)
+    held = []
+    for port in (9464, 9465):  # the defaults (core/settings.py)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.bind(("127.0.0.1", port))
+            sock.listen()
+        except OSError:
+            pass  # held by someone else already: as good for this test
+        held.append(sock)
+    log = tmp_path / "dev.log"
+    proc = start(dev_env, log)
+    try:
+        text = log.read_text()
+        metrics = re.search(r"worker http://127\.0\.0\.1:(\d+)/metrics", text)
+        health = re.search(r"Worker +http://127\.0\.0\.1:(\d+)/health", text)
+        assert metrics and health, text
+        assert int(metrics[1]) != 9464 and int(health[1]) != 9465
+        got = poll(lambda: _answer(f"http://127.0.0.1:{metrics[1]}/metrics"))
+        assert "temporal" in str(got) or "wayline" in str(got)
+        assert poll(lambda: _answer(f"http://127.0.0.1:{health[1]}/health"))
+    finally:
+        stop(proc, dev_env)
+        for sock in held:
+            sock.close()
+
+
+def _answer(url: str) -> str | None:
+    try:
+        resp = httpx.get(url, timeout=2)
+    except httpx.HTTPError:
+        return None
+    return resp.text if resp.status_code == 200 else None
