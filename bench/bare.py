@@ -1,11 +1,4 @@
-"""The bare Temporal baseline of the throughput benchmark: no Wayline code at all.
-
-A journey `condition -> message(log) -> end` runs three local activities (enter, send,
-finish) after its signal-with-start. `BareLocalWorkflow` does the same number of round
-trips with empty local activities, `BareActivityWorkflow` with empty regular activities
-(printed for information). They live in a module, not in the script run as `__main__`,
-because the workflow sandbox re-imports workflow modules by name.
-"""
+"""The bare Temporal baseline of the throughput benchmark: no Wayline code at all."""
 
 from __future__ import annotations
 
@@ -15,6 +8,8 @@ from typing import Any
 from temporalio import activity, workflow
 
 BARE_TASK_QUEUE = "wayline-bench-bare"
+EMPTY_TASK_QUEUE = "wayline-bench-empty"  # the minimal worker's: default SDK settings
+EMPTY_WORKFLOW = "EmptyWorkflow"
 BARE_LOCAL_WORKFLOW = "BareLocalWorkflow"
 BARE_ACTIVITY_WORKFLOW = "BareActivityWorkflow"
 BARE_SIGNAL = "event"
@@ -52,5 +47,16 @@ class BareActivityWorkflow(_Bare):
     async def run(self, inp: dict[str, Any]) -> int:
         for step in range(ACTIVITIES_PER_RUN):
             await workflow.execute_activity(noop, step, start_to_close_timeout=TIMEOUT)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return len(self.inbox)
+
+
+@workflow.defn(name=EMPTY_WORKFLOW)
+class EmptyWorkflow(_Bare):
+    """The physical limit: a signal-with-start and nothing else, on a worker with default
+    settings; what a journey costs beyond it is Wayline's (issue 18's ratio_empty)."""
+
+    @workflow.run
+    async def run(self, inp: dict[str, Any]) -> int:
         await workflow.wait_condition(workflow.all_handlers_finished)
         return len(self.inbox)

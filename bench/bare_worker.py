@@ -6,6 +6,7 @@ pollers as `workers.worker.build_workers` builds the journey worker, so the only
 left is the Wayline code. (The journey worker passes `journeys`, `core`, pydantic... through
 the sandbox; the bare workflows import none of them, so the default restrictions are the
 same thing here, and this process does not import the Wayline stack at all.)
+With `--minimal` it serves `EmptyWorkflow` alone on a worker with default SDK settings.
 Stops on SIGTERM or SIGINT.
 """
 
@@ -14,12 +15,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
 
 from temporalio.client import Client
 from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
-from bench.bare import BARE_TASK_QUEUE, BareActivityWorkflow, BareLocalWorkflow, noop
+from bench.bare import (
+    BARE_TASK_QUEUE,
+    EMPTY_TASK_QUEUE,
+    BareActivityWorkflow,
+    BareLocalWorkflow,
+    EmptyWorkflow,
+    noop,
+)
 from core.converter import data_converter
 from core.settings import Settings
 
@@ -44,26 +53,31 @@ def build_bare_worker(client: Client, settings: Settings) -> Worker:
     )
 
 
-async def serve() -> None:
+def build_minimal_worker(client: Client) -> Worker:
+    """Default SDK settings throughout: the yardstick is Temporal, not our tuning."""
+    return Worker(client, task_queue=EMPTY_TASK_QUEUE, workflows=[EmptyWorkflow])
+
+
+async def serve(minimal: bool) -> None:
     settings = Settings()
     client = await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=data_converter,
     )
-    worker = build_bare_worker(client, settings)
+    worker = build_minimal_worker(client) if minimal else build_bare_worker(client, settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with worker:
-        logging.getLogger("wayline.bench").info("bare worker on %s", BARE_TASK_QUEUE)
+        logging.getLogger("wayline.bench").info("bare worker on %s", worker.task_queue)
         await stop.wait()
 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    asyncio.run(serve())
+    asyncio.run(serve(minimal="--minimal" in sys.argv[1:]))
 
 
 if __name__ == "__main__":

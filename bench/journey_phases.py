@@ -45,7 +45,14 @@ def completion_timeout(n: int) -> float:
     return 60.0 + n / 5
 
 
-async def run_bare(client: Client, workflow: str, tag: str, n: int, concurrency: int) -> Rate:
+async def run_bare(
+    client: Client,
+    workflow: str,
+    tag: str,
+    n: int,
+    concurrency: int,
+    task_queue: str = BARE_TASK_QUEUE,
+) -> Rate:
     """Signal-with-start n workflows (fresh ids) and time until the last one closed."""
     sem = asyncio.Semaphore(concurrency)
 
@@ -56,7 +63,7 @@ async def run_bare(client: Client, workflow: str, tag: str, n: int, concurrency:
                 workflow,
                 {"profile_id": profile_id},
                 id=f"bench:{tag}:{profile_id}",
-                task_queue=BARE_TASK_QUEUE,
+                task_queue=task_queue,
                 start_signal=BARE_SIGNAL,
                 start_signal_args=[
                     {"name": EVENT_NAME, "profile_id": profile_id, "properties": {"total": 42}}

@@ -19,8 +19,11 @@ workers and dispatcher) as subprocesses, and is itself the load generator. In or
 3. latency: events paced at half the completion rate of 2, event -> message latency
    (events.received_at -> messages.created_at), p50 and p99.
 
-The last line is `ratio=<journeys per s / bare workflows per s>`. Every process it starts is
-stopped at the end, on errors and on Ctrl-C; the data folder is removed unless --keep.
+The last two lines are `ratio_empty=<journeys per s / empty workflows per s>` (empty
+signal-with-start workflows on a minimal worker with default SDK settings: the physical
+limit) and `ratio=<journeys per s / bare workflows per s>`, medians over the rounds; before
+them, the history events and estimated billable actions per run of each kind. Every process
+it starts is stopped at the end, on errors and on Ctrl-C; the data folder is removed unless --keep.
 Knobs: WAYLINE_WORKER_* and WAYLINE_DISPATCH_* from the environment reach both workers;
 --sqlite-pragma and --dynamic-config change the Temporal dev server.
 """
@@ -48,8 +51,11 @@ from bench.bare import (
     BARE_ACTIVITY_WORKFLOW,
     BARE_LOCAL_WORKFLOW,
     BARE_TASK_QUEUE,
+    EMPTY_TASK_QUEUE,
+    EMPTY_WORKFLOW,
 )
 from bench.cpu import CpuMeter, CpuUse
+from bench.histories import Cost, cost
 from bench.journey_phases import (
     JOURNEY,
     JOURNEY_ID,
@@ -64,6 +70,7 @@ from bench.journey_phases import (
 from bench.stack import ROOT, BenchTemporal, Stack, has_pollers, log, wait_until
 from bench.stats import Rate, median_rate, percentile
 from core.converter import data_converter
+from core.names import JOURNEY_WORKFLOW
 from core.settings import Settings
 from workers.embedded import EmbeddedPostgres, free_port
 
@@ -73,6 +80,7 @@ NOISY_CORES = 0.15  # CPU used by other processes beyond which a phase is flagge
 
 @dataclass
 class Round:
+    empty: Rate
     bare: Rate
     accepted: Rate
     routed: Rate
@@ -84,6 +92,10 @@ class Round:
     def ratio(self) -> float:
         return self.completed.per_second / self.bare.per_second
 
+    @property
+    def ratio_empty(self) -> float:
+        return self.completed.per_second / self.empty.per_second
+
 
 @dataclass
 class Results:
@@ -91,6 +103,7 @@ class Results:
     bare_activities: Rate | None = None
     latency_rate: float = 0.0
     latency: list[float] = field(default_factory=list)
+    costs: dict[str, Cost] = field(default_factory=dict)  # per run, from the last round
 
 
 class Bench:
@@ -185,6 +198,59 @@ class Bench:
                 raise RuntimeError(f"{method} {path}: {resp.status_code} {resp.text[:1000]}")
 
     @contextlib.asynccontextmanager
+    async def empty_workers(self) -> AsyncIterator[None]:
+        """The minimal worker: default SDK settings, `EmptyWorkflow` only."""
+        names = self.stack.spawn_many(
+            "empty-worker", self.args.workers, "bench.bare_worker", ["--minimal"], self.env
+        )
+        try:
+            await wait_until(
+                "empty worker pollers",
+                lambda: has_pollers(self.client, EMPTY_TASK_QUEUE),
+                60,
+                alive=lambda: self.stack.check("empty-worker"),
+            )
+            self.warmups += 1
+            await run_bare(
+                self.client,
+                EMPTY_WORKFLOW,
+                f"warm-empty{self.warmups}",
+                WARMUP,
+                self.start_concurrency,
+                EMPTY_TASK_QUEUE,
+            )
+            yield
+        finally:
+            for name in names:
+                self.stack.stop_proc(name)
+
+    async def empty_phase(self, r: int) -> Rate:
+        async with self.empty_workers():
+            empty = await run_bare(
+                self.client,
+                EMPTY_WORKFLOW,
+                f"empty-r{r}",
+                self.n,
+                self.start_concurrency,
+                EMPTY_TASK_QUEUE,
+            )
+        log(f"round {r}: empty workflows, minimal worker: {empty}")
+        return empty
+
+    async def count_costs(self, r: int) -> None:
+        """History events and billable actions per run of each kind, from this round's runs."""
+        kinds = {
+            "empty workflow": f'WorkflowType="{EMPTY_WORKFLOW}" AND WorkflowId STARTS_WITH '
+            f'"bench:empty-r{r}:"',
+            "bare workflow": f'WorkflowType="{BARE_LOCAL_WORKFLOW}" AND WorkflowId STARTS_WITH '
+            f'"bench:bare-local-r{r}:"',
+            "journey": f'WorkflowType="{JOURNEY_WORKFLOW}" AND JourneyId="{JOURNEY_ID}"',
+        }
+        for label, query in kinds.items():
+            self.out.costs[label] = await cost(self.client, query)
+            log(f"round {r}: per {label}: {self.out.costs[label]}")
+
+    @contextlib.asynccontextmanager
     async def bare_workers(self) -> AsyncIterator[None]:
         names = self.stack.spawn_many(
             "bare-worker", self.args.workers, "bench.bare_worker", [], self.env
@@ -229,6 +295,7 @@ class Bench:
     async def round(self, r: int) -> None:
         """The bare baseline first, then the journeys, on the same server (see README)."""
         n, stack = self.n, self.stack
+        empty = await self.empty_phase(r)
         async with self.bare_workers():
             meter = CpuMeter(stack.cpu)
             bare = await run_bare(
@@ -246,6 +313,7 @@ class Bench:
             await log_timeline(self.pool, tag, t0)
         assert times.last_dispatched is not None and times.last_ended is not None
         result = Round(
+            empty=empty,
             bare=bare,
             accepted=Rate(n, t_accepted - t0),
             routed=Rate(n, times.last_dispatched.timestamp() - t0),
@@ -259,6 +327,8 @@ class Bench:
         )
         log(f"round {r}: journeys {cpu_journeys}")
         self.out.rounds.append(result)
+        if r == self.args.rounds:
+            await self.count_costs(r)
 
     async def latency_phase(self) -> None:
         """Open loop at half the median completion rate: sends do not wait for replies."""
@@ -279,6 +349,7 @@ def report(args: argparse.Namespace, out: Results) -> None:
     )
     for i, r in enumerate(out.rounds, 1):
         prefix = f"round {i}: " if len(out.rounds) > 1 else ""
+        print(f"{prefix}empty workflows, minimal worker:   {r.empty}")
         print(f"{prefix}bare Temporal, {ACTIVITIES_PER_RUN} local activities: {r.bare}")
         print(f"{prefix}events accepted by the API:         {r.accepted}")
         print(f"{prefix}events routed:                      {r.routed}")
@@ -313,8 +384,12 @@ def report(args: argparse.Namespace, out: Results) -> None:
                     )
                 )
             )
+        for label, per_run in out.costs.items():
+            print(f"per {label}: {per_run}")
         completed = median_rate([r.completed for r in out.rounds])
         bare = median_rate([r.bare for r in out.rounds])
+        empty = median_rate([r.empty for r in out.rounds])
+        print(f"ratio_empty={completed / empty:.2f}")
         print(f"ratio={completed / bare:.2f}")
 
 
