@@ -96,6 +96,12 @@ class Round:
     def ratio_empty(self) -> float:
         return self.completed.per_second / self.empty.per_second
 
+    @property
+    def worker_ms_per_journey(self) -> float:
+        """CPU of the worker processes over the journeys phase, per journey completed."""
+        cores = sum(c for name, c in self.cpu_journeys.cores.items() if name.startswith("worker"))
+        return cores * self.cpu_journeys.wall * 1000 / self.completed.count
+
 
 @dataclass
 class Results:
@@ -354,6 +360,7 @@ def report(args: argparse.Namespace, out: Results) -> None:
         print(f"{prefix}events accepted by the API:         {r.accepted}")
         print(f"{prefix}events routed:                      {r.routed}")
         print(f"{prefix}journeys completed:                 {r.completed}")
+        print(f"{prefix}worker CPU per journey:             {r.worker_ms_per_journey:.1f} ms")
         for label, cpu in (("bare", r.cpu_bare), ("journeys", r.cpu_journeys)):
             other = cpu.cores.get("other", 0.0)
             if other > NOISY_CORES:
