@@ -203,35 +203,8 @@ class Bench:
             if resp.status_code >= 300:
                 raise RuntimeError(f"{method} {path}: {resp.status_code} {resp.text[:1000]}")
 
-    @contextlib.asynccontextmanager
-    async def empty_workers(self) -> AsyncIterator[None]:
-        """The minimal worker: default SDK settings, `EmptyWorkflow` only."""
-        names = self.stack.spawn_many(
-            "empty-worker", self.args.workers, "bench.bare_worker", ["--minimal"], self.env
-        )
-        try:
-            await wait_until(
-                "empty worker pollers",
-                lambda: has_pollers(self.client, EMPTY_TASK_QUEUE),
-                60,
-                alive=lambda: self.stack.check("empty-worker"),
-            )
-            self.warmups += 1
-            await run_bare(
-                self.client,
-                EMPTY_WORKFLOW,
-                f"warm-empty{self.warmups}",
-                WARMUP,
-                self.start_concurrency,
-                EMPTY_TASK_QUEUE,
-            )
-            yield
-        finally:
-            for name in names:
-                self.stack.stop_proc(name)
-
     async def empty_phase(self, r: int) -> Rate:
-        async with self.empty_workers():
+        async with self.bare_workers(minimal=True):
             empty = await run_bare(
                 self.client,
                 EMPTY_WORKFLOW,
@@ -257,25 +230,26 @@ class Bench:
             log(f"round {r}: per {label}: {self.out.costs[label]}")
 
     @contextlib.asynccontextmanager
-    async def bare_workers(self) -> AsyncIterator[None]:
+    async def bare_workers(self, minimal: bool = False) -> AsyncIterator[None]:
+        """The baseline's worker processes, warmed up: the 3-local-activity one with the
+        journey worker's settings, or (`minimal`) `EmptyWorkflow` on SDK defaults."""
+        kind = "empty" if minimal else "bare"
+        queue = EMPTY_TASK_QUEUE if minimal else BARE_TASK_QUEUE
+        workflow = EMPTY_WORKFLOW if minimal else BARE_LOCAL_WORKFLOW
+        args = ["--minimal"] if minimal else []
         names = self.stack.spawn_many(
-            "bare-worker", self.args.workers, "bench.bare_worker", [], self.env
+            f"{kind}-worker", self.args.workers, "bench.bare_worker", args, self.env
         )
         try:
             await wait_until(
-                "bare worker pollers",
-                lambda: has_pollers(self.client, BARE_TASK_QUEUE),
+                f"{kind} worker pollers",
+                lambda: has_pollers(self.client, queue),
                 60,
-                alive=lambda: self.stack.check("bare-worker"),
+                alive=lambda: self.stack.check(f"{kind}-worker"),
             )
             self.warmups += 1
-            await run_bare(
-                self.client,
-                BARE_LOCAL_WORKFLOW,
-                f"warm-bare{self.warmups}",
-                WARMUP,
-                self.start_concurrency,
-            )
+            tag = f"warm-{kind}{self.warmups}"
+            await run_bare(self.client, workflow, tag, WARMUP, self.start_concurrency, queue)
             yield
         finally:
             for name in names:
