@@ -538,8 +538,10 @@ CREATE INDEX audience_changes_audience ON public.audience_changes USING btree (a
 CREATE INDEX audience_changes_profile ON public.audience_changes USING btree (profile_id, at);
 CREATE INDEX audience_dependencies_audience ON public.audience_dependencies USING btree (audience_id);
 CREATE INDEX audience_members_profile ON public.audience_members USING btree (profile_id);
+CREATE INDEX audience_recheck_by_seq ON public.audience_recheck USING btree (seq);
 CREATE INDEX audience_recheck_ready ON public.audience_recheck USING btree (leased_until, seq);
 CREATE INDEX audience_runs_journey ON public.audience_runs USING btree (journey_id, started_at DESC);
+CREATE INDEX dispatch_queue_by_seq ON public.dispatch_queue USING btree (seq);
 CREATE INDEX dispatch_queue_ready ON public.dispatch_queue USING btree (leased_until, seq);
 CREATE INDEX events_name_ts ON public.events USING btree (name, ts) INCLUDE (profile_id);
 CREATE INDEX events_pending ON public.events USING btree (profile_id, id) WHERE (dispatched_at IS NULL);
