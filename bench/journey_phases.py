@@ -213,13 +213,19 @@ async def log_timeline(pool: asyncpg.Pool, tag: str, t0: float) -> None:
     log(f"{tag}: {len({r['d'] for r in rows})} dispatcher batches for {len(rows)} events")
 
 
-async def latencies(pool: asyncpg.Pool, tag: str) -> list[float]:
+async def latency_split(pool: asyncpg.Pool, tag: str) -> dict[str, list[float]]:
+    """Seconds from the API storing each event to: its dispatcher batch marking it routed
+    (claim and signal-with-start), the journey's entry being recorded (its first workflow
+    task) and the message's ledger row (the send)."""
     rows = await pool.fetch(
-        """SELECT extract(epoch FROM m.created_at - e.received_at)::float8 AS s
-           FROM events e JOIN messages m
-             ON m.profile_id = e.profile_id AND m.journey_id = $2
+        """SELECT extract(epoch FROM e.dispatched_at - e.received_at)::float8 AS routed,
+                  extract(epoch FROM j.entered_at - e.received_at)::float8 AS entered,
+                  extract(epoch FROM m.created_at - e.received_at)::float8 AS message
+           FROM events e
+           JOIN messages m ON m.profile_id = e.profile_id AND m.journey_id = $2
+           JOIN journey_entries j ON j.profile_id = e.profile_id AND j.journey_id = $2
            WHERE e.profile_id LIKE $1""",
         f"{tag}-%",
         JOURNEY_ID,
     )
-    return [r["s"] for r in rows]
+    return {k: [r[k] for r in rows] for k in ("routed", "entered", "message")}

@@ -61,7 +61,7 @@ from bench.journey_phases import (
     JOURNEY_ID,
     TEMPLATE,
     TEMPLATE_BODY,
-    latencies,
+    latency_split,
     log_timeline,
     post_events,
     run_bare,
@@ -109,6 +109,7 @@ class Results:
     bare_activities: Rate | None = None
     latency_rate: float = 0.0
     latency: list[float] = field(default_factory=list)
+    split: dict[str, list[float]] = field(default_factory=dict)  # seconds after storing
     costs: dict[str, Cost] = field(default_factory=dict)  # per run, from the last round
 
 
@@ -318,7 +319,8 @@ class Bench:
             await post_events(self.http, "lat", m, self.args.concurrency, rate=rate)
             await wait_journeys(self.pool, self.stack, "lat", m)
         self.out.latency_rate = rate
-        self.out.latency = await latencies(self.pool, "lat")
+        self.out.split = await latency_split(self.pool, "lat")
+        self.out.latency = self.out.split["message"]
 
 
 def report(args: argparse.Namespace, out: Results) -> None:
@@ -353,6 +355,13 @@ def report(args: argparse.Namespace, out: Results) -> None:
             f"(n={len(out.latency)}): p50 {percentile(out.latency, 50) * 1000:.0f} ms, "
             f"p99 {percentile(out.latency, 99) * 1000:.0f} ms, "
             f"max {max(out.latency) * 1000:.0f} ms"
+        )
+        print(
+            "  from the event stored to: "
+            + ", ".join(
+                f"{k} p50 {percentile(v, 50) * 1000:.0f} / p99 {percentile(v, 99) * 1000:.0f} ms"
+                for k, v in out.split.items()
+            )
         )
     if out.rounds:
         if len(out.rounds) > 1:
