@@ -35,10 +35,10 @@ from fastapi import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import BODY_SCOPE_KEY, ApiError, error_response, field
+from imports.rows import BEYOND_EXACT, MAX_EXACT_INTEGER
 from journeys.loader import is_json
 
 MAX_DEPTH = 64  # levels of arrays and objects in one document
-MAX_EXACT_INTEGER = 2**53 - 1  # JavaScript's Number.MAX_SAFE_INTEGER
 # Sixteen digits in a row may be an integer past MAX_EXACT_INTEGER (16 digits).
 _SUSPECT = re.compile(rb"\\u0000|\\u[dD][89a-fA-F]|NaN|Infinity|[eE]\+?\d{3}|\d{16}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -94,10 +94,7 @@ def _value_problem(value: Any, path: str) -> str | None:
     if isinstance(value, float) and not math.isfinite(value):
         return f"{value} is not a number JSON can store"
     if isinstance(value, int) and abs(value) > MAX_EXACT_INTEGER and not _is_id(path):
-        return (
-            f"{value} is beyond ±(2^53 - 1), the largest integer JSON clients read exactly;"
-            " send it as a string"
-        )
+        return f"{value} is {BEYOND_EXACT}; send it as a string"
     if isinstance(value, Mapping):
         bad = next((k for k in value if isinstance(k, str) and string_problem(k)), None)
         return None if bad is None else f"a key {string_problem(bad)}"
@@ -148,14 +145,8 @@ def body_problem(body: bytes) -> Unstorable | None:
     return first_unstorable(document)
 
 
-def _content_type(scope: Scope) -> str:
-    headers = dict(scope.get("headers", ()))
-    return headers.get(b"content-type", b"").decode("latin-1")
-
-
-def _is_text(content_type: str, scope: Scope) -> bool:
+def _is_text(content_type: str, headers: Mapping[bytes, bytes]) -> bool:
     """A body read as UTF-8 text by its handler: JSON, YAML, `text/*`, not content-encoded."""
-    headers = dict(scope.get("headers", ()))
     if headers.get(b"content-encoding", b"identity").strip().lower() != b"identity":
         return False
     media = content_type.split(";")[0].strip().lower()
@@ -164,8 +155,9 @@ def _is_text(content_type: str, scope: Scope) -> bool:
 
 def door_problem(body: bytes, scope: Scope) -> Unstorable | None:
     """What in a buffered request body must not reach a handler, if anything."""
-    content_type = _content_type(scope)
-    problem = encoding_problem(body) if _is_text(content_type, scope) else None
+    headers = dict(scope.get("headers", ()))
+    content_type = headers.get(b"content-type", b"").decode("latin-1")
+    problem = encoding_problem(body) if _is_text(content_type, headers) else None
     if problem is None and is_json(content_type):
         problem = body_problem(body)
     return problem

@@ -57,6 +57,7 @@ WORKER_PORTS = (
 
 def run_dev(settings: Settings) -> int:
     settings = with_free_worker_ports(settings)
+    mail_port = _mail_port(settings)
     data = settings.data_dir.resolve()
     data.mkdir(parents=True, exist_ok=True)
     pg = EmbeddedPostgres(data / "postgres", settings.postgres_port)
@@ -70,7 +71,7 @@ def run_dev(settings: Settings) -> int:
         **os.environ,
         "DATABASE_URL": pg.url,
         "TEMPORAL_ADDRESS": temporal.address,
-        **mail_catcher_env(os.environ, data, _mail_port(settings)),
+        **mail_catcher_env(os.environ, data, mail_port),
         **{var: str(getattr(settings, port)) for port, _, var in WORKER_PORTS},
     }
     children: list[Child] = [
@@ -103,7 +104,7 @@ def run_dev(settings: Settings) -> int:
         )
         for child in children[2:]:
             child.start()
-        _banner(settings, data, held, int(env["WAYLINE_DEV_MAIL_PORT"]))
+        _banner(settings, data, held, mail_port)
         return Supervisor(children, NEEDS, Policy(), lambda: stopping).run()
     finally:
         for child in reversed(children):
@@ -156,9 +157,13 @@ def mail_catcher_env(environ: Mapping[str, str], data: Path, port: int) -> dict[
 
 
 def _mail_port(settings: Settings) -> int:
-    """The catcher's port: the configured one, or a free one when it is taken."""
+    """The catcher's port: the configured one, or a free one when it is taken (not one of
+    the worker's, chosen just before and not listening yet)."""
     port = settings.dev_mail_port
-    return port if _bindable("127.0.0.1", port) else _free_port("127.0.0.1", avoid=set())
+    if _bindable("127.0.0.1", port):
+        return port
+    chosen = {getattr(settings, port_field) for port_field, _, _ in WORKER_PORTS}
+    return _free_port("127.0.0.1", avoid=chosen)
 
 
 def _prepare(settings: Settings, pg: EmbeddedPostgres, temporal: EmbeddedTemporal) -> str | None:

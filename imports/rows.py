@@ -227,14 +227,14 @@ def _to_boolean(text: str) -> Any:
     raise ValueError("not a boolean (true/false, yes/no, 1/0)")
 
 
-MAX_EXACT_INTEGER = 2**53 - 1  # JavaScript's Number.MAX_SAFE_INTEGER
-_BEYOND = "beyond ±(2^53 - 1), the largest integer JSON clients read exactly"
+MAX_EXACT_INTEGER = 2**53 - 1  # JavaScript's Number.MAX_SAFE_INTEGER; the API's too
+BEYOND_EXACT = "beyond ±(2^53 - 1), the largest integer JSON clients read exactly"
 _LONG_DIGITS = re.compile(r"\d{16}")  # fewer digits cannot be past MAX_EXACT_INTEGER
 
 
 def _exact(number: int) -> int:
     if abs(number) > MAX_EXACT_INTEGER:
-        raise ValueError(f"{number} is {_BEYOND}")
+        raise ValueError(f"{number} is {BEYOND_EXACT}")
     return number
 
 
@@ -305,7 +305,7 @@ def attributes_json(
     if "\\u0000" in text:
         return None, "contains a NUL character (\\u0000)"
     if _LONG_DIGITS.search(text) and (path := _big_integer(attrs, "attributes")):
-        return None, f"{path} is {_BEYOND}"
+        return None, f"{path} is {BEYOND_EXACT}"
     if check_surrogates:
         try:
             text.encode("utf-8")

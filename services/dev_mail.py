@@ -54,10 +54,10 @@ def caught(folder: Path | None, limit: int) -> list[CaughtMail]:
 
 
 def one(folder: Path | None, mail_id: str) -> CaughtMail:
-    box = _box(folder)
-    if mail_id not in set(box.iterkeys()):
-        raise NotFound(f"caught mail {mail_id!r}")
-    return _read(box, mail_id)
+    try:
+        return _read(_box(folder), mail_id)
+    except KeyError:  # Maildir's word for a key it does not hold
+        raise NotFound(f"caught mail {mail_id!r}") from None
 
 
 def clear(folder: Path | None) -> int:
