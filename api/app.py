@@ -48,6 +48,7 @@ from core.settings import Settings, get_settings
 from core.telemetry import Telemetry
 from core.telemetry import current as current_telemetry
 from db.pool import create_pool
+from services.backpressure import Limits, OutboxGauge
 
 VERSION = "0.1.0"
 
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None, telemetry: Telemetry | None = N
     )
     app.state.settings = settings
     app.state.keys = KeyVerifier()
+    app.state.outbox = OutboxGauge(Limits.of(settings))
     install_error_handlers(app)
     app.add_middleware(StorableBodyMiddleware)  # inside the body limit, which buffers the body
     app.add_middleware(

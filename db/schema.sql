@@ -545,6 +545,7 @@ CREATE INDEX dispatch_queue_by_seq ON public.dispatch_queue USING btree (seq);
 CREATE INDEX dispatch_queue_ready ON public.dispatch_queue USING btree (leased_until, seq);
 CREATE INDEX events_name_ts ON public.events USING btree (name, ts) INCLUDE (profile_id);
 CREATE INDEX events_pending ON public.events USING btree (profile_id, id) WHERE (dispatched_at IS NULL);
+CREATE INDEX events_pending_age ON public.events USING btree (received_at) WHERE (dispatched_at IS NULL);
 CREATE INDEX events_profile ON public.events USING btree (profile_id, id);
 CREATE INDEX events_profile_name_ts ON public.events USING btree (profile_id, name, ts);
 CREATE INDEX events_profile_ts ON public.events USING btree (profile_id, ts, id);
