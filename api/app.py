@@ -36,6 +36,7 @@ from api.routes import (
     reports,
     schemas,
     segment,
+    send_time,
     sms,
     templates,
     timeline,
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None, telemetry: Telemetry | None = N
     app.include_router(inbox.router, prefix="/v1")
     app.include_router(segment.router, prefix="/v1")
     app.include_router(timeline.router, prefix="/v1")
+    app.include_router(send_time.router, prefix="/v1")
     app.include_router(metrics.router)
     _count_refused_events(app)
     telemetry.instrument_app(app)

@@ -20,7 +20,7 @@ WITH input AS (
     ON CONFLICT (profile_id) DO UPDATE SET seq = nextval('dispatch_seq')
     RETURNING profile_id
 )
-SELECT event_id FROM inserted
+SELECT event_id, profile_id FROM inserted
 
 -- name: notify_events
 SELECT pg_notify('wayline_events', '')
