@@ -126,6 +126,12 @@ class MessageActivities:
     @activity.defn(name="send_message")
     @counted_sends
     async def send_message(self, inp: SendInput) -> SendResult:
+        result = await self._send(inp)
+        if inp.send_time is not None:  # which side of the uplift measure the row is on
+            await self.pool.execute(q("mark_send_time_group"), inp.message_id, inp.send_time)
+        return result
+
+    async def _send(self, inp: SendInput) -> SendResult:
         if inp.steps is not None:  # the step ledger rides along (activities/steplog.py)
             await write_batch(self.pool, inp.steps)
         try:

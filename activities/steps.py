@@ -1,15 +1,25 @@
-"""Side effects of journey steps other than sends: profile updates, experiment assignments
-and jumps into other journeys. Each is idempotent under retries."""
+"""Side effects of journey steps other than sends: profile updates, experiment assignments,
+jumps into other journeys, and the read of a send time. Each is idempotent under retries."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import asyncpg
 from temporalio import activity
 from temporalio.client import Client
 
-from core.contracts import AssignmentInput, JumpInput, JumpResult, UpdateProfileInput
+from core.contracts import (
+    AssignmentInput,
+    JumpInput,
+    JumpResult,
+    SendTimeAnswer,
+    SendTimeInput,
+    UpdateProfileInput,
+)
 from db.sql import q
 from journeys.model import Event, Profile
+from services.engagement import best_send_at
 from services.journey_client import enter_journey
 from services.profile_updates import apply_update
 
@@ -32,6 +42,13 @@ class StepActivities:
                 await conn.execute(q("set_profile_attributes"), inp.profile_id, attributes)
                 profile = profile.model_copy(update={"attributes": attributes})
         return profile
+
+    @activity.defn(name="choose_send_time")
+    async def choose_send_time(self, inp: SendTimeInput) -> SendTimeAnswer:
+        """The engagement model's best time for the profile (a read: safe to retry)."""
+        within = timedelta(seconds=inp.within_seconds)
+        at = await best_send_at(self.pool, inp.profile_id, inp.goal, within, inp.now)
+        return SendTimeAnswer(send_at=at)
 
     @activity.defn(name="record_assignment")
     async def record_assignment(self, inp: AssignmentInput) -> None:

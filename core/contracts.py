@@ -118,6 +118,9 @@ class SendInput(_Model):
     steps: StepBatch | None = Field(
         default=None, description="Step ledger records written with the send (no extra call)"
     )
+    send_time: Literal["optimised", "holdout"] | None = Field(
+        default=None, description="Send-time optimisation: the group the ledger row is in"
+    )
 
 
 class SendResult(_Model):
@@ -307,13 +310,30 @@ class AudienceFanoutResult(_Model):
 
 
 class DeferredSend(_Model):
-    """A send waiting for the end of its quiet hours: a 'deferred' row in the message ledger."""
+    """A send waiting for the end of its quiet hours, or for the time the engagement model
+    chose: a 'deferred' row in the message ledger, with that reason."""
 
     message_id: str
     node_id: str
     channel: str
     template: str
     until: datetime
+    reason: Literal["quiet_hours", "send_time"] = "quiet_hours"
+
+
+class SendTimeInput(_Model):
+    """When should this profile's message go out: the engagement model's choice."""
+
+    v: Literal[1] = 1
+    profile_id: str
+    goal: Literal["opened", "clicked"]
+    within_seconds: float
+    now: datetime
+
+
+class SendTimeAnswer(_Model):
+    v: Literal[1] = 1
+    send_at: datetime
 
 
 class StepBatch(_Model):

@@ -374,6 +374,8 @@ CREATE TABLE public.messages (
     campaign_id text,
     campaign_run text,
     deferred_until timestamp with time zone,
+    send_time text,
+    CONSTRAINT messages_send_time_check CHECK ((send_time = ANY (ARRAY['optimised'::text, 'holdout'::text]))),
     CONSTRAINT messages_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'skipped'::text, 'dry_run'::text, 'deferred'::text])))
 );
 CREATE TABLE public.profile_aliases (

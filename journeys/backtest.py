@@ -28,6 +28,7 @@ from typing import Any
 from contacts.send_rules import SendFacts, skip_reason
 from journeys.expressions import ExpressionError, compile_expression
 from journeys.interpreter import (
+    ChooseSendTime,
     EventReceived,
     Finish,
     Input,
@@ -36,6 +37,7 @@ from journeys.interpreter import (
     MessageSent,
     ProfileLoaded,
     SendMessage,
+    SendTimeChosen,
     Start,
     StepResult,
     TimerFired,
@@ -303,6 +305,8 @@ def _answer(run: _Replay, command: Any, state: JourneyState, now: datetime) -> I
         return ProfileLoaded(profile=state.profile)
     if isinstance(command, SendMessage):
         return _send(run, command, now)
+    if isinstance(command, ChooseSendTime):  # approximation: sent at once (no habit here)
+        return SendTimeChosen(node=command.node, send_at=now)
     return run.bt.answer(command, state)
 
 

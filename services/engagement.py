@@ -95,13 +95,31 @@ def _week(rows: Sequence[asyncpg.Record]) -> list[float]:
     return week
 
 
-async def send_time(pool: asyncpg.Pool, profile_id: str, goal: str, within: timedelta) -> SendTime:
-    """The profile's habit for `goal` and its best send time from now within `within`."""
+async def send_time(
+    pool: asyncpg.Pool, profile_id: str, goal: str, within: timedelta, now: datetime | None = None
+) -> SendTime:
+    """The profile's habit for `goal` and its best send time from `now` within `within`."""
     row = await pool.fetchrow(q("profile_timezones"), [profile_id])
     profile = found(row, f"profile {profile_id!r}")
+    learned, crowd = await _habit(pool, profile_id, goal)
+    tz = zone(profile["timezone"])
+    when = best_time(now or datetime.now(UTC), within, tz, learned)
+    return SendTime(profile_id, goal, tz.key, learned, int(sum(crowd)), when)
+
+
+async def best_send_at(
+    pool: asyncpg.Pool, profile_id: str, goal: str, within: timedelta, now: datetime
+) -> datetime:
+    """When a journey's optimised send goes: as `send_time`, and at once for a profile that
+    is gone (erased meanwhile): a send that cannot be optimised is not held back."""
+    row = await pool.fetchrow(q("profile_timezones"), [profile_id])
+    if row is None:
+        return now
+    learned, _ = await _habit(pool, profile_id, goal)
+    return best_time(now, within, zone(row["timezone"]), learned)
+
+
+async def _habit(pool: asyncpg.Pool, profile_id: str, goal: str) -> tuple[Habit, list[float]]:
     own = _week(await pool.fetch(q("profile_engagement"), profile_id, goal))
     crowd = _week(await pool.fetch(q("population_engagement"), goal))
-    learned = habit(own, crowd)
-    tz = zone(profile["timezone"])
-    when = best_time(datetime.now(UTC), within, tz, learned)
-    return SendTime(profile_id, goal, tz.key, learned, int(sum(crowd)), when)
+    return habit(own, crowd), crowd

@@ -23,6 +23,7 @@ from journeys.interpreter import (
     ActionDone,
     AssignmentRecorded,
     CallAction,
+    ChooseSendTime,
     FetchData,
     Input,
     JourneyState,
@@ -32,6 +33,7 @@ from journeys.interpreter import (
     ProfileUpdated,
     RecordAssignment,
     SendMessage,
+    SendTimeChosen,
     UpdateProfile,
 )
 from journeys.model import Event, JourneyDefinition, Profile
@@ -88,6 +90,9 @@ class TestResponder:
             )
         if isinstance(command, JumpToJourney):
             return Jumped(node=command.node, ok=True), {"kind": "jump", "journey": command.journey}
+        if isinstance(command, ChooseSendTime):  # the live run waits for the best hour
+            record = {"kind": "send_time", "goal": command.goal, "send_at": now.isoformat()}
+            return SendTimeChosen(node=command.node, send_at=now), record
         raise ValueError(f"test mode cannot answer {command!r}")
 
     def _message(

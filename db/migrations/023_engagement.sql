@@ -16,3 +16,7 @@ CREATE TABLE engagement_population (
     count  bigint NOT NULL CHECK (count > 0),
     PRIMARY KEY (goal, hour)
 );
+
+-- Which side of the uplift measure a journey's optimised send was on: sent at the chosen
+-- time, or held out and sent at once (a message node's `send_time.holdout`).
+ALTER TABLE messages ADD COLUMN send_time text CHECK (send_time IN ('optimised', 'holdout'));

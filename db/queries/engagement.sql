@@ -35,3 +35,6 @@ ON CONFLICT (profile_id, goal, hour) DO UPDATE SET count = engagement_hours.coun
 
 -- name: erase_engagement
 DELETE FROM engagement_hours WHERE profile_id = ANY($1::text[])
+
+-- name: mark_send_time_group
+UPDATE messages SET send_time = $2 WHERE message_id = $1 AND send_time IS NULL

@@ -18,15 +18,17 @@ ON CONFLICT (run_id, node_id, visit) DO UPDATE SET
 WHERE journey_steps.left_at IS NULL AND EXCLUDED.left_at IS NOT NULL
 
 -- name: defer_message
--- The send at a message node waits for the end of its quiet hours: visible in the ledger now.
+-- The send at a message node waits for the end of its quiet hours or for its chosen send
+-- time ($10: quiet_hours, send_time): visible in the ledger now.
 INSERT INTO messages (message_id, profile_id, journey_id, version, node_id, workflow_id, channel,
                       template, status, reason, deferred_until, attempts)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'deferred', 'quiet_hours', $9, 0)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'deferred', $10, $9, 0)
 ON CONFLICT (message_id) DO NOTHING
 
 -- name: cancel_deferred
 -- The journey ended (exit_on, stop) before a deferred send went: it never will.
-UPDATE messages SET status = 'skipped', reason = 'quiet_hours: the journey ended before the send'
+UPDATE messages SET status = 'skipped',
+    reason = coalesce(reason, 'deferred') || ': the journey ended before the send'
 WHERE message_id = $1 AND status = 'deferred'
 
 -- name: report_steps
@@ -102,5 +104,6 @@ UPDATE journey_steps SET left_at = now(), outcome = 'exit_criteria', detail = 's
 WHERE run_id = ANY($1::text[]) AND left_at IS NULL
 
 -- name: cancel_deferred_stopped
-UPDATE messages SET status = 'skipped', reason = 'quiet_hours: the journey ended before the send'
+UPDATE messages SET status = 'skipped',
+    reason = coalesce(reason, 'deferred') || ': the journey ended before the send'
 WHERE workflow_id = ANY($1::text[]) AND status = 'deferred'

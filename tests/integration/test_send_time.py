@@ -10,7 +10,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.integration.helpers import uid
+from tests.integration.helpers import eventually, uid
 
 pytestmark = pytest.mark.integration
 
@@ -84,3 +84,84 @@ async def test_a_merge_adds_the_counts_and_an_erasure_removes_them(
     assert erased.status_code == 200, erased.text
     assert erased.json()["counts"]["engagement_hours"] == 1
     assert await counts(pool, known) == {}
+
+
+def journey(jid: str, tpl: str, holdout: float) -> dict[str, object]:
+    return {
+        "id": jid,
+        "name": "Send when they read",
+        "entry": {"event": f"{jid}.go"},
+        "start": "news",
+        "nodes": {
+            "news": {
+                "type": "message",
+                "channel": "log",
+                "template": tpl,
+                "send_time": {"optimize": "opened", "within": "PT6H", "holdout": holdout},
+                "next": "done",
+            },
+            "done": {"type": "end"},
+        },
+    }
+
+
+async def habit_at(api: httpx.AsyncClient, h: dict[str, str], profile: str, at: datetime) -> None:
+    """Three weeks of opens in the hour of `at` (UTC profile)."""
+    put = await api.put(f"/v1/profiles/{profile}", json={"timezone": "UTC"}, headers=h)
+    assert put.status_code in (200, 201), put.text
+    events = [opened(profile, at - timedelta(weeks=w), w) for w in range(1, 4)]
+    r = await api.post("/v1/events/batch", json={"events": events}, headers=h)
+    assert r.status_code == 202, r.text
+
+
+async def ledger_row(api: httpx.AsyncClient, h: dict[str, str], profile: str) -> dict[str, object]:
+    async def found() -> dict[str, object] | None:
+        resp = await api.get("/v1/messages", params={"profile_id": profile}, headers=h)
+        items = resp.json()["items"]
+        return items[0] if items else None
+
+    return await eventually(found)
+
+
+async def test_a_journey_sends_at_the_profile_hour_holds_out_a_share_and_says_so(
+    api_client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    pool: asyncpg.Pool,
+    runtime: object,
+) -> None:
+    api, h = api_client, admin_headers
+    jid, tpl = uid("sto-j"), uid("sto-t")
+    r = await api.put(f"/v1/templates/{tpl}", json={"channel": "log", "body": "news"}, headers=h)
+    assert r.is_success, r.text
+    r = await api.put(f"/v1/journeys/{jid}", json=journey(jid, tpl, 0.5), headers=h)
+    assert r.is_success, r.text
+    r = await api.post(f"/v1/journeys/{jid}/publish", headers=h)
+    assert r.is_success, r.text
+    now = datetime.now(UTC)
+    later = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=3)
+    profiles = {uid("now"): now, uid("later"): later}
+    holdouts = [uid("held") for _ in range(12)]  # about half of them are held out
+    for profile, at in [*profiles.items(), *((p, later) for p in holdouts)]:
+        await habit_at(api, h, profile, at)
+        go = {"name": f"{jid}.go", "profile_id": profile}
+        assert (await api.post("/v1/events", json=go, headers=h)).status_code == 202
+
+    rows = {p: await ledger_row(api, h, p) for p in [*profiles, *holdouts]}
+    reads_now, reads_later = list(profiles)
+    groups = {
+        p: await pool.fetchval("SELECT send_time FROM messages WHERE profile_id = $1", p)
+        for p in rows
+    }
+    # Held out or not is a hash; whichever group each profile fell in, the ledger says it.
+    later_rows = [rows[p] for p in [reads_later, *holdouts] if groups[p] != "holdout"]
+    held_rows = [rows[p] for p in [reads_now, reads_later, *holdouts] if groups[p] == "holdout"]
+    assert held_rows and later_rows, "with a 0.5 holdout, both groups occur among 14 profiles"
+    for row in held_rows:
+        assert row["status"] == "sent", "a held-out send goes at once"
+    for row in later_rows:
+        assert (row["status"], row["reason"]) == ("deferred", "send_time"), row
+        assert datetime.fromisoformat(str(row["deferred_until"])) == later
+    if groups[reads_now] == "optimised":
+        assert rows[reads_now]["status"] == "sent", "its best hour is the current one"
+    r = await api.post(f"/v1/journeys/{jid}/stop", headers=h)
+    assert r.status_code == 200, r.text
