@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from journeys.entry_key import MAX_KEY_LENGTH, KeyMissing, event_key, key_text
+from journeys.loader import load_text
 from journeys.model import Event, JourneyDefinition
 from journeys.routing import entry_key, instance_keys
+from journeys.validate import parse_definition
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 CART = "event.properties.cart_id"
@@ -116,3 +119,17 @@ def test_instance_keys_per_key(
     sources: set[str | None], props: dict[str, Any], expected: set[str | None]
 ) -> None:
     assert instance_keys(sources, event("order.completed", **props)) == expected
+
+
+def test_the_readme_example_is_the_example_file_and_valid() -> None:
+    """The README's keyed journey is examples/cart-per-cart.yaml, which publishes as is."""
+    root = Path(__file__).resolve().parents[3]
+    text = (root / "examples" / "cart-per-cart.yaml").read_text()
+    readme = (root / "README.md").read_text()
+    body = text.split("\n", 2)[2]  # without the two comment lines
+    assert f"```yaml\n{body}```" in readme
+    definition, problems = parse_definition(
+        load_text(text, "application/yaml"), known_templates={"cart-reminder"}
+    )
+    assert problems == []
+    assert definition is not None and definition.entry.key == CART
