@@ -7,6 +7,7 @@ import asyncio
 import uuid
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from temporalio.client import Client
@@ -176,3 +177,67 @@ async def _running(handle: Any) -> bool:
     except Exception:
         return False
     return bool(desc.status is not None and desc.status.name == "RUNNING")
+
+
+async def test_a_jump_enters_the_instance_of_the_key_it_carries(
+    api_client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    runtime: Runtime,
+    temporal_client: Client,
+    pool: asyncpg.Pool,
+) -> None:
+    api = Api(api_client, admin_headers)
+    source, target, carrier, keyless = (
+        f"{p}-{uuid.uuid4().hex[:8]}" for p in ("ksrc", "ktgt", "kp", "kq")
+    )
+    for jid, entry, nodes in (
+        (target, {"event": "cart.updated", "key": "event.properties.cart_id"}, {}),
+        (
+            source,
+            {"event": "cart.seen"},
+            {"hop": {"type": "jump", "journey": target, "next": "done"}},
+        ),
+    ):
+        defn = {
+            "id": jid,
+            "name": jid,
+            "entry": entry,
+            "start": next(iter(nodes), "done"),
+            "nodes": {**nodes, "done": {"type": "end"}},
+        }
+        resp = await api_client.put(f"/v1/journeys/{jid}", json=defn, headers=admin_headers)
+        assert resp.status_code in (200, 201), resp.text
+        resp = await api_client.post(f"/v1/journeys/{jid}/publish", headers=admin_headers)
+        assert resp.status_code in (200, 201), resp.text
+
+    await api.send(carrier, "cart.seen", cart_id="A:1")
+    await api.send(keyless, "cart.seen")
+    entered = temporal_client.get_workflow_handle(journey_workflow_id(target, carrier, "A%3A1"))
+    assert await eventually(lambda: _running_or_done(entered))
+    assert await asyncio.wait_for(entered.result(), 30) == "completed"
+
+    async def hops() -> dict[str, str] | None:
+        """How each source run left its jump node, from the step ledger."""
+        rows = await pool.fetch(
+            "SELECT e.profile_id, s.detail FROM journey_steps s JOIN journey_entries e "
+            "USING (run_id) WHERE e.journey_id = $1 AND s.node_id = 'hop' "
+            "AND s.left_at IS NOT NULL",
+            source,
+        )
+        return {r["profile_id"]: r["detail"] for r in rows} if len(rows) == 2 else None
+
+    left = await eventually(hops)
+    assert left[carrier] == f"jumped to {target}", left
+    assert left[keyless].startswith(f"jump to {target} failed: journey '{target}' is keyed"), left
+    rows = await pool.fetch(
+        "SELECT profile_id, entry_key FROM journey_entries WHERE journey_id = $1", target
+    )
+    assert [(r["profile_id"], r["entry_key"]) for r in rows] == [(carrier, "A%3A1")]
+
+
+async def _running_or_done(handle: Any) -> bool:
+    try:
+        await handle.describe()
+    except Exception:
+        return False
+    return True
