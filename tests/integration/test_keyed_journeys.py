@@ -158,6 +158,16 @@ async def test_two_carts_of_one_profile_each_finish_their_own_journey(
     final = by_key(await api.runs(pid, jid))
     assert final == {"A": ["completed"], "B": ["completed"], "C": ["exited"], "D": ["exited"]}
 
+    resp = await api_client.get(
+        f"/v1/profiles/{pid}/timeline",
+        params={"kind": ["journey_entered", "journey_exited"]},
+        headers=admin_headers,
+    )
+    assert resp.status_code == 200, resp.text
+    keys = [(i["kind"], i["data"]["key"]) for i in resp.json()["items"]]
+    assert sorted(k for kind, k in keys if kind == "journey_entered") == ["A", "B", "C", "D"]
+    assert sorted(k for kind, k in keys if kind == "journey_exited") == ["A", "B", "C", "D"]
+
 
 async def _counted(counter: Any, n: int) -> bool:
     return bool(counter._value.get() == n)
