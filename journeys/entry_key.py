@@ -5,7 +5,7 @@ cart. The key is an expression over an event, evaluated on the entry event to na
 instance and on every later event to find the instance it concerns. It becomes the last
 part of the workflow id, so its value is turned into text that is safe there and
 unambiguous: a string or an integer (42 and "42" are the same key), with every character
-outside `A-Z a-z 0-9 . _ -` percent-encoded (UTF-8), at most `MAX_KEY_LENGTH` characters
+outside `A-Z a-z 0-9 . _ - ~` percent-encoded (UTF-8), at most `MAX_KEY_LENGTH` characters
 once encoded. The encoded text is the key everywhere: the workflow id, the entry ledger and
 the API.
 """
@@ -24,7 +24,7 @@ between the entry and a later event (the profile, the clock)."""
 MAX_KEY_LENGTH = 200
 """Encoded length bound: `journey:` + a 128-character journey id + a 200-character profile
 id + this stays well inside Temporal's 1,000-byte workflow ids."""
-_SAFE = "._-"  # with the ASCII letters and digits, which quote() never encodes
+_SAFE = "._-"  # quote() never encodes ASCII letters, digits and "_.-~" anyway
 
 
 class KeyMissing(Exception):

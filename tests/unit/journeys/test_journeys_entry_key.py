@@ -40,7 +40,8 @@ def journey(key: str | None) -> JourneyDefinition:
     ("value", "expected"),
     [
         ("cart-A", "cart-A"),
-        ("A.b_c-9", "A.b_c-9"),
+        ("A.b_c-9~x", "A.b_c-9~x"),
+        ("a b+c&d=e?#", "a%20b%2Bc%26d%3De%3F%23"),
         (42, "42"),
         ("42", "42"),  # the same key as the integer: ids arrive both ways
         (-7, "-7"),
