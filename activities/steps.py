@@ -18,7 +18,9 @@ from core.contracts import (
     UpdateProfileInput,
 )
 from db.sql import q
-from journeys.model import Event, Profile
+from journeys.entry_key import KeyMissing
+from journeys.model import Event, JourneyDefinition, Profile
+from journeys.routing import entry_key
 from services.engagement import best_send_at
 from services.journey_client import enter_journey
 from services.profile_updates import apply_update
@@ -79,6 +81,13 @@ class StepActivities:
             timestamp=src.timestamp,
             properties={**src.properties, "jumped_from": inp.from_journey},
         )
+        definition = await self.pool.fetchval(
+            q("journey_version_definition"), inp.target, row["live_version"]
+        )
+        try:  # a keyed target takes the key from the entry event's properties, as routed
+            key = entry_key(JourneyDefinition.model_validate(definition), event)
+        except KeyMissing as exc:
+            return JumpResult(ok=False, error=f"journey {inp.target!r} is keyed: {exc.message}")
         await enter_journey(
             self.client,
             self.task_queue,
@@ -86,5 +95,6 @@ class StepActivities:
             version=row["live_version"],
             name=row["name"],
             event=event,
+            key=key,
         )
         return JumpResult(ok=True)

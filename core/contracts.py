@@ -57,6 +57,9 @@ class JourneyInput(_Model):
     profile_id: str
     entry_event: Event
     carry: JourneyCarry | None = None
+    key: str | None = Field(
+        default=None, description="a keyed journey's instance key (decision 13); None: unkeyed"
+    )
     history_limit: int | None = Field(
         default=None, description="continue-as-new past this many events (tests set it low)"
     )
@@ -80,6 +83,9 @@ class EnterInput(_Model):
     entered_at: datetime
     entry_event_id: str | None = Field(
         default=None, description="the entry event: it enters the journey at most once"
+    )
+    key: str | None = Field(
+        default=None, description="the instance key: re-entry rules apply per key"
     )
 
 

@@ -48,7 +48,8 @@ EVENTS_ROUTED = Counter(
 )
 JOURNEY_ENTRIES = Counter(
     "wayline_journey_entries",
-    "Entry checks of journeys: entered, or refused (re-entry rule, window, cap)",
+    "Entry checks of journeys: entered, refused (re-entry rule, window, cap), or no_key "
+    "(a keyed journey's entry event without its key: routed nowhere)",
     ["journey", "outcome"],
 )
 JOURNEY_EXITS = Counter(

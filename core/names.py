@@ -37,9 +37,15 @@ def step_id(workflow_id: str, entry_run_id: str, node: str, visit: int) -> str:
     return str(uuid.uuid5(STEP_NAMESPACE, f"{workflow_id}|{entry_run_id}|{node}|{visit}"))
 
 
-def journey_workflow_id(journey_id: str, profile_id: str) -> str:
-    """Readable ids let operators find a profile's journey in the Temporal UI."""
-    return f"journey:{journey_id}:{profile_id}"
+def journey_workflow_id(journey_id: str, profile_id: str, key: str | None = None) -> str:
+    """Readable ids let operators find a profile's journey in the Temporal UI.
+
+    A keyed journey's instance (decision 13) ends with its key, as `journeys.entry_key`
+    encodes it: no `:` in it, so the key is what follows the last colon. Without a key the
+    id is decision 1's, unchanged (running workflows and their histories keep theirs)."""
+    if key is None:
+        return f"journey:{journey_id}:{profile_id}"
+    return f"journey:{journey_id}:{profile_id}:{key}"
 
 
 def channel_task_queue(base: str, channel: str) -> str:

@@ -309,7 +309,8 @@ CREATE TABLE public.journey_entries (
     ended_at timestamp with time zone,
     status text DEFAULT 'active'::text NOT NULL,
     reason text,
-    entry_event_id text
+    entry_event_id text,
+    entry_key text
 );
 CREATE TABLE public.journey_steps (
     run_id text NOT NULL,

@@ -18,6 +18,7 @@ from core.connectors import ActionSpec, DataSourceSpec
 from core.contracts import UpdateProfileInput
 from db.sql import q
 from journeys.durations import add_duration
+from journeys.entry_key import KeyMissing
 from journeys.expressions import ExpressionError, build_context, compile_template
 from journeys.interpreter import (
     ActionDone,
@@ -37,7 +38,7 @@ from journeys.interpreter import (
     UpdateProfile,
 )
 from journeys.model import Event, JourneyDefinition, Profile
-from journeys.routing import entry_matches
+from journeys.routing import entry_key, entry_matches, instance_keys
 from journeys.simulate import Simulation, simulate
 from services.action_requests import CallFailed, pick, render_request
 from services.errors import found
@@ -178,13 +179,17 @@ class TestInput(Protocol):
     def start(self) -> datetime | None: ...
 
 
+NOT_MATCHED = "the entry filter is false for this profile and event"
+
+
 @dataclass(frozen=True)
 class TestRun:
-    """A test run from `start`; `simulation` is None when the entry filter kept it out."""
+    """A test run from `start`; `simulation` is None when the entry kept it out (`why`)."""
 
     start: datetime
     profile: Profile
     simulation: Simulation | None
+    why: str = NOT_MATCHED
 
 
 async def definition_to_test(pool: asyncpg.Pool, journey_id: str, use: str) -> Any:
@@ -215,8 +220,14 @@ async def run_test(
     )
     if not entry_matches(definition, entry, profile, start):
         return TestRun(start, profile, None)
+    try:
+        key = entry_key(definition, entry)
+    except KeyMissing as exc:
+        return TestRun(start, profile, None, f"a keyed journey's entry event needs its key: {exc}")
     responder = await _responder(pool, definition, given)
-    events = _later_events(profile, start, given.events)
+    # As routed: a keyed run receives only the later events that carry its key.
+    later = _later_events(profile, start, given.events)
+    events = [e for e in later if key in instance_keys([definition.entry.key], e)]
     run = simulate(
         definition, profile=profile, entry_event=entry, events=events, responder=responder
     )

@@ -1,4 +1,5 @@
-"""JourneyWorkflow: one per (journey, profile), a deterministic driver of the pure interpreter.
+"""JourneyWorkflow: one per (journey, profile[, key]), a deterministic driver of
+the pure interpreter.
 
 It only turns the interpreter's commands into Temporal calls: `Wait` into a timer raced
 against the event signal, `SendMessage` into an activity, `LoadProfile` into a local
@@ -135,6 +136,7 @@ class JourneyWorkflow:
                 entry_run_id=info.run_id,
                 entered_at=workflow.now(),
                 entry_event_id=inp.entry_event.event_id,
+                key=inp.key,
             ),
             result_type=EnterResult,
             start_to_close_timeout=timedelta(seconds=30),

@@ -88,6 +88,9 @@ class ProfileJourneyPublic(BaseModel):
     run_id: str
     workflow_id: str
     journey_id: str
+    key: str | None = Field(
+        None, description="A keyed journey's instance key (`entry.key`); null: unkeyed"
+    )
     version: int
     status: str
     reason: str | None

@@ -99,6 +99,9 @@ class PathStepPublic(BaseModel):
 class RunPath(BaseModel):
     run_id: str
     workflow_id: str
+    key: str | None = Field(
+        None, description="A keyed journey's instance key (`entry.key`); null: unkeyed"
+    )
     version: int
     status: str
     reason: str | None

@@ -32,8 +32,9 @@ SELECT profile_id, email, phone, timezone, attributes, created_at, updated_at
 FROM profiles WHERE profile_id = COALESCE((SELECT a.profile_id FROM profile_aliases a WHERE a.alias_id = $1), $1)
 
 -- name: profile_entries
--- A profile's journey runs, newest first.
-SELECT run_id, workflow_id, journey_id, version, status, reason, entered_at, ended_at
+-- A profile's journey runs, newest first; a keyed journey's runs each with its key.
+SELECT run_id, workflow_id, journey_id, entry_key AS key, version, status, reason, entered_at,
+    ended_at
 FROM journey_entries
 WHERE profile_id = $1
 ORDER BY entered_at DESC, run_id

@@ -82,8 +82,9 @@ SELECT status, count(*) AS n FROM journey_entries
 WHERE journey_id = $1 AND version = $2 GROUP BY status
 
 -- name: profile_runs
--- A profile's runs of one journey, newest first.
-SELECT run_id, workflow_id, journey_id, version, status, reason, entered_at, ended_at
+-- A profile's runs of one journey, newest first (a keyed journey's: of every key).
+SELECT run_id, workflow_id, journey_id, entry_key AS key, version, status, reason, entered_at,
+    ended_at
 FROM journey_entries WHERE profile_id = $1 AND journey_id = $2
 ORDER BY entered_at DESC LIMIT $3
 
