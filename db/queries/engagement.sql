@@ -38,3 +38,19 @@ DELETE FROM engagement_hours WHERE profile_id = ANY($1::text[])
 
 -- name: mark_send_time_group
 UPDATE messages SET send_time = $2 WHERE message_id = $1 AND send_time IS NULL
+
+-- name: report_send_time
+-- Per message node of one journey version with send-time optimisation: the sent messages of
+-- each group (optimised, holdout) and how many of them were opened and clicked.
+SELECT m.node_id, m.send_time AS grp, count(*) AS sent,
+       count(*) FILTER (WHERE EXISTS (
+           SELECT 1 FROM events e WHERE e.profile_id = m.profile_id
+             AND e.name = 'message.opened' AND e.properties->>'message_id' = m.message_id
+       )) AS opened,
+       count(*) FILTER (WHERE EXISTS (
+           SELECT 1 FROM events e WHERE e.profile_id = m.profile_id
+             AND e.name = 'message.clicked' AND e.properties->>'message_id' = m.message_id
+       )) AS clicked
+FROM messages m
+WHERE m.journey_id = $1 AND m.version = $2 AND m.send_time IS NOT NULL AND m.status = 'sent'
+GROUP BY m.node_id, m.send_time

@@ -163,5 +163,24 @@ async def test_a_journey_sends_at_the_profile_hour_holds_out_a_share_and_says_so
         assert datetime.fromisoformat(str(row["deferred_until"])) == later
     if groups[reads_now] == "optimised":
         assert rows[reads_now]["status"] == "sent", "its best hour is the current one"
+    first = held_rows[0]
+    read = {
+        "event_id": f"read-{first['message_id']}",
+        "name": "message.opened",
+        "profile_id": first["profile_id"],
+        "properties": {"message_id": first["message_id"]},
+    }
+    assert (await api.post("/v1/events", json=read, headers=h)).status_code == 202
+    report = (await api.get(f"/v1/journeys/{jid}/report", headers=h)).json()
+    [news] = [n for n in report["nodes"] if n["node"] == "news"]
+    optimised, holdout = news["send_time"]
+    sent_now = 1 if groups[reads_now] == "optimised" else 0
+    assert (optimised["group"], optimised["sent"], optimised["opened"]) == (
+        "optimised",
+        sent_now,
+        0,
+    )
+    assert (holdout["group"], holdout["sent"], holdout["opened"]) == ("holdout", len(held_rows), 1)
+    assert holdout["open_rate"] == 1 / len(held_rows)
     r = await api.post(f"/v1/journeys/{jid}/stop", headers=h)
     assert r.status_code == 200, r.text
