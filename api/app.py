@@ -25,6 +25,7 @@ from api.routes import (
     consent,
     dev_mail,
     events,
+    fragments,
     health,
     imports,
     inbox,
@@ -112,7 +113,18 @@ def create_app(settings: Settings | None = None, telemetry: Telemetry | None = N
     )
 
     app.include_router(health.router)
-    modules = (events, profiles, journeys, backtest, templates, messages, schemas, api_keys, me)
+    modules = (
+        events,
+        profiles,
+        journeys,
+        backtest,
+        templates,
+        fragments,
+        messages,
+        schemas,
+        api_keys,
+        me,
+    )
     for module in modules:
         app.include_router(module.router, prefix="/v1")
     app.include_router(connectors.actions, prefix="/v1")

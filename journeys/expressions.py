@@ -27,6 +27,7 @@ from jinja2.parser import Parser
 from jinja2.runtime import Undefined
 
 from journeys.durations import parse_duration
+from journeys.includes import includes_in, inline_includes
 from journeys.records import Event, Profile
 from journeys.sandbox import (
     MAX_OUTPUT,
@@ -48,6 +49,7 @@ __all__ = [
     "build_context",
     "compile_expression",
     "compile_template",
+    "included_fragments",
     "referenced_names",
     "template_names",
 ]
@@ -222,14 +224,36 @@ def compile_expression(src: str) -> Expression:
         raise ExpressionError(describe(exc)) from exc
 
 
+Fragments = tuple[tuple[str, str], ...]
+"""The fragment sources a render may include, as (name, source) pairs (hashable: cached)."""
+
+
 @functools.lru_cache(maxsize=512)
-def compile_template(src: str, autoescape: bool = False) -> Template:
-    """Compile a message template; `autoescape=True` for HTML bodies. Cached by source."""
+def compile_template(
+    src: str, autoescape: bool = False, fragments: Fragments = (), root: str | None = None
+) -> Template:
+    """Compile a message template; `autoescape=True` for HTML bodies. Cached by source.
+
+    `{% include "name" %}` inlines the fragment of that name from `fragments`
+    (journeys/includes.py); `root` is the fragment `src` is itself, so a cycle is named.
+    """
     try:
         check_length(len(src), MAX_TEMPLATE_SOURCE, "template")
         env = _HTML_ENV if autoescape else _TEXT_ENV
-        tree = guard_tree(env.parse(src))
-        return Template(src, _jinja(env, tree))
+        tree = env.parse(src)
+        if fragments or root is not None or tree.find(nodes.Include) is not None:
+            tree = inline_includes(tree, dict(fragments), env.parse, root)
+        return Template(src, _jinja(env, guard_tree(tree)))
+    except Exception as exc:
+        raise ExpressionError(describe(exc)) from exc
+
+
+@functools.lru_cache(maxsize=2048)
+def included_fragments(src: str) -> tuple[str, ...]:
+    """The fragment names a template or fragment source includes directly."""
+    try:
+        check_length(len(src), MAX_TEMPLATE_SOURCE, "template")
+        return tuple(includes_in(_TEXT_ENV.parse(src)))
     except Exception as exc:
         raise ExpressionError(describe(exc)) from exc
 

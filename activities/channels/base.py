@@ -16,7 +16,10 @@ from typing import Any, Protocol
 import asyncpg
 
 from activities.rules import Outgoing
+from content.fragments import Fragment, sources_for
+from content.locales import DEFAULT, choose, profile_locale
 from core.contracts import SendInput
+from journeys.expressions import Template as Compiled
 from journeys.expressions import compile_template
 from journeys.model import Profile
 
@@ -30,6 +33,7 @@ class Rendered:
     body: str
     html: str | None = None
     unsubscribe_url: str | None = None
+    locale: str = DEFAULT  # the template variant that went out (the ledger's `locale`)
 
 
 class ChannelError(Exception):
@@ -65,6 +69,8 @@ class Draft:
     """One message about to be rendered: its template, the names it may use, and for whom.
 
     `lookup` finds another template by name (the email layout), through the caller's cache.
+    `fragments` are those the template (and the layout) may include, read for this render;
+    the profile's `locale` attribute chooses the variant of each (content/locales.py).
     """
 
     name: str
@@ -74,14 +80,34 @@ class Draft:
     message_id: str
     journey_id: str | None
     lookup: Callable[[str], Awaitable[asyncpg.Record | None]]
+    fragments: Mapping[str, Fragment] = field(default_factory=dict)
 
-    def parts(self) -> tuple[str | None, str, str | None]:
-        """Subject, text body and HTML body of the template, rendered in `ctx`."""
-        t = self.template
-        subject = compile_template(t["subject"]).render(self.ctx) if t["subject"] else None
-        body = compile_template(t["body"]).render(self.ctx)
-        html = compile_template(t["html"], True).render(self.ctx) if t["html"] else None
-        return subject, body, html
+    @property
+    def locale(self) -> str | None:
+        return profile_locale(self.profile.attributes)
+
+    def variant(self, template: Template | None = None) -> str:
+        """The locale variant of `template` (default: the draft's) this profile gets."""
+        t = self.template if template is None else template
+        return choose(t.get("locales") or {}, self.locale) or DEFAULT
+
+    def compile(self, source: str, html: bool = False) -> Compiled:
+        """`source` compiled with the fragments it includes, in this profile's locale."""
+        reached = sources_for([source], self.fragments, self.locale)
+        return compile_template(source, html, reached)
+
+    def parts(self, template: Template | None = None) -> tuple[str | None, str, str | None]:
+        """Subject, text body and HTML body of `template` (default: the draft's) in the
+        profile's locale variant, rendered in `ctx`."""
+        t = self.template if template is None else template
+        key = self.variant(t)
+        text = t if key == DEFAULT else t["locales"][key]
+        subject, html = text.get("subject"), text.get("html")
+        return (
+            self.compile(subject).render(self.ctx) if subject else None,
+            self.compile(text["body"]).render(self.ctx),
+            self.compile(html, True).render(self.ctx) if html else None,
+        )
 
 
 class Channel(Protocol):

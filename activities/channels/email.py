@@ -29,7 +29,6 @@ from activities.channels.tracking import add_tracking
 from contacts import addresses
 from core.settings import Settings, secret
 from core.signing import Tracked
-from journeys.expressions import compile_template
 from journeys.model import Profile
 
 
@@ -351,10 +350,10 @@ class EmailChannel(Remote):
         layout = await draft.lookup(self.layout or "")
         if layout is None or layout["channel"] != "email":
             return body, html
-        body = compile_template(layout["body"]).render({**draft.ctx, "content": body})
+        body = draft.compile(layout["body"]).render({**draft.ctx, "content": body})
         if html is not None and layout["html"]:
             ctx = {**draft.ctx, "content": Markup(html)}
-            html = compile_template(layout["html"], True).render(ctx)
+            html = draft.compile(layout["html"], True).render(ctx)
         return body, html
 
     async def send(self, delivery: Delivery, rendered: Rendered) -> None:
