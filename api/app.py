@@ -33,6 +33,7 @@ from api.routes import (
     me,
     messages,
     metrics,
+    previews,
     profiles,
     reports,
     schemas,
@@ -138,6 +139,7 @@ def create_app(settings: Settings | None = None, telemetry: Telemetry | None = N
     app.include_router(segment.router, prefix="/v1")
     app.include_router(timeline.router, prefix="/v1")
     app.include_router(metrics.router)
+    app.include_router(previews.router, prefix="/v1")
     _count_refused_events(app)
     telemetry.instrument_app(app)
     app.include_router(audiences.router, prefix="/v1")

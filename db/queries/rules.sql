@@ -118,3 +118,12 @@ FROM unnest($7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::t
      AS b (message_id, profile_id, status, recipient, subject, body, error, reason, run, locale)
 ON CONFLICT (message_id) DO UPDATE SET attempts = messages.attempts + 1
 RETURNING message_id, status, reason, (xmax = 0) AS inserted
+
+-- name: claim_proof
+-- A proof (activities/previews.py): no rules, never counted by caps nor reported. A retried
+-- activity finds the row and keeps its outcome once it is `sent` or `failed`.
+INSERT INTO messages (message_id, profile_id, workflow_id, channel, template, status, recipient,
+                      subject, body, attempts, transactional, locale, proof, error)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $11, true, $12)
+ON CONFLICT (message_id) DO UPDATE SET attempts = messages.attempts + 1
+RETURNING status, error
