@@ -216,3 +216,41 @@ async def test_a_campaign_email_renders_fragments_and_records_the_locale(
         await pool.fetch("SELECT profile_id, locale FROM messages WHERE campaign_id = $1", campaign)
     )
     assert locales == {french: "fr", other: "default"}
+
+
+async def test_test_mode_renders_fragments_in_the_profile_locale(
+    api_client: Api, admin_headers: Headers
+) -> None:
+    api, h = api_client, admin_headers
+    sign, tpl, journey = uid("sign"), uid("tpl"), uid("j")
+    await put(api, h, "fragments", sign, body="Bye", locales={"fr": "Salut"})
+    inc = f'{{% include "{sign}" %}}'
+    await put(
+        api,
+        h,
+        "templates",
+        tpl,
+        channel="log",
+        body="Hi. " + inc,
+        locales={"fr": {"subject": "Coucou", "body": "Coucou. " + inc}},
+    )
+    definition = {
+        "id": journey,
+        "name": journey,
+        "entry": {"event": "go"},
+        "start": "hello",
+        "nodes": {
+            "hello": {"type": "message", "channel": "log", "template": tpl, "next": "done"},
+            "done": {"type": "end"},
+        },
+    }
+    assert (await api.put(f"/v1/journeys/{journey}", json=definition, headers=h)).is_success
+    steps = {}
+    for locale in ("fr-CA", "de"):
+        body = {"profile": {"attributes": {"locale": locale}}}
+        resp = await api.post(f"/v1/journeys/{journey}/test", json=body, headers=h)
+        assert resp.status_code == 200, resp.text
+        [steps[locale]] = resp.json()["steps"]
+    fr, de = steps["fr-CA"], steps["de"]
+    assert (fr["subject"], fr["body"], fr["locale"]) == ("Coucou", "Coucou. Salut", "fr")
+    assert (de["subject"], de["body"], de["locale"]) == (None, "Hi. Bye", "default")
