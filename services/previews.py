@@ -12,6 +12,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client, WorkflowFailureError
 
 from contacts import addresses
@@ -84,6 +87,8 @@ async def preview(
     for them (an attribute the template needs and the profile lacks)."""
     message_id = f"preview:{uuid.uuid4()}"
     req = await _request(pool, name, sample, message_id)
+    if not await _worker_polls(client, task_queue):
+        raise Unavailable(f"no worker polls task queue {task_queue!r} to render the preview")
     try:
         result: PreviewResult = await client.execute_workflow(
             PREVIEW_WORKFLOW,
@@ -98,6 +103,19 @@ async def preview(
     if result.error is not None:
         raise Invalid([FieldProblem("template", result.error)], "the template does not render")
     return result
+
+
+async def _worker_polls(client: Client, task_queue: str) -> bool:
+    """Whether a worker asked for this queue's workflow tasks lately: without one a preview
+    would wait its whole timeout for nobody."""
+    resp = await client.workflow_service.describe_task_queue(
+        DescribeTaskQueueRequest(
+            namespace=client.namespace,
+            task_queue=TaskQueue(name=task_queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        )
+    )
+    return bool(resp.pollers)
 
 
 @dataclass(frozen=True)

@@ -328,3 +328,18 @@ async def test_proof_refusals(stack: Stack, admin_headers: Headers) -> None:
     )
     assert resp.status_code == 422, resp.text
     assert resp.json()["fields"][0]["field"] == "to"
+
+
+async def test_a_preview_without_a_worker_is_unavailable_at_once(
+    settings: Settings, app: FastAPI, admin_headers: Headers
+) -> None:
+    lonely = create_app(settings.model_copy(update={"task_queue": uid("nobody-polls")}))
+    async with lonely.router.lifespan_context(lonely):
+        transport = httpx.ASGITransport(app=lonely)
+        async with httpx.AsyncClient(transport=transport, base_url=PUBLIC) as api:
+            tpl = uid("tpl")
+            await put(api, admin_headers, "templates", tpl, channel="log", body="hi")
+            url = f"/v1/templates/{tpl}/preview"
+            resp = await api.post(url, json={"profile": {}}, headers=admin_headers)
+    assert resp.status_code == 503, resp.text
+    assert "no worker polls task queue" in resp.json()["message"]
