@@ -96,12 +96,16 @@ class Draft:
         reached = sources_for([source], self.fragments, self.locale)
         return compile_template(source, html, reached)
 
+    def text(self, template: Template | None = None) -> Template:
+        """The `subject`, `body` and `html` sources of the profile's locale variant."""
+        t = self.template if template is None else template
+        key = self.variant(t)
+        return t if key == DEFAULT else t["locales"][key]
+
     def parts(self, template: Template | None = None) -> tuple[str | None, str, str | None]:
         """Subject, text body and HTML body of `template` (default: the draft's) in the
         profile's locale variant, rendered in `ctx`."""
-        t = self.template if template is None else template
-        key = self.variant(t)
-        text = t if key == DEFAULT else t["locales"][key]
+        text = self.text(template)
         subject, html = text.get("subject"), text.get("html")
         return (
             self.compile(subject).render(self.ctx) if subject else None,

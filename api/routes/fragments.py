@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 
 from api.deps import JourneysWriter, JsonBody, PoolDep, Reader
 from api.routes.named import saved
-from api.schemas.common import ERRORS, Page, TemplateNamePath
+from api.schemas.common import ERRORS, Page, FragmentNamePath
 from api.schemas.fragments import (
     FragmentPublic,
     FragmentUpdate,
@@ -22,7 +22,7 @@ router = APIRouter(
 
 @router.put("/{name}", responses={201: {"model": FragmentPublic}})
 async def put_fragment(
-    name: TemplateNamePath,
+    name: FragmentNamePath,
     body: FragmentUpdate,
     pool: PoolDep,
     response: Response,
@@ -44,14 +44,14 @@ async def list_fragments(pool: PoolDep, _: Reader) -> Page[FragmentPublic]:
 
 
 @router.get("/{name}")
-async def get_fragment(name: TemplateNamePath, pool: PoolDep, _: Reader) -> FragmentPublic:
+async def get_fragment(name: FragmentNamePath, pool: PoolDep, _: Reader) -> FragmentPublic:
     """Read a fragment."""
     return FragmentPublic.model_validate(dict(await fragments.read(pool, name)))
 
 
 @router.get("/{name}/versions")
 async def list_fragment_versions(
-    name: TemplateNamePath, pool: PoolDep, _: Reader
+    name: FragmentNamePath, pool: PoolDep, _: Reader
 ) -> Page[FragmentVersionPublic]:
     """Every saved version of a fragment, newest first."""
     rows = await fragments.versions(pool, name)
@@ -60,14 +60,14 @@ async def list_fragment_versions(
 
 
 @router.get("/{name}/usage")
-async def get_fragment_usage(name: TemplateNamePath, pool: PoolDep, _: Reader) -> FragmentUsage:
+async def get_fragment_usage(name: FragmentNamePath, pool: PoolDep, _: Reader) -> FragmentUsage:
     """The templates and fragments that include this fragment."""
     using = await fragments.users(pool, name)
     return FragmentUsage(templates=using[fragments.TEMPLATE], fragments=using[fragments.FRAGMENT])
 
 
 @router.delete("/{name}", status_code=204)
-async def delete_fragment(name: TemplateNamePath, pool: PoolDep, _: JourneysWriter) -> Response:
+async def delete_fragment(name: FragmentNamePath, pool: PoolDep, _: JourneysWriter) -> Response:
     """Delete a fragment nothing includes (409 names the templates and fragments that do)."""
     await fragments.delete(pool, name)
     return Response(status_code=204)

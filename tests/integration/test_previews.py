@@ -110,6 +110,14 @@ async def email_setup(stack: Stack, h: Headers) -> tuple[str, str]:
         channel="email",
         body="{{ content }}\n" + inc,
         html="<html><body>{{ content }}<footer>" + inc + "</footer></body></html>",
+        locales={
+            "fr": {
+                "body": "{{ content }}\nMerci !\n" + inc,
+                "html": "<html><body>{{ content }}<footer>Merci ! "
+                + inc
+                + "</footer></body></html>",
+            }
+        },
     )
     await put(
         stack.api,
@@ -153,7 +161,7 @@ async def test_an_email_preview_is_what_the_channel_sends(
         f"{pid}@example.com",
     )
     assert got["subject"] == "Panier : 42"
-    assert got["body"] == "Total 42 €\nBoutique SA"
+    assert got["body"] == "Total 42 €\nMerci !\nBoutique SA", "the layout's variant too"
     assert got["unsubscribe_url"].startswith(f"{PUBLIC}/v1/unsubscribe?token=")
     # the link is tracked, for this preview's message id, and the open pixel added
     [href] = re.findall(r'<a href="([^"]+)"', got["html"])
@@ -163,7 +171,7 @@ async def test_an_email_preview_is_what_the_channel_sends(
     assert (tracked.message_id, tracked.profile_id) == (got["message_id"], pid)
     assert got["message_id"].startswith("preview:")
     assert f'src="{PUBLIC}/v1/t/open?token=' in got["html"]
-    assert "<footer>Boutique SA</footer>" in got["html"]
+    assert "<footer>Merci ! Boutique SA</footer>" in got["html"]
     assert (got["sms"], got["push"], got["webhook"]) == (None, None, None)
     assert stack.inbox.messages == [], "a preview sends nothing"
     ledger = (await stack.api.get("/v1/messages", params={"profile_id": pid}, headers=h)).json()
