@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 
 from api.deps import JourneysWriter, JsonBody, PoolDep, Reader
 from api.routes.named import saved
-from api.schemas.common import ERRORS, Page, FragmentNamePath
+from api.schemas.common import ERRORS, FragmentNamePath, Page
 from api.schemas.fragments import (
     FragmentPublic,
     FragmentUpdate,
