@@ -167,7 +167,7 @@ class CampaignActivities:
         uuid5(campaign, run, profile) alone makes a retried request idempotent."""
         spec = requests[0].spec
         view = _template_view(spec, await self.messages.template(spec.template))
-        fragments = await self.messages.fragments()
+        fragments = await self._fragments(spec.channel, view)
         per_run: dict[str, list[Outgoing]] = {}
         outs: list[Outgoing] = []
         rendered: dict[str, Rendered] = {}
@@ -282,7 +282,7 @@ class CampaignActivities:
         spec = inp.spec.model_copy(update={"channel": channel, "template": template_name})
         template = await self.messages.template(template_name)
         view = _template_view(spec, template)
-        fragments = await self.messages.fragments()
+        fragments = await self._fragments(channel, view)
         outs: list[Outgoing] = []
         claims: dict[str, Claim] = {}
         statuses: dict[str, str] = {}
@@ -335,6 +335,12 @@ class CampaignActivities:
             if i % RENDER_SLICE == 0:
                 await asyncio.sleep(0)  # let replies of earlier chunks' sends be read
         return outs, rendered
+
+    async def _fragments(
+        self, channel: str, view: Mapping[str, Any] | str
+    ) -> Mapping[str, Fragment]:
+        """The fragments of one batch's renders (none for a template that cannot be used)."""
+        return {} if isinstance(view, str) else await self.messages.fragments(channel, view)
 
     async def _claim(self, channel: str, outs: list[Outgoing]) -> Mapping[str, Claim]:
         """Ledger rows under the rules; a local channel's message is delivered right here."""

@@ -34,7 +34,7 @@ from activities.heartbeat import Heartbeat
 from activities.journey import fetch_profile
 from activities.rules import Outgoing, claim_with_rules
 from activities.steplog import write_batch
-from content.fragments import Fragment
+from content.fragments import Fragment, uses
 from core.contracts import SendInput, SendResult
 from core.metrics import counted_sends
 from db.sql import q
@@ -70,9 +70,16 @@ class MessageActivities:
         self._templates[name] = (time.monotonic(), row)
         return row
 
-    async def fragments(self) -> dict[str, Fragment]:
-        """Every fragment, read for each render (a campaign: each batch), not cached: a
-        changed fragment is in the very next message."""
+    async def fragments(self, channel: str, template: Template) -> dict[str, Fragment]:
+        """The fragments a render may include, read for each journey send and each campaign
+        batch, not cached: a changed fragment is in the very next message. None are read
+        when neither the template nor the channel's layout includes any (most sends)."""
+        sources = Draft.sources(template)
+        layout = self.channel(channel).layout
+        if layout is not None and (wrapper := await self.template(layout)) is not None:
+            sources += Draft.sources(wrapper)
+        if not uses(sources):
+            return {}
         return fragments_of(await self.pool.fetch(q("render_fragments")))
 
     async def _render(self, inp: SendInput, template: asyncpg.Record) -> Rendered:
@@ -95,7 +102,7 @@ class MessageActivities:
             profile,
             inp.message_id,
             inp.journey.get("id"),
-            await self.fragments(),
+            await self.fragments(inp.channel, template),
         )
 
     async def render(

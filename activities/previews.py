@@ -49,7 +49,7 @@ class PreviewActivities:
         )
         if req.campaign is not None:
             ctx["campaign"] = req.campaign
-        fragments = await self.messages.fragments()
+        fragments = await self.messages.fragments(template["channel"], template)
         return await self.messages.render(
             template["channel"], req.template, template, ctx, profile, message_id, None, fragments
         )

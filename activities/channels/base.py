@@ -102,6 +102,14 @@ class Draft:
         key = self.variant(t)
         return t if key == DEFAULT else t["locales"][key]
 
+    @staticmethod
+    def sources(template: Template) -> list[str | None]:
+        """Every Jinja source of a template, its locale variants' included."""
+        texts = [template.get(k) for k in ("subject", "body", "html")]
+        for variant in (template.get("locales") or {}).values():
+            texts += [variant.get(k) for k in ("subject", "body", "html")]
+        return texts
+
     def parts(self, template: Template | None = None) -> tuple[str | None, str, str | None]:
         """Subject, text body and HTML body of `template` (default: the draft's) in the
         profile's locale variant, rendered in `ctx`."""
@@ -120,6 +128,7 @@ class Channel(Protocol):
     name: str  # as journeys, templates and the ledger spell it; a key of core.names
     local: bool  # delivered by `write` in the ledger row's transaction, no provider call
     missing: str  # the skip reason of a profile without a recipient
+    layout: str | None  # the template that wraps every message (email), if any
 
     def recipient(self, profile: Profile) -> str | None:
         """The address this channel sends to; None when the profile has none for it."""
@@ -146,6 +155,7 @@ class Defaults:
     """What most channels do: render the template as it is, keep no connections."""
 
     name: str
+    layout: str | None = None
 
     def recipient(self, profile: Profile) -> str | None:
         return profile.email or profile.phone or profile.profile_id
