@@ -1,21 +1,19 @@
 """Which locale variant of a template or fragment a profile gets.
 
-A profile's locale is its `locale` attribute (`profile.attributes.locale`, a BCP 47 tag such
-as `fr-CA`). Variants are keyed by tags too; the one chosen is the first of the fallback
-chain that exists, comparing tags without regard to case: `fr-CA`, then `fr`, then the
-default (the template's own subject and body). The ledger records the variant chosen.
+A profile's locale is its `locale` attribute (`profile.locale`, `journeys.records.Profile`),
+a BCP 47 tag such as `fr-CA`. Variants are keyed by tags too; the one chosen is the first of
+the fallback chain that exists, comparing tags without regard to case: `fr-CA`, then `fr`,
+then the default (the template's own subject and body). The ledger records the variant.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
 DEFAULT = "default"
 """The variant the ledger records when no locale variant matched."""
 
-LOCALE_ATTRIBUTE = "locale"
 TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 MAX_TAG = 35
 
@@ -40,9 +38,3 @@ def choose(variants: Iterable[str], locale: str | None) -> str | None:
         if (key := by_lower.get(tag.lower())) is not None:
             return key
     return None
-
-
-def profile_locale(attributes: Mapping[str, Any]) -> str | None:
-    """The profile's locale attribute when it is a string, else none."""
-    value = attributes.get(LOCALE_ATTRIBUTE)
-    return value if isinstance(value, str) else None

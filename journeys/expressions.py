@@ -5,7 +5,7 @@ One syntax for conditions (`event.properties.total > 100 and profile.attributes.
 and attributes are errors, never silently empty. Compilation is cached by source text:
 it is pure, and a running journey evaluates the same few expressions over and over.
 
-Context names (see `build_context`): `profile`, `event` (the entry event), `events` (last
+Context names (see `build_context`): `profile` (with `profile.locale`), `event` (the entry event), `events` (last
 event received by name: `events['order.completed']`), `journey`, `vars`, `now`; plus
 `received` inside a `wait_for_event` `when`. Helpers: `duration('P2D')`,
 `parse_datetime('2024-05-01T09:00:00Z')`, `days(n)`, `hours(n)`, `minutes(n)`.
@@ -294,7 +294,10 @@ def build_context(
     now: datetime,
 ) -> dict[str, Any]:
     """The names every expression and template sees, as plain dicts (`a.b` reads keys)."""
-    profile_data = profile.model_dump() if isinstance(profile, Profile) else dict(profile)
+    if isinstance(profile, Profile):
+        profile_data = {**profile.model_dump(), "locale": profile.locale}
+    else:
+        profile_data = dict(profile)
     return {
         "profile": profile_data,
         "event": event_data(event),

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import asyncpg
 
 from content.fragments import Fragment, sources_for
-from content.locales import DEFAULT, choose, profile_locale
+from content.locales import DEFAULT, choose
 from core.connectors import ActionSpec, DataSourceSpec
 from core.contracts import UpdateProfileInput
 from db.sql import q
@@ -120,7 +120,7 @@ class TestResponder:
                     "name": self.journey_name,
                 },
             )
-            locale = profile_locale(state.profile.attributes)
+            locale = state.profile.locale
             key = choose(template.get("locales") or {}, locale)
             text = template if key is None else template["locales"][key]
             record["locale"] = key or DEFAULT

@@ -17,7 +17,7 @@ import asyncpg
 
 from activities.rules import Outgoing
 from content.fragments import Fragment, sources_for
-from content.locales import DEFAULT, choose, profile_locale
+from content.locales import DEFAULT, choose
 from core.contracts import SendInput
 from journeys.expressions import Template as Compiled
 from journeys.expressions import compile_template
@@ -84,7 +84,7 @@ class Draft:
 
     @property
     def locale(self) -> str | None:
-        return profile_locale(self.profile.attributes)
+        return self.profile.locale
 
     def variant(self, template: Template | None = None) -> str:
         """The locale variant of `template` (default: the draft's) this profile gets."""

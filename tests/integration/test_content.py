@@ -166,7 +166,7 @@ async def test_a_campaign_email_renders_fragments_and_records_the_locale(
         tpl,
         channel="email",
         subject="News",
-        body="Our pick: {{ profile.attributes.product }}",
+        body="Our pick: {{ profile.attributes.product }} ({{ profile.locale }})",
         html=f'<p>Our pick: {{% include "{card}" %}}</p>',
         locales={
             "fr": {
@@ -211,7 +211,7 @@ async def test_a_campaign_email_renders_fragments_and_records_the_locale(
         "<footer>Mentions</footer></body></html>"
     )
     en_text = next(mails[other].iter_parts()).get_content().replace("\r\n", "\n")
-    assert (mails[other]["Subject"], en_text) == ("News", "Our pick: Tea & <cake>\nLegal")
+    assert (mails[other]["Subject"], en_text) == ("News", "Our pick: Tea & <cake> (en)\nLegal")
     locales = dict(
         await pool.fetch("SELECT profile_id, locale FROM messages WHERE campaign_id = $1", campaign)
     )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from content.locales import choose, fallback_chain, profile_locale, valid_tag
+from content.locales import choose, fallback_chain, valid_tag
+from journeys.expressions import build_context, compile_template
+from journeys.records import Event, Profile
 
 
 @pytest.mark.parametrize(
@@ -40,5 +42,16 @@ def test_choose(variants: list[str], locale: str | None, chosen: str | None) -> 
 
 def test_valid_tag_and_profile_locale() -> None:
     assert valid_tag("pt-BR") and not valid_tag("p") and not valid_tag("fr_CA")
-    assert profile_locale({"locale": "fr-CA"}) == "fr-CA"
-    assert profile_locale({"locale": 3}) is None and profile_locale({}) is None
+    assert Profile(profile_id="p", attributes={"locale": "fr-CA"}).locale == "fr-CA"
+    assert Profile(profile_id="p", attributes={"locale": 3}).locale is None
+    assert Profile(profile_id="p").locale is None
+
+
+def test_templates_read_profile_locale() -> None:
+    profile = Profile(profile_id="p", attributes={"locale": "fr-CA"})
+    event = Event(event_id="e", name="go", profile_id="p", timestamp="2026-01-01T00:00:00Z")
+    ctx = build_context(
+        profile=profile, event=event, events={}, journey={}, vars={}, now=event.timestamp
+    )
+    assert compile_template("{{ profile.locale }}").render(ctx) == "fr-CA"
+    assert "locale" not in Profile(profile_id="p").model_dump(), "not stored apart"

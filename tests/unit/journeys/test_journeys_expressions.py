@@ -257,6 +257,7 @@ def test_build_context_shape() -> None:
         "timezone": None,
         "attributes": {"plan": "pro", "age": 36},
         "audiences": [],
+        "locale": None,
     }
     assert CTX["event"]["name"] == "cart.updated"
     assert CTX["event"]["timestamp"].tzinfo is not None
