@@ -5,8 +5,9 @@ One syntax for conditions (`event.properties.total > 100 and profile.attributes.
 and attributes are errors, never silently empty. Compilation is cached by source text:
 it is pure, and a running journey evaluates the same few expressions over and over.
 
-Context names (see `build_context`): `profile` (with `profile.locale`), `event` (the entry event), `events` (last
-event received by name: `events['order.completed']`), `journey`, `vars`, `now`; plus
+Context names (see `build_context`): `profile` (with `profile.locale`), `event` (the entry
+event), `events` (last event received by name: `events['order.completed']`), `journey`,
+`vars`, `now`; plus
 `received` inside a `wait_for_event` `when`. Helpers: `duration('P2D')`,
 `parse_datetime('2024-05-01T09:00:00Z')`, `days(n)`, `hours(n)`, `minutes(n)`.
 Mind Jinja's lookup order: `a.b` tries the attribute before the key, so a property named
