@@ -7,9 +7,9 @@ it is pure, and a running journey evaluates the same few expressions over and ov
 
 Context names (see `build_context`): `profile` (with `profile.locale`), `event` (the entry
 event), `events` (last event received by name: `events['order.completed']`), `journey`,
-`vars`, `now`; plus
-`received` inside a `wait_for_event` `when`. Helpers: `duration('P2D')`,
-`parse_datetime('2024-05-01T09:00:00Z')`, `days(n)`, `hours(n)`, `minutes(n)`.
+`vars`, `now`; plus `received` inside a `wait_for_event` `when`. Helpers:
+`duration('P2D')`, `parse_datetime('2024-05-01T09:00:00Z')`, `days(n)`, `hours(n)`,
+`minutes(n)`.
 Mind Jinja's lookup order: `a.b` tries the attribute before the key, so a property named
 like a dict method (`items`, `keys`) must be written `event.properties['items']`.
 """
