@@ -3,6 +3,7 @@ cycles refused."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -164,3 +165,22 @@ async def test_scopes(api_client: Api, admin_headers: Headers, make_key: Any) ->
     assert (await put(api_client, reader, "fragments", name, body="x")).status_code == 403
     assert (await api_client.get("/v1/fragments", headers=reader)).status_code == 200
     assert (await api_client.get("/v1/fragments")).status_code == 401
+
+
+async def test_two_saves_at_once_cannot_close_a_cycle(
+    api_client: Api, admin_headers: Headers
+) -> None:
+    """Each save checks the graph under one lock: of a -> b and b -> a saved together, one
+    is refused naming the cycle."""
+    a, b = uid("a"), uid("b")
+    for name in (a, b):
+        assert (
+            await put(api_client, admin_headers, "fragments", name, body="x")
+        ).status_code == 201
+    first, second = await asyncio.gather(
+        put(api_client, admin_headers, "fragments", a, body=f'{{% include "{b}" %}}'),
+        put(api_client, admin_headers, "fragments", b, body=f'{{% include "{a}" %}}'),
+    )
+    assert sorted([first.status_code, second.status_code]) == [200, 422]
+    refused = first if first.status_code == 422 else second
+    assert refused.json()["fields"][0]["message"].startswith("include cycle: ")
