@@ -38,6 +38,7 @@ from api.routes import (
     reports,
     schemas,
     segment,
+    send_time,
     sms,
     templates,
     timeline,
@@ -50,6 +51,7 @@ from core.settings import Settings, get_settings
 from core.telemetry import Telemetry
 from core.telemetry import current as current_telemetry
 from db.pool import create_pool
+from services.backpressure import Limits, OutboxGauge
 
 VERSION = "0.1.0"
 
@@ -107,6 +109,7 @@ def create_app(settings: Settings | None = None, telemetry: Telemetry | None = N
     )
     app.state.settings = settings
     app.state.keys = KeyVerifier()
+    app.state.outbox = OutboxGauge(Limits.of(settings))
     install_error_handlers(app)
     app.add_middleware(StorableBodyMiddleware)  # inside the body limit, which buffers the body
     app.add_middleware(
@@ -138,6 +141,7 @@ def create_app(settings: Settings | None = None, telemetry: Telemetry | None = N
     app.include_router(inbox.router, prefix="/v1")
     app.include_router(segment.router, prefix="/v1")
     app.include_router(timeline.router, prefix="/v1")
+    app.include_router(send_time.router, prefix="/v1")
     app.include_router(metrics.router)
     app.include_router(previews.router, prefix="/v1")
     _count_refused_events(app)

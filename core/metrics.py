@@ -67,6 +67,19 @@ ACTION_SECONDS = Histogram(
     ["kind", "name", "outcome"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0),
 )
+INGEST_THROTTLED = Counter(
+    "wayline_ingest_throttled",
+    "Bulk ingest requests refused with 429 by backpressure, by route and cause",
+    ["route", "cause"],
+)
+OUTBOX_BACKLOG = Gauge(
+    "wayline_outbox_backlog",
+    "Events stored and not yet routed, as the API last measured (counted up to the bound)",
+)
+OUTBOX_LAG = Gauge(
+    "wayline_outbox_lag_seconds",
+    "Seconds the oldest unrouted event has waited, as the API last measured",
+)
 LOOP_LAST_TICK = Gauge(
     "wayline_loop_last_tick_timestamp_seconds",
     "Unix time of each supervised worker loop's last successful tick (workers/supervisor.py)",

@@ -43,6 +43,21 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = Field(1_048_576, alias="WAYLINE_MAX_BODY_BYTES")
     max_batch_events: int = Field(1000, alias="WAYLINE_MAX_BATCH_EVENTS")
+    backpressure_backlog: int | None = Field(
+        100_000,
+        ge=1,
+        alias="WAYLINE_BACKPRESSURE_BACKLOG",
+        description="Bulk ingest answers 429 while more events than this wait to be routed",
+    )
+    backpressure_lag_seconds: float | None = Field(
+        None,
+        gt=0,
+        alias="WAYLINE_BACKPRESSURE_LAG_SECONDS",
+        description="Bulk ingest answers 429 while the oldest unrouted event is this old",
+    )
+    backpressure_retry_after: int = Field(
+        10, ge=1, alias="WAYLINE_BACKPRESSURE_RETRY_AFTER", description="Retry-After of a 429"
+    )
 
     dispatch_batch: int = Field(200, alias="WAYLINE_DISPATCH_BATCH")
     dispatch_concurrency: int = Field(64, alias="WAYLINE_DISPATCH_CONCURRENCY")

@@ -238,6 +238,23 @@ CREATE TABLE public.dispatch_queue (
     seq bigint DEFAULT nextval('public.dispatch_seq'::regclass) NOT NULL,
     leased_until timestamp with time zone DEFAULT '-infinity'::timestamp with time zone NOT NULL
 );
+CREATE TABLE public.engagement_hours (
+    profile_id text NOT NULL,
+    goal text NOT NULL,
+    hour smallint NOT NULL,
+    count integer NOT NULL,
+    CONSTRAINT engagement_hours_count_check CHECK ((count > 0)),
+    CONSTRAINT engagement_hours_goal_check CHECK ((goal = ANY (ARRAY['opened'::text, 'clicked'::text]))),
+    CONSTRAINT engagement_hours_hour_check CHECK (((hour >= 0) AND (hour <= 167)))
+);
+CREATE TABLE public.engagement_population (
+    goal text NOT NULL,
+    hour smallint NOT NULL,
+    count bigint NOT NULL,
+    CONSTRAINT engagement_population_count_check CHECK ((count > 0)),
+    CONSTRAINT engagement_population_goal_check CHECK ((goal = ANY (ARRAY['opened'::text, 'clicked'::text]))),
+    CONSTRAINT engagement_population_hour_check CHECK (((hour >= 0) AND (hour <= 167)))
+);
 CREATE TABLE public.events (
     id bigint NOT NULL,
     event_id text NOT NULL,
@@ -519,6 +536,10 @@ ALTER TABLE ONLY public.data_sources
     ADD CONSTRAINT data_sources_pkey PRIMARY KEY (name);
 ALTER TABLE ONLY public.dispatch_queue
     ADD CONSTRAINT dispatch_queue_pkey PRIMARY KEY (profile_id);
+ALTER TABLE ONLY public.engagement_hours
+    ADD CONSTRAINT engagement_hours_pkey PRIMARY KEY (profile_id, goal, hour);
+ALTER TABLE ONLY public.engagement_population
+    ADD CONSTRAINT engagement_population_pkey PRIMARY KEY (goal, hour);
 ALTER TABLE ONLY public.events
     ADD CONSTRAINT events_event_id_key UNIQUE (event_id);
 ALTER TABLE ONLY public.events
@@ -577,6 +598,7 @@ CREATE INDEX dispatch_queue_by_seq ON public.dispatch_queue USING btree (seq);
 CREATE INDEX dispatch_queue_ready ON public.dispatch_queue USING btree (leased_until, seq);
 CREATE INDEX events_name_ts ON public.events USING btree (name, ts) INCLUDE (profile_id);
 CREATE INDEX events_pending ON public.events USING btree (profile_id, id) WHERE (dispatched_at IS NULL);
+CREATE INDEX events_pending_age ON public.events USING btree (received_at) WHERE (dispatched_at IS NULL);
 CREATE INDEX events_profile ON public.events USING btree (profile_id, id);
 CREATE INDEX events_profile_name_ts ON public.events USING btree (profile_id, name, ts);
 CREATE INDEX events_profile_ts ON public.events USING btree (profile_id, ts, id);

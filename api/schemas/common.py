@@ -63,3 +63,14 @@ ERRORS[503] = {
 
 AUTH_ERRORS: dict[int | str, dict[str, Any]] = {s: ERRORS[s] for s in (401, 403, 503)}
 """The answers of an authenticated route that takes no input."""
+
+BULK_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    429: {
+        "model": ErrorPublic,
+        "content": {"application/json": {}},
+        "description": "Too many events wait to be routed (backpressure): nothing was stored; "
+        "retry after `Retry-After` seconds",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}},
+    },
+}
