@@ -351,3 +351,27 @@ async def test_a_preview_without_a_worker_is_unavailable_at_once(
             resp = await api.post(url, json={"profile": {}}, headers=admin_headers)
     assert resp.status_code == 503, resp.text
     assert "no worker polls task queue" in resp.json()["message"]
+
+
+async def test_a_campaign_template_previews_with_its_campaign(
+    stack: Stack, admin_headers: Headers
+) -> None:
+    tpl = uid("tpl")
+    body = "{{ campaign.name }} for {{ profile.profile_id }} ({{ profile.locale }})"
+    await put(stack.api, admin_headers, "templates", tpl, channel="in_app", subject="Hi", body=body)
+    resp = await stack.api.post(
+        f"/v1/templates/{tpl}/preview",
+        json={
+            "profile": {"profile_id": "zoe", "attributes": {"locale": "pt-BR"}},
+            "campaign": {"id": "spring", "name": "Spring sale", "run": "r1"},
+        },
+        headers=admin_headers,
+    )
+    assert resp.status_code == 200, resp.text
+    got = resp.json()
+    assert (got["subject"], got["body"], got["recipient"]) == (
+        "Hi",
+        "Spring sale for zoe (pt-BR)",
+        "zoe",
+    )
+    assert got["locale"] == "default"
