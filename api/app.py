@@ -25,6 +25,7 @@ from api.routes import (
     consent,
     dev_mail,
     events,
+    fragments,
     health,
     imports,
     inbox,
@@ -32,6 +33,7 @@ from api.routes import (
     me,
     messages,
     metrics,
+    previews,
     profiles,
     reports,
     schemas,
@@ -115,7 +117,18 @@ def create_app(settings: Settings | None = None, telemetry: Telemetry | None = N
     )
 
     app.include_router(health.router)
-    modules = (events, profiles, journeys, backtest, templates, messages, schemas, api_keys, me)
+    modules = (
+        events,
+        profiles,
+        journeys,
+        backtest,
+        templates,
+        fragments,
+        messages,
+        schemas,
+        api_keys,
+        me,
+    )
     for module in modules:
         app.include_router(module.router, prefix="/v1")
     app.include_router(connectors.actions, prefix="/v1")
@@ -130,6 +143,7 @@ def create_app(settings: Settings | None = None, telemetry: Telemetry | None = N
     app.include_router(timeline.router, prefix="/v1")
     app.include_router(send_time.router, prefix="/v1")
     app.include_router(metrics.router)
+    app.include_router(previews.router, prefix="/v1")
     _count_refused_events(app)
     telemetry.instrument_app(app)
     app.include_router(audiences.router, prefix="/v1")

@@ -106,3 +106,14 @@ CAMPAIGN_TRIGGER_BATCH_SIGNAL = "trigger_batch"
 def campaign_trigger_workflow_id(campaign_id: str, shard: int | str) -> str:
     """One of the inboxes of a triggered campaign's requests."""
     return f"campaign:{campaign_id}:triggers:{shard}"
+
+
+PREVIEW_WORKFLOW = "PreviewWorkflow"
+"""Renders a template through the worker's channels for the preview API (services/previews.py)."""
+PROOF_WORKFLOW = "ProofWorkflow"
+"""Sends a template's proofs to test addresses (services/previews.py)."""
+
+
+def proof_message_id(workflow_id: str, index: int) -> str:
+    """The ledger id of the proof to the `index`-th test address: a retried activity finds it."""
+    return f"{workflow_id}:{index}"

@@ -282,6 +282,29 @@ CREATE TABLE public.experiment_assignments (
     variant text NOT NULL,
     assigned_at timestamp with time zone DEFAULT now() NOT NULL
 );
+CREATE TABLE public.fragment_uses (
+    user_kind text NOT NULL,
+    user_name text NOT NULL,
+    fragment text NOT NULL,
+    CONSTRAINT fragment_uses_user_kind_check CHECK ((user_kind = ANY (ARRAY['template'::text, 'fragment'::text])))
+);
+CREATE TABLE public.fragment_versions (
+    name text NOT NULL,
+    version integer NOT NULL,
+    description text,
+    body text NOT NULL,
+    locales jsonb NOT NULL,
+    saved_at timestamp with time zone DEFAULT now() NOT NULL
+);
+CREATE TABLE public.fragments (
+    name text NOT NULL,
+    description text,
+    body text NOT NULL,
+    locales jsonb DEFAULT '{}'::jsonb NOT NULL,
+    version integer DEFAULT 1 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
 CREATE TABLE public.frequency_caps (
     channel text NOT NULL,
     max_messages integer NOT NULL,
@@ -375,6 +398,8 @@ CREATE TABLE public.messages (
     campaign_id text,
     campaign_run text,
     deferred_until timestamp with time zone,
+    locale text,
+    proof boolean DEFAULT false NOT NULL,
     send_time text,
     CONSTRAINT messages_send_time_check CHECK ((send_time = ANY (ARRAY['optimised'::text, 'holdout'::text]))),
     CONSTRAINT messages_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'skipped'::text, 'dry_run'::text, 'deferred'::text])))
@@ -473,7 +498,8 @@ CREATE TABLE public.templates (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     topic text,
     transactional boolean DEFAULT false NOT NULL,
-    html text
+    html text,
+    locales jsonb DEFAULT '{}'::jsonb NOT NULL
 );
 ALTER TABLE ONLY public.alerts ALTER COLUMN alert_id SET DEFAULT nextval('public.alerts_alert_id_seq'::regclass);
 ALTER TABLE ONLY public.audience_changes ALTER COLUMN id SET DEFAULT nextval('public.audience_changes_id_seq'::regclass);
@@ -523,6 +549,12 @@ ALTER TABLE ONLY public.events
     ADD CONSTRAINT events_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY public.experiment_assignments
     ADD CONSTRAINT experiment_assignments_pkey PRIMARY KEY (run_id, node_id);
+ALTER TABLE ONLY public.fragment_uses
+    ADD CONSTRAINT fragment_uses_pkey PRIMARY KEY (user_kind, user_name, fragment);
+ALTER TABLE ONLY public.fragment_versions
+    ADD CONSTRAINT fragment_versions_pkey PRIMARY KEY (name, version);
+ALTER TABLE ONLY public.fragments
+    ADD CONSTRAINT fragments_pkey PRIMARY KEY (name);
 ALTER TABLE ONLY public.frequency_caps
     ADD CONSTRAINT frequency_caps_pkey PRIMARY KEY (channel);
 ALTER TABLE ONLY public.inbox
@@ -574,6 +606,7 @@ CREATE INDEX events_profile ON public.events USING btree (profile_id, id);
 CREATE INDEX events_profile_name_ts ON public.events USING btree (profile_id, name, ts);
 CREATE INDEX events_profile_ts ON public.events USING btree (profile_id, ts, id);
 CREATE INDEX experiment_assignments_journey ON public.experiment_assignments USING btree (journey_id, node_id, variant);
+CREATE INDEX fragment_uses_fragment ON public.fragment_uses USING btree (fragment);
 CREATE INDEX inbox_profile ON public.inbox USING btree (profile_id, created_at DESC, message_id DESC);
 CREATE INDEX journey_entries_ended ON public.journey_entries USING btree (ended_at) WHERE (ended_at IS NOT NULL);
 CREATE INDEX journey_entries_journey ON public.journey_entries USING btree (journey_id, version, status);
@@ -603,5 +636,7 @@ ALTER TABLE ONLY public.audience_run_members
     ADD CONSTRAINT audience_run_members_run_key_fkey FOREIGN KEY (run_key) REFERENCES public.audience_runs(run_key) ON DELETE CASCADE;
 ALTER TABLE ONLY public.campaign_runs
     ADD CONSTRAINT campaign_runs_campaign_id_fkey FOREIGN KEY (campaign_id) REFERENCES public.campaigns(campaign_id) ON DELETE CASCADE;
+ALTER TABLE ONLY public.fragment_versions
+    ADD CONSTRAINT fragment_versions_name_fkey FOREIGN KEY (name) REFERENCES public.fragments(name) ON DELETE CASCADE;
 ALTER TABLE ONLY public.journey_versions
     ADD CONSTRAINT journey_versions_journey_id_fkey FOREIGN KEY (journey_id) REFERENCES public.journeys(journey_id);

@@ -7,13 +7,15 @@ are applied to the test profile only. Nothing is sent and nothing is written.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import asyncpg
 
+from content.fragments import Fragment, sources_for
+from content.locales import DEFAULT, choose
 from core.connectors import ActionSpec, DataSourceSpec
 from core.contracts import UpdateProfileInput
 from db.sql import q
@@ -42,6 +44,7 @@ from journeys.routing import entry_key, entry_matches, instance_keys
 from journeys.simulate import Simulation, simulate
 from services.action_requests import CallFailed, pick, render_request
 from services.errors import found
+from services.fragments import fragments_of
 from services.profile_updates import apply_update
 
 
@@ -55,8 +58,10 @@ class TestResponder:
         responses: dict[str, dict[str, Any]],
         failing: set[str],
         journey_name: str,
+        fragments: Mapping[str, Fragment] | None = None,
     ) -> None:
         self.templates = templates
+        self.fragments = fragments or {}
         self.actions = actions
         self.sources = sources
         self.responses = responses
@@ -121,13 +126,22 @@ class TestResponder:
                     "name": self.journey_name,
                 },
             )
-            subject = template["subject"]
-            record["subject"] = compile_template(subject).render(ctx) if subject else None
-            record["body"] = compile_template(template["body"]).render(ctx)
+            locale = state.profile.locale
+            key = choose(template.get("locales") or {}, locale)
+            text = template if key is None else template["locales"][key]
+            record["locale"] = key or DEFAULT
+            subject = text.get("subject")
+            record["subject"] = self._render(subject, ctx, locale) if subject else None
+            record["body"] = self._render(text["body"], ctx, locale)
         except ExpressionError as exc:
             record["error"] = str(exc)
             return MessageSent(node=command.node, message_id=message_id, status="failed"), record
         return MessageSent(node=command.node, message_id=message_id, status="sent"), record
+
+    def _render(self, source: str, ctx: dict[str, Any], locale: str | None) -> str:
+        """A template part with the fragments it includes, as the channels render it."""
+        reached = sources_for([source], self.fragments, locale)
+        return compile_template(source, False, reached).render(ctx)
 
     def _call(self, command: CallAction | FetchData) -> tuple[Input, dict[str, Any]]:
         is_action = isinstance(command, CallAction)
@@ -250,7 +264,12 @@ def _later_events(profile: Profile, start: datetime, given: Sequence[LaterEvent]
 async def _responder(
     pool: asyncpg.Pool, definition: JourneyDefinition, given: TestInput
 ) -> TestResponder:
-    resources: dict[str, dict[str, Any]] = {"template": {}, "action": {}, "fetch": {}}
+    resources: dict[str, dict[str, Any]] = {
+        "template": {},
+        "fragment": {},
+        "action": {},
+        "fetch": {},
+    }
     for r in await pool.fetch(q("test_resources")):
         resources[r["kind"]][r["name"]] = r["spec"]
     return TestResponder(
@@ -260,4 +279,5 @@ async def _responder(
         responses=given.action_responses,
         failing=set(given.failing_actions),
         journey_name=definition.name,
+        fragments=fragments_of({"name": n, **f} for n, f in resources["fragment"].items()),
     )

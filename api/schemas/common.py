@@ -14,6 +14,7 @@ ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 
 JourneyIdPath = Annotated[str, Path(pattern=ID_PATTERN, description="Journey id")]
 TemplateNamePath = Annotated[str, Path(pattern=ID_PATTERN, description="Template name")]
+FragmentNamePath = Annotated[str, Path(pattern=ID_PATTERN, description="Fragment name")]
 ProfileIdPath = Annotated[str, Path(min_length=1, max_length=200, description="Profile id")]
 
 CURSOR_PATTERN = r"^[A-Za-z0-9_-]+={0,2}$"

@@ -20,6 +20,10 @@ class MessagePublic(BaseModel):
     error: str | None
     reason: str | None = Field(None, description="Why a skipped send was skipped")
     transactional: bool = False
+    locale: str | None = Field(
+        None, description="The template's locale variant that went out (`fr`, or `default`)"
+    )
+    proof: bool = Field(False, description="A proof sent to a test address, never reported")
     created_at: datetime
     sent_at: datetime | None
     deferred_until: datetime | None = Field(

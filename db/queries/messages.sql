@@ -4,7 +4,7 @@
 -- Newest first; keyset pagination on (created_at, message_id) below the cursor $3, $4.
 SELECT message_id, profile_id, journey_id, version, node_id, channel, template, status,
        recipient, subject, body, error, reason, transactional, created_at, sent_at,
-       deferred_until
+       deferred_until, locale, proof
 FROM messages
 WHERE ($1::text IS NULL OR profile_id = $1)
   AND ($2::text IS NULL OR journey_id = $2)

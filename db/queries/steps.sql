@@ -47,7 +47,7 @@ GROUP BY node_id
 -- name: report_messages
 -- Per message node of one journey version: sends by status and reason.
 SELECT node_id, status, reason, count(*) AS n
-FROM messages WHERE journey_id = $1 AND version = $2 AND node_id IS NOT NULL
+FROM messages WHERE journey_id = $1 AND version = $2 AND node_id IS NOT NULL AND NOT proof
 GROUP BY node_id, status, reason
 
 -- name: report_split_paths

@@ -33,7 +33,7 @@ from temporalio.worker import (
 from campaigns.plan import campaign_message_id
 from core.contracts import SendInput
 from core.converter import data_converter
-from core.names import journey_workflow_id, step_id
+from core.names import journey_workflow_id, proof_message_id, step_id
 from journeys.entry_key import key_text
 from journeys.model import Event, Profile
 from journeys.runtime import JourneyState
@@ -228,3 +228,9 @@ def _definition(events: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _decode(payload: dict[str, Any]) -> Any:
     return json.loads(base64.b64decode(payload["data"]))
+
+
+def test_proof_message_id_is_pinned() -> None:
+    """A retried proof activity finds its ledger rows by these ids (activities/previews.py)."""
+    assert proof_message_id("proof:2b1f", 0) == "proof:2b1f:0"
+    assert proof_message_id("proof:2b1f", 12) == "proof:2b1f:12"

@@ -84,6 +84,8 @@ async def test_list_filter_and_paginate(
         "created_at",
         "sent_at",
         "deferred_until",
+        "locale",
+        "proof",
     }
     assert first["body"] == "body 6" and first["status"] == "sent"
 
