@@ -11,6 +11,7 @@ class MessagePublic(BaseModel):
     journey_id: str | None
     version: int | None
     node_id: str | None
+    campaign_id: str | None = None
     channel: str
     template: str
     status: str
