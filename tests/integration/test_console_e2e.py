@@ -1,6 +1,8 @@
 """The web console in Chromium against the real stack (API over loopback HTTP, worker,
 Temporal, PostgreSQL): sign in, find a journey, watch its canvas count the events sent
-through the API, and a read key that is offered no write button and refused if it forces one.
+through the API, find a profile and read its path and the expressions that chose it, pause
+and resume a campaign run, and a read key that is offered no write button and refused if it
+forces one.
 The screenshots land in docs/screenshots/ for the README's Console section."""
 
 from __future__ import annotations
@@ -168,3 +170,50 @@ async def test_a_read_key_sees_no_write_button_and_is_refused_when_forcing_one(
     assert status == 403
     journey = await api_client.get(f"/v1/journeys/{jid}", headers=admin_headers)
     assert journey.json()["status"] == "live"
+
+
+async def test_find_a_profile_and_read_its_path_and_the_expressions_evaluated(
+    runtime: Runtime,
+    api_client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    console_url: str,
+    browser: Browser,
+) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    jid = uid("console-path")
+    pid = f"{jid}-ada"
+    await publish(api_client, admin_headers, jid)
+    body = {
+        "email": f"{pid}@example.com",
+        "timezone": "Europe/Paris",
+        "attributes": {"plan": "pro"},
+    }
+    assert (
+        await api_client.put(f"/v1/profiles/{pid}", json=body, headers=admin_headers)
+    ).is_success
+    event = {"name": f"{jid}.go", "profile_id": pid, "properties": {"total": 250}}
+    assert (await api_client.post("/v1/events", json=event, headers=admin_headers)).is_success
+
+    page = await browser.new_page(viewport=VIEWPORT)
+    await sign_in(page, console_url, ADMIN_KEY)
+    await page.get_by_role("link", name="Profiles").click()
+    await page.get_by_label("Find a profile").fill(f"{pid}@EXAMPLE.com")
+    await page.get_by_role("button", name="Find").click()
+    await expect(page.get_by_role("heading", name=f"Profile {pid}")).to_be_visible()
+    await expect(page.get_by_role("region", name="Attributes")).to_contain_text('"pro"')
+    await expect(page.get_by_role("region", name="Contact fields")).to_contain_text("Europe/Paris")
+
+    path = page.get_by_role("region", name=f"Path through {jid}")
+    await expect(path).to_contain_text("waits at hold", timeout=45_000)
+    steps = path.get_by_role("table", name="Steps")
+    check = steps.get_by_role("row").filter(has_text="condition")
+    await expect(check).to_contain_text("branch 0")
+    await expect(check).to_contain_text("event.properties.total > 100 = true")
+    vip = steps.get_by_role("row").filter(has_text="vip")
+    await expect(vip).to_contain_text("sent", timeout=15_000)
+    await expect(vip).to_contain_text(f"{jid}-hello")
+    hold = page.get_by_role("button", name="hold wait_for_event")
+    await expect(hold).to_contain_text("waiting here")
+    await expect(page.get_by_role("button", name="ab split")).to_contain_text("not visited")
+    await expect(page.get_by_role("list", name="Timeline")).to_contain_text(f"{jid}.go")
+    await page.screenshot(path=SCREENSHOTS / "profile.png", full_page=True)
