@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -19,6 +20,7 @@ from api.console import BUILT
 from core.settings import Settings
 from tests.conftest import ADMIN_KEY
 from tests.integration.browser import SCREENSHOTS, VIEWPORT, chromium, serving
+from tests.integration.campaign_helpers import make_audience, make_template
 from tests.integration.conftest import KeyMaker
 from tests.integration.helpers import uid
 from workers.worker import Runtime
@@ -217,3 +219,49 @@ async def test_find_a_profile_and_read_its_path_and_the_expressions_evaluated(
     await expect(page.get_by_role("button", name="ab split")).to_contain_text("not visited")
     await expect(page.get_by_role("list", name="Timeline")).to_contain_text(f"{jid}.go")
     await page.screenshot(path=SCREENSHOTS / "profile.png", full_page=True)
+
+
+async def test_pause_and_resume_a_campaign_run(
+    runtime: Runtime,
+    api_client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    pool: asyncpg.Pool,
+    console_url: str,
+    browser: Browser,
+) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    audience = await make_audience(pool, [uid("cp") for _ in range(40)])
+    campaign = uid("console-sale")
+    body = {
+        "id": campaign,
+        "name": "Spring sale (console test)",
+        "audience_id": audience,
+        "channel": "log",
+        "template": await make_template(pool),
+        "delivery": {"max_per_second": 4},
+    }
+    assert (await api_client.post("/v1/campaigns", json=body, headers=admin_headers)).is_success
+
+    page = await browser.new_page(viewport=VIEWPORT)
+    await sign_in(page, console_url, ADMIN_KEY)
+    await page.get_by_role("link", name="Campaigns").click()
+    await expect(page.get_by_role("row").filter(has_text=campaign)).to_contain_text("not required")
+    await page.screenshot(path=SCREENSHOTS / "campaigns.png")
+    await page.get_by_role("link", name=campaign).click()
+    await page.get_by_role("button", name="Send now").click()
+    status = page.get_by_test_id("run-status")
+    await page.get_by_role("button", name="Pause run").click(timeout=30_000)
+    await expect(status).to_have_text("paused")
+    await expect(page.get_by_role("button", name="Resume run")).to_be_visible()
+    await expect(page.get_by_role("region", name="Definition")).to_contain_text(audience)
+    await page.screenshot(path=SCREENSHOTS / "campaign-paused.png")
+    runs = (await api_client.get(f"/v1/campaigns/{campaign}/runs", headers=admin_headers)).json()
+    run = runs["items"][0]
+    assert run["status"] == "paused" and run["total"] == 40 and run["remaining"] > 0
+
+    await page.get_by_role("button", name="Resume run").click()
+    await expect(status).to_have_text("running")
+    await expect(status).to_have_text("completed", timeout=60_000)
+    await expect(page.locator('[data-count="sent"]')).to_have_text("40")
+    await expect(page.locator('[data-count="remaining"]')).to_have_text("0")
+    await page.screenshot(path=SCREENSHOTS / "campaign.png")

@@ -340,6 +340,7 @@ export interface CampaignSchedule {
   campaign_id: string;
   cron: string;
   timezone: string;
+  scheduled: boolean;
   paused: boolean;
   next_runs: string[];
 }

@@ -8,6 +8,8 @@ import type { Me } from "../api/types";
 import { forgetKey, storedKey } from "../auth/session";
 import { SignIn } from "../auth/SignIn";
 import { WhoContext } from "../auth/who";
+import { CampaignList } from "../campaigns/CampaignList";
+import { CampaignPage } from "../campaigns/CampaignPage";
 import { JourneyList } from "../journeys/JourneyList";
 import { JourneyPage } from "../journeys/JourneyPage";
 import { ProfilePage } from "../profiles/ProfilePage";
@@ -37,6 +39,7 @@ function useWho(): [Me | null, boolean, string | null, (who: Me | null, notice?:
 const SECTIONS: [Route["page"], string][] = [
   ["journeys", "Journeys"],
   ["profiles", "Profiles"],
+  ["campaigns", "Campaigns"],
 ];
 
 /** The section a page belongs to, for the current-page mark in the menu. */
@@ -69,6 +72,10 @@ function Page({ route }: { route: Route }) {
       return <ProfileSearch query={route.query} />;
     case "profile":
       return <ProfilePage key={route.id} id={route.id} journey={route.journey} />;
+    case "campaigns":
+      return <CampaignList />;
+    case "campaign":
+      return <CampaignPage key={route.id} id={route.id} />;
     default:
       return <JourneyList />;
   }
