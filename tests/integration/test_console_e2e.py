@@ -265,3 +265,68 @@ async def test_pause_and_resume_a_campaign_run(
     await expect(page.locator('[data-count="sent"]')).to_have_text("40")
     await expect(page.locator('[data-count="remaining"]')).to_have_text("0")
     await page.screenshot(path=SCREENSHOTS / "campaign.png")
+
+
+async def test_audiences_messages_as_rendered_and_alerts(
+    runtime: Runtime,
+    api_client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    pool: asyncpg.Pool,
+    console_url: str,
+    browser: Browser,
+) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    h = admin_headers
+    jid, plan = uid("console-ledger"), uid("plan")
+    pids = [f"{jid}-{n}" for n in range(3)]
+    for pid in pids:
+        body = {"attributes": {"plan": plan}}
+        assert (await api_client.put(f"/v1/profiles/{pid}", json=body, headers=h)).is_success
+    aid = uid("console-aud")
+    rule = {"attribute": "plan", "op": "eq", "value": plan}
+    body = {"audience_id": aid, "name": "Pro plan (console test)", "definition": rule}
+    assert (await api_client.post("/v1/audiences", json=body, headers=h)).status_code == 201
+    await publish(api_client, h, jid)
+    event = {"name": f"{jid}.go", "profile_id": pids[0], "properties": {"total": 500}}
+    assert (await api_client.post("/v1/events", json=event, headers=h)).is_success
+    await pool.execute(
+        "INSERT INTO alerts (kind, scope, status, resolved_at, value, peak, last_value, threshold,"
+        " failures, samples, window_seconds) VALUES"
+        " ('profile_error_rate', $1, 'open', NULL, 0.5, 0.6, 0.4, 0.1, 12, 24, 300),"
+        " ('message_failure_rate', $2, 'resolved', now(), 0.3, 0.3, 0.02, 0.2, 3, 10, 300)",
+        f"journey:{jid}",
+        f"channel:{jid}",
+    )
+
+    page = await browser.new_page(viewport=VIEWPORT)
+    await sign_in(page, console_url, ADMIN_KEY)
+    await page.get_by_role("link", name="Audiences").click()
+    await page.get_by_role("button", name=f"Show audience {aid}").click()
+    panel = page.get_by_role("region", name=f"Audience {aid}")
+    await expect(panel).to_contain_text("3 members")
+    for pid in pids:
+        await expect(panel.get_by_role("link", name=pid)).to_be_visible()
+    await page.screenshot(path=SCREENSHOTS / "audiences.png")
+
+    await page.get_by_role("link", name="Messages").click()
+    await page.get_by_label("Journey").fill(jid)
+    await page.get_by_label("Status").select_option("sent")
+    await page.get_by_role("button", name="Search").click()
+    rows = page.get_by_role("table", name="Messages").get_by_role("row")
+    await expect(rows.filter(has_text=pids[0])).to_contain_text("sent", timeout=45_000)
+    await rows.filter(has_text=pids[0]).get_by_role("button").click()
+    rendered = page.get_by_label("Rendered body")
+    await expect(rendered).to_have_text(f"Hello {pids[0]}")
+    await page.screenshot(path=SCREENSHOTS / "messages.png")
+
+    await page.get_by_role("link", name="Alerts").click()
+    alerts = page.get_by_role("table", name="Alerts")
+    await expect(alerts.get_by_role("row").filter(has_text=f"journey:{jid}")).to_contain_text(
+        "50.0%"
+    )
+    assert await alerts.get_by_role("row").filter(has_text=f"channel:{jid}").count() == 0
+    await page.screenshot(path=SCREENSHOTS / "alerts.png")
+    await page.get_by_label("Status").select_option("resolved")
+    await expect(alerts.get_by_role("row").filter(has_text=f"channel:{jid}")).to_contain_text(
+        "resolved"
+    )

@@ -92,3 +92,5 @@ export const messages = (query: string): Promise<MessagePage> => request(`/v1/me
 
 export const alerts = (status: string): Promise<Page<Alert>> =>
   request(`/v1/alerts${status === "all" ? "" : `?status=${encodeURIComponent(status)}`}`);
+
+export const audience = (id: string): Promise<Audience> => request(`/v1/audiences/${encodeURIComponent(id)}`);

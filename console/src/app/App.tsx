@@ -10,6 +10,9 @@ import { SignIn } from "../auth/SignIn";
 import { WhoContext } from "../auth/who";
 import { CampaignList } from "../campaigns/CampaignList";
 import { CampaignPage } from "../campaigns/CampaignPage";
+import { AlertList } from "../ledger/AlertList";
+import { AudienceList } from "../ledger/AudienceList";
+import { MessageLedger } from "../ledger/MessageLedger";
 import { JourneyList } from "../journeys/JourneyList";
 import { JourneyPage } from "../journeys/JourneyPage";
 import { ProfilePage } from "../profiles/ProfilePage";
@@ -40,6 +43,9 @@ const SECTIONS: [Route["page"], string][] = [
   ["journeys", "Journeys"],
   ["profiles", "Profiles"],
   ["campaigns", "Campaigns"],
+  ["audiences", "Audiences"],
+  ["messages", "Messages"],
+  ["alerts", "Alerts"],
 ];
 
 /** The section a page belongs to, for the current-page mark in the menu. */
@@ -76,6 +82,12 @@ function Page({ route }: { route: Route }) {
       return <CampaignList />;
     case "campaign":
       return <CampaignPage key={route.id} id={route.id} />;
+    case "audiences":
+      return <AudienceList />;
+    case "messages":
+      return <MessageLedger />;
+    case "alerts":
+      return <AlertList />;
     default:
       return <JourneyList />;
   }
