@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import quote
 
 import asyncpg
 import httpx
@@ -17,6 +18,7 @@ from fastapi import FastAPI
 from playwright.async_api import Browser, Page, expect
 
 from api.console import BUILT
+from core.names import journey_workflow_id
 from core.settings import Settings
 from tests.conftest import ADMIN_KEY
 from tests.integration.browser import SCREENSHOTS, VIEWPORT, chromium, serving
@@ -148,6 +150,7 @@ async def test_sign_in_open_a_journey_and_watch_the_counts_change(
 async def test_a_read_key_sees_no_write_button_and_is_refused_when_forcing_one(
     api_client: httpx.AsyncClient,
     admin_headers: dict[str, str],
+    pool: asyncpg.Pool,
     make_key: KeyMaker,
     console_url: str,
     browser: Browser,
@@ -162,6 +165,21 @@ async def test_a_read_key_sees_no_write_button_and_is_refused_when_forcing_one(
     assert await page.get_by_role("button", name="Stop journey").count() == 0
     assert await page.get_by_role("button", name="Publish draft").count() == 0
     await page.screenshot(path=SCREENSHOTS / "read-key.png")
+    campaign = uid("console-read-sale")
+    body = {
+        "id": campaign,
+        "name": "Needs a second pair of eyes",
+        "audience_id": await make_audience(pool, [uid("rp")]),
+        "channel": "log",
+        "template": await make_template(pool),
+        "requires_approval": True,
+    }
+    assert (await api_client.post("/v1/campaigns", json=body, headers=admin_headers)).is_success
+    await page.get_by_role("link", name="Campaigns").click()
+    await page.get_by_role("link", name=campaign).click()
+    await expect(page.get_by_text("approval: awaiting approval")).to_be_visible()
+    for button in ("Approve campaign", "Send now"):
+        assert await page.get_by_role("button", name=button).count() == 0
     status = await page.evaluate(
         """async (jid) => (await fetch(`/v1/journeys/${jid}/stop`, {
             method: "POST",
@@ -218,6 +236,11 @@ async def test_find_a_profile_and_read_its_path_and_the_expressions_evaluated(
     await expect(hold).to_contain_text("waiting here")
     await expect(page.get_by_role("button", name="ab split")).to_contain_text("not visited")
     await expect(page.get_by_role("list", name="Timeline")).to_contain_text(f"{jid}.go")
+    temporal = path.get_by_role("link", name="Open in the Temporal UI")
+    workflow = quote(journey_workflow_id(jid, pid), safe="")
+    assert await temporal.get_attribute("href") == (
+        f"http://127.0.0.1:8233/namespaces/default/workflows/{workflow}"
+    )
     await page.screenshot(path=SCREENSHOTS / "profile.png", full_page=True)
 
 

@@ -5,6 +5,8 @@ export interface Me {
   name: string;
   scopes: string[];
   grants: string[];
+  /** The Temporal UI's workflow list; a workflow's page is this plus "/<id>". */
+  temporal_workflows?: string | null;
 }
 
 export interface Page<T> {

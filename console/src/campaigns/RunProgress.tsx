@@ -6,6 +6,7 @@ import { useEffect, useRef, useState } from "react";
 import { controlRun, type RunControl } from "../api/endpoints";
 import type { CampaignRun } from "../api/types";
 import { formatCount, formatThroughput } from "../app/format";
+import { TemporalLink } from "../app/TemporalLink";
 import { Time } from "../app/Time";
 import { useCan } from "../auth/who";
 import { averageRate, controlsFor, progress, rateBetween, type Sample } from "./progress";
@@ -90,7 +91,8 @@ export function RunProgress({ run, onChange }: { run: CampaignRun; onChange: () 
         <p className="sub">Skipped by reason: {reasons.map(([r, n]) => `${r} ${formatCount(n)}`).join(" · ")}</p>
       )}
       <p className="sub">
-        Started <Time at={run.started_at} />{run.finished_at && <> · finished <Time at={run.finished_at} /></>} · workflow <code>{run.workflow_id}</code>
+        Started <Time at={run.started_at} />{run.finished_at && <> · finished <Time at={run.finished_at} /></>} · workflow <code>{run.workflow_id}</code>{" "}
+        <TemporalLink target={{ workflow: run.workflow_id }}>Open in the Temporal UI</TemporalLink>
       </p>
     </section>
   );

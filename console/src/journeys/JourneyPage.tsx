@@ -5,6 +5,7 @@ import { useCallback, useMemo, useState } from "react";
 
 import { journey, journeyReport, journeyVersion } from "../api/endpoints";
 import type { JourneyPublic } from "../api/types";
+import { TemporalLink } from "../app/TemporalLink";
 import { usePoll } from "../app/usePoll";
 import { JourneyCanvas } from "../canvas/JourneyCanvas";
 import { NodePanel } from "../canvas/NodePanel";
@@ -59,6 +60,7 @@ export function JourneyPage({ id }: { id: string }) {
         <h1>{info?.name ?? id} <small>{id}</small></h1>
         {info && <span className={`status status-${info.status}`}>{info.status}</span>}
         {info && version !== null && <VersionSelect info={info} version={version} onChange={setChosen} />}
+        <TemporalLink target={{ query: `JourneyId = ${JSON.stringify(id)}` }}>Its runs in the Temporal UI</TemporalLink>
         <Actions id={id} onDone={() => setTick((t) => t + 1)} />
       </div>
       {error && <p role="alert">{error}</p>}

@@ -10,6 +10,7 @@ import { formatValue } from "../app/format";
 import { Link } from "../app/Link";
 import { Loading } from "../app/Loading";
 import { journeyHref } from "../app/route";
+import { TemporalLink } from "../app/TemporalLink";
 import { Time } from "../app/Time";
 import { usePoll } from "../app/usePoll";
 import { JourneyCanvas } from "../canvas/JourneyCanvas";
@@ -92,7 +93,10 @@ function RunHead({ run, current }: { run: RunPath; current: string | null }) {
       <span className={`status status-${run.status}`}>{run.status}</span> v{run.version} · entered <Time at={run.entered_at} />
       {run.ended_at && <> · ended <Time at={run.ended_at} />{run.reason ? ` (${run.reason})` : ""}</>}
       {here && <> · waits at <code>{here}</code></>}
-      <span className="sub">workflow <code>{run.workflow_id}</code> · run <code>{run.run_id}</code></span>
+      <span className="sub">
+        workflow <code>{run.workflow_id}</code> · run <code>{run.run_id}</code>{" "}
+        <TemporalLink target={{ workflow: run.workflow_id }}>Open in the Temporal UI</TemporalLink>
+      </span>
     </p>
   );
 }
