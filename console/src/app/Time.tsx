@@ -1,12 +1,13 @@
 // A moment shown in the viewer's time zone, with UTC on hover.
 
-import { formatTime, formatUtc } from "./format";
+import { formatClock, formatTime, formatUtc } from "./format";
 
-export function Time({ at }: { at: string | null | undefined }) {
+/** `clock`: the time of day only, where the date is plain from around (a run's steps). */
+export function Time({ at, clock = false }: { at: string | null | undefined; clock?: boolean }) {
   if (!at) return <span className="muted">–</span>;
   return (
     <time dateTime={at} title={formatUtc(at)}>
-      {formatTime(at)}
+      {clock ? formatClock(at) : formatTime(at)}
     </time>
   );
 }

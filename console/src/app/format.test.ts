@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { formatThroughput, formatTime, formatUtc, formatValue } from "./format";
+import { formatClock, formatThroughput, formatTime, formatUtc, formatValue } from "./format";
 
 describe("format", () => {
   it("shows a moment in the asked zone and in UTC", () => {
@@ -8,6 +8,8 @@ describe("format", () => {
     expect(formatUtc(at)).toBe("2026-12-03 14:05:09 UTC");
     expect(formatTime(at, "Asia/Tokyo")).toContain("11:05:09");
     expect(formatTime(at, "UTC")).toContain("2:05:09");
+    expect(formatClock(at, "Asia/Tokyo")).toMatch(/^11:05:09/);
+    expect(formatClock(at, "Asia/Tokyo")).not.toContain("2026");
   });
 
   it("writes evaluated values as the expression language does", () => {

@@ -10,6 +10,11 @@ export function formatTime(iso: string, zone?: string): string {
   return new Intl.DateTimeFormat(undefined, options).format(new Date(iso));
 }
 
+/** The time of day of a moment in the viewer's zone (or `zone`), to the second. */
+export function formatClock(iso: string, zone?: string): string {
+  return new Intl.DateTimeFormat(undefined, { timeStyle: "medium", timeZone: zone }).format(new Date(iso));
+}
+
 /** The same moment in UTC, as ISO 8601 reads it: "2026-12-03 14:05:09 UTC". */
 export function formatUtc(iso: string): string {
   return `${new Date(iso).toISOString().slice(0, 19).replace("T", " ")} UTC`;

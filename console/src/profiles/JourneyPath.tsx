@@ -55,8 +55,8 @@ export function StepsTable({ run, selected }: { run: RunPath; selected: string |
           <tr key={`${s.node}-${s.visit}`} className={s.node === selected ? "selected-row" : undefined}>
             <td>{i + 1}</td>
             <td><code>{s.node}</code> <span className="sub">{s.type}{s.visit > 1 ? ` · visit ${s.visit}` : ""}</span></td>
-            <td><Time at={s.entered_at} /></td>
-            <td>{s.left_at ? <Time at={s.left_at} /> : <strong>still here</strong>}</td>
+            <td><Time at={s.entered_at} clock /></td>
+            <td>{s.left_at ? <Time at={s.left_at} clock /> : <strong>still here</strong>}</td>
             <td>{stepSummary({ ...s, message: null })}</td>
             <td><Checks step={s} /></td>
             <td><MessageCell step={s} /></td>
