@@ -59,8 +59,8 @@ export const profileSubscriptions = (id: string): Promise<Page<Subscription>> =>
 
 export const profileJourneys = (id: string): Promise<Page<ProfileJourney>> => request(`${profilePath(id)}/journeys`);
 
-export const profileTimeline = (id: string, limit = 200): Promise<TimelinePage> =>
-  request(`${profilePath(id)}/timeline?limit=${limit}`);
+export const profileTimeline = (id: string, cursor: string | null = null, limit = 200): Promise<TimelinePage> =>
+  request(`${profilePath(id)}/timeline?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
 
 export const profileJourneyPath = (id: string, journeyId: string): Promise<ProfilePath> =>
   request(`${profilePath(id)}/journeys/${encodeURIComponent(journeyId)}`);

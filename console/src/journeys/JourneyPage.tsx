@@ -43,6 +43,9 @@ function Canvas({ id, version }: { id: string; version: number }) {
     <div className="journey-body">
       <JourneyCanvas definition={def} report={report.value} selected={selected} onSelect={setSelected} />
       {selected && node && <NodePanel id={selected} node={node} report={counts.get(selected)} onClose={() => setSelected(null)} />}
+      <div className="corner-link">
+        <TemporalLink target={{ query: `JourneyId = ${JSON.stringify(id)}` }}>Its runs in the Temporal UI</TemporalLink>
+      </div>
       {report.error && <p role="alert" className="live-error">Live counts: {report.error}</p>}
     </div>
   );
@@ -60,7 +63,6 @@ export function JourneyPage({ id }: { id: string }) {
         <h1>{info?.name ?? id} <small>{id}</small></h1>
         {info && <span className={`status status-${info.status}`}>{info.status}</span>}
         {info && version !== null && <VersionSelect info={info} version={version} onChange={setChosen} />}
-        <TemporalLink target={{ query: `JourneyId = ${JSON.stringify(id)}` }}>Its runs in the Temporal UI</TemporalLink>
         <Actions id={id} onDone={() => setTick((t) => t + 1)} />
       </div>
       {error && <p role="alert">{error}</p>}

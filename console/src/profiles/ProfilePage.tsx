@@ -2,7 +2,7 @@
 // audiences), what happened to it (timeline), and for each journey it is or was in, its
 // path drawn on the canvas with the "why" of every step.
 
-import { useCallback } from "react";
+import { useCallback, useState } from "react";
 
 import {
   profile,
@@ -11,7 +11,7 @@ import {
   profileSubscriptions,
   profileTimeline,
 } from "../api/endpoints";
-import type { ProfileJourney, ProfilePublic } from "../api/types";
+import type { ProfileJourney, ProfilePublic, TimelinePage } from "../api/types";
 import { formatValue } from "../app/format";
 import { Link } from "../app/Link";
 import { Loading } from "../app/Loading";
@@ -118,13 +118,24 @@ function Journeys({ id, entries, chosen }: { id: string; entries: ProfileJourney
   );
 }
 
+/** The first page is polled (a new profile's history grows there); later pages are
+ * fetched on demand, after the cursor of the last one shown. */
 function History({ id }: { id: string }) {
   const load = useCallback(() => profileTimeline(id), [id]);
   const state = usePoll(load, LIVE_EVERY_MS);
+  const [later, setLater] = useState<TimelinePage[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const cursor = (later.at(-1) ?? state.value)?.next_cursor ?? null;
+  const more = (): void => {
+    if (cursor) profileTimeline(id, cursor).then((page) => setLater((pages) => [...pages, page]), (e: unknown) => setError(e instanceof Error ? e.message : String(e)));
+  };
   return (
     <section className="card" aria-label="History">
       <h2>Timeline</h2>
-      <Loading state={state} what="the timeline">{(page) => <Timeline items={page.items} more={page.next_cursor !== null} />}</Loading>
+      <Loading state={state} what="the timeline">
+        {(first) => <Timeline items={[first, ...later].flatMap((p) => p.items)} onMore={cursor ? more : null} />}
+      </Loading>
+      {error && <p role="alert">{error}</p>}
     </section>
   );
 }

@@ -5,7 +5,7 @@ import type { TimelineItem } from "../api/types";
 import { Time } from "../app/Time";
 import { timelineText } from "./timeline";
 
-export function Timeline({ items, more }: { items: TimelineItem[]; more: boolean }) {
+export function Timeline({ items, onMore }: { items: TimelineItem[]; onMore: (() => void) | null }) {
   if (items.length === 0) return <p className="muted">Nothing happened to this profile yet.</p>;
   return (
     <>
@@ -18,7 +18,7 @@ export function Timeline({ items, more }: { items: TimelineItem[]; more: boolean
           </li>
         ))}
       </ol>
-      {more && <p className="muted">The first {items.length} items; the API pages on with next_cursor.</p>}
+      {onMore && <button type="button" onClick={onMore}>Show later items</button>}
     </>
   );
 }
