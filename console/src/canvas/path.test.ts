@@ -64,7 +64,9 @@ describe("stepSummary", () => {
       sent_at: null,
       deferred_until: null,
     };
-    expect(stepSummary(step("vip", 1, true, { type: "message", detail: "skipped m-1", message }))).toBe("skipped · skipped (unsubscribed)");
+    expect(stepSummary(step("vip", 1, true, { type: "message", detail: "skipped m-1", message }))).toBe("skipped (unsubscribed)");
+    expect(stepSummary(step("vip", 1, false, { type: "message", detail: "deferred", message: { ...message, status: "deferred", reason: null } }))).toBe("deferred");
+    expect(stepSummary(step("vip", 1, true, { type: "message", detail: "sent m-1", message: { ...message, status: "failed", reason: null } }))).toBe("sent · failed");
     expect(stepSummary(step("check", 1, true, { detail: "branch 0" }))).toBe("branch 0");
     expect(stepSummary(step("hold", 1, false))).toBe("still here");
   });

@@ -37,6 +37,8 @@ export function stepSummary(step: PathStep): string {
   // A message step's detail is "<status> <message id>": the id is in the message itself.
   const detail = step.type === "message" ? step.detail?.split(" ")[0] : step.detail;
   const way = detail ?? step.outcome ?? (step.left_at ? "left" : "still here");
-  const message = step.message ? ` · ${step.message.status}${step.message.reason ? ` (${step.message.reason})` : ""}` : "";
-  return `${way}${message}`;
+  const m = step.message;
+  if (!m) return way;
+  const reason = m.reason ? ` (${m.reason})` : "";
+  return m.status === way ? `${way}${reason}` : `${way} · ${m.status}${reason}`;
 }
