@@ -262,6 +262,7 @@ async def test_pause_and_resume_a_campaign_run(
         "channel": "log",
         "template": await make_template(pool),
         "delivery": {"max_per_second": 4},
+        "schedule": {"cron": "0 9 * * MON", "timezone": "Europe/Paris"},
     }
     assert (await api_client.post("/v1/campaigns", json=body, headers=admin_headers)).is_success
 
@@ -271,6 +272,9 @@ async def test_pause_and_resume_a_campaign_run(
     await expect(page.get_by_role("row").filter(has_text=campaign)).to_contain_text("not required")
     await page.screenshot(path=SCREENSHOTS / "campaigns.png")
     await page.get_by_role("link", name=campaign).click()
+    await expect(page.get_by_role("list", name="Next runs").get_by_role("listitem")).to_have_count(
+        5
+    )
     await page.get_by_role("button", name="Send now").click()
     status = page.get_by_test_id("run-status")
     await page.get_by_role("button", name="Pause run").click(timeout=30_000)
