@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     api_port: int = Field(8000, alias="WAYLINE_API_PORT")
     temporal_port: int = Field(7233, alias="WAYLINE_TEMPORAL_PORT")
     temporal_ui_port: int = Field(8233, alias="WAYLINE_TEMPORAL_UI_PORT")
+    temporal_ui_url: str | None = Field(
+        None,
+        alias="WAYLINE_TEMPORAL_UI_URL",
+        description="The Temporal Web UI as the console's viewers reach it; set by wayline dev",
+    )
     postgres_port: int = Field(55432, alias="WAYLINE_POSTGRES_PORT")
     dev_mail_port: int = Field(
         1025, alias="WAYLINE_DEV_MAIL_PORT", description="wayline dev's mail catcher (SMTP)"

@@ -11,6 +11,7 @@ class MessagePublic(BaseModel):
     journey_id: str | None
     version: int | None
     node_id: str | None
+    campaign_id: str | None = None
     channel: str
     template: str
     status: str
@@ -24,10 +25,15 @@ class MessagePublic(BaseModel):
         None, description="The template's locale variant that went out (`fr`, or `default`)"
     )
     proof: bool = Field(False, description="A proof sent to a test address, never reported")
+    send_time: str | None = Field(
+        None, description="A send-time optimised node's group: optimised, or holdout"
+    )
     created_at: datetime
     sent_at: datetime | None
     deferred_until: datetime | None = Field(
-        None, description="A send deferred by quiet hours goes (or went) at this time"
+        None,
+        description="A send deferred by quiet hours or to its chosen send time goes (or went) "
+        "at this time",
     )
 
 
