@@ -87,6 +87,7 @@ async def test_list_filter_and_paginate(
         "deferred_until",
         "locale",
         "proof",
+        "send_time",
     }
     assert first["body"] == "body 6" and first["status"] == "sent"
 
