@@ -23,6 +23,7 @@ from api.routes import (
     campaigns,
     connectors,
     consent,
+    decisions,
     dev_mail,
     events,
     health,
@@ -32,6 +33,8 @@ from api.routes import (
     me,
     messages,
     metrics,
+    offers,
+    placements,
     profiles,
     reports,
     schemas,
@@ -134,6 +137,8 @@ def create_app(settings: Settings | None = None, telemetry: Telemetry | None = N
     app.include_router(alerts.router, prefix="/v1")
     app.include_router(campaigns.router, prefix="/v1")
     app.include_router(dev_mail.router, prefix="/v1")
+    for module in (placements, offers, decisions):
+        app.include_router(module.router, prefix="/v1")
     app.include_router(console.router)
     install_docs(app)
     return app

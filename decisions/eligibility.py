@@ -1,0 +1,51 @@
+"""Whether an offer may be proposed to a profile now: dates, audience, expression."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from decisions.model import OfferSpec
+from journeys.expressions import ExpressionError, compile_expression
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What an eligibility rule and a formula read: `profile` holds its `audiences` ids."""
+
+    profile: Mapping[str, Any]
+    event: Mapping[str, Any]
+    context: Mapping[str, Any]
+    now: datetime
+
+    def scope(self) -> dict[str, Any]:
+        return {
+            "profile": self.profile,
+            "event": self.event,
+            "context": self.context,
+            "now": self.now,
+        }
+
+
+def in_dates(offer: OfferSpec, now: datetime) -> bool:
+    starts, ends = offer.start_at, offer.end_at
+    return (starts is None or starts <= now) and (ends is None or now < ends)
+
+
+def eligible(offer: OfferSpec, facts: Facts) -> bool:
+    """A rule that fails to evaluate (a missing attribute) makes the offer ineligible."""
+    if offer.fallback or not in_dates(offer, facts.now):
+        return False
+    rule = offer.eligibility
+    if rule is None:
+        return True
+    if rule.audience is not None and rule.audience not in facts.profile.get("audiences", ()):
+        return False
+    if rule.when is None:
+        return True
+    try:
+        return bool(compile_expression(rule.when).evaluate(facts.scope()))
+    except ExpressionError:
+        return False

@@ -1,0 +1,305 @@
+"""Deciding: which offers a profile gets from a decision policy, recorded (decision 14).
+
+One request: read the catalog (cached by version), the profile and the counters; keep the
+eligible candidates and rank them (`decisions/`); then, in one transaction, walk the ranking
+taking each offer's caps with a conditional upsert, record the proposition and add to the
+(policy, offer) rows that are the bandit's state and the report's counts. A request id seen
+before answers its recorded proposition, so a retry neither counts nor caps twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from db.pool import acquired
+from db.sql import q
+from db.types import Connection, Executor
+from decisions.caps import CounterKey, Limit, has_room, limits, taken_at_proposal
+from decisions.catalog import Catalog
+from decisions.eligibility import Facts, eligible
+from decisions.model import OfferSpec, PolicySpec
+from decisions.ranking import Arm, Scored, proposition_id, rank, seed
+from decisions.selection import Chosen, Picker
+from services.decision_catalog import CatalogCache
+from services.errors import NotFound
+
+CATALOG = CatalogCache()
+
+
+@dataclass(frozen=True)
+class DecisionRequest:
+    policy_id: str
+    profile_id: str
+    request_id: str | None = None
+    event: Mapping[str, Any] = field(default_factory=dict)
+    context: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Proposed:
+    offer_id: str
+    name: str
+    placement: str
+    content_type: str
+    content: Any
+    score: float | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class Proposition:
+    proposition_id: str
+    policy_id: str
+    request_id: str
+    profile_id: str
+    offers: list[Proposed]
+    fallback: bool
+    cap_hits: list[str]
+    created_at: datetime
+
+
+class _Full(Exception):
+    """A cap had no room: rolls back the offer's savepoint."""
+
+
+class _Replayed(Exception):
+    """The same request was recorded meanwhile: roll back and answer that one."""
+
+
+async def propose(
+    pool: asyncpg.Pool, request: DecisionRequest, now: datetime, cache: CatalogCache = CATALOG
+) -> Proposition:
+    """The policy's offers for the profile; NotFound for an unknown policy."""
+    request_id = request.request_id or str(uuid.uuid4())
+    async with acquired(pool) as conn:
+        catalog = await cache.get(conn)
+        policy = catalog.policies.get(request.policy_id)
+        if policy is None:
+            raise NotFound(f"decision {request.policy_id!r}")
+        if (found := await _recorded(conn, catalog, request.policy_id, request_id)) is not None:
+            return found
+        try:
+            return await _decide(conn, catalog, policy, request, request_id, now)
+        except _Replayed:
+            replayed = await _recorded(conn, catalog, request.policy_id, request_id)
+            assert replayed is not None
+            return replayed
+
+
+async def _recorded(
+    conn: Executor, catalog: Catalog, policy_id: str, request_id: str
+) -> Proposition | None:
+    row = await conn.fetchrow(q("read_proposition"), policy_id, request_id)
+    if row is None:
+        return None
+    chosen = [Chosen(o["offer_id"], o["placement"], o["score"], o["reason"]) for o in row["offers"]]
+    return Proposition(
+        row["proposition_id"],
+        policy_id,
+        request_id,
+        row["profile_id"],
+        [_proposed(catalog, c) for c in chosen if c.offer_id in catalog.offers],
+        row["fallback"],
+        list(row["cap_hits"]),
+        row["created_at"],
+    )
+
+
+def _proposed(catalog: Catalog, chosen: Chosen) -> Proposed:
+    offer = catalog.offers[chosen.offer_id]
+    representation = offer.representations.get(chosen.placement)
+    return Proposed(
+        chosen.offer_id,
+        offer.name,
+        chosen.placement,
+        catalog.placements[chosen.placement].content_type,
+        representation.content if representation else None,
+        chosen.score,
+        chosen.reason,
+    )
+
+
+async def _facts(conn: Executor, request: DecisionRequest, now: datetime) -> Facts:
+    row = await conn.fetchrow(q("get_profile"), request.profile_id)
+    profile: dict[str, Any] = {
+        "profile_id": request.profile_id,
+        "email": None,
+        "phone": None,
+        "timezone": None,
+        "attributes": {},
+        "audiences": [],
+    }
+    if row is not None:
+        profile.update(dict(row))
+    return Facts(profile, dict(request.event), dict(request.context), now)
+
+
+async def _arms(conn: Executor, policy_id: str, policy: PolicySpec) -> dict[str, Arm]:
+    if policy.ranking.method != "auto":
+        return {}
+    rows = await conn.fetch(q("decision_arms"), policy_id)
+    return {r["offer_id"]: Arm(int(r["propositions"]), int(r["goals"])) for r in rows}
+
+
+async def _counts(
+    conn: Executor, offers: Mapping[str, OfferSpec], profile_id: str
+) -> dict[CounterKey, int]:
+    capped = [oid for oid, offer in offers.items() if offer.caps is not None]
+    if not capped:
+        return {}
+    rows = await conn.fetch(q("offer_counts"), capped, profile_id)
+    return {CounterKey(r["offer_id"], r["scope"], r["window_start"]): r["count"] for r in rows}
+
+
+async def _decide(
+    conn: Connection,
+    catalog: Catalog,
+    policy: PolicySpec,
+    request: DecisionRequest,
+    request_id: str,
+    now: datetime,
+) -> Proposition:
+    facts = await _facts(conn, request, now)
+    offers = {o: s for o, s in catalog.candidates(request.policy_id).items() if eligible(s, facts)}
+    arms = await _arms(conn, request.policy_id, policy)
+    ranked = rank(offers, policy.ranking, facts, arms, seed(request.profile_id, request_id))
+    counts = await _counts(conn, offers, request.profile_id)
+    pid = proposition_id(request.policy_id, request_id)
+    async with conn.transaction():
+        picker = Picker(policy)
+        hits = await _pick(conn, picker, offers, ranked, _Gate(counts, request.profile_id, now))
+        fallbacks = picker.fallbacks()
+        chosen = picker.chosen + fallbacks
+        stored = [
+            {"offer_id": c.offer_id, "placement": c.placement, "score": c.score, "reason": c.reason}
+            for c in chosen
+        ]
+        inserted = await conn.fetchval(
+            q("insert_proposition"),
+            pid,
+            request.policy_id,
+            request_id,
+            request.profile_id,
+            stored,
+            bool(fallbacks),
+            hits,
+            now,
+        )
+        if inserted is None:
+            raise _Replayed
+        await conn.execute(
+            q("count_decision"), request.policy_id, [c.offer_id for c in chosen], hits
+        )
+    return Proposition(
+        pid,
+        request.policy_id,
+        request_id,
+        request.profile_id,
+        [_proposed(catalog, c) for c in chosen],
+        bool(fallbacks),
+        hits,
+        now,
+    )
+
+
+@dataclass(frozen=True)
+class _Gate:
+    counts: dict[CounterKey, int]
+    profile_id: str
+    now: datetime
+
+
+async def _pick(
+    conn: Connection,
+    picker: Picker,
+    offers: Mapping[str, OfferSpec],
+    ranked: list[Scored],
+    gate: _Gate,
+) -> list[str]:
+    """Fills each placement in rank order; returns the offers a cap refused."""
+    refused: list[str] = []
+    for placement in picker.policy.placements:
+        for scored in ranked:
+            offer = offers[scored.offer_id]
+            if scored.offer_id in refused or not picker.admits(scored.offer_id, offer, placement):
+                continue
+            if not await _room(conn, scored.offer_id, offer, gate):
+                refused.append(scored.offer_id)
+                continue
+            picker.take(Chosen(scored.offer_id, placement, scored.score, scored.reason), offer)
+            if picker.full(placement):
+                break
+    return refused
+
+
+async def _room(conn: Connection, offer_id: str, offer: OfferSpec, gate: _Gate) -> bool:
+    """Whether the offer's caps have room; caps counted on proposals are taken here."""
+    found = limits(offer_id, offer, gate.profile_id, gate.now)
+    if not has_room(found, gate.counts):
+        return False
+    return not taken_at_proposal(offer) or await _take(conn, found)
+
+
+async def _take(conn: Connection, found: list[Limit]) -> bool:
+    try:
+        async with conn.transaction():  # a savepoint: both counters or neither
+            for limit in found:
+                key = limit.key
+                taken = await conn.fetchval(
+                    q("take_offer_cap"), key.offer_id, key.scope, key.window_start, limit.limit
+                )
+                if taken is None:
+                    raise _Full
+    except _Full:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class OfferFigures:
+    offer_id: str
+    propositions: int
+    impressions: int
+    clicks: int
+    conversions: int
+    goals: int
+    cap_hits: int
+    estimate: float
+
+
+@dataclass(frozen=True)
+class Report:
+    policy_id: str
+    propositions: int
+    fallbacks: int
+    offers: list[OfferFigures]
+
+    @property
+    def fallback_rate(self) -> float:
+        return self.fallbacks / self.propositions if self.propositions else 0.0
+
+
+async def report(pool: asyncpg.Pool, policy_id: str) -> Report:
+    """Per offer: propositions, offer events joined from tracking, cap hits, the estimate."""
+    async with acquired(pool) as conn, conn.transaction(readonly=True):
+        if await conn.fetchrow(q("read_decision_policy"), policy_id) is None:
+            raise NotFound(f"decision {policy_id!r}")
+        totals = await conn.fetchrow(q("decision_totals"), policy_id)
+        rows = await conn.fetch(q("decision_report"), policy_id)
+    assert totals is not None
+    offers = [_figures(r) for r in rows]
+    return Report(policy_id, int(totals["propositions"]), int(totals["fallbacks"]), offers)
+
+
+def _figures(row: asyncpg.Record) -> OfferFigures:
+    arm = Arm(int(row["propositions"]), int(row["goals"]))
+    counts = {k: int(row[k]) for k in ("impressions", "clicks", "conversions", "cap_hits")}
+    return OfferFigures(
+        row["offer_id"], arm.propositions, goals=arm.goals, estimate=arm.estimate, **counts
+    )
