@@ -3,13 +3,25 @@ and jumps into other journeys. Each is idempotent under retries."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import asyncpg
 from temporalio import activity
 from temporalio.client import Client
 
-from core.contracts import AssignmentInput, JumpInput, JumpResult, UpdateProfileInput
+from core.contracts import (
+    AssignmentInput,
+    DecideInput,
+    DecideResult,
+    JumpInput,
+    JumpResult,
+    UpdateProfileInput,
+)
 from db.sql import q
 from journeys.model import Event, Profile
+from services import decisions
+from services.decisions import DecisionRequest
+from services.errors import NotFound
 from services.journey_client import enter_journey
 from services.profile_updates import apply_update
 
@@ -44,6 +56,18 @@ class StepActivities:
             inp.profile_id,
             inp.variant,
         )
+
+    @activity.defn(name="decide")
+    async def decide(self, inp: DecideInput) -> DecideResult:
+        """Propose once per request id: a retry answers the recorded proposition."""
+        request = DecisionRequest(
+            inp.decision, inp.profile_id, inp.request_id, inp.event, inp.context
+        )
+        try:
+            found = await decisions.propose(self.pool, request, datetime.now(UTC))
+        except NotFound as exc:
+            return DecideResult(ok=False, error=exc.message)
+        return DecideResult(ok=True, response=decisions.as_vars(found))
 
     @activity.defn(name="jump_to_journey")
     async def jump_to_journey(self, inp: JumpInput) -> JumpResult:

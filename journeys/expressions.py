@@ -26,6 +26,7 @@ from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.parser import Parser
 from jinja2.runtime import Undefined
 
+from journeys.decided import decide
 from journeys.durations import parse_duration
 from journeys.records import Event, Profile
 from journeys.sandbox import (
@@ -95,6 +96,7 @@ HELPERS: dict[str, Any] = {
     "days": days,
     "hours": hours,
     "minutes": minutes,
+    "decide": decide,  # the content a `decide` node chose for a placement (journeys/decided.py)
 }
 _TEXT_ENV = SafeEnvironment(autoescape=False, helpers=HELPERS)
 _HTML_ENV = SafeEnvironment(autoescape=True, helpers=HELPERS)

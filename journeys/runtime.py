@@ -85,7 +85,7 @@ class AssignmentRecorded(_Model):
 
 
 class ActionDone(_Model):
-    """Result of CallAction and of FetchData (one input type for both).
+    """Result of CallAction, FetchData and Decide (one input type for all three).
 
     `ok`: `response` becomes `vars[node]`; else `error` says why (`vars[node]` becomes
     `{"error": error}` when the node has an `on_error`).
@@ -213,6 +213,15 @@ class JumpToJourney(_Model):
     visit: int
 
 
+class Decide(_Model):
+    """Ask the decision policy `decision` for the profile's offers, answer ActionDone."""
+
+    kind: Literal["decide"] = "decide"
+    node: str
+    decision: str
+    visit: int
+
+
 Command = Annotated[
     SendMessage
     | Wait
@@ -222,7 +231,8 @@ Command = Annotated[
     | CallAction
     | FetchData
     | UpdateProfile
-    | JumpToJourney,
+    | JumpToJourney
+    | Decide,
     Field(discriminator="kind"),
 ]
 

@@ -303,3 +303,23 @@ def _figures(row: asyncpg.Record) -> OfferFigures:
     return OfferFigures(
         row["offer_id"], arm.propositions, goals=arm.goals, estimate=arm.estimate, **counts
     )
+
+
+def as_vars(found: Proposition) -> dict[str, Any]:
+    """A proposition as a journey keeps it in `vars.<node id>` (what templates read)."""
+    offers = [
+        {
+            "offer_id": o.offer_id,
+            "name": o.name,
+            "placement": o.placement,
+            "content_type": o.content_type,
+            "content": o.content,
+        }
+        for o in found.offers
+    ]
+    return {
+        "proposition_id": found.proposition_id,
+        "decision": found.policy_id,
+        "offers": offers,
+        "fallback": found.fallback,
+    }

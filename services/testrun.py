@@ -23,6 +23,7 @@ from journeys.interpreter import (
     ActionDone,
     AssignmentRecorded,
     CallAction,
+    Decide,
     FetchData,
     Input,
     JourneyState,
@@ -35,6 +36,7 @@ from journeys.interpreter import (
     UpdateProfile,
 )
 from journeys.model import Event, JourneyDefinition, Profile
+from journeys.nodes.decide import undecided
 from journeys.routing import entry_matches
 from journeys.simulate import Simulation, simulate
 from services.action_requests import CallFailed, pick, render_request
@@ -88,6 +90,10 @@ class TestResponder:
             )
         if isinstance(command, JumpToJourney):
             return Jumped(node=command.node, ok=True), {"kind": "jump", "journey": command.journey}
+        if isinstance(command, Decide):
+            response = self.responses.get(command.decision) or undecided(command.decision)
+            record = {"kind": "decide", "decision": command.decision, "response": response}
+            return ActionDone(node=command.node, ok=True, response=response), record
         raise ValueError(f"test mode cannot answer {command!r}")
 
     def _message(

@@ -109,6 +109,7 @@ class Activities:
             self.steps.update_profile,
             self.steps.record_assignment,
             self.steps.jump_to_journey,
+            self.steps.decide,
             self.audiences.refresh_audience,
             self.fanout.prepare,
             self.fanout.batch,

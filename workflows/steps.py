@@ -19,6 +19,8 @@ with workflow.unsafe.imports_passed_through():
         ActionCallResult,
         ActionRoute,
         AssignmentInput,
+        DecideInput,
+        DecideResult,
         JumpInput,
         JumpResult,
         UpdateProfileInput,
@@ -28,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         ActionDone,
         AssignmentRecorded,
         CallAction,
+        Decide,
         FetchData,
         Input,
         JourneyState,
@@ -38,11 +41,12 @@ with workflow.unsafe.imports_passed_through():
         UpdateProfile,
     )
     from journeys.model import Profile
+    from journeys.nodes.decide import undecided
 
 LOCAL_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
 )
-StepCommand = CallAction | FetchData | UpdateProfile | RecordAssignment | JumpToJourney
+StepCommand = CallAction | FetchData | UpdateProfile | RecordAssignment | JumpToJourney | Decide
 
 
 @dataclass
@@ -69,6 +73,8 @@ async def run_step(command: StepCommand, ctx: StepContext) -> Input:
         return await _update_profile(command, ctx)
     if isinstance(command, RecordAssignment):
         return await _record_assignment(command, ctx)
+    if isinstance(command, Decide):
+        return await _decide(command, ctx)
     return await _jump(command, ctx)
 
 
@@ -164,3 +170,26 @@ async def _jump(command: JumpToJourney, ctx: StepContext) -> Jumped:
         retry_policy=LOCAL_RETRY,
     )
     return Jumped(node=command.node, ok=result.ok, error=result.error)
+
+
+async def _decide(command: Decide, ctx: StepContext) -> ActionDone:
+    """A local activity (a few queries); its step id is the request id, so a retry does not
+    propose, count or cap twice, and seeds the same exploration."""
+    state = ctx.state
+    if ctx.dry_run:  # no proposition recorded, no cap taken
+        return ActionDone(node=command.node, ok=True, response=undecided(command.decision))
+    inp = DecideInput(
+        request_id=ctx.id_for(command.node, command.visit),
+        decision=command.decision,
+        profile_id=state.profile_id,
+        event=state.entry_event.model_dump(mode="json"),
+        context={"journey": ctx.journey, "vars": state.vars},
+    )
+    result = await workflow.execute_local_activity(
+        "decide",
+        inp,
+        result_type=DecideResult,
+        start_to_close_timeout=timedelta(seconds=30),
+        retry_policy=LOCAL_RETRY,
+    )
+    return ActionDone(node=command.node, ok=result.ok, response=result.response, error=result.error)
