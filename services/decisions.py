@@ -22,7 +22,7 @@ from db.sql import q
 from db.types import Connection, Executor
 from decisions.caps import CounterKey, Limit, has_room, limits, taken_at_proposal
 from decisions.catalog import Catalog
-from decisions.eligibility import Facts, eligible
+from decisions.eligibility import Facts, eligible_offers
 from decisions.model import OfferSpec, PolicySpec
 from decisions.ranking import Arm, Scored, proposition_id, rank, seed
 from decisions.selection import Chosen, Picker
@@ -166,7 +166,7 @@ async def _decide(
     now: datetime,
 ) -> Proposition:
     facts = await _facts(conn, request, now)
-    offers = {o: s for o, s in catalog.candidates(request.policy_id).items() if eligible(s, facts)}
+    offers = eligible_offers(catalog.candidates(request.policy_id), facts)
     arms = await _arms(conn, request.policy_id, policy)
     ranked = rank(offers, policy.ranking, facts, arms, seed(request.profile_id, request_id))
     counts = await _counts(conn, offers, request.profile_id)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from decisions.eligibility import Facts, eligible
+from decisions.eligibility import Facts, eligible, eligible_offers
 from decisions.model import OfferSpec
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
@@ -61,3 +61,11 @@ def test_end_before_start_and_fallback_with_rules_are_refused() -> None:
         offer(start_at="2026-12-03T00:00:00Z", end_at="2026-12-02T00:00:00Z")
     with pytest.raises(ValidationError, match="neither eligibility nor caps"):
         offer(fallback=True, eligibility={"audience": "vip"})
+
+
+def test_eligible_offers_evaluate_each_rule_once_with_the_same_answers() -> None:
+    rules = ["profile.attributes.age > 20", "profile.attributes.age > 40", "profile.nope > 1"]
+    offers = {f"o{i}": offer(eligibility={"when": rules[i % 3]}) for i in range(9)}
+    found = eligible_offers(offers, facts({"age": 30}))
+    assert sorted(found) == ["o0", "o3", "o6"]
+    assert found == {k: v for k, v in offers.items() if eligible(v, facts({"age": 30}))}
