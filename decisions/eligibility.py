@@ -62,7 +62,19 @@ def _holds(when: str, facts: Facts) -> bool:
         return False
 
 
+class Eligibility:
+    """Whether offers are eligible for one request's facts, each distinct rule evaluated
+    once: asked lazily in rank order, it evaluates only as far as the placements need."""
+
+    def __init__(self, facts: Facts) -> None:
+        self.facts = facts
+        self._memo: dict[str, bool] = {}
+
+    def __call__(self, offer: OfferSpec) -> bool:
+        return eligible(offer, self.facts, self._memo)
+
+
 def eligible_offers(offers: Mapping[str, OfferSpec], facts: Facts) -> dict[str, OfferSpec]:
     """The offers the profile may get now, each distinct rule evaluated once."""
-    memo: dict[str, bool] = {}
-    return {oid: offer for oid, offer in offers.items() if eligible(offer, facts, memo)}
+    check = Eligibility(facts)
+    return {oid: offer for oid, offer in offers.items() if check(offer)}

@@ -145,8 +145,8 @@ class CatalogCache:
         self._catalog: Catalog | None = None
         self._lock = asyncio.Lock()
 
-    async def get(self, conn: Executor) -> Catalog:
-        version = int(await conn.fetchval(q("decision_catalog_version")))
+    async def at(self, conn: Executor, version: int) -> Catalog:
+        """The catalog of `version` (read by the caller in the same round trip as its data)."""
         if self._catalog is not None and self._catalog.version == version:
             return self._catalog
         async with self._lock:

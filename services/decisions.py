@@ -22,9 +22,9 @@ from db.sql import q
 from db.types import Connection, Executor
 from decisions.caps import CounterKey, Limit, has_room, limits, taken_at_proposal
 from decisions.catalog import Catalog
-from decisions.eligibility import Facts, eligible_offers
+from decisions.eligibility import Eligibility, Facts
 from decisions.model import OfferSpec, PolicySpec
-from decisions.ranking import Arm, Scored, proposition_id, rank, seed
+from decisions.ranking import Arm, Scored, proposition_id, seed
 from decisions.selection import Chosen, Picker
 from services.decision_catalog import CatalogCache
 from services.errors import NotFound
@@ -64,10 +64,6 @@ class Proposition:
     created_at: datetime
 
 
-class _Full(Exception):
-    """A cap had no room: rolls back the offer's savepoint."""
-
-
 class _Replayed(Exception):
     """The same request was recorded meanwhile: roll back and answer that one."""
 
@@ -78,14 +74,19 @@ async def propose(
     """The policy's offers for the profile; NotFound for an unknown policy."""
     request_id = request.request_id or str(uuid.uuid4())
     async with acquired(pool) as conn:
-        catalog = await cache.get(conn)
+        inputs = await conn.fetchrow(q("decision_inputs"), request.profile_id)
+        assert inputs is not None  # decision_catalog has its one row from migration 019
+        catalog = await cache.at(conn, int(inputs["version"]))
         policy = catalog.policies.get(request.policy_id)
         if policy is None:
             raise NotFound(f"decision {request.policy_id!r}")
-        if (found := await _recorded(conn, catalog, request.policy_id, request_id)) is not None:
-            return found
+        if request.request_id is not None:  # a retry answers what was recorded
+            found = await _recorded(conn, catalog, request.policy_id, request_id)
+            if found is not None:
+                return found
         try:
-            return await _decide(conn, catalog, policy, request, request_id, now)
+            facts = _facts(inputs, request, now)
+            return await _decide(conn, catalog, policy, request, request_id, facts)
         except _Replayed:
             replayed = await _recorded(conn, catalog, request.policy_id, request_id)
             assert replayed is not None
@@ -125,18 +126,17 @@ def _proposed(catalog: Catalog, chosen: Chosen) -> Proposed:
     )
 
 
-async def _facts(conn: Executor, request: DecisionRequest, now: datetime) -> Facts:
-    row = await conn.fetchrow(q("get_profile"), request.profile_id)
-    profile: dict[str, Any] = {
-        "profile_id": request.profile_id,
-        "email": None,
-        "phone": None,
-        "timezone": None,
-        "attributes": {},
-        "audiences": [],
-    }
-    if row is not None:
-        profile.update(dict(row))
+PROFILE_FIELDS = ("email", "phone", "timezone", "attributes", "audiences")
+
+
+def _facts(inputs: asyncpg.Record, request: DecisionRequest, now: datetime) -> Facts:
+    """A profile never stored is an empty one, as journeys see it."""
+    known = inputs["profile_id"] is not None
+    profile: dict[str, Any] = {"profile_id": request.profile_id}
+    for name in PROFILE_FIELDS:
+        profile[name] = inputs[name] if known else None
+    profile["attributes"] = profile["attributes"] or {}
+    profile["audiences"] = list(profile["audiences"] or [])
     return Facts(profile, dict(request.event), dict(request.context), now)
 
 
@@ -147,33 +147,22 @@ async def _arms(conn: Executor, policy_id: str, policy: PolicySpec) -> dict[str,
     return {r["offer_id"]: Arm(int(r["propositions"]), int(r["goals"])) for r in rows}
 
 
-async def _counts(
-    conn: Executor, offers: Mapping[str, OfferSpec], profile_id: str
-) -> dict[CounterKey, int]:
-    capped = [oid for oid, offer in offers.items() if offer.caps is not None]
-    if not capped:
-        return {}
-    rows = await conn.fetch(q("offer_counts"), capped, profile_id)
-    return {CounterKey(r["offer_id"], r["scope"], r["window_start"]): r["count"] for r in rows}
-
-
 async def _decide(
     conn: Connection,
     catalog: Catalog,
     policy: PolicySpec,
     request: DecisionRequest,
     request_id: str,
-    now: datetime,
+    facts: Facts,
 ) -> Proposition:
-    facts = await _facts(conn, request, now)
-    offers = eligible_offers(catalog.candidates(request.policy_id), facts)
+    now = facts.now
     arms = await _arms(conn, request.policy_id, policy)
-    ranked = rank(offers, policy.ranking, facts, arms, seed(request.profile_id, request_id))
-    counts = await _counts(conn, offers, request.profile_id)
+    ranked = catalog.ranked(request.policy_id, facts, arms, seed(request.profile_id, request_id))
     pid = proposition_id(request.policy_id, request_id)
+    gate = _Gate(catalog.candidates(request.policy_id), Eligibility(facts), request.profile_id, now)
     async with conn.transaction():
         picker = Picker(policy)
-        hits = await _pick(conn, picker, offers, ranked, _Gate(counts, request.profile_id, now))
+        hits = await _pick(conn, picker, ranked, gate)
         fallbacks = picker.fallbacks()
         chosen = picker.chosen + fallbacks
         stored = [
@@ -181,7 +170,7 @@ async def _decide(
             for c in chosen
         ]
         inserted = await conn.fetchval(
-            q("insert_proposition"),
+            q("record_proposition"),
             pid,
             request.policy_id,
             request_id,
@@ -190,12 +179,10 @@ async def _decide(
             bool(fallbacks),
             hits,
             now,
+            [c.offer_id for c in chosen],
         )
         if inserted is None:
             raise _Replayed
-        await conn.execute(
-            q("count_decision"), request.policy_id, [c.offer_id for c in chosen], hits
-        )
     return Proposition(
         pid,
         request.policy_id,
@@ -210,54 +197,66 @@ async def _decide(
 
 @dataclass(frozen=True)
 class _Gate:
-    counts: dict[CounterKey, int]
+    """What an offer must pass, besides the picker's exclusions, to be proposed."""
+
+    offers: Mapping[str, OfferSpec]
+    eligible: Eligibility
     profile_id: str
     now: datetime
 
 
-async def _pick(
-    conn: Connection,
-    picker: Picker,
-    offers: Mapping[str, OfferSpec],
-    ranked: list[Scored],
-    gate: _Gate,
-) -> list[str]:
+async def _pick(conn: Connection, picker: Picker, ranked: list[Scored], gate: _Gate) -> list[str]:
     """Fills each placement in rank order; returns the offers a cap refused."""
-    refused: list[str] = []
+    refused: set[str] = set()
+    hits: list[str] = []
     for placement in picker.policy.placements:
         for scored in ranked:
-            offer = offers[scored.offer_id]
+            offer = gate.offers[scored.offer_id]
             if scored.offer_id in refused or not picker.admits(scored.offer_id, offer, placement):
                 continue
+            if not gate.eligible(offer):
+                refused.add(scored.offer_id)
+                continue
             if not await _room(conn, scored.offer_id, offer, gate):
-                refused.append(scored.offer_id)
+                refused.add(scored.offer_id)
+                hits.append(scored.offer_id)
                 continue
             picker.take(Chosen(scored.offer_id, placement, scored.score, scored.reason), offer)
             if picker.full(placement):
                 break
-    return refused
+    return hits
 
 
 async def _room(conn: Connection, offer_id: str, offer: OfferSpec, gate: _Gate) -> bool:
     """Whether the offer's caps have room; caps counted on proposals are taken here."""
     found = limits(offer_id, offer, gate.profile_id, gate.now)
-    if not has_room(found, gate.counts):
-        return False
-    return not taken_at_proposal(offer) or await _take(conn, found)
+    if not found:
+        return True
+    if taken_at_proposal(offer):
+        return await _take(conn, found)
+    rows = await conn.fetch(q("offer_counts"), offer_id, gate.profile_id)
+    counts = {CounterKey(offer_id, r["scope"], r["window_start"]): r["count"] for r in rows}
+    return has_room(found, counts)
 
 
 async def _take(conn: Connection, found: list[Limit]) -> bool:
-    try:
-        async with conn.transaction():  # a savepoint: both counters or neither
-            for limit in found:
-                key = limit.key
-                taken = await conn.fetchval(
-                    q("take_offer_cap"), key.offer_id, key.scope, key.window_start, limit.limit
+    """Each counter or none: a full one gives back those taken before it (rows this
+    transaction has locked, so nobody saw them)."""
+    taken: list[CounterKey] = []
+    for limit in found:
+        key = limit.key
+        if (
+            await conn.fetchval(
+                q("take_offer_cap"), key.offer_id, key.scope, key.window_start, limit.limit
+            )
+            is None
+        ):
+            for back in taken:
+                await conn.execute(
+                    q("give_back_offer_cap"), back.offer_id, back.scope, back.window_start
                 )
-                if taken is None:
-                    raise _Full
-    except _Full:
-        return False
+            return False
+        taken.append(key)
     return True
 
 

@@ -69,8 +69,12 @@ ORDER BY policy_id
 -- name: delete_decision_policy
 DELETE FROM decision_policies WHERE policy_id = $1 RETURNING policy_id
 
--- name: decision_catalog_version
-SELECT version FROM decision_catalog
+-- name: decision_inputs
+-- One round trip per decision: the catalog's version and the profile (NULLs if unknown).
+SELECT v.version, p.profile_id, p.email, p.phone, p.timezone, p.attributes,
+    ARRAY(SELECT m.audience_id FROM audience_members m
+          WHERE m.profile_id = p.profile_id ORDER BY 1) AS audiences
+FROM decision_catalog v LEFT JOIN profiles p ON p.profile_id = $1
 
 -- name: catalog_placements
 SELECT placement_id, name, channel, content_type, description FROM placements
@@ -87,9 +91,9 @@ SELECT proposition_id, policy_id, request_id, profile_id, offers, fallback, cap_
 FROM propositions WHERE policy_id = $1 AND request_id = $2
 
 -- name: offer_counts
--- The counters that can hold this profile's caps: its own and every offer's total.
-SELECT offer_id, scope, window_start, count FROM offer_counters
-WHERE offer_id = ANY($1::text[]) AND scope IN ($2, '')
+-- The counters of an offer's caps counted on events: this profile's and the total.
+SELECT scope, window_start, count FROM offer_counters
+WHERE offer_id = $1 AND scope IN ($2, '')
 
 -- name: take_offer_cap
 -- Race-free: the row is locked by the upsert, and a full counter returns no row.
@@ -98,24 +102,34 @@ ON CONFLICT (offer_id, scope, window_start) DO UPDATE SET count = c.count + 1
 WHERE c.count < $4
 RETURNING count
 
--- name: insert_proposition
-INSERT INTO propositions (proposition_id, policy_id, request_id, profile_id, offers, fallback,
-                          cap_hits, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-ON CONFLICT (policy_id, request_id) DO NOTHING
-RETURNING proposition_id
+-- name: give_back_offer_cap
+-- In the transaction that took it, when the offer's other cap had no room.
+UPDATE offer_counters SET count = count - 1
+WHERE offer_id = $1 AND scope = $2 AND window_start = $3
 
--- name: count_decision
--- $2 offers proposed, $3 offers refused by a cap: each adds one to its (policy, offer) row.
-INSERT INTO decision_offer_stats AS s (policy_id, offer_id, propositions, cap_hits)
-SELECT $1, offer_id, sum(proposed), sum(capped)
-FROM (SELECT unnest($2::text[]) AS offer_id, 1 AS proposed, 0 AS capped
-      UNION ALL SELECT unnest($3::text[]), 0, 1) AS t
-GROUP BY offer_id
-ORDER BY offer_id
-ON CONFLICT (policy_id, offer_id) DO UPDATE SET
-    propositions = s.propositions + EXCLUDED.propositions,
-    cap_hits = s.cap_hits + EXCLUDED.cap_hits
+-- name: record_proposition
+-- The proposition, and one more proposition ($9) or cap hit ($7) on each offer's
+-- (policy, offer) row; nothing when the request was recorded already (no row returned).
+WITH inserted AS (
+    INSERT INTO propositions (proposition_id, policy_id, request_id, profile_id, offers,
+                              fallback, cap_hits, created_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+    ON CONFLICT (policy_id, request_id) DO NOTHING
+    RETURNING proposition_id
+), counted AS (
+    INSERT INTO decision_offer_stats AS s (policy_id, offer_id, propositions, cap_hits)
+    SELECT $2, offer_id, sum(proposed), sum(capped)
+    FROM (SELECT unnest($9::text[]) AS offer_id, 1 AS proposed, 0 AS capped
+          UNION ALL SELECT unnest($7::text[]), 0, 1) AS t
+    WHERE EXISTS (SELECT 1 FROM inserted)
+    GROUP BY offer_id
+    ORDER BY offer_id
+    ON CONFLICT (policy_id, offer_id) DO UPDATE SET
+        propositions = s.propositions + EXCLUDED.propositions,
+        cap_hits = s.cap_hits + EXCLUDED.cap_hits
+    RETURNING 1
+)
+SELECT proposition_id FROM inserted
 
 -- name: decision_arms
 SELECT offer_id, propositions, goals FROM decision_offer_stats WHERE policy_id = $1

@@ -303,3 +303,25 @@ async def test_offer_events_feed_caps_bandit_and_report(
         "cap_hits": 1,
         "estimate": 0.5,
     }
+
+
+async def test_a_full_total_gives_back_the_profile_counter(
+    api_client: Client, admin_headers: Headers, pool: asyncpg.Pool
+) -> None:
+    slot = await placement(api_client, admin_headers)
+    tag = uid("tag")
+    caps = {"per_profile": {"limit": 5}, "total": {"limit": 1}}
+    scarce = await offer(api_client, admin_headers, slot, tags=[tag], caps=caps)
+    decision = await policy(
+        api_client, admin_headers, placements=[slot], candidates={"tags": [tag]}
+    )
+    first, second = uid("p"), uid("p")
+    assert [
+        o["offer_id"] for o in (await propose(api_client, admin_headers, decision, first))["offers"]
+    ] == [scarce]
+    refused = await propose(api_client, admin_headers, decision, second)
+    assert refused["offers"] == [] and refused["cap_hits"] == [scarce]
+    rows = await pool.fetch(
+        "SELECT scope, count FROM offer_counters WHERE offer_id = $1 ORDER BY scope", scarce
+    )
+    assert [(r["scope"], r["count"]) for r in rows] == sorted([("", 1), (first, 1), (second, 0)])
