@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -27,9 +27,10 @@ from decisions.model import OfferSpec, PolicySpec
 from decisions.ranking import Arm, Scored, proposition_id, seed
 from decisions.selection import Chosen, Picker
 from services.decision_catalog import CatalogCache
-from services.errors import NotFound
+from services.errors import NotFound, Unavailable
 
 CATALOG = CatalogCache()
+DEADLOCK_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -86,11 +87,32 @@ async def propose(
                 return found
         try:
             facts = _facts(inputs, request, now)
-            return await _decide(conn, catalog, policy, request, request_id, facts)
+            return await _decide_retrying(conn, catalog, policy, request, request_id, facts)
         except _Replayed:
             replayed = await _recorded(conn, catalog, request.policy_id, request_id)
             assert replayed is not None
             return replayed
+
+
+async def _decide_retrying(
+    conn: Connection,
+    catalog: Catalog,
+    policy: PolicySpec,
+    request: DecisionRequest,
+    request_id: str,
+    facts: Facts,
+) -> Proposition:
+    """Decisions that take the same counters in different orders (an explored ranking) can
+    deadlock; PostgreSQL aborts one, whose transaction rolled back whole: it decides again."""
+    for _ in range(DEADLOCK_ATTEMPTS - 1):
+        try:
+            return await _decide(conn, catalog, policy, request, request_id, facts)
+        except asyncpg.DeadlockDetectedError:
+            continue
+    try:
+        return await _decide(conn, catalog, policy, request, request_id, facts)
+    except asyncpg.DeadlockDetectedError as exc:
+        raise Unavailable("too many concurrent decisions on the same caps; retry") from exc
 
 
 async def _recorded(
@@ -161,8 +183,8 @@ async def _decide(
     pid = proposition_id(request.policy_id, request_id)
     gate = _Gate(catalog.candidates(request.policy_id), Eligibility(facts), request.profile_id, now)
     async with conn.transaction():
-        picker = Picker(policy)
-        hits = await _pick(conn, picker, ranked, gate)
+        picked = await _pick(conn, policy, ranked, gate)
+        picker, hits = picked.picker, picked.hits
         fallbacks = picker.fallbacks()
         chosen = picker.chosen + fallbacks
         stored = [
@@ -205,59 +227,104 @@ class _Gate:
     now: datetime
 
 
-async def _pick(conn: Connection, picker: Picker, ranked: list[Scored], gate: _Gate) -> list[str]:
-    """Fills each placement in rank order; returns the offers a cap refused."""
+async def _pick(conn: Connection, policy: PolicySpec, ranked: list[Scored], gate: _Gate) -> Picked:
+    """Plans the offers from the counters as they are, then takes the planned caps in one
+    canonical order (so two decisions never wait on each other's counters in a cycle); an
+    offer whose cap was taken meanwhile is refused and the plan made again without it."""
     refused: set[str] = set()
     hits: list[str] = []
-    for placement in picker.policy.placements:
-        for scored in ranked:
-            offer = gate.offers[scored.offer_id]
-            if scored.offer_id in refused or not picker.admits(scored.offer_id, offer, placement):
-                continue
-            if not gate.eligible(offer):
-                refused.add(scored.offer_id)
-                continue
-            if not await _room(conn, scored.offer_id, offer, gate):
-                refused.add(scored.offer_id)
-                hits.append(scored.offer_id)
-                continue
-            picker.take(Chosen(scored.offer_id, placement, scored.score, scored.reason), offer)
-            if picker.full(placement):
-                break
-    return hits
+    counts: dict[CounterKey, int] = {}
+    while True:
+        picker = Picker(policy)
+        for placement in policy.placements:
+            await _fill(conn, picker, placement, ranked, gate, _Seen(refused, hits, counts))
+        lost = await _take_all(conn, _planned_limits(picker, gate))
+        if not lost:
+            return Picked(picker, hits)
+        refused |= lost
+        hits += sorted(lost)
 
 
-async def _room(conn: Connection, offer_id: str, offer: OfferSpec, gate: _Gate) -> bool:
-    """Whether the offer's caps have room; caps counted on proposals are taken here."""
+@dataclass(frozen=True)
+class _Seen:
+    """What one decision learnt while planning: offers out, cap hits, counters read."""
+
+    refused: set[str]
+    hits: list[str]
+    counts: dict[CounterKey, int]
+
+
+@dataclass(frozen=True)
+class Picked:
+    picker: Picker
+    hits: list[str]
+
+
+async def _fill(
+    conn: Connection,
+    picker: Picker,
+    placement: str,
+    ranked: list[Scored],
+    gate: _Gate,
+    seen: _Seen,
+) -> None:
+    for scored in ranked:
+        if picker.full(placement):
+            return
+        offer = gate.offers[scored.offer_id]
+        if scored.offer_id in seen.refused or not picker.admits(scored.offer_id, offer, placement):
+            continue
+        if not gate.eligible(offer) or not await _room(conn, scored.offer_id, offer, gate, seen):
+            seen.refused.add(scored.offer_id)
+            continue
+        picker.take(Chosen(scored.offer_id, placement, scored.score, scored.reason), offer)
+
+
+async def _room(
+    conn: Connection, offer_id: str, offer: OfferSpec, gate: _Gate, seen: _Seen
+) -> bool:
+    """Whether the offer's counters have room as they are now (a cap hit if not)."""
     found = limits(offer_id, offer, gate.profile_id, gate.now)
     if not found:
         return True
-    if taken_at_proposal(offer):
-        return await _take(conn, found)
     rows = await conn.fetch(q("offer_counts"), offer_id, gate.profile_id)
-    counts = {CounterKey(offer_id, r["scope"], r["window_start"]): r["count"] for r in rows}
-    return has_room(found, counts)
+    seen.counts.update(
+        {CounterKey(offer_id, r["scope"], r["window_start"]): r["count"] for r in rows}
+    )
+    if has_room(found, seen.counts):
+        return True
+    seen.hits.append(offer_id)
+    return False
 
 
-async def _take(conn: Connection, found: list[Limit]) -> bool:
-    """Each counter or none: a full one gives back those taken before it (rows this
-    transaction has locked, so nobody saw them)."""
+def _planned_limits(picker: Picker, gate: _Gate) -> list[Limit]:
+    """The counters the plan takes now, in the one order every decision takes them."""
+    planned = [
+        limit
+        for chosen in picker.chosen
+        if taken_at_proposal(offer := gate.offers[chosen.offer_id])
+        for limit in limits(chosen.offer_id, offer, gate.profile_id, gate.now)
+    ]
+    return sorted(planned, key=lambda limit: astuple(limit.key))
+
+
+async def _take_all(conn: Connection, planned: list[Limit]) -> set[str]:
+    """Takes every planned counter; returns the offers one of whose counters was full. Then
+    every counter taken is given back, as the plan is made again (rows this transaction
+    holds, so nobody saw them)."""
     taken: list[CounterKey] = []
-    for limit in found:
+    lost: set[str] = set()
+    for limit in planned:
         key = limit.key
-        if (
-            await conn.fetchval(
-                q("take_offer_cap"), key.offer_id, key.scope, key.window_start, limit.limit
-            )
-            is None
-        ):
-            for back in taken:
-                await conn.execute(
-                    q("give_back_offer_cap"), back.offer_id, back.scope, back.window_start
-                )
-            return False
-        taken.append(key)
-    return True
+        args = (key.offer_id, key.scope, key.window_start)
+        if await conn.fetchval(q("take_offer_cap"), *args, limit.limit) is None:
+            lost.add(key.offer_id)
+        else:
+            taken.append(key)
+    if lost:
+        for key in taken:
+            await conn.execute(q("give_back_offer_cap"), key.offer_id, key.scope, key.window_start)
+    return lost
 
 
 @dataclass(frozen=True)
