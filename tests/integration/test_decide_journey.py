@@ -103,3 +103,41 @@ async def test_decide_node_feeds_the_message(
     assert [r["profile_id"] for r in rows] == sorted([free, pro])
     # The request id is the node's step id (a uuid5): a retried activity meets its proposition.
     assert all(uuid.UUID(r["request_id"]).version == 5 for r in rows)
+
+
+async def test_test_mode_cans_the_decision_and_records_nothing(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str], pool: asyncpg.Pool
+) -> None:
+    api, h = api_client, admin_headers
+    suffix = uuid.uuid4().hex[:8]
+    jid, tpl, decision = f"dt-{suffix}", f"t-{suffix}", f"d-{suffix}"
+    resp = await api.put(
+        f"/v1/templates/{tpl}",
+        json={"channel": "log", "body": "[{{ decide('hero') }}]"},
+        headers=h,
+    )
+    assert resp.status_code == 201, resp.text
+    draft = JOURNEY_YAML.format(jid=jid, tpl=tpl, decision=decision)
+    resp = await api.put(
+        f"/v1/journeys/{jid}", content=draft, headers={**h, "Content-Type": "application/yaml"}
+    )
+    assert resp.status_code in (200, 201), resp.text
+    canned = {"proposition_id": "prop_test", "offers": [{"placement": "hero", "content": "Gold"}]}
+    body = {"profile": {"profile_id": "ada"}, "action_responses": {decision: canned}}
+    out = (await api.post(f"/v1/journeys/{jid}/test", json=body, headers=h)).json()
+    assert out["status"] == "completed", out
+    decided, message = out["steps"]
+    assert {k: decided[k] for k in ("kind", "node", "decision", "response")} == {
+        "kind": "decide",
+        "node": "pick",
+        "decision": decision,
+        "response": canned,
+    }
+    assert message["body"] == "[Gold]"
+    body["action_responses"] = {}
+    out = (await api.post(f"/v1/journeys/{jid}/test", json=body, headers=h)).json()
+    assert out["steps"][1]["body"] == "[]" and out["vars"]["pick"]["offers"] == []
+    recorded = await pool.fetchval(
+        "SELECT count(*) FROM propositions WHERE policy_id = $1", decision
+    )
+    assert recorded == 0
