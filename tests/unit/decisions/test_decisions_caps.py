@@ -76,3 +76,21 @@ def test_picker_exclusive_tags_count_and_fallback() -> None:
     picker.take(Chosen("hat", "hero", 0.5, "priority"), hat)
     assert picker.full("hero") and not picker.full("side")
     assert picker.fallbacks() == [Chosen("house", "side", None, "fallback")]
+
+
+def test_catalog_ranks_a_priority_policy_once_per_version() -> None:
+    from decisions.catalog import Catalog
+    from decisions.eligibility import Facts
+    from decisions.model import PlacementSpec
+
+    offers = {
+        "a": offer(tags=["spring"], priority=1),
+        "b": offer(tags=["spring"], priority=9),
+        "f": offer(tags=["spring"], fallback=True),
+    }
+    hero = PlacementSpec(name="Hero", channel="web", content_type="text")
+    catalog = Catalog(1, {"hero": hero}, offers, {"spring": policy()})
+    facts = Facts({"profile_id": "p1"}, {}, {}, NOW)
+    first = catalog.ranked("spring", facts, {}, 1)
+    assert [s.offer_id for s in first] == ["b", "a"]
+    assert catalog.ranked("spring", facts, {}, 2) is first  # not sorted again per request
