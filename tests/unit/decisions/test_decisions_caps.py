@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from decisions.caps import TOTAL_SCOPE, CounterKey, Limit, has_room, limits, window_start
-from decisions.model import OfferSpec, PolicySpec
+from decisions.catalog import Catalog
+from decisions.eligibility import Facts
+from decisions.model import OfferSpec, PlacementSpec, PolicySpec
 from decisions.selection import Chosen, Picker, candidates
 
 NOW = datetime(2026, 12, 3, 13, 45, 10, tzinfo=UTC)
@@ -79,10 +81,6 @@ def test_picker_exclusive_tags_count_and_fallback() -> None:
 
 
 def test_catalog_ranks_a_priority_policy_once_per_version() -> None:
-    from decisions.catalog import Catalog
-    from decisions.eligibility import Facts
-    from decisions.model import PlacementSpec
-
     offers = {
         "a": offer(tags=["spring"], priority=1),
         "b": offer(tags=["spring"], priority=9),
