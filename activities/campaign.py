@@ -30,6 +30,7 @@ from campaigns.plan import (
     parse_local_time,
     weighted_pick,
 )
+from content.fragments import Fragment
 from core.campaign_contracts import (
     BatchInput,
     BatchResult,
@@ -166,6 +167,7 @@ class CampaignActivities:
         uuid5(campaign, run, profile) alone makes a retried request idempotent."""
         spec = requests[0].spec
         view = _template_view(spec, await self.messages.template(spec.template))
+        fragments = await self._fragments(spec.channel, view)
         per_run: dict[str, list[Outgoing]] = {}
         outs: list[Outgoing] = []
         rendered: dict[str, Rendered] = {}
@@ -174,7 +176,7 @@ class CampaignActivities:
             batch = _batch(inp, req, listed)
             mine = per_run[req.run_id] = []
             for member in listed:
-                out, message = await self._prepare(batch, spec, view, member, None, None)
+                out, message = await self._prepare(batch, spec, view, fragments, member, None, None)
                 mine.append(out)
                 if message is not None:
                     rendered[out.message_id] = message
@@ -280,6 +282,7 @@ class CampaignActivities:
         spec = inp.spec.model_copy(update={"channel": channel, "template": template_name})
         template = await self.messages.template(template_name)
         view = _template_view(spec, template)
+        fragments = await self._fragments(channel, view)
         outs: list[Outgoing] = []
         claims: dict[str, Claim] = {}
         statuses: dict[str, str] = {}
@@ -289,7 +292,9 @@ class CampaignActivities:
                 if len(deliveries) >= PIPELINE_DEPTH:  # render no further ahead than this
                     await asyncio.wait([deliveries[-PIPELINE_DEPTH]])
                 chunk = members[first : first + PIPELINE_CHUNK]
-                chunk_outs, rendered = await self._render_chunk(inp, spec, view, chunk, step, node)
+                chunk_outs, rendered = await self._render_chunk(
+                    inp, spec, view, fragments, chunk, step, node
+                )
                 _heartbeat()
                 chunk_claims = await self._claim(channel, chunk_outs)
                 outs += chunk_outs
@@ -315,6 +320,7 @@ class CampaignActivities:
         inp: BatchInput,
         spec: CampaignSpec,
         view: Mapping[str, Any] | str,
+        fragments: Mapping[str, Fragment],
         members: list[asyncpg.Record],
         step: str | None,
         node: str | None,
@@ -322,13 +328,19 @@ class CampaignActivities:
         outs: list[Outgoing] = []
         rendered: dict[str, Rendered] = {}
         for i, member in enumerate(members, 1):
-            out, message = await self._prepare(inp, spec, view, member, step, node)
+            out, message = await self._prepare(inp, spec, view, fragments, member, step, node)
             outs.append(out)
             if message is not None:
                 rendered[out.message_id] = message
             if i % RENDER_SLICE == 0:
                 await asyncio.sleep(0)  # let replies of earlier chunks' sends be read
         return outs, rendered
+
+    async def _fragments(
+        self, channel: str, view: Mapping[str, Any] | str
+    ) -> Mapping[str, Fragment]:
+        """The fragments of one batch's renders (none for a template that cannot be used)."""
+        return {} if isinstance(view, str) else await self.messages.fragments(channel, view)
 
     async def _claim(self, channel: str, outs: list[Outgoing]) -> Mapping[str, Claim]:
         """Ledger rows under the rules; a local channel's message is delivered right here."""
@@ -343,6 +355,7 @@ class CampaignActivities:
         inp: BatchInput,
         spec: CampaignSpec,
         view: Mapping[str, Any] | str,
+        fragments: Mapping[str, Fragment],
         member: asyncpg.Record,
         step: str | None,
         node: str | None,
@@ -357,7 +370,7 @@ class CampaignActivities:
             ctx = _context(spec, inp, profile)
             try:
                 message = await self.messages.render(
-                    spec.channel, spec.template, view, ctx, profile, message_id, None
+                    spec.channel, spec.template, view, ctx, profile, message_id, None, fragments
                 )
             except (ExpressionError, AddressError) as exc:
                 error = str(exc)
@@ -375,6 +388,7 @@ class CampaignActivities:
             recipient=message.recipient if message else None,
             subject=message.subject if message else None,
             body=message.body if message else None,
+            locale=message.locale if message else None,
             topic=topic,
             transactional=transactional,
             campaign_id=spec.campaign_id,
@@ -501,6 +515,7 @@ def _context(spec: CampaignSpec, inp: BatchInput, profile: Profile) -> dict[str,
             "phone": profile.phone,
             "timezone": profile.timezone,
             "attributes": profile.attributes,
+            "locale": profile.locale,
         },
         "campaign": {"id": spec.campaign_id, "name": spec.name, "run": inp.run_id},
         "vars": inp.vars,

@@ -61,7 +61,8 @@ class JourneyActivities:
             )
         defn = JourneyDefinition.model_validate(definition)
         async with self.pool.acquire() as conn, conn.transaction():
-            # Serialise entries of one (journey, profile) so two runs cannot both pass the rule.
+            # Serialise entries of one instance (journey, profile[, key]: its workflow id) so
+            # two runs cannot both pass the rule.
             await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", inp.workflow_id)
             entered = await conn.fetchval(q("entry_exists"), inp.entry_run_id)
             if not entered:  # a retry of an entry that was written already passes
@@ -78,6 +79,7 @@ class JourneyActivities:
                     inp.profile_id,
                     inp.entered_at,
                     inp.entry_event_id,
+                    inp.key,
                 )
             profile = await fetch_profile(conn, inp.profile_id)
         if not entered:  # committed; a retry of this entry is not counted again
@@ -101,7 +103,7 @@ class JourneyActivities:
             # re-routed event, a retried jump) after the first run ended: not a new entry.
             return f"already entered with event {inp.entry_event_id}"
         previous = await conn.fetchrow(
-            q("previous_entry"), inp.journey_id, inp.profile_id, inp.entry_run_id
+            q("previous_entry"), inp.journey_id, inp.profile_id, inp.entry_run_id, inp.key
         )
         if refusal := reentry_refusal(defn, dict(previous) if previous else None, inp.entered_at):
             return refusal

@@ -10,6 +10,7 @@ provider call; a skipped send is a ledger row with its reason.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -33,11 +34,13 @@ from activities.heartbeat import Heartbeat
 from activities.journey import fetch_profile
 from activities.rules import Outgoing, claim_with_rules
 from activities.steplog import write_batch
+from content.fragments import Fragment, uses
 from core.contracts import SendInput, SendResult
 from core.metrics import counted_sends
 from db.sql import q
 from journeys.expressions import ExpressionError, build_context
 from journeys.model import Profile
+from services.fragments import fragments_of
 
 TEMPLATE_TTL_SECONDS = 5.0
 
@@ -67,6 +70,18 @@ class MessageActivities:
         self._templates[name] = (time.monotonic(), row)
         return row
 
+    async def fragments(self, channel: str, template: Template) -> dict[str, Fragment]:
+        """The fragments a render may include, read for each journey send and each campaign
+        batch, not cached: a changed fragment is in the very next message. None are read
+        when neither the template nor the channel's layout includes any (most sends)."""
+        sources = Draft.sources(template)
+        layout = self.channel(channel).layout
+        if layout is not None and (wrapper := await self.template(layout)) is not None:
+            sources += Draft.sources(wrapper)
+        if not uses(sources):
+            return {}
+        return fragments_of(await self.pool.fetch(q("render_fragments")))
+
     async def _render(self, inp: SendInput, template: asyncpg.Record) -> Rendered:
         if template["channel"] != inp.channel:
             raise ExpressionError(f"template {inp.template!r} is for channel {template['channel']}")
@@ -80,7 +95,14 @@ class MessageActivities:
             now=inp.now,
         )
         return await self.render(
-            inp.channel, inp.template, template, ctx, profile, inp.message_id, inp.journey.get("id")
+            inp.channel,
+            inp.template,
+            template,
+            ctx,
+            profile,
+            inp.message_id,
+            inp.journey.get("id"),
+            await self.fragments(inp.channel, template),
         )
 
     async def render(
@@ -92,10 +114,15 @@ class MessageActivities:
         profile: Profile,
         message_id: str,
         journey_id: str | None,
+        fragments: Mapping[str, Fragment],
     ) -> Rendered:
-        """One message from its template and context: journeys and campaign batches alike."""
-        draft = Draft(name, template, ctx, profile, message_id, journey_id, self.template)
-        return await self.channel(channel).render(draft)
+        """One message from its template and context: journeys, campaign batches, previews
+        and proofs alike. The ledger learns which locale variant went out."""
+        draft = Draft(
+            name, template, ctx, profile, message_id, journey_id, self.template, fragments
+        )
+        rendered = await self.channel(channel).render(draft)
+        return dataclasses.replace(rendered, locale=draft.variant())
 
     async def _claim_plain(
         self, inp: SendInput, status: str, rendered: Rendered | None, error: str | None = None
@@ -117,6 +144,7 @@ class MessageActivities:
             rendered.body if rendered else None,
             None,  # no rule outcome
             False,  # not counted by caps either way: never 'sending' or 'sent'
+            rendered.locale if rendered else None,
         )
         assert row is not None
         if error and row["inserted"]:
@@ -126,6 +154,12 @@ class MessageActivities:
     @activity.defn(name="send_message")
     @counted_sends
     async def send_message(self, inp: SendInput) -> SendResult:
+        result = await self._send(inp)
+        if inp.send_time is not None:  # which side of the uplift measure the row is on
+            await self.pool.execute(q("mark_send_time_group"), inp.message_id, inp.send_time)
+        return result
+
+    async def _send(self, inp: SendInput) -> SendResult:
         if inp.steps is not None:  # the step ledger rides along (activities/steplog.py)
             await write_batch(self.pool, inp.steps)
         try:
@@ -195,6 +229,7 @@ def _outgoing(inp: SendInput, template: asyncpg.Record, rendered: Rendered) -> O
         recipient=rendered.recipient,
         subject=rendered.subject,
         body=rendered.body,
+        locale=rendered.locale,
         topic=template["topic"],
         transactional=template["transactional"],
     )

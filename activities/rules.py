@@ -52,6 +52,7 @@ class Outgoing:
     error: str | None = None  # a send that failed before the rules (template error)
     pre_skip: str | None = None  # a reason found before the database (no address)
     channel_consent: bool = False  # see SendFacts.channel_consent
+    locale: str | None = None  # the template's locale variant rendered (content/locales.py)
 
 
 async def claim_with_rules(
@@ -116,6 +117,7 @@ async def _insert(conn: Any, out: Outgoing, status: str, reason: str | None) -> 
         out.body,
         reason,
         out.transactional,
+        out.locale,
     )
     assert row is not None
     return Claim(status=row["status"], reason=row["reason"], inserted=row["inserted"])
@@ -178,6 +180,7 @@ async def claim_batch_with_rules(
             [o.error for o in outs],
             reasons,
             first.node_id or None,
+            [o.locale for o in outs],
         )
         claims = {
             r["message_id"]: Claim(status=r["status"], reason=r["reason"], inserted=r["inserted"])

@@ -53,6 +53,7 @@ async def write_batch(conn: Executor, batch: StepBatch) -> None:
             d.channel,
             d.template,
             d.until,
+            d.reason,
         )
     if batch.cancel_deferred is not None:
         await conn.execute(q("cancel_deferred"), batch.cancel_deferred)

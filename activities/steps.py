@@ -1,9 +1,9 @@
-"""Side effects of journey steps other than sends: profile updates, experiment assignments
-and jumps into other journeys. Each is idempotent under retries."""
+"""Side effects of journey steps other than sends: profile updates, experiment assignments,
+jumps into other journeys, and the read of a send time. Each is idempotent under retries."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 from temporalio import activity
@@ -15,12 +15,17 @@ from core.contracts import (
     DecideResult,
     JumpInput,
     JumpResult,
+    SendTimeAnswer,
+    SendTimeInput,
     UpdateProfileInput,
 )
 from db.sql import q
-from journeys.model import Event, Profile
+from journeys.entry_key import KeyMissing
+from journeys.model import Event, JourneyDefinition, Profile
+from journeys.routing import entry_key
 from services import decisions
 from services.decisions import DecisionRequest
+from services.engagement import best_send_at
 from services.errors import NotFound
 from services.journey_client import enter_journey
 from services.profile_updates import apply_update
@@ -44,6 +49,13 @@ class StepActivities:
                 await conn.execute(q("set_profile_attributes"), inp.profile_id, attributes)
                 profile = profile.model_copy(update={"attributes": attributes})
         return profile
+
+    @activity.defn(name="choose_send_time")
+    async def choose_send_time(self, inp: SendTimeInput) -> SendTimeAnswer:
+        """The engagement model's best time for the profile (a read: safe to retry)."""
+        within = timedelta(seconds=inp.within_seconds)
+        at = await best_send_at(self.pool, inp.profile_id, inp.goal, within, inp.now)
+        return SendTimeAnswer(send_at=at)
 
     @activity.defn(name="record_assignment")
     async def record_assignment(self, inp: AssignmentInput) -> None:
@@ -86,6 +98,13 @@ class StepActivities:
             timestamp=src.timestamp,
             properties={**src.properties, "jumped_from": inp.from_journey},
         )
+        definition = await self.pool.fetchval(
+            q("journey_version_definition"), inp.target, row["live_version"]
+        )
+        try:  # a keyed target takes the key from the entry event's properties, as routed
+            key = entry_key(JourneyDefinition.model_validate(definition), event)
+        except KeyMissing as exc:
+            return JumpResult(ok=False, error=f"journey {inp.target!r} is keyed: {exc.message}")
         await enter_journey(
             self.client,
             self.task_queue,
@@ -93,5 +112,6 @@ class StepActivities:
             version=row["live_version"],
             name=row["name"],
             event=event,
+            key=key,
         )
         return JumpResult(ok=True)

@@ -26,6 +26,7 @@ from api.routes import (
     decisions,
     dev_mail,
     events,
+    fragments,
     health,
     imports,
     inbox,
@@ -35,10 +36,12 @@ from api.routes import (
     metrics,
     offers,
     placements,
+    previews,
     profiles,
     reports,
     schemas,
     segment,
+    send_time,
     sms,
     templates,
     timeline,
@@ -51,6 +54,7 @@ from core.settings import Settings, get_settings
 from core.telemetry import Telemetry
 from core.telemetry import current as current_telemetry
 from db.pool import create_pool
+from services.backpressure import Limits, OutboxGauge
 
 VERSION = "0.1.0"
 
@@ -108,6 +112,7 @@ def create_app(settings: Settings | None = None, telemetry: Telemetry | None = N
     )
     app.state.settings = settings
     app.state.keys = KeyVerifier()
+    app.state.outbox = OutboxGauge(Limits.of(settings))
     install_error_handlers(app)
     app.add_middleware(StorableBodyMiddleware)  # inside the body limit, which buffers the body
     app.add_middleware(
@@ -115,7 +120,18 @@ def create_app(settings: Settings | None = None, telemetry: Telemetry | None = N
     )
 
     app.include_router(health.router)
-    modules = (events, profiles, journeys, backtest, templates, messages, schemas, api_keys, me)
+    modules = (
+        events,
+        profiles,
+        journeys,
+        backtest,
+        templates,
+        fragments,
+        messages,
+        schemas,
+        api_keys,
+        me,
+    )
     for module in modules:
         app.include_router(module.router, prefix="/v1")
     app.include_router(connectors.actions, prefix="/v1")
@@ -128,7 +144,9 @@ def create_app(settings: Settings | None = None, telemetry: Telemetry | None = N
     app.include_router(inbox.router, prefix="/v1")
     app.include_router(segment.router, prefix="/v1")
     app.include_router(timeline.router, prefix="/v1")
+    app.include_router(send_time.router, prefix="/v1")
     app.include_router(metrics.router)
+    app.include_router(previews.router, prefix="/v1")
     _count_refused_events(app)
     telemetry.instrument_app(app)
     app.include_router(audiences.router, prefix="/v1")

@@ -18,6 +18,7 @@ from temporalio.client import Client
 from api.errors import BODY_SCOPE_KEY, ApiError
 from api.keys import KeyVerifier, Principal, Scope
 from core.settings import Settings
+from services.backpressure import OutboxGauge
 
 
 async def get_settings(request: Request) -> Settings:
@@ -94,6 +95,23 @@ Reader = Annotated[Principal, Depends(require("read"))]
 Admin = Annotated[Principal, Depends(require("admin"))]
 CampaignsWriter = Annotated[Principal, Depends(require("campaigns:write"))]
 CampaignsApprover = Annotated[Principal, Depends(require("campaigns:approve"))]
+
+
+async def get_outbox(request: Request) -> OutboxGauge:
+    gauge: OutboxGauge = request.app.state.outbox
+    return gauge
+
+
+def bulk_ingest(route: str) -> Callable[..., Awaitable[None]]:
+    """A dependency refusing a bulk ingest with 429 while the outbox is over its bounds.
+
+    Declare it after the key's dependency: a caller without a key learns that first."""
+
+    async def admitted(pool: PoolDep, outbox: Annotated[OutboxGauge, Depends(get_outbox)]) -> None:
+        await outbox.admit(pool, route)
+
+    admitted.__name__ = f"admit_{route}"
+    return admitted
 
 
 JSON_TYPES = ("application/json",)

@@ -26,6 +26,7 @@ from services.errors import (
     Forbidden,
     Invalid,
     NotFound,
+    Overloaded,
     Unavailable,
 )
 
@@ -39,6 +40,7 @@ CODES = {
     413: "payload_too_large",
     415: "unsupported_media_type",
     422: "validation_error",
+    429: "too_many_requests",
     503: "unavailable",
 }
 
@@ -135,6 +137,7 @@ DOMAIN_STATUS: dict[type[DomainError], int] = {
     Conflict: 409,
     Forbidden: 403,
     Invalid: 422,
+    Overloaded: 429,
     Unavailable: 503,
 }
 
@@ -143,12 +146,19 @@ def _fields_of(problems: Iterable[FieldProblem]) -> list[FieldError]:
     return [field(p.field, p.message) for p in problems]
 
 
+def _retry_after(exc: DomainError) -> dict[str, str]:
+    """How long a refused client waits: an overload says, an outage waits for a restart."""
+    if isinstance(exc, Overloaded):
+        return {"Retry-After": str(exc.retry_after)}
+    return RETRY_AFTER
+
+
 async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse:
     """A domain refusal as the answer its kind stands for (`DOMAIN_STATUS`)."""
     assert isinstance(exc, DomainError)
     status = next((s for kind, s in DOMAIN_STATUS.items() if isinstance(exc, kind)), 500)
     fields = _fields_of(exc.problems) if isinstance(exc, Invalid) else []
-    headers = RETRY_AFTER if status == 503 else None
+    headers = _retry_after(exc) if status in (429, 503) else None
     return error_response(status, CODES.get(status, "error"), exc.message, fields, headers)
 
 

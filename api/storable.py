@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +35,7 @@ from fastapi import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import BODY_SCOPE_KEY, ApiError, error_response, field
+from imports.json_paths import walk
 from imports.rows import BEYOND_EXACT, MAX_EXACT_INTEGER
 from journeys.loader import is_json
 
@@ -69,15 +70,6 @@ def string_problem(text: str) -> str | None:
     return None
 
 
-def _children(value: Any, path: str) -> Iterator[tuple[str, Any]]:
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            yield (f"{path}.{key}" if path else str(key)), item
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield f"{path}[{index}]", item
-
-
 # Segment ids may be numbers and are read as their exact text (api/schemas/segment.py), so
 # a 64-bit id sent by a Java or Python library stays whole: no client reads it as a number.
 _SEGMENT_ID = re.compile(r"(batch\[\d+\]\.)?(userId|anonymousId|previousId|messageId|groupId)")
@@ -102,19 +94,13 @@ def _value_problem(value: Any, path: str) -> str | None:
 
 
 def first_unstorable(document: Any, root: str = "") -> Unstorable | None:
-    """The path and reason of the first value PostgreSQL would refuse, depth included.
-
-    Iterative, so a document nested a thousand deep is measured, not recursed into."""
-    stack: list[tuple[str, Any, int]] = [(root, document, 0)]
-    while stack:
-        path, value, depth = stack.pop()
+    """The path and reason of the first value PostgreSQL would refuse, depth included."""
+    for path, value, depth in walk(document, root):
         if depth >= MAX_DEPTH and isinstance(value, Mapping | list):
             return Unstorable(400, path or "body", _TOO_DEEP)
         problem = _value_problem(value, path)
         if problem is not None:
             return Unstorable(422, path or "body", problem)
-        children = list(_children(value, path))
-        stack.extend((p, v, depth + 1) for p, v in reversed(children))
     return None
 
 

@@ -34,7 +34,6 @@ import argparse
 import asyncio
 import contextlib
 import os
-import secrets
 import signal
 import sys
 import tempfile
@@ -44,7 +43,6 @@ from pathlib import Path
 
 import asyncpg
 import httpx
-from temporalio.client import Client
 
 from bench.bare import (
     ACTIVITIES_PER_RUN,
@@ -67,12 +65,9 @@ from bench.journey_phases import (
     run_bare,
     wait_journeys,
 )
-from bench.stack import ROOT, BenchTemporal, Stack, has_pollers, log, wait_until
+from bench.stack import Stack, has_pollers, launch, log, wait_api, wait_until
 from bench.stats import Rate, median_rate, percentile
-from core.converter import data_converter
 from core.names import JOURNEY_WORKFLOW
-from core.settings import Settings
-from workers.embedded import EmbeddedPostgres, free_port
 
 WARMUP = 50
 NOISY_CORES = 0.15  # CPU used by other processes beyond which a phase is flagged
@@ -125,54 +120,26 @@ class Bench:
 
     async def run(self) -> None:
         args, stack = self.args, self.stack
-        pg = stack.pg = EmbeddedPostgres(
-            stack.root / "postgres", free_port(), durable=args.pg_durable
-        )
-        temporal = stack.temporal = BenchTemporal(
-            stack.root / "temporal",
-            free_port(),
+        up = await launch(
+            stack,
+            pg_durable=args.pg_durable,
             pragmas=args.sqlite_pragma,
             dynamic_config=args.dynamic_config,
+            bytecode=not args.no_bytecode,
         )
-        pg.start()
-        temporal.start()
-        log(f"temporal: {' '.join(temporal.command()[1:])}")
-        from db.migrate import migrate_url
-
-        await migrate_url(pg.url, create=True)
-        key = f"wl_bench_{secrets.token_hex(16)}"
-        api_port = free_port()
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": pg.url,
-            "TEMPORAL_ADDRESS": temporal.address,
-            "WAYLINE_API_PORT": str(api_port),
-            "WAYLINE_API_URL": f"http://127.0.0.1:{api_port}",
-            "WAYLINE_BOOTSTRAP_KEY": key,
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-        }
-        if not args.no_bytecode:
-            # The sandbox imports the workflow module afresh for every workflow run; without
-            # a bytecode cache it compiles the source each time (see README). Deployments
-            # have .pyc files, so the children get a cache, kept in the data folder.
-            self.env.pop("PYTHONDONTWRITEBYTECODE", None)
-            self.env["PYTHONPYCACHEPREFIX"] = str(stack.root / "pycache")
-        self.settings = Settings(DATABASE_URL=pg.url, TEMPORAL_ADDRESS=temporal.address)
+        self.env, self.settings, self.client = up.env, up.settings, up.client
         self.start_concurrency = args.start_concurrency or self.settings.dispatch_concurrency
-        self.client = await Client.connect(temporal.address, data_converter=data_converter)
-
-        stack.spawn("api", "cli.main", ["api"], self.env)
         limits = httpx.Limits(
             max_connections=args.concurrency, max_keepalive_connections=args.concurrency
         )
         async with (
             httpx.AsyncClient(
-                base_url=f"http://127.0.0.1:{api_port}",
+                base_url=up.api_url,
                 limits=limits,
                 timeout=60,
-                headers={"Authorization": f"Bearer {key}"},
+                headers={"Authorization": f"Bearer {up.key}"},
             ) as http,
-            asyncpg.create_pool(pg.url, min_size=1, max_size=2) as pool,
+            asyncpg.create_pool(up.settings.database_url, min_size=1, max_size=2) as pool,
         ):
             self.http, self.pool = http, pool
             await self.publish()
@@ -188,13 +155,7 @@ class Bench:
             log(f"bare, {ACTIVITIES_PER_RUN} regular activities: {self.out.bare_activities}")
 
     async def publish(self) -> None:
-        async def api_up() -> bool:
-            try:
-                return (await self.http.get("/health")).status_code == 200
-            except httpx.TransportError:
-                return False
-
-        await wait_until("API /health", api_up, 60, alive=lambda: self.stack.check("api"))
+        await wait_api(self.http, self.stack)
         for method, path, body in [
             ("PUT", f"/v1/templates/{TEMPLATE}", {"channel": "log", "body": TEMPLATE_BODY}),
             ("PUT", f"/v1/journeys/{JOURNEY_ID}", JOURNEY),

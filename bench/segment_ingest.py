@@ -165,6 +165,8 @@ def main() -> None:
             DATABASE_URL=url,
             TEMPORAL_ADDRESS=f"127.0.0.1:{free_port()}",  # never reached: nothing dispatches
             WAYLINE_DATA_DIR=root,
+            # Nothing routes here, so the outbox only grows: no backpressure bound.
+            WAYLINE_BACKPRESSURE_BACKLOG=None,
         )
         asyncio.run(bench(args, settings))
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -14,13 +15,22 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
 from bench.cpu import busy_seconds, cpu_seconds
-from workers.embedded import EmbeddedPostgres, EmbeddedTemporal, die_with_parent, port_open
+from core.converter import data_converter
+from core.settings import Settings
+from workers.embedded import (
+    EmbeddedPostgres,
+    EmbeddedTemporal,
+    die_with_parent,
+    free_port,
+    port_open,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -176,3 +186,70 @@ async def has_pollers(client: Client, task_queue: str) -> bool:
         )
     )
     return len(resp.pollers) > 0
+
+
+@dataclass
+class Launched:
+    """What a benchmark's children and its own clients need to reach the started stack."""
+
+    env: dict[str, str]
+    settings: Settings
+    key: str
+    api_url: str
+    client: Client
+
+
+async def launch(
+    stack: Stack,
+    *,
+    pg_durable: bool = True,
+    pragmas: list[str] | None = None,
+    dynamic_config: Sequence[str] = (),
+    bytecode: bool = True,
+) -> Launched:
+    """PostgreSQL (migrated) and the Temporal dev server in the stack's folder, then the API.
+
+    With `bytecode` the children get a bytecode cache in the data folder: the sandbox imports
+    the workflow module afresh for every workflow run and, without one, compiles the source
+    each time (see bench/README.md); deployments have .pyc files.
+    """
+    from db.migrate import migrate_url
+
+    pg = stack.pg = EmbeddedPostgres(stack.root / "postgres", free_port(), durable=pg_durable)
+    temporal = stack.temporal = BenchTemporal(
+        stack.root / "temporal", free_port(), pragmas=pragmas, dynamic_config=list(dynamic_config)
+    )
+    pg.start()
+    temporal.start()
+    log(f"temporal: {' '.join(temporal.command()[1:])}")
+    await migrate_url(pg.url, create=True)
+    key = f"wl_bench_{secrets.token_hex(16)}"
+    api_port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": pg.url,
+        "TEMPORAL_ADDRESS": temporal.address,
+        "WAYLINE_API_PORT": str(api_port),
+        "WAYLINE_API_URL": f"http://127.0.0.1:{api_port}",
+        "WAYLINE_BOOTSTRAP_KEY": key,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
+    if bytecode:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(stack.root / "pycache")
+    settings = Settings(DATABASE_URL=pg.url, TEMPORAL_ADDRESS=temporal.address)
+    client = await Client.connect(temporal.address, data_converter=data_converter)
+    stack.spawn("api", "cli.main", ["api"], env)
+    return Launched(env, settings, key, f"http://127.0.0.1:{api_port}", client)
+
+
+async def wait_api(http: httpx.AsyncClient, stack: Stack) -> None:
+    """Until the API's /health answers 200; fails at once if the API exited."""
+
+    async def api_up() -> bool:
+        try:
+            return (await http.get("/health")).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    await wait_until("API /health", api_up, 60, alive=lambda: stack.check("api"))

@@ -71,6 +71,9 @@ def run_dev(settings: Settings) -> int:
         **os.environ,
         "DATABASE_URL": pg.url,
         "TEMPORAL_ADDRESS": temporal.address,
+        "WAYLINE_TEMPORAL_UI_URL": os.environ.get(
+            "WAYLINE_TEMPORAL_UI_URL", f"http://127.0.0.1:{settings.temporal_ui_port}"
+        ),
         **mail_catcher_env(os.environ, data, mail_port),
         **{var: str(getattr(settings, port)) for port, _, var in WORKER_PORTS},
     }

@@ -13,8 +13,8 @@ import asyncio
 import sys
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import urlsplit, urlunsplit
 
+from cli.database import connect
 from core.settings import Settings
 from imports.rows import FORMATS, Format, format_for
 
@@ -57,14 +57,8 @@ async def _import(
 
     from services.imports import import_profiles, read_file_chunks
 
-    try:
-        conn = await asyncpg.connect(settings.database_url)
-    except (OSError, asyncpg.PostgresError) as exc:
-        print(
-            f"cannot connect to the database at {_address(settings.database_url)} ({exc}); "
-            "DATABASE_URL sets it (a running `wayline dev` is found by itself)",
-            file=sys.stderr,
-        )
+    conn = await connect(settings)
+    if conn is None:
         return EXIT_NOTHING_IMPORTED
     bar = tqdm(
         total=size,  # None (a pipe): bytes and rate without a percentage
@@ -107,12 +101,3 @@ async def _import(
         more = report.error_count - SHOWN_ERRORS
         print(f"... and {more:,} more errors", file=sys.stderr)
     return EXIT_ROWS_FAILED if report.rows_failed else EXIT_OK
-
-
-def _address(url: str) -> str:
-    """The database URL without its password, to say where a connection was tried."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return urlunsplit(parts._replace(netloc=netloc))

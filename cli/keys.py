@@ -14,6 +14,7 @@ import asyncio
 import sys
 from typing import Any
 
+from cli.database import connect
 from core.settings import Settings
 
 EXIT_FAILED = 1
@@ -43,10 +44,8 @@ async def _mint_admin(settings: Settings, name: str) -> int:
 
     from api.keys import ADMIN, insert_key
 
-    try:
-        conn = await asyncpg.connect(settings.database_url)
-    except (OSError, asyncpg.PostgresError) as exc:
-        print(f"cannot connect to DATABASE_URL: {exc}", file=sys.stderr)
+    conn = await connect(settings)
+    if conn is None:
         return EXIT_FAILED
     try:
         row, key = await insert_key(conn, name=name, scopes=[ADMIN])

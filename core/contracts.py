@@ -57,6 +57,9 @@ class JourneyInput(_Model):
     profile_id: str
     entry_event: Event
     carry: JourneyCarry | None = None
+    key: str | None = Field(
+        default=None, description="a keyed journey's instance key (decision 13); None: unkeyed"
+    )
     history_limit: int | None = Field(
         default=None, description="continue-as-new past this many events (tests set it low)"
     )
@@ -80,6 +83,9 @@ class EnterInput(_Model):
     entered_at: datetime
     entry_event_id: str | None = Field(
         default=None, description="the entry event: it enters the journey at most once"
+    )
+    key: str | None = Field(
+        default=None, description="the instance key: re-entry rules apply per key"
     )
 
 
@@ -117,6 +123,9 @@ class SendInput(_Model):
     dry_run: bool = False
     steps: StepBatch | None = Field(
         default=None, description="Step ledger records written with the send (no extra call)"
+    )
+    send_time: Literal["optimised", "holdout"] | None = Field(
+        default=None, description="Send-time optimisation: the group the ledger row is in"
     )
 
 
@@ -325,13 +334,30 @@ class AudienceFanoutResult(_Model):
 
 
 class DeferredSend(_Model):
-    """A send waiting for the end of its quiet hours: a 'deferred' row in the message ledger."""
+    """A send waiting for the end of its quiet hours, or for the time the engagement model
+    chose: a 'deferred' row in the message ledger, with that reason."""
 
     message_id: str
     node_id: str
     channel: str
     template: str
     until: datetime
+    reason: Literal["quiet_hours", "send_time"] = "quiet_hours"
+
+
+class SendTimeInput(_Model):
+    """When should this profile's message go out: the engagement model's choice."""
+
+    v: Literal[1] = 1
+    profile_id: str
+    goal: Literal["opened", "clicked"]
+    within_seconds: float
+    now: datetime
+
+
+class SendTimeAnswer(_Model):
+    v: Literal[1] = 1
+    send_at: datetime
 
 
 class StepBatch(_Model):

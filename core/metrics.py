@@ -48,7 +48,8 @@ EVENTS_ROUTED = Counter(
 )
 JOURNEY_ENTRIES = Counter(
     "wayline_journey_entries",
-    "Entry checks of journeys: entered, or refused (re-entry rule, window, cap)",
+    "Entry checks of journeys: entered, refused (re-entry rule, window, cap), or no_key "
+    "(a keyed journey's entry event without its key: routed nowhere)",
     ["journey", "outcome"],
 )
 JOURNEY_EXITS = Counter(
@@ -66,6 +67,19 @@ ACTION_SECONDS = Histogram(
     "Duration of custom action and data-source HTTP calls",
     ["kind", "name", "outcome"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0),
+)
+INGEST_THROTTLED = Counter(
+    "wayline_ingest_throttled",
+    "Bulk ingest requests refused with 429 by backpressure, by route and cause",
+    ["route", "cause"],
+)
+OUTBOX_BACKLOG = Gauge(
+    "wayline_outbox_backlog",
+    "Events stored and not yet routed, as the API last measured (counted up to the bound)",
+)
+OUTBOX_LAG = Gauge(
+    "wayline_outbox_lag_seconds",
+    "Seconds the oldest unrouted event has waited, as the API last measured",
 )
 LOOP_LAST_TICK = Gauge(
     "wayline_loop_last_tick_timestamp_seconds",

@@ -37,9 +37,15 @@ def step_id(workflow_id: str, entry_run_id: str, node: str, visit: int) -> str:
     return str(uuid.uuid5(STEP_NAMESPACE, f"{workflow_id}|{entry_run_id}|{node}|{visit}"))
 
 
-def journey_workflow_id(journey_id: str, profile_id: str) -> str:
-    """Readable ids let operators find a profile's journey in the Temporal UI."""
-    return f"journey:{journey_id}:{profile_id}"
+def journey_workflow_id(journey_id: str, profile_id: str, key: str | None = None) -> str:
+    """Readable ids let operators find a profile's journey in the Temporal UI.
+
+    A keyed journey's instance (decision 13) ends with its key, as `journeys.entry_key`
+    encodes it: no `:` in it, so the key is what follows the last colon. Without a key the
+    id is decision 1's, unchanged (running workflows and their histories keep theirs)."""
+    if key is None:
+        return f"journey:{journey_id}:{profile_id}"
+    return f"journey:{journey_id}:{profile_id}:{key}"
 
 
 def channel_task_queue(base: str, channel: str) -> str:
@@ -100,3 +106,14 @@ CAMPAIGN_TRIGGER_BATCH_SIGNAL = "trigger_batch"
 def campaign_trigger_workflow_id(campaign_id: str, shard: int | str) -> str:
     """One of the inboxes of a triggered campaign's requests."""
     return f"campaign:{campaign_id}:triggers:{shard}"
+
+
+PREVIEW_WORKFLOW = "PreviewWorkflow"
+"""Renders a template through the worker's channels for the preview API (services/previews.py)."""
+PROOF_WORKFLOW = "ProofWorkflow"
+"""Sends a template's proofs to test addresses (services/previews.py)."""
+
+
+def proof_message_id(workflow_id: str, index: int) -> str:
+    """The ledger id of the proof to the `index`-th test address: a retried activity finds it."""
+    return f"{workflow_id}:{index}"

@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     api_port: int = Field(8000, alias="WAYLINE_API_PORT")
     temporal_port: int = Field(7233, alias="WAYLINE_TEMPORAL_PORT")
     temporal_ui_port: int = Field(8233, alias="WAYLINE_TEMPORAL_UI_PORT")
+    temporal_ui_url: str | None = Field(
+        None,
+        alias="WAYLINE_TEMPORAL_UI_URL",
+        description="The Temporal Web UI as the console's viewers reach it; set by wayline dev",
+    )
     postgres_port: int = Field(55432, alias="WAYLINE_POSTGRES_PORT")
     dev_mail_port: int = Field(
         1025, alias="WAYLINE_DEV_MAIL_PORT", description="wayline dev's mail catcher (SMTP)"
@@ -43,6 +48,21 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = Field(1_048_576, alias="WAYLINE_MAX_BODY_BYTES")
     max_batch_events: int = Field(1000, alias="WAYLINE_MAX_BATCH_EVENTS")
+    backpressure_backlog: int | None = Field(
+        100_000,
+        ge=1,
+        alias="WAYLINE_BACKPRESSURE_BACKLOG",
+        description="Bulk ingest answers 429 while more events than this wait to be routed",
+    )
+    backpressure_lag_seconds: float | None = Field(
+        None,
+        gt=0,
+        alias="WAYLINE_BACKPRESSURE_LAG_SECONDS",
+        description="Bulk ingest answers 429 while the oldest unrouted event is this old",
+    )
+    backpressure_retry_after: int = Field(
+        10, ge=1, alias="WAYLINE_BACKPRESSURE_RETRY_AFTER", description="Retry-After of a 429"
+    )
 
     dispatch_batch: int = Field(200, alias="WAYLINE_DISPATCH_BATCH")
     dispatch_concurrency: int = Field(64, alias="WAYLINE_DISPATCH_CONCURRENCY")

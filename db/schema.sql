@@ -263,6 +263,23 @@ CREATE TABLE public.dispatch_queue (
     seq bigint DEFAULT nextval('public.dispatch_seq'::regclass) NOT NULL,
     leased_until timestamp with time zone DEFAULT '-infinity'::timestamp with time zone NOT NULL
 );
+CREATE TABLE public.engagement_hours (
+    profile_id text NOT NULL,
+    goal text NOT NULL,
+    hour smallint NOT NULL,
+    count integer NOT NULL,
+    CONSTRAINT engagement_hours_count_check CHECK ((count > 0)),
+    CONSTRAINT engagement_hours_goal_check CHECK ((goal = ANY (ARRAY['opened'::text, 'clicked'::text]))),
+    CONSTRAINT engagement_hours_hour_check CHECK (((hour >= 0) AND (hour <= 167)))
+);
+CREATE TABLE public.engagement_population (
+    goal text NOT NULL,
+    hour smallint NOT NULL,
+    count bigint NOT NULL,
+    CONSTRAINT engagement_population_count_check CHECK ((count > 0)),
+    CONSTRAINT engagement_population_goal_check CHECK ((goal = ANY (ARRAY['opened'::text, 'clicked'::text]))),
+    CONSTRAINT engagement_population_hour_check CHECK (((hour >= 0) AND (hour <= 167)))
+);
 CREATE TABLE public.events (
     id bigint NOT NULL,
     event_id text NOT NULL,
@@ -289,6 +306,29 @@ CREATE TABLE public.experiment_assignments (
     profile_id text NOT NULL,
     variant text NOT NULL,
     assigned_at timestamp with time zone DEFAULT now() NOT NULL
+);
+CREATE TABLE public.fragment_uses (
+    user_kind text NOT NULL,
+    user_name text NOT NULL,
+    fragment text NOT NULL,
+    CONSTRAINT fragment_uses_user_kind_check CHECK ((user_kind = ANY (ARRAY['template'::text, 'fragment'::text])))
+);
+CREATE TABLE public.fragment_versions (
+    name text NOT NULL,
+    version integer NOT NULL,
+    description text,
+    body text NOT NULL,
+    locales jsonb NOT NULL,
+    saved_at timestamp with time zone DEFAULT now() NOT NULL
+);
+CREATE TABLE public.fragments (
+    name text NOT NULL,
+    description text,
+    body text NOT NULL,
+    locales jsonb DEFAULT '{}'::jsonb NOT NULL,
+    version integer DEFAULT 1 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
 );
 CREATE TABLE public.frequency_caps (
     channel text NOT NULL,
@@ -317,7 +357,8 @@ CREATE TABLE public.journey_entries (
     ended_at timestamp with time zone,
     status text DEFAULT 'active'::text NOT NULL,
     reason text,
-    entry_event_id text
+    entry_event_id text,
+    entry_key text
 );
 CREATE TABLE public.journey_steps (
     run_id text NOT NULL,
@@ -382,6 +423,10 @@ CREATE TABLE public.messages (
     campaign_id text,
     campaign_run text,
     deferred_until timestamp with time zone,
+    locale text,
+    proof boolean DEFAULT false NOT NULL,
+    send_time text,
+    CONSTRAINT messages_send_time_check CHECK ((send_time = ANY (ARRAY['optimised'::text, 'holdout'::text]))),
     CONSTRAINT messages_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'skipped'::text, 'dry_run'::text, 'deferred'::text])))
 );
 CREATE TABLE public.offer_counters (
@@ -523,7 +568,8 @@ CREATE TABLE public.templates (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     topic text,
     transactional boolean DEFAULT false NOT NULL,
-    html text
+    html text,
+    locales jsonb DEFAULT '{}'::jsonb NOT NULL
 );
 ALTER TABLE ONLY public.alerts ALTER COLUMN alert_id SET DEFAULT nextval('public.alerts_alert_id_seq'::regclass);
 ALTER TABLE ONLY public.audience_changes ALTER COLUMN id SET DEFAULT nextval('public.audience_changes_id_seq'::regclass);
@@ -569,12 +615,22 @@ ALTER TABLE ONLY public.decision_policies
     ADD CONSTRAINT decision_policies_pkey PRIMARY KEY (policy_id);
 ALTER TABLE ONLY public.dispatch_queue
     ADD CONSTRAINT dispatch_queue_pkey PRIMARY KEY (profile_id);
+ALTER TABLE ONLY public.engagement_hours
+    ADD CONSTRAINT engagement_hours_pkey PRIMARY KEY (profile_id, goal, hour);
+ALTER TABLE ONLY public.engagement_population
+    ADD CONSTRAINT engagement_population_pkey PRIMARY KEY (goal, hour);
 ALTER TABLE ONLY public.events
     ADD CONSTRAINT events_event_id_key UNIQUE (event_id);
 ALTER TABLE ONLY public.events
     ADD CONSTRAINT events_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY public.experiment_assignments
     ADD CONSTRAINT experiment_assignments_pkey PRIMARY KEY (run_id, node_id);
+ALTER TABLE ONLY public.fragment_uses
+    ADD CONSTRAINT fragment_uses_pkey PRIMARY KEY (user_kind, user_name, fragment);
+ALTER TABLE ONLY public.fragment_versions
+    ADD CONSTRAINT fragment_versions_pkey PRIMARY KEY (name, version);
+ALTER TABLE ONLY public.fragments
+    ADD CONSTRAINT fragments_pkey PRIMARY KEY (name);
 ALTER TABLE ONLY public.frequency_caps
     ADD CONSTRAINT frequency_caps_pkey PRIMARY KEY (channel);
 ALTER TABLE ONLY public.inbox
@@ -633,10 +689,12 @@ CREATE INDEX dispatch_queue_by_seq ON public.dispatch_queue USING btree (seq);
 CREATE INDEX dispatch_queue_ready ON public.dispatch_queue USING btree (leased_until, seq);
 CREATE INDEX events_name_ts ON public.events USING btree (name, ts) INCLUDE (profile_id);
 CREATE INDEX events_pending ON public.events USING btree (profile_id, id) WHERE (dispatched_at IS NULL);
+CREATE INDEX events_pending_age ON public.events USING btree (received_at) WHERE (dispatched_at IS NULL);
 CREATE INDEX events_profile ON public.events USING btree (profile_id, id);
 CREATE INDEX events_profile_name_ts ON public.events USING btree (profile_id, name, ts);
 CREATE INDEX events_profile_ts ON public.events USING btree (profile_id, ts, id);
 CREATE INDEX experiment_assignments_journey ON public.experiment_assignments USING btree (journey_id, node_id, variant);
+CREATE INDEX fragment_uses_fragment ON public.fragment_uses USING btree (fragment);
 CREATE INDEX inbox_profile ON public.inbox USING btree (profile_id, created_at DESC, message_id DESC);
 CREATE INDEX journey_entries_ended ON public.journey_entries USING btree (ended_at) WHERE (ended_at IS NOT NULL);
 CREATE INDEX journey_entries_journey ON public.journey_entries USING btree (journey_id, version, status);
@@ -670,5 +728,7 @@ ALTER TABLE ONLY public.audience_run_members
     ADD CONSTRAINT audience_run_members_run_key_fkey FOREIGN KEY (run_key) REFERENCES public.audience_runs(run_key) ON DELETE CASCADE;
 ALTER TABLE ONLY public.campaign_runs
     ADD CONSTRAINT campaign_runs_campaign_id_fkey FOREIGN KEY (campaign_id) REFERENCES public.campaigns(campaign_id) ON DELETE CASCADE;
+ALTER TABLE ONLY public.fragment_versions
+    ADD CONSTRAINT fragment_versions_name_fkey FOREIGN KEY (name) REFERENCES public.fragments(name) ON DELETE CASCADE;
 ALTER TABLE ONLY public.journey_versions
     ADD CONSTRAINT journey_versions_journey_id_fkey FOREIGN KEY (journey_id) REFERENCES public.journeys(journey_id);

@@ -36,6 +36,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from contacts import addresses
+from imports.json_paths import walk
 
 Format = Literal["csv", "ndjson"]
 FORMATS: tuple[Format, ...] = ("csv", "ndjson")
@@ -316,16 +317,9 @@ def attributes_json(
 
 def _big_integer(value: Any, path: str) -> str | None:
     """The path of the first integer past MAX_EXACT_INTEGER in a parsed JSON value."""
-    stack = [(path, value)]
-    while stack:
-        where, item = stack.pop()
-        if isinstance(item, int) and not isinstance(item, bool):
-            if abs(item) > MAX_EXACT_INTEGER:
-                return where
-        elif isinstance(item, dict):
-            stack.extend((f"{where}.{k}", v) for k, v in reversed(item.items()))
-        elif isinstance(item, list):
-            stack.extend((f"{where}[{i}]", v) for i, v in reversed(list(enumerate(item))))
+    for where, item, _ in walk(value, path):
+        if isinstance(item, int) and not isinstance(item, bool) and abs(item) > MAX_EXACT_INTEGER:
+            return where
     return None
 
 

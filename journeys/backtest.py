@@ -28,6 +28,7 @@ from typing import Any
 from contacts.send_rules import SendFacts, skip_reason
 from journeys.expressions import ExpressionError, compile_expression
 from journeys.interpreter import (
+    ChooseSendTime,
     EventReceived,
     Finish,
     Input,
@@ -36,6 +37,7 @@ from journeys.interpreter import (
     MessageSent,
     ProfileLoaded,
     SendMessage,
+    SendTimeChosen,
     Start,
     StepResult,
     TimerFired,
@@ -43,7 +45,7 @@ from journeys.interpreter import (
     step,
 )
 from journeys.model import Event, JourneyDefinition, Profile
-from journeys.routing import entry_matches, entry_open, reentry_refusal
+from journeys.routing import entry_matches, entry_open, instance_keys, reentry_refusal
 
 MAX_STEPS = 10_000  # steps of one profile's replay before it is counted as a loop
 UNKNOWN = "unknown"  # how a run ends that needed a call answer the backtest was not given
@@ -190,7 +192,34 @@ def replay(bt: Backtest, history: ProfileHistory) -> Tally:
 def _replay(bt: Backtest, history: ProfileHistory) -> _Replay:
     run = _Replay(bt, history)
     run.tally.profiles = 1
-    for event in history.events:
+    for events in instance_events(bt.definition, history.events):
+        _walk(run, events)
+    run.tally.profiles_entered = int(run.tally.entered > 0)
+    run.tally.messages_per_profile[run.sent] += 1
+    return run
+
+
+def instance_events(definition: JourneyDefinition, events: Sequence[Event]) -> list[list[Event]]:
+    """The events each instance would receive: all of them for an unkeyed journey; for a
+    keyed one (decision 13), those carrying each key, key by key in order of first
+    appearance (an event without a key reaches none)."""
+    source = definition.entry.key
+    if source is None:
+        return [list(events)]
+    by_key: dict[str | None, list[Event]] = {}
+    for event in events:
+        for key in instance_keys([source], event):
+            by_key.setdefault(key, []).append(event)
+    return list(by_key.values())
+
+
+def _walk(run: _Replay, events: Sequence[Event]) -> None:
+    """One instance's events through the journey: entries, waits, the end of the window.
+    The instances of a keyed journey are walked one after another, sharing the profile's
+    sends: a frequency cap counts those of the instances walked before (up to its own
+    time), not of those walked after, so across keys a cap is approximate."""
+    run.result, run.last_entry, run.previous = None, None, None
+    for event in events:
         if run.result is not None:
             _drive(run, event.timestamp)
         if run.result is not None:
@@ -198,12 +227,9 @@ def _replay(bt: Backtest, history: ProfileHistory) -> _Replay:
         else:
             _maybe_enter(run, event)
     if run.result is not None:
-        _drive(run, bt.end)
+        _drive(run, run.bt.end)
     if run.result is not None:
         _park(run)
-    run.tally.profiles_entered = int(run.tally.entered > 0)
-    run.tally.messages_per_profile[run.sent] += 1
-    return run
 
 
 def replay_all(bt: Backtest, histories: Iterable[ProfileHistory]) -> Tally:
@@ -303,6 +329,8 @@ def _answer(run: _Replay, command: Any, state: JourneyState, now: datetime) -> I
         return ProfileLoaded(profile=state.profile)
     if isinstance(command, SendMessage):
         return _send(run, command, now)
+    if isinstance(command, ChooseSendTime):  # approximation: sent at once (no habit here)
+        return SendTimeChosen(node=command.node, send_at=now)
     return run.bt.answer(command, state)
 
 
@@ -348,7 +376,7 @@ def _send(run: _Replay, command: SendMessage, now: datetime) -> MessageSent:
 def _judge(run: _Replay, facts: TemplateFacts, now: datetime) -> tuple[str, str | None]:
     consent = run.history.consent
     cap = run.bt.caps.get(facts.channel)
-    used = 0 if cap is None else _sent_within(run.sends, facts.channel, now - cap.period)
+    used = 0 if cap is None else _sent_within(run.sends, facts.channel, now - cap.period, now)
     reason = skip_reason(
         SendFacts(
             channel=facts.channel,
@@ -365,8 +393,10 @@ def _judge(run: _Replay, facts: TemplateFacts, now: datetime) -> tuple[str, str 
     return ("skipped", reason) if reason else ("sent", None)
 
 
-def _sent_within(sends: Sequence[tuple[str, datetime]], channel: str, since: datetime) -> int:
-    return sum(1 for c, at in sends if c == channel and at > since)
+def _sent_within(
+    sends: Sequence[tuple[str, datetime]], channel: str, since: datetime, now: datetime
+) -> int:
+    return sum(1 for c, at in sends if c == channel and since < at <= now)
 
 
 # --- what would change -------------------------------------------------------------------

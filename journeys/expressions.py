@@ -5,10 +5,11 @@ One syntax for conditions (`event.properties.total > 100 and profile.attributes.
 and attributes are errors, never silently empty. Compilation is cached by source text:
 it is pure, and a running journey evaluates the same few expressions over and over.
 
-Context names (see `build_context`): `profile`, `event` (the entry event), `events` (last
-event received by name: `events['order.completed']`), `journey`, `vars`, `now`; plus
-`received` inside a `wait_for_event` `when`. Helpers: `duration('P2D')`,
-`parse_datetime('2024-05-01T09:00:00Z')`, `days(n)`, `hours(n)`, `minutes(n)`.
+Context names (see `build_context`): `profile` (with `profile.locale`), `event` (the entry
+event), `events` (last event received by name: `events['order.completed']`), `journey`,
+`vars`, `now`; plus `received` inside a `wait_for_event` `when`. Helpers:
+`duration('P2D')`, `parse_datetime('2024-05-01T09:00:00Z')`, `days(n)`, `hours(n)`,
+`minutes(n)`.
 Mind Jinja's lookup order: `a.b` tries the attribute before the key, so a property named
 like a dict method (`items`, `keys`) must be written `event.properties['items']`.
 """
@@ -28,6 +29,7 @@ from jinja2.runtime import Undefined
 
 from journeys.decided import decide
 from journeys.durations import parse_duration
+from journeys.includes import includes_in, inline_includes
 from journeys.records import Event, Profile
 from journeys.sandbox import (
     MAX_OUTPUT,
@@ -49,6 +51,7 @@ __all__ = [
     "build_context",
     "compile_expression",
     "compile_template",
+    "included_fragments",
     "referenced_names",
     "template_names",
 ]
@@ -224,14 +227,36 @@ def compile_expression(src: str) -> Expression:
         raise ExpressionError(describe(exc)) from exc
 
 
+Fragments = tuple[tuple[str, str], ...]
+"""The fragment sources a render may include, as (name, source) pairs (hashable: cached)."""
+
+
 @functools.lru_cache(maxsize=512)
-def compile_template(src: str, autoescape: bool = False) -> Template:
-    """Compile a message template; `autoescape=True` for HTML bodies. Cached by source."""
+def compile_template(
+    src: str, autoescape: bool = False, fragments: Fragments = (), root: str | None = None
+) -> Template:
+    """Compile a message template; `autoescape=True` for HTML bodies. Cached by source.
+
+    `{% include "name" %}` inlines the fragment of that name from `fragments`
+    (journeys/includes.py); `root` is the fragment `src` is itself, so a cycle is named.
+    """
     try:
         check_length(len(src), MAX_TEMPLATE_SOURCE, "template")
         env = _HTML_ENV if autoescape else _TEXT_ENV
-        tree = guard_tree(env.parse(src))
-        return Template(src, _jinja(env, tree))
+        tree = env.parse(src)
+        if fragments or root is not None or tree.find(nodes.Include) is not None:
+            tree = inline_includes(tree, dict(fragments), env.parse, root)
+        return Template(src, _jinja(env, guard_tree(tree)))
+    except Exception as exc:
+        raise ExpressionError(describe(exc)) from exc
+
+
+@functools.lru_cache(maxsize=2048)
+def included_fragments(src: str) -> tuple[str, ...]:
+    """The fragment names a template or fragment source includes directly."""
+    try:
+        check_length(len(src), MAX_TEMPLATE_SOURCE, "template")
+        return tuple(includes_in(_TEXT_ENV.parse(src)))
     except Exception as exc:
         raise ExpressionError(describe(exc)) from exc
 
@@ -272,7 +297,10 @@ def build_context(
     now: datetime,
 ) -> dict[str, Any]:
     """The names every expression and template sees, as plain dicts (`a.b` reads keys)."""
-    profile_data = profile.model_dump() if isinstance(profile, Profile) else dict(profile)
+    if isinstance(profile, Profile):
+        profile_data = {**profile.model_dump(), "locale": profile.locale}
+    else:
+        profile_data = dict(profile)
     return {
         "profile": profile_data,
         "event": event_data(event),

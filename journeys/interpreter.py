@@ -73,6 +73,7 @@ from journeys.runtime import (
     ActionDone,
     AssignmentRecorded,
     CallAction,
+    ChooseSendTime,
     Command,
     Decide,
     EventReceived,
@@ -90,6 +91,7 @@ from journeys.runtime import (
     ProfileUpdated,
     RecordAssignment,
     SendMessage,
+    SendTimeChosen,
     Start,
     StepResult,
     StepTrace,
@@ -104,6 +106,7 @@ __all__ = [
     "ActionDone",
     "AssignmentRecorded",
     "CallAction",
+    "ChooseSendTime",
     "Command",
     "Decide",
     "EventReceived",
@@ -122,6 +125,7 @@ __all__ = [
     "ProfileUpdated",
     "RecordAssignment",
     "SendMessage",
+    "SendTimeChosen",
     "Start",
     "StepResult",
     "StepTrace",
@@ -203,6 +207,7 @@ def _copy(state: JourneyState) -> JourneyState:
     new.events = dict(state.events)
     new.vars = dict(state.vars)
     new.messages = dict(state.messages)
+    new.send_times = dict(state.send_times)
     new.visits = dict(state.visits)
     new.seen_event_ids = list(state.seen_event_ids)
     new.pending_events = list(state.pending_events)
@@ -382,7 +387,8 @@ def _deliver_pending(ctx: StepContext) -> None:
 
 
 def _on_result(
-    ctx: StepContext, inp: MessageSent | AssignmentRecorded | ActionDone | ProfileUpdated | Jumped
+    ctx: StepContext,
+    inp: MessageSent | AssignmentRecorded | ActionDone | ProfileUpdated | Jumped | SendTimeChosen,
 ) -> None:
     """The result of the current node's command; one for another node, or while the journey
     waits or loads the profile, does not fit the state and is ignored."""

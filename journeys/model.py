@@ -144,6 +144,14 @@ class EntrySpec(DefinitionModel):
         description="Jinja2 expression that must be true for the event to enter, "
         'e.g. "event.properties.total > 0". Sees `event`, `profile`, `now`.',
     )
+    key: ExpressionStr | None = Field(
+        default=None,
+        description="Keyed journey: a Jinja2 expression over the event, e.g. "
+        '"event.properties.cart_id". A profile is in the journey once per key at a time; '
+        "later events reach only the instance whose key they carry, and an event without "
+        "it enters none and reaches none. Sees only `event`; its value must be a non-empty "
+        "string or an integer. Not with audience entry.",
+    )
 
     @model_validator(mode="after")
     def _event_xor_audience(self) -> EntrySpec:
@@ -151,6 +159,10 @@ class EntrySpec(DefinitionModel):
             raise field_error("audience", "give either event or audience, not both")
         if self.event is None and self.audience is None:
             raise field_error("event", "required (or give audience)")
+        if self.key is not None and self.audience is not None:
+            raise field_error(
+                "key", "only with event entry: audience events carry no key of their own"
+            )
         return self
 
     @property
@@ -267,3 +279,13 @@ class JourneyDefinition(DefinitionModel):
     )
     start: NodeRef = Field(description="Id of the first node.")
     nodes: dict[NodeId, Node] = Field(min_length=1, description="The nodes by id.")
+
+    @model_validator(mode="after")
+    def _keyed_exits(self) -> JourneyDefinition:
+        if self.entry.key is not None and self.exit_on_audience:
+            raise field_error(
+                "exit_on_audience",
+                "not with entry.key: an audience.exited event carries no key, so it would "
+                "reach none of the instances; use exit_on with an event that carries the key",
+            )
+        return self

@@ -11,6 +11,8 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, Field
 
+LOCALE_ATTRIBUTE = "locale"
+
 
 class Event(BaseModel):
     """An event of a profile, as stored by the ingest outbox and fed to journeys."""
@@ -33,3 +35,11 @@ class Profile(BaseModel):
     audiences: list[str] = Field(
         default_factory=list, description="Ids of the audiences the profile is a member of"
     )
+
+    @property
+    def locale(self) -> str | None:
+        """`profile.locale` in templates: the `locale` attribute (a BCP 47 tag such as
+        `fr-CA`), which chooses the locale variant of each template and fragment. Read from
+        the attributes, not stored apart, so every way an attribute is set sets it."""
+        value = self.attributes.get(LOCALE_ATTRIBUTE)
+        return value if isinstance(value, str) else None

@@ -3,17 +3,19 @@
 The router sees every stored event once and must answer cheaply: does it enter this
 journey (`entry_matches`), does it matter to profiles already inside
 (`listened_events`), is the profile worth loading first (`entry_needs_profile`), and
-is the journey open for entries right now (`entry_open`).
+is the journey open for entries right now (`entry_open`), and which instance of a keyed
+journey an event enters or concerns (`entry_key`, `instance_keys`; decision 13).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from journeys.audience import entry_audience_matches
 from journeys.durations import add_duration
+from journeys.entry_key import KeyMissing, event_key
 from journeys.expressions import (
     ExpressionError,
     aware,
@@ -92,6 +94,33 @@ def entry_matches(
         return bool(compile_expression(when).evaluate(ctx))
     except ExpressionError:
         return False
+
+
+def entry_key(definition: JourneyDefinition, event: Event) -> str | None:
+    """The key of the instance `event` enters: None for an unkeyed journey, KeyMissing for
+    a keyed one if the event carries no usable key (then it enters nothing)."""
+    source = definition.entry.key
+    return None if source is None else event_key(source, event)
+
+
+def instance_keys(key_sources: Iterable[str | None], event: Event) -> set[str | None]:
+    """The keys of the running instances of one journey that `event` concerns.
+
+    `key_sources` are the `entry.key` of the journey's versions (None: unkeyed), since
+    instances of older versions may still wait. An unkeyed version's instance is the
+    profile's one (None); a keyed one's is the key the event carries, evaluated with the
+    same expression, and none if the event carries no usable key.
+    """
+    keys: set[str | None] = set()
+    for source in set(key_sources):
+        if source is None:
+            keys.add(None)
+            continue
+        try:
+            keys.add(event_key(source, event))
+        except KeyMissing:
+            continue
+    return keys
 
 
 def reentry_refusal(

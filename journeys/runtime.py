@@ -29,6 +29,10 @@ StepOutcome = Literal["exited", "exit_criteria", "errored", "timed_out"]
 """How a node visit ended: left normally (to the next node, or the journey completed), by an
 `exit_on` event, by an error, or at the journey timeout."""
 DEFERRED = "deferred by quiet hours"
+DEFERRED_SEND_TIME = "deferred to the best send time"
+DEFERRALS = frozenset({DEFERRED, DEFERRED_SEND_TIME})
+"""Path-step outcomes that hold a send back without ending the visit."""
+SendTimeGroup = Literal["optimised", "holdout"]
 
 
 class _Model(BaseModel):
@@ -115,6 +119,14 @@ class Jumped(_Model):
     error: str | None = None
 
 
+class SendTimeChosen(_Model):
+    """Result of ChooseSendTime: when the message node's send should go out."""
+
+    kind: Literal["send_time_chosen"] = "send_time_chosen"
+    node: str
+    send_at: AwareDatetime
+
+
 Input = Annotated[
     Start
     | TimerFired
@@ -124,7 +136,8 @@ Input = Annotated[
     | AssignmentRecorded
     | ActionDone
     | ProfileUpdated
-    | Jumped,
+    | Jumped
+    | SendTimeChosen,
     Field(discriminator="kind"),
 ]
 
@@ -140,6 +153,9 @@ class SendMessage(_Model):
     channel: str
     template: str
     visit: int
+    send_time: SendTimeGroup | None = Field(
+        default=None, description="With send-time optimisation: sent at the chosen time or held out"
+    )
 
 
 class Wait(_Model):
@@ -213,6 +229,16 @@ class JumpToJourney(_Model):
     visit: int
 
 
+class ChooseSendTime(_Model):
+    """Ask the engagement model when, within `within_seconds`, the profile likeliest reads
+    (`goal`); answer SendTimeChosen. A read: its answer depends on the profile's history."""
+
+    kind: Literal["choose_send_time"] = "choose_send_time"
+    node: str
+    goal: Literal["opened", "clicked"]
+    within_seconds: float
+
+
 class Decide(_Model):
     """Ask the decision policy `decision` for the profile's offers, answer ActionDone."""
 
@@ -232,6 +258,7 @@ Command = Annotated[
     | FetchData
     | UpdateProfile
     | JumpToJourney
+    | ChooseSendTime
     | Decide,
     Field(discriminator="kind"),
 ]
@@ -316,6 +343,9 @@ class JourneyState(_Model):
     wait: WaitState | None = None
     call: PendingCall | None = None
     messages: dict[str, str] = Field(default_factory=dict)
+    send_times: dict[str, AwareDatetime] = Field(
+        default_factory=dict, description="Chosen send times of message nodes not yet sent"
+    )
     pending_events: list[Event] = Field(default_factory=list)
     seen_event_ids: list[str] = Field(default_factory=list)
     reason: str | None = None

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from journeys.bounds import bound_problems
 from journeys.durations import duration_upper_bound
+from journeys.entry_key import KEY_NAMES
 from journeys.expressions import (
     CONTEXT_NAMES,
     ExpressionError,
@@ -66,6 +67,7 @@ def parse_definition(
     problems.extend(_template_problems(data))
     problems.extend(_wait_problems(data))
     problems.extend(_reference_problems(data))
+    problems.extend(_keyed_problems(data))
     catalogs = Catalogs(
         channels=known_channels,
         templates=known_templates,
@@ -250,6 +252,8 @@ def _expressions(data: Mapping[str, Any]) -> Iterator[tuple[str, Any, frozenset[
     entry = data.get("entry")
     if isinstance(entry, Mapping) and entry.get("when") is not None:
         yield "entry.when", entry.get("when"), CONTEXT_NAMES
+    if isinstance(entry, Mapping) and entry.get("key") is not None:
+        yield "entry.key", entry.get("key"), KEY_NAMES
     for node_id, node, kind in _typed_nodes(data):
         for field, source, names in kind.expressions(node):
             yield _node_path(node_id, *field), source, names
@@ -333,6 +337,25 @@ def _reference_problems(data: Mapping[str, Any]) -> Iterator[Problem]:
     for node_id, node, kind in _typed_nodes(data):
         for field, message in kind.references(node, graph):
             yield Problem(path=_node_path(node_id, *field), message=message)
+
+
+def _keyed_problems(data: Mapping[str, Any]) -> Iterator[Problem]:
+    """A keyed journey cannot await `message.*` events: a reaction names the message, not
+    the key, so the router would deliver it to none of the instances (decision 13)."""
+    entry = data.get("entry")
+    if not isinstance(entry, Mapping) or entry.get("key") is None:
+        return
+    for node_id, node in _raw_nodes(data).items():
+        if node.get("type") != "wait_for_event":
+            continue
+        if node.get("reaction") is not None:
+            field, name = "reaction", "a reaction"
+        elif isinstance(node.get("event"), str) and node["event"].startswith("message."):
+            field, name = "event", f"{node['event']!r}"
+        else:
+            continue
+        message = f"{name} carries no entry.key, so a keyed journey cannot wait for it"
+        yield Problem(path=_node_path(node_id, field), message=message)
 
 
 def _catalog_problems(data: Mapping[str, Any], catalogs: Catalogs) -> Iterator[Problem]:

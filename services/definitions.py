@@ -28,6 +28,7 @@ class Kind:
     delete: str
     users: str | None = None  # the live journeys naming one; none: deletion is not checked
     notify: str | None = None  # tells workers a definition changed (they cache specs)
+    forget: str | None = None  # clears what a deleted one recorded (the fragments it used)
 
 
 ACTION = Kind(
@@ -49,6 +50,7 @@ TEMPLATE = Kind(
     "list_templates",
     "delete_template",
     users="live_journeys_using_template",
+    forget="forget_template_uses",
 )
 
 
@@ -82,6 +84,8 @@ async def delete(pool: asyncpg.Pool, kind: Kind, name: str) -> None:
                 raise Conflict(f"{kind.what} {name!r} is used by live journeys: {', '.join(users)}")
         if await conn.fetchval(q(kind.delete), name) is None:
             raise NotFound(f"{kind.what} {name!r}")
+        if kind.forget is not None:
+            await conn.execute(q(kind.forget), name)
         await _notify(conn, kind, name)
 
 

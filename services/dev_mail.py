@@ -9,7 +9,9 @@ configured and every operation says the catcher is off.
 
 from __future__ import annotations
 
+import heapq
 import mailbox
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
@@ -47,10 +49,24 @@ class CaughtMail:
 
 
 def caught(folder: Path | None, limit: int) -> list[CaughtMail]:
-    """The newest `limit` messages, newest first."""
+    """The newest `limit` messages, newest first; only those are read and parsed."""
     box = _box(folder)
-    found = [_read(box, key) for key in box.iterkeys()]
-    return sorted(found, key=lambda m: (m.received_at, m.id), reverse=True)[:limit]
+    assert folder is not None  # _box refused None
+    found = [_read(box, key) for key in _newest_keys(folder, limit)]
+    return sorted(found, key=lambda m: (m.received_at, m.id), reverse=True)
+
+
+def _newest_keys(folder: Path, limit: int) -> list[str]:
+    """The keys of the `limit` newest files of a Maildir, by delivery time (the file's mtime).
+
+    A Maildir key is its file's name up to the `:` of the flags, in `new/` or `cur/`."""
+    stamped = [
+        (entry.stat().st_mtime, entry.name.split(":", 1)[0])
+        for sub in ("new", "cur")
+        for entry in os.scandir(folder / sub)
+        if entry.is_file() and not entry.name.startswith(".")
+    ]
+    return [key for _, key in heapq.nlargest(limit, stamped)]
 
 
 def one(folder: Path | None, mail_id: str) -> CaughtMail:

@@ -50,6 +50,7 @@ _STEPS: tuple[tuple[str, str], ...] = (
     ("inbox", "erase_inbox"),
     ("subscriptions", "erase_subscriptions"),
     ("profile_updates", "erase_profile_updates"),
+    ("engagement_hours", "erase_engagement"),
     ("messages_tombstoned", "tombstone_messages"),
     ("action_calls_scrubbed", "scrub_action_calls"),
 )

@@ -55,6 +55,14 @@ class Unavailable(DomainError):
     """A dependency (Temporal) failed; what was committed before it is said in the message."""
 
 
+class Overloaded(DomainError):
+    """Accepting more now would outrun routing; nothing was stored, retry after a while."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class Invalid(DomainError):
     """The input breaks rules its schema cannot check; each problem names its field."""
 

@@ -1,7 +1,8 @@
 """The event outbox: an event is acknowledged once committed (architecture decision 8).
 
 Every way in (the events API, Segment calls, SMS callbacks, link tracking) stores here,
-so deduplication by `event_id`, the trace link and the dispatcher's wake-up are one code.
+so deduplication by `event_id`, the trace link, the dispatcher's wake-up and the counting of
+opens and clicks for send-time optimisation (services/engagement.py) are one code.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from core.metrics import count_ingested
 from core.telemetry import current_traceparent
 from db.pool import acquired
 from db.sql import q
+from services.engagement import goal_events, observe
 
 # An event naming a proposition (`offer.displayed`, `offer.clicked`, a policy's goal) is
 # joined to it in the same transaction: counted once, for the caps and the bandit.
@@ -42,17 +44,20 @@ async def store(pool: asyncpg.Pool, events: Sequence[OutboxEvent]) -> tuple[list
     """Insert and notify in one transaction; returns every id and the ids that were new."""
     now = datetime.now(UTC)
     ids = [e.event_id or str(uuid.uuid4()) for e in events]
+    names, times = [e.name for e in events], [e.timestamp or now for e in events]
     # `acquired`: once committed, the events are acknowledged even if the release fails.
     async with acquired(pool) as conn, conn.transaction():
         rows = await conn.fetch(
             q("insert_events"),
             ids,
-            [e.name for e in events],
+            names,
             [e.profile_id for e in events],
-            [e.timestamp or now for e in events],
+            times,
             [e.properties for e in events],
         )
         if rows:
+            stored = {r["event_id"]: r["profile_id"] for r in rows}
+            await observe(conn, goal_events(names, times, stored, ids))
             if traceparent := current_traceparent():
                 await conn.execute(
                     q("set_event_traceparent"), [r["event_id"] for r in rows], traceparent
@@ -61,5 +66,5 @@ async def store(pool: asyncpg.Pool, events: Sequence[OutboxEvent]) -> tuple[list
             if any(OFFER_EVENT_KEY in e.properties for e in events):
                 await conn.execute(q("record_offer_events"), [r["event_id"] for r in rows])
     new = {r["event_id"] for r in rows}
-    count_ingested([e.name for e in events], ids, new)
+    count_ingested(names, ids, new)
     return ids, new

@@ -101,6 +101,7 @@ async def merge(conn: Executor, source: str, target: str, *, relink: bool) -> Me
         "move_experiment_assignments",
         "move_profile_updates",
         "merge_subscriptions",
+        "merge_engagement",
     ):
         await conn.execute(q(name), src, dst)
     await conn.execute(q("exit_audiences"), src)

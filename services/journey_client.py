@@ -32,15 +32,27 @@ RPC_TIMEOUT = timedelta(seconds=10)
 
 
 async def enter_journey(
-    client: Client, task_queue: str, *, journey_id: str, version: int, name: str, event: Event
+    client: Client,
+    task_queue: str,
+    *,
+    journey_id: str,
+    version: int,
+    name: str,
+    event: Event,
+    key: str | None = None,
 ) -> None:
-    """An event for a profile already inside is delivered to that run, not lost (decision 1)."""
+    """An event for a profile already inside is delivered to that run, not lost (decision 1);
+    with a `key` (`journeys.routing.entry_key`), to that key's instance (decision 13)."""
     await client.start_workflow(
         JOURNEY_WORKFLOW,
         JourneyInput(
-            journey_id=journey_id, version=version, profile_id=event.profile_id, entry_event=event
+            journey_id=journey_id,
+            version=version,
+            profile_id=event.profile_id,
+            entry_event=event,
+            key=key,
         ),
-        id=journey_workflow_id(journey_id, event.profile_id),
+        id=journey_workflow_id(journey_id, event.profile_id, key),
         task_queue=task_queue,
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
         start_signal=EVENT_SIGNAL,
@@ -52,7 +64,8 @@ async def enter_journey(
                 SearchAttributePair(PROFILE_ID, event.profile_id),
             ]
         ),
-        memo={"journey_name": name, "journey_version": version},
+        memo={"journey_name": name, "journey_version": version}
+        | ({} if key is None else {"journey_key": key}),
         rpc_timeout=RPC_TIMEOUT,
     )
 

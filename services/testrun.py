@@ -7,22 +7,26 @@ are applied to the test profile only. Nothing is sent and nothing is written.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import asyncpg
 
+from content.fragments import Fragment, sources_for
+from content.locales import DEFAULT, choose
 from core.connectors import ActionSpec, DataSourceSpec
 from core.contracts import UpdateProfileInput
 from db.sql import q
 from journeys.durations import add_duration
+from journeys.entry_key import KeyMissing
 from journeys.expressions import ExpressionError, build_context, compile_template
 from journeys.interpreter import (
     ActionDone,
     AssignmentRecorded,
     CallAction,
+    ChooseSendTime,
     Decide,
     FetchData,
     Input,
@@ -33,14 +37,16 @@ from journeys.interpreter import (
     ProfileUpdated,
     RecordAssignment,
     SendMessage,
+    SendTimeChosen,
     UpdateProfile,
 )
 from journeys.model import Event, JourneyDefinition, Profile
 from journeys.nodes.decide import undecided
-from journeys.routing import entry_matches
+from journeys.routing import entry_key, entry_matches, instance_keys
 from journeys.simulate import Simulation, simulate
 from services.action_requests import CallFailed, pick, render_request
 from services.errors import found
+from services.fragments import fragments_of
 from services.profile_updates import apply_update
 
 
@@ -54,8 +60,10 @@ class TestResponder:
         responses: dict[str, dict[str, Any]],
         failing: set[str],
         journey_name: str,
+        fragments: Mapping[str, Fragment] | None = None,
     ) -> None:
         self.templates = templates
+        self.fragments = fragments or {}
         self.actions = actions
         self.sources = sources
         self.responses = responses
@@ -90,10 +98,14 @@ class TestResponder:
             )
         if isinstance(command, JumpToJourney):
             return Jumped(node=command.node, ok=True), {"kind": "jump", "journey": command.journey}
+        if isinstance(command, ChooseSendTime):  # the live run waits for the best hour
+            record = {"kind": "send_time", "goal": command.goal, "send_at": now.isoformat()}
+            return SendTimeChosen(node=command.node, send_at=now), record
         if isinstance(command, Decide):
             response = self.responses.get(command.decision) or undecided(command.decision)
-            record = {"kind": "decide", "decision": command.decision, "response": response}
-            return ActionDone(node=command.node, ok=True, response=response), record
+            decided: dict[str, Any] = {"kind": "decide", "decision": command.decision}
+            decided["response"] = response
+            return ActionDone(node=command.node, ok=True, response=response), decided
         raise ValueError(f"test mode cannot answer {command!r}")
 
     def _message(
@@ -121,13 +133,22 @@ class TestResponder:
                     "name": self.journey_name,
                 },
             )
-            subject = template["subject"]
-            record["subject"] = compile_template(subject).render(ctx) if subject else None
-            record["body"] = compile_template(template["body"]).render(ctx)
+            locale = state.profile.locale
+            key = choose(template.get("locales") or {}, locale)
+            text = template if key is None else template["locales"][key]
+            record["locale"] = key or DEFAULT
+            subject = text.get("subject")
+            record["subject"] = self._render(subject, ctx, locale) if subject else None
+            record["body"] = self._render(text["body"], ctx, locale)
         except ExpressionError as exc:
             record["error"] = str(exc)
             return MessageSent(node=command.node, message_id=message_id, status="failed"), record
         return MessageSent(node=command.node, message_id=message_id, status="sent"), record
+
+    def _render(self, source: str, ctx: dict[str, Any], locale: str | None) -> str:
+        """A template part with the fragments it includes, as the channels render it."""
+        reached = sources_for([source], self.fragments, locale)
+        return compile_template(source, False, reached).render(ctx)
 
     def _call(self, command: CallAction | FetchData) -> tuple[Input, dict[str, Any]]:
         is_action = isinstance(command, CallAction)
@@ -179,13 +200,17 @@ class TestInput(Protocol):
     def start(self) -> datetime | None: ...
 
 
+NOT_MATCHED = "the entry filter is false for this profile and event"
+
+
 @dataclass(frozen=True)
 class TestRun:
-    """A test run from `start`; `simulation` is None when the entry filter kept it out."""
+    """A test run from `start`; `simulation` is None when the entry kept it out (`why`)."""
 
     start: datetime
     profile: Profile
     simulation: Simulation | None
+    why: str = NOT_MATCHED
 
 
 async def definition_to_test(pool: asyncpg.Pool, journey_id: str, use: str) -> Any:
@@ -216,8 +241,14 @@ async def run_test(
     )
     if not entry_matches(definition, entry, profile, start):
         return TestRun(start, profile, None)
+    try:
+        key = entry_key(definition, entry)
+    except KeyMissing as exc:
+        return TestRun(start, profile, None, f"a keyed journey's entry event needs its key: {exc}")
     responder = await _responder(pool, definition, given)
-    events = _later_events(profile, start, given.events)
+    # As routed: a keyed run receives only the later events that carry its key.
+    later = _later_events(profile, start, given.events)
+    events = [e for e in later if key in instance_keys([definition.entry.key], e)]
     run = simulate(
         definition, profile=profile, entry_event=entry, events=events, responder=responder
     )
@@ -240,7 +271,12 @@ def _later_events(profile: Profile, start: datetime, given: Sequence[LaterEvent]
 async def _responder(
     pool: asyncpg.Pool, definition: JourneyDefinition, given: TestInput
 ) -> TestResponder:
-    resources: dict[str, dict[str, Any]] = {"template": {}, "action": {}, "fetch": {}}
+    resources: dict[str, dict[str, Any]] = {
+        "template": {},
+        "fragment": {},
+        "action": {},
+        "fetch": {},
+    }
     for r in await pool.fetch(q("test_resources")):
         resources[r["kind"]][r["name"]] = r["spec"]
     return TestResponder(
@@ -250,4 +286,5 @@ async def _responder(
         responses=given.action_responses,
         failing=set(given.failing_actions),
         journey_name=definition.name,
+        fragments=fragments_of({"name": n, **f} for n, f in resources["fragment"].items()),
     )

@@ -69,6 +69,7 @@ def settings(servers: Servers) -> Settings:
         # The FakeProvider of action tests listens on 127.0.0.1, which the SSRF guard
         # refuses unless allow-listed; `localhost` stays refused (test_palette.py).
         WAYLINE_ACTION_ALLOWED_HOSTS="127.0.0.1",
+        WAYLINE_TEMPORAL_UI_URL="http://127.0.0.1:8233/",
     )
 
 

@@ -26,6 +26,7 @@ from activities.channels.setup import Setup
 from activities.http_guard import GuardedClient
 from activities.journey import JourneyActivities
 from activities.messages import MessageActivities
+from activities.previews import PreviewActivities
 from activities.steplog import StepLedgerActivities
 from activities.steps import StepActivities
 from core.converter import data_converter
@@ -49,6 +50,7 @@ from workflows.audience_refresh import AudienceRefreshWorkflow
 from workflows.campaign import CampaignWorkflow
 from workflows.campaign_trigger import CampaignTriggerWorkflow
 from workflows.journey import JourneyWorkflow
+from workflows.previews import PreviewWorkflow, ProofWorkflow
 from workflows.sandbox import workflow_runner
 
 log = logging.getLogger("wayline.worker")
@@ -78,9 +80,11 @@ class Activities:
     fanout: AudienceFanoutActivities
     steplog: StepLedgerActivities
     campaigns: CampaignActivities = field(init=False)
+    previews: PreviewActivities = field(init=False)
 
     def __post_init__(self) -> None:
         self.campaigns = CampaignActivities(self.messages.pool, self.messages)
+        self.previews = PreviewActivities(self.messages)
 
     @classmethod
     def build(
@@ -109,12 +113,14 @@ class Activities:
             self.steps.update_profile,
             self.steps.record_assignment,
             self.steps.jump_to_journey,
+            self.steps.choose_send_time,
             self.steps.decide,
             self.audiences.refresh_audience,
             self.fanout.prepare,
             self.fanout.batch,
             self.fanout.finish,
             self.steplog.record_steps,
+            self.previews.preview_message,
             *self.campaign_activities(),
         ]
 
@@ -133,6 +139,8 @@ def build_workers(client: Client, acts: Activities, settings: Settings) -> list[
             AudienceFanoutWorkflow,
             CampaignWorkflow,
             CampaignTriggerWorkflow,
+            PreviewWorkflow,
+            ProofWorkflow,
         ],
         activities=acts.main_queue(),
         workflow_runner=workflow_runner(),
@@ -147,7 +155,11 @@ def build_workers(client: Client, acts: Activities, settings: Settings) -> list[
         Worker(
             client,
             task_queue=channel_task_queue(settings.task_queue, channel),
-            activities=[acts.messages.send_message, acts.campaigns.send_batch],
+            activities=[
+                acts.messages.send_message,
+                acts.campaigns.send_batch,
+                acts.previews.send_proofs,
+            ],
             max_concurrent_activities=settings.worker_max_concurrent_activities,
         )
         for channel in remote_names(acts.messages.channels)

@@ -1,4 +1,5 @@
-"""JourneyWorkflow: one per (journey, profile), a deterministic driver of the pure interpreter.
+"""JourneyWorkflow: one per (journey, profile[, key]), a deterministic driver of
+the pure interpreter.
 
 It only turns the interpreter's commands into Temporal calls: `Wait` into a timer raced
 against the event signal, `SendMessage` into an activity, `LoadProfile` into a local
@@ -135,6 +136,7 @@ class JourneyWorkflow:
                 entry_run_id=info.run_id,
                 entered_at=workflow.now(),
                 entry_event_id=inp.entry_event.event_id,
+                key=inp.key,
             ),
             result_type=EnterResult,
             start_to_close_timeout=timedelta(seconds=30),
@@ -221,6 +223,7 @@ class JourneyWorkflow:
             now=workflow.now(),
             dry_run=self._definition.dry_run if self._definition else False,
             steps=self._batch(),
+            send_time=command.send_time,
         )
         if command.channel in LOCAL_CHANNELS:
             result = await workflow.execute_local_activity(
@@ -327,7 +330,8 @@ class JourneyWorkflow:
             self._deferred = deferred.message_id
 
     def _deferral(self, command: Wait) -> DeferredSend | None:
-        """A Wait at a message node is its quiet hours: the send is deferred until `until`."""
+        """A Wait at a message node is its quiet hours or its chosen send time: the send is
+        deferred until `until`."""
         assert self._state is not None and self._definition is not None
         node_id = self._state.node or ""
         node = self._definition.nodes.get(node_id)
@@ -337,12 +341,14 @@ class JourneyWorkflow:
         message_id = step_id(workflow.info().workflow_id, self._entry_run_id, node_id, visit)
         if message_id == self._deferred:
             return None
+        chosen = self._state.send_times.get(node_id)
         return DeferredSend(
             message_id=message_id,
             node_id=node_id,
             channel=node.channel,
             template=node.template,
             until=command.until,
+            reason="send_time" if chosen == command.until else "quiet_hours",
         )
 
     def _mark_node(self) -> None:

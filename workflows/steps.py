@@ -23,6 +23,8 @@ with workflow.unsafe.imports_passed_through():
         DecideResult,
         JumpInput,
         JumpResult,
+        SendTimeAnswer,
+        SendTimeInput,
         UpdateProfileInput,
     )
     from core.names import step_id
@@ -30,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         ActionDone,
         AssignmentRecorded,
         CallAction,
+        ChooseSendTime,
         Decide,
         FetchData,
         Input,
@@ -38,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
         JumpToJourney,
         ProfileUpdated,
         RecordAssignment,
+        SendTimeChosen,
         UpdateProfile,
     )
     from journeys.model import Profile
@@ -46,7 +50,15 @@ with workflow.unsafe.imports_passed_through():
 LOCAL_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
 )
-StepCommand = CallAction | FetchData | UpdateProfile | RecordAssignment | JumpToJourney | Decide
+StepCommand = (
+    CallAction
+    | FetchData
+    | UpdateProfile
+    | RecordAssignment
+    | JumpToJourney
+    | ChooseSendTime
+    | Decide
+)
 
 
 @dataclass
@@ -73,9 +85,28 @@ async def run_step(command: StepCommand, ctx: StepContext) -> Input:
         return await _update_profile(command, ctx)
     if isinstance(command, RecordAssignment):
         return await _record_assignment(command, ctx)
+    if isinstance(command, ChooseSendTime):
+        return await _choose_send_time(command, ctx)
     if isinstance(command, Decide):
         return await _decide(command, ctx)
     return await _jump(command, ctx)
+
+
+async def _choose_send_time(command: ChooseSendTime, ctx: StepContext) -> SendTimeChosen:
+    """A local read of the engagement model: the profile's best time from now on."""
+    answer = await workflow.execute_local_activity(
+        "choose_send_time",
+        SendTimeInput(
+            profile_id=ctx.state.profile_id,
+            goal=command.goal,
+            within_seconds=command.within_seconds,
+            now=workflow.now(),
+        ),
+        result_type=SendTimeAnswer,
+        start_to_close_timeout=timedelta(seconds=30),
+        retry_policy=LOCAL_RETRY,
+    )
+    return SendTimeChosen(node=command.node, send_at=answer.send_at)
 
 
 async def _call(command: CallAction | FetchData, ctx: StepContext) -> ActionDone:

@@ -16,7 +16,10 @@ from typing import Any, Protocol
 import asyncpg
 
 from activities.rules import Outgoing
+from content.fragments import Fragment, sources_for
+from content.locales import DEFAULT, choose
 from core.contracts import SendInput
+from journeys.expressions import Template as Compiled
 from journeys.expressions import compile_template
 from journeys.model import Profile
 
@@ -30,6 +33,7 @@ class Rendered:
     body: str
     html: str | None = None
     unsubscribe_url: str | None = None
+    locale: str = DEFAULT  # the template variant that went out (the ledger's `locale`)
 
 
 class ChannelError(Exception):
@@ -65,6 +69,8 @@ class Draft:
     """One message about to be rendered: its template, the names it may use, and for whom.
 
     `lookup` finds another template by name (the email layout), through the caller's cache.
+    `fragments` are those the template (and the layout) may include, read for this render;
+    the profile's `locale` attribute chooses the variant of each (content/locales.py).
     """
 
     name: str
@@ -74,14 +80,46 @@ class Draft:
     message_id: str
     journey_id: str | None
     lookup: Callable[[str], Awaitable[asyncpg.Record | None]]
+    fragments: Mapping[str, Fragment] = field(default_factory=dict)
 
-    def parts(self) -> tuple[str | None, str, str | None]:
-        """Subject, text body and HTML body of the template, rendered in `ctx`."""
-        t = self.template
-        subject = compile_template(t["subject"]).render(self.ctx) if t["subject"] else None
-        body = compile_template(t["body"]).render(self.ctx)
-        html = compile_template(t["html"], True).render(self.ctx) if t["html"] else None
-        return subject, body, html
+    @property
+    def locale(self) -> str | None:
+        return self.profile.locale
+
+    def variant(self, template: Template | None = None) -> str:
+        """The locale variant of `template` (default: the draft's) this profile gets."""
+        t = self.template if template is None else template
+        return choose(t.get("locales") or {}, self.locale) or DEFAULT
+
+    def compile(self, source: str, html: bool = False) -> Compiled:
+        """`source` compiled with the fragments it includes, in this profile's locale."""
+        reached = sources_for([source], self.fragments, self.locale)
+        return compile_template(source, html, reached)
+
+    def text(self, template: Template | None = None) -> Template:
+        """The `subject`, `body` and `html` sources of the profile's locale variant."""
+        t = self.template if template is None else template
+        key = self.variant(t)
+        return t if key == DEFAULT else t["locales"][key]
+
+    @staticmethod
+    def sources(template: Template) -> list[str | None]:
+        """Every Jinja source of a template, its locale variants' included."""
+        texts = [template.get(k) for k in ("subject", "body", "html")]
+        for variant in (template.get("locales") or {}).values():
+            texts += [variant.get(k) for k in ("subject", "body", "html")]
+        return texts
+
+    def parts(self, template: Template | None = None) -> tuple[str | None, str, str | None]:
+        """Subject, text body and HTML body of `template` (default: the draft's) in the
+        profile's locale variant, rendered in `ctx`."""
+        text = self.text(template)
+        subject, html = text.get("subject"), text.get("html")
+        return (
+            self.compile(subject).render(self.ctx) if subject else None,
+            self.compile(text["body"]).render(self.ctx),
+            self.compile(html, True).render(self.ctx) if html else None,
+        )
 
 
 class Channel(Protocol):
@@ -90,6 +128,7 @@ class Channel(Protocol):
     name: str  # as journeys, templates and the ledger spell it; a key of core.names
     local: bool  # delivered by `write` in the ledger row's transaction, no provider call
     missing: str  # the skip reason of a profile without a recipient
+    layout: str | None  # the template that wraps every message (email), if any
 
     def recipient(self, profile: Profile) -> str | None:
         """The address this channel sends to; None when the profile has none for it."""
@@ -116,6 +155,7 @@ class Defaults:
     """What most channels do: render the template as it is, keep no connections."""
 
     name: str
+    layout: str | None = None
 
     def recipient(self, profile: Profile) -> str | None:
         return profile.email or profile.phone or profile.profile_id

@@ -29,7 +29,6 @@ from activities.channels.tracking import add_tracking
 from contacts import addresses
 from core.settings import Settings, secret
 from core.signing import Tracked
-from journeys.expressions import compile_template
 from journeys.model import Profile
 
 
@@ -347,14 +346,16 @@ class EmailChannel(Remote):
         return Rendered(self.recipient(draft.profile), subject, body, html, unsubscribe)
 
     async def _wrap(self, draft: Draft, body: str, html: str | None) -> tuple[str, str | None]:
-        """The shared layout template, when it exists, wraps both parts as `{{ content }}`."""
+        """The shared layout template, when it exists, wraps both parts as `{{ content }}`, in
+        the profile's locale variant of the layout."""
         layout = await draft.lookup(self.layout or "")
         if layout is None or layout["channel"] != "email":
             return body, html
-        body = compile_template(layout["body"]).render({**draft.ctx, "content": body})
-        if html is not None and layout["html"]:
+        text = draft.text(layout)
+        body = draft.compile(text["body"]).render({**draft.ctx, "content": body})
+        if html is not None and text.get("html"):
             ctx = {**draft.ctx, "content": Markup(html)}
-            html = compile_template(layout["html"], True).render(ctx)
+            html = draft.compile(text["html"], True).render(ctx)
         return body, html
 
     async def send(self, delivery: Delivery, rendered: Rendered) -> None:

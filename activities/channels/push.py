@@ -117,6 +117,20 @@ class TokenSource:
         self._token = None
 
 
+def fcm_message(message_id: str, rendered: Rendered, device: str) -> dict[str, Any]:
+    """The FCM v1 request body of one device's notification (also what a preview shows)."""
+    notification = {"body": rendered.body}
+    if rendered.subject:
+        notification["title"] = rendered.subject
+    return {
+        "message": {
+            "token": device,
+            "notification": notification,
+            "data": {"message_id": message_id},
+        }
+    }
+
+
 @dataclass(frozen=True)
 class PushOutcome:
     sent: int
@@ -179,17 +193,7 @@ class PushChannel(Remote):
         url = f"{self.base_url}/v1/projects/{self.account.project_id}/messages:send"
         sent, invalid = 0, []
         for device in devices:
-            notification = {"body": rendered.body}
-            if rendered.subject:
-                notification["title"] = rendered.subject
-            message = {
-                "message": {
-                    "token": device,
-                    "notification": notification,
-                    "data": {"message_id": message_id},
-                }
-            }
-            if await self._post(url, message):
+            if await self._post(url, fcm_message(message_id, rendered, device)):
                 sent += 1
             else:
                 invalid.append(device)

@@ -28,6 +28,7 @@ from api.schemas.campaigns import (
     CampaignUpdate,
     RunCreate,
     RunPublic,
+    SchedulePublic,
     TriggerCreate,
 )
 from api.schemas.common import ERRORS, ID_PATTERN, Page
@@ -35,6 +36,7 @@ from core.names import CAMPAIGN_CANCEL_SIGNAL, CAMPAIGN_PAUSE_SIGNAL, CAMPAIGN_R
 from db.sql import q
 from db.types import Executor
 from services import campaigns
+from services.campaign_schedule import upcoming
 from services.trigger_sender import TriggerSender
 
 router = APIRouter(
@@ -97,6 +99,18 @@ async def list_campaigns(pool: PoolDep, _: Reader) -> Page[CampaignPublic]:
 async def get_campaign(campaign_id: CampaignIdPath, pool: PoolDep, _: Reader) -> CampaignPublic:
     """Read a campaign."""
     return _public(await campaigns.read(pool, campaign_id))
+
+
+@router.get("/{campaign_id}/schedule")
+async def get_campaign_schedule(
+    campaign_id: CampaignIdPath,
+    pool: PoolDep,
+    temporal: TemporalDep,
+    _: Reader,
+    count: Annotated[int, Query(ge=1, le=10, description="How many next runs")] = 5,
+) -> SchedulePublic:
+    """A recurring campaign's next run times, as its Temporal Schedule will start them."""
+    return SchedulePublic(**vars(await upcoming(pool, temporal, campaign_id, count)))
 
 
 @router.put("/{campaign_id}")

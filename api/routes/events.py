@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
-from api.deps import EventsWriter, JsonBody, PoolDep, SettingsDep
+from api.deps import EventsWriter, JsonBody, PoolDep, SettingsDep, bulk_ingest
 from api.errors import FieldError, field, invalid
-from api.schemas.common import ERRORS
+from api.schemas.common import BULK_ERRORS, ERRORS
 from api.schemas.events import BatchAccepted, EventAccepted, EventBatchCreate, EventCreate
 from core.metrics import count_refused
 from journeys.event_time import timestamp_problem
@@ -48,11 +49,18 @@ async def send_event(body: EventCreate, pool: PoolDep, _: EventsWriter) -> Event
     return EventAccepted(event_id=ids[0], duplicate=ids[0] not in new)
 
 
-@router.post("/batch", status_code=202)
+@router.post("/batch", status_code=202, responses=BULK_ERRORS)
 async def send_events(
-    body: EventBatchCreate, pool: PoolDep, settings: SettingsDep, _: EventsWriter
+    body: EventBatchCreate,
+    pool: PoolDep,
+    settings: SettingsDep,
+    _: EventsWriter,
+    __: Annotated[None, Depends(bulk_ingest("events_batch"))],
 ) -> BatchAccepted:
-    """Record a batch atomically: all events are stored, or none when one is invalid."""
+    """Record a batch atomically: all events are stored, or none when one is invalid.
+
+    Refused with 429 and `Retry-After`, storing nothing, while too many events wait to be
+    routed (backpressure); a single `POST /v1/events` never is."""
     if len(body.events) > settings.max_batch_events:
         count_refused(e.name for e in body.events)
         raise invalid([field("events", f"at most {settings.max_batch_events} events per batch")])

@@ -220,7 +220,7 @@ def _test_public(done: TestRun) -> TestRunPublic:
         return TestRunPublic(
             entered=False,
             status="not entered",
-            reason="the entry filter is false for this profile and event",
+            reason=done.why,
             started_at=done.start,
             ended_at=done.start,
             path=[],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
@@ -14,6 +14,8 @@ from api.errors import field, invalid
 from api.schemas.common import ERRORS, BeforeCursor
 from api.schemas.messages import MessagePage, MessagePublic
 from db.sql import q
+
+MessageStatus = Literal["pending", "sending", "sent", "failed", "skipped", "deferred", "dry_run"]
 
 router = APIRouter(prefix="/messages", tags=["messages"], responses=ERRORS)
 
@@ -41,12 +43,25 @@ async def list_messages(
     _: Reader,
     profile_id: str | None = None,
     journey_id: str | None = None,
+    campaign_id: Annotated[str | None, Query(max_length=200)] = None,
+    channel: Annotated[str | None, Query(max_length=64)] = None,
+    status: MessageStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     before: BeforeCursor = None,
 ) -> MessagePage:
-    """List messages, newest first, filtered by profile and journey."""
+    """List messages, newest first, filtered by profile, journey, campaign, channel and status."""
     when, after_id = decode_cursor(before) if before else (None, None)
-    rows = await pool.fetch(q("list_messages"), profile_id, journey_id, when, after_id, limit + 1)
+    rows = await pool.fetch(
+        q("list_messages"),
+        profile_id,
+        journey_id,
+        when,
+        after_id,
+        limit + 1,
+        campaign_id,
+        channel,
+        status,
+    )
     page = [MessagePublic(**dict(r)) for r in rows[:limit]]
     last = page[-1] if len(rows) > limit else None
     cursor = encode_cursor(last.created_at, last.message_id) if last else None

@@ -13,9 +13,17 @@ from temporalio.client import Client
 from api.deps import JsonBody, PoolDep, ProfilesWriter, Reader, TemporalDep
 from api.errors import not_found
 from api.schemas.common import ERRORS, Page, ProfileIdPath
-from api.schemas.profiles import ProfileJourneyPublic, ProfilePatch, ProfilePublic, ProfileUpdate
+from api.schemas.profiles import (
+    MembershipPublic,
+    ProfileJourneyPublic,
+    ProfileMatchPublic,
+    ProfilePatch,
+    ProfilePublic,
+    ProfileUpdate,
+)
 from core.names import STATE_QUERY
 from db.sql import q
+from services import profile_search
 
 router = APIRouter(prefix="/profiles", tags=["profiles"], dependencies=[JsonBody], responses=ERRORS)
 
@@ -58,6 +66,39 @@ async def patch_profile(
     row = await pool.fetchrow(q("patch_profile"), profile_id, contact, attrs, removed)
     assert row is not None
     return _answer(row, response)
+
+
+@router.get("")
+async def find_profiles(
+    pool: PoolDep,
+    _: Reader,
+    q_: Annotated[
+        str,
+        Query(
+            alias="q",
+            min_length=1,
+            max_length=320,
+            description="A profile id, an id merged into one (alias), an email or a phone",
+            examples=["ada@example.com"],
+        ),
+    ],
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> Page[ProfileMatchPublic]:
+    """The profiles a text names (the console's profile search): by id first, then alias,
+    email (any case) and phone (E.164, separators allowed)."""
+    found = await profile_search.find(pool, q_, limit)
+    items = [ProfileMatchPublic(**vars(m)) for m in found]
+    return Page(items=items, count=len(items))
+
+
+@router.get("/{profile_id}/audiences")
+async def get_profile_audiences(
+    profile_id: ProfileIdPath, pool: PoolDep, _: Reader
+) -> Page[MembershipPublic]:
+    """The audiences the profile is in now, with when it entered each."""
+    found = await profile_search.memberships(pool, profile_id)
+    items = [MembershipPublic(**vars(m)) for m in found]
+    return Page(items=items, count=len(items))
 
 
 @router.get("/{profile_id}")

@@ -26,12 +26,14 @@ from api.schemas.reports import (
     PathStepPublic,
     ProfilePath,
     RunPath,
+    SendTimeCounts,
 )
 from core.names import step_id
 from db.sql import q
 from journeys.durations import duration_upper_bound
 from journeys.model import JourneyDefinition
 from journeys.nodes.experiment import ExperimentNode
+from journeys.nodes.message import MessageNode
 from journeys.nodes.split import SplitNode
 
 router = APIRouter(tags=["reports"], responses=ERRORS)
@@ -96,6 +98,7 @@ async def journey_report(
     splits = [n for n, node in definition.nodes.items() if isinstance(node, SplitNode)]
     paths = await pool.fetch(q("report_split_paths"), journey_id, version, splits, goal)
     variants = await pool.fetch(q("report_experiment_variants"), journey_id, version, goal)
+    timed = await pool.fetch(q("report_send_time"), journey_id, version)
     waiting, waiting_error = await _waiting(temporal, journey_id, version, definition)
     by_node = {r["node_id"]: r for r in steps}
     nodes = []
@@ -105,6 +108,8 @@ async def journey_report(
         report = NodeReport(node=node_id, type=node.type, waiting=waiting.get(node_id), **counts)
         if node.type == "message":
             report.messages = _messages([m for m in messages if m["node_id"] == node_id])
+        if isinstance(node, MessageNode) and node.send_time is not None:
+            report.send_time = _send_time([t for t in timed if t["node_id"] == node_id])
         if isinstance(node, SplitNode):
             report.paths = _paths([p.name for p in node.paths], node_id, paths)
         if isinstance(node, ExperimentNode):
@@ -183,6 +188,26 @@ def _messages(rows: list[asyncpg.Record]) -> MessageCounts:
         elif status == "pending":
             counts.sending += n
     return counts
+
+
+def _send_time(rows: list[asyncpg.Record]) -> list[SendTimeCounts]:
+    """Both groups, in that order, each with its rates (None before anything was sent)."""
+    by_group = {r["grp"]: r for r in rows}
+    out = []
+    for group in ("optimised", "holdout"):
+        row = by_group.get(group)
+        sent, opened, clicked = (row["sent"], row["opened"], row["clicked"]) if row else (0, 0, 0)
+        out.append(
+            SendTimeCounts(
+                group=group,
+                sent=sent,
+                opened=opened,
+                clicked=clicked,
+                open_rate=opened / sent if sent else None,
+                click_rate=clicked / sent if sent else None,
+            )
+        )
+    return out
 
 
 def _paths(names: list[str], node_id: str, rows: list[asyncpg.Record]) -> list[PathCounts]:

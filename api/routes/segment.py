@@ -31,13 +31,14 @@ from api.deps import (
     SettingsDep,
     TemporalDep,
     VerifierDep,
+    bulk_ingest,
     is_json,
     media_type,
     raw_body,
 )
 from api.errors import ApiError, invalid
 from api.keys import Principal
-from api.schemas.common import ERRORS
+from api.schemas.common import BULK_ERRORS, ERRORS
 from api.schemas.segment import (
     TYPES,
     SegmentAccepted,
@@ -224,15 +225,22 @@ async def _batch(
     )
 
 
-@router.post("/batch", openapi_extra=_schema(SegmentBatch))
+SegmentBulk = Annotated[None, Depends(bulk_ingest("segment_batch"))]
+
+
+@router.post("/batch", openapi_extra=_schema(SegmentBatch), responses=BULK_ERRORS)
 async def segment_batch(
     request: Request,
     pool: PoolDep,
     temporal: TemporalDep,
     settings: SettingsDep,
     _: SegmentWriter,
+    __: SegmentBulk,
 ) -> SegmentAccepted:
-    """Segment `batch` (also `/v1/segment/v1/batch` and `/v1/segment/v1/import`)."""
+    """Segment `batch` (also `/v1/segment/v1/batch` and `/v1/segment/v1/import`).
+
+    Refused with 429 and `Retry-After` while too many events wait to be routed, as Segment's
+    libraries expect (they back off and retry); the single calls (`track`, ...) never are."""
     return await _batch(request, pool, temporal, settings)
 
 
@@ -244,5 +252,6 @@ async def segment_batch_v1(
     temporal: TemporalDep,
     settings: SettingsDep,
     _: SegmentWriter,
+    __: SegmentBulk,
 ) -> SegmentAccepted:
     return await _batch(request, pool, temporal, settings)

@@ -5,34 +5,26 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from api.deps import JourneysWriter, JsonBody, PoolDep
-from api.errors import FieldError, field, invalid
 from api.routes.named import Docs, add_read_routes, saved
 from api.schemas.common import ERRORS, TemplateNamePath
 from api.schemas.templates import TemplatePublic, TemplateUpdate
-from journeys.expressions import ExpressionError, compile_template
-from services import definitions
+from services import templates
 from services.definitions import TEMPLATE
+from services.templates import Parts, TemplateSpec
 
 router = APIRouter(
     prefix="/templates", tags=["templates"], dependencies=[JsonBody], responses=ERRORS
 )
 
 
-def _compile_problems(body: TemplateUpdate) -> list[FieldError]:
-    problems = []
-    sources = (
-        ("subject", body.subject, False),
-        ("body", body.body, False),
-        ("html", body.html, True),
+def _spec(body: TemplateUpdate) -> TemplateSpec:
+    return TemplateSpec(
+        channel=body.channel,
+        parts=Parts(body.body, body.subject, body.html),
+        topic=body.topic,
+        transactional=body.transactional,
+        locales={tag: Parts(v.body, v.subject, v.html) for tag, v in body.locales.items()},
     )
-    for name, source, html in sources:
-        if source is None:
-            continue
-        try:
-            compile_template(source, html)
-        except ExpressionError as exc:
-            problems.append(field(name, str(exc)))
-    return problems
 
 
 @router.put("/{name}", responses={201: {"model": TemplatePublic}})
@@ -43,20 +35,8 @@ async def put_template(
     response: Response,
     _: JourneysWriter,
 ) -> TemplatePublic:
-    """Create or replace a template; subject and body must compile."""
-    if problems := _compile_problems(body):
-        raise invalid(problems, "the template does not compile")
-    row, created = await definitions.put(
-        pool,
-        TEMPLATE,
-        name,
-        body.channel,
-        body.subject,
-        body.body,
-        body.html,
-        body.topic,
-        body.transactional,
-    )
+    """Create or replace a template; every part compiles, with the fragments it includes."""
+    row, created = await templates.save(pool, name, _spec(body))
     saved(response, created)
     return TemplatePublic.model_validate(row)
 

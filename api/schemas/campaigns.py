@@ -201,3 +201,14 @@ class RunPublic(BaseModel):
     remaining: int | None
     started_at: datetime
     finished_at: datetime | None
+
+
+class SchedulePublic(BaseModel):
+    campaign_id: str
+    cron: str
+    timezone: str
+    scheduled: bool = Field(
+        description="A Temporal Schedule exists: false while archived or awaiting approval"
+    )
+    paused: bool
+    next_runs: list[datetime] = Field(description="The schedule's next start times, soonest first")

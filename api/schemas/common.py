@@ -14,6 +14,7 @@ ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 
 JourneyIdPath = Annotated[str, Path(pattern=ID_PATTERN, description="Journey id")]
 TemplateNamePath = Annotated[str, Path(pattern=ID_PATTERN, description="Template name")]
+FragmentNamePath = Annotated[str, Path(pattern=ID_PATTERN, description="Fragment name")]
 ProfileIdPath = Annotated[str, Path(min_length=1, max_length=200, description="Profile id")]
 
 CURSOR_PATTERN = r"^[A-Za-z0-9_-]+={0,2}$"
@@ -62,3 +63,14 @@ ERRORS[503] = {
 
 AUTH_ERRORS: dict[int | str, dict[str, Any]] = {s: ERRORS[s] for s in (401, 403, 503)}
 """The answers of an authenticated route that takes no input."""
+
+BULK_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    429: {
+        "model": ErrorPublic,
+        "content": {"application/json": {}},
+        "description": "Too many events wait to be routed (backpressure): nothing was stored; "
+        "retry after `Retry-After` seconds",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}},
+    },
+}

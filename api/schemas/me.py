@@ -15,3 +15,9 @@ class MePublic(BaseModel):
         description="Every scope the key is allowed (`admin` grants them all)",
         examples=[["read"]],
     )
+    temporal_workflows: str | None = Field(
+        None,
+        description="The Temporal Web UI's workflow list of Wayline's namespace: a workflow's"
+        " page is this plus `/<workflow id>` (null unless WAYLINE_TEMPORAL_UI_URL is set)",
+        examples=["http://127.0.0.1:8233/namespaces/default/workflows"],
+    )

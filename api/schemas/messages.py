@@ -11,6 +11,7 @@ class MessagePublic(BaseModel):
     journey_id: str | None
     version: int | None
     node_id: str | None
+    campaign_id: str | None = None
     channel: str
     template: str
     status: str
@@ -20,10 +21,19 @@ class MessagePublic(BaseModel):
     error: str | None
     reason: str | None = Field(None, description="Why a skipped send was skipped")
     transactional: bool = False
+    locale: str | None = Field(
+        None, description="The template's locale variant that went out (`fr`, or `default`)"
+    )
+    proof: bool = Field(False, description="A proof sent to a test address, never reported")
+    send_time: str | None = Field(
+        None, description="A send-time optimised node's group: optimised, or holdout"
+    )
     created_at: datetime
     sent_at: datetime | None
     deferred_until: datetime | None = Field(
-        None, description="A send deferred by quiet hours goes (or went) at this time"
+        None,
+        description="A send deferred by quiet hours or to its chosen send time goes (or went) "
+        "at this time",
     )
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
@@ -88,6 +88,9 @@ class ProfileJourneyPublic(BaseModel):
     run_id: str
     workflow_id: str
     journey_id: str
+    key: str | None = Field(
+        None, description="A keyed journey's instance key (`entry.key`); null: unkeyed"
+    )
     version: int
     status: str
     reason: str | None
@@ -97,3 +100,15 @@ class ProfileJourneyPublic(BaseModel):
         None, description="For active entries: the node the workflow is at (state query)"
     )
     state_error: str | None = Field(None, description="Why the state query failed, if it did")
+
+
+class ProfileMatchPublic(ProfilePublic):
+    matched_by: Literal["id", "alias", "email", "phone"] = Field(
+        description="How the searched text named this profile"
+    )
+
+
+class MembershipPublic(BaseModel):
+    audience_id: str
+    name: str
+    entered_at: datetime

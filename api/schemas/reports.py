@@ -20,6 +20,17 @@ class MessageCounts(BaseModel):
     dry_run: int = 0
 
 
+class SendTimeCounts(BaseModel):
+    """One group of a send-time optimised node: sent at the chosen time, or held out."""
+
+    group: str = Field(description="optimised, or holdout (sent at once)")
+    sent: int
+    opened: int
+    clicked: int
+    open_rate: float | None = None
+    click_rate: float | None = None
+
+
 class PathCounts(BaseModel):
     """Profiles who took one path of a split or one variant of an experiment."""
 
@@ -44,6 +55,9 @@ class NodeReport(BaseModel):
     errored: int = 0
     timed_out: int = Field(0, description="Ended here by the journey timeout")
     messages: MessageCounts | None = None
+    send_time: list[SendTimeCounts] | None = Field(
+        None, description="A node with send_time: opens and clicks, optimised against holdout"
+    )
     paths: list[PathCounts] | None = None
 
 
@@ -99,6 +113,9 @@ class PathStepPublic(BaseModel):
 class RunPath(BaseModel):
     run_id: str
     workflow_id: str
+    key: str | None = Field(
+        None, description="A keyed journey's instance key (`entry.key`); null: unkeyed"
+    )
     version: int
     status: str
     reason: str | None

@@ -17,6 +17,7 @@ SELECT 'message_failure_rate', 'channel:' || channel,
        count(*) FILTER (WHERE status = 'failed'), count(*)
 FROM messages
 WHERE created_at > now() - make_interval(secs => $1) AND status IN ('sent', 'failed')
+  AND NOT proof
 GROUP BY channel
 UNION ALL
 SELECT 'profile_error_rate', 'journey:' || journey_id,

@@ -85,7 +85,7 @@ FROM campaign_runs WHERE campaign_id = $1 ORDER BY started_at DESC LIMIT $2
 -- name: campaign_run_counts
 -- The run's progress from the ledger: one row per (status, reason).
 SELECT status, reason, count(*) AS n FROM messages
-WHERE campaign_id = $1 AND campaign_run = $2
+WHERE campaign_id = $1 AND campaign_run = $2 AND NOT proof
 GROUP BY status, reason
 
 -- name: campaign_run_snapshotted

@@ -20,7 +20,7 @@ WITH input AS (
     ON CONFLICT (profile_id) DO UPDATE SET seq = nextval('dispatch_seq')
     RETURNING profile_id
 )
-SELECT event_id FROM inserted
+SELECT event_id, profile_id FROM inserted
 
 -- name: notify_events
 SELECT pg_notify('wayline_events', '')
@@ -69,3 +69,15 @@ ON CONFLICT (profile_id) DO NOTHING
 -- name: delay_profiles
 UPDATE dispatch_queue SET leased_until = now() + make_interval(secs => $2)
 WHERE profile_id = ANY($1::text[])
+
+-- name: outbox_pressure
+-- $1 how many pending events to count at most (the bound + 1 is enough to decide): the
+-- backlog of stored, unrouted events and the seconds the oldest of them has waited.
+SELECT
+    (SELECT count(*) FROM (
+        SELECT 1 FROM events WHERE dispatched_at IS NULL LIMIT $1
+    ) AS pending) AS backlog,
+    COALESCE((
+        SELECT EXTRACT(EPOCH FROM now() - received_at)::float8
+        FROM events WHERE dispatched_at IS NULL ORDER BY received_at LIMIT 1
+    ), 0.0) AS lag

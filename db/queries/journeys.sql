@@ -58,10 +58,13 @@ UPDATE journey_entries SET ended_at = now(), status = 'exited', reason = 'stoppe
 WHERE run_id = ANY($1::text[]) AND ended_at IS NULL
 
 -- name: test_resources
--- Everything test mode renders from: templates, actions and data sources.
+-- Everything test mode renders from: templates, fragments, actions and data sources.
 SELECT 'template' AS kind, name,
-       jsonb_build_object('channel', channel, 'subject', subject, 'body', body) AS spec
+       jsonb_build_object('channel', channel, 'subject', subject, 'body', body,
+                          'locales', locales) AS spec
 FROM templates
+UNION ALL SELECT 'fragment', name, jsonb_build_object('body', body, 'locales', locales)
+FROM fragments
 UNION ALL SELECT 'action', name, spec FROM actions
 UNION ALL SELECT 'fetch', name, spec FROM data_sources
 

@@ -17,15 +17,16 @@ SELECT profile_id, email, phone, timezone, attributes,
 FROM profiles p WHERE profile_id = ANY($1::text[])
 
 -- name: previous_entry
--- The latest other run of this journey for this profile, for the re-entrance rule.
+-- The latest other run of this journey for this profile and key (none: unkeyed), for the
+-- re-entrance rule, which applies per instance (decision 13).
 SELECT run_id, entered_at, ended_at, status FROM journey_entries
-WHERE journey_id = $1 AND profile_id = $2 AND run_id <> $3
+WHERE journey_id = $1 AND profile_id = $2 AND run_id <> $3 AND entry_key IS NOT DISTINCT FROM $4
 ORDER BY entered_at DESC LIMIT 1
 
 -- name: insert_entry
 INSERT INTO journey_entries (run_id, workflow_id, journey_id, version, profile_id, entered_at,
-                             entry_event_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+                             entry_event_id, entry_key)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (run_id) DO NOTHING
 
 -- name: finish_entry

@@ -32,9 +32,40 @@ SELECT profile_id, email, phone, timezone, attributes, created_at, updated_at
 FROM profiles WHERE profile_id = COALESCE((SELECT a.profile_id FROM profile_aliases a WHERE a.alias_id = $1), $1)
 
 -- name: profile_entries
--- A profile's journey runs, newest first.
-SELECT run_id, workflow_id, journey_id, version, status, reason, entered_at, ended_at
+-- A profile's journey runs, newest first; a keyed journey's runs each with its key.
+SELECT run_id, workflow_id, journey_id, entry_key AS key, version, status, reason, entered_at,
+    ended_at
 FROM journey_entries
 WHERE profile_id = $1
 ORDER BY entered_at DESC, run_id
 LIMIT $2
+
+-- name: find_profiles
+-- The profiles a text names: as an id ($1), an alias of a merged id ($1), an email ($2,
+-- compared without case) or a phone in E.164 ($3); $2 and $3 are null when the text is not
+-- one. Email and phone have no index: a lookup by them scans the profiles.
+WITH hits AS (
+    SELECT profile_id, 1 AS rank, 'id' AS matched_by FROM profiles WHERE profile_id = $1
+    UNION ALL
+    SELECT profile_id, 2, 'alias' FROM profile_aliases WHERE alias_id = $1
+    UNION ALL
+    SELECT profile_id, 3, 'email' FROM profiles
+    WHERE $2::text IS NOT NULL AND lower(email) = lower($2)
+    UNION ALL
+    SELECT profile_id, 4, 'phone' FROM profiles WHERE $3::text IS NOT NULL AND phone = $3
+), best AS (
+    SELECT DISTINCT ON (profile_id) profile_id, matched_by, rank FROM hits
+    ORDER BY profile_id, rank
+)
+SELECT p.profile_id, p.email, p.phone, p.timezone, p.attributes, p.created_at,
+       p.updated_at, b.matched_by
+FROM best b JOIN profiles p USING (profile_id)
+ORDER BY b.rank, p.profile_id
+LIMIT $4
+
+-- name: profile_memberships
+-- The audiences a profile (or the profile an alias names) is in now, with when it entered.
+SELECT m.audience_id, a.name, m.entered_at
+FROM audience_members m JOIN audiences a USING (audience_id)
+WHERE m.profile_id = COALESCE((SELECT pa.profile_id FROM profile_aliases pa WHERE pa.alias_id = $1), $1)
+ORDER BY m.audience_id

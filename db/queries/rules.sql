@@ -1,7 +1,8 @@
 -- The rules every send obeys (activities/rules.py), read and applied in one transaction.
 
 -- name: get_send_template
-SELECT name, channel, subject, body, html, topic, transactional FROM templates WHERE name = $1
+SELECT name, channel, subject, body, html, topic, transactional, locales FROM templates
+WHERE name = $1
 
 -- name: lock_profile_channel
 -- Serialises the cap check and the ledger insert of one profile on one channel, so two
@@ -25,7 +26,7 @@ SELECT
     c.period AS cap_period,
     (SELECT count(*) FROM messages m
      WHERE c.channel IS NOT NULL AND m.profile_id = $2 AND m.channel = $3
-       AND NOT m.transactional AND m.status IN ('sending', 'sent')
+       AND NOT m.transactional AND NOT m.proof AND m.status IN ('sending', 'sent')
        AND m.created_at > now() - c.period) AS cap_used
 FROM (SELECT 1) AS one
 LEFT JOIN frequency_caps c ON c.channel = $3
@@ -34,11 +35,12 @@ LEFT JOIN frequency_caps c ON c.channel = $3
 -- A retried send finds the row its first attempt wrote and does not send twice; the rule
 -- outcome is recorded (a skipped send with its reason). A 'deferred' row (quiet hours) is no
 -- attempt: the send supersedes it and counts from now; `inserted` is true then too.
+-- $15 is the locale variant rendered.
 INSERT INTO messages (message_id, profile_id, journey_id, version, node_id, workflow_id, channel,
                       template, status, recipient, subject, body, attempts, reason,
-                      transactional, sent_at)
+                      transactional, sent_at, locale)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $14,
-        CASE WHEN $9::text = 'sent' THEN now() END)
+        CASE WHEN $9::text = 'sent' THEN now() END, $15)
 ON CONFLICT (message_id) DO UPDATE SET
     attempts = CASE WHEN messages.status = 'deferred' THEN 1 ELSE messages.attempts + 1 END,
     status = CASE WHEN messages.status = 'deferred' THEN EXCLUDED.status ELSE messages.status END,
@@ -47,6 +49,7 @@ ON CONFLICT (message_id) DO UPDATE SET
     subject = CASE WHEN messages.status = 'deferred' THEN EXCLUDED.subject
                    ELSE messages.subject END,
     body = CASE WHEN messages.status = 'deferred' THEN EXCLUDED.body ELSE messages.body END,
+    locale = CASE WHEN messages.status = 'deferred' THEN EXCLUDED.locale ELSE messages.locale END,
     reason = CASE WHEN messages.status = 'deferred' THEN EXCLUDED.reason ELSE messages.reason END,
     transactional = CASE WHEN messages.status = 'deferred' THEN EXCLUDED.transactional
                          ELSE messages.transactional END,
@@ -94,7 +97,7 @@ SELECT
     CASE WHEN c.channel IS NOT NULL THEN
         (SELECT count(*) FROM messages m
          WHERE m.profile_id = b.profile_id AND m.channel = $3
-           AND NOT m.transactional AND m.status IN ('sending', 'sent')
+           AND NOT m.transactional AND NOT m.proof AND m.status IN ('sending', 'sent')
            AND m.created_at > now() - c.period)
     END AS cap_used
 FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS b (profile_id, recipient, i)
@@ -103,14 +106,24 @@ ORDER BY b.i
 
 -- name: claim_campaign_messages
 -- claim_ruled_message for a batch of one campaign: one statement for every row. $6 is each
--- row's run (a trigger inbox sends the requests of many runs together).
+-- row's run (a trigger inbox sends the requests of many runs together); $16 each row's locale
+-- variant.
 INSERT INTO messages (message_id, profile_id, workflow_id, channel, template, transactional,
                       campaign_id, campaign_run, status, recipient, subject, body, error,
-                      reason, attempts, sent_at, node_id)
+                      reason, attempts, sent_at, node_id, locale)
 SELECT b.message_id, b.profile_id, $1, $2, $3, $4, $5, b.run, b.status, b.recipient, b.subject,
-       b.body, b.error, b.reason, 1, CASE WHEN b.status = 'sent' THEN now() END, $15
+       b.body, b.error, b.reason, 1, CASE WHEN b.status = 'sent' THEN now() END, $15, b.locale
 FROM unnest($7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
-            $13::text[], $14::text[], $6::text[])
-     AS b (message_id, profile_id, status, recipient, subject, body, error, reason, run)
+            $13::text[], $14::text[], $6::text[], $16::text[])
+     AS b (message_id, profile_id, status, recipient, subject, body, error, reason, run, locale)
 ON CONFLICT (message_id) DO UPDATE SET attempts = messages.attempts + 1
 RETURNING message_id, status, reason, (xmax = 0) AS inserted
+
+-- name: claim_proof
+-- A proof (activities/previews.py): no rules, never counted by caps nor reported. A retried
+-- activity finds the row and keeps its outcome once it is `sent` or `failed`.
+INSERT INTO messages (message_id, profile_id, workflow_id, channel, template, status, recipient,
+                      subject, body, attempts, transactional, locale, proof, error)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $11, true, $12)
+ON CONFLICT (message_id) DO UPDATE SET attempts = messages.attempts + 1
+RETURNING status, error

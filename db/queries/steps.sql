@@ -18,15 +18,17 @@ ON CONFLICT (run_id, node_id, visit) DO UPDATE SET
 WHERE journey_steps.left_at IS NULL AND EXCLUDED.left_at IS NOT NULL
 
 -- name: defer_message
--- The send at a message node waits for the end of its quiet hours: visible in the ledger now.
+-- The send at a message node waits for the end of its quiet hours or for its chosen send
+-- time ($10: quiet_hours, send_time): visible in the ledger now.
 INSERT INTO messages (message_id, profile_id, journey_id, version, node_id, workflow_id, channel,
                       template, status, reason, deferred_until, attempts)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'deferred', 'quiet_hours', $9, 0)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'deferred', $10, $9, 0)
 ON CONFLICT (message_id) DO NOTHING
 
 -- name: cancel_deferred
 -- The journey ended (exit_on, stop) before a deferred send went: it never will.
-UPDATE messages SET status = 'skipped', reason = 'quiet_hours: the journey ended before the send'
+UPDATE messages SET status = 'skipped',
+    reason = coalesce(reason, 'deferred') || ': the journey ended before the send'
 WHERE message_id = $1 AND status = 'deferred'
 
 -- name: report_steps
@@ -45,7 +47,7 @@ GROUP BY node_id
 -- name: report_messages
 -- Per message node of one journey version: sends by status and reason.
 SELECT node_id, status, reason, count(*) AS n
-FROM messages WHERE journey_id = $1 AND version = $2 AND node_id IS NOT NULL
+FROM messages WHERE journey_id = $1 AND version = $2 AND node_id IS NOT NULL AND NOT proof
 GROUP BY node_id, status, reason
 
 -- name: report_split_paths
@@ -80,8 +82,9 @@ SELECT status, count(*) AS n FROM journey_entries
 WHERE journey_id = $1 AND version = $2 GROUP BY status
 
 -- name: profile_runs
--- A profile's runs of one journey, newest first.
-SELECT run_id, workflow_id, journey_id, version, status, reason, entered_at, ended_at
+-- A profile's runs of one journey, newest first (a keyed journey's: of every key).
+SELECT run_id, workflow_id, journey_id, entry_key AS key, version, status, reason, entered_at,
+    ended_at
 FROM journey_entries WHERE profile_id = $1 AND journey_id = $2
 ORDER BY entered_at DESC LIMIT $3
 
@@ -102,5 +105,6 @@ UPDATE journey_steps SET left_at = now(), outcome = 'exit_criteria', detail = 's
 WHERE run_id = ANY($1::text[]) AND left_at IS NULL
 
 -- name: cancel_deferred_stopped
-UPDATE messages SET status = 'skipped', reason = 'quiet_hours: the journey ended before the send'
+UPDATE messages SET status = 'skipped',
+    reason = coalesce(reason, 'deferred') || ': the journey ended before the send'
 WHERE workflow_id = ANY($1::text[]) AND status = 'deferred'

@@ -1,21 +1,24 @@
 -- Message templates (api/routes/templates.py); activities render them at send time.
 
 -- name: put_template
-INSERT INTO templates (name, channel, subject, body, html, topic, transactional)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+INSERT INTO templates (name, channel, subject, body, html, topic, transactional, locales)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (name) DO UPDATE SET
     channel = EXCLUDED.channel, subject = EXCLUDED.subject, body = EXCLUDED.body,
     html = EXCLUDED.html, topic = EXCLUDED.topic, transactional = EXCLUDED.transactional,
-    updated_at = now()
-RETURNING name, channel, subject, body, html, topic, transactional, created_at, updated_at,
+    locales = EXCLUDED.locales, updated_at = now()
+RETURNING name, channel, subject, body, html, topic, transactional, locales, created_at,
+    updated_at,
     (xmax = 0) AS created
 
 -- name: read_template
-SELECT name, channel, subject, body, html, topic, transactional, created_at, updated_at
+SELECT name, channel, subject, body, html, topic, transactional, locales, created_at,
+    updated_at
 FROM templates WHERE name = $1
 
 -- name: list_templates
-SELECT name, channel, subject, body, html, topic, transactional, created_at, updated_at
+SELECT name, channel, subject, body, html, topic, transactional, locales, created_at,
+    updated_at
 FROM templates ORDER BY name
 
 -- name: template_channels

@@ -16,7 +16,8 @@ WITH items AS (
     UNION ALL
     (SELECT j.entered_at, 'journey_entered'::text, j.run_id,
             jsonb_build_object('journey_id', j.journey_id, 'version', j.version,
-                               'run_id', j.run_id, 'workflow_id', j.workflow_id)
+                               'run_id', j.run_id, 'workflow_id', j.workflow_id,
+                               'key', j.entry_key)
      FROM journey_entries j
      WHERE j.profile_id = $1 AND 'journey_entered' = ANY($2::text[])
        AND (j.entered_at, 'journey_entered'::text, j.run_id) > ($3, $4, $5)
@@ -26,7 +27,7 @@ WITH items AS (
     (SELECT j.ended_at, 'journey_exited'::text, j.run_id,
             jsonb_build_object('journey_id', j.journey_id, 'version', j.version,
                                'run_id', j.run_id, 'workflow_id', j.workflow_id,
-                               'status', j.status, 'reason', j.reason)
+                               'key', j.entry_key, 'status', j.status, 'reason', j.reason)
      FROM journey_entries j
      WHERE j.profile_id = $1 AND j.ended_at IS NOT NULL AND 'journey_exited' = ANY($2::text[])
        AND (j.ended_at, 'journey_exited'::text, j.run_id) > ($3, $4, $5)

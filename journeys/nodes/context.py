@@ -27,7 +27,7 @@ from journeys.nodes.errors import FieldPath, NodeError
 from journeys.nodes.values import short
 from journeys.records import Event
 from journeys.runtime import (
-    DEFERRED,
+    DEFERRALS,
     PATH_LIMIT,
     Check,
     FinishStatus,
@@ -140,7 +140,7 @@ class StepContext:
         last = self.state.path[-1] if self.state.path else None
         if last is None or last.node != self.state.node:
             return
-        if kind is not None and (last.left_at is None or last.outcome == DEFERRED):
+        if kind is not None and (last.left_at is None or last.outcome in DEFERRALS):
             self._trace_leave(last, kind, detail or outcome, checks)
         if last.left_at is None:
             last.left_at = self.now

@@ -1,5 +1,11 @@
 """`message`: send one message through a channel, then go on; inside its quiet hours the
 send first waits for the window to end (a new path step of the same visit, same message id).
+
+With `send_time`, the send first waits for the profile's likeliest hour to read within a
+window, which the engagement model chooses (ChooseSendTime, engagement/choice.py); the quiet
+hours are then judged at that time. A `holdout` share of profiles, chosen by a hash of
+(journey, profile, node, visit), is sent at once, so the uplift can be measured; the message
+ledger says which group each send was in.
 """
 
 from __future__ import annotations
@@ -10,19 +16,36 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from journeys.clock import quiet_hours_end, timezone_for
-from journeys.fields import ClockStr, DefinitionModel, NodeRef, TimezoneStr, clock, field_error
+from journeys.durations import duration_upper_bound
+from journeys.fields import (
+    ClockStr,
+    DefinitionModel,
+    NodeRef,
+    PositiveDurationStr,
+    TimezoneStr,
+    clock,
+    field_error,
+)
 from journeys.nodes.base import Catalogs, Finding, NodeModel, NodeType, Raw, position
+from journeys.nodes.buckets import bucket
 from journeys.nodes.context import StepContext
 from journeys.nodes.errors import FieldPath
 from journeys.runtime import (
     DEFERRED,
+    DEFERRED_SEND_TIME,
+    ChooseSendTime,
     Command,
     Input,
     JourneyState,
     MessageSent,
     PathStep,
     SendMessage,
+    SendTimeChosen,
+    SendTimeGroup,
 )
+
+MAX_SEND_TIME_WINDOW_DAYS = 7
+"""A habit repeats weekly: a longer window can only find the same hours again, later."""
 
 
 class QuietHours(DefinitionModel):
@@ -46,6 +69,33 @@ class QuietHours(DefinitionModel):
         return self
 
 
+class SendTime(DefinitionModel):
+    """Send when the profile is likeliest to read, within a window (send-time optimisation)."""
+
+    optimize: Literal["opened", "clicked"] = Field(
+        description="The engagement the send time is chosen for: opens or clicks."
+    )
+    within: PositiveDurationStr = Field(
+        default="PT24H",
+        description="The latest the send may go, after the journey arrives (at most P7D).",
+    )
+    holdout: float = Field(
+        default=0.0,
+        ge=0,
+        le=0.5,
+        description="Share of profiles sent at once instead, to measure the uplift (0 to 0.5).",
+    )
+
+    @model_validator(mode="after")
+    def _at_most_a_week(self) -> SendTime:
+        if duration_upper_bound(self.within).days > MAX_SEND_TIME_WINDOW_DAYS:
+            raise field_error("within", f"must be at most P{MAX_SEND_TIME_WINDOW_DAYS}D")
+        return self
+
+    def within_seconds(self) -> float:
+        return duration_upper_bound(self.within).total_seconds()
+
+
 class MessageNode(NodeModel):
     """Send one message through a channel, then go on."""
 
@@ -57,6 +107,11 @@ class MessageNode(NodeModel):
         default=None,
         description="If the journey gets here inside this daily window, the send waits until "
         "the window ends (exit_on events still apply meanwhile).",
+    )
+    send_time: SendTime | None = Field(
+        default=None,
+        description="Wait for the profile's likeliest hour to open or click, within a window; "
+        "quiet hours are judged at that time.",
     )
 
 
@@ -76,29 +131,85 @@ class MessageType(NodeType[MessageNode]):
             yield ("template",), f"unknown template {template!r}"
 
     def act(self, node: MessageNode, ctx: StepContext) -> str | None:
-        """Defer the send to the end of the quiet hours if the journey is inside them."""
-        hours = node.quiet_hours
-        if hours is None:
-            return None  # SendMessage is pending
-        tz = timezone_for(hours.timezone, ctx.state.profile)
-        until = quiet_hours_end(ctx.now, clock(hours.start), clock(hours.end), tz)
-        if until is not None:
-            ctx.leave(DEFERRED, kind=None)  # not a way out: the visit goes on
-            ctx.block(until)
+        """Choose the send time first if asked to; else the quiet hours decide."""
+        if not choosing(node, ctx.state):  # else ChooseSendTime is pending
+            quiet(node, ctx)
         return None
 
     def command(self, node: MessageNode, state: JourneyState) -> Command | None:
         node_id, visit = position(state)
-        return SendMessage(node=node_id, channel=node.channel, template=node.template, visit=visit)
+        if choosing(node, state):
+            assert node.send_time is not None
+            return ChooseSendTime(
+                node=node_id,
+                goal=node.send_time.optimize,
+                within_seconds=node.send_time.within_seconds(),
+            )
+        return SendMessage(
+            node=node_id,
+            channel=node.channel,
+            template=node.template,
+            visit=visit,
+            send_time=group(node, state),
+        )
 
     def on_timer(self, node: MessageNode, ctx: StepContext) -> str | None:
-        """The quiet hours are over: the send (same visit, same message id) is pending."""
+        """The chosen time or the quiet hours' end came: the send (same visit, same message id)
+        is pending, unless that time is inside the quiet hours."""
         ctx.add_step(PathStep(node=ctx.node_id, type=node.type, entered_at=ctx.now))
+        quiet(node, ctx)
         return None
 
     def on_result(self, node: MessageNode, ctx: StepContext, inp: Input) -> str | None:
+        if isinstance(inp, SendTimeChosen):
+            ctx.state.send_times[inp.node] = inp.send_at
+            if inp.send_at > ctx.now:
+                ctx.leave(DEFERRED_SEND_TIME, kind=None)  # not a way out: the visit goes on
+                ctx.block(inp.send_at)
+            else:
+                quiet(node, ctx)
+            return None
         if not isinstance(inp, MessageSent):
             return None
         ctx.state.messages[inp.node] = inp.message_id
+        ctx.state.send_times.pop(inp.node, None)
         ctx.leave(f"{inp.status} {inp.message_id}")
         return node.next
+
+
+def quiet(node: MessageNode, ctx: StepContext) -> None:
+    """Defer the send to the end of the quiet hours if the journey is inside them."""
+    hours = node.quiet_hours
+    if hours is None:
+        return  # SendMessage is pending
+    tz = timezone_for(hours.timezone, ctx.state.profile)
+    until = quiet_hours_end(ctx.now, clock(hours.start), clock(hours.end), tz)
+    if until is not None:
+        ctx.leave(DEFERRED, kind=None)  # not a way out: the visit goes on
+        ctx.block(until)
+
+
+def group(node: MessageNode, state: JourneyState) -> SendTimeGroup | None:
+    """Which side of the uplift measure this visit's send is on, if the node optimises."""
+    if node.send_time is None:
+        return None
+    return "holdout" if held_out(node, state) else "optimised"
+
+
+def held_out(node: MessageNode, state: JourneyState) -> bool:
+    """A hash of (journey, profile, node, visit) against the holdout share: stable on replay."""
+    share = node.send_time.holdout if node.send_time else 0.0
+    if share <= 0:
+        return False
+    node_id, visit = position(state)
+    key = f"{state.journey_id}:{state.profile_id}:{node_id}:{visit}:send_time"
+    parts = round(share * 1000)
+    return bucket(key, [parts, 1000 - parts]) == 0
+
+
+def choosing(node: MessageNode, state: JourneyState) -> bool:
+    """The send waits on the engagement model: asked to optimise, not held out, not chosen."""
+    node_id, _ = position(state)
+    return (
+        node.send_time is not None and node_id not in state.send_times and not held_out(node, state)
+    )

@@ -70,5 +70,6 @@ def test_mint_admin_needs_a_name_and_a_reachable_database(settings: Settings) ->
         settings, "mint-admin", "--name", "x", dsn="postgresql://nobody@127.0.0.1:1/none"
     )
     assert down.returncode == 1, down.stderr
-    assert "cannot connect to DATABASE_URL" in down.stderr
+    said = "cannot connect to the database at postgresql://nobody@127.0.0.1:1/none ("
+    assert said in down.stderr and "DATABASE_URL sets it" in down.stderr, down.stderr
     assert down.stdout == ""

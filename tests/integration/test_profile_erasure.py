@@ -154,6 +154,7 @@ async def test_erasure(
         "audience_changes": 1,
         "subscriptions": 1,
         "profile_updates": 0,
+        "engagement_hours": 0,
         "messages_tombstoned": 1,
         "action_calls_scrubbed": 0,
     }

@@ -42,3 +42,50 @@ async def test_second_entry_follows_the_rule(
     assert results[1].startswith(expected)
     rows = await pool.fetch("SELECT status FROM journey_entries WHERE journey_id = $1", jid)
     assert len(rows) == (1 if mode == "never" else 2)
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [
+        ({"mode": "never"}, "not entered: reentry never"),
+        ({"mode": "after", "wait": "PT1H"}, "not entered: reentry after PT1H"),
+        ({"mode": "always"}, "completed"),
+    ],
+)
+async def test_reentry_applies_per_key(
+    mode: dict[str, str],
+    expected: str,
+    runtime: Runtime,
+    pool: asyncpg.Pool,
+    temporal_client: Client,
+) -> None:
+    """A keyed journey's rule looks at the runs of the same key only (decision 13): cart A's
+    second entry follows the rule, cart B's first one enters whatever A did."""
+    jid, profile = f"rek-{mode['mode']}-{uuid.uuid4().hex[:6]}", "p-rek"
+    defn = {
+        "id": jid,
+        "name": jid,
+        "entry": {"event": "go", "key": "event.properties.cart"},
+        "reentry": mode,
+        "start": "done",
+        "nodes": {"done": {"type": "end"}},
+    }
+    await publish(pool, defn, "rek-hello")
+    router = Router(temporal_client, runtime.workers[0].task_queue)
+    router.registry = await Registry.load(pool)
+
+    async def enter(cart: str) -> str:
+        await router.route(event("go", profile, {"cart": cart}), None)
+        handle = temporal_client.get_workflow_handle(journey_workflow_id(jid, profile, cart))
+        result: str = await asyncio.wait_for(handle.result(), 30)
+        return result
+
+    assert await enter("A") == "completed"
+    assert (await enter("A")).startswith(expected)
+    assert await enter("B") == "completed"
+    rows = await pool.fetch(
+        "SELECT entry_key FROM journey_entries WHERE journey_id = $1 ORDER BY entered_at", jid
+    )
+    assert [r["entry_key"] for r in rows] == (
+        ["A", "B"] if expected != "completed" else ["A", "A", "B"]
+    )

@@ -116,3 +116,43 @@ async def test_draft_runs_on_a_virtual_clock(
     body["events"] = [{"name": "x", "after": "soon"}]
     bad = await api.post(f"/v1/journeys/{jid}/test", json=body, headers=h)
     assert bad.status_code == 422 and bad.json()["fields"][0]["field"] == "events[0].after"
+
+
+async def test_a_keyed_draft_hears_only_events_of_its_key(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    """As the router delivers them (decision 13): an order of another cart, or of no cart,
+    does not reach the run of cart A; an entry event without a cart id enters nothing."""
+    api, h = api_client, admin_headers
+    jid, run = f"tmk-{uuid.uuid4().hex[:6]}", uuid.uuid4().hex[:6]
+    body = {"channel": "log", "body": "cart {{ event.properties.cart_id }}"}
+    assert (await api.put(f"/v1/templates/{run}-remind", headers=h, json=body)).is_success
+    keyed = draft(jid, run)
+    keyed["entry"] = {"event": "cart.updated", "key": "event.properties.cart_id"}
+    keyed["nodes"]["remind"]["next"] = "done"
+    for unused in ("wait_day", "big", "crm"):
+        del keyed["nodes"][unused]
+    assert (await api.put(f"/v1/journeys/{jid}", json=keyed, headers=h)).is_success
+    test = {
+        "profile": {"profile_id": "ada"},
+        "start": "2026-03-02T10:00:00Z",
+        "entry_properties": {"cart_id": "A"},
+        "events": [
+            {"name": "order.completed", "after": "PT10M", "properties": {"cart_id": "B"}},
+            {"name": "order.completed", "after": "PT20M"},
+        ],
+    }
+    out = (await api.post(f"/v1/journeys/{jid}/test", json=test, headers=h)).json()
+    assert [p["node"] for p in out["path"]] == ["wait_order", "remind", "done"], out
+    assert out["steps"][0]["body"] == "cart A"
+
+    test["events"].append(
+        {"name": "order.completed", "after": "PT30M", "properties": {"cart_id": "A"}}
+    )
+    out = (await api.post(f"/v1/journeys/{jid}/test", json=test, headers=h)).json()
+    assert [p["node"] for p in out["path"]] == ["wait_order", "done"], out
+
+    test["entry_properties"] = {"total": 3}
+    out = (await api.post(f"/v1/journeys/{jid}/test", json=test, headers=h)).json()
+    assert out["entered"] is False and out["status"] == "not entered"
+    assert out["reason"].startswith("a keyed journey's entry event needs its key: no key: "), out

@@ -33,7 +33,8 @@ from temporalio.worker import (
 from campaigns.plan import campaign_message_id
 from core.contracts import SendInput
 from core.converter import data_converter
-from core.names import step_id
+from core.names import journey_workflow_id, proof_message_id, step_id
+from journeys.entry_key import key_text
 from journeys.model import Event, Profile
 from journeys.runtime import JourneyState
 from workflows.journey import JourneyWorkflow
@@ -62,6 +63,32 @@ def test_message_and_step_ids_are_pinned(
     """A journey's message id is the id of its step: the messages ledger and the step ledger
     (api/routes/reports.py joins them by it) hold the same string."""
     assert step_id(workflow_id, RUN_ID, node, visit) == expected
+
+
+@pytest.mark.parametrize(
+    ("journey", "profile", "key", "expected"),
+    [
+        ("abandoned-cart", "p-1", None, WORKFLOW_ID),
+        ("abandoned-cart", "p-1", "order-7", f"{WORKFLOW_ID}:order-7"),
+        ("abandoned-cart", "p-1", key_text(42), f"{WORKFLOW_ID}:42"),
+        ("abandoned-cart", "a:b", key_text("c:d/é"), "journey:abandoned-cart:a:b:c%3Ad%2F%C3%A9"),
+    ],
+)
+def test_journey_workflow_ids_are_pinned(
+    journey: str, profile: str, key: str | None, expected: str
+) -> None:
+    """The workflow id names the instance: the entry ledger and every message and step id
+    embed it (decision 13), so a keyed instance's id is pinned as the unkeyed one."""
+    assert journey_workflow_id(journey, profile, key) == expected
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
+def test_journey_workflow_id_rebuilds_the_recorded_ids(path: Path) -> None:
+    """Unkeyed journeys keep decision 1's id: the committed runs' ids come back unchanged."""
+    started = _events(path)[0]["workflowExecutionStartedEventAttributes"]
+    inp = _decode(started["input"]["payloads"][0])
+    assert inp.get("key") is None
+    assert journey_workflow_id(inp["journey_id"], inp["profile_id"]) == started["workflowId"]
 
 
 def test_action_call_id_is_pinned() -> None:
@@ -201,3 +228,9 @@ def _definition(events: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _decode(payload: dict[str, Any]) -> Any:
     return json.loads(base64.b64decode(payload["data"]))
+
+
+def test_proof_message_id_is_pinned() -> None:
+    """A retried proof activity finds its ledger rows by these ids (activities/previews.py)."""
+    assert proof_message_id("proof:2b1f", 0) == "proof:2b1f:0"
+    assert proof_message_id("proof:2b1f", 12) == "proof:2b1f:12"

@@ -1,7 +1,28 @@
 // Typed calls of the documented endpoints the console uses.
 
 import { request } from "./client";
-import type { JourneyPublic, JourneyReport, JourneysOverview, JourneyVersion, Me, Published } from "./types";
+import type {
+  Alert,
+  Audience,
+  Campaign,
+  CampaignRun,
+  CampaignSchedule,
+  JourneyPublic,
+  JourneyReport,
+  JourneysOverview,
+  JourneyVersion,
+  Me,
+  Membership,
+  MessagePage,
+  Page,
+  ProfileJourney,
+  ProfileMatch,
+  ProfilePath,
+  ProfilePublic,
+  Published,
+  Subscription,
+  TimelinePage,
+} from "./types";
 
 export const me = (key?: string): Promise<Me> => request<Me>("/v1/me", {}, key);
 
@@ -23,3 +44,53 @@ export const publishJourney = (id: string): Promise<Published> =>
 
 export const stopJourney = (id: string): Promise<unknown> =>
   request(`${journeyPath(id)}/stop`, { method: "POST" });
+
+const profilePath = (id: string): string => `/v1/profiles/${encodeURIComponent(id)}`;
+
+export const findProfiles = (text: string): Promise<Page<ProfileMatch>> =>
+  request(`/v1/profiles?q=${encodeURIComponent(text)}`);
+
+export const profile = (id: string): Promise<ProfilePublic> => request(profilePath(id));
+
+export const profileAudiences = (id: string): Promise<Page<Membership>> => request(`${profilePath(id)}/audiences`);
+
+export const profileSubscriptions = (id: string): Promise<Page<Subscription>> =>
+  request(`${profilePath(id)}/subscriptions`);
+
+export const profileJourneys = (id: string): Promise<Page<ProfileJourney>> => request(`${profilePath(id)}/journeys`);
+
+export const profileTimeline = (id: string, cursor: string | null = null, limit = 200): Promise<TimelinePage> =>
+  request(`${profilePath(id)}/timeline?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+
+export const profileJourneyPath = (id: string, journeyId: string): Promise<ProfilePath> =>
+  request(`${profilePath(id)}/journeys/${encodeURIComponent(journeyId)}`);
+
+const campaignPath = (id: string): string => `/v1/campaigns/${encodeURIComponent(id)}`;
+
+export const campaigns = (): Promise<Page<Campaign>> => request("/v1/campaigns");
+
+export const campaign = (id: string): Promise<Campaign> => request(campaignPath(id));
+
+export const campaignRuns = (id: string): Promise<Page<CampaignRun>> => request(`${campaignPath(id)}/runs`);
+
+export const campaignSchedule = (id: string): Promise<CampaignSchedule> => request(`${campaignPath(id)}/schedule`);
+
+export const startCampaignRun = (id: string): Promise<CampaignRun> =>
+  request(`${campaignPath(id)}/runs`, { method: "POST" });
+
+export const approveCampaign = (id: string): Promise<Campaign> =>
+  request(`${campaignPath(id)}/approve`, { method: "POST" });
+
+export type RunControl = "pause" | "resume" | "cancel";
+
+export const controlRun = (id: string, run: string, control: RunControl): Promise<CampaignRun> =>
+  request(`${campaignPath(id)}/runs/${encodeURIComponent(run)}/${control}`, { method: "POST" });
+
+export const audiences = (): Promise<Page<Audience>> => request("/v1/audiences");
+
+export const messages = (query: string): Promise<MessagePage> => request(`/v1/messages?${query}`);
+
+export const alerts = (status: string): Promise<Page<Alert>> =>
+  request(`/v1/alerts${status === "all" ? "" : `?status=${encodeURIComponent(status)}`}`);
+
+export const audience = (id: string): Promise<Audience> => request(`/v1/audiences/${encodeURIComponent(id)}`);

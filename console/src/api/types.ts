@@ -5,6 +5,8 @@ export interface Me {
   name: string;
   scopes: string[];
   grants: string[];
+  /** The Temporal UI's workflow list; a workflow's page is this plus "/<id>". */
+  temporal_workflows?: string | null;
 }
 
 export interface Page<T> {
@@ -199,4 +201,204 @@ export interface JourneyDefinition {
 export interface Published {
   journey_id: string;
   version: number;
+}
+
+// Profiles and the path a profile took (GET /v1/profiles…).
+
+export interface ProfilePublic {
+  profile_id: string;
+  email: string | null;
+  phone: string | null;
+  timezone: string | null;
+  attributes: Record<string, unknown>;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ProfileMatch extends ProfilePublic {
+  matched_by: "id" | "alias" | "email" | "phone";
+}
+
+export interface Membership {
+  audience_id: string;
+  name: string;
+  entered_at: string;
+}
+
+export interface Subscription {
+  channel: string;
+  topic: string | null;
+  status: string;
+  updated_at: string;
+}
+
+export interface ProfileJourney {
+  run_id: string;
+  workflow_id: string;
+  journey_id: string;
+  version: number;
+  status: string;
+  reason: string | null;
+  entered_at: string;
+  ended_at: string | null;
+  current_node: string | null;
+  state_error: string | null;
+}
+
+export interface TimelineItem {
+  at: string;
+  kind: string;
+  data: Record<string, unknown>;
+}
+
+export interface TimelinePage extends Page<TimelineItem> {
+  next_cursor: string | null;
+}
+
+export interface Check {
+  expression: string;
+  value: unknown;
+}
+
+export interface PathMessage {
+  message_id: string;
+  channel: string;
+  template: string;
+  status: string;
+  reason: string | null;
+  error: string | null;
+  recipient: string | null;
+  subject: string | null;
+  created_at: string;
+  sent_at: string | null;
+  deferred_until: string | null;
+}
+
+export interface PathStep {
+  node: string;
+  type: string;
+  visit: number;
+  entered_at: string;
+  left_at: string | null;
+  outcome: string | null;
+  detail: string | null;
+  checks: Check[];
+  message: PathMessage | null;
+}
+
+export interface RunPath {
+  run_id: string;
+  workflow_id: string;
+  version: number;
+  status: string;
+  reason: string | null;
+  entered_at: string;
+  ended_at: string | null;
+  steps: PathStep[];
+}
+
+export interface ProfilePath {
+  profile_id: string;
+  journey_id: string;
+  runs: RunPath[];
+}
+
+// Campaigns, audiences, the message ledger and alerts.
+
+export interface Campaign {
+  id: string;
+  name: string;
+  kind: string;
+  audience_id: string | null;
+  channel: string;
+  template: string;
+  topic: string | null;
+  transactional: boolean;
+  schedule: { cron: string; timezone: string; end_at?: string | null } | null;
+  delivery: Record<string, unknown>;
+  status: string;
+  requires_approval: boolean;
+  approved: boolean;
+  approved_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CampaignRun {
+  campaign_id: string;
+  run_id: string;
+  workflow_id: string;
+  status: string;
+  total: number | null;
+  sent: number;
+  failed: number;
+  skipped: Record<string, number>;
+  remaining: number | null;
+  started_at: string;
+  finished_at: string | null;
+}
+
+export interface CampaignSchedule {
+  campaign_id: string;
+  cron: string;
+  timezone: string;
+  scheduled: boolean;
+  paused: boolean;
+  next_runs: string[];
+}
+
+export interface Audience {
+  audience_id: string;
+  name: string;
+  description: string | null;
+  definition: unknown;
+  time_relative: boolean;
+  status: string;
+  size: number;
+  sample: string[];
+  created_at: string;
+  updated_at: string;
+  evaluated_at: string | null;
+}
+
+export interface Message {
+  message_id: string;
+  profile_id: string;
+  journey_id: string | null;
+  version: number | null;
+  node_id: string | null;
+  campaign_id: string | null;
+  channel: string;
+  template: string;
+  status: string;
+  recipient: string | null;
+  subject: string | null;
+  body: string | null;
+  error: string | null;
+  reason: string | null;
+  transactional: boolean;
+  created_at: string;
+  sent_at: string | null;
+  deferred_until: string | null;
+}
+
+export interface MessagePage extends Page<Message> {
+  next_before: string | null;
+}
+
+export interface Alert {
+  alert_id: number;
+  kind: string;
+  scope: string;
+  status: string;
+  opened_at: string;
+  resolved_at: string | null;
+  value: number;
+  peak: number;
+  last_value: number;
+  threshold: number;
+  failures: number;
+  samples: number;
+  window_seconds: number;
+  evaluated_at: string;
 }

@@ -8,9 +8,17 @@ import type { Me } from "../api/types";
 import { forgetKey, storedKey } from "../auth/session";
 import { SignIn } from "../auth/SignIn";
 import { WhoContext } from "../auth/who";
+import { CampaignList } from "../campaigns/CampaignList";
+import { CampaignPage } from "../campaigns/CampaignPage";
+import { AlertList } from "../ledger/AlertList";
+import { AudienceList } from "../ledger/AudienceList";
+import { MessageLedger } from "../ledger/MessageLedger";
 import { JourneyList } from "../journeys/JourneyList";
 import { JourneyPage } from "../journeys/JourneyPage";
-import { BASE, navigate, useRoute } from "./route";
+import { ProfilePage } from "../profiles/ProfilePage";
+import { ProfileSearch } from "../profiles/ProfileSearch";
+import { Link } from "./Link";
+import { BASE, type Route, useRoute } from "./route";
 
 function useWho(): [Me | null, boolean, string | null, (who: Me | null, notice?: string) => void] {
   const [who, setWho] = useState<Me | null>(null);
@@ -31,14 +39,28 @@ function useWho(): [Me | null, boolean, string | null, (who: Me | null, notice?:
   return [who, checking, notice, set];
 }
 
-function Header({ who, onSignOut }: { who: Me; onSignOut: () => void }) {
+const SECTIONS: [Route["page"], string][] = [
+  ["journeys", "Journeys"],
+  ["profiles", "Profiles"],
+  ["campaigns", "Campaigns"],
+  ["audiences", "Audiences"],
+  ["messages", "Messages"],
+  ["alerts", "Alerts"],
+];
+
+/** The section a page belongs to, for the current-page mark in the menu. */
+const section = (page: Route["page"]): string => (page.endsWith("s") ? page : `${page}s`);
+
+function Header({ who, page, onSignOut }: { who: Me; page: Route["page"]; onSignOut: () => void }) {
   return (
     <header className="top">
-      <a href={BASE} onClick={(e) => { e.preventDefault(); navigate(BASE); }} className="brand">
-        Wayline
-      </a>
+      <Link href={BASE} className="brand">Wayline</Link>
       <nav aria-label="Main">
-        <a href={BASE} onClick={(e) => { e.preventDefault(); navigate(BASE); }}>Journeys</a>
+        {SECTIONS.map(([name, label]) => (
+          <Link key={name} href={`${BASE}${name}`} current={section(page) === name}>
+            {label}
+          </Link>
+        ))}
       </nav>
       <span className="who" title={who.grants.join(", ")}>
         {who.name} · {who.scopes.join(", ")}
@@ -46,6 +68,29 @@ function Header({ who, onSignOut }: { who: Me; onSignOut: () => void }) {
       <button type="button" onClick={onSignOut}>Sign out</button>
     </header>
   );
+}
+
+function Page({ route }: { route: Route }) {
+  switch (route.page) {
+    case "journey":
+      return <JourneyPage key={route.id} id={route.id} />;
+    case "profiles":
+      return <ProfileSearch query={route.query} />;
+    case "profile":
+      return <ProfilePage key={route.id} id={route.id} journey={route.journey} />;
+    case "campaigns":
+      return <CampaignList />;
+    case "campaign":
+      return <CampaignPage key={route.id} id={route.id} />;
+    case "audiences":
+      return <AudienceList />;
+    case "messages":
+      return <MessageLedger />;
+    case "alerts":
+      return <AlertList />;
+    default:
+      return <JourneyList />;
+  }
 }
 
 export function App() {
@@ -59,8 +104,8 @@ export function App() {
   };
   return (
     <WhoContext.Provider value={who}>
-      <Header who={who} onSignOut={signOut} />
-      {route.page === "journey" ? <JourneyPage key={route.id} id={route.id} /> : <JourneyList />}
+      <Header who={who} page={route.page} onSignOut={signOut} />
+      <Page route={route} />
     </WhoContext.Provider>
   );
 }

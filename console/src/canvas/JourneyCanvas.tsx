@@ -11,6 +11,8 @@ import { flowEdges, flowNodes } from "./flow";
 import { journeyGraph } from "./graph";
 import { JourneyNode } from "./JourneyNode";
 import { layout } from "./layout";
+import type { PathOverlay } from "./path";
+import { PathContext } from "./visits";
 
 const nodeTypes = { journey: JourneyNode };
 
@@ -19,9 +21,11 @@ interface Props {
   report: JourneyReport | null;
   selected: string | null;
   onSelect: (nodeId: string | null) => void;
+  /** A profile's run drawn over the graph instead of the live counts. */
+  path?: PathOverlay | null;
 }
 
-export function JourneyCanvas({ definition, report, selected, onSelect }: Props) {
+export function JourneyCanvas({ definition, report, selected, onSelect, path = null }: Props) {
   const graph = useMemo(() => journeyGraph(definition), [definition]);
   const placed = useMemo(() => layout(graph), [graph]);
   const laid = useMemo(() => flowNodes(graph, placed), [graph, placed]);
@@ -32,7 +36,7 @@ export function JourneyCanvas({ definition, report, selected, onSelect }: Props)
     for (const n of report?.nodes ?? []) if (n.paths) found.set(n.node, n.paths);
     return found;
   }, [report]);
-  const edges = useMemo(() => flowEdges(graph, placed, paths), [graph, placed, paths]);
+  const edges = useMemo(() => flowEdges(graph, placed, paths, path?.taken ?? null), [graph, placed, paths, path]);
   // Only selection changes are taken (click, Enter or Space on a focused node): the
   // positions stay the layout's.
   const changed = useCallback(
@@ -43,7 +47,8 @@ export function JourneyCanvas({ definition, report, selected, onSelect }: Props)
   );
   return (
     <CountsContext.Provider value={counts}>
-      <div className="canvas" aria-label={`Canvas of ${definition.id}`}>
+      <PathContext.Provider value={path}>
+      <div className="canvas" aria-label={path ? `Path on ${definition.id}` : `Canvas of ${definition.id}`}>
         <ReactFlow
           nodes={nodes}
           edges={edges}
@@ -61,6 +66,7 @@ export function JourneyCanvas({ definition, report, selected, onSelect }: Props)
           <Controls showInteractive={false} />
         </ReactFlow>
       </div>
+      </PathContext.Provider>
     </CountsContext.Provider>
   );
 }

@@ -7,18 +7,21 @@ import { CountsContext } from "./counts";
 import { everyType } from "./fixtures";
 import { journeyGraph, nodeFacts } from "./graph";
 import { JourneyNode } from "./JourneyNode";
+import type { PathOverlay } from "./path";
+import { PathContext } from "./visits";
 
 const graph = journeyGraph(everyType);
 
 afterEach(cleanup);
 
-function show(id: string, report?: NodeReport) {
+function show(id: string, report?: NodeReport, path: PathOverlay | null = null) {
   const node = graph.nodes.find((n) => n.id === id);
   if (!node) throw new Error(id);
   const counts = new Map(report ? [[id, report]] : []);
   return render(
     <ReactFlowProvider>
       <CountsContext.Provider value={counts}>
+        <PathContext.Provider value={path}>
         <JourneyNode
           id={id}
           type="journey"
@@ -33,6 +36,7 @@ function show(id: string, report?: NodeReport) {
           deletable={false}
           draggable={false}
         />
+        </PathContext.Provider>
       </CountsContext.Provider>
     </ReactFlowProvider>,
   );
@@ -83,5 +87,25 @@ describe("node rendering", () => {
   it("shows the wait condition facts of every kind", () => {
     expect(nodeFacts({ type: "wait", until: "profile.ready", next: "x" })).toEqual(["until profile.ready"]);
     expect(nodeFacts({ type: "wait", next_weekday: { days: ["MON"], time: "09:00" }, next: "x" })).toEqual(["next MON at 09:00"]);
+  });
+
+  it("shows a profile's visits instead of the counts, and where it waits", () => {
+    const visit = (n: number, left: boolean) => ({
+      node: "listen", type: "wait_for_event", visit: n, entered_at: `2026-01-01T10:0${n}:00Z`,
+      left_at: left ? `2026-01-01T10:0${n}:30Z` : null, outcome: left ? "timed_out" : null,
+      detail: left ? "timeout" : null, checks: [], message: null,
+    });
+    const path: PathOverlay = { visits: new Map([["listen", [visit(1, true), visit(2, false)]]]), taken: new Set(), here: "listen" };
+    const { container } = show("listen", report({ entered: 9 }), path);
+    const node = container.querySelector(".journey-node");
+    expect(node?.className).toContain("here");
+    expect(container.querySelector(".node-visits")?.getAttribute("data-visits")).toBe("2");
+    expect(container.querySelector(".node-visits")?.textContent).toContain("waiting here");
+    expect(container.querySelector(".node-visits")?.textContent).toContain("still here");
+    expect(container.querySelector("[data-count]")).toBeNull();
+    cleanup();
+    const other = show("email", undefined, path);
+    expect(other.container.querySelector(".journey-node")?.className).toContain("off-path");
+    expect(other.container.textContent).toContain("not visited");
   });
 });

@@ -25,5 +25,4 @@ export function countLines(report: NodeReport | undefined): [string, number][] {
   return lines;
 }
 
-const numbers = new Intl.NumberFormat();
-export const formatCount = (n: number): string => numbers.format(n);
+export { formatCount } from "../app/format";

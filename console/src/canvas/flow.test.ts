@@ -5,6 +5,7 @@ import { flowEdges, flowNodes } from "./flow";
 import { everyType } from "./fixtures";
 import { journeyGraph } from "./graph";
 import { layout } from "./layout";
+import { edgeKey } from "./path";
 
 describe("flow", () => {
   it("names each node '<id> <type>' and keeps the layout's positions", () => {
@@ -37,5 +38,21 @@ describe("flow", () => {
     const graph = journeyGraph(everyType);
     const loop = flowEdges(graph, layout(graph), new Map()).find((e) => e.id === "listen->wait#1");
     expect([loop?.sourceHandle, loop?.targetHandle, loop?.className]).toEqual(["loop-out", "loop-in", "loop"]);
+  });
+});
+
+describe("a drawn path", () => {
+  it("marks the edges taken, animated, and fades the others", () => {
+    const graph = journeyGraph(everyType);
+    const placed = layout(graph);
+    const first = graph.edges[0];
+    if (!first) throw new Error("no edge");
+    const edges = flowEdges(graph, placed, new Map(), new Set([edgeKey(first.source, first.target)]));
+    const taken = edges.filter((e) => e.className?.includes("taken") && !e.className.includes("untaken"));
+    expect(taken.map((e) => [e.source, e.target])).toEqual([[first.source, first.target]]);
+    expect(taken[0]?.animated).toBe(true);
+    expect(taken[0]?.ariaLabel).toContain("(taken)");
+    expect(edges.filter((e) => e.className?.includes("untaken"))).toHaveLength(edges.length - 1);
+    expect(flowEdges(graph, placed, new Map()).some((e) => e.className?.includes("taken"))).toBe(false);
   });
 });

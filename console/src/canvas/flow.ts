@@ -6,6 +6,7 @@ import type { PathCounts } from "../api/types";
 import type { GraphEdge, JourneyGraph } from "./graph";
 import type { JourneyFlowNode } from "./JourneyNode";
 import type { Layout } from "./layout";
+import { edgeKey } from "./path";
 
 export function flowNodes(graph: JourneyGraph, placed: Layout): JourneyFlowNode[] {
   return graph.nodes.map((node) => {
@@ -39,16 +40,28 @@ function merged(graph: JourneyGraph, paths: ReadonlyMap<string, PathCounts[]>): 
   const byEnds = new Map<string, GraphEdge & { text: string }>();
   for (const e of graph.edges) {
     const text = e.label + share(e.path, paths.get(e.source));
-    const key = `${e.source}\u0000${e.target}`;
+    const key = edgeKey(e.source, e.target);
     const seen = byEnds.get(key);
     byEnds.set(key, seen ? { ...seen, text: `${seen.text} / ${text}` } : { ...e, text });
   }
   return [...byEnds.values()];
 }
 
-export function flowEdges(graph: JourneyGraph, placed: Layout, paths: ReadonlyMap<string, PathCounts[]>): Edge[] {
+function edgeClass(loop: boolean, taken: ReadonlySet<string> | null, key: string): string | undefined {
+  const classes = [loop ? "loop" : "", taken ? (taken.has(key) ? "taken" : "untaken") : ""].filter(Boolean);
+  return classes.length ? classes.join(" ") : undefined;
+}
+
+/** `taken`, when a profile's path is drawn: the edges it went along (the others fade). */
+export function flowEdges(
+  graph: JourneyGraph,
+  placed: Layout,
+  paths: ReadonlyMap<string, PathCounts[]>,
+  taken: ReadonlySet<string> | null = null,
+): Edge[] {
   return merged(graph, paths).map((e) => {
     const loop = placed.loops.has(e.id);
+    const key = edgeKey(e.source, e.target);
     return {
       id: e.id,
       source: e.source,
@@ -57,9 +70,10 @@ export function flowEdges(graph: JourneyGraph, placed: Layout, paths: ReadonlyMa
       type: "smoothstep",
       sourceHandle: loop ? "loop-out" : null,
       targetHandle: loop ? "loop-in" : null,
-      className: loop ? "loop" : undefined,
+      className: edgeClass(loop, taken, key),
+      animated: taken?.has(key) ?? false,
       markerEnd: { type: MarkerType.ArrowClosed },
-      ariaLabel: `${e.source} to ${e.target}: ${e.text}`,
+      ariaLabel: `${e.source} to ${e.target}: ${e.text}${taken?.has(key) ? " (taken)" : ""}`,
     };
   });
 }

@@ -5,6 +5,7 @@ import { useCallback, useMemo, useState } from "react";
 
 import { journey, journeyReport, journeyVersion } from "../api/endpoints";
 import type { JourneyPublic } from "../api/types";
+import { TemporalLink } from "../app/TemporalLink";
 import { usePoll } from "../app/usePoll";
 import { JourneyCanvas } from "../canvas/JourneyCanvas";
 import { NodePanel } from "../canvas/NodePanel";
@@ -42,6 +43,9 @@ function Canvas({ id, version }: { id: string; version: number }) {
     <div className="journey-body">
       <JourneyCanvas definition={def} report={report.value} selected={selected} onSelect={setSelected} />
       {selected && node && <NodePanel id={selected} node={node} report={counts.get(selected)} onClose={() => setSelected(null)} />}
+      <div className="corner-link">
+        <TemporalLink target={{ query: `JourneyId = ${JSON.stringify(id)}` }}>Its runs in the Temporal UI</TemporalLink>
+      </div>
       {report.error && <p role="alert" className="live-error">Live counts: {report.error}</p>}
     </div>
   );

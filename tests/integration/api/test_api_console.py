@@ -30,6 +30,10 @@ async def test_me_tells_each_key_its_scopes_and_grants(
     resp = await api_client.get("/v1/me", headers=ingest)
     assert resp.json()["grants"] == ["events:write"]
 
+    assert resp.json()["temporal_workflows"] == (
+        "http://127.0.0.1:8233/namespaces/default/workflows"
+    )
+
     resp = await api_client.get("/v1/me", headers=admin_headers)
     assert resp.json()["scopes"] == ["admin"]
     assert resp.json()["grants"] == [

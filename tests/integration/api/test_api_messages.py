@@ -72,6 +72,7 @@ async def test_list_filter_and_paginate(
         "journey_id",
         "version",
         "node_id",
+        "campaign_id",
         "channel",
         "template",
         "status",
@@ -84,6 +85,9 @@ async def test_list_filter_and_paginate(
         "created_at",
         "sent_at",
         "deferred_until",
+        "locale",
+        "proof",
+        "send_time",
     }
     assert first["body"] == "body 6" and first["status"] == "sent"
 
@@ -91,6 +95,39 @@ async def test_list_filter_and_paginate(
         "/v1/messages", params={"profile_id": pid, "journey_id": other}, headers=admin_headers
     )
     assert sorted(m["node_id"] for m in resp.json()["items"]) == ["n0", "n3", "n6"]
+
+
+async def test_filter_by_campaign_channel_and_status(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str], pool: asyncpg.Pool
+) -> None:
+    pid = f"p-{uuid.uuid4().hex[:8]}"
+    cid = f"c-{uuid.uuid4().hex[:8]}"
+    rows = [
+        (f"m-{uuid.uuid4().hex}", pid, cid if i < 2 else None, channel, status, f"{i}")
+        for i, (channel, status) in enumerate(
+            [("email", "sent"), ("sms", "skipped"), ("email", "failed"), ("log", "sent")]
+        )
+    ]
+    await pool.executemany(
+        "INSERT INTO messages (message_id, profile_id, campaign_id, campaign_run, channel,"
+        " template, status, body) VALUES ($1, $2, $3, CASE WHEN $3::text IS NULL THEN NULL"
+        " ELSE 'r1' END, $4, 'tpl', $5, $6)",
+        rows,
+    )
+
+    async def bodies(**params: str) -> list[str]:
+        resp = await api_client.get(
+            "/v1/messages", params={"profile_id": pid, **params}, headers=admin_headers
+        )
+        assert resp.status_code == 200, resp.text
+        return sorted(m["body"] for m in resp.json()["items"])
+
+    assert await bodies(campaign_id=cid) == ["0", "1"]
+    assert await bodies(channel="email") == ["0", "2"]
+    assert await bodies(status="sent") == ["0", "3"]
+    assert await bodies(campaign_id=cid, status="skipped") == ["1"]
+    resp = await api_client.get("/v1/messages", params={"status": "lost"}, headers=admin_headers)
+    assert resp.status_code == 422 and resp.json()["fields"][0]["field"] == "status"
 
 
 async def test_bad_cursor_is_named(

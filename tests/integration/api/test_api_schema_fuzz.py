@@ -2,7 +2,9 @@
 
 Schemathesis generates requests for every operation from `/openapi.json`, valid and invalid,
 and checks each answer: never a 5xx, a documented status code and content type, a body and
-headers that match the documented schema. The app runs in a real uvicorn server on a
+headers that match the documented schema; a method an operation lacks gets 405 with an
+`Allow` header, and a request without its key is refused (`unsupported_method`,
+`ignored_auth`). The app runs in a real uvicorn server on a
 loopback port, in a thread with its own event loop and pool (schemathesis calls it
 synchronously; the session's asyncpg pool belongs to another loop), over its own database
 and task queue on the session's servers, so what the fuzzer creates (frequency caps,
@@ -11,6 +13,7 @@ suppressions, published journeys, campaign runs) cannot reach the other tests.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import Counter
@@ -28,9 +31,11 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    ignored_auth,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
+    unsupported_method,
 )
 
 from api.app import create_app
@@ -52,6 +57,8 @@ CHECKS = [
     content_type_conformance,
     response_headers_conformance,
     response_schema_conformance,
+    unsupported_method,
+    ignored_auth,
 ]
 
 
@@ -122,6 +129,19 @@ def base_url(fuzz_settings: Settings) -> Iterator[str]:
 def _document() -> dict[str, object]:
     """The app's OpenAPI document, the one it serves at `/openapi.json` (checked below)."""
     return create_app(Settings()).openapi()
+
+
+@schemathesis.serializer("application/x-ndjson")
+def _ndjson(ctx: object, value: object) -> bytes:
+    """The import body is documented as a string (a stream of lines): send it as it is.
+
+    Without this serializer schemathesis skips every NDJSON case of `/v1/profiles/import`;
+    a negative case's non-string value goes as its JSON text, a line the import must refuse.
+    """
+    if isinstance(value, bytes):
+        return value
+    text = value if isinstance(value, str) else json.dumps(value)
+    return text.encode("utf-8", "surrogatepass")
 
 
 CONFIG = SchemathesisConfig.from_dict(

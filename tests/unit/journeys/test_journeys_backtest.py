@@ -236,3 +236,68 @@ def test_what_would_change_beside_the_live_version(cart_data: dict[str, Any]) ->
     assert delta["nodes"]["sms_coupon"]["entered"] == 3
     assert delta["nodes"]["thanks"]["entered"] == 4
     assert delta["nodes"]["done"]["entered"] == -4
+
+
+def cart(after: timedelta, name: str = "cart.updated", **props: Any) -> Event:
+    return Event(
+        event_id=f"two-{name}-{after}-{props}",
+        name=name,
+        profile_id="two",
+        timestamp=T0 + after,
+        properties=props,
+    )
+
+
+TWO_CARTS = history(
+    "two",
+    cart(0 * H, cart_id="A", total=50),
+    cart(10 * M, cart_id="B", total=200),
+    cart(30 * M, "order.completed", cart_id="A"),
+    cart(40 * M, "order.completed"),  # no cart id: reaches no instance of a keyed journey
+)
+
+
+def test_a_keyed_journey_replays_one_instance_per_key(cart_data: dict[str, Any]) -> None:
+    """Cart A's order ends A's run only; cart B's run sends its reminder and, as a big cart,
+    the coupon. Unkeyed, cart B's update goes to the one run and the first order ends it."""
+    unkeyed = summary(
+        replay(cart_backtest(cart_data), TWO_CARTS), JourneyDefinition.model_validate(cart_data)
+    )
+    assert (unkeyed["entered"], unkeyed["messages"], unkeyed["finished"]) == (
+        1,
+        0,
+        {"completed": 1},
+    )
+
+    cart_data["entry"]["key"] = "event.properties.cart_id"
+    bt = cart_backtest(cart_data)
+    result = summary(replay(bt, TWO_CARTS), bt.definition)
+    assert {k: result[k] for k in ("profiles", "profiles_entered", "entered", "messages")} == {
+        "profiles": 1,
+        "profiles_entered": 1,
+        "entered": 2,
+        "messages": 2,
+    }
+    assert result["messages_per_profile"] == {"2": 1}  # the profile's, over both carts
+    assert result["finished"] == {"completed": 2}
+    edges = {(e["from"], e["to"]): e["profiles"] for e in result["edges"]}
+    assert edges[("wait_order", "done")] == 1  # cart A's order
+    assert edges[("wait_order", "remind")] == 1  # cart B's hour without one
+    assert result["nodes"]["remind"]["messages"] == {"sent": 1}
+    assert result["nodes"]["sms_coupon"]["messages"] == {"sent": 1}
+
+
+def test_a_keyed_journey_applies_reentry_per_key(cart_data: dict[str, Any]) -> None:
+    cart_data["entry"]["key"] = "event.properties.cart_id"
+    bt = cart_backtest(cart_data)
+    story = history(
+        "two",
+        cart(0 * H, cart_id="A", total=50),
+        cart(10 * M, "order.completed", cart_id="A"),
+        cart(20 * M, cart_id="A", total=50),  # within PT1H of A's end: refused
+        cart(20 * M, cart_id="C", total=50),  # another cart: enters
+        cart(25 * M, total=50),  # no cart id: enters nothing, refused nowhere
+    )
+    tally = replay(bt, story)
+    assert tally.entered == 2
+    assert dict(tally.refused) == {"reentry after PT1H": 1}

@@ -222,7 +222,7 @@ def test_template_autoescape() -> None:
         ("{{ profile.attributes.missing }}", "has no attribute 'missing'"),
         ("{% for x in nope %}{% endfor %}", "'nope' is undefined"),
         ("{{ 1 }", "syntax error"),
-        ("{% include 'other' %}", "no loader"),
+        ("{% include 'other' %}", "unknown fragment 'other'"),
         ("{{ ''.__class__ }}", "not allowed"),
     ],
 )
@@ -257,6 +257,7 @@ def test_build_context_shape() -> None:
         "timezone": None,
         "attributes": {"plan": "pro", "age": 36},
         "audiences": [],
+        "locale": None,
     }
     assert CTX["event"]["name"] == "cart.updated"
     assert CTX["event"]["timestamp"].tzinfo is not None

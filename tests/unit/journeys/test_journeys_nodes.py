@@ -15,6 +15,7 @@ from journeys.interpreter import (
     ActionDone,
     AssignmentRecorded,
     CallAction,
+    ChooseSendTime,
     Command,
     Decide,
     EventReceived,
@@ -30,6 +31,7 @@ from journeys.interpreter import (
     ProfileUpdated,
     RecordAssignment,
     SendMessage,
+    SendTimeChosen,
     Start,
     StepResult,
     TimerFired,
@@ -163,6 +165,7 @@ def spec_index(key: str, weights: list[int]) -> int:
 Script = list[tuple[Input, timedelta]]
 OK = ActionDone(node="a", ok=True, response={"id": 42})
 SENT_X = MessageSent(node="m", message_id="x", status="sent")
+CHOSEN_5PM = SendTimeChosen(node="m", send_at=datetime(2024, 1, 31, 17, 0, tzinfo=UTC))
 SCRIPTS: list[tuple[str, dict[str, Any], Script, Command, list[tuple[str, str | None]]]] = [
     (
         "split all on one path",
@@ -494,6 +497,62 @@ SCRIPTS: list[tuple[str, dict[str, Any], Script, Command, list[tuple[str, str | 
         Finish(status="exited", reason="exit_on event unsubscribed"),
         [("m", "deferred by quiet hours")],
     ),
+    (
+        "send time: the engagement model is asked first",
+        {"m": msg("done", send_time={"optimize": "opened", "within": "PT12H"}), "done": END},
+        [],
+        ChooseSendTime(node="m", goal="opened", within_seconds=43_200.0),
+        [("m", None)],
+    ),
+    (
+        "send time: the send waits for the chosen hour",
+        {"m": msg("done", send_time={"optimize": "opened"}), "done": END},
+        [(CHOSEN_5PM, MIN)],
+        Wait(until=datetime(2024, 1, 31, 17, 0, tzinfo=UTC)),
+        [("m", "deferred to the best send time")],
+    ),
+    (
+        "send time: at the chosen hour the optimised send is pending",
+        {"m": msg("done", send_time={"optimize": "opened"}), "done": END},
+        [(CHOSEN_5PM, MIN), (FIRED, 5 * HOUR)],
+        SendMessage(node="m", channel="email", template="t", visit=1, send_time="optimised"),
+        [("m", "deferred to the best send time"), ("m", None)],
+    ),
+    (
+        "send time: a time chosen now sends at once",
+        {"m": msg("done", send_time={"optimize": "clicked"}), "done": END},
+        [(SendTimeChosen(node="m", send_at=T0), MIN)],
+        SendMessage(node="m", channel="email", template="t", visit=1, send_time="optimised"),
+        [("m", None)],
+    ),
+    (
+        "send time: the quiet hours are judged at the chosen time",
+        {
+            "m": msg(
+                "done",
+                send_time={"optimize": "opened"},
+                quiet_hours={"start": "16:00", "end": "19:00"},
+            ),
+            "done": END,
+        },
+        [(CHOSEN_5PM, MIN), (FIRED, 5 * HOUR)],
+        Wait(until=datetime(2024, 1, 31, 19, 0, tzinfo=UTC)),
+        [("m", "deferred to the best send time"), ("m", "deferred by quiet hours")],
+    ),
+    (
+        "send time: sent, then on to the next node",
+        {"m": msg("done", send_time={"optimize": "opened"}), "done": END},
+        [(CHOSEN_5PM, MIN), (FIRED, 5 * HOUR), (SENT_X, 5 * HOUR + MIN)],
+        COMPLETED,
+        [("m", "deferred to the best send time"), ("m", "sent x"), ("done", "completed")],
+    ),
+    (
+        "send time: a held-out profile is sent at once and marked so",
+        {"m": msg("done", send_time={"optimize": "opened", "holdout": 0.5}), "done": END},
+        [],
+        SendMessage(node="m", channel="email", template="t", visit=1, send_time="holdout"),
+        [("m", None)],
+    ),
 ]
 
 
@@ -794,3 +853,41 @@ def test_decide_failure_goes_to_on_error_or_ends_errored() -> None:
     run = Run(definition({"d": strict, "done": END}))
     final = run.feed(ActionDone(node="d", ok=False, error="boom"), MIN)
     assert final == Finish(status="errored", reason="nodes.d: boom")
+
+
+# --- send-time optimisation ------------------------------------------------------------
+
+
+def test_a_send_time_window_is_at_most_a_week() -> None:
+    data = {
+        "id": "test",
+        "name": "Test",
+        "entry": {"event": "cart.updated"},
+        "start": "m",
+        "nodes": {"m": msg("done", send_time={"optimize": "opened", "within": "P8D"}), "done": END},
+    }
+    parsed, problems = parse_definition(data)
+    assert parsed is None
+    assert [(p.path, p.message) for p in problems] == [
+        ("nodes.m.send_time.within", "must be at most P7D")
+    ]
+
+
+def test_the_holdout_share_holds_over_many_profiles_and_is_stable() -> None:
+    defn = definition(
+        {"m": msg("done", send_time={"optimize": "opened", "holdout": 0.2}), "done": END}
+    )
+    groups = []
+    for i in range(2000):
+        profile = Profile(profile_id=f"p{i}")
+        start = Start(
+            entry_event=ENTRY.model_copy(update={"profile_id": f"p{i}"}),
+            profile=profile,
+            journey_id="test",
+            version=1,
+        )
+        first = step(defn, None, start, T0, 7).command
+        again = step(defn, None, start, T0 + DAY, 99).command  # another time, another seed
+        assert first == again
+        groups.append(isinstance(first, SendMessage))
+    assert 0.17 < sum(groups) / len(groups) < 0.23

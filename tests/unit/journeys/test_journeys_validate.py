@@ -52,7 +52,49 @@ UNREACHABLE_AFTER_REMIND = [
     ("nodes.sms_coupon", "unreachable from start"),
 ]
 
+KEYED = setting("entry.key", "event.properties.cart_id")
+
 CASES: list[tuple[str, list[Callable[[Data], None]], list[tuple[str, str]]]] = [
+    (
+        "key reads the profile",
+        [setting("entry.key", "profile.attributes.cart")],
+        [("entry.key", "unknown name 'profile'; available: event")],
+    ),
+    (
+        "key reads the clock",
+        [setting("entry.key", "event.properties.cart_id ~ now")],
+        [("entry.key", "unknown name 'now'; available: event")],
+    ),
+    (
+        "key does not compile",
+        [setting("entry.key", "event.properties.(")],
+        [("entry.key", "invalid expression: syntax error")],
+    ),
+    ("key not a string", [setting("entry.key", 7)], [("entry.key", "valid string")]),
+    (
+        "key with audience entry",
+        [setting("entry", {"audience": {"id": "vip", "on": "enter"}, "key": "event.name"})],
+        [("entry.key", "only with event entry")],
+    ),
+    (
+        "key with exit_on_audience",
+        [KEYED, setting("exit_on_audience", ["vip"])],
+        [("exit_on_audience", "not with entry.key")],
+    ),
+    (
+        "key with a reaction",
+        [KEYED, setting("nodes.wait_order.event", "message.opened")],
+        [("nodes.wait_order.event", "keyed journey cannot wait for it")],
+    ),
+    (
+        "key with a reaction node",
+        [
+            KEYED,
+            deleting("nodes.wait_order.event"),
+            setting("nodes.wait_order.reaction", {"to": "remind", "kind": "opened"}),
+        ],
+        [("nodes.wait_order.reaction", "keyed journey cannot wait for it")],
+    ),
     ("unknown start", [setting("start", "nope")], [("start", "unknown node 'nope'")]),
     (
         "unknown next",
@@ -268,6 +310,15 @@ def test_every_problem_at_once(cart_data: Data) -> None:
     for path, message in expected:
         assert any(p.path == path and message in p.message for p in problems), (path, problems)
     assert len(problems) == len(expected)
+
+
+def test_a_keyed_journey_is_valid(cart_data: Data) -> None:
+    KEYED(cart_data)
+    definition, problems = parse_definition(
+        cart_data, known_channels=CHANNELS, known_templates=TEMPLATES
+    )
+    assert problems == []
+    assert definition is not None and definition.entry.key == "event.properties.cart_id"
 
 
 def test_known_sets_are_optional(cart_data: Data) -> None:

@@ -1,0 +1,1 @@
+"""Content shared by every template: fragments and locale variants (pure: no I/O)."""

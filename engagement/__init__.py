@@ -1,0 +1,1 @@
+"""When each person reads: the engagement model behind send-time optimisation (pure)."""

@@ -1,0 +1,186 @@
+"""Send-time optimisation on the real stack: tracking events teach the engagement model, in
+the profile's time zone, once per event; the API shows the habit and the send time it gives;
+merging and erasing a profile carry its counts along."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import httpx
+import pytest
+
+from tests.integration.helpers import eventually, uid
+
+pytestmark = pytest.mark.integration
+
+
+def opened(profile: str, at: datetime, n: int) -> dict[str, object]:
+    return {
+        "event_id": f"open-{profile}-{n}",
+        "name": "message.opened",
+        "profile_id": profile,
+        "timestamp": at.isoformat(),
+        "properties": {"message_id": f"m-{n}"},
+    }
+
+
+async def counts(pool: asyncpg.Pool, profile: str) -> dict[tuple[str, int], int]:
+    rows = await pool.fetch(
+        "SELECT goal, hour, count FROM engagement_hours WHERE profile_id = $1", profile
+    )
+    return {(r["goal"], r["hour"]): r["count"] for r in rows}
+
+
+async def test_opens_are_counted_at_the_local_hour_once_each_and_shown(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str], pool: asyncpg.Pool
+) -> None:
+    api, h = api_client, admin_headers
+    profile = uid("sto")
+    put = await api.put(f"/v1/profiles/{profile}", json={"timezone": "Asia/Tokyo"}, headers=h)
+    assert put.status_code in (200, 201), put.text
+    # 22:00 UTC on Tuesdays is 07:00 on Wednesdays in Tokyo: hour of week 2 * 24 + 7 = 55
+    tuesday = datetime.now(UTC).replace(hour=22, minute=10, second=0, microsecond=0)
+    tuesday -= timedelta(days=(tuesday.weekday() - 1) % 7 + 7)
+    events = [opened(profile, tuesday - timedelta(weeks=w), w) for w in range(3)]
+    r = await api.post("/v1/events/batch", json={"events": events}, headers=h)
+    assert r.status_code == 202, r.text
+    again = await api.post("/v1/events/batch", json={"events": events}, headers=h)
+    assert again.json()["duplicates"] == 3
+    assert await counts(pool, profile) == {("opened", 55): 3}, "each event counts once"
+
+    shown = await api.get(f"/v1/profiles/{profile}/send-time?within=P7D", headers=h)
+    assert shown.status_code == 200, shown.text
+    body = shown.json()
+    assert body["timezone"] == "Asia/Tokyo" and body["observations"] == 3
+    assert body["best_hours"][0]["hour_of_week"] == 55
+    assert body["best_hours"][0]["day"] == "wednesday" and body["best_hours"][0]["hour"] == 7
+    assert len(body["probabilities"]) == 168
+    send_at = datetime.fromisoformat(body["next_send_at"])
+    assert send_at.astimezone(UTC).weekday() == 1 and send_at.astimezone(UTC).hour == 22
+
+    bad = await api.get(f"/v1/profiles/{profile}/send-time?within=P30D", headers=h)
+    assert bad.status_code == 422 and bad.json()["fields"][0]["field"] == "within"
+    missing = await api.get(f"/v1/profiles/{uid('nobody')}/send-time", headers=h)
+    assert missing.status_code == 404
+
+
+async def test_a_merge_adds_the_counts_and_an_erasure_removes_them(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str], pool: asyncpg.Pool
+) -> None:
+    api, h = api_client, admin_headers
+    known, anonymous = uid("known"), uid("anon")
+    at = datetime(2026, 11, 30, 9, 30, tzinfo=UTC)  # a Monday: hour of week 9 in UTC
+    for who in (known, anonymous):
+        await api.put(f"/v1/profiles/{who}", json={}, headers=h)
+        r = await api.post("/v1/events", json=opened(who, at, 1), headers=h)
+        assert r.status_code == 202, r.text
+    alias = {"type": "alias", "userId": known, "previousId": anonymous}
+    r = await api.post("/v1/segment/alias", json=alias, headers=h)
+    assert r.status_code == 200, r.text
+    assert await counts(pool, known) == {("opened", 9): 2}
+    assert await counts(pool, anonymous) == {}
+    erased = await api.delete(f"/v1/profiles/{known}", headers=h)
+    assert erased.status_code == 200, erased.text
+    assert erased.json()["counts"]["engagement_hours"] == 1
+    assert await counts(pool, known) == {}
+
+
+def journey(jid: str, tpl: str, holdout: float) -> dict[str, object]:
+    return {
+        "id": jid,
+        "name": "Send when they read",
+        "entry": {"event": f"{jid}.go"},
+        "start": "news",
+        "nodes": {
+            "news": {
+                "type": "message",
+                "channel": "log",
+                "template": tpl,
+                "send_time": {"optimize": "opened", "within": "PT6H", "holdout": holdout},
+                "next": "done",
+            },
+            "done": {"type": "end"},
+        },
+    }
+
+
+async def habit_at(api: httpx.AsyncClient, h: dict[str, str], profile: str, at: datetime) -> None:
+    """Three weeks of opens in the hour of `at` (UTC profile)."""
+    put = await api.put(f"/v1/profiles/{profile}", json={"timezone": "UTC"}, headers=h)
+    assert put.status_code in (200, 201), put.text
+    events = [opened(profile, at - timedelta(weeks=w), w) for w in range(1, 4)]
+    r = await api.post("/v1/events/batch", json={"events": events}, headers=h)
+    assert r.status_code == 202, r.text
+
+
+async def ledger_row(api: httpx.AsyncClient, h: dict[str, str], profile: str) -> dict[str, object]:
+    async def found() -> dict[str, object] | None:
+        resp = await api.get("/v1/messages", params={"profile_id": profile}, headers=h)
+        items = resp.json()["items"]
+        return items[0] if items else None
+
+    return await eventually(found)
+
+
+async def test_a_journey_sends_at_the_profile_hour_holds_out_a_share_and_says_so(
+    api_client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    pool: asyncpg.Pool,
+    runtime: object,
+) -> None:
+    api, h = api_client, admin_headers
+    jid, tpl = uid("sto-j"), uid("sto-t")
+    r = await api.put(f"/v1/templates/{tpl}", json={"channel": "log", "body": "news"}, headers=h)
+    assert r.is_success, r.text
+    r = await api.put(f"/v1/journeys/{jid}", json=journey(jid, tpl, 0.5), headers=h)
+    assert r.is_success, r.text
+    r = await api.post(f"/v1/journeys/{jid}/publish", headers=h)
+    assert r.is_success, r.text
+    now = datetime.now(UTC)
+    later = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=3)
+    profiles = {uid("now"): now, uid("later"): later}
+    holdouts = [uid("held") for _ in range(12)]  # about half of them are held out
+    for profile, at in [*profiles.items(), *((p, later) for p in holdouts)]:
+        await habit_at(api, h, profile, at)
+        go = {"name": f"{jid}.go", "profile_id": profile}
+        assert (await api.post("/v1/events", json=go, headers=h)).status_code == 202
+
+    rows = {p: await ledger_row(api, h, p) for p in [*profiles, *holdouts]}
+    reads_now, reads_later = list(profiles)
+    groups = {
+        p: await pool.fetchval("SELECT send_time FROM messages WHERE profile_id = $1", p)
+        for p in rows
+    }
+    # Held out or not is a hash; whichever group each profile fell in, the ledger says it.
+    later_rows = [rows[p] for p in [reads_later, *holdouts] if groups[p] != "holdout"]
+    held_rows = [rows[p] for p in [reads_now, reads_later, *holdouts] if groups[p] == "holdout"]
+    assert held_rows and later_rows, "with a 0.5 holdout, both groups occur among 14 profiles"
+    for row in held_rows:
+        assert row["status"] == "sent", "a held-out send goes at once"
+    for row in later_rows:
+        assert (row["status"], row["reason"]) == ("deferred", "send_time"), row
+        assert datetime.fromisoformat(str(row["deferred_until"])) == later
+    if groups[reads_now] == "optimised":
+        assert rows[reads_now]["status"] == "sent", "its best hour is the current one"
+    first = held_rows[0]
+    read = {
+        "event_id": f"read-{first['message_id']}",
+        "name": "message.opened",
+        "profile_id": first["profile_id"],
+        "properties": {"message_id": first["message_id"]},
+    }
+    assert (await api.post("/v1/events", json=read, headers=h)).status_code == 202
+    report = (await api.get(f"/v1/journeys/{jid}/report", headers=h)).json()
+    [news] = [n for n in report["nodes"] if n["node"] == "news"]
+    optimised, holdout = news["send_time"]
+    sent_now = 1 if groups[reads_now] == "optimised" else 0
+    assert (optimised["group"], optimised["sent"], optimised["opened"]) == (
+        "optimised",
+        sent_now,
+        0,
+    )
+    assert (holdout["group"], holdout["sent"], holdout["opened"]) == ("holdout", len(held_rows), 1)
+    assert holdout["open_rate"] == 1 / len(held_rows)
+    r = await api.post(f"/v1/journeys/{jid}/stop", headers=h)
+    assert r.status_code == 200, r.text
