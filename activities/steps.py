@@ -3,7 +3,7 @@ jumps into other journeys, and the read of a send time. Each is idempotent under
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 from temporalio import activity
@@ -11,6 +11,8 @@ from temporalio.client import Client
 
 from core.contracts import (
     AssignmentInput,
+    DecideInput,
+    DecideResult,
     JumpInput,
     JumpResult,
     SendTimeAnswer,
@@ -21,7 +23,10 @@ from db.sql import q
 from journeys.entry_key import KeyMissing
 from journeys.model import Event, JourneyDefinition, Profile
 from journeys.routing import entry_key
+from services import decisions
+from services.decisions import DecisionRequest
 from services.engagement import best_send_at
+from services.errors import NotFound
 from services.journey_client import enter_journey
 from services.profile_updates import apply_update
 
@@ -63,6 +68,18 @@ class StepActivities:
             inp.profile_id,
             inp.variant,
         )
+
+    @activity.defn(name="decide")
+    async def decide(self, inp: DecideInput) -> DecideResult:
+        """Propose once per request id: a retry answers the recorded proposition."""
+        request = DecisionRequest(
+            inp.decision, inp.profile_id, inp.request_id, inp.event, inp.context
+        )
+        try:
+            found = await decisions.propose(self.pool, request, datetime.now(UTC))
+        except NotFound as exc:
+            return DecideResult(ok=False, error=exc.message)
+        return DecideResult(ok=True, response=decisions.as_vars(found))
 
     @activity.defn(name="jump_to_journey")
     async def jump_to_journey(self, inp: JumpInput) -> JumpResult:

@@ -23,6 +23,7 @@ from api.routes import (
     campaigns,
     connectors,
     consent,
+    decisions,
     dev_mail,
     events,
     fragments,
@@ -33,6 +34,8 @@ from api.routes import (
     me,
     messages,
     metrics,
+    offers,
+    placements,
     previews,
     profiles,
     reports,
@@ -152,6 +155,8 @@ def create_app(settings: Settings | None = None, telemetry: Telemetry | None = N
     app.include_router(alerts.router, prefix="/v1")
     app.include_router(campaigns.router, prefix="/v1")
     app.include_router(dev_mail.router, prefix="/v1")
+    for module in (placements, offers, decisions):
+        app.include_router(module.router, prefix="/v1")
     app.include_router(console.router)
     install_docs(app)
     return app

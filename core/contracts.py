@@ -206,6 +206,24 @@ class JumpResult(_Model):
     error: str | None = None
 
 
+class DecideInput(_Model):
+    """A journey's `decide` node: `request_id` is its step id, so a retry meets its answer."""
+
+    v: Literal[1] = 1
+    request_id: str
+    decision: str
+    profile_id: str
+    event: dict[str, Any] = Field(default_factory=dict)
+    context: dict[str, Any] = Field(default_factory=dict)
+
+
+class DecideResult(_Model):
+    v: Literal[1] = 1
+    ok: bool
+    response: dict[str, Any] | None = None
+    error: str | None = None
+
+
 class RefreshAudienceInput(_Model):
     """The scheduled full re-evaluation of one time-relative audience."""
 

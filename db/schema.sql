@@ -54,6 +54,13 @@ BEGIN
     RETURN NULL;
 END
 $$;
+CREATE FUNCTION public.bump_decision_catalog() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    UPDATE decision_catalog SET version = version + 1;
+    RETURN NULL;
+END $$;
 CREATE TABLE public.action_calls (
     call_id text NOT NULL,
     kind text NOT NULL,
@@ -224,6 +231,24 @@ CREATE TABLE public.campaigns (
 CREATE TABLE public.data_sources (
     name text NOT NULL,
     spec jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+CREATE TABLE public.decision_catalog (
+    only_row boolean DEFAULT true NOT NULL,
+    version bigint NOT NULL,
+    CONSTRAINT decision_catalog_only_row_check CHECK (only_row)
+);
+CREATE TABLE public.decision_offer_stats (
+    policy_id text NOT NULL,
+    offer_id text NOT NULL,
+    propositions bigint DEFAULT 0 NOT NULL,
+    goals bigint DEFAULT 0 NOT NULL,
+    cap_hits bigint DEFAULT 0 NOT NULL
+);
+CREATE TABLE public.decision_policies (
+    policy_id text NOT NULL,
+    definition jsonb NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL
 );
@@ -404,6 +429,34 @@ CREATE TABLE public.messages (
     CONSTRAINT messages_send_time_check CHECK ((send_time = ANY (ARRAY['optimised'::text, 'holdout'::text]))),
     CONSTRAINT messages_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'skipped'::text, 'dry_run'::text, 'deferred'::text])))
 );
+CREATE TABLE public.offer_counters (
+    offer_id text NOT NULL,
+    scope text NOT NULL,
+    window_start bigint NOT NULL,
+    count integer NOT NULL
+);
+CREATE TABLE public.offers (
+    offer_id text NOT NULL,
+    definition jsonb NOT NULL,
+    cap_on text DEFAULT 'proposed'::text NOT NULL,
+    profile_cap integer,
+    profile_period_s bigint,
+    total_cap integer,
+    total_period_s bigint,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT offers_cap_on_check CHECK ((cap_on = ANY (ARRAY['proposed'::text, 'displayed'::text, 'clicked'::text])))
+);
+CREATE TABLE public.placements (
+    placement_id text NOT NULL,
+    name text NOT NULL,
+    channel text NOT NULL,
+    content_type text NOT NULL,
+    description text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT placements_content_type_check CHECK ((content_type = ANY (ARRAY['text'::text, 'html'::text, 'json'::text, 'image_url'::text])))
+);
 CREATE TABLE public.profile_aliases (
     alias_id text NOT NULL,
     profile_id text NOT NULL,
@@ -473,6 +526,23 @@ CREATE TABLE public.profiles (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL
 );
+CREATE TABLE public.proposition_events (
+    proposition_id text NOT NULL,
+    offer_id text NOT NULL,
+    name text NOT NULL,
+    event_id text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+CREATE TABLE public.propositions (
+    proposition_id text NOT NULL,
+    policy_id text NOT NULL,
+    request_id text NOT NULL,
+    profile_id text NOT NULL,
+    offers jsonb NOT NULL,
+    fallback boolean NOT NULL,
+    cap_hits text[] DEFAULT '{}'::text[] NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
 CREATE TABLE public.subscriptions (
     profile_id text NOT NULL,
     channel text NOT NULL,
@@ -537,6 +607,12 @@ ALTER TABLE ONLY public.campaigns
     ADD CONSTRAINT campaigns_pkey PRIMARY KEY (campaign_id);
 ALTER TABLE ONLY public.data_sources
     ADD CONSTRAINT data_sources_pkey PRIMARY KEY (name);
+ALTER TABLE ONLY public.decision_catalog
+    ADD CONSTRAINT decision_catalog_pkey PRIMARY KEY (only_row);
+ALTER TABLE ONLY public.decision_offer_stats
+    ADD CONSTRAINT decision_offer_stats_pkey PRIMARY KEY (policy_id, offer_id);
+ALTER TABLE ONLY public.decision_policies
+    ADD CONSTRAINT decision_policies_pkey PRIMARY KEY (policy_id);
 ALTER TABLE ONLY public.dispatch_queue
     ADD CONSTRAINT dispatch_queue_pkey PRIMARY KEY (profile_id);
 ALTER TABLE ONLY public.engagement_hours
@@ -569,6 +645,12 @@ ALTER TABLE ONLY public.journeys
     ADD CONSTRAINT journeys_pkey PRIMARY KEY (journey_id);
 ALTER TABLE ONLY public.messages
     ADD CONSTRAINT messages_pkey PRIMARY KEY (message_id);
+ALTER TABLE ONLY public.offer_counters
+    ADD CONSTRAINT offer_counters_pkey PRIMARY KEY (offer_id, scope, window_start);
+ALTER TABLE ONLY public.offers
+    ADD CONSTRAINT offers_pkey PRIMARY KEY (offer_id);
+ALTER TABLE ONLY public.placements
+    ADD CONSTRAINT placements_pkey PRIMARY KEY (placement_id);
 ALTER TABLE ONLY public.profile_aliases
     ADD CONSTRAINT profile_aliases_pkey PRIMARY KEY (alias_id);
 ALTER TABLE ONLY public.profile_erasures
@@ -579,6 +661,12 @@ ALTER TABLE ONLY public.profile_updates
     ADD CONSTRAINT profile_updates_pkey PRIMARY KEY (update_id);
 ALTER TABLE ONLY public.profiles
     ADD CONSTRAINT profiles_pkey PRIMARY KEY (profile_id);
+ALTER TABLE ONLY public.proposition_events
+    ADD CONSTRAINT proposition_events_pkey PRIMARY KEY (proposition_id, offer_id, name);
+ALTER TABLE ONLY public.propositions
+    ADD CONSTRAINT propositions_pkey PRIMARY KEY (proposition_id);
+ALTER TABLE ONLY public.propositions
+    ADD CONSTRAINT propositions_policy_id_request_id_key UNIQUE (policy_id, request_id);
 ALTER TABLE ONLY public.subscriptions
     ADD CONSTRAINT subscriptions_profile_id_channel_topic_key UNIQUE NULLS NOT DISTINCT (profile_id, channel, topic);
 ALTER TABLE ONLY public.suppressions
@@ -622,7 +710,11 @@ CREATE INDEX profile_aliases_profile ON public.profile_aliases USING btree (prof
 CREATE INDEX profile_erasures_hash ON public.profile_erasures USING btree (profile_hash);
 CREATE INDEX profile_imports_started ON public.profile_imports USING btree (started_at DESC);
 CREATE INDEX profiles_attributes_path ON public.profiles USING gin (attributes jsonb_path_ops);
+CREATE INDEX propositions_policy ON public.propositions USING btree (policy_id, created_at);
+CREATE TRIGGER decision_policies_catalog AFTER INSERT OR DELETE OR UPDATE ON public.decision_policies FOR EACH STATEMENT EXECUTE FUNCTION public.bump_decision_catalog();
 CREATE TRIGGER events_audience_insert AFTER INSERT ON public.events REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.audience_recheck_enqueue();
+CREATE TRIGGER offers_catalog AFTER INSERT OR DELETE OR UPDATE ON public.offers FOR EACH STATEMENT EXECUTE FUNCTION public.bump_decision_catalog();
+CREATE TRIGGER placements_catalog AFTER INSERT OR DELETE OR UPDATE ON public.placements FOR EACH STATEMENT EXECUTE FUNCTION public.bump_decision_catalog();
 CREATE TRIGGER profiles_audience_delete AFTER DELETE ON public.profiles REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION public.audience_recheck_enqueue();
 CREATE TRIGGER profiles_audience_insert AFTER INSERT ON public.profiles REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.audience_recheck_enqueue();
 CREATE TRIGGER profiles_audience_update AFTER UPDATE ON public.profiles REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.audience_recheck_enqueue();

@@ -27,6 +27,7 @@ from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.parser import Parser
 from jinja2.runtime import Undefined
 
+from journeys.decided import decide
 from journeys.durations import parse_duration
 from journeys.includes import includes_in, inline_includes
 from journeys.records import Event, Profile
@@ -98,6 +99,7 @@ HELPERS: dict[str, Any] = {
     "days": days,
     "hours": hours,
     "minutes": minutes,
+    "decide": decide,  # the content a `decide` node chose for a placement (journeys/decided.py)
 }
 _TEXT_ENV = SafeEnvironment(autoescape=False, helpers=HELPERS)
 _HTML_ENV = SafeEnvironment(autoescape=True, helpers=HELPERS)

@@ -89,7 +89,7 @@ class AssignmentRecorded(_Model):
 
 
 class ActionDone(_Model):
-    """Result of CallAction and of FetchData (one input type for both).
+    """Result of CallAction, FetchData and Decide (one input type for all three).
 
     `ok`: `response` becomes `vars[node]`; else `error` says why (`vars[node]` becomes
     `{"error": error}` when the node has an `on_error`).
@@ -239,6 +239,15 @@ class ChooseSendTime(_Model):
     within_seconds: float
 
 
+class Decide(_Model):
+    """Ask the decision policy `decision` for the profile's offers, answer ActionDone."""
+
+    kind: Literal["decide"] = "decide"
+    node: str
+    decision: str
+    visit: int
+
+
 Command = Annotated[
     SendMessage
     | Wait
@@ -249,7 +258,8 @@ Command = Annotated[
     | FetchData
     | UpdateProfile
     | JumpToJourney
-    | ChooseSendTime,
+    | ChooseSendTime
+    | Decide,
     Field(discriminator="kind"),
 ]
 

@@ -20,6 +20,10 @@ from db.pool import acquired
 from db.sql import q
 from services.engagement import goal_events, observe
 
+# An event naming a proposition (`offer.displayed`, `offer.clicked`, a policy's goal) is
+# joined to it in the same transaction: counted once, for the caps and the bandit.
+OFFER_EVENT_KEY = "proposition_id"
+
 
 class OutboxEvent(Protocol):
     """What the outbox needs of an event; the API's `EventCreate` is one."""
@@ -59,6 +63,8 @@ async def store(pool: asyncpg.Pool, events: Sequence[OutboxEvent]) -> tuple[list
                     q("set_event_traceparent"), [r["event_id"] for r in rows], traceparent
                 )
             await conn.execute(q("notify_events"))
+            if any(OFFER_EVENT_KEY in e.properties for e in events):
+                await conn.execute(q("record_offer_events"), [r["event_id"] for r in rows])
     new = {r["event_id"] for r in rows}
     count_ingested(names, ids, new)
     return ids, new

@@ -27,6 +27,7 @@ from journeys.interpreter import (
     AssignmentRecorded,
     CallAction,
     ChooseSendTime,
+    Decide,
     FetchData,
     Input,
     JourneyState,
@@ -40,6 +41,7 @@ from journeys.interpreter import (
     UpdateProfile,
 )
 from journeys.model import Event, JourneyDefinition, Profile
+from journeys.nodes.decide import undecided
 from journeys.routing import entry_key, entry_matches, instance_keys
 from journeys.simulate import Simulation, simulate
 from services.action_requests import CallFailed, pick, render_request
@@ -99,6 +101,11 @@ class TestResponder:
         if isinstance(command, ChooseSendTime):  # the live run waits for the best hour
             record = {"kind": "send_time", "goal": command.goal, "send_at": now.isoformat()}
             return SendTimeChosen(node=command.node, send_at=now), record
+        if isinstance(command, Decide):
+            response = self.responses.get(command.decision) or undecided(command.decision)
+            decided: dict[str, Any] = {"kind": "decide", "decision": command.decision}
+            decided["response"] = response
+            return ActionDone(node=command.node, ok=True, response=response), decided
         raise ValueError(f"test mode cannot answer {command!r}")
 
     def _message(

@@ -19,6 +19,8 @@ with workflow.unsafe.imports_passed_through():
         ActionCallResult,
         ActionRoute,
         AssignmentInput,
+        DecideInput,
+        DecideResult,
         JumpInput,
         JumpResult,
         SendTimeAnswer,
@@ -31,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         AssignmentRecorded,
         CallAction,
         ChooseSendTime,
+        Decide,
         FetchData,
         Input,
         JourneyState,
@@ -42,12 +45,19 @@ with workflow.unsafe.imports_passed_through():
         UpdateProfile,
     )
     from journeys.model import Profile
+    from journeys.nodes.decide import undecided
 
 LOCAL_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
 )
 StepCommand = (
-    CallAction | FetchData | UpdateProfile | RecordAssignment | JumpToJourney | ChooseSendTime
+    CallAction
+    | FetchData
+    | UpdateProfile
+    | RecordAssignment
+    | JumpToJourney
+    | ChooseSendTime
+    | Decide
 )
 
 
@@ -77,6 +87,8 @@ async def run_step(command: StepCommand, ctx: StepContext) -> Input:
         return await _record_assignment(command, ctx)
     if isinstance(command, ChooseSendTime):
         return await _choose_send_time(command, ctx)
+    if isinstance(command, Decide):
+        return await _decide(command, ctx)
     return await _jump(command, ctx)
 
 
@@ -189,3 +201,26 @@ async def _jump(command: JumpToJourney, ctx: StepContext) -> Jumped:
         retry_policy=LOCAL_RETRY,
     )
     return Jumped(node=command.node, ok=result.ok, error=result.error)
+
+
+async def _decide(command: Decide, ctx: StepContext) -> ActionDone:
+    """A local activity (a few queries); its step id is the request id, so a retry does not
+    propose, count or cap twice, and seeds the same exploration."""
+    state = ctx.state
+    if ctx.dry_run:  # no proposition recorded, no cap taken
+        return ActionDone(node=command.node, ok=True, response=undecided(command.decision))
+    inp = DecideInput(
+        request_id=ctx.id_for(command.node, command.visit),
+        decision=command.decision,
+        profile_id=state.profile_id,
+        event=state.entry_event.model_dump(mode="json"),
+        context={"journey": ctx.journey, "vars": state.vars},
+    )
+    result = await workflow.execute_local_activity(
+        "decide",
+        inp,
+        result_type=DecideResult,
+        start_to_close_timeout=timedelta(seconds=30),
+        retry_policy=LOCAL_RETRY,
+    )
+    return ActionDone(node=command.node, ok=result.ok, response=result.response, error=result.error)

@@ -14,6 +14,7 @@ from typing import Any
 from journeys.nodes.action import ActionType
 from journeys.nodes.base import NodeType
 from journeys.nodes.condition import ConditionType
+from journeys.nodes.decide import DecideType
 from journeys.nodes.end import EndType
 from journeys.nodes.experiment import ExperimentType
 from journeys.nodes.fetch import FetchType
@@ -38,5 +39,6 @@ NODE_KINDS: dict[str, NodeType[Any]] = {
         FetchType(),
         UpdateProfileType(),
         JumpType(),
+        DecideType(),
     )
 }

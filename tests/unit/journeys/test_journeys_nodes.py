@@ -17,6 +17,7 @@ from journeys.interpreter import (
     CallAction,
     ChooseSendTime,
     Command,
+    Decide,
     EventReceived,
     FetchData,
     Finish,
@@ -815,6 +816,7 @@ def test_the_new_state_survives_continue_as_new() -> None:
         FetchData(node="f", source="orders", visit=1),
         UpdateProfile(node="u", set={"a": "b"}, increment={"n": 1.5}, visit=1),
         JumpToJourney(node="j", journey="other", visit=1),
+        Decide(node="d", decision="spring", visit=1),
     ],
 )
 def test_inputs_and_commands_round_trip_through_their_unions(item: Input | Command) -> None:
@@ -823,6 +825,34 @@ def test_inputs_and_commands_round_trip_through_their_unions(item: Input | Comma
 
 
 INPUT_KINDS = {"assignment_recorded", "action_done", "profile_updated", "jumped"}
+
+
+DECIDE = {"type": "decide", "decision": "spring", "next": "done", "on_error": "failed"}
+PROPOSED = {"proposition_id": "prop_1", "offers": [{"placement": "hero", "content": "A"}]}
+
+
+def test_decide_asks_the_policy_and_keeps_the_proposition_in_vars() -> None:
+    run = Run(definition({"d": DECIDE, "done": msg("end"), "end": END, "failed": END}))
+    assert run.command == Decide(node="d", decision="spring", visit=1)
+    assert run.feed(ActionDone(node="x", ok=True, response={}), MIN) == run.command  # not its own
+    command = run.feed(ActionDone(node="d", ok=True, response=PROPOSED), MIN)
+    assert isinstance(command, SendMessage) and command.node == "done"
+    assert run.state.vars["d"] == PROPOSED
+    assert run.outcomes()[0] == ("d", "decided by spring")
+
+
+def test_decide_failure_goes_to_on_error_or_ends_errored() -> None:
+    run = Run(definition({"d": DECIDE, "done": END, "failed": END}))
+    assert run.feed(ActionDone(node="d", ok=False, error="decision 'spring' not found"), MIN) == (
+        COMPLETED
+    )
+    assert run.state.vars["d"] == {"error": "decision 'spring' not found"}
+    assert run.outcomes() == [("d", "error: decision 'spring' not found"), ("failed", "completed")]
+    strict = {**DECIDE}
+    del strict["on_error"]
+    run = Run(definition({"d": strict, "done": END}))
+    final = run.feed(ActionDone(node="d", ok=False, error="boom"), MIN)
+    assert final == Finish(status="errored", reason="nodes.d: boom")
 
 
 # --- send-time optimisation ------------------------------------------------------------

@@ -1,0 +1,94 @@
+"""Cap arithmetic and selection: windows, room, exclusions, count per placement, fallback."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from decisions.caps import TOTAL_SCOPE, CounterKey, Limit, has_room, limits, window_start
+from decisions.catalog import Catalog
+from decisions.eligibility import Facts
+from decisions.model import OfferSpec, PlacementSpec, PolicySpec
+from decisions.selection import Chosen, Picker, candidates
+
+NOW = datetime(2026, 12, 3, 13, 45, 10, tzinfo=UTC)
+
+
+def offer(**fields: Any) -> OfferSpec:
+    return OfferSpec.model_validate(
+        {
+            "name": "o",
+            "representations": {"hero": {"content": "x"}, "side": {"content": "y"}},
+            **fields,
+        }
+    )
+
+
+def test_windows_are_fixed_epoch_periods() -> None:
+    assert window_start(NOW, None) == 0
+    assert window_start(NOW, 86400) == int(datetime(2026, 12, 3, tzinfo=UTC).timestamp())
+    assert window_start(NOW, 3600) == int(datetime(2026, 12, 3, 13, tzinfo=UTC).timestamp())
+
+
+def test_limits_per_profile_and_total() -> None:
+    capped = offer(caps={"per_profile": {"limit": 2, "period": "P1D"}, "total": {"limit": 100}})
+    day = int(datetime(2026, 12, 3, tzinfo=UTC).timestamp())
+    assert limits("o1", capped, "p1", NOW) == [
+        Limit(CounterKey("o1", "p1", day), 2),
+        Limit(CounterKey("o1", TOTAL_SCOPE, 0), 100),
+    ]
+    assert limits("o1", offer(), "p1", NOW) == []
+
+
+def test_room_needs_every_counter_under_its_limit() -> None:
+    found = [Limit(CounterKey("o", "p", 0), 2), Limit(CounterKey("o", "", 0), 5)]
+    assert has_room(found, {})
+    assert has_room(found, {CounterKey("o", "p", 0): 1, CounterKey("o", "", 0): 4})
+    assert not has_room(found, {CounterKey("o", "p", 0): 2})
+    assert not has_room(found, {CounterKey("o", "", 0): 5})
+
+
+def policy(**fields: Any) -> PolicySpec:
+    return PolicySpec.model_validate(
+        {"name": "p", "placements": ["hero"], "candidates": {"tags": ["spring"]}, **fields}
+    )
+
+
+def test_candidates_by_tag_or_name_without_fallbacks() -> None:
+    offers = {
+        "a": offer(tags=["spring"]),
+        "b": offer(tags=["winter"]),
+        "c": offer(),
+        "f": offer(tags=["spring"], fallback=True),
+    }
+    chosen = candidates(policy(candidates={"tags": ["spring"], "offers": ["c"]}), offers)
+    assert sorted(chosen) == ["a", "c"]
+
+
+def test_picker_exclusive_tags_count_and_fallback() -> None:
+    picker = Picker(
+        policy(placements=["hero", "side"], count=2, exclusive_tags=["shoes"], fallback="house")
+    )
+    shoes, boots, hat = offer(tags=["shoes"]), offer(tags=["shoes"]), offer(tags=["hats"])
+    assert picker.admits("shoes1", shoes, "hero")
+    picker.take(Chosen("shoes1", "hero", 1.0, "priority"), shoes)
+    assert not picker.admits("boots", boots, "hero")  # a second offer tagged shoes
+    assert not picker.admits("shoes1", shoes, "side")  # never the same offer twice
+    assert picker.admits("hat", hat, "hero")
+    picker.take(Chosen("hat", "hero", 0.5, "priority"), hat)
+    assert picker.full("hero") and not picker.full("side")
+    assert picker.fallbacks() == [Chosen("house", "side", None, "fallback")]
+
+
+def test_catalog_ranks_a_priority_policy_once_per_version() -> None:
+    offers = {
+        "a": offer(tags=["spring"], priority=1),
+        "b": offer(tags=["spring"], priority=9),
+        "f": offer(tags=["spring"], fallback=True),
+    }
+    hero = PlacementSpec(name="Hero", channel="web", content_type="text")
+    catalog = Catalog(1, {"hero": hero}, offers, {"spring": policy()})
+    facts = Facts({"profile_id": "p1"}, {}, {}, NOW)
+    first = catalog.ranked("spring", facts, {}, 1)
+    assert [s.offer_id for s in first] == ["b", "a"]
+    assert catalog.ranked("spring", facts, {}, 2) is first  # not sorted again per request
