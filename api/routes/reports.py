@@ -9,9 +9,8 @@ from typing import Annotated, Any
 
 import asyncpg
 from fastapi import APIRouter, Query
-from temporalio.client import Client
 
-from api.deps import PoolDep, Reader, TemporalDep, VersionQuery
+from api.deps import PoolDep, Reader, VersionQuery
 from api.errors import ApiError, field, invalid, not_found
 from api.schemas.common import ERRORS, JourneyIdPath, ProfileIdPath
 from api.schemas.reports import (
@@ -38,8 +37,7 @@ from journeys.nodes.split import SplitNode
 
 router = APIRouter(tags=["reports"], responses=ERRORS)
 
-VISIBILITY_CONCURRENCY = 16
-COUNTS = ("entered", "profiles", "exited", "exit_criteria", "errored", "timed_out")
+COUNTS = ("entered", "profiles", "waiting", "exited", "exit_criteria", "errored", "timed_out")
 MAX_WINDOW = timedelta(days=366)
 
 
@@ -79,7 +77,6 @@ async def journeys_overview(
 async def journey_report(
     journey_id: JourneyIdPath,
     pool: PoolDep,
-    temporal: TemporalDep,
     _: Reader,
     version: VersionQuery = None,
     goal: Annotated[
@@ -99,13 +96,12 @@ async def journey_report(
     paths = await pool.fetch(q("report_split_paths"), journey_id, version, splits, goal)
     variants = await pool.fetch(q("report_experiment_variants"), journey_id, version, goal)
     timed = await pool.fetch(q("report_send_time"), journey_id, version)
-    waiting, waiting_error = await _waiting(temporal, journey_id, version, definition)
     by_node = {r["node_id"]: r for r in steps}
     nodes = []
     for node_id, node in definition.nodes.items():
         row = by_node.get(node_id)
         counts = {k: row[k] for k in COUNTS} if row else {}
-        report = NodeReport(node=node_id, type=node.type, waiting=waiting.get(node_id), **counts)
+        report = NodeReport(node=node_id, type=node.type, **counts)
         if node.type == "message":
             report.messages = _messages([m for m in messages if m["node_id"] == node_id])
         if isinstance(node, MessageNode) and node.send_time is not None:
@@ -122,7 +118,6 @@ async def journey_report(
         goal=goal,
         entries={r["status"]: r["n"] for r in entries},
         nodes=nodes,
-        waiting_error=waiting_error,
         generated_at=datetime.now(UTC),
     )
 
@@ -144,35 +139,6 @@ async def _version(
             fields=[field("version", f"journey {journey_id!r} has no version {version}")],
         )
     return version, JourneyDefinition.model_validate(data)
-
-
-def _quoted(value: str) -> str:
-    """A visibility query string literal."""
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-async def _waiting(
-    temporal: Client, journey_id: str, version: int, definition: JourneyDefinition
-) -> tuple[dict[str, int], str | None]:
-    """Running journeys per node, from the CurrentNode search attribute (one count each:
-    the dev server's visibility store groups by ExecutionStatus only)."""
-    sem = asyncio.Semaphore(VISIBILITY_CONCURRENCY)
-    base = (
-        f"JourneyId = {_quoted(journey_id)} AND JourneyVersion = {version} "
-        "AND ExecutionStatus = 'Running'"
-    )
-
-    async def count(node_id: str) -> tuple[str, int]:
-        async with sem:
-            found = await temporal.count_workflows(f"{base} AND CurrentNode = {_quoted(node_id)}")
-            return node_id, found.count
-
-    nodes = [n for n, node in definition.nodes.items() if node.type != "end"]
-    try:
-        counts = await asyncio.gather(*(count(n) for n in nodes))
-    except Exception as exc:  # the report stands without the live part
-        return {}, f"{type(exc).__name__}: {exc}"
-    return dict(counts) | {n: 0 for n, node in definition.nodes.items() if node.type == "end"}, None
 
 
 def _messages(rows: list[asyncpg.Record]) -> MessageCounts:

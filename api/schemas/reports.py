@@ -47,8 +47,8 @@ class NodeReport(BaseModel):
     profiles: int = Field(
         0, description="Profiles that entered it (once per run: a re-entered profile counts again)"
     )
-    waiting: int | None = Field(
-        None, description="Running journeys at this node now (Temporal visibility)"
+    waiting: int = Field(
+        0, description="Runs resting at this node now (their open visit in the step ledger)"
     )
     exited: int = Field(0, description="Left to the next node, or the journey completed here")
     exit_criteria: int = Field(0, description="Ended here by an exit_on event")
@@ -69,9 +69,6 @@ class JourneyReport(BaseModel):
         default_factory=dict, description="Runs of this version by status (active, completed…)"
     )
     nodes: list[NodeReport]
-    waiting_error: str | None = Field(
-        None, description="Why the waiting counts are missing (Temporal unreachable)"
-    )
     generated_at: datetime
 
 

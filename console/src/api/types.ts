@@ -92,7 +92,6 @@ export interface JourneyReport {
   goal: string | null;
   entries: Record<string, number>;
   nodes: NodeReport[];
-  waiting_error: string | null;
   generated_at: string;
 }
 

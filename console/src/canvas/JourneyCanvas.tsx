@@ -29,7 +29,9 @@ export function JourneyCanvas({ definition, report, selected, onSelect, path = n
   const graph = useMemo(() => journeyGraph(definition), [definition]);
   const placed = useMemo(() => layout(graph), [graph]);
   const laid = useMemo(() => flowNodes(graph, placed), [graph, placed]);
-  const nodes = useMemo(() => laid.map((n) => ({ ...n, selected: n.id === selected })), [laid, selected]);
+  // Only the selected node is a new object: the others keep their identity, so selecting one
+  // re-renders it (and the one it replaces), not all of them.
+  const nodes = useMemo(() => laid.map((n) => (n.id === selected ? { ...n, selected: true } : n)), [laid, selected]);
   const counts = useMemo(() => byNode(report?.nodes ?? []), [report]);
   const paths = useMemo(() => {
     const found = new Map<string, PathCounts[]>();
