@@ -113,6 +113,7 @@ export interface MessageNode extends NodeBase {
   template: string;
   next: string;
   quiet_hours?: { start: string; end: string; timezone?: string | null } | null;
+  send_time?: { optimize: "opened" | "clicked"; within?: string; holdout?: number } | null;
 }
 
 export interface WaitNode extends NodeBase {
@@ -159,6 +160,13 @@ export interface CallNode extends NodeBase {
   on_error?: string | null;
 }
 
+export interface DecideNode extends NodeBase {
+  type: "decide";
+  decision: string;
+  next: string;
+  on_error?: string | null;
+}
+
 export interface JumpNode extends NodeBase {
   type: "jump";
   journey: string;
@@ -185,6 +193,7 @@ export type JourneyNodeDef =
   | SplitNode
   | ExperimentNode
   | CallNode
+  | DecideNode
   | JumpNode
   | UpdateProfileNode
   | EndNode;

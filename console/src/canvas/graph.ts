@@ -53,6 +53,7 @@ function outgoing(node: JourneyNodeDef): Out[] {
       return [...out(node.on_event, "event"), ...out(node.on_timeout, "timeout")];
     case "action":
     case "fetch":
+    case "decide":
       return [...out(node.next, "next"), ...out(node.on_error, "on error")];
     case "end":
       return [];
@@ -78,7 +79,11 @@ export function nodeFacts(node: JourneyNodeDef): string[] {
   const facts: (string | null)[] = (() => {
     switch (node.type) {
       case "message":
-        return [`${node.channel} · ${node.template}`, node.quiet_hours ? `quiet ${node.quiet_hours.start}–${node.quiet_hours.end}` : null];
+        return [
+          `${node.channel} · ${node.template}`,
+          node.quiet_hours ? `quiet ${node.quiet_hours.start}–${node.quiet_hours.end}` : null,
+          node.send_time ? `best time to be ${node.send_time.optimize} within ${node.send_time.within ?? "PT24H"}` : null,
+        ];
       case "wait":
         return waitFacts(node);
       case "wait_for_event":
@@ -98,6 +103,8 @@ export function nodeFacts(node: JourneyNodeDef): string[] {
         return [quoted(node.action)];
       case "fetch":
         return [quoted(node.source)];
+      case "decide":
+        return [`decision ${node.decision}`];
       case "jump":
         return [`to ${node.journey}`, node.end ? "then ends" : null];
       case "update_profile":
