@@ -20,18 +20,15 @@ The last lines are `ratio_canvas=<big / small>` and `ratio_counts=<report / coun
 from __future__ import annotations
 
 import argparse
-import asyncio
 import statistics
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 from playwright.async_api import Page, async_playwright
 
-from bench.stack import ROOT, Stack, launch, log, wait_api
+from bench.stack import ROOT, Stack, launch, run_in_stack, wait_api
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
@@ -214,17 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--keep", action="store_true", help="keep the data folder and the logs")
     args = p.parse_args(argv)
-    stack = Stack(Path(tempfile.mkdtemp(prefix="wayline-bench-console-")), keep=args.keep)
-    try:
-        asyncio.run(run(args, stack))
-    except Exception as exc:
-        log(f"failed: {type(exc).__name__}: {exc}")
-        for name in stack.procs:
-            log(f"--- {name} log (last lines):\n{stack.tail(name)}")
-        return 1
-    finally:
-        stack.stop()
-    return 0
+    return run_in_stack("wayline-bench-console-", args.keep, lambda stack: run(args, stack))
 
 
 if __name__ == "__main__":

@@ -24,9 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -36,7 +34,7 @@ from temporalio.client import Client
 from bench.bare import EMPTY_TASK_QUEUE, EMPTY_WORKFLOW
 from bench.cpu import CpuMeter
 from bench.journey_phases import TEMPLATE, TEMPLATE_BODY, run_bare
-from bench.stack import Stack, has_pollers, launch, log, wait_api, wait_until
+from bench.stack import Stack, has_pollers, launch, log, run_in_stack, wait_api, wait_until
 from bench.stats import Rate
 from core.names import JOURNEY_WORKFLOW
 
@@ -183,17 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--idle-seconds", type=float, default=30.0, help="idle CPU measurement")
     p.add_argument("--keep", action="store_true", help="keep the data folder and the logs")
     args = p.parse_args(argv)
-    stack = Stack(Path(tempfile.mkdtemp(prefix="wayline-bench-parked-")), keep=args.keep)
-    try:
-        asyncio.run(run(args, stack))
-    except Exception as exc:
-        log(f"failed: {type(exc).__name__}: {exc}")
-        for name in stack.procs:
-            log(f"--- {name} log (last lines):\n{stack.tail(name)}")
-        return 1
-    finally:
-        stack.stop()
-    return 0
+    return run_in_stack("wayline-bench-parked-", args.keep, lambda stack: run(args, stack))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -253,3 +254,20 @@ async def wait_api(http: httpx.AsyncClient, stack: Stack) -> None:
             return False
 
     await wait_until("API /health", api_up, 60, alive=lambda: stack.check("api"))
+
+
+def run_in_stack(prefix: str, keep: bool, body: Callable[[Stack], Awaitable[None]]) -> int:
+    """Run `body` with a Stack in a fresh temporary folder; stop everything at the end.
+
+    A failure is logged with the last lines of every child's log, and the exit code is 1."""
+    stack = Stack(Path(tempfile.mkdtemp(prefix=prefix)), keep=keep)
+    try:
+        asyncio.run(body(stack))
+    except Exception as exc:
+        log(f"failed: {type(exc).__name__}: {exc}")
+        for name in stack.procs:
+            log(f"--- {name} log (last lines):\n{stack.tail(name)}")
+        return 1
+    finally:
+        stack.stop()
+    return 0
