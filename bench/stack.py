@@ -12,9 +12,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 from temporalio.api.enums.v1 import TaskQueueType
@@ -256,7 +257,9 @@ async def wait_api(http: httpx.AsyncClient, stack: Stack) -> None:
     await wait_until("API /health", api_up, 60, alive=lambda: stack.check("api"))
 
 
-def run_in_stack(prefix: str, keep: bool, body: Callable[[Stack], Awaitable[None]]) -> int:
+def run_in_stack(
+    prefix: str, keep: bool, body: Callable[[Stack], Coroutine[Any, Any, None]]
+) -> int:
     """Run `body` with a Stack in a fresh temporary folder; stop everything at the end.
 
     A failure is logged with the last lines of every child's log, and the exit code is 1."""
