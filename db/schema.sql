@@ -710,6 +710,8 @@ CREATE INDEX profile_aliases_profile ON public.profile_aliases USING btree (prof
 CREATE INDEX profile_erasures_hash ON public.profile_erasures USING btree (profile_hash);
 CREATE INDEX profile_imports_started ON public.profile_imports USING btree (started_at DESC);
 CREATE INDEX profiles_attributes_path ON public.profiles USING gin (attributes jsonb_path_ops);
+CREATE INDEX profiles_email_lower ON public.profiles USING btree (lower(email));
+CREATE INDEX profiles_phone ON public.profiles USING btree (phone);
 CREATE INDEX propositions_policy ON public.propositions USING btree (policy_id, created_at);
 CREATE TRIGGER decision_policies_catalog AFTER INSERT OR DELETE OR UPDATE ON public.decision_policies FOR EACH STATEMENT EXECUTE FUNCTION public.bump_decision_catalog();
 CREATE TRIGGER events_audience_insert AFTER INSERT ON public.events REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.audience_recheck_enqueue();

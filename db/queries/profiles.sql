@@ -43,7 +43,7 @@ LIMIT $2
 -- name: find_profiles
 -- The profiles a text names: as an id ($1), an alias of a merged id ($1), an email ($2,
 -- compared without case) or a phone in E.164 ($3); $2 and $3 are null when the text is not
--- one. Email and phone have no index: a lookup by them scans the profiles.
+-- one. Email and phone are looked up by their indexes (migration 024).
 WITH hits AS (
     SELECT profile_id, 1 AS rank, 'id' AS matched_by FROM profiles WHERE profile_id = $1
     UNION ALL
