@@ -29,11 +29,11 @@ from workers.embedded import EmbeddedPostgres, free_port
 
 JOURNEY = "bench-report"
 QUERIES: dict[str, tuple[object, ...]] = {
-    "report_steps": (),
-    "report_messages": (),
-    "report_entries": (),
-    "report_split_paths": (["n1"], "goal"),
-    "report_experiment_variants": ("goal",),
+    "report_steps": (None, None),
+    "report_messages": (None, None),
+    "report_entries": (None, None),
+    "report_split_paths": (["n1"], "goal", None, None),
+    "report_experiment_variants": ("goal", None, None),
 }
 
 
@@ -101,11 +101,7 @@ async def measure(url: str, rounds: int) -> tuple[float, float]:
 
         async def report() -> None:
             await asyncio.gather(
-                pool.fetch(q("report_steps"), JOURNEY, 1),
-                pool.fetch(q("report_messages"), JOURNEY, 1),
-                pool.fetch(q("report_entries"), JOURNEY, 1),
-                pool.fetch(q("report_split_paths"), JOURNEY, 1, ["n1"], "goal"),
-                pool.fetch(q("report_experiment_variants"), JOURNEY, 1, "goal"),
+                *(pool.fetch(q(name), JOURNEY, 1, *args) for name, args in QUERIES.items()),
             )
 
         times: dict[str, list[float]] = {"baseline": [], "report": []}

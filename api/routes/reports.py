@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import asyncpg
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
+from pydantic import AwareDatetime
 
 from api.deps import PoolDep, Reader, VersionQuery
 from api.errors import ApiError, field, invalid, not_found
@@ -20,13 +21,16 @@ from api.schemas.reports import (
     JourneysOverview,
     MessageCounts,
     NodeReport,
+    NodeSeries,
     PathCounts,
     PathMessage,
     PathStepPublic,
     ProfilePath,
     RunPath,
     SendTimeCounts,
+    SeriesBucket,
 )
+from api.windows import MAX_WINDOW, SinceQuery, UntilQuery, buckets, check_window
 from core.names import step_id
 from db.sql import q
 from journeys.durations import duration_upper_bound
@@ -38,7 +42,6 @@ from journeys.nodes.split import SplitNode
 router = APIRouter(tags=["reports"], responses=ERRORS)
 
 COUNTS = ("entered", "profiles", "waiting", "exited", "exit_criteria", "errored", "timed_out")
-MAX_WINDOW = timedelta(days=366)
 
 
 def window_seconds(window: str) -> float:
@@ -83,18 +86,23 @@ async def journey_report(
         str | None,
         Query(min_length=1, max_length=200, description="Event name counted as the goal"),
     ] = None,
+    since: SinceQuery = None,
+    until: UntilQuery = None,
 ) -> JourneyReport:
-    """Per node: visits and how they ended, who waits there now, message outcomes, and
-    profiles per split path or experiment variant with their goal rate."""
+    """Per node: visits entered in the window and how they ended, who waits there now,
+    message outcomes, and profiles per split path or experiment variant with their goal
+    rate."""
+    check_window(since, until, datetime.now(UTC))
     version, definition = await _version(pool, journey_id, version)
+    window = (since, until)
     steps, messages, entries = await asyncio.gather(
-        pool.fetch(q("report_steps"), journey_id, version),
-        pool.fetch(q("report_messages"), journey_id, version),
-        pool.fetch(q("report_entries"), journey_id, version),
+        pool.fetch(q("report_steps"), journey_id, version, *window),
+        pool.fetch(q("report_messages"), journey_id, version, *window),
+        pool.fetch(q("report_entries"), journey_id, version, *window),
     )
     splits = [n for n, node in definition.nodes.items() if isinstance(node, SplitNode)]
-    paths = await pool.fetch(q("report_split_paths"), journey_id, version, splits, goal)
-    variants = await pool.fetch(q("report_experiment_variants"), journey_id, version, goal)
+    paths = await pool.fetch(q("report_split_paths"), journey_id, version, splits, goal, *window)
+    variants = await pool.fetch(q("report_experiment_variants"), journey_id, version, goal, *window)
     timed = await pool.fetch(q("report_send_time"), journey_id, version)
     by_node = {r["node_id"]: r for r in steps}
     nodes = []
@@ -116,10 +124,76 @@ async def journey_report(
         journey_id=journey_id,
         version=version,
         goal=goal,
+        since=since,
+        until=until,
         entries={r["status"]: r["n"] for r in entries},
         nodes=nodes,
         generated_at=datetime.now(UTC),
     )
+
+
+NodeIdPath = Annotated[str, Path(min_length=1, max_length=200, description="Node id")]
+SERIES_DAY = timedelta(days=1)
+
+
+@router.get("/journeys/{journey_id}/nodes/{node_id}/series")
+async def node_series(
+    journey_id: JourneyIdPath,
+    node_id: NodeIdPath,
+    pool: PoolDep,
+    _: Reader,
+    version: VersionQuery = None,
+    since: Annotated[
+        AwareDatetime | None,
+        Query(description="The first bucket's start; default: a day before until"),
+    ] = None,
+    until: Annotated[
+        AwareDatetime | None, Query(description="The window's end; default: now")
+    ] = None,
+    bucket: Annotated[
+        str, Query(max_length=40, description="Bucket size, at most 500 buckets", examples=["PT1H"])
+    ] = "PT1H",
+) -> NodeSeries:
+    """One node's counts over time, bucket by bucket from `since`: visits entered, left to the
+    next node and errored, and for a message node its sends by outcome."""
+    until = until or datetime.now(UTC)
+    since = since or until - SERIES_DAY
+    check_window(since, until, until)
+    cut = buckets(since, until, bucket)
+    version, definition = await _version(pool, journey_id, version)
+    node = definition.nodes.get(node_id)
+    if node is None:
+        raise not_found(f"node {node_id!r} of version {version} of journey {journey_id!r}")
+    rows = await pool.fetch(
+        q("node_series"),
+        journey_id,
+        version,
+        node_id,
+        since,
+        until,
+        cut.size.total_seconds(),
+        cut.count,
+    )
+    sends = node.type == "message"
+    return NodeSeries(
+        journey_id=journey_id,
+        version=version,
+        node=node_id,
+        type=node.type,
+        since=since,
+        until=until,
+        bucket=bucket,
+        buckets=[_bucket(r, sends) for r in rows],
+    )
+
+
+def _bucket(row: asyncpg.Record, sends: bool) -> SeriesBucket:
+    """A bucket's counts; the send counts only at a message node."""
+    counts = dict(row)
+    if not sends:
+        for key in ("sent", "failed", "skipped"):
+            counts[key] = None
+    return SeriesBucket(**counts)
 
 
 async def _version(

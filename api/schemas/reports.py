@@ -65,6 +65,8 @@ class JourneyReport(BaseModel):
     journey_id: str
     version: int
     goal: str | None = Field(None, description="The goal event the path goal rates count")
+    since: datetime | None = Field(None, description="The window's start; null: from the first")
+    until: datetime | None = Field(None, description="The window's end; null: up to now")
     entries: dict[str, int] = Field(
         default_factory=dict, description="Runs of this version by status (active, completed…)"
     )
@@ -149,3 +151,26 @@ class JourneysOverview(BaseModel):
     window: str = Field(description="The window of entries, exits and errors (ISO 8601)")
     items: list[JourneyOverview]
     count: int
+
+
+class SeriesBucket(BaseModel):
+    """One bucket of a node's counts over time."""
+
+    start: datetime
+    entered: int = Field(description="Visits that entered the node in the bucket")
+    exited: int = Field(description="Visits that left it to the next node in the bucket")
+    errored: int = Field(description="Visits that ended there in an error in the bucket")
+    sent: int | None = Field(None, description="A message node: messages sent in the bucket")
+    failed: int | None = Field(None, description="A message node: sends that failed")
+    skipped: int | None = Field(None, description="A message node: sends skipped")
+
+
+class NodeSeries(BaseModel):
+    journey_id: str
+    version: int
+    node: str
+    type: str
+    since: datetime
+    until: datetime
+    bucket: str = Field(description="The bucket size (ISO 8601 duration)")
+    buckets: list[SeriesBucket]

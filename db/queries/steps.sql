@@ -32,29 +32,36 @@ UPDATE messages SET status = 'skipped',
 WHERE message_id = $1 AND status = 'deferred'
 
 -- name: report_steps
--- Per node of one journey version: visits and how they ended; `profiles` counts first visits
--- (a run's profile once per node; a distinct count was 15x slower on 200k visits); `waiting`
--- the visits not left: a run writes its open visit when it comes to rest there.
+-- Per node of one journey version: visits entered in the window [$3, $4) (either end open
+-- when null) and how they ended; `profiles` counts first visits (a run's profile once per
+-- node; a distinct count was 15x slower on 200k visits); `waiting` the visits not left now,
+-- whenever entered: a run writes its open visit when it comes to rest there.
 SELECT node_id,
-       count(*) AS entered,
+       count(*) FILTER (WHERE w.inside) AS entered,
        count(*) FILTER (WHERE left_at IS NULL) AS waiting,
-       count(*) FILTER (WHERE visit = 1) AS profiles,
-       count(*) FILTER (WHERE outcome = 'exited') AS exited,
-       count(*) FILTER (WHERE outcome = 'exit_criteria') AS exit_criteria,
-       count(*) FILTER (WHERE outcome = 'errored') AS errored,
-       count(*) FILTER (WHERE outcome = 'timed_out') AS timed_out
-FROM journey_steps WHERE journey_id = $1 AND version = $2
+       count(*) FILTER (WHERE w.inside AND visit = 1) AS profiles,
+       count(*) FILTER (WHERE w.inside AND outcome = 'exited') AS exited,
+       count(*) FILTER (WHERE w.inside AND outcome = 'exit_criteria') AS exit_criteria,
+       count(*) FILTER (WHERE w.inside AND outcome = 'errored') AS errored,
+       count(*) FILTER (WHERE w.inside AND outcome = 'timed_out') AS timed_out
+FROM journey_steps,
+     LATERAL (SELECT ($3::timestamptz IS NULL OR entered_at >= $3)
+                 AND ($4::timestamptz IS NULL OR entered_at < $4) AS inside) w
+WHERE journey_id = $1 AND version = $2 AND (w.inside OR left_at IS NULL)
 GROUP BY node_id
 
 -- name: report_messages
--- Per message node of one journey version: sends by status and reason.
+-- Per message node of one journey version: sends by status and reason, those created in the
+-- window [$3, $4) and the deferred ones (waiting for their time now) whenever created.
 SELECT node_id, status, reason, count(*) AS n
 FROM messages WHERE journey_id = $1 AND version = $2 AND node_id IS NOT NULL AND NOT proof
+  AND (status = 'deferred' OR (($3::timestamptz IS NULL OR created_at >= $3)
+                               AND ($4::timestamptz IS NULL OR created_at < $4)))
 GROUP BY node_id, status, reason
 
 -- name: report_split_paths
--- Profiles per path of the split nodes $3, and how many of them had the goal event $4 after
--- they took the path.
+-- Profiles per path of the split nodes $3 who entered it in the window [$5, $6), and how many
+-- of them had the goal event $4 after they took the path.
 SELECT s.node_id, substr(s.detail, 6) AS path,
        count(DISTINCT s.profile_id) AS profiles,
        count(DISTINCT s.profile_id) FILTER (WHERE $4::text IS NOT NULL AND EXISTS (
@@ -64,10 +71,13 @@ SELECT s.node_id, substr(s.detail, 6) AS path,
 FROM journey_steps s
 WHERE s.journey_id = $1 AND s.version = $2 AND s.node_id = ANY($3::text[])
   AND s.outcome = 'exited' AND s.detail LIKE 'path %'
+  AND ($5::timestamptz IS NULL OR s.entered_at >= $5)
+  AND ($6::timestamptz IS NULL OR s.entered_at < $6)
 GROUP BY s.node_id, path
 
 -- name: report_experiment_variants
--- Profiles per variant of each experiment (the assignment ledger) and the goal event $3.
+-- Profiles per variant of each experiment (the assignment ledger) assigned in the window
+-- [$4, $5), and the goal event $3.
 SELECT a.node_id, a.variant AS path,
        count(DISTINCT a.profile_id) AS profiles,
        count(DISTINCT a.profile_id) FILTER (WHERE $3::text IS NOT NULL AND EXISTS (
@@ -76,12 +86,51 @@ SELECT a.node_id, a.variant AS path,
            AS converted
 FROM experiment_assignments a
 WHERE a.journey_id = $1 AND a.version = $2
+  AND ($4::timestamptz IS NULL OR a.assigned_at >= $4)
+  AND ($5::timestamptz IS NULL OR a.assigned_at < $5)
 GROUP BY a.node_id, a.variant
 
 -- name: report_entries
--- The journey version's runs by status.
+-- The journey version's runs entered in the window [$3, $4), by status.
 SELECT status, count(*) AS n FROM journey_entries
-WHERE journey_id = $1 AND version = $2 GROUP BY status
+WHERE journey_id = $1 AND version = $2
+  AND ($3::timestamptz IS NULL OR entered_at >= $3) AND ($4::timestamptz IS NULL OR entered_at < $4)
+GROUP BY status
+
+-- name: node_series
+-- One node of one journey version over time: `$7` buckets of `$6` seconds from `$4` (up to
+-- `$5`): visits entered in each, visits left in each by how (exited, errored), and the
+-- node's messages by status at the time they were sent (or recorded, when never sent).
+WITH b AS (
+    SELECT k, $4::timestamptz + k * $6::float8 * interval '1 second' AS start
+    FROM generate_series(0, $7::int - 1) k
+), steps AS (
+    SELECT floor(extract(epoch FROM t.at - $4::timestamptz) / $6::float8)::int AS k,
+           count(*) FILTER (WHERE t.kind = 'in') AS entered,
+           count(*) FILTER (WHERE t.kind = 'exited') AS exited,
+           count(*) FILTER (WHERE t.kind = 'errored') AS errored
+    FROM journey_steps s,
+         LATERAL (VALUES ('in', s.entered_at), (s.outcome, s.left_at)) AS t(kind, at)
+    WHERE s.journey_id = $1 AND s.version = $2 AND s.node_id = $3
+      AND (s.entered_at < $5 AND (s.entered_at >= $4 OR s.left_at >= $4))
+      AND t.at >= $4 AND t.at < $5
+    GROUP BY 1
+), sends AS (
+    SELECT floor(extract(epoch FROM coalesce(sent_at, created_at) - $4::timestamptz)
+                 / $6::float8)::int AS k,
+           count(*) FILTER (WHERE status = 'sent') AS sent,
+           count(*) FILTER (WHERE status = 'failed') AS failed,
+           count(*) FILTER (WHERE status = 'skipped') AS skipped
+    FROM messages
+    WHERE journey_id = $1 AND version = $2 AND node_id = $3 AND NOT proof
+      AND coalesce(sent_at, created_at) >= $4 AND coalesce(sent_at, created_at) < $5
+    GROUP BY 1
+)
+SELECT b.start, coalesce(steps.entered, 0) AS entered, coalesce(steps.exited, 0) AS exited,
+       coalesce(steps.errored, 0) AS errored, coalesce(sends.sent, 0) AS sent,
+       coalesce(sends.failed, 0) AS failed, coalesce(sends.skipped, 0) AS skipped
+FROM b LEFT JOIN steps USING (k) LEFT JOIN sends USING (k)
+ORDER BY b.k
 
 -- name: profile_runs
 -- A profile's runs of one journey, newest first (a keyed journey's: of every key).

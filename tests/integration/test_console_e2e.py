@@ -144,6 +144,10 @@ async def test_sign_in_open_a_journey_and_watch_the_counts_change(
     panel = page.get_by_role("complementary", name="Node vip")
     await expect(panel).to_contain_text('"template"')
     await expect(panel.locator("dd").first).to_be_visible()
+    chart = panel.get_by_role("img", name="Entered and exited over time at vip")
+    await expect(chart).to_be_visible()
+    await page.get_by_label("Window").select_option(label="Last hour")
+    await expect(count(page, "check", "entered")).to_have_text("3")
     await page.screenshot(path=SCREENSHOTS / "node-panel.png")
 
 

@@ -12,6 +12,7 @@ import type {
   JourneysOverview,
   JourneyVersion,
   Me,
+  NodeSeries,
   Membership,
   MessagePage,
   Page,
@@ -36,8 +37,22 @@ export const journey = (id: string): Promise<JourneyPublic> => request(journeyPa
 export const journeyVersion = (id: string, version: number): Promise<JourneyVersion> =>
   request(`${journeyPath(id)}/versions/${version}`);
 
-export const journeyReport = (id: string, version: number): Promise<JourneyReport> =>
-  request(`${journeyPath(id)}/report?version=${version}`);
+/** A query string of the parameters given, in order, leaving out the null ones. */
+export function query(params: Record<string, string | number | null>): string {
+  const given = Object.entries(params).filter((e): e is [string, string | number] => e[1] !== null);
+  return given.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join("&");
+}
+
+export interface ReportOptions {
+  since?: string | null;
+  goal?: string | null;
+}
+
+export const journeyReport = (id: string, version: number, { since = null, goal = null }: ReportOptions = {}): Promise<JourneyReport> =>
+  request(`${journeyPath(id)}/report?${query({ version, since, goal })}`);
+
+export const nodeSeries = (id: string, version: number, node: string, since: string, bucket: string): Promise<NodeSeries> =>
+  request(`${journeyPath(id)}/nodes/${encodeURIComponent(node)}/series?${query({ version, since, bucket })}`);
 
 export const publishJourney = (id: string): Promise<Published> =>
   request(`${journeyPath(id)}/publish`, { method: "POST" });

@@ -90,9 +90,33 @@ export interface JourneyReport {
   journey_id: string;
   version: number;
   goal: string | null;
+  since: string | null;
+  until: string | null;
   entries: Record<string, number>;
   nodes: NodeReport[];
   generated_at: string;
+}
+
+/** One bucket of a node's counts over time; the send counts are null at other than message nodes. */
+export interface SeriesBucket {
+  start: string;
+  entered: number;
+  exited: number;
+  errored: number;
+  sent: number | null;
+  failed: number | null;
+  skipped: number | null;
+}
+
+export interface NodeSeries {
+  journey_id: string;
+  version: number;
+  node: string;
+  type: string;
+  since: string;
+  until: string;
+  bucket: string;
+  buckets: SeriesBucket[];
 }
 
 // The journey definition language (schemas/journey.schema.json), as far as the canvas reads it.

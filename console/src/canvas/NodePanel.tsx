@@ -1,13 +1,28 @@
-// The side panel of a selected node: its whole configuration and its counts.
+// The side panel of a selected node: its whole configuration, its counts and its counts
+// over time.
 
-import type { JourneyNodeDef, NodeReport } from "../api/types";
+import type { JourneyNodeDef, NodeReport, NodeSeries } from "../api/types";
+import type { Loaded } from "../app/usePoll";
 import { countLines, formatCount } from "./counts";
+import { SeriesChart } from "./SeriesChart";
 
 interface Props {
   id: string;
   node: JourneyNodeDef;
   report: NodeReport | undefined;
+  /** Its counts over time, when the page loads them. */
+  series?: Loaded<NodeSeries>;
   onClose: () => void;
+}
+
+function OverTime({ series }: { series: Loaded<NodeSeries> }) {
+  return (
+    <>
+      <h3>Over time</h3>
+      {series.error && <p role="alert">{series.error}</p>}
+      {series.value ? <SeriesChart series={series.value} /> : !series.error && <p className="loading">Loading…</p>}
+    </>
+  );
 }
 
 function MessageDetail({ report }: { report: NodeReport | undefined }) {
@@ -37,6 +52,7 @@ function Paths({ report }: { report: NodeReport | undefined }) {
           <tr>
             <th>path</th>
             <th>profiles</th>
+            <th>converted</th>
             <th>goal rate</th>
           </tr>
         </thead>
@@ -45,6 +61,7 @@ function Paths({ report }: { report: NodeReport | undefined }) {
             <tr key={p.path}>
               <td>{p.path}</td>
               <td>{formatCount(p.profiles)}</td>
+              <td>{p.converted === null ? "–" : formatCount(p.converted)}</td>
               <td>{p.goal_rate === null ? "–" : `${(100 * p.goal_rate).toFixed(1)}%`}</td>
             </tr>
           ))}
@@ -54,7 +71,7 @@ function Paths({ report }: { report: NodeReport | undefined }) {
   );
 }
 
-export function NodePanel({ id, node, report, onClose }: Props) {
+export function NodePanel({ id, node, report, series, onClose }: Props) {
   return (
     <aside className="side-panel" aria-label={`Node ${id}`}>
       <header>
@@ -74,6 +91,7 @@ export function NodePanel({ id, node, report, onClose }: Props) {
           </div>
         ))}
       </dl>
+      {series && <OverTime series={series} />}
       <MessageDetail report={report} />
       <Paths report={report} />
       <h3>Configuration</h3>
