@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -35,6 +35,7 @@ from core.campaign_contracts import (
     BatchInput,
     BatchResult,
     Branch,
+    CampaignSendTime,
     CampaignSpec,
     FinishRunInput,
     SendTriggeredInput,
@@ -48,6 +49,7 @@ from core.metrics import count_messages
 from db.sql import q
 from journeys.expressions import ExpressionError, aware, compile_expression
 from journeys.model import Profile
+from services.engagement import member_send_times
 
 
 class CampaignActivities:
@@ -82,6 +84,9 @@ class CampaignActivities:
 
     async def _snapshot(self, conn: Any, inp: StartRunInput) -> None:
         spec = inp.spec
+        if spec.send_time is not None:
+            await self._snapshot_timed(conn, inp, spec.send_time)
+            return
         listed = inp.profile_ids is not None
         zones: list[str | None] = []
         dues: list[Any] = []
@@ -111,6 +116,34 @@ class CampaignActivities:
                 zones,
                 dues,
             )
+
+    async def _snapshot_timed(
+        self, conn: Any, inp: StartRunInput, timing: CampaignSendTime
+    ) -> None:
+        """Each member at its own best hour (hourly waves), a hashed holdout at once."""
+        spec = inp.spec
+        rows = await (
+            conn.fetch(q("listed_engagement"), inp.profile_ids, timing.optimize)
+            if inp.profile_ids is not None
+            else conn.fetch(q("audience_engagement"), spec.audience_id, timing.optimize)
+        )
+        members = await member_send_times(
+            conn,
+            rows,
+            timing.optimize,
+            timedelta(seconds=timing.within_seconds),
+            timing.holdout,
+            f"{spec.campaign_id}:{inp.run_id}",
+            aware(inp.now),
+        )
+        await conn.execute(
+            q("snapshot_timed"),
+            spec.campaign_id,
+            inp.run_id,
+            [m.profile_id for m in members],
+            [m.due_at for m in members],
+            [m.group for m in members],
+        )
 
     @activity.defn(name="finish_campaign_run")
     async def finish_run(self, inp: FinishRunInput) -> None:
@@ -199,7 +232,18 @@ class CampaignActivities:
             inp.first_seq,
             inp.end_seq,
         )
-        return await self._send_members(inp, members)
+        result = await self._send_members(inp, members)
+        if inp.spec.send_time is not None and inp.phase == "main":
+            await self._mark_groups(inp, members)
+        return result
+
+    async def _mark_groups(self, inp: BatchInput, members: list[asyncpg.Record]) -> None:
+        """Each message row says its member's send-time group, for the uplift report."""
+        grouped = [m for m in members if m["send_time"] is not None]
+        ids = [
+            campaign_message_id(inp.spec.campaign_id, inp.run_id, m["profile_id"]) for m in grouped
+        ]
+        await self.pool.execute(q("mark_send_time_groups"), ids, [m["send_time"] for m in grouped])
 
     async def _send_members(self, inp: BatchInput, members: list[asyncpg.Record]) -> BatchResult:
         spec = inp.spec

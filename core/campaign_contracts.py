@@ -41,6 +41,14 @@ class FollowUp(_Model):
     template: str
 
 
+class CampaignSendTime(_Model):
+    """Send each member at its likeliest hour to read within a window (engagement/)."""
+
+    optimize: Literal["opened", "clicked"]
+    within_seconds: float
+    holdout: float = 0.0
+
+
 class CampaignSpec(_Model):
     """The campaign definition as it was when the run started (later edits do not apply)."""
 
@@ -56,6 +64,9 @@ class CampaignSpec(_Model):
     ramp_up: list[int] = Field(default_factory=list)
     local_time: str | None = Field(None, description="HH:MM in each profile's timezone")
     default_timezone: str = "UTC"
+    send_time: CampaignSendTime | None = Field(
+        None, description="Per-member send times from the engagement model, in hourly waves"
+    )
     branches: list[Branch] = Field(default_factory=list, description="orchestrated only")
     follow_up: FollowUp | None = None
 

@@ -194,7 +194,9 @@ CREATE TABLE public.campaign_run_members (
     run_id text NOT NULL,
     seq integer NOT NULL,
     profile_id text NOT NULL,
-    due_at timestamp with time zone
+    due_at timestamp with time zone,
+    send_time text,
+    CONSTRAINT campaign_run_members_send_time_check CHECK ((send_time = ANY (ARRAY['optimised'::text, 'holdout'::text])))
 );
 CREATE TABLE public.campaign_runs (
     campaign_id text NOT NULL,

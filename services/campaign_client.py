@@ -27,6 +27,7 @@ from core.campaign_contracts import (
     CAMPAIGN_ID,
     Branch,
     CampaignRunInput,
+    CampaignSendTime,
     CampaignSpec,
     FollowUp,
     TriggerInboxInput,
@@ -39,6 +40,7 @@ from core.names import (
     campaign_trigger_workflow_id,
     campaign_workflow_id,
 )
+from journeys.durations import duration_upper_bound
 from services.schedules import delete_schedule, upsert_schedule
 
 TRANSACTIONAL_SUFFIX = "campaigns.transactional"
@@ -73,10 +75,21 @@ def spec_of(row: Mapping[str, Any] | asyncpg.Record) -> CampaignSpec:
         ramp_up=delivery.get("ramp_up") or [],
         local_time=delivery.get("local_time"),
         default_timezone=delivery.get("default_timezone") or "UTC",
+        send_time=send_time_of(delivery.get("send_time")),
         branches=[Branch.model_validate(b) for b in orchestration.get("branches", [])],
         follow_up=FollowUp.model_validate(follow)
         if (follow := orchestration.get("follow_up"))
         else None,
+    )
+
+
+def send_time_of(stored: Mapping[str, Any] | None) -> CampaignSendTime | None:
+    """A campaign's `delivery.send_time` as a run carries it: the window in seconds."""
+    if not stored:
+        return None
+    within = duration_upper_bound(stored.get("within") or "PT24H").total_seconds()
+    return CampaignSendTime(
+        optimize=stored["optimize"], within_seconds=within, holdout=stored.get("holdout") or 0.0
     )
 
 

@@ -19,6 +19,7 @@ from db.sql import q
 from db.types import Executor
 from engagement.choice import best_time
 from engagement.habits import HOURS, Habit, habit, hour_of_week, zone
+from journeys.nodes.buckets import bucket
 from services.errors import found
 
 GOALS = {"message.opened": "opened", "message.clicked": "clicked"}
@@ -123,3 +124,42 @@ async def _habit(pool: asyncpg.Pool, profile_id: str, goal: str) -> tuple[Habit,
     own = _week(await pool.fetch(q("profile_engagement"), profile_id, goal))
     crowd = _week(await pool.fetch(q("population_engagement"), goal))
     return habit(own, crowd), crowd
+
+
+@dataclass(frozen=True)
+class MemberTime:
+    """When a campaign member is sent (None: at once) and which side of the uplift it is on."""
+
+    profile_id: str
+    due_at: datetime | None
+    group: str
+
+
+async def member_send_times(
+    conn: Executor,
+    rows: Sequence[asyncpg.Record],
+    goal: str,
+    within: timedelta,
+    holdout: float,
+    key: str,
+    now: datetime,
+) -> list[MemberTime]:
+    """Each member's best time within `within` from its counts (rows of audience_engagement:
+    profile, timezone, hour, count); a hashed `holdout` share goes at once."""
+    weeks: dict[str, list[float]] = {}
+    zones: dict[str, str | None] = {}
+    for r in rows:
+        week = weeks.setdefault(r["profile_id"], [0.0] * HOURS)
+        zones[r["profile_id"]] = r["timezone"]
+        if r["hour"] is not None:
+            week[r["hour"]] = float(r["count"])
+    crowd = _week(await conn.fetch(q("population_engagement"), goal))
+    parts = round(holdout * 1000)
+    out = []
+    for profile_id, week in weeks.items():
+        if parts and bucket(f"{key}:{profile_id}:send_time", [parts, 1000 - parts]) == 0:
+            out.append(MemberTime(profile_id, None, "holdout"))
+            continue
+        at = best_time(now, within, zone(zones[profile_id]), habit(week, crowd))
+        out.append(MemberTime(profile_id, at if at > now else None, "optimised"))
+    return out

@@ -12,6 +12,7 @@ from api.schemas.common import ID_PATTERN, Body
 from campaigns.plan import parse_local_time
 from core.names import KNOWN_CHANNELS
 from journeys.durations import parse_duration
+from journeys.nodes.message import SendTime
 
 
 def _zone(value: str) -> str:
@@ -55,6 +56,17 @@ class DeliverySpec(Body):
         None, examples=["10:00"], description="send at this time in each profile's timezone"
     )
     default_timezone: str = Field("UTC", description="for profiles without a timezone")
+    send_time: SendTime | None = Field(
+        None,
+        description="send each member at its likeliest hour to open or click within `within` "
+        "(hourly waves); `holdout` sends that share at once; not with local_time",
+    )
+
+    @model_validator(mode="after")
+    def _one_timing(self) -> DeliverySpec:
+        if self.send_time is not None and self.local_time is not None:
+            raise ValueError("send_time and local_time cannot both be set")
+        return self
 
     @field_validator("ramp_up")
     @classmethod

@@ -134,7 +134,7 @@ GROUP BY due_at ORDER BY min(seq)
 
 -- name: campaign_batch_members
 -- One batch: members $3 <= seq < $4 of the snapshot, keyset on the primary key.
-SELECT r.seq, r.profile_id, p.email, p.phone, p.timezone, p.attributes
+SELECT r.seq, r.profile_id, r.send_time, p.email, p.phone, p.timezone, p.attributes
 FROM campaign_run_members r LEFT JOIN profiles p ON p.profile_id = r.profile_id
 WHERE r.campaign_id = $1 AND r.run_id = $2 AND r.seq >= $3 AND r.seq < $4
 ORDER BY r.seq

@@ -54,3 +54,31 @@ SELECT m.node_id, m.send_time AS grp, count(*) AS sent,
 FROM messages m
 WHERE m.journey_id = $1 AND m.version = $2 AND m.send_time IS NOT NULL AND m.status = 'sent'
 GROUP BY m.node_id, m.send_time
+
+-- name: audience_engagement
+-- The counts of every member of audience $1 for goal $2, with the member's timezone.
+SELECT am.profile_id, p.timezone, h.hour, h.count
+FROM audience_members am
+LEFT JOIN profiles p ON p.profile_id = am.profile_id
+LEFT JOIN engagement_hours h ON h.profile_id = am.profile_id AND h.goal = $2
+WHERE am.audience_id = $1
+
+-- name: listed_engagement
+-- audience_engagement for the profiles $1 an API-triggered run names.
+SELECT l.profile_id, p.timezone, h.hour, h.count
+FROM (SELECT DISTINCT unnest($1::text[]) AS profile_id) AS l
+LEFT JOIN profiles p ON p.profile_id = l.profile_id
+LEFT JOIN engagement_hours h ON h.profile_id = l.profile_id AND h.goal = $2
+
+-- name: snapshot_timed
+-- A run's snapshot in send order when each member has a time of its own ($4, null: at once)
+-- and a send-time group ($5).
+INSERT INTO campaign_run_members (campaign_id, run_id, seq, profile_id, due_at, send_time)
+SELECT $1, $2, (row_number() OVER (ORDER BY m.due_at NULLS FIRST, m.profile_id))::int - 1,
+       m.profile_id, m.due_at, m.grp
+FROM unnest($3::text[], $4::timestamptz[], $5::text[]) AS m (profile_id, due_at, grp)
+
+-- name: mark_send_time_groups
+UPDATE messages m SET send_time = g.grp
+FROM unnest($1::text[], $2::text[]) AS g (message_id, grp)
+WHERE m.message_id = g.message_id AND m.send_time IS NULL

@@ -187,3 +187,71 @@ async def test_a_journey_sends_at_the_profile_hour_holds_out_a_share_and_says_so
     assert holdout["open_rate"] == 1 / len(held_rows)
     r = await api.post(f"/v1/journeys/{jid}/stop", headers=h)
     assert r.status_code == 200, r.text
+
+
+async def test_a_campaign_sends_each_member_in_the_wave_of_its_hour(pool: asyncpg.Pool) -> None:
+    """The run's snapshot puts each member at its own best hour (one wave per hour), the
+    hashed holdout at once; the messages sent say their group."""
+    from activities.campaign import CampaignActivities
+    from activities.channels import by_name
+    from activities.messages import MessageActivities
+    from core.campaign_contracts import BatchInput, StartRunInput
+    from services.campaign_client import new_run_id, spec_of
+    from tests.integration.campaign_helpers import make_audience, make_campaign, make_template
+
+    now = datetime(2026, 12, 1, 6, 15, tzinfo=UTC)  # a Tuesday, 06:15 UTC
+    people = [uid("cm") for _ in range(16)]
+    audience = await make_audience(pool, people)
+    for i, profile in enumerate(people):  # half read at 09:00, half at 13:00 (UTC)
+        hour = 24 + (9 if i % 2 == 0 else 13)  # Tuesday
+        await pool.execute(
+            "INSERT INTO engagement_hours (profile_id, goal, hour, count)"
+            " VALUES ($1, 'opened', $2, 40)",
+            profile,
+            hour,
+        )
+    tpl = await make_template(pool)
+    delivery = {"send_time": {"optimize": "opened", "within": "PT12H", "holdout": 0.25}}
+    campaign = await make_campaign(pool, audience, tpl, delivery=delivery)
+    row = await pool.fetchrow("SELECT * FROM campaigns WHERE campaign_id = $1", campaign)
+    spec = spec_of(row)
+    assert spec.send_time is not None and spec.send_time.within_seconds == 43_200
+    acts = CampaignActivities(pool, MessageActivities(pool, by_name()))
+    run_id = new_run_id(now)
+    started = await acts.start_run(
+        StartRunInput(spec=spec, run_id=run_id, workflow_id="w", now=now)
+    )
+    members = await pool.fetch(
+        "SELECT profile_id, due_at, send_time FROM campaign_run_members"
+        " WHERE campaign_id = $1 AND run_id = $2 ORDER BY seq",
+        campaign,
+        run_id,
+    )
+    by_profile = {m["profile_id"]: m for m in members}
+    nine, one = now.replace(hour=9, minute=0), now.replace(hour=13, minute=0)
+    for i, profile in enumerate(people):
+        m = by_profile[profile]
+        if m["send_time"] == "holdout":
+            assert m["due_at"] is None
+        else:
+            assert m["due_at"] == (nine if i % 2 == 0 else one), m
+    held = [m for m in members if m["send_time"] == "holdout"]
+    assert 1 <= len(held) <= 8, "a quarter, by hash, of 16"
+    waves = [(w.due_at, w.end_seq - w.first_seq) for w in started.waves]
+    assert [d for d, _ in waves] == [None, nine, one]
+    first = started.waves[0]
+    await acts.send_batch(
+        BatchInput(
+            spec=spec,
+            run_id=run_id,
+            workflow_id="w",
+            first_seq=first.first_seq,
+            end_seq=first.end_seq,
+            now=now,
+        )
+    )
+    groups = await pool.fetch(
+        "SELECT send_time, count(*) AS n FROM messages WHERE campaign_id = $1 GROUP BY 1",
+        campaign,
+    )
+    assert [(g["send_time"], g["n"]) for g in groups] == [("holdout", len(held))]
