@@ -179,6 +179,32 @@ def step(
     return StepResult(state=new, command=current_command(definition, new), trace=trace)
 
 
+def relocate(
+    definition: JourneyDefinition,
+    state: JourneyState,
+    target: str | None,
+    now: datetime,
+    seed: int,
+    *,
+    note: str,
+    prepare: Callable[[JourneyState], None],
+) -> StepResult:
+    """Leave the current node (`note` says why), `prepare` the state for `definition`, then
+    enter `target` of `definition`, or end the journey `exited` with `note` when it is None.
+    What a migration to another version does; a move, not an input, so `step` never does it."""
+    now = aware(now)
+    ctx = StepContext(definition, _copy(state), now, seed)
+    if target is None:
+        ctx.finish("exited", note)
+    else:
+        ctx.leave(note, detail=note)
+        prepare(ctx.state)
+        _guarded(ctx, lambda: _go(ctx, target))
+    new = ctx.state
+    trace, new._trace = new._trace, []
+    return StepResult(state=new, command=current_command(definition, new), trace=trace)
+
+
 def current_command(definition: JourneyDefinition, state: JourneyState) -> Command:
     """The command the state is blocked on; derivable, so it is not stored in the state."""
     if state.status != "active":
