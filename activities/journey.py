@@ -10,7 +10,15 @@ from temporalio import activity
 
 from activities.steplog import write_batch
 from core.connectors import ActionSpec, DataSourceSpec, action_task_queue
-from core.contracts import ActionRoute, EnterInput, EnterResult, FinishInput, LoadProfileInput
+from core.contracts import (
+    ActionRoute,
+    EnterInput,
+    EnterResult,
+    FinishInput,
+    LoadProfileInput,
+    MigrationApplied,
+    MigrationRecorded,
+)
 from core.metrics import JOURNEY_ENTRIES, JOURNEY_EXITS
 from db.sql import q
 from db.types import Executor
@@ -119,6 +127,19 @@ class JourneyActivities:
         if cap.max_inside is not None and counts["inside"] >= cap.max_inside:
             return f"entry cap: {cap.max_inside} profiles inside"
         return None
+
+    @activity.defn(name="record_migration")
+    async def record_migration(self, inp: MigrationApplied) -> MigrationRecorded:
+        """The run is in another version now: the entry ledger, the migration's audit and
+        the step records say so (idempotent: a retry writes the same rows); the routes of
+        the new version's actions come back as at entry."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            if inp.steps is not None:
+                await write_batch(conn, inp.steps)
+            await conn.execute(q("move_entry"), inp.entry_run_id, inp.version)
+            await conn.execute(q("insert_migration_run"), inp.migration_id, inp.entry_run_id)
+        routes = await self._routes(JourneyDefinition.model_validate(inp.definition))
+        return MigrationRecorded(routes=routes)
 
     async def _routes(self, defn: JourneyDefinition) -> dict[str, ActionRoute]:
         """How to schedule each action and fetch of this version, read once at entry."""

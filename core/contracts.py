@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from core.retries import SendRetry
 from journeys.interpreter import Command, JourneyState, StepTrace
+from journeys.migration import MigrationPlan
 from journeys.model import Event, Profile
 
 
@@ -71,6 +72,31 @@ class JourneyInput(_Model):
 class EventSignal(_Model):
     v: Literal[1] = 1
     event: Event
+
+
+class MigrateSignal(_Model):
+    """Move to another version of the journey at the next rest point (journeys.migration)."""
+
+    v: Literal[1] = 1
+    migration_id: str
+    plan: MigrationPlan
+    definition: dict[str, Any] = Field(description="Version `plan.to_version`, as published")
+
+
+class MigrationApplied(_Model):
+    """A run moved to another version: its step records, and what the ledger must now say."""
+
+    v: Literal[1] = 1
+    migration_id: str
+    entry_run_id: str
+    version: int
+    definition: dict[str, Any]
+    steps: StepBatch | None = None
+
+
+class MigrationRecorded(_Model):
+    v: Literal[1] = 1
+    routes: dict[str, ActionRoute] = Field(default_factory=dict)
 
 
 class EnterInput(_Model):

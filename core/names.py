@@ -7,6 +7,7 @@ import uuid
 JOURNEY_WORKFLOW = "JourneyWorkflow"
 EVENT_SIGNAL = "event"
 STATE_QUERY = "state"
+MIGRATE_SIGNAL = "migrate"
 
 NOTIFY_EVENTS = "wayline_events"
 NOTIFY_JOURNEYS = "wayline_journeys"

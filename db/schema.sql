@@ -362,6 +362,25 @@ CREATE TABLE public.journey_entries (
     entry_event_id text,
     entry_key text
 );
+CREATE TABLE public.journey_migration_runs (
+    migration_id uuid NOT NULL,
+    run_id text NOT NULL,
+    moved_at timestamp with time zone DEFAULT now() NOT NULL
+);
+CREATE TABLE public.journey_migrations (
+    migration_id uuid NOT NULL,
+    journey_id text NOT NULL,
+    from_version integer NOT NULL,
+    to_version integer NOT NULL,
+    key_id uuid NOT NULL,
+    key_name text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    mapping jsonb NOT NULL,
+    request jsonb NOT NULL,
+    moved integer NOT NULL,
+    skipped integer NOT NULL,
+    failed integer NOT NULL
+);
 CREATE TABLE public.journey_steps (
     run_id text NOT NULL,
     node_id text NOT NULL,
@@ -639,6 +658,10 @@ ALTER TABLE ONLY public.inbox
     ADD CONSTRAINT inbox_pkey PRIMARY KEY (message_id);
 ALTER TABLE ONLY public.journey_entries
     ADD CONSTRAINT journey_entries_pkey PRIMARY KEY (run_id);
+ALTER TABLE ONLY public.journey_migration_runs
+    ADD CONSTRAINT journey_migration_runs_pkey PRIMARY KEY (migration_id, run_id);
+ALTER TABLE ONLY public.journey_migrations
+    ADD CONSTRAINT journey_migrations_pkey PRIMARY KEY (migration_id);
 ALTER TABLE ONLY public.journey_steps
     ADD CONSTRAINT journey_steps_pkey PRIMARY KEY (run_id, node_id, visit);
 ALTER TABLE ONLY public.journey_versions
@@ -701,6 +724,7 @@ CREATE INDEX inbox_profile ON public.inbox USING btree (profile_id, created_at D
 CREATE INDEX journey_entries_ended ON public.journey_entries USING btree (ended_at) WHERE (ended_at IS NOT NULL);
 CREATE INDEX journey_entries_journey ON public.journey_entries USING btree (journey_id, version, status);
 CREATE INDEX journey_entries_profile ON public.journey_entries USING btree (profile_id, journey_id, entered_at DESC);
+CREATE INDEX journey_migrations_journey ON public.journey_migrations USING btree (journey_id, created_at DESC);
 CREATE INDEX journey_steps_profile ON public.journey_steps USING btree (profile_id, journey_id, entered_at);
 CREATE INDEX journey_steps_report ON public.journey_steps USING btree (journey_id, version, node_id);
 CREATE INDEX messages_campaign_run ON public.messages USING btree (campaign_id, campaign_run) WHERE (campaign_id IS NOT NULL);
@@ -734,5 +758,7 @@ ALTER TABLE ONLY public.campaign_runs
     ADD CONSTRAINT campaign_runs_campaign_id_fkey FOREIGN KEY (campaign_id) REFERENCES public.campaigns(campaign_id) ON DELETE CASCADE;
 ALTER TABLE ONLY public.fragment_versions
     ADD CONSTRAINT fragment_versions_name_fkey FOREIGN KEY (name) REFERENCES public.fragments(name) ON DELETE CASCADE;
+ALTER TABLE ONLY public.journey_migration_runs
+    ADD CONSTRAINT journey_migration_runs_migration_id_fkey FOREIGN KEY (migration_id) REFERENCES public.journey_migrations(migration_id) ON DELETE CASCADE;
 ALTER TABLE ONLY public.journey_versions
     ADD CONSTRAINT journey_versions_journey_id_fkey FOREIGN KEY (journey_id) REFERENCES public.journeys(journey_id);

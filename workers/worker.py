@@ -107,6 +107,7 @@ class Activities:
             self.journeys.enter_journey,
             self.journeys.load_profile,
             self.journeys.finish_journey,
+            self.journeys.record_migration,
             self.messages.send_message,
             self.actions.call_action,
             self.actions.fetch_data,

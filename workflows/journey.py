@@ -28,6 +28,9 @@ with workflow.unsafe.imports_passed_through():
         JourneyCarry,
         JourneyInput,
         LoadProfileInput,
+        MigrateSignal,
+        MigrationApplied,
+        MigrationRecorded,
         SendInput,
         SendResult,
         StepBatch,
@@ -36,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         EVENT_SIGNAL,
         JOURNEY_WORKFLOW,
         LOCAL_CHANNELS,
+        MIGRATE_SIGNAL,
         STATE_QUERY,
         channel_task_queue,
         step_id,
@@ -58,12 +62,16 @@ with workflow.unsafe.imports_passed_through():
         Wait,
         step,
     )
+    from journeys.migration import Refusal, migrate
     from journeys.model import Event, JourneyDefinition, Profile
     from journeys.nodes.message import MessageNode
     from journeys.trace import merge
     from workflows.steps import LOCAL_RETRY, StepCommand, StepContext, run_step
 
 CURRENT_NODE = SearchAttributeKey.for_keyword("CurrentNode")
+JOURNEY_VERSION = SearchAttributeKey.for_int("JourneyVersion")
+# Runs recorded before migrations replay as if a `migrate` signal had not come.
+MIGRATION_PATCH = "version-migration"
 # Runs recorded before the step ledger replay without its `record_steps` local activity.
 STEP_LEDGER_PATCH = "step-ledger"
 HISTORY_LIMIT = 5_000
@@ -82,10 +90,15 @@ class JourneyWorkflow:
         self._steps: list[StepTrace] = []  # step ledger records not yet written
         self._ledger: bool | None = None  # whether this run flushes them at rest (patch)
         self._deferred: str | None = None  # a quiet-hours deferral in the ledger, not yet sent
+        self._migrations: list[MigrateSignal] = []  # applied at the next rest point
 
     @workflow.signal(name=EVENT_SIGNAL)
     def on_event(self, signal: EventSignal) -> None:
         self._inbox.append(signal.event)
+
+    @workflow.signal(name=MIGRATE_SIGNAL)
+    def on_migrate(self, signal: MigrateSignal) -> None:
+        self._migrations.append(signal)
 
     @workflow.query(name=STATE_QUERY)
     def state(self) -> JourneyState | None:
@@ -196,11 +209,49 @@ class JourneyWorkflow:
         timeout = (command.until - workflow.now()).total_seconds()
         if timeout > 0:
             try:
-                await workflow.wait_condition(lambda: bool(self._inbox), timeout=timeout)
-                return self._step(EventReceived(event=self._inbox.pop(0))).command
+                await workflow.wait_condition(
+                    lambda: bool(self._inbox or self._migrations), timeout=timeout
+                )
             except TimeoutError:
                 pass
+            else:
+                if self._inbox:
+                    return self._step(EventReceived(event=self._inbox.pop(0))).command
+                return await self._migrate(command, self._migrations.pop(0))
         return self._step(TimerFired()).command
+
+    async def _migrate(self, waiting: Wait, signal: MigrateSignal) -> Command:
+        """Move to another version while resting (journeys.migration); a move the state
+        refuses (it changed since the dry run) leaves the run where it is."""
+        assert self._state is not None and self._definition is not None
+        if not workflow.patched(MIGRATION_PATCH):
+            return waiting
+        target = JourneyDefinition.model_validate(signal.definition)
+        seed = zlib.crc32(self._entry_run_id.encode())
+        moved = migrate(self._state, self._definition, target, signal.plan, workflow.now(), seed)
+        if isinstance(moved, Refusal):
+            workflow.logger.info("migration %s not applied: %s", signal.migration_id, moved.reason)
+            return waiting
+        self._definition, self._state = target, moved.state
+        self._steps = merge([*self._steps, *moved.trace])
+        batch = self._batch()
+        recorded = await workflow.execute_local_activity(
+            "record_migration",
+            MigrationApplied(
+                migration_id=signal.migration_id,
+                entry_run_id=self._entry_run_id,
+                version=moved.state.version,
+                definition=signal.definition,
+                steps=batch,
+            ),
+            result_type=MigrationRecorded,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=LOCAL_RETRY,
+        )
+        self._written(batch)
+        self._routes = recorded.routes
+        workflow.upsert_search_attributes([JOURNEY_VERSION.value_set(moved.state.version)])
+        return moved.command
 
     async def _send(self, command: SendMessage) -> Command:
         assert self._state is not None and self._input is not None
