@@ -34,6 +34,7 @@ from api.routes import (
     me,
     messages,
     metrics,
+    migrations,
     offers,
     placements,
     previews,
@@ -155,6 +156,7 @@ def create_app(settings: Settings | None = None, telemetry: Telemetry | None = N
     app.include_router(alerts.router, prefix="/v1")
     app.include_router(campaigns.router, prefix="/v1")
     app.include_router(dev_mail.router, prefix="/v1")
+    app.include_router(migrations.router, prefix="/v1")
     for module in (placements, offers, decisions):
         app.include_router(module.router, prefix="/v1")
     app.include_router(console.router)
