@@ -5,21 +5,29 @@ says who moved how many, and the message sent before the move is not sent again.
 
 from __future__ import annotations
 
+import asyncio
+import os
 import uuid
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from temporalio.client import Client
+from temporalio.worker import Replayer
 
+from core.converter import data_converter
 from core.names import journey_workflow_id
 from tests.integration.conftest import KeyMaker
 from tests.integration.helpers import eventually
 from tests.integration.test_abandoned_cart import messages_for
 from workers.worker import Runtime
+from workflows.journey import JourneyWorkflow
+from workflows.sandbox import workflow_runner
 
 pytestmark = pytest.mark.integration
+HISTORY = Path(__file__).parent.parent / "histories" / "journey-migration.json"
 
 
 def definition(jid: str, run: str, version: int) -> dict[str, Any]:
@@ -166,3 +174,20 @@ async def test_running_profiles_move_to_version_2(
         ]
     resp = await api.post(url, json=body, headers=h)
     assert resp.json()["candidates"] == 0, "the entry ledger says the runs are in version 2"
+    await _replay_and_record(temporal_client, journey_workflow_id(jid, profiles[0]))
+
+
+async def _replay_and_record(client: Client, workflow_id: str) -> None:
+    """A run with a migration replays; WAYLINE_RECORD_HISTORIES=1 writes it for
+    tests/unit/test_replay.py."""
+    handle = client.get_workflow_handle(workflow_id)
+    assert await asyncio.wait_for(handle.result(), 60) == "completed"
+    history = await handle.fetch_history()
+    replayer = Replayer(
+        workflows=[JourneyWorkflow],
+        data_converter=data_converter,
+        workflow_runner=workflow_runner(),
+    )
+    await replayer.replay_workflow(history)
+    if os.environ.get("WAYLINE_RECORD_HISTORIES"):
+        HISTORY.write_text(history.to_json())
