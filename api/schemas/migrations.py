@@ -8,12 +8,15 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from api.deps import INT4_MAX
 from api.schemas.common import Body
 
 
 class MigrationCreate(Body):
-    from_version: int = Field(ge=1, description="The version whose running profiles move")
-    to_version: int = Field(ge=1, description="The version they move to")
+    from_version: int = Field(
+        ge=1, le=INT4_MAX, description="The version whose running profiles move"
+    )
+    to_version: int = Field(ge=1, le=INT4_MAX, description="The version they move to")
     mapping: dict[str, str] = Field(
         description="Node of from_version -> node of to_version; a wait maps to the same kind "
         "of wait (its deadline carries over) unless restart_waits"
