@@ -47,6 +47,9 @@ class JourneyCarry(_Model):
     deferred_message_id: str | None = Field(
         default=None, description="A send deferred by quiet hours, not yet sent"
     )
+    migrations: list[MigrateSignal] = Field(
+        default_factory=list, description="Migrations signalled, not yet applied"
+    )
 
 
 class JourneyInput(_Model):

@@ -78,6 +78,8 @@ def check_plan(
     a: JourneyDefinition, b: JourneyDefinition, plan: MigrationPlan
 ) -> list[PlanProblem]:
     """Every unsafe mapping of `plan`, empty when it may run."""
+    if plan.to_version == plan.from_version:
+        return [PlanProblem("to_version", f"the runs are in version {plan.from_version} already")]
     problems = [
         p for src, dst in plan.mapping.items() for p in _mapping_problems(a, b, src, dst, plan)
     ]

@@ -134,6 +134,7 @@ class JourneyWorkflow:
         self._routes = carry.routes
         self._steps = list(carry.steps)
         self._deferred = carry.deferred_message_id
+        self._migrations = list(carry.migrations) + self._migrations
         return StepResult(state=carry.state, command=carry.command)
 
     async def _enter(self, inp: JourneyInput) -> EnterResult:
@@ -427,5 +428,6 @@ class JourneyWorkflow:
             command=command,
             steps=self._steps,
             deferred_message_id=self._deferred,
+            migrations=self._migrations,
         )
         workflow.continue_as_new(self._input.model_copy(update={"carry": carry}))

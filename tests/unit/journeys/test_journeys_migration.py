@@ -151,6 +151,12 @@ def test_restart_waits_allows_a_wait_for_event_into_a_wait() -> None:
     assert check_plan(V1, V2, plan(mapping={"await": "pause"}, restart_waits=True)) == []
 
 
+def test_a_move_to_the_same_version_is_refused() -> None:
+    assert check_plan(V1, V1, plan(to_version=1)) == [
+        PlanProblem("to_version", "the runs are in version 1 already")
+    ]
+
+
 def test_an_unknown_filter_node_is_refused() -> None:
     assert check_plan(V1, V2, plan(at=["await", "x"])) == [
         PlanProblem("at[1]", "no node 'x' in version 1")
