@@ -12,6 +12,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from temporalio.client import Client
@@ -62,6 +63,7 @@ async def test_running_profiles_move_to_version_2(
     make_key: KeyMaker,
     runtime: Runtime,
     temporal_client: Client,
+    pool: asyncpg.Pool,
 ) -> None:
     api, h = api_client, admin_headers
     jid, run = f"mig-{uuid.uuid4().hex[:6]}", uuid.uuid4().hex[:6]
@@ -175,6 +177,23 @@ async def test_running_profiles_move_to_version_2(
     resp = await api.post(url, json=body, headers=h)
     assert resp.json()["candidates"] == 0, "the entry ledger says the runs are in version 2"
     await _replay_and_record(temporal_client, journey_workflow_id(jid, profiles[0]))
+    steps = await pool.fetch(
+        "SELECT node_id, visit, version, outcome FROM journey_steps WHERE workflow_id = $1 "
+        "ORDER BY seq",
+        journey_workflow_id(jid, profiles[0]),
+    )
+    assert [tuple(r) for r in steps] == [
+        ("welcome", 1, 1, "exited"),
+        ("hold", 1, 1, "exited"),
+        ("await_go", 2, 2, "exited"),
+        ("thank_you", 1, 2, "exited"),
+        ("finish", 1, 2, "exited"),
+    ]
+    moved = await pool.fetchval(
+        "SELECT detail FROM journey_steps WHERE workflow_id = $1 AND node_id = 'hold'",
+        journey_workflow_id(jid, profiles[0]),
+    )
+    assert moved == "moved to version 2 at await_go"
 
 
 async def _replay_and_record(client: Client, workflow_id: str) -> None:
