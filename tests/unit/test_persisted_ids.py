@@ -133,11 +133,13 @@ def test_the_histories_record_message_ids() -> None:
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
 def test_step_id_recomputes_the_recorded_message_ids(path: Path) -> None:
-    """From the history's own inputs (workflow id, run id, the definition's message nodes,
-    first visit), today's `step_id` gives back every message id the run recorded."""
+    """From the history's own inputs (workflow id, run id, the message nodes of the entered
+    definition and of any version it migrated to, first visit), today's `step_id` gives back
+    every message id the run recorded."""
     events = _events(path)
     started = events[0]["workflowExecutionStartedEventAttributes"]
-    nodes = [n for n, spec in _definition(events)["nodes"].items() if spec["type"] == "message"]
+    definitions = [_definition(events), *_migrated_definitions(events)]
+    nodes = [n for d in definitions for n, spec in d["nodes"].items() if spec["type"] == "message"]
     ids = {step_id(started["workflowId"], started["firstExecutionRunId"], n, 1) for n in nodes}
     assert set(_recorded_message_ids(events)) <= ids
 
@@ -224,6 +226,16 @@ def _definition(events: list[dict[str, Any]]) -> dict[str, Any]:
     [entered] = _local_results(events, "enter_journey")
     definition: dict[str, Any] = entered["definition"]
     return definition
+
+
+def _migrated_definitions(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The versions `migrate` signals moved the run to (core.contracts.MigrateSignal)."""
+    signals = [e.get("workflowExecutionSignaledEventAttributes", {}) for e in events]
+    return [
+        _decode(s["input"]["payloads"][0])["definition"]
+        for s in signals
+        if s.get("signalName") == "migrate"
+    ]
 
 
 def _decode(payload: dict[str, Any]) -> Any:
