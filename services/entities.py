@@ -233,10 +233,16 @@ async def timeline_items(
 
 
 async def erase_records(conn: Executor, profile_ids: list[str]) -> dict[str, int]:
-    """Delete every record related to these profiles, counted by `entities.<type>`."""
+    """Delete every record related to these profiles, counted by `entities.<type>`.
+
+    Only types that held records of them are counted: the answer's keys do not grow with
+    every entity type defined.
+    """
     counts = {}
     for name, d in (await definitions(conn)).items():
         for rel in d.profile_relations():
             status = await conn.execute(queries.erase(name, rel), profile_ids)
-            counts[f"entities.{name}"] = int(status.rsplit(" ", 1)[-1])
+            deleted = int(status.rsplit(" ", 1)[-1])
+            if deleted:
+                counts[f"entities.{name}"] = deleted
     return counts

@@ -1,0 +1,306 @@
+"""Entity types as real tables, and their records: upsert, batch, filters, paging,
+timeline and erasure, on the real stack."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from tests.integration.conftest import KeyMaker
+
+pytestmark = pytest.mark.integration
+
+Api = httpx.AsyncClient
+Headers = dict[str, str]
+
+
+def name(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:8]}"
+
+
+def hotel_type() -> dict[str, Any]:
+    return {
+        "fields": {"code": {"type": "string"}, "city": {"type": "string"}},
+        "primary_key": "code",
+    }
+
+
+def booking_type(hotel: str) -> dict[str, Any]:
+    return {
+        "fields": {
+            "booking_id": {"type": "string"},
+            "nights": {"type": "number", "required": True},
+            "status": {"type": "enum", "values": ["held", "confirmed"]},
+            "departure": {"type": "date"},
+        },
+        "primary_key": "booking_id",
+        "relations": {"profile_id": {"to": "profile"}, "hotel_id": {"to": hotel}},
+    }
+
+
+async def make_types(api: Api, h: Headers) -> tuple[str, str]:
+    hotel, booking = name("hotel"), name("booking")
+    assert (
+        await api.put(f"/v1/entity-types/{hotel}", json=hotel_type(), headers=h)
+    ).status_code == 201
+    resp = await api.put(f"/v1/entity-types/{booking}", json=booking_type(hotel), headers=h)
+    assert resp.status_code == 201, resp.text
+    return hotel, booking
+
+
+async def columns(pool: asyncpg.Pool, table: str) -> list[tuple[str, str]]:
+    rows = await pool.fetch(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = 'entities' AND table_name = $1 ORDER BY ordinal_position",
+        table,
+    )
+    return [(r["column_name"], r["data_type"]) for r in rows]
+
+
+async def indexes(pool: asyncpg.Pool, table: str) -> list[str]:
+    rows = await pool.fetch(
+        "SELECT indexdef FROM pg_indexes WHERE schemaname = 'entities' AND tablename = $1 "
+        "ORDER BY indexname",
+        table,
+    )
+    return [r["indexdef"] for r in rows]
+
+
+async def test_a_type_becomes_a_table_with_indexes(
+    api_client: Api, admin_headers: Headers, pool: asyncpg.Pool
+) -> None:
+    hotel, booking = await make_types(api_client, admin_headers)
+    table = f"e_{booking}"
+    assert await columns(pool, table) == [
+        ("booking_id", "text"),
+        ("nights", "double precision"),
+        ("status", "text"),
+        ("departure", "date"),
+        ("profile_id", "text"),
+        ("hotel_id", "text"),
+        ("_created_at", "timestamp with time zone"),
+        ("_updated_at", "timestamp with time zone"),
+    ]
+    assert await indexes(pool, table) == [
+        f"CREATE INDEX e_{booking}__hotel_id ON entities.{table} "
+        "USING btree (hotel_id, _updated_at)",
+        f"CREATE INDEX e_{booking}__profile_id ON entities.{table} "
+        "USING btree (profile_id, _updated_at)",
+        f"CREATE UNIQUE INDEX {table}_pkey ON entities.{table} USING btree (booking_id)",
+    ]
+    got = (await api_client.get(f"/v1/entity-types/{booking}", headers=admin_headers)).json()
+    assert (got["version"], got["table"], got["primary_key"]) == (
+        1,
+        f"entities.{table}",
+        "booking_id",
+    )
+    listed = (await api_client.get("/v1/entity-types", headers=admin_headers)).json()["items"]
+    assert {hotel, booking} <= {t["name"] for t in listed}
+
+
+async def test_invalid_definitions_name_every_problem(
+    api_client: Api, admin_headers: Headers
+) -> None:
+    body = booking_type("nowhere")
+    body["fields"]["nights"] = {"type": "enum"}
+    body["fields"]["ok"] = {"type": "colour"}
+    resp = await api_client.put(f"/v1/entity-types/{name('b')}", json=body, headers=admin_headers)
+    assert resp.status_code == 422, resp.text
+    assert [f["field"] for f in resp.json()["fields"]] == ["fields.ok.type"]
+    del body["fields"]["ok"]
+    resp = await api_client.put(f"/v1/entity-types/{name('b')}", json=body, headers=admin_headers)
+    assert resp.status_code == 422, resp.text
+    assert [f["field"] for f in resp.json()["fields"]] == [
+        "fields.nights.values",
+        "relations.hotel_id.to",
+    ]
+
+
+async def test_a_hostile_name_reaches_no_sql(
+    api_client: Api, admin_headers: Headers, pool: asyncpg.Pool
+) -> None:
+    hostile = 'x"; DROP TABLE profiles; --'
+    resp = await api_client.put(
+        f"/v1/entity-types/{hostile}", json=hotel_type(), headers=admin_headers
+    )
+    assert resp.status_code == 422, resp.text
+    assert resp.json()["fields"][0]["field"] == "name"
+    body = hotel_type()
+    body["fields"]['a"b'] = {"type": "string"}
+    resp = await api_client.put(f"/v1/entity-types/{name('h')}", json=body, headers=admin_headers)
+    assert resp.status_code == 422 and resp.json()["fields"][0]["field"] == 'fields.a"b'
+    assert await pool.fetchval("SELECT to_regclass('public.profiles') IS NOT NULL")
+    resp = await api_client.get(f"/v1/entities/{hostile}/1", headers=admin_headers)
+    assert resp.status_code == 404
+
+
+async def test_adding_a_field_to_a_populated_table_and_refused_changes(
+    api_client: Api, admin_headers: Headers, pool: asyncpg.Pool
+) -> None:
+    api, h = api_client, admin_headers
+    hotel, booking = await make_types(api, h)
+    resp = await api.put(
+        f"/v1/entities/{booking}/b1", json={"nights": 2, "status": "held"}, headers=h
+    )
+    assert resp.status_code == 201, resp.text
+    body = booking_type(hotel)
+    body["fields"]["room"] = {"type": "string"}
+    resp = await api.put(f"/v1/entity-types/{booking}", json=body, headers=h)
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["version"] == 2
+    got = (await api.get(f"/v1/entities/{booking}/b1", headers=h)).json()
+    assert got["values"]["room"] is None and got["values"]["nights"] == 2
+    resp = await api.put(f"/v1/entities/{booking}/b1", json={"nights": 2, "room": "12"}, headers=h)
+    assert resp.status_code == 200 and resp.json()["values"]["room"] == "12"
+
+    del body["fields"]["room"]
+    body["fields"]["nights"] = {"type": "string"}
+    resp = await api.put(f"/v1/entity-types/{booking}", json=body, headers=h)
+    assert resp.status_code == 409, resp.text
+    message = resp.json()["message"]
+    assert "fields.room: removing a field is not supported" in message
+    assert "fields.nights.type: changing a type is refused" in message
+    assert "(for now)" in message
+    assert ("room", "text") in await columns(pool, f"e_{booking}")
+
+    resp = await api.delete(f"/v1/entity-types/{hotel}", headers=h)
+    assert resp.status_code == 409 and f"{booking}.hotel_id" in resp.json()["message"]
+    assert (await api.delete(f"/v1/entity-types/{booking}", headers=h)).status_code == 204
+    assert await pool.fetchval("SELECT to_regclass($1)", f"entities.e_{booking}") is None
+    assert (await api.delete(f"/v1/entity-types/{hotel}", headers=h)).status_code == 204
+
+
+async def test_batch_is_atomic_and_names_each_bad_value(
+    api_client: Api, admin_headers: Headers, pool: asyncpg.Pool
+) -> None:
+    api, h = api_client, admin_headers
+    _, booking = await make_types(api, h)
+    good = [{"booking_id": f"b{i}", "nights": i, "profile_id": "p"} for i in range(5)]
+    bad = [*good[:3], {"booking_id": "b3", "nights": "three", "status": "gone"}, good[1]]
+    resp = await api.post(f"/v1/entities/{booking}/batch", json={"records": bad}, headers=h)
+    assert resp.status_code == 422, resp.text
+    assert [(f["field"], f["message"]) for f in resp.json()["fields"]] == [
+        ("records[3].nights", "must be a number"),
+        ("records[3].status", "must be one of held, confirmed"),
+        ("records[4]", "repeats a key earlier in the batch"),
+    ]
+    assert await pool.fetchval(f'SELECT count(*) FROM entities."e_{booking}"') == 0
+    resp = await api.post(f"/v1/entities/{booking}/batch", json={"records": good}, headers=h)
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["count"] == 5
+    too_many = [{"booking_id": f"x{i}", "nights": 1} for i in range(1001)]
+    resp = await api.post(f"/v1/entities/{booking}/batch", json={"records": too_many}, headers=h)
+    assert resp.status_code == 422 and resp.json()["fields"][0]["field"] == "records"
+
+
+async def test_put_get_delete_and_bad_values(api_client: Api, admin_headers: Headers) -> None:
+    api, h = api_client, admin_headers
+    _, booking = await make_types(api, h)
+    record = {"nights": 3, "status": "confirmed", "departure": "2026-12-24", "hotel_id": "LYS1"}
+    resp = await api.put(f"/v1/entities/{booking}/b-1", json=record, headers=h)
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["values"] == {
+        "booking_id": "b-1",
+        "nights": 3,
+        "status": "confirmed",
+        "departure": "2026-12-24",
+        "profile_id": None,
+        "hotel_id": "LYS1",
+    }
+    resp = await api.put(f"/v1/entities/{booking}/b-1", json={"nights": None, "x": 1}, headers=h)
+    assert resp.status_code == 422
+    assert [f["field"] for f in resp.json()["fields"]] == ["x", "nights"]
+    resp = await api.put(
+        f"/v1/entities/{booking}/b-1", json={"booking_id": "b-2", "nights": 1}, headers=h
+    )
+    assert resp.status_code == 422 and resp.json()["fields"][0]["field"] == "booking_id"
+    assert (await api.delete(f"/v1/entities/{booking}/b-1", headers=h)).status_code == 204
+    assert (await api.get(f"/v1/entities/{booking}/b-1", headers=h)).status_code == 404
+    assert (await api.delete(f"/v1/entities/{booking}/b-1", headers=h)).status_code == 404
+    assert (await api.get(f"/v1/entities/{name('none')}/b", headers=h)).status_code == 404
+
+
+async def test_filters_and_keyset_paging(api_client: Api, admin_headers: Headers) -> None:
+    api, h = api_client, admin_headers
+    _, booking = await make_types(api, h)
+    records = [
+        {"booking_id": f"b{i:02}", "nights": i % 3, "status": ["held", "confirmed"][i % 2]}
+        for i in range(10)
+    ]
+    assert (
+        await api.post(f"/v1/entities/{booking}/batch", json={"records": records}, headers=h)
+    ).is_success
+    url = f"/v1/entities/{booking}"
+    params: dict[str, Any] = {"where": ["status:confirmed"], "limit": 2}
+    seen, pages = [], 0
+    while True:
+        page = (await api.get(url, params=params, headers=h)).json()
+        seen += [r["key"] for r in page["items"]]
+        pages += 1
+        if page["next_after"] is None:
+            break
+        params["after"] = page["next_after"]
+    assert (seen, pages) == (["b01", "b03", "b05", "b07", "b09"], 3)
+    both = (await api.get(url, params={"where": ["status:held", "nights:0"]}, headers=h)).json()
+    assert [r["key"] for r in both["items"]] == ["b00", "b06"]
+    resp = await api.get(url, params={"where": ["nights:many", "colour:red", "oops"]}, headers=h)
+    assert resp.status_code == 422
+    assert [f["field"] for f in resp.json()["fields"]] == ["where[2]"]
+    resp = await api.get(url, params={"where": ["nights:many", "colour:red"]}, headers=h)
+    assert [f["field"] for f in resp.json()["fields"]] == ["nights", "colour"]
+
+
+async def test_records_on_the_timeline_and_erased_with_the_profile(
+    api_client: Api, admin_headers: Headers, pool: asyncpg.Pool
+) -> None:
+    api, h = api_client, admin_headers
+    _, booking = await make_types(api, h)
+    pid, other = name("ent-p"), name("ent-q")
+    for p in (pid, other):
+        assert (await api.put(f"/v1/profiles/{p}", json={}, headers=h)).status_code == 201
+    records = [
+        {"booking_id": "b1", "nights": 1, "profile_id": pid},
+        {"booking_id": "b2", "nights": 2, "profile_id": pid},
+        {"booking_id": "b3", "nights": 3, "profile_id": other},
+    ]
+    assert (
+        await api.post(f"/v1/entities/{booking}/batch", json={"records": records}, headers=h)
+    ).is_success
+    timeline = f"/v1/profiles/{pid}/timeline"
+    first = (await api.get(timeline, params={"kind": "entity", "limit": 1}, headers=h)).json()
+    rest = (
+        await api.get(
+            timeline, params={"kind": "entity", "cursor": first["next_cursor"]}, headers=h
+        )
+    ).json()
+    items = first["items"] + rest["items"]
+    assert [(i["kind"], i["data"]["type"], i["data"]["key"]) for i in items] == [
+        ("entity", booking, "b1"),
+        ("entity", booking, "b2"),
+    ]
+    assert items[0]["data"]["values"]["nights"] == 1
+    everything = (await api.get(timeline, headers=h)).json()["items"]
+    assert sum(i["kind"] == "entity" for i in everything) == 2
+
+    resp = await api.delete(f"/v1/profiles/{pid}", headers=h)
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["counts"][f"entities.{booking}"] == 2
+    left = await pool.fetch(f'SELECT booking_id FROM entities."e_{booking}" ORDER BY 1')
+    assert [r["booking_id"] for r in left] == ["b3"]
+
+
+async def test_scopes(api_client: Api, make_key: KeyMaker) -> None:
+    reader = await make_key("read", name="entity-reader")
+    resp = await api_client.put(f"/v1/entity-types/{name('h')}", json=hotel_type(), headers=reader)
+    assert resp.status_code == 403
+    resp = await api_client.post(
+        f"/v1/entities/{name('h')}/batch", json={"records": [{}]}, headers=reader
+    )
+    assert resp.status_code == 403
+    assert (await api_client.get("/v1/entity-types", headers=reader)).status_code == 200
+    assert (await api_client.get("/v1/entity-types")).status_code == 401
+    assert (await api_client.get(f"/v1/entities/{name('h')}")).status_code == 401
