@@ -7,6 +7,7 @@ Timestamps need a UTC offset, so no stored instant depends on a server's zone.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
@@ -18,7 +19,7 @@ Values = dict[str, Any]
 
 
 def _number(v: Any) -> float:
-    if isinstance(v, bool) or not isinstance(v, int | float):
+    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
         raise ValueError("must be a number")
     return float(v)
 

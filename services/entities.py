@@ -133,7 +133,13 @@ async def upsert(
     pool: asyncpg.Pool, name: str, key: str, record: Mapping[str, Any]
 ) -> EntityRecord:
     """Store one record under `key` (the key field may be omitted or must match)."""
-    d, known = await _type(pool, name)
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(q("share_entity_types"))
+        return await _upsert(conn, name, key, record)
+
+
+async def _upsert(conn: Executor, name: str, key: str, record: Mapping[str, Any]) -> EntityRecord:
+    d, known = await _type(conn, name)
     key_value = _key(d, known, key)
     body = dict(record)
     given = body.pop(d.primary_key, None)
@@ -142,7 +148,7 @@ async def upsert(
         wrong.append(Problem(path=d.primary_key, message="must equal the key in the path"))
     if wrong:
         raise Invalid(_field_problems(wrong), "the record is invalid")
-    row = await pool.fetchrow(queries.upsert(name, d), *(values[c] for c in d.columns()))
+    row = await conn.fetchrow(queries.upsert(name, d), *(values[c] for c in d.columns()))
     assert row is not None
     return _record(d, row)
 
@@ -152,6 +158,7 @@ async def upsert_many(
 ) -> list[EntityRecord]:
     """Store every record or none; every row problem is named `records[i].field`."""
     async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(q("share_entity_types"))
         d, known = await _type(conn, name)
         checked = [check(d, known, r, f"records[{i}]") for i, r in enumerate(records)]
         wrong = [p for _, ps in checked for p in ps]
@@ -175,8 +182,10 @@ def _repeated_keys(keys: Sequence[Any]) -> list[Problem]:
 
 
 async def read(pool: asyncpg.Pool, name: str, key: str) -> EntityRecord:
-    d, known = await _type(pool, name)
-    row = await pool.fetchrow(queries.read(name, d), _key(d, known, key))
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(q("share_entity_types"))
+        d, known = await _type(conn, name)
+        row = await conn.fetchrow(queries.read(name, d), _key(d, known, key))
     if row is None:
         raise NotFound(f"{name} {key!r}")
     return _record(d, row)
@@ -186,7 +195,15 @@ async def page(
     pool: asyncpg.Pool, name: str, filters: Mapping[str, str], after: str | None, limit: int
 ) -> tuple[list[EntityRecord], bool]:
     """Records in key order matching every equality filter; and whether more follow."""
-    d, known = await _type(pool, name)
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(q("share_entity_types"))
+        return await _page(conn, name, filters, after, limit)
+
+
+async def _page(
+    conn: Executor, name: str, filters: Mapping[str, str], after: str | None, limit: int
+) -> tuple[list[EntityRecord], bool]:
+    d, known = await _type(conn, name)
     args, wrong = [], []
     for col, text in filters.items():
         try:
@@ -199,21 +216,23 @@ async def page(
         raise Invalid(wrong, "a filter is invalid")
     if after is not None:
         args.append(_key(d, known, after))
-    rows = await pool.fetch(
+    rows = await conn.fetch(
         queries.page(name, d, list(filters), after is not None), *args, limit + 1
     )
     return [_record(d, r) for r in rows[:limit]], len(rows) > limit
 
 
 async def delete(pool: asyncpg.Pool, name: str, key: str) -> None:
-    d, known = await _type(pool, name)
-    status = await pool.execute(queries.delete(name, d), _key(d, known, key))
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(q("share_entity_types"))
+        d, known = await _type(conn, name)
+        status = await conn.execute(queries.delete(name, d), _key(d, known, key))
     if status.endswith(" 0"):
         raise NotFound(f"{name} {key!r}")
 
 
 async def timeline_items(
-    conn: Executor, profile_ids: list[str], after: tuple[datetime, str, str], limit: int
+    pool: asyncpg.Pool, profile_ids: list[str], after: tuple[datetime, str, str], limit: int
 ) -> list[dict[str, Any]]:
     """A profile's records as timeline rows (`at`, `kind`, `key`, `data`), after a cursor.
 
@@ -222,13 +241,28 @@ async def timeline_items(
     at, kind, key = after
     start_key = key if kind == "entity" else ("" if kind < "entity" else "\U0010ffff")
     out = []
-    for name, d in (await definitions(conn)).items():
-        for rel in d.profile_relations():
-            sql = queries.timeline(name, d, rel)
-            for r in await conn.fetch(sql, profile_ids, at, start_key, limit, name):
-                data = {"type": name, **_record(d, r).__dict__}
-                data.pop("created")
-                out.append({"at": r["at"], "kind": "entity", "key": r["key"], "data": data})
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(q("share_entity_types"))
+        for name, d in (await definitions(conn)).items():
+            out += await _timeline_of(conn, name, d, profile_ids, (at, start_key), limit)
+    return out
+
+
+async def _timeline_of(
+    conn: Executor,
+    name: str,
+    d: Definition,
+    profile_ids: list[str],
+    after: tuple[datetime, str],
+    limit: int,
+) -> list[dict[str, Any]]:
+    out = []
+    for rel in d.profile_relations():
+        sql = queries.timeline(name, d, rel)
+        for r in await conn.fetch(sql, profile_ids, *after, limit, name):
+            data = {"type": name, **_record(d, r).__dict__}
+            data.pop("created")
+            out.append({"at": r["at"], "kind": "entity", "key": r["key"], "data": data})
     return out
 
 
@@ -238,6 +272,7 @@ async def erase_records(conn: Executor, profile_ids: list[str]) -> dict[str, int
     Only types that held records of them are counted: the answer's keys do not grow with
     every entity type defined.
     """
+    await conn.execute(q("share_entity_types"))
     counts = {}
     for name, d in (await definitions(conn)).items():
         for rel in d.profile_relations():

@@ -6,6 +6,11 @@
 -- a type cannot be dropped while another starts to point at it.
 SELECT pg_advisory_xact_lock(hashtext('wayline:entity-types'))
 
+-- name: share_entity_types
+-- Taken by record writes: many at once, never while a definition's DDL runs, so a write
+-- always sees the table its definition describes.
+SELECT pg_advisory_xact_lock_shared(hashtext('wayline:entity-types'))
+
 -- name: put_entity_type
 INSERT INTO entity_types (name, definition) VALUES ($1, $2)
 ON CONFLICT (name) DO UPDATE SET

@@ -80,7 +80,14 @@ def test_filters_given_as_text() -> None:
     assert from_text(TYPE, {}, "nights", "2") == 2.0
     assert from_text(TYPE, {}, "paid", "false") is False
     assert from_text(TYPE, {}, "day", "2026-01-02") == date(2026, 1, 2)
-    for col, text in (("nights", "two"), ("paid", "1"), ("extra", "{}"), ("status", "x")):
+    for col, text in (
+        ("nights", "two"),
+        ("nights", "nan"),
+        ("nights", "1e400"),
+        ("paid", "1"),
+        ("extra", "{}"),
+        ("status", "x"),
+    ):
         with pytest.raises(ValueError):
             from_text(TYPE, {}, col, text)
 
