@@ -3,7 +3,11 @@ timeline and erasure, on the real stack."""
 
 from __future__ import annotations
 
+import json
+import re
+import shlex
 import uuid
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -304,3 +308,46 @@ async def test_scopes(api_client: Api, make_key: KeyMaker) -> None:
     assert (await api_client.get("/v1/entity-types", headers=reader)).status_code == 200
     assert (await api_client.get("/v1/entity-types")).status_code == 401
     assert (await api_client.get(f"/v1/entities/{name('h')}")).status_code == 401
+
+
+README = Path(__file__).parent.parent.parent.parent / "README.md"
+
+
+def readme_requests() -> list[tuple[str, str, Any]]:
+    """(method, path, JSON body) of every curl line in the README's Entities section."""
+    text = README.read_text()
+    section = text[text.index("\n## Entities\n") : text.index("\n## Bulk import of profiles\n")]
+    requests = []
+    for block in re.findall(r"```sh\n(.*?)```", section, re.DOTALL):
+        words_all = shlex.split(block, comments=True)
+        starts = [i for i, w in enumerate(words_all) if w == "curl"]
+        for start, end in zip(starts, [*starts[1:], len(words_all)], strict=True):
+            words = words_all[start:end]
+            method = words[words.index("-sX") + 1] if "-sX" in words else "GET"
+            url = next(w for w in words if w.startswith("localhost:8000"))
+            body = json.loads(words[words.index("-d") + 1]) if "-d" in words else None
+            requests.append((method, url.removeprefix("localhost:8000"), body))
+    return requests
+
+
+async def test_the_readme_entities_examples(
+    api_client: Api, admin_headers: Headers, pool: asyncpg.Pool
+) -> None:
+    api, h = api_client, admin_headers
+    assert (await api.put("/v1/profiles/ada", json={}, headers=h)).is_success
+    answers = []
+    for method, path, body in readme_requests():
+        resp = await api.request(method, path, json=body, headers=h)
+        answers.append((method, path, resp.status_code, resp.json() if resp.content else None))
+    statuses = [status for _, _, status, _ in answers]
+    assert statuses == [201, 201, 201, 201, 422, 200, 200, 200, 200, 204], answers
+    assert [f["field"] for f in answers[4][3]["fields"]] == [
+        "records[1].nights",
+        "records[1].status",
+    ]
+    assert answers[1][3]["table"] == "entities.e_booking"
+    assert answers[5][3]["values"]["hotel_id"] == "LYS1"
+    assert [r["key"] for r in answers[6][3]["items"]] == ["b-1"]
+    assert answers[7][3]["version"] == 2
+    assert [i["data"]["key"] for i in answers[8][3]["items"]] == ["b-1"]
+    assert await pool.fetchval('SELECT count(*) FROM entities."e_booking"') == 0
