@@ -335,10 +335,10 @@ async def test_the_readme_entities_examples(
 ) -> None:
     api, h = api_client, admin_headers
     assert (await api.put("/v1/profiles/ada", json={}, headers=h)).is_success
-    answers = []
+    answers: list[tuple[str, str, int, Any]] = []
     for method, path, body in readme_requests():
         resp = await api.request(method, path, json=body, headers=h)
-        answers.append((method, path, resp.status_code, resp.json() if resp.content else None))
+        answers.append((method, path, resp.status_code, resp.json() if resp.content else {}))
     statuses = [status for _, _, status, _ in answers]
     assert statuses == [201, 201, 201, 201, 422, 200, 200, 200, 200, 204], answers
     assert [f["field"] for f in answers[4][3]["fields"]] == [
