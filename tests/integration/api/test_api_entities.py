@@ -3,6 +3,7 @@ timeline and erasure, on the real stack."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import shlex
@@ -351,3 +352,83 @@ async def test_the_readme_entities_examples(
     assert answers[7][3]["version"] == 2
     assert [i["data"]["key"] for i in answers[8][3]["items"]] == ["b-1"]
     assert await pool.fetchval('SELECT count(*) FROM entities."e_booking"') == 0
+
+
+async def test_concurrent_saves_of_one_new_type_make_one_table(
+    api_client: Api, admin_headers: Headers
+) -> None:
+    hotel = name("hotel")
+    saves = [
+        api_client.put(f"/v1/entity-types/{hotel}", json=hotel_type(), headers=admin_headers)
+        for _ in range(4)
+    ]
+    statuses = sorted(r.status_code for r in await asyncio.gather(*saves))
+    assert statuses == [200, 200, 200, 201]
+    got = (await api_client.get(f"/v1/entity-types/{hotel}", headers=admin_headers)).json()
+    assert got["version"] == 4
+
+
+async def test_numeric_keys_and_a_relation_to_its_own_type(
+    api_client: Api, admin_headers: Headers
+) -> None:
+    api, h = api_client, admin_headers
+    node = name("node")
+    definition = {
+        "fields": {"n": {"type": "number"}, "label": {"type": "string"}},
+        "primary_key": "n",
+        "relations": {"parent": {"to": node}},
+    }
+    assert (
+        await api.put(f"/v1/entity-types/{node}", json=definition, headers=h)
+    ).status_code == 201
+    records = [{"n": i, "label": f"n{i}", "parent": i // 2 if i else None} for i in range(12)]
+    resp = await api.post(f"/v1/entities/{node}/batch", json={"records": records}, headers=h)
+    assert resp.status_code == 200, resp.text
+    keys: list[Any] = []
+    params: dict[str, Any] = {"limit": 5}
+    while True:
+        page = (await api.get(f"/v1/entities/{node}", params=params, headers=h)).json()
+        keys += [r["key"] for r in page["items"]]
+        if page["next_after"] is None:
+            break
+        params["after"] = page["next_after"]
+    assert keys == list(range(12))  # numeric order, not text order (10 after 9)
+    children = (
+        await api.get(f"/v1/entities/{node}", params={"where": "parent:1"}, headers=h)
+    ).json()
+    assert [r["key"] for r in children["items"]] == [2, 3]
+    assert (await api.get(f"/v1/entities/{node}/7", headers=h)).json()["values"]["label"] == "n7"
+    resp = await api.get(f"/v1/entities/{node}/seven", headers=h)
+    assert resp.status_code == 422 and resp.json()["fields"][0]["field"] == "key"
+
+
+async def test_timeline_pages_merge_entities_with_events(
+    api_client: Api, admin_headers: Headers, make_key: KeyMaker
+) -> None:
+    api, h = api_client, admin_headers
+    _, booking = await make_types(api, h)
+    pid = name("ent-tl")
+    assert (await api.put(f"/v1/profiles/{pid}", json={}, headers=h)).status_code == 201
+    events = [
+        {"event_id": name("ev"), "profile_id": pid, "name": "viewed", "properties": {}}
+        for _ in range(3)
+    ]
+    writer = await make_key("events:write", name="entity-timeline")
+    for event in events[:2]:
+        assert (await api.post("/v1/events", json=event, headers=writer)).status_code == 202
+    batch = [{"booking_id": f"b{i}", "nights": i, "profile_id": pid} for i in range(3)]
+    assert (
+        await api.post(f"/v1/entities/{booking}/batch", json={"records": batch}, headers=h)
+    ).is_success
+    assert (await api.post("/v1/events", json=events[2], headers=writer)).status_code == 202
+    whole = (await api.get(f"/v1/profiles/{pid}/timeline", headers=h)).json()["items"]
+    seen: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"limit": 2}
+    while True:
+        page = (await api.get(f"/v1/profiles/{pid}/timeline", params=params, headers=h)).json()
+        seen += page["items"]
+        if page["next_cursor"] is None:
+            break
+        params["cursor"] = page["next_cursor"]
+    assert seen == whole
+    assert [i["kind"] for i in whole] == ["event", "event", "entity", "entity", "entity", "event"]
