@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from entities.identifiers import column, index, table
+from entities.identifiers import column, index, primary_key, table
 from entities.model import SQL_TYPES, Definition, relation_type
 
 CREATED = '"_created_at"'
@@ -27,9 +27,9 @@ def create(name: str, d: Definition, known: Mapping[str, Definition]) -> list[st
     """CREATE TABLE with its primary key, then one index per relation column."""
     types = _column_types(name, d, known)
     cols = [f"{column(c)} {t}" for c, t in types.items()]
-    cols[list(types).index(d.primary_key)] += " PRIMARY KEY"
     cols += [f"{CREATED} timestamptz NOT NULL DEFAULT now()"]
     cols += [f"{UPDATED} timestamptz NOT NULL DEFAULT now()"]
+    cols += [f"CONSTRAINT {primary_key(name)} PRIMARY KEY ({column(d.primary_key)})"]
     statements = [f"CREATE TABLE {table(name)} ({', '.join(cols)})"]
     return statements + [_index(name, r) for r in d.relations]
 

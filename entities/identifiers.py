@@ -7,6 +7,7 @@ harmless, so a mistake in either still leaves the other.
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 # Lower-case ASCII, a letter first; short enough that `e_<name>` fits PostgreSQL's 63 bytes.
@@ -43,7 +44,22 @@ def table(type_name: str) -> str:
 
 
 def index(type_name: str, column_name: str) -> str:
-    """The quoted name of the index on one column (no schema: it lives with its table)."""
+    """The quoted name of the index on one column: `"i:booking:hotel_id"`.
+
+    Indexes share their schema's namespace with the tables (`e_<name>`), so their names
+    take a colon, which no table and no valid name holds: no index can take a table's name
+    or another index's. Past PostgreSQL's 63 bytes the pair is hashed, not truncated.
+    """
     if not (is_name(type_name) and is_name(column_name)):
         raise ValueError("not a valid name")
-    return quote_ident(f"{TABLE_PREFIX}{type_name}__{column_name}"[:63])
+    readable = f"i:{type_name}:{column_name}"
+    if len(readable) > 63:
+        readable = "i:" + hashlib.sha256(readable.encode()).hexdigest()[:40]
+    return quote_ident(readable)
+
+
+def primary_key(type_name: str) -> str:
+    """The quoted name of a table's primary key constraint (and its index): `"k:booking"`."""
+    if not is_name(type_name):
+        raise ValueError(f"{type_name!r} is not a valid entity type name")
+    return quote_ident(f"k:{type_name}")

@@ -91,11 +91,11 @@ async def test_a_type_becomes_a_table_with_indexes(
         ("_updated_at", "timestamp with time zone"),
     ]
     assert await indexes(pool, table) == [
-        f"CREATE INDEX e_{booking}__hotel_id ON entities.{table} "
+        f'CREATE INDEX "i:{booking}:hotel_id" ON entities.{table} '
         "USING btree (hotel_id, _updated_at)",
-        f"CREATE INDEX e_{booking}__profile_id ON entities.{table} "
+        f'CREATE INDEX "i:{booking}:profile_id" ON entities.{table} '
         "USING btree (profile_id, _updated_at)",
-        f"CREATE UNIQUE INDEX {table}_pkey ON entities.{table} USING btree (booking_id)",
+        f'CREATE UNIQUE INDEX "k:{booking}" ON entities.{table} USING btree (booking_id)',
     ]
     got = (await api_client.get(f"/v1/entity-types/{booking}", headers=admin_headers)).json()
     assert (got["version"], got["table"], got["primary_key"]) == (
@@ -432,3 +432,30 @@ async def test_timeline_pages_merge_entities_with_events(
         params["cursor"] = page["next_cursor"]
     assert seen == whole
     assert [i["kind"] for i in whole] == ["event", "event", "entity", "entity", "entity", "event"]
+
+
+async def test_names_that_would_collide_if_joined_plainly(
+    api_client: Api, admin_headers: Headers
+) -> None:
+    base = name("t")
+    first = {
+        "fields": {"k": {"type": "string"}},
+        "primary_key": "k",
+        "relations": {"b__c": {"to": "profile"}},
+    }
+    second = {
+        "fields": {"k": {"type": "string"}},
+        "primary_key": "k",
+        "relations": {"c": {"to": "profile"}},
+    }
+    plain = {"fields": {"k": {"type": "string"}}, "primary_key": "k"}
+    for type_name, body in (
+        (base, first),
+        (f"{base}__b", second),  # e_<base>__b__c by plain joining, as the first's index
+        (f"{base}_pkey", plain),  # e_<base>_pkey, PostgreSQL's default name for a key
+        (f"{base}__b__c", plain),
+    ):
+        resp = await api_client.put(
+            f"/v1/entity-types/{type_name}", json=body, headers=admin_headers
+        )
+        assert resp.status_code == 201, (type_name, resp.text)

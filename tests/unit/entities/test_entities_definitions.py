@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from entities import ddl, queries
-from entities.identifiers import column, is_name, quote_ident, table
+from entities.identifiers import column, index, is_name, primary_key, quote_ident, table
 from entities.model import Definition
 from entities.validation import problems, refused_changes, users_of
 
@@ -96,13 +96,14 @@ def test_adding_fields_relations_and_enum_values_is_allowed() -> None:
 
 def test_the_table_and_its_indexes() -> None:
     assert ddl.create("booking", booking(), {"hotel": HOTEL}) == [
-        'CREATE TABLE "entities"."e_booking" ("booking_id" text PRIMARY KEY, '
+        'CREATE TABLE "entities"."e_booking" ("booking_id" text, '
         '"nights" double precision, "status" text, "profile_id" text, "hotel_id" text, '
         '"_created_at" timestamptz NOT NULL DEFAULT now(), '
-        '"_updated_at" timestamptz NOT NULL DEFAULT now())',
-        'CREATE INDEX "e_booking__profile_id" ON "entities"."e_booking" '
+        '"_updated_at" timestamptz NOT NULL DEFAULT now(), '
+        'CONSTRAINT "k:booking" PRIMARY KEY ("booking_id"))',
+        'CREATE INDEX "i:booking:profile_id" ON "entities"."e_booking" '
         '("profile_id", "_updated_at")',
-        'CREATE INDEX "e_booking__hotel_id" ON "entities"."e_booking" ("hotel_id", "_updated_at")',
+        'CREATE INDEX "i:booking:hotel_id" ON "entities"."e_booking" ("hotel_id", "_updated_at")',
     ]
 
 
@@ -125,6 +126,15 @@ def test_a_hostile_name_is_refused_and_quoting_keeps_it_one_identifier() -> None
         column(HOSTILE)
     with pytest.raises(ValueError):
         quote_ident("a\0b")
+
+
+def test_index_names_never_collide_with_tables_or_each_other() -> None:
+    # "a" + "b__c" and "a__b" + "c" would both be e_a__b__c by plain joining
+    assert index("a", "b__c") == '"i:a:b__c"' != index("a__b", "c") == '"i:a__b:c"'
+    long_type, long_col = "t" * 48, "c" * 47
+    assert index(long_type, long_col + "x") != index(long_type, long_col + "y")
+    assert len(index(long_type, long_col + "x")) == 2 + 42
+    assert primary_key("booking") == '"k:booking"'
 
 
 @pytest.mark.parametrize("name", ["booking", "b", "order_line2", "a" * 48])
