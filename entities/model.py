@@ -6,11 +6,12 @@ id (many bookings per profile), `to: hotel` holds a hotel's primary key.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 FieldType = Literal["string", "number", "boolean", "timestamp", "date", "enum", "json"]
+FIELD_TYPES: tuple[str, ...] = get_args(FieldType)
 PROFILE = "profile"
 # The field types a primary key may have: each has one text form for the URL.
 KEY_TYPES = ("string", "number")
@@ -27,11 +28,15 @@ SQL_TYPES: dict[str, str] = {
 
 
 class FieldSpec(BaseModel):
-    """One typed field; an enum lists its values."""
+    """One typed field; an enum lists its values.
+
+    `type` is any string here and checked by `validation.problems`, so an unknown type is
+    reported together with every other problem of the definition, not in a round before.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    type: FieldType
+    type: str = Field(json_schema_extra={"enum": list(FIELD_TYPES)})
     values: list[str] | None = Field(None, description="The allowed values of an enum")
     required: bool = Field(False, description="A record without it is refused")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from entities.identifiers import is_name
-from entities.model import KEY_TYPES, PROFILE, Definition
+from entities.model import FIELD_TYPES, KEY_TYPES, PROFILE, Definition
 from journeys.problems import Problem
 
 _NAME_RULE = "must match ^[a-z][a-z0-9_]{0,47}$ (lower-case letters, digits, underscores)"
@@ -31,6 +31,9 @@ def _field_problems(d: Definition) -> list[Problem]:
     for fname, spec in d.fields.items():
         if not is_name(fname):
             found.append(Problem(path=f"fields.{fname}", message=_NAME_RULE))
+        if spec.type not in FIELD_TYPES:
+            message = f"must be one of {', '.join(FIELD_TYPES)}"
+            found.append(Problem(path=f"fields.{fname}.type", message=message))
         if spec.type == "enum" and not spec.values:
             found.append(Problem(path=f"fields.{fname}.values", message="an enum lists values"))
         elif spec.type == "enum" and len(set(spec.values or [])) != len(spec.values or []):
@@ -44,7 +47,7 @@ def _key_problems(d: Definition) -> list[Problem]:
     spec = d.fields.get(d.primary_key)
     if spec is None:
         return [Problem(path="primary_key", message=f"{d.primary_key!r} is not a field")]
-    if spec.type not in KEY_TYPES:
+    if spec.type not in KEY_TYPES and spec.type in FIELD_TYPES:
         return [Problem(path=f"fields.{d.primary_key}.type", message="a key is string or number")]
     return []
 

@@ -115,14 +115,15 @@ async def test_invalid_definitions_name_every_problem(
     body["fields"]["ok"] = {"type": "colour"}
     resp = await api_client.put(f"/v1/entity-types/{name('b')}", json=body, headers=admin_headers)
     assert resp.status_code == 422, resp.text
-    assert [f["field"] for f in resp.json()["fields"]] == ["fields.ok.type"]
-    del body["fields"]["ok"]
+    assert [(f["field"], f["message"]) for f in resp.json()["fields"]] == [
+        ("fields.nights.values", "an enum lists values"),
+        ("fields.ok.type", "must be one of string, number, boolean, timestamp, date, enum, json"),
+        ("relations.hotel_id.to", "no entity type 'nowhere'"),
+    ]
+    body["fields"]["ok"] = {"type": "string", "colour": "red"}
     resp = await api_client.put(f"/v1/entity-types/{name('b')}", json=body, headers=admin_headers)
     assert resp.status_code == 422, resp.text
-    assert [f["field"] for f in resp.json()["fields"]] == [
-        "fields.nights.values",
-        "relations.hotel_id.to",
-    ]
+    assert [f["field"] for f in resp.json()["fields"]] == ["fields.ok.colour"]
 
 
 async def test_a_hostile_name_reaches_no_sql(

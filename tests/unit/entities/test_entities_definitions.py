@@ -39,7 +39,7 @@ def test_every_problem_is_reported_with_its_path() -> None:
     d = booking(
         fields={
             "booking_id": {"type": "json"},
-            "Bad-Name": {"type": "string"},
+            "Bad-Name": {"type": "colour"},
             "status": {"type": "enum"},
             "nights": {"type": "number", "values": ["x"]},
         },
@@ -48,6 +48,7 @@ def test_every_problem_is_reported_with_its_path() -> None:
     assert paths(problems("1booking", d, {})) == [
         "name",
         "fields.Bad-Name",
+        "fields.Bad-Name.type",
         "fields.status.values",
         "fields.nights.values",
         "fields.booking_id.type",
