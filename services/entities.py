@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +28,7 @@ from journeys.problems import Problem
 from services.errors import Conflict, FieldProblem, Invalid, NotFound, found
 
 MAX_BATCH = 1000
+"""Records one batch may hold: one transaction, answered within a request's time."""
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,8 @@ async def upsert_many(
     pool: asyncpg.Pool, name: str, records: Sequence[Mapping[str, Any]]
 ) -> list[EntityRecord]:
     """Store every record or none; every row problem is named `records[i].field`."""
+    if len(records) > MAX_BATCH:
+        raise Invalid([FieldProblem("records", f"at most {MAX_BATCH} a batch")], "too many")
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(q("share_entity_types"))
         d, known = await _type(conn, name)
@@ -260,7 +263,7 @@ async def _timeline_of(
     for rel in d.profile_relations():
         sql = queries.timeline(name, d, rel)
         for r in await conn.fetch(sql, profile_ids, *after, limit, name):
-            data = {"type": name, **_record(d, r).__dict__}
+            data = {"type": name, **asdict(_record(d, r))}
             data.pop("created")
             out.append({"at": r["at"], "kind": "entity", "key": r["key"], "data": data})
     return out

@@ -10,11 +10,11 @@ from pydantic import BaseModel, Field
 
 from api.schemas.common import Body
 from entities.model import Definition, FieldSpec, RelationSpec
+from services.entities import MAX_BATCH
 
 # Loose on purpose: the definition's validator names a bad type name (`name`) with the rule.
 EntityTypePath = Annotated[str, Path(min_length=1, max_length=100, description="Entity type")]
 EntityKeyPath = Annotated[str, Path(min_length=1, max_length=500, description="Primary key")]
-MAX_BATCH = 1000
 
 
 class EntityTypeUpdate(Body):
