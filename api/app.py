@@ -25,6 +25,7 @@ from api.routes import (
     consent,
     decisions,
     dev_mail,
+    entities,
     events,
     fragments,
     health,
@@ -146,6 +147,8 @@ def create_app(settings: Settings | None = None, telemetry: Telemetry | None = N
     app.include_router(segment.router, prefix="/v1")
     app.include_router(timeline.router, prefix="/v1")
     app.include_router(send_time.router, prefix="/v1")
+    app.include_router(entities.types, prefix="/v1")
+    app.include_router(entities.records, prefix="/v1")
     app.include_router(metrics.router)
     app.include_router(previews.router, prefix="/v1")
     _count_refused_events(app)

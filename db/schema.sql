@@ -1,3 +1,4 @@
+CREATE SCHEMA entities;
 CREATE FUNCTION public.audience_recheck_enqueue() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -281,6 +282,13 @@ CREATE TABLE public.engagement_population (
     CONSTRAINT engagement_population_count_check CHECK ((count > 0)),
     CONSTRAINT engagement_population_goal_check CHECK ((goal = ANY (ARRAY['opened'::text, 'clicked'::text]))),
     CONSTRAINT engagement_population_hour_check CHECK (((hour >= 0) AND (hour <= 167)))
+);
+CREATE TABLE public.entity_types (
+    name text NOT NULL,
+    definition jsonb NOT NULL,
+    version integer DEFAULT 1 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
 );
 CREATE TABLE public.events (
     id bigint NOT NULL,
@@ -640,6 +648,8 @@ ALTER TABLE ONLY public.engagement_hours
     ADD CONSTRAINT engagement_hours_pkey PRIMARY KEY (profile_id, goal, hour);
 ALTER TABLE ONLY public.engagement_population
     ADD CONSTRAINT engagement_population_pkey PRIMARY KEY (goal, hour);
+ALTER TABLE ONLY public.entity_types
+    ADD CONSTRAINT entity_types_pkey PRIMARY KEY (name);
 ALTER TABLE ONLY public.events
     ADD CONSTRAINT events_event_id_key UNIQUE (event_id);
 ALTER TABLE ONLY public.events

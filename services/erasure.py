@@ -1,7 +1,8 @@
 """Erasure of a profile (right to be forgotten).
 
 Removes the profile, every id merged into it (aliases), its events, inbox, audience
-membership and history, consent rows and applied-update markers, and strips the message
+membership and history, consent rows and applied-update markers, the records of every
+entity type with a relation to the profile (`entities.<type>` in the counts), and strips the message
 ledger down to tombstones (ids, channel, template name, status, timestamps: reports and
 idempotency keep working, no address or content remains). Action calls keep their record
 without the rendered request, response or error.
@@ -33,6 +34,7 @@ from temporalio.client import Client
 
 from core.names import JOURNEY_WORKFLOW
 from db.sql import q
+from services.entities import erase_records
 from services.journey_client import terminate_journeys
 
 log = logging.getLogger("wayline.erasure")
@@ -129,6 +131,7 @@ async def erase(
         for label, name in _STEPS:
             status = await conn.execute(q(name), ids)
             counts[label] = int(status.rsplit(" ", 1)[-1])
+        counts.update(await erase_records(conn, ids))
         if not any(counts.values()):
             return None
         row = await conn.fetchrow(

@@ -5,9 +5,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
+import asyncpg
 from fastapi import APIRouter, Query
 
 from api.deps import PoolDep, ProfilesWriter, Reader, TemporalDep
@@ -21,11 +23,13 @@ from api.schemas.timeline import (
     TimelinePage,
 )
 from db.sql import q
+from services.entities import timeline_items as entity_timeline
 from services.erasure import JourneysStillRunning, MergedElsewhere, erase
 
 router = APIRouter(prefix="/profiles", tags=["profiles"], responses=ERRORS)
 
-_START = (datetime.min.replace(tzinfo=UTC), "", "")
+Position = tuple[datetime, str, str]
+_START: Position = (datetime.min.replace(tzinfo=UTC), "", "")
 
 
 def encode_cursor(at: datetime, kind: str, key: str) -> str:
@@ -46,6 +50,18 @@ def decode_cursor(cursor: str) -> tuple[datetime, str, str]:
     return when, kind, key
 
 
+async def timeline_rows(
+    pool: asyncpg.Pool, profile_id: str, kinds: list[str], after: Position, limit: int
+) -> list[Mapping[str, Any]]:
+    """The stored kinds and the entity records merged in (at, kind, key) order."""
+    rows: list[Mapping[str, Any]] = [
+        dict(r) for r in await pool.fetch(q("profile_timeline"), profile_id, kinds, *after, limit)
+    ]
+    if "entity" in kinds:
+        rows += await entity_timeline(pool, [profile_id], after, limit)
+    return sorted(rows, key=lambda r: (r["at"], r["kind"], r["key"]))[:limit]
+
+
 @router.get("/{profile_id}/timeline")
 async def get_timeline(
     profile_id: ProfileIdPath,
@@ -58,13 +74,14 @@ async def get_timeline(
     cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN, max_length=1000)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> TimelinePage:
-    """Events, journey entries and exits, messages and audience changes, oldest first."""
+    """Events, journey entries and exits, messages, audience changes and entity records
+    related to the profile (at their last write), oldest first."""
     try:
         after = decode_cursor(cursor) if cursor else _START
     except ValueError as exc:
         raise invalid([field("cursor", str(exc))]) from None
-    kinds = list(kind) if kind else list(TIMELINE_KINDS)
-    rows = await pool.fetch(q("profile_timeline"), profile_id, kinds, *after, limit + 1)
+    kinds: list[str] = list(kind) if kind else list(TIMELINE_KINDS)
+    rows = await timeline_rows(pool, profile_id, kinds, after, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     if not rows and cursor is None and not await pool.fetchval(q("profile_exists"), profile_id):

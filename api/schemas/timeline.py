@@ -14,6 +14,7 @@ TimelineKind = Literal[
     "message",
     "audience_entered",
     "audience_exited",
+    "entity",
 ]
 TIMELINE_KINDS: tuple[str, ...] = get_args(TimelineKind)
 

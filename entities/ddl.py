@@ -1,0 +1,55 @@
+"""The DDL a definition needs: its table and indexes, or the columns a change adds.
+
+Every identifier goes through `entities.identifiers`; nothing else reaches the SQL text.
+Columns are nullable even for required fields: `required` is checked when a record is
+written, so adding a required field works on a populated table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from entities.identifiers import column, index, primary_key, table
+from entities.model import SQL_TYPES, Definition, relation_type
+
+CREATED = '"_created_at"'
+UPDATED = '"_updated_at"'
+
+
+def _column_types(name: str, d: Definition, known: Mapping[str, Definition]) -> dict[str, str]:
+    types = {f: SQL_TYPES[s.type] for f, s in d.fields.items()}
+    for r, rel in d.relations.items():
+        types[r] = SQL_TYPES[relation_type(rel, dict(known), d)]
+    return types
+
+
+def create(name: str, d: Definition, known: Mapping[str, Definition]) -> list[str]:
+    """CREATE TABLE with its primary key, then one index per relation column."""
+    types = _column_types(name, d, known)
+    cols = [f"{column(c)} {t}" for c, t in types.items()]
+    cols += [f"{CREATED} timestamptz NOT NULL DEFAULT now()"]
+    cols += [f"{UPDATED} timestamptz NOT NULL DEFAULT now()"]
+    cols += [f"CONSTRAINT {primary_key(name)} PRIMARY KEY ({column(d.primary_key)})"]
+    statements = [f"CREATE TABLE {table(name)} ({', '.join(cols)})"]
+    return statements + [_index(name, r) for r in d.relations]
+
+
+def _index(name: str, col: str) -> str:
+    return f"CREATE INDEX {index(name, col)} ON {table(name)} ({column(col)}, {UPDATED})"
+
+
+def alter(
+    name: str, old: Definition, new: Definition, known: Mapping[str, Definition]
+) -> list[str]:
+    """ADD COLUMN for each new field and relation, and an index for each new relation.
+
+    Assumes `validation.refused_changes(old, new)` found nothing.
+    """
+    types = _column_types(name, new, known)
+    added = [c for c in new.columns() if c not in old.columns()]
+    statements = [f"ALTER TABLE {table(name)} ADD COLUMN {column(c)} {types[c]}" for c in added]
+    return statements + [_index(name, r) for r in new.relations if r not in old.relations]
+
+
+def drop(name: str) -> str:
+    return f"DROP TABLE {table(name)}"
