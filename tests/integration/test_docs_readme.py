@@ -1,0 +1,22 @@
+"""Every copy-paste example of the README, in order, as written, against the session's API
+served on a loopback port and its worker (issue 20.5; the harness is docs_examples.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ADMIN_KEY
+from tests.integration.docs_examples import ROOT, run, section
+
+pytestmark = pytest.mark.integration
+
+
+async def test_the_readme_examples_work_as_written(
+    api_url: str, runtime: object, tmp_path: Path
+) -> None:
+    page = section(ROOT / "README.md")
+    answers = run(page, api_url, ADMIN_KEY, tmp_path)
+    assert len(answers) >= 40
+    assert len(page.skipped) <= 6, [(b.line, b.skip) for b in page.skipped]
