@@ -24,10 +24,11 @@ own: no other test may use a README id for something else."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
-import subprocess
+from asyncio.subprocess import DEVNULL, PIPE
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -195,7 +196,7 @@ curl() {
   local args=() a n out
   for a in "$@"; do args+=("${a//localhost:8000/$DOCS_API}"); done
   n=$(wc -l < "$DOCS_DIR/answers")
-  out=$(command curl -sS -o "$DOCS_DIR/body.$n" -w '%{http_code}' "${args[@]}") || true
+  out=$(command curl -sS --max-time 60 -o "$DOCS_DIR/body.$n" -w '%{http_code}' "${args[@]}") || true
   printf '%s %s\n' "${BASH_LINENO[0]}" "${out:-000}" >> "$DOCS_DIR/answers"
   cat "$DOCS_DIR/body.$n" 2>/dev/null || true
 }
@@ -211,37 +212,52 @@ class Answer:
     body: Any
 
 
-def run(page: Page, api_url: str, key: str, workdir: Path) -> list[Answer]:
-    """Runs the page's blocks as written; every failure names the page, line and command."""
+async def run(
+    page: Page, api_url: str, key: str, workdir: Path, env: dict[str, str] | None = None
+) -> list[Answer]:
+    """Runs the page's blocks as written (`env` adds variables, such as `DATABASE_URL` for
+    the CLI); every failure names the page, line and command."""
     (workdir / "examples").symlink_to(ROOT / "examples")
     (workdir / "answers").write_text("")
     script, where = [*PREAMBLE.splitlines()], {}
-    env = {**os.environ, "KEY": key, "DOCS_API": api_url, "DOCS_DIR": str(workdir)}
+    env = {**os.environ, **(env or {}), "KEY": key, "DOCS_API": api_url, "DOCS_DIR": str(workdir)}
     env |= {"WAYLINE_API_URL": api_url, "WAYLINE_API_KEY": key}
     env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
     for block in page.blocks:
         if block.file:
             (workdir / block.file).write_text(block.text)
         elif block.skip is None and block.lang == "python":
-            _python(block, api_url, env, workdir)
+            await _python(block, api_url, env, workdir)
         elif block.skip is None and block.lang in RUNNABLE:
             for cmd in commands(block):
                 for n in range(cmd.line, cmd.end + 1):
                     where[len(script) + 1 + n - cmd.line] = (block, cmd)
                 script.extend(cmd.text.splitlines())
-    done = subprocess.run(
-        ["bash", "-c", "\n".join(script)], cwd=workdir, env=env, capture_output=True, text=True
-    )
+    done = await _process(["bash", "-c", "\n".join(script)], workdir, env)
     answers = _answers(workdir, where)
     _check_ran(done, workdir, where, answers)
     return answers
 
 
-def _python(block: Block, api_url: str, env: dict[str, str], workdir: Path) -> None:
-    code = f"KEY = {env['KEY']!r}\n" + block.text.replace("http://localhost:8000", api_url)
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=workdir, env=env, capture_output=True, text=True
+async def _process(argv: list[str], cwd: Path, env: dict[str, str]) -> Done:
+    """Runs `argv` without blocking the loop that serves the API it calls."""
+    proc = await asyncio.create_subprocess_exec(
+        *argv, cwd=cwd, env=env, stdout=PIPE, stderr=PIPE, stdin=DEVNULL
     )
+    out, err = await asyncio.wait_for(proc.communicate(), 300)
+    return Done(proc.returncode or 0, out.decode(), err.decode())
+
+
+@dataclass
+class Done:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+async def _python(block: Block, api_url: str, env: dict[str, str], workdir: Path) -> None:
+    code = f"KEY = {env['KEY']!r}\n" + block.text.replace("http://localhost:8000", api_url)
+    done = await _process([sys.executable, "-c", code], workdir, env)
     assert done.returncode == 0, f"{_at(block, block.line)} python block failed:\n{done.stderr}"
 
 
@@ -277,7 +293,7 @@ def _check(a: Answer) -> None:
 
 
 def _check_ran(
-    done: subprocess.CompletedProcess[str],
+    done: Done,
     workdir: Path,
     where: dict[int, tuple[Block, Command]],
     answers: list[Answer],

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from core.settings import Settings
 from tests.conftest import ADMIN_KEY
 from tests.integration.docs_examples import ROOT, run, section
 
@@ -14,9 +15,9 @@ pytestmark = pytest.mark.integration
 
 
 async def test_the_readme_examples_work_as_written(
-    api_url: str, runtime: object, tmp_path: Path
+    api_url: str, runtime: object, settings: Settings, tmp_path: Path
 ) -> None:
     page = section(ROOT / "README.md")
-    answers = run(page, api_url, ADMIN_KEY, tmp_path)
+    answers = await run(page, api_url, ADMIN_KEY, tmp_path, {"DATABASE_URL": settings.database_url})
     assert len(answers) >= 40
     assert len(page.skipped) <= 6, [(b.line, b.skip) for b in page.skipped]
