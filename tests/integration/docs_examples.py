@@ -28,8 +28,8 @@ import asyncio
 import json
 import os
 import re
-from asyncio.subprocess import DEVNULL, PIPE
 import sys
+from asyncio.subprocess import DEVNULL, PIPE
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -196,7 +196,8 @@ curl() {
   local args=() a n out
   for a in "$@"; do args+=("${a//localhost:8000/$DOCS_API}"); done
   n=$(wc -l < "$DOCS_DIR/answers")
-  out=$(command curl -sS --max-time 60 -o "$DOCS_DIR/body.$n" -w '%{http_code}' "${args[@]}") || true
+  out=$(command curl -sS --max-time 60 -o "$DOCS_DIR/body.$n" -w '%{http_code}' \
+    "${args[@]}") || true
   printf '%s %s\n' "${BASH_LINENO[0]}" "${out:-000}" >> "$DOCS_DIR/answers"
   cat "$DOCS_DIR/body.$n" 2>/dev/null || true
 }

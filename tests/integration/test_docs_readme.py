@@ -15,8 +15,15 @@ pytestmark = pytest.mark.integration
 
 
 async def test_the_readme_examples_work_as_written(
-    api_url: str, runtime: object, settings: Settings, tmp_path: Path
+    api_url: str,
+    runtime: object,
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # what the README says to set for its action example (the API reads them at each call)
+    monkeypatch.setenv("WAYLINE_SECRET_SLACK", "xoxb-docs")
+    monkeypatch.setenv("WAYLINE_SECRET_SLACK_HOSTS", "hooks.example.com")
     page = section(ROOT / "README.md")
     answers = await run(page, api_url, ADMIN_KEY, tmp_path, {"DATABASE_URL": settings.database_url})
     assert len(answers) >= 40
