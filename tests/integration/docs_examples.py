@@ -282,7 +282,7 @@ def _answers(workdir: Path, where: dict[int, tuple[Block, Command]]) -> list[Ans
 
 
 def _check(a: Answer) -> None:
-    at = f"{_at(a.block, a.command.line)} {a.command.text}\n-> {a.status} {a.body}"
+    at = f"{_at(a.block, a.command.line)} {a.command.text}\n-> {a.status} {str(a.body)[:1500]}"
     if a.command.status is not None:
         assert a.status == a.command.status, f"{at}\nthe comment says {a.command.status}"
     else:
