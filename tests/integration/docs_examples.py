@@ -116,7 +116,7 @@ def commands(block: Block) -> list[Command]:
     comment_of: dict[int, str] = {}
     for n, raw in enumerate(block.text.splitlines(), start=block.line):
         if quote is None and not pending and raw.lstrip().startswith("#"):
-            if found and (found[-1].end == n - 1 or n - 1 in comment_of):
+            if found and _continues(raw.lstrip()[1:], n, found[-1], comment_of):
                 comment_of[n] = raw.lstrip()[1:].strip()
                 _document(found[-1], comment_of, n)
             continue
@@ -132,6 +132,14 @@ def commands(block: Block) -> list[Command]:
                 _document(found[-1], comment_of, n)
             pending = []
     return found
+
+
+def _continues(comment: str, n: int, last: Command, comment_of: dict[int, str]) -> bool:
+    """Whether a comment line documents the answer of the command just before it: it starts
+    with a status, `{` or `e.g.` right after it, or is indented under such a line."""
+    if n - 1 in comment_of and comment.startswith("  "):
+        return True
+    return last.end == n - 1 and re.match(r"\s*(\d{3}\b|\{|e\.g\.)", comment) is not None
 
 
 def _scan(line: str, quote: str | None) -> tuple[str | None, str]:
