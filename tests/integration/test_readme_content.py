@@ -42,7 +42,7 @@ async def test_the_readme_content_examples(stack: Stack, admin_headers: dict[str
     answers = []
     for cmd, method, path, body in content_requests():
         resp = await api.request(method, path, json=body, headers=h)
-        got = resp.json() if resp.content else None
+        got: Any = resp.json() if resp.content else None
         assert cmd.answer is None or matches(cmd.answer, got), (cmd.line, cmd.answer, got)
         answers.append((method, path, resp.status_code, got))
     by = {(m, p): (status, got) for m, p, status, got in answers}
