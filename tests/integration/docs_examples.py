@@ -13,7 +13,8 @@ it) documents the answer:
     # e.g. {"score": 0.73, ...}        a success with these keys; the values are illustrative
 
 `...` stands for more keys, items or any value, and `…` inside a string for any characters.
-```python blocks run with `KEY` defined. Markers in HTML comments, alone on the line before a
+```python blocks run with `KEY` defined. A ```yaml block that is a whole journey (`id` and
+`nodes`) is saved as a draft as written; snippets of a few nodes are left alone. Markers in HTML comments, alone on the line before a
 block, change what is done with it:
 
     <!-- not run: needs an SMTP server -->   skipped, and counted (`Page.skipped`)
@@ -34,11 +35,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 ROOT = Path(__file__).parent.parent.parent
 MARKER = re.compile(r"^<!--\s*(not run|file):\s*(.*?)\s*-->$")
 FENCE = re.compile(r"^```(\w*)\s*$")
 RUNNABLE = {"bash", "sh"}
 ANY = "…"
+YAML = "Content-Type: application/yaml"
 
 
 @dataclass
@@ -237,8 +241,8 @@ async def run(
             (workdir / block.file).write_text(block.text)
         elif block.skip is None and block.lang == "python":
             await _python(block, api_url, env, workdir)
-        elif block.skip is None and block.lang in RUNNABLE:
-            for cmd in commands(block):
+        elif block.skip is None and block.lang in RUNNABLE | {"yaml"}:
+            for cmd in commands(block) if block.lang != "yaml" else _journey(block, workdir):
                 for n in range(cmd.line, cmd.end + 1):
                     where[len(script) + 1 + n - cmd.line] = (block, cmd)
                 script.extend(cmd.text.splitlines())
@@ -246,6 +250,18 @@ async def run(
     answers = _answers(workdir, where)
     _check_ran(done, workdir, where, answers)
     return answers
+
+
+def _journey(block: Block, workdir: Path) -> list[Command]:
+    """A whole journey definition shown in YAML is saved as a draft as written (the API
+    validates it); a snippet (a few nodes, one key) is not a journey and is left alone."""
+    shown = yaml.safe_load(block.text)
+    if not (isinstance(shown, dict) and {"id", "nodes"} <= shown.keys()):
+        return []
+    name = f"journey-{block.line}.yaml"
+    (workdir / name).write_text(block.text)
+    put = f'curl -sX PUT localhost:8000/v1/journeys/{shown["id"]} -H "$H"'
+    return [Command(block.line, block.line, f"{put} -H '{YAML}' --data-binary @{name}")]
 
 
 async def _process(argv: list[str], cwd: Path, env: dict[str, str]) -> Done:

@@ -42,6 +42,8 @@ async def test_the_readme_examples_work_as_written(
     page = section(ROOT / "README.md")
     answers = await run(page, api_url, ADMIN_KEY, tmp_path, {"DATABASE_URL": settings.database_url})
     assert len(answers) >= 40
+    # the README's whole journey in YAML (cart-per-cart) saved as written
+    assert [a.status for a in answers if "@journey-" in a.command.text] == [201]
     # the scripts, the dev mail catcher, the CLI synopsis, the CLI backtest of one's own files
     assert len(page.skipped) == 4, [(b.line, b.skip) for b in page.skipped]
 
