@@ -14,8 +14,8 @@ it) documents the answer:
 
 `...` stands for more keys, items or any value, and `…` inside a string for any characters.
 ```python blocks run with `KEY` defined. A ```yaml block that is a whole journey (`id` and
-`nodes`) is saved as a draft as written; snippets of a few nodes are left alone. Markers in HTML comments, alone on the line before a
-block, change what is done with it:
+`nodes`) is saved as a draft as written; snippets of a few nodes are left alone. Markers in
+HTML comments, alone on the line before a block, change what is done with it:
 
     <!-- not run: needs an SMTP server -->   skipped, and counted (`Page.skipped`)
     <!-- file: people.csv -->               written to the run's folder for later blocks
