@@ -4,13 +4,13 @@ API and a worker: what the comments say they answer is what they answer."""
 from __future__ import annotations
 
 import json
-import re
 import shlex
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.integration.docs_examples import RUNNABLE, Command, commands, matches, section
 from tests.integration.helpers import eventually
 from tests.integration.test_previews import Stack, stack  # noqa: F401  (the fixture)
 
@@ -19,20 +19,19 @@ pytestmark = pytest.mark.integration
 README = Path(__file__).parent.parent.parent / "README.md"
 
 
-def content_requests() -> list[tuple[str, str, Any]]:
-    """(method, path, JSON body) of every curl line in the README's Content section."""
-    text = README.read_text()
-    section = text[text.index("\n## Content\n") : text.index("\n## Campaigns\n")]
+def content_requests() -> list[tuple[Command, str, str, Any]]:
+    """(command, method, path, JSON body) of every curl line in the README's Content section,
+    read by the docs-example harness (docs_examples.py) that runs the whole README too."""
     requests = []
-    for block in re.findall(r"```sh\n(.*?)```", section, re.DOTALL):
-        words_all = shlex.split(block, comments=True)
-        starts = [i for i, w in enumerate(words_all) if w == "curl"]
-        for start, end in zip(starts, [*starts[1:], len(words_all)], strict=True):
-            words = words_all[start:end]
+    for block in section(README, "## Content").blocks:
+        for cmd in commands(block) if block.lang in RUNNABLE else []:
+            words = shlex.split(cmd.text, comments=True)
+            if words[0] != "curl":
+                continue
             method = words[words.index("-sX") + 1] if "-sX" in words else "GET"
             url = next(w for w in words if w.startswith("localhost:8000"))
             body = json.loads(words[words.index("-d") + 1]) if "-d" in words else None
-            requests.append((method, url.removeprefix("localhost:8000"), body))
+            requests.append((cmd, method, url.removeprefix("localhost:8000"), body))
     return requests
 
 
@@ -41,9 +40,11 @@ async def test_the_readme_content_examples(stack: Stack, admin_headers: dict[str
     profile = {"email": "ada@example.com", "attributes": {"first_name": "Ada"}}
     assert (await api.put("/v1/profiles/ada", json=profile, headers=h)).is_success
     answers = []
-    for method, path, body in content_requests():
+    for cmd, method, path, body in content_requests():
         resp = await api.request(method, path, json=body, headers=h)
-        answers.append((method, path, resp.status_code, resp.json() if resp.content else None))
+        got: Any = resp.json() if resp.content else None
+        assert cmd.answer is None or matches(cmd.answer, got), (cmd.line, cmd.answer, got)
+        answers.append((method, path, resp.status_code, got))
     by = {(m, p): (status, got) for m, p, status, got in answers}
     assert [status for *_, status, _ in answers if status >= 300] == [409], answers
     assert by[("GET", "/v1/fragments/legal/usage")][1] == {"templates": [], "fragments": ["footer"]}
