@@ -353,6 +353,10 @@ async def test_the_readme_entities_examples(
     assert answers[7][3]["version"] == 2
     assert [i["data"]["key"] for i in answers[8][3]["items"]] == ["b-1"]
     assert await pool.fetchval('SELECT count(*) FROM entities."e_booking"') == 0
+    # The README's whole-page run (tests/integration/test_docs_readme.py) makes these types
+    # again in this database, as a reader would on a fresh one.
+    for made in ("booking", "hotel"):
+        assert (await api.delete(f"/v1/entity-types/{made}", headers=h)).status_code == 204
 
 
 async def test_concurrent_saves_of_one_new_type_make_one_table(
