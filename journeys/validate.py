@@ -279,6 +279,12 @@ def _expression_problems(data: Mapping[str, Any]) -> Iterator[Problem]:
                 yield Problem(path=path, message=message)
 
 
+def expression_problem(source: str, allowed: frozenset[str] = CONTEXT_NAMES) -> str | None:
+    """Why `source` is not an expression reading only `allowed` names; None when it is.
+    Also for expressions outside a definition (a migration's `when`)."""
+    return _expression_problem(source, allowed)
+
+
 def _expression_problem(source: str, allowed: frozenset[str]) -> str | None:
     try:
         compile_expression(source)
