@@ -32,6 +32,7 @@ from api.schemas.campaigns import (
     TriggerCreate,
 )
 from api.schemas.common import ERRORS, ID_PATTERN, Page
+from api.schemas.reports import send_time_groups
 from core.names import CAMPAIGN_CANCEL_SIGNAL, CAMPAIGN_PAUSE_SIGNAL, CAMPAIGN_RESUME_SIGNAL
 from db.sql import q
 from db.types import Executor
@@ -170,12 +171,14 @@ async def _run_public(conn: Executor, run: asyncpg.Record) -> RunPublic:
             skipped[reason] = skipped.get(reason, 0) + r["n"]
     done = sent + failed + sum(skipped.values())
     total = run["total"]
+    timed = await conn.fetch(q("campaign_run_send_time"), run["campaign_id"], run["run_id"])
     return RunPublic(
         **dict(run),
         sent=sent,
         failed=failed,
         skipped=skipped,
         remaining=None if total is None else max(0, total - done),
+        send_time=send_time_groups([dict(r) for r in timed]) if timed else None,
     )
 
 

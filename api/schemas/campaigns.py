@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
 
 from api.schemas.common import ID_PATTERN, Body
+from api.schemas.reports import SendTimeCounts
 from campaigns.plan import parse_local_time
 from core.names import KNOWN_CHANNELS
 from journeys.durations import parse_duration
@@ -213,6 +214,11 @@ class RunPublic(BaseModel):
     remaining: int | None
     started_at: datetime
     finished_at: datetime | None
+    send_time: list[SendTimeCounts] | None = Field(
+        None,
+        description="With delivery.send_time: opens and clicks of the members sent at their "
+        "chosen hour against the holdout sent at once",
+    )
 
 
 class SchedulePublic(BaseModel):
