@@ -62,12 +62,25 @@ class DeliverySpec(Body):
         description="send each member at its likeliest hour to open or click within `within` "
         "(hourly waves); `holdout` sends that share at once; not with local_time",
     )
+    decisions: list[str] = Field(
+        default_factory=list,
+        max_length=5,
+        description="decision policies asked for each member before its message renders, "
+        "so the template's `decide('placement')` shows the member's offer",
+    )
 
     @model_validator(mode="after")
     def _one_timing(self) -> DeliverySpec:
         if self.send_time is not None and self.local_time is not None:
             raise ValueError("send_time and local_time cannot both be set")
         return self
+
+    @field_validator("decisions")
+    @classmethod
+    def _decisions(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("each decision policy once")
+        return value
 
     @field_validator("ramp_up")
     @classmethod

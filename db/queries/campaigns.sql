@@ -39,6 +39,10 @@ RETURNING campaign_id
 -- name: audience_exists
 SELECT EXISTS (SELECT 1 FROM audiences WHERE audience_id = $1)
 
+-- name: decision_policies_named
+-- Which of the policies $1 exist (a campaign's delivery.decisions).
+SELECT array_agg(policy_id) FROM decision_policies WHERE policy_id = ANY($1::text[])
+
 -- name: campaign_template
 SELECT name, channel, topic, transactional FROM templates WHERE name = $1
 
