@@ -247,7 +247,8 @@ CREATE TABLE public.decision_offer_stats (
     offer_id text NOT NULL,
     propositions bigint DEFAULT 0 NOT NULL,
     goals bigint DEFAULT 0 NOT NULL,
-    cap_hits bigint DEFAULT 0 NOT NULL
+    cap_hits bigint DEFAULT 0 NOT NULL,
+    shard smallint DEFAULT 0 NOT NULL
 );
 CREATE TABLE public.decision_policies (
     policy_id text NOT NULL,
@@ -462,7 +463,8 @@ CREATE TABLE public.offer_counters (
     offer_id text NOT NULL,
     scope text NOT NULL,
     window_start bigint NOT NULL,
-    count integer NOT NULL
+    count integer NOT NULL,
+    shard smallint DEFAULT 0 NOT NULL
 );
 CREATE TABLE public.offers (
     offer_id text NOT NULL,
@@ -639,7 +641,7 @@ ALTER TABLE ONLY public.data_sources
 ALTER TABLE ONLY public.decision_catalog
     ADD CONSTRAINT decision_catalog_pkey PRIMARY KEY (only_row);
 ALTER TABLE ONLY public.decision_offer_stats
-    ADD CONSTRAINT decision_offer_stats_pkey PRIMARY KEY (policy_id, offer_id);
+    ADD CONSTRAINT decision_offer_stats_pkey PRIMARY KEY (policy_id, offer_id, shard);
 ALTER TABLE ONLY public.decision_policies
     ADD CONSTRAINT decision_policies_pkey PRIMARY KEY (policy_id);
 ALTER TABLE ONLY public.dispatch_queue
@@ -681,7 +683,7 @@ ALTER TABLE ONLY public.journeys
 ALTER TABLE ONLY public.messages
     ADD CONSTRAINT messages_pkey PRIMARY KEY (message_id);
 ALTER TABLE ONLY public.offer_counters
-    ADD CONSTRAINT offer_counters_pkey PRIMARY KEY (offer_id, scope, window_start);
+    ADD CONSTRAINT offer_counters_pkey PRIMARY KEY (offer_id, scope, window_start, shard);
 ALTER TABLE ONLY public.offers
     ADD CONSTRAINT offers_pkey PRIMARY KEY (offer_id);
 ALTER TABLE ONLY public.placements
