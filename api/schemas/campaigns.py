@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
 
+from api.schemas.audiences import AudienceCreate
 from api.schemas.common import ID_PATTERN, Body
 from api.schemas.reports import SendTimeCounts
 from campaigns.plan import parse_local_time
@@ -181,6 +182,17 @@ class CampaignUpdate(Body):
 
 class CampaignCreate(CampaignUpdate):
     id: str = Field(pattern=ID_PATTERN, examples=["spring-sale"])
+    audience: AudienceCreate | None = Field(
+        None,
+        description="an audience made with the campaign (on demand), saved for reuse; "
+        "instead of audience_id",
+    )
+
+    @model_validator(mode="after")
+    def _one_audience(self) -> CampaignCreate:
+        if self.audience is not None and self.audience_id is not None:
+            raise ValueError("give audience_id or audience, not both")
+        return self
 
 
 class CampaignPublic(BaseModel):
