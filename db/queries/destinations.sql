@@ -38,7 +38,7 @@ ON CONFLICT (export_id) DO NOTHING
 -- name: finish_export
 UPDATE destination_exports
 SET status = $2, rows = $3, bytes = $4, error = $5, location = coalesce($6, location),
-    to_txid = coalesce($7::xid8, to_txid), from_txid = coalesce($8::xid8, from_txid),
+    to_txid = coalesce($7::text::xid8, to_txid), from_txid = coalesce($8::text::xid8, from_txid),
     finished_at = now()
 WHERE export_id = $1
 
@@ -69,8 +69,8 @@ SELECT c.txid::text AS txid, c.id, c.change, c.at, p.profile_id, p.email, p.phon
 FROM audience_changes c
 JOIN profiles p ON p.profile_id = c.profile_id
 WHERE c.audience_id = $1
-  AND (c.txid, c.id) > ($2::xid8, $3::bigint)
-  AND (c.txid, c.id) <= ($4::xid8, $5::bigint)
+  AND (c.txid, c.id) > ($2::text::xid8, $3::bigint)
+  AND (c.txid, c.id) <= ($4::text::xid8, $5::bigint)
   AND EXISTS (SELECT 1 FROM subscriptions s
               WHERE s.profile_id = c.profile_id AND s.channel = 'purpose' AND s.topic = $6
                 AND s.status = 'subscribed')
@@ -80,12 +80,12 @@ LIMIT $8
 -- name: record_stream_batch
 INSERT INTO destination_exports (export_id, destination, kind, status, rows,
                                  from_txid, from_id, to_txid, to_id)
-VALUES ($1, $2, 'batch', 'running', $3, $4::xid8, $5, $6::xid8, $7)
+VALUES ($1, $2, 'batch', 'running', $3, $4::text::xid8, $5, $6::text::xid8, $7)
 
 -- name: advance_cursor
-UPDATE destinations SET cursor_txid = greatest(cursor_txid, $2::xid8),
-       cursor_id = CASE WHEN cursor_txid < $2::xid8 THEN $3
-                        WHEN cursor_txid = $2::xid8 THEN greatest(cursor_id, $3)
+UPDATE destinations SET cursor_txid = greatest(cursor_txid, $2::text::xid8),
+       cursor_id = CASE WHEN cursor_txid < $2::text::xid8 THEN $3
+                        WHEN cursor_txid = $2::text::xid8 THEN greatest(cursor_id, $3)
                         ELSE cursor_id END
 WHERE name = $1
 
@@ -119,7 +119,7 @@ SELECT c.change, c.profile_id, p.email, p.phone, p.timezone,
              FROM unnest($5::text[]) WITH ORDINALITY AS a(path, n) ORDER BY a.n) AS attrs
 FROM audience_changes c
 JOIN profiles p ON p.profile_id = c.profile_id
-WHERE c.audience_id = $1 AND c.txid >= $2::xid8 AND c.txid < $3::xid8
+WHERE c.audience_id = $1 AND c.txid >= $2::text::xid8 AND c.txid < $3::text::xid8
   AND EXISTS (SELECT 1 FROM subscriptions s
               WHERE s.profile_id = c.profile_id AND s.channel = 'purpose' AND s.topic = $4
                 AND s.status = 'subscribed')
