@@ -62,8 +62,10 @@ class Encoder:
 
 
 def filename(name: str, run_id: str, spec: FileSpec) -> str:
-    """Stable per run, so a retried run overwrites its own file."""
-    suffix = run_id.rsplit(":", 1)[-1]
+    """Stable per run, so a retried run overwrites its own file: the run's part of its
+    workflow id (`destination:<name>:run:<run>`), colons dropped (a Schedule's runs end in
+    their time, `scheduled-2026-12-03T06:00:00Z`)."""
+    suffix = run_id.split(":run:", 1)[-1].replace(":", "")
     return f"{name}-{suffix}.{spec.format}" + (".gz" if spec.gzip else "")
 
 
