@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
-from core.connectors import AuthSpec, RetrySpec
+from core.connectors import AuthSpec, RetrySpec, url_host
 from core.destination_contracts import DestinationRoute
 from core.names import destination_task_queue
 
@@ -42,8 +42,13 @@ class HttpTarget(_Spec):
     @field_validator("url")
     @classmethod
     def _http(cls, value: str) -> str:
+        """A literal URL (no template: a batch has no params), parsed as pydantic parses
+        URLs, so a malformed authority is a 422 here, never an error later."""
         if not re.match(r"^https?://[^/\s{}]+", value):
             raise ValueError("must be an http(s) URL with a host")
+        HttpUrl(value)  # raises a ValueError naming the problem
+        if url_host(value) is None:
+            raise ValueError("must name its host literally")
         return value
 
 
