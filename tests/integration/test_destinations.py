@@ -18,6 +18,7 @@ import asyncssh
 import httpx
 import pytest
 
+from activities.destinations import stream
 from core.signing import SIGNATURE_HEADER, verify_webhook
 from tests.integration.helpers import eventually, uid
 from tests.integration.provider import FakeProvider
@@ -363,3 +364,101 @@ async def test_ad_audience_sends_hashed_identifiers_in_batches(
         (f"{run['export_id']}:1", 1, "succeeded"),
     ]
     assert json.dumps(provider.requests).count("@") == 0, "no address leaves in clear"
+
+
+async def test_a_change_committed_late_is_streamed_not_skipped(
+    api_client: httpx.AsyncClient, admin_headers: Headers, runtime: Runtime
+) -> None:
+    """Change ids are taken before commit: the change of a transaction still open gets a
+    lower id than one committed after it. The cursor waits for the open transaction (the
+    snapshot's horizon) and then streams both, in (txid, id) order; an id cursor would have
+    passed the first one by."""
+    h, name, key, purpose = admin_headers, uid("late"), uid("k"), uid("crm")
+    early, late = uid("p-early"), uid("p-late")
+    for pid in (early, late):
+        await profile(api_client, h, pid)
+        await consent(api_client, h, pid, purpose)
+    aid = await audience(api_client, h, key)
+    spec = {
+        "kind": "stream_http",
+        "audience": aid,
+        "purpose": purpose,
+        "http": {"url": "https://hooks.example/never-called"},
+    }
+    pool = runtime.pool
+    # the row alone (no workflow): this test claims the batches itself
+    await pool.execute(
+        "INSERT INTO destinations (name, kind, spec) VALUES ($1, 'stream_http', $2)", name, spec
+    )
+    insert = (
+        "INSERT INTO audience_changes (audience_id, profile_id, change) "
+        "VALUES ($1, $2, 'entered') RETURNING id"
+    )
+    async with pool.acquire() as open_conn:
+        tx = open_conn.transaction()
+        await tx.start()
+        first_id = await open_conn.fetchval(insert, aid, early)
+        second_id = await pool.fetchval(insert, aid, late)
+        assert first_id < second_id
+        assert await stream.claim(pool, name) is None, "nothing below the horizon yet"
+        await tx.commit()
+    batch = await stream.claim(pool, name)
+    assert isinstance(batch, stream.Batch)
+    body, rows = await stream.payload(pool, name, batch)
+    assert [(c["change"], c["profile"]["profile_id"]) for c in body["changes"]] == [
+        ("entered", early),
+        ("entered", late),
+    ]
+    again = await stream.claim(pool, name)
+    assert isinstance(again, stream.Batch) and again.export_id == batch.export_id, "still open"
+    await stream.delivered(pool, name, batch, rows, 10)
+    assert await stream.claim(pool, name) is None
+    ledger = await pool.fetch(
+        "SELECT status, rows, bytes FROM destination_exports WHERE destination = $1", name
+    )
+    assert [tuple(r) for r in ledger] == [("succeeded", 2, 10)]
+    await pool.execute("DELETE FROM destinations WHERE name = $1", name)
+
+
+async def test_a_stream_restarted_mid_send_resends_its_open_batch(
+    api_client: httpx.AsyncClient, admin_headers: Headers, runtime: Runtime
+) -> None:
+    """Saving the destination again restarts its workflow while the first send hangs: the
+    new run sends the open batch again, same changes, same key, and the stream goes on."""
+    h, name, key, purpose = admin_headers, uid("restart"), uid("k"), uid("crm")
+    pids = sorted(uid("p") for _ in range(2))
+    for pid in pids:
+        await profile(api_client, h, pid)
+        await consent(api_client, h, pid, purpose)
+    aid = await audience(api_client, h, key)
+    with FakeProvider() as provider:
+        provider.hold_first.set()
+        spec: dict[str, Any] = {
+            "kind": "stream_http",
+            "audience": aid,
+            "purpose": purpose,
+            "http": {"url": provider.url, "timeout_seconds": 60},
+        }
+        assert (await put(api_client, h, name, spec)).status_code == 201
+        await profile(api_client, h, pids[0], attributes={key: "in"})
+        assert await asyncio.to_thread(provider.received.wait, 45), "the first send arrived"
+        spec["batch_size"] = 100
+        assert (await put(api_client, h, name, spec)).status_code == 200  # restarts the stream
+
+        async def resent() -> bool:
+            return len(provider.requests) >= 2
+
+        await eventually(resent)
+        provider.release.set()
+        await profile(api_client, h, pids[1], attributes={key: "in"})
+
+        async def went_on() -> bool:
+            return len({k for k, _ in provider.requests}) >= 2
+
+        await eventually(went_on)
+        await api_client.delete(f"/v1/destinations/{name}", headers=h)
+    (k1, held), (k2, again) = provider.requests[:2]
+    assert k1 == k2 and held == again
+    assert [c["profile"]["profile_id"] for c in held["changes"]] == [pids[0]]
+    later = [body for k, body in provider.requests if k != k1]
+    assert {c["profile"]["profile_id"] for b in later for c in b["changes"]} == {pids[1]}
