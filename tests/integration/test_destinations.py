@@ -462,3 +462,16 @@ async def test_a_stream_restarted_mid_send_resends_its_open_batch(
     assert [c["profile"]["profile_id"] for c in held["changes"]] == [pids[0]]
     later = [body for k, body in provider.requests if k != k1]
     assert {c["profile"]["profile_id"] for b in later for c in b["changes"]} == {pids[1]}
+
+
+async def test_a_purpose_needs_its_name(
+    api_client: httpx.AsyncClient, admin_headers: Headers
+) -> None:
+    pid = uid("p")
+    resp = await api_client.put(
+        f"/v1/profiles/{pid}/subscriptions",
+        json=[{"channel": "purpose", "status": "subscribed"}],
+        headers=admin_headers,
+    )
+    assert resp.status_code == 422
+    assert resp.json()["fields"][0]["message"] == "a consent purpose needs its name in `topic`"
