@@ -102,7 +102,7 @@ def condition_problems(
         return [Problem(path=f"{at}.field", message=found)]
     if cond.op not in OPS_BY_KIND[found.kind]:
         allowed = ", ".join(sorted(OPS_BY_KIND[found.kind]))
-        message = f"'{cond.op}' does not apply to a {found.kind} field (use {allowed})"
+        message = f"'{cond.op}' does not apply to {_a(found.kind)} field (use {allowed})"
         return [Problem(path=f"{at}.op", message=message)]
     problem = _value_problem(cond, found)
     return [Problem(path=f"{at}.value", message=problem)] if problem else []
@@ -113,7 +113,7 @@ def _value_problem(cond: EntityCondition, found: Resolved) -> str | None:
         return None  # no value, or a moment / duration the model checked
     values = cond.value if isinstance(cond.value, list) else [cond.value]
     if found.kind in ("string", "enum") and not all(isinstance(v, str) for v in values):
-        return f"{cond.field} is a {found.kind} field: compare it with strings"
+        return f"{cond.field} is {_a(found.kind)} field: compare it with strings"
     if found.kind == "number" and not all(_number(v) for v in values):
         return f"{cond.field} is a number field: compare it with numbers"
     if found.kind == "boolean" and not all(isinstance(v, bool) for v in values):
@@ -123,6 +123,10 @@ def _value_problem(cond: EntityCondition, found: Resolved) -> str | None:
     if unknown:
         return f"{unknown[0]!r} is not one of {', '.join(found.values)}"
     return None
+
+
+def _a(kind: str) -> str:
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
 
 
 def _number(v: object) -> bool:
@@ -146,7 +150,7 @@ def _aggregate_problems(
     if isinstance(found, str):
         return [Problem(path=f"{at}.field", message=found)]
     if found.kind != "number":
-        message = f"an aggregate needs a number field; {path} is a {found.kind} field"
+        message = f"an aggregate needs a number field; {path} is {_a(found.kind)} field"
         return [Problem(path=f"{at}.field", message=message)]
     return []
 

@@ -92,13 +92,21 @@ class EntityCompiler:
 
     # --- conditions on typed columns -----------------------------------------------------
 
-    def condition(self, expr: str, kind: str, cond: EntityCondition) -> str:
-        op, value = cond.op, cond.value
+    def condition(self, expr: str, kind: str, cond: EntityCondition, top: bool = False) -> str:
+        """A two-valued test; `top` (a WHERE conjunct, never negated) may be NULL for
+        false, which keeps it strict so a LEFT JOIN it reads becomes an inner one."""
+        op = cond.op
         if op in _NEGATED:
             positive = cond.model_copy(update={"op": _NEGATED[op]})
             return f"(NOT {self.condition(expr, kind, positive)})"
         if op == "exists":
             return f"({expr} IS NOT NULL)"
+        test = self._test(expr, kind, cond)
+        return f"({test})" if top else f"COALESCE({test}, false)"
+
+    def _test(self, expr: str, kind: str, cond: EntityCondition) -> str:
+        """A positive comparison, NULL when the value is."""
+        op, value = cond.op, cond.value
         if kind in ("timestamp", "date"):
             moment = expr if kind == "timestamp" else f"({expr}::timestamp AT TIME ZONE 'UTC')"
             return self._time(moment, op, value)
@@ -106,33 +114,27 @@ class EntityCompiler:
         if op == "in":
             assert isinstance(value, list)
             items = [float(v) for v in value] if kind == "number" else value
-            return f"COALESCE({expr} = ANY({self.b.bind(items, cast + '[]')}), false)"
+            return f"{expr} = ANY({self.b.bind(items, cast + '[]')})"
         bound = self.b.bind(float(value) if kind == "number" else value, cast)  # type: ignore[arg-type]
         if op == "contains":
-            return f"COALESCE(strpos({expr}, {bound}) > 0, false)"
+            return f"strpos({expr}, {bound}) > 0"
         if op == "starts_with":
-            return f"COALESCE(starts_with({expr}, {bound}), false)"
+            return f"starts_with({expr}, {bound})"
         collate = ' COLLATE "C"' if cast == "text" and op != "eq" else ""
-        return f"COALESCE({expr}{collate} {_ORDER_SQL[op]} {bound}, false)"
+        return f"{expr}{collate} {_ORDER_SQL[op]} {bound}"
 
     def _time(self, moment: str, op: str, value: Any) -> str:
         assert isinstance(value, str)
         if op in ("within_last", "within_next"):
             span = parse_duration(value)
-            low, high = (
-                (self.now - span, self.now)
-                if op == "within_last"
-                else (
-                    self.now,
-                    self.now + span,
-                )
-            )
+            past = op == "within_last"
+            low, high = (self.now - span, self.now) if past else (self.now, self.now + span)
             since = self.b.bind(low, "timestamptz")
             until = self.b.bind(high, "timestamptz")
-            return f"COALESCE({moment} BETWEEN {since} AND {until}, false)"
+            return f"{moment} BETWEEN {since} AND {until}"
         bound = self.b.bind(resolve_moment(value, self.now), "timestamptz")
         sign = "<" if op == "before" else ">"
-        return f"COALESCE({moment} {sign} {bound}, false)"
+        return f"{moment} {sign} {bound}"
 
 
 class _Rows:
@@ -179,7 +181,7 @@ class _Rows:
     def _conditions(self, type_name: str, alias: str, conds: list[EntityCondition]) -> None:
         for cond in conds:
             expr, kind = self.path(type_name, alias, cond.field)
-            self.where.append(self.c.condition(expr, kind, cond))
+            self.where.append(self.c.condition(expr, kind, cond, top=True))
 
     def _window(self, node: EntityRule, alias: str) -> None:
         if node.within is None:
@@ -187,7 +189,7 @@ class _Rows:
         on = node.on or TIMES[0]
         kind = "timestamp" if on in TIMES else self.c.known[node.entity].fields[on].type
         cond = EntityCondition(field=on, op="within_last", value=node.within)
-        self.where.append(self.c.condition(_col(alias, on), kind, cond))
+        self.where.append(self.c.condition(_col(alias, on), kind, cond, top=True))
 
     def path(self, type_name: str, alias: str, path: str) -> tuple[str, str]:
         """The SQL expression of a path's column and its kind, joining what it passes."""

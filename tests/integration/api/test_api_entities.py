@@ -318,7 +318,7 @@ README = Path(__file__).parent.parent.parent.parent / "README.md"
 def readme_requests() -> list[tuple[str, str, Any]]:
     """(method, path, JSON body) of every curl line in the README's Entities section."""
     text = README.read_text()
-    section = text[text.index("\n## Entities\n") : text.index("\n## Bulk import of profiles\n")]
+    section = text[text.index("\n## Entities\n") : text.index("\n### Audiences over entities\n")]
     requests = []
     for block in re.findall(r"```sh\n(.*?)```", section, re.DOTALL):
         words_all = shlex.split(block, comments=True)
