@@ -52,6 +52,8 @@ def column_kind(known: Mapping[str, Definition], type_name: str, col: str) -> Re
 def resolve(known: Mapping[str, Definition], type_name: str, path: str) -> Resolved | str:
     """The column `path` names from `type_name`, or why it names none."""
     *relations, last = path.split(".")
+    if type_name not in known:
+        return f"no entity type {type_name!r}"
     if len(relations) > MAX_HOPS:
         return f"a path follows at most {MAX_HOPS} relations"
     hops, current = [], type_name

@@ -261,11 +261,23 @@ async def materialize(dsn: str) -> None:
     await pool.close()
 
 
+async def ready(url: str) -> None:
+    """Wait out "the database system is starting up" on a loaded machine."""
+    for _ in range(120):
+        try:
+            await (await asyncpg.connect(url.rsplit("/", 1)[0] + "/postgres")).close()
+            return
+        except (asyncpg.CannotConnectNowError, OSError):
+            await asyncio.sleep(0.5)
+    raise RuntimeError("PostgreSQL did not start")
+
+
 async def run(args: argparse.Namespace) -> None:
     root = Path(tempfile.mkdtemp(prefix="wayline-bench-ent-"))
     pg = EmbeddedPostgres(root / "pg", free_port(), durable=False)
     pg.start()
     try:
+        await ready(pg.url)
         await migrate_url(pg.url, create=True)
         conn = await asyncpg.connect(pg.url)
         t = time.perf_counter()
