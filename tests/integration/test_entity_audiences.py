@@ -140,6 +140,9 @@ async def test_a_booking_written_updated_and_deleted_moves_its_guest(
     ]
     got = (await api.get(f"/v1/audiences/{aid}", headers=h)).json()
     assert got["size"] == 1 and got["sample"] == [b]
+    # A booking moved to another guest: both the old and the new guest are rechecked.
+    await put(api, h, f"/v1/entities/{booking}/b4", {**trip, "guest": a})
+    await becomes(pool, aid, [a])
 
 
 async def test_sum_over_a_window_and_the_estimate(
