@@ -104,6 +104,24 @@ def test_every_problem_against_the_types_is_named() -> None:
     ]
 
 
+def test_hostile_names_are_problems_never_sql() -> None:
+    hostile = HOSTILE[0]
+    raw = {
+        "or": [
+            {"entity": hostile},
+            {"entity": "product", "via": {"entity": "view", "relation": hostile}},
+            {"entity": "booking", "where": [{"field": f"hotel.{hostile}", "op": "exists"}]},
+            {"entity": "booking", "within": "P1D", "on": hostile},
+        ]
+    }
+    assert [path for path, _ in type_problems(raw)] == [
+        "definition.or[0].entity",
+        "definition.or[1].via.relation",
+        "definition.or[2].where[0].field",
+        "definition.or[3].on",
+    ]
+
+
 def test_reach_paths_lead_each_read_type_back_to_profiles() -> None:
     booking = rule_of(
         {"entity": "booking", "where": [{"field": "hotel.city", "op": "eq", "value": "Lyon"}]}
