@@ -62,6 +62,60 @@ BEGIN
     UPDATE decision_catalog SET version = version + 1;
     RETURN NULL;
 END $$;
+CREATE FUNCTION public.entity_audience_enqueue() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    bulk constant bigint := 10000;
+    path text;
+    steps text[];
+    step text[];
+    reached text;
+    ids text[];
+    queued bigint := 0;
+    n bigint;
+BEGIN
+    FOR path IN
+        SELECT DISTINCT d.name FROM audience_dependencies d
+        WHERE d.kind = 'entity' AND split_part(split_part(d.name, '/', 1), '.', 1) = TG_ARGV[0]
+        ORDER BY 1
+    LOOP
+        steps := string_to_array(path, '/');
+        step := string_to_array(steps[1], '.');
+        IF TG_OP = 'INSERT' THEN
+            reached := format('SELECT %I AS v FROM new_rows', step[2]);
+        ELSIF TG_OP = 'DELETE' THEN
+            reached := format('SELECT %I AS v FROM old_rows', step[2]);
+        ELSE
+            reached := format('SELECT %I AS v FROM new_rows UNION SELECT %I FROM old_rows',
+                              step[2], step[2]);
+        END IF;
+        FOR i IN 2 .. coalesce(array_length(steps, 1), 1) LOOP
+            step := string_to_array(steps[i], '.');
+            reached := format('SELECT x.%I AS v FROM %I.%I x WHERE x.%I IN (%s)',
+                              step[3], 'entities', 'e_' || step[1], step[2], reached);
+        END LOOP;
+        EXECUTE format('SELECT array_agg(DISTINCT r.v::text) FROM (%s) r WHERE r.v IS NOT NULL',
+                       reached) INTO ids;
+        CONTINUE WHEN ids IS NULL;
+        IF cardinality(ids) > bulk THEN
+            ids := ARRAY[''];
+        END IF;
+        INSERT INTO audience_recheck (audience_id, profile_id)
+        SELECT d.audience_id, i.id
+        FROM audience_dependencies d CROSS JOIN unnest(ids) AS i(id)
+        WHERE d.kind = 'entity' AND d.name = path
+        ORDER BY 1, 2
+        ON CONFLICT (audience_id, profile_id) DO UPDATE SET seq = nextval('audience_recheck_seq');
+        GET DIAGNOSTICS n = ROW_COUNT;
+        queued := queued + n;
+    END LOOP;
+    IF queued > 0 THEN
+        PERFORM pg_notify('wayline_audiences', '');
+    END IF;
+    RETURN NULL;
+END
+$$;
 CREATE TABLE public.action_calls (
     call_id text NOT NULL,
     kind text NOT NULL,
@@ -144,7 +198,7 @@ CREATE TABLE public.audience_dependencies (
     audience_id text NOT NULL,
     kind text NOT NULL,
     name text NOT NULL,
-    CONSTRAINT audience_dependencies_kind_check CHECK ((kind = ANY (ARRAY['attribute'::text, 'field'::text, 'event'::text])))
+    CONSTRAINT audience_dependencies_kind_check CHECK ((kind = ANY (ARRAY['attribute'::text, 'field'::text, 'event'::text, 'entity'::text])))
 );
 CREATE TABLE public.audience_members (
     audience_id text NOT NULL,
