@@ -27,10 +27,11 @@ export function ArrayField(props: FieldProps & { item: FieldKind }) {
         const title = `${spec.title} ${i + 1}`;
         const itemSpec = { ...spec, key: String(i), title, description: null, required: true, optional: false, type: item };
         return (
-          <div className="array-item" key={i}>
+          <div className={`array-item${item.kind === "object" ? " of-object" : ""}`} key={i}>
             <FieldInput root={root} spec={itemSpec} path={[...path, i]} value={entry} onChange={onChange} problems={problems} />
-            <button type="button" className="remove" aria-label={`Remove ${title}`} onClick={() => onChange([...path, i], undefined)}>
-              Remove
+            <button type="button" className="remove" onClick={() => onChange([...path, i], undefined)}>
+              <span aria-hidden="true">Remove</span>
+              <span className="visually-hidden">Remove {title}</span>
             </button>
           </div>
         );

@@ -1,5 +1,7 @@
-// An ISO 8601 duration: the text itself (always editable) and a helper, a number and a unit
-// that write "PT2H" for 2 hours. A duration of several units shows only as text.
+// An ISO 8601 duration: the text itself (always editable, named by the field's title) and a
+// helper, an "Amount" and a "Unit" that write "PT2H" for 2 hours. A duration of several units
+// shows only as text (and in words). The helper's names leave the title out, so a search by
+// the title finds the text input alone.
 
 import { toText, textFrom, type ControlProps } from "./control";
 import { describeDuration, joinDuration, splitDuration, UNITS, type DurationUnit } from "./duration";
@@ -27,11 +29,11 @@ export function DurationField(p: ControlProps) {
         type="number"
         min={0}
         step={1}
-        aria-label={`${p.label} amount`}
+        aria-label="Amount"
         value={simple ? String(simple.amount) : ""}
         onChange={(e) => set(e.target.value, unit)}
       />
-      <select aria-label={`${p.label} unit`} value={unit} onChange={(e) => set(String(simple?.amount ?? 1), e.target.value as DurationUnit)}>
+      <select aria-label="Unit" value={unit} onChange={(e) => set(String(simple?.amount ?? 1), e.target.value as DurationUnit)}>
         {UNITS.map((u) => (
           <option key={u.unit} value={u.unit}>
             {u.unit}

@@ -46,7 +46,7 @@ describe("ExpressionField", () => {
     expect(field.className).toBe("code");
     await waitFor(() => {
       type(field, "profile.");
-      expect(screen.getByRole("listbox", { name: "When suggestions" })).toBeTruthy();
+      expect(screen.getByRole("listbox", { name: "Suggestions" })).toBeTruthy();
     });
     expect(options()[0]).toBe("profile_id profile.profile_id");
     expect(screen.getAllByRole("option")).toHaveLength(7);

@@ -106,7 +106,7 @@ export function ExpressionField({ mode, ...p }: Props) {
         onBlur={() => setCaret(null)}
       />
       {items.length > 0 && (
-        <ul role="listbox" id={listId} aria-label={`${p.label} suggestions`} className="completions">
+        <ul role="listbox" id={listId} aria-label="Suggestions" className="completions">
           {items.map((item, i) => (
             <li
               key={`${item.label}-${i}`}

@@ -62,8 +62,11 @@ export function MapField(props: FieldProps & { valueType: FieldKind }) {
           <div className="map-entry" key={`${i}-${name}`}>
             <NameInput label={`${spec.title} ${i + 1} name`} initial={name} onCommit={(to) => rename(name, to)} />
             <FieldInput root={root} spec={entrySpec} path={[...path, name]} value={entry} onChange={onChange} problems={problems} />
-            <button type="button" className="remove" aria-label={`Remove ${name} from ${spec.title}`} onClick={() => onChange([...path, name], undefined)}>
-              Remove
+            <button type="button" className="remove" onClick={() => onChange([...path, name], undefined)}>
+              <span aria-hidden="true">Remove</span>
+              <span className="visually-hidden">
+                Remove {name} from {spec.title}
+              </span>
             </button>
           </div>
         );
@@ -85,7 +88,7 @@ function NewName({ label, title, onAdd }: { label: string; title: string; onAdd:
   };
   return (
     <>
-      <input aria-label={label} value={text} onChange={(e) => setText(e.target.value)} onKeyDown={onKeyDown} />
+      <input aria-label={label} placeholder="name" value={text} onChange={(e) => setText(e.target.value)} onKeyDown={onKeyDown} />
       <button type="button" className="add" onClick={() => onAdd(text.trim())}>
         Add to {title}
       </button>

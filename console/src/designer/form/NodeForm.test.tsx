@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import journeySchema from "../../../../schemas/journey.schema.json";
 import type { DesignProblem, DocPath } from "../types";
 import { FormEnvContext } from "./env";
-import { CART, ENV, setPath } from "./fixtures";
+import { CART, ENV, helperOf, setPath } from "./fixtures";
 import { NodeForm } from "./NodeForm";
 
 afterEach(cleanup);
@@ -104,10 +104,10 @@ describe("NodeForm", () => {
     expect([...(kind as HTMLSelectElement).options].map((o) => o.value)).toEqual(["opened", "clicked", "delivered", "failed"]);
     fireEvent.change(kind, { target: { value: "clicked" } });
     expect(screen.getByLabelText("Timeout")).toHaveProperty("value", "P2D");
-    expect(screen.getByLabelText("Timeout amount")).toHaveProperty("value", "2");
-    expect(screen.getByLabelText("Timeout unit")).toHaveProperty("value", "days");
-    fireEvent.change(screen.getByLabelText("Timeout unit"), { target: { value: "hours" } });
-    fireEvent.change(screen.getByLabelText("Timeout amount"), { target: { value: "36" } });
+    expect(helperOf("Timeout", "Amount")).toHaveProperty("value", "2");
+    expect(helperOf("Timeout", "Unit")).toHaveProperty("value", "days");
+    fireEvent.change(helperOf("Timeout", "Unit"), { target: { value: "hours" } });
+    fireEvent.change(helperOf("Timeout", "Amount"), { target: { value: "36" } });
     fireEvent.change(screen.getByLabelText("Timeout"), { target: { value: "P1DT12H" } });
     expect(changes).toEqual([
       [["nodes", "wait", "reaction", "kind"], "clicked"],
@@ -115,7 +115,7 @@ describe("NodeForm", () => {
       [["nodes", "wait", "timeout"], "PT36H"],
       [["nodes", "wait", "timeout"], "P1DT12H"],
     ]);
-    expect(screen.getByLabelText("Timeout amount")).toHaveProperty("value", "");
+    expect(helperOf("Timeout", "Amount")).toHaveProperty("value", "");
     expect(screen.getByText("1 day 12 hours")).toBeTruthy();
   });
 
@@ -158,7 +158,7 @@ describe("NodeForm", () => {
     render(<NodeForm schema={schema} nodeId="vote" node={{ type: "sms_vote" }} onChange={onChange} problems={[]} />);
     expect(screen.getByText("Ask a question by SMS.")).toBeTruthy();
     fireEvent.change(screen.getByLabelText("Question"), { target: { value: "Pizza?" } });
-    fireEvent.change(screen.getByLabelText("Within amount"), { target: { value: "3" } });
+    fireEvent.change(helperOf("Within", "Amount"), { target: { value: "3" } });
     expect(screen.getByLabelText("Tally").tagName).toBe("SELECT");
     expect(onChange.mock.calls).toEqual([
       [["nodes", "vote", "question"], "Pizza?"],

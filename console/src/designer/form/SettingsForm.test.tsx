@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import journeySchema from "../../../../schemas/journey.schema.json";
 import type { DesignProblem, DocPath } from "../types";
 import { FormEnvContext } from "./env";
-import { CART, ENV, setPath } from "./fixtures";
+import { CART, ENV, helperOf, setPath } from "./fixtures";
 import { SettingsForm } from "./SettingsForm";
 
 afterEach(cleanup);
@@ -75,10 +75,10 @@ describe("SettingsForm", () => {
       ["", "(default: never)"], ["never", "never"], ["always", "always"], ["after", "after"],
     ]);
     fireEvent.change(mode, { target: { value: "after" } });
-    fireEvent.change(screen.getByLabelText("Wait amount"), { target: { value: "7" } });
-    fireEvent.change(screen.getByLabelText("Wait unit"), { target: { value: "days" } });
-    expect(screen.getByLabelText("Timeout amount")).toHaveProperty("value", "90");
-    fireEvent.change(screen.getByLabelText("Timeout amount"), { target: { value: "30" } });
+    fireEvent.change(helperOf("Wait", "Amount"), { target: { value: "7" } });
+    fireEvent.change(helperOf("Wait", "Unit"), { target: { value: "days" } });
+    expect(helperOf("Timeout", "Amount")).toHaveProperty("value", "90");
+    fireEvent.change(helperOf("Timeout", "Amount"), { target: { value: "30" } });
     expect(screen.getByLabelText("Exit On 1")).toHaveProperty("value", "order.completed");
     fireEvent.click(screen.getByRole("button", { name: "Add to Exit On" }));
     fireEvent.change(screen.getByLabelText("Exit On 2"), { target: { value: "cart.emptied" } });

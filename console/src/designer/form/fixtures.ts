@@ -1,6 +1,8 @@
 // What the form tests share: the expression names as the server lists them (a few), an
 // environment with fixed lists instead of the API, and a draft with a condition.
 
+import { screen, within } from "@testing-library/react";
+
 import type { FormEnv } from "./env";
 import type { ExpressionNames } from "./names";
 import type { PickerOption } from "./pickers";
@@ -74,4 +76,11 @@ export function setPath(doc: unknown, path: readonly (string | number)[], value:
   const replaced = Object.entries(base as Record<string, unknown>).map(([key, v]) => [key, key === head ? inner : v]);
   if (inner === undefined && rest.length === 0) return Object.fromEntries(entries);
   return head in (base as object) ? Object.fromEntries(replaced) : { ...(base as object), [head]: inner };
+}
+
+/** The duration helper's "Amount" or "Unit" beside the field titled `title`. */
+export function helperOf(title: string, part: "Amount" | "Unit"): HTMLElement {
+  const field = screen.getByLabelText(title).closest<HTMLElement>(".field");
+  if (!field) throw new Error(`no field ${title}`);
+  return within(field).getByLabelText(part);
 }
