@@ -21,6 +21,7 @@ from temporalio.client import Client
 
 from audiences.rules import Rule, dependencies, dump_rule, parse_rule, time_relative
 from audiences.sql import count_members, select_members
+from core.settings import Settings
 from db.sql import q
 from db.types import Executor
 from services.audience_refresh_schedule import ensure_refresh_schedule, remove_refresh_schedule
@@ -35,6 +36,11 @@ class RefreshPlan:
 
     task_queue: str
     every: timedelta
+
+    @classmethod
+    def of(cls, settings: Settings) -> RefreshPlan:
+        """The plan the deployment's settings give (`WAYLINE_AUDIENCE_REFRESH_SECONDS`)."""
+        return cls(settings.task_queue, timedelta(seconds=settings.audience_refresh_seconds))
 
 
 @dataclass(frozen=True)

@@ -64,13 +64,20 @@ def channel_mismatches(
 
 
 async def known_resources(conn: Executor) -> dict[str, set[str]]:
-    """Actions, data sources and journeys a definition may name, for publish-time checks."""
+    """Actions, data sources, journeys and decision policies a definition may name, for
+    publish-time checks."""
     found: dict[str, set[str]] = {
         "known_actions": set(),
         "known_sources": set(),
         "known_journeys": set(),
+        "known_decisions": set(),
     }
-    keys = {"action": "known_actions", "fetch": "known_sources", "journey": "known_journeys"}
+    keys = {
+        "action": "known_actions",
+        "fetch": "known_sources",
+        "journey": "known_journeys",
+        "decision": "known_decisions",
+    }
     for row in await conn.fetch(q("resource_names")):
         found[keys[row["kind"]]].add(row["name"])
     return found

@@ -49,6 +49,7 @@ SELECT pg_notify($1::text, $2::text)
 SELECT 'action' AS kind, name FROM actions
 UNION ALL SELECT 'fetch', name FROM data_sources
 UNION ALL SELECT 'journey', journey_id FROM journeys
+UNION ALL SELECT 'decision', policy_id FROM decision_policies
 
 -- name: active_entries
 SELECT run_id, workflow_id FROM journey_entries WHERE journey_id = $1 AND ended_at IS NULL

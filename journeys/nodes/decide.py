@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field
 
 from journeys.fields import DecisionId, NodeRef
-from journeys.nodes.base import NodeModel, NodeType, Raw, position
+from journeys.nodes.base import NodeModel, NodeType, Raw, Resource, position
 from journeys.nodes.context import StepContext
 from journeys.nodes.errors import FieldPath, NodeError
 from journeys.nodes.values import short
@@ -36,6 +36,7 @@ class DecideNode(NodeModel):
 
 class DecideType(NodeType[DecideNode]):
     model = DecideNode
+    resource = Resource("decision", "decisions", "decision policy")
 
     def edges(self, raw: Raw) -> list[FieldPath]:
         return [("next",), ("on_error",)]

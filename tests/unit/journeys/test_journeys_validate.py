@@ -616,3 +616,22 @@ def test_new_catalogs_are_optional(features_data: Data) -> None:
     features_data["nodes"]["notify"]["action"] = "carrier-pigeon"
     features_data["nodes"]["handover"]["journey"] = "elsewhere"
     assert validate(features_data) == []
+
+
+def test_a_decide_node_naming_an_unknown_policy_is_refused_at_publish() -> None:
+    data = {
+        "id": "offers",
+        "name": "Offers",
+        "entry": {"event": "visit"},
+        "start": "pick",
+        "nodes": {
+            "pick": {"type": "decide", "decision": "home", "next": "done"},
+            "done": {"type": "end"},
+        },
+    }
+    problems = validate(data, known_decisions={"checkout"})
+    assert [(p.path, p.message) for p in problems] == [
+        ("nodes.pick.decision", "unknown decision policy 'home'")
+    ]
+    assert validate(data, known_decisions={"home"}) == []
+    assert validate(data) == []  # not checked when the caller gives no catalog (validate alone)
