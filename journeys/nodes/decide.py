@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from journeys.fields import NodeRef, ResourceName
+from journeys.fields import DecisionId, NodeRef
 from journeys.nodes.base import NodeModel, NodeType, Raw, Resource, position
 from journeys.nodes.context import StepContext
 from journeys.nodes.errors import FieldPath, NodeError
@@ -25,7 +25,7 @@ class DecideNode(NodeModel):
     """Decide the offers for the profile; the proposition lands in `vars.<node id>`."""
 
     type: Literal["decide"]
-    decision: ResourceName = Field(description="Id of the decision policy.")
+    decision: DecisionId = Field(description="Id of the decision policy.")
     next: NodeRef = Field(description="Node to go to once decided (offers may be empty).")
     on_error: NodeRef | None = Field(
         default=None,

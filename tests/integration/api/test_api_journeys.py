@@ -331,3 +331,31 @@ async def test_an_oversized_definition_is_refused_naming_its_bound(
     assert resp.json()["fields"] == [
         {"field": "nodes.hello.branches", "message": "101 items; at most 100"}
     ]
+
+
+async def test_expression_names(api_client: httpx.AsyncClient, make_key: Any) -> None:
+    """What the designer completes: the sandbox's roots, helpers and filters (read scope)."""
+    reader = await make_key("read")
+    resp = await api_client.get("/v1/schemas/expressions.json", headers=reader)
+    assert resp.status_code == 200
+    names = resp.json()
+    assert [root["name"] for root in names["roots"]] == [
+        "event", "events", "journey", "now", "profile", "received", "vars"
+    ]  # fmt: skip
+    assert names["roots"][0]["fields"] == [
+        "event_id", "name", "profile_id", "timestamp", "properties"
+    ]  # fmt: skip
+    helpers = {h["name"]: h for h in names["helpers"]}
+    assert helpers["hours"] == {
+        "name": "hours",
+        "doc": "`event.timestamp + hours(3)`.",
+        "signature": "hours(n)",
+    }
+    filters = {f["name"]: f for f in names["filters"]}
+    assert filters["lower"] == {
+        "name": "lower",
+        "doc": "Convert a value to lowercase.",
+        "signature": "lower()",
+    }
+    assert "random" not in filters
+    assert (await api_client.get("/v1/schemas/expressions.json")).status_code == 401
