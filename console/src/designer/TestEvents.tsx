@@ -1,15 +1,12 @@
 // The events the test profile sends after its entry, each `after` an ISO 8601 duration.
 
+import { TestField } from "./TestField";
 import type { EventDraft, FormErrors } from "./testRun";
 
 interface Props {
   events: EventDraft[];
   errors: FormErrors;
   onChange: (events: EventDraft[]) => void;
-}
-
-function Error({ text }: { text: string | undefined }) {
-  return text ? <span className="field-error" role="alert">{text}</span> : null;
 }
 
 export function TestEvents({ events, errors, onChange }: Props) {
@@ -22,21 +19,9 @@ export function TestEvents({ events, errors, onChange }: Props) {
       <ol className="plain">
         {events.map((e, i) => (
           <li key={i} className="test-event" aria-label={`Event ${i + 1}`}>
-            <label>
-              Event {i + 1} name
-              <input value={e.name} onChange={(x) => edit(i, { name: x.target.value })} placeholder="order.completed" />
-              <Error text={errors[`events[${i}].name`]} />
-            </label>
-            <label>
-              Event {i + 1} after
-              <input value={e.after} onChange={(x) => edit(i, { after: x.target.value })} placeholder="PT2H" />
-              <Error text={errors[`events[${i}].after`]} />
-            </label>
-            <label>
-              Event {i + 1} properties (JSON)
-              <textarea value={e.properties} onChange={(x) => edit(i, { properties: x.target.value })} />
-              <Error text={errors[`events[${i}].properties`]} />
-            </label>
+            <TestField label={`Event ${i + 1} name`} value={e.name} error={errors[`events[${i}].name`]} onChange={(v) => edit(i, { name: v })} placeholder="order.completed" />
+            <TestField label={`Event ${i + 1} after`} value={e.after} error={errors[`events[${i}].after`]} onChange={(v) => edit(i, { after: v })} placeholder="PT2H" />
+            <TestField label={`Event ${i + 1} properties (JSON)`} multiline value={e.properties} error={errors[`events[${i}].properties`]} onChange={(v) => edit(i, { properties: v })} />
             <button type="button" onClick={() => onChange(events.filter((_, j) => j !== i))}>Remove event {i + 1}</button>
           </li>
         ))}

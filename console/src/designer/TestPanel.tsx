@@ -7,6 +7,7 @@ import { useState } from "react";
 import { ApiError } from "../api/client";
 import { testJourney, type TestRunResult } from "./checkApi";
 import { TestEvents } from "./TestEvents";
+import { TestField } from "./TestField";
 import { TestProfilePicker } from "./TestProfilePicker";
 import { TestResult } from "./TestResult";
 import { buildTestRequest, EMPTY_FORM, runOverlay, type FormErrors, type TestForm } from "./testRun";
@@ -23,16 +24,6 @@ export interface TestPanelProps {
 function failure(e: unknown): string {
   if (e instanceof ApiError && e.status === 422) return `${e.message} (fix the problems listed in Problems first)`;
   return e instanceof Error ? e.message : String(e);
-}
-
-function JsonField({ label, value, error, onChange }: { label: string; value: string; error: string | undefined; onChange: (v: string) => void }) {
-  return (
-    <label>
-      {label}
-      <textarea value={value} onChange={(e) => onChange(e.target.value)} aria-invalid={!!error} />
-      {error && <span className="field-error" role="alert">{error}</span>}
-    </label>
-  );
 }
 
 export function TestPanel({ journeyId, definition, onPath }: TestPanelProps) {
@@ -67,15 +58,12 @@ export function TestPanel({ journeyId, definition, onPath }: TestPanelProps) {
       <h2 id="test-heading">Test</h2>
       <p className="sub">Runs what is on the canvas, saved or not, on a virtual clock: waits take no time and nothing is sent.</p>
       <TestProfilePicker form={form} errors={errors} onChange={change} />
-      <JsonField label="Entry properties (JSON)" value={form.entryProperties} error={errors.entry_properties} onChange={(v) => change({ entryProperties: v })} />
+      <TestField multiline label="Entry properties (JSON)" value={form.entryProperties} error={errors.entry_properties} onChange={(v) => change({ entryProperties: v })} />
       <TestEvents events={form.events} errors={errors} onChange={(events) => change({ events })} />
       <details>
         <summary>Action answers</summary>
-        <JsonField label="Action responses (JSON, by action or data source)" value={form.actionResponses} error={errors.action_responses} onChange={(v) => change({ actionResponses: v })} />
-        <label>
-          Failing actions (comma-separated)
-          <input value={form.failingActions} onChange={(e) => change({ failingActions: e.target.value })} />
-        </label>
+        <TestField multiline label="Action responses (JSON, by action or data source)" value={form.actionResponses} error={errors.action_responses} onChange={(v) => change({ actionResponses: v })} />
+        <TestField label="Failing actions (comma-separated)" value={form.failingActions} onChange={(v) => change({ failingActions: v })} />
       </details>
       <div className="actions">
         <button type="button" onClick={run} disabled={running}>{running ? "Running…" : "Run test"}</button>

@@ -5,6 +5,7 @@ import { useState, type FormEvent } from "react";
 
 import { findProfiles } from "../api/endpoints";
 import type { ProfileMatch } from "../api/types";
+import { TestField } from "./TestField";
 import { realProfile, type FormErrors, type TestForm } from "./testRun";
 
 interface Props {
@@ -64,16 +65,8 @@ function RealSearch({ form, errors, onChange }: Props) {
 function Invented({ form, errors, onChange }: Props) {
   return (
     <>
-      <label>
-        Profile id
-        <input value={form.inventedId} onChange={(e) => onChange({ inventedId: e.target.value })} aria-invalid={!!errors.profile_id} />
-        <FieldError id="test-id-error" error={errors.profile_id} />
-      </label>
-      <label>
-        Attributes (JSON)
-        <textarea value={form.inventedAttributes} onChange={(e) => onChange({ inventedAttributes: e.target.value })} aria-invalid={!!errors.attributes} />
-        <FieldError id="test-attributes-error" error={errors.attributes} />
-      </label>
+      <TestField label="Profile id" value={form.inventedId} error={errors.profile_id} onChange={(v) => onChange({ inventedId: v })} />
+      <TestField label="Attributes (JSON)" multiline value={form.inventedAttributes} error={errors.attributes} onChange={(v) => onChange({ inventedAttributes: v })} />
     </>
   );
 }
