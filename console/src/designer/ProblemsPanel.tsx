@@ -1,6 +1,8 @@
 // Every problem of the working definition, each with where it is; choosing one takes the
 // designer to its node and field (or to the journey settings for the others).
 
+import { useId } from "react";
+
 import type { DesignProblem, DocPath } from "./types";
 import { placeOf } from "./validation";
 import "./check.css";
@@ -25,9 +27,10 @@ function Where({ problem }: { problem: DesignProblem }) {
 
 export function ProblemsPanel({ problems, onSelect, checking = false, error = null }: ProblemsPanelProps) {
   const count = problems.length;
+  const heading = useId();
   return (
-    <section className="card problems-panel" aria-labelledby="problems-heading">
-      <h2 id="problems-heading">
+    <section className="card problems-panel" aria-labelledby={heading}>
+      <h2 id={heading}>
         Problems <span className={count ? "problem-count has-problems" : "problem-count"}>{count}</span>
         {checking && <span className="sub"> · checking…</span>}
       </h2>

@@ -94,8 +94,10 @@ describe("TestPanel", () => {
 
   it("says why the run failed", async () => {
     serve({ error: "invalid", message: "the journey cannot be tested", fields: [] }, 422);
-    render(<TestPanel journeyId="cart" definition={{}} onPath={() => undefined} />);
+    const onPath = vi.fn();
+    render(<TestPanel journeyId="cart" definition={{}} onPath={onPath} />);
     fireEvent.click(screen.getByRole("button", { name: "Run test" }));
     await waitFor(() => expect(screen.getByRole("alert").textContent).toBe("The test could not run: the journey cannot be tested (fix the problems listed in Problems first)"));
+    expect(onPath).toHaveBeenCalledWith(null, new Set());
   });
 });

@@ -2,7 +2,7 @@
 // profile and a sequence of events, on the server's virtual clock; the canvas highlights
 // the path (onPath) and the panel shows each visit, message and request — nothing is sent.
 
-import { useState } from "react";
+import { useId, useState } from "react";
 
 import { ApiError } from "../api/client";
 import { testJourney, type TestRunResult } from "./checkApi";
@@ -32,6 +32,7 @@ export function TestPanel({ journeyId, definition, onPath }: TestPanelProps) {
   const [result, setResult] = useState<TestRunResult | null>(null);
   const [failed, setFailed] = useState<string | null>(null);
   const [running, setRunning] = useState(false);
+  const heading = useId();
   const change = (c: Partial<TestForm>): void => setForm((f) => ({ ...f, ...c }));
   const clear = (): void => {
     setResult(null);
@@ -50,12 +51,16 @@ export function TestPanel({ journeyId, definition, onPath }: TestPanelProps) {
         const { taken, visited } = runOverlay(answer);
         onPath(taken, visited);
       },
-      (e: unknown) => setFailed(failure(e)),
+      (e: unknown) => {
+        setResult(null);
+        setFailed(failure(e));
+        onPath(null, new Set());
+      },
     ).finally(() => setRunning(false));
   };
   return (
-    <section className="card test-panel" aria-labelledby="test-heading">
-      <h2 id="test-heading">Test</h2>
+    <section className="card test-panel" aria-labelledby={heading}>
+      <h2 id={heading}>Test</h2>
       <p className="sub">Runs what is on the canvas, saved or not, on a virtual clock: waits take no time and nothing is sent.</p>
       <TestProfilePicker form={form} errors={errors} onChange={change} />
       <TestField multiline label="Entry properties (JSON)" value={form.entryProperties} error={errors.entry_properties} onChange={(v) => change({ entryProperties: v })} />
@@ -66,7 +71,8 @@ export function TestPanel({ journeyId, definition, onPath }: TestPanelProps) {
         <TestField label="Failing actions (comma-separated)" value={form.failingActions} onChange={(v) => change({ failingActions: v })} />
       </details>
       <div className="actions">
-        <button type="button" onClick={run} disabled={running}>{running ? "Running…" : "Run test"}</button>
+        <button type="button" onClick={run} disabled={running} aria-busy={running}>Run test</button>
+        {running && <span className="sub" role="status">Running…</span>}
         <button type="button" onClick={clear} disabled={!result && !failed}>Clear test</button>
       </div>
       {failed && <p className="field-error" role="alert">The test could not run: {failed}</p>}
