@@ -205,11 +205,9 @@ async def get_journey_version(
 async def test_journey(
     journey_id: JourneyIdPath, body: TestRunCreate, pool: PoolDep, _: JourneysWriter
 ) -> TestRunPublic:
-    """Run the draft for a test profile on a virtual clock: the path, messages and requests."""
-    data = await definition_to_test(pool, journey_id, body.use)
-    definition, problems = await parsed(data or {})
-    if definition is None:
-        raise invalid(problem_fields(problems), "the journey cannot be tested")
+    """Run the draft (or the live version, or an inline `definition`) for a test profile on
+    a virtual clock: the path, each visit's evaluated expressions, messages and requests."""
+    definition = await definition_to_test(pool, journey_id, body.use, body.definition)
     done = await run_test(pool, definition, Profile(**body.profile.model_dump()), body)
     return _test_public(done)
 
@@ -225,6 +223,7 @@ def _test_public(done: TestRun) -> TestRunPublic:
             ended_at=done.start,
             path=[],
             steps=[],
+            visits=[],
             vars={},
             profile=done.profile.model_dump(mode="json"),
         )
@@ -236,6 +235,7 @@ def _test_public(done: TestRun) -> TestRunPublic:
         ended_at=run.ended_at,
         path=[p.model_dump(mode="json") for p in run.state.path],
         steps=run.records,
+        visits=[v.model_dump(mode="json") for v in run.visits],
         vars=run.state.vars,
         profile=run.state.profile.model_dump(mode="json"),
     )

@@ -93,6 +93,11 @@ class TestRunCreate(Body):
     )
     start: AwareDatetime | None = Field(None, description="Virtual time of the entry (now)")
     use: Literal["draft", "live"] = "draft"
+    definition: dict[str, Any] | None = Field(
+        None,
+        description="A definition to test instead of the stored one (e.g. the designer's "
+        "unsaved working copy), checked like a draft; `use` is then ignored",
+    )
 
 
 class TestRunPublic(BaseModel):
@@ -103,5 +108,9 @@ class TestRunPublic(BaseModel):
     ended_at: datetime
     path: list[dict[str, Any]]
     steps: list[dict[str, Any]]
+    visits: list[dict[str, Any]] = Field(
+        description="Each node visit: entered and left, its outcome and detail, and the "
+        "expressions it evaluated with their values (`checks`)"
+    )
     vars: dict[str, Any]
     profile: dict[str, Any]

@@ -13,6 +13,7 @@ import pytest
 import services.journeys
 from core.names import NOTIFY_JOURNEYS
 from core.settings import Settings
+from journeys.model import NODE_TYPES
 from tests.integration.helpers import uid
 
 pytestmark = pytest.mark.integration
@@ -235,6 +236,46 @@ async def test_validate_without_saving(
     assert resp.json()["valid"] is False
     assert "start" in [p["path"] for p in resp.json()["problems"]]
     assert (await api_client.get(f"/v1/journeys/{jid}", headers=admin_headers)).status_code == 404
+
+
+async def test_every_problem_of_a_broken_draft_names_its_field(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    """The designer attaches each problem to its node and field by its path alone."""
+    jid, tpl = uid("vb"), uid("tpl")
+    await put_template(api_client, admin_headers, tpl)
+    broken = definition(tpl)
+    broken["nodes"]["hello"]["template"] = f"{tpl}-missing"
+    broken["nodes"]["pause"]["next"] = "nowhere"
+    broken["nodes"]["check"] = {
+        "type": "condition",
+        "branches": [{"when": "event.properties.total >", "next": "done"}],
+        "otherwise": "done",
+    }
+    broken["nodes"]["typeless"] = {"next": "done"}
+    broken["entry"]["when"] = "profile.attributes.plan =="
+    resp = await api_client.post(
+        "/v1/journeys/validate",
+        params={"check_templates": "true"},
+        json={**broken, "id": jid},
+        headers=admin_headers,
+    )
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["valid"] is False
+    assert [(p["path"], p["message"]) for p in body["problems"]] == [
+        ("nodes.typeless.type", f"required; one of {', '.join(NODE_TYPES)}"),
+        ("nodes.pause.next", "unknown node 'nowhere'"),
+        ("nodes.done", "unreachable from start"),  # pause no longer leads to it
+        ("nodes.check", "unreachable from start"),
+        ("nodes.typeless", "unreachable from start"),
+        ("entry.when", "invalid expression: syntax error: unexpected 'end of template'"),
+        (
+            "nodes.check.branches[0].when",
+            "invalid expression: syntax error: unexpected 'end of template'",
+        ),
+        ("nodes.hello.template", f"unknown template '{tpl}-missing'"),
+    ]
 
 
 async def test_malformed_yaml_and_json(
