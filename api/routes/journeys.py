@@ -48,7 +48,7 @@ from journeys.loader import DefinitionSyntaxError, load_text
 from journeys.model import Profile
 from journeys.problems import Problem
 from services import journey_approvals
-from services.journeys import checked, parsed, publish, stop
+from services.journeys import checked, dump, parsed, publish, stop
 from services.testrun import TestRun, definition_to_test, run_test
 
 router = APIRouter(prefix="/journeys", tags=["journeys"], responses=ERRORS)
@@ -173,9 +173,11 @@ async def validate_journey(
         definition, problems = await checked(pool, data)
     else:
         definition, problems = await parsed(data)
+    valid = not problems and definition is not None
     return ValidationPublic(
-        valid=not problems and definition is not None,
+        valid=valid,
         problems=[ProblemPublic(path=p.path, message=p.message) for p in problems],
+        definition=dump(definition) if valid else None,
     )
 
 

@@ -91,6 +91,11 @@ class ProblemPublic(BaseModel):
 class ValidationPublic(BaseModel):
     valid: bool
     problems: list[ProblemPublic]
+    definition: dict[str, Any] | None = Field(
+        None,
+        description="when valid: the definition as publish stores it (defaults filled in), "
+        "to compare with a published version",
+    )
 
 
 class Published(BaseModel):
