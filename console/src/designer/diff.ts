@@ -113,36 +113,42 @@ export interface DiffLine {
 /** Beyond this many cells the middle is shown as replaced rather than matched line by line. */
 const MAX_CELLS = 4_000_000;
 
-/** Longest-common-subsequence table of `a` against `b`, from the ends (lengths[i][j] for a[i:], b[j:]). */
-function lcsTable(a: string[], b: string[]): Uint32Array {
+/** Longest-common-subsequence lengths of `a[i:]` against `b[j:]`, read with `get(i, j)`. */
+function lcsTable(a: string[], b: string[]): (i: number, j: number) => number {
   const w = b.length + 1;
   const t = new Uint32Array((a.length + 1) * w);
+  const get = (i: number, j: number): number => t[i * w + j] ?? 0;
   for (let i = a.length - 1; i >= 0; i--) {
     for (let j = b.length - 1; j >= 0; j--) {
-      t[i * w + j] = a[i] === b[j] ? t[(i + 1) * w + j + 1] + 1 : Math.max(t[(i + 1) * w + j], t[i * w + j + 1]);
+      t[i * w + j] = a[i] === b[j] ? get(i + 1, j + 1) + 1 : Math.max(get(i + 1, j), get(i, j + 1));
     }
   }
-  return t;
+  return get;
 }
 
+const tagged = (tag: LineTag) => (text: string): DiffLine => ({ tag, text });
+
 function middle(a: string[], b: string[]): DiffLine[] {
-  const removed = a.map((text): DiffLine => ({ tag: "removed", text }));
-  const added = b.map((text): DiffLine => ({ tag: "added", text }));
-  if (a.length * b.length > MAX_CELLS) return [...removed, ...added];
-  const t = lcsTable(a, b);
-  const w = b.length + 1;
+  if (a.length * b.length > MAX_CELLS) return [...a.map(tagged("removed")), ...b.map(tagged("added"))];
+  const get = lcsTable(a, b);
   const out: DiffLine[] = [];
   let i = 0;
   let j = 0;
   while (i < a.length && j < b.length) {
-    if (a[i] === b[j]) {
-      out.push({ tag: "same", text: a[i] });
+    const [x, y] = [a[i] ?? "", b[j] ?? ""];
+    if (x === y) {
+      out.push({ tag: "same", text: x });
       i++;
       j++;
-    } else if (t[(i + 1) * w + j] >= t[i * w + j + 1]) out.push(removed[i++]);
-    else out.push(added[j++]);
+    } else if (get(i + 1, j) >= get(i, j + 1)) {
+      out.push({ tag: "removed", text: x });
+      i++;
+    } else {
+      out.push({ tag: "added", text: y });
+      j++;
+    }
   }
-  return [...out, ...removed.slice(i), ...added.slice(j)];
+  return [...out, ...a.slice(i).map(tagged("removed")), ...b.slice(j).map(tagged("added"))];
 }
 
 const linesOf = (text: string): string[] => (text === "" ? [] : text.replace(/\n$/, "").split("\n"));
