@@ -11,7 +11,6 @@ function Lines({ lines }: { lines: DiffLine[] }) {
       {lines.map((l, i) => (
         <span key={i} className={`diff-line diff-line-${l.tag}`} data-tag={l.tag}>
           {SIGN[l.tag]} {l.text}
-          {"\n"}
         </span>
       ))}
     </>
@@ -27,7 +26,7 @@ export function YamlDiff({ lines }: { lines: DiffLine[] }) {
       {hunks.map((h, i) =>
         isSkip(h) ? (
           <span key={i} className="diff-skip">
-            {`  … ${h.skipped} unchanged line${h.skipped === 1 ? "" : "s"}\n`}
+            {`  … ${h.skipped} unchanged line${h.skipped === 1 ? "" : "s"}`}
           </span>
         ) : (
           <Lines key={i} lines={h} />

@@ -26,6 +26,8 @@ export interface InFlight {
 
 /** `GET /v1/journeys/{id}` with the approval and the profiles inside each version. */
 export interface JourneyForPublish extends JourneyPublic {
+  /** The saved draft, as it was PUT. */
+  draft: unknown;
   requires_approval: boolean;
   approval: Approval;
   in_flight: InFlight[];
