@@ -60,6 +60,9 @@ const answer = (status: number, body: unknown): Response =>
 
 let calls: string[] = [];
 
+/** Generous on a loaded machine: the panel waits 400 ms for the draft to settle first. */
+const WAIT = { timeout: 5000 };
+
 function serve(state: string) {
   calls = [];
   vi.stubGlobal(
@@ -102,11 +105,11 @@ const show = (problems: { path: string; message: string }[], onSaved?: () => Pro
     </WhoContext.Provider>,
   );
 
-describe("PublishPanel", () => {
+describe("PublishPanel", { timeout: 20_000 }, () => {
   it("keeps Publish disabled while problems remain, saying why", async () => {
     serve("approved");
     show([{ path: "nodes.hello.template", message: "template 'hello' does not exist" }]);
-    const button = await screen.findByRole("button", { name: "Publish" });
+    const button = await screen.findByRole("button", { name: "Publish" }, WAIT);
     expect(button).toHaveProperty("disabled", true);
     expect(button.getAttribute("aria-describedby")).toBe("publish-why");
     expect(document.getElementById("publish-why")?.textContent).toBe("Fix 1 problem before publishing.");
@@ -118,7 +121,7 @@ describe("PublishPanel", () => {
       calls.push("saved");
     });
     show([], onSaved);
-    const changes = await screen.findByRole("list", { name: "Changes" });
+    const changes = await screen.findByRole("list", { name: "Changes" }, WAIT);
     expect(within(changes).getAllByRole("listitem").map((li) => li.textContent)).toEqual([
       "added node pause",
       "changed node hello: template, next",
@@ -144,25 +147,26 @@ describe("PublishPanel", () => {
     expect(screen.getByLabelText("Profiles on older versions").textContent).toBe("3 profiles still on older versions (v1: 3)");
     expect(screen.getByText(/Approved by reviewer/)).toBeTruthy();
     const button = screen.getByRole("button", { name: "Publish" });
-    await vi.waitFor(() => expect(button).toHaveProperty("disabled", false));
+    await vi.waitFor(() => expect(button).toHaveProperty("disabled", false), WAIT);
     fireEvent.click(button);
-    expect((await screen.findByRole("status")).textContent).toBe("Published version 3");
+    expect((await screen.findByRole("status", {}, WAIT)).textContent).toBe("Published version 3");
     expect(calls.slice(calls.indexOf("saved"), calls.indexOf("saved") + 2)).toEqual(["saved", "POST /v1/journeys/cart/publish"]);
   });
 
   it("waits for approval, and shows the API's refusal of this key", async () => {
     serve("requested");
     show([]);
-    expect(await screen.findByText(/Approval requested by author/)).toBeTruthy();
+    expect(await screen.findByText(/Approval requested by author/, {}, WAIT)).toBeTruthy();
     const publish = screen.getByRole("button", { name: "Publish" });
     await vi.waitFor(() =>
       expect(document.getElementById("publish-why")?.textContent).toBe(
         "Approval is required: waiting for another key to approve the draft.",
       ),
+      WAIT,
     );
     expect(publish).toHaveProperty("disabled", true);
     fireEvent.click(screen.getByRole("button", { name: "Approve" }));
-    expect((await screen.findByRole("alert")).textContent).toBe(
+    expect((await screen.findByRole("alert", {}, WAIT)).textContent).toBe(
       "a second user must approve: this key made the last change to the draft",
     );
   });
