@@ -508,6 +508,13 @@ CREATE TABLE public.journeys (
     live_version integer,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    requires_approval boolean DEFAULT false NOT NULL,
+    draft_updated_by uuid,
+    approval_requested_by uuid,
+    approval_requested_at timestamp with time zone,
+    approved_by uuid,
+    approved_at timestamp with time zone,
+    approval_draft_at timestamp with time zone,
     CONSTRAINT journeys_status_check CHECK ((status = ANY (ARRAY['draft'::text, 'live'::text, 'stopped'::text])))
 );
 CREATE TABLE public.messages (
@@ -829,6 +836,7 @@ CREATE INDEX journey_entries_ended ON public.journey_entries USING btree (ended_
 CREATE INDEX journey_entries_journey ON public.journey_entries USING btree (journey_id, version, status);
 CREATE INDEX journey_entries_profile ON public.journey_entries USING btree (profile_id, journey_id, entered_at DESC);
 CREATE INDEX journey_migrations_journey ON public.journey_migrations USING btree (journey_id, created_at DESC);
+CREATE INDEX journey_steps_open ON public.journey_steps USING btree (journey_id, version) WHERE (left_at IS NULL);
 CREATE INDEX journey_steps_profile ON public.journey_steps USING btree (profile_id, journey_id, entered_at);
 CREATE INDEX journey_steps_report ON public.journey_steps USING btree (journey_id, version, node_id);
 CREATE INDEX messages_campaign_run ON public.messages USING btree (campaign_id, campaign_run) WHERE (campaign_id IS NOT NULL);

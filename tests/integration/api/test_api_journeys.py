@@ -211,7 +211,18 @@ async def test_validate_without_saving(
         "/v1/journeys/validate", json={**definition(tpl), "id": jid}, headers=admin_headers
     )
     assert resp.status_code == 200, resp.text
-    assert resp.json() == {"valid": True, "problems": []}
+    body = resp.json()
+    assert (body["valid"], body["problems"]) == (True, [])
+    # The definition as publish stores it, defaults filled in, to compare with a version.
+    assert body["definition"]["nodes"]["pause"] == {
+        "type": "wait",
+        "duration": "P1D",
+        "until": None,
+        "until_time": None,
+        "next_weekday": None,
+        "next": "done",
+    }
+    assert (body["definition"]["id"], body["definition"]["timeout"]) == (jid, "P90D")
     resp = await api_client.post(
         "/v1/journeys/validate",
         params={"check_templates": "true"},
@@ -219,7 +230,7 @@ async def test_validate_without_saving(
         headers=admin_headers,
     )
     body = resp.json()
-    assert body["valid"] is False
+    assert (body["valid"], body["definition"]) == (False, None)
     assert [p["path"] for p in body["problems"]] == ["nodes.hello.template"]
     broken = definition(tpl)
     broken["start"] = "nowhere"
