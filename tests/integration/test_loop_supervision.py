@@ -40,7 +40,14 @@ SWEEP_SECONDS = 1.0
 EVENT_EVERY = 0.1
 STUCK_SECONDS = 5.0
 # Every loop that needs PostgreSQL; the Temporal workers do not, and must stay healthy.
-DATABASE_LOOPS = {"dispatcher", "audience-rechecker", "action-workers", "alerts", "reconciler"}
+DATABASE_LOOPS = {
+    "dispatcher",
+    "audience-rechecker",
+    "action-workers",
+    "destination-workers",
+    "alerts",
+    "reconciler",
+}
 
 
 @dataclass
