@@ -74,6 +74,7 @@ def _columns(body: CampaignUpdate, who: Principal) -> list[Any]:
         body.requires_approval,
         who.key_id,
         body.orchestration.model_dump(mode="json") if body.orchestration else None,
+        body.per.model_dump(mode="json") if body.per else None,
     ]
 
 
