@@ -162,11 +162,8 @@ def _bound(cond: Condition, d: Definition, known: Mapping[str, Definition], now:
 
 
 def _one(d: Definition, known: Mapping[str, Definition], name: str, value: Any) -> Any:
-    converted = convert(d, known, name, value)
-    spec = d.fields.get(name)
-    if spec is not None and spec.type == "enum" and converted not in (spec.values or []):
-        raise ValueError(f"{value!r} is not one of {', '.join(spec.values or [])}")
-    return converted
+    """One value as the column holds it; an enum's must be one of its values."""
+    return convert(d, known, name, value)
 
 
 class _Params:
@@ -254,14 +251,14 @@ def key_text(value: Any) -> str:
 
 
 def entity_scope(name: str, d: Definition, row: Any, related: Sequence[str]) -> dict[str, Any]:
-    """A record as templates see it: `entity.type`, `entity.key`, `entity.values.<field>`
+    """A record as templates see it: `entity.type`, `entity.key`, `entity.fields.<field>`
     and `entity.related.<relation>` (the record it points at, its values, or None)."""
     values = {c: to_json(row[c]) for c in d.columns()}
     linked = {rel: _related(row[f"_r{n}"]) for n, rel in enumerate(related)}
     return {
         "type": name,
         "key": to_json(row[d.primary_key]),
-        "values": values,
+        "fields": values,
         "related": linked,
     }
 
