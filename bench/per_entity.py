@@ -87,7 +87,7 @@ async def bare_sql(bench: CampaignBench) -> tuple[int, float]:
 
 
 async def main(args: argparse.Namespace) -> int:
-    profiles = max(1, args.messages // args.per_profile)
+    profiles = max(1, -(-args.messages // args.per_profile))  # at least N messages
     messages = profiles * args.per_profile
     bench = await CampaignBench.start(keep=args.keep, pg_fast=args.pg_fast, extra_env={})
     try:

@@ -66,7 +66,7 @@ async def _bookings(
 
 
 async def _campaign(
-    api: httpx.AsyncClient, h: dict[str, str], audience: str, template: str, booking: str
+    api: httpx.AsyncClient, h: dict[str, str], audience: str | None, template: str, booking: str
 ) -> str:
     campaign = uid("stay")
     per = {"entity": booking, "where": [{"field": "status", "op": "eq", "value": "confirmed"}]}
@@ -75,6 +75,7 @@ async def _campaign(
         json={
             "id": campaign,
             "name": "Your stay",
+            "kind": "action" if audience else "triggered",
             "audience_id": audience,
             "channel": "log",
             "template": template,
@@ -238,6 +239,44 @@ async def test_each_per_entity_message_counts_against_the_cap(
         (f"{guest}-b", "sent", None),
         (f"{guest}-c", "skipped", "frequency cap: 2 per 1d"),
     ]
+
+
+async def test_a_triggered_campaign_sends_per_booking_too(
+    api_client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    pool: asyncpg.Pool,
+    runtime: Runtime,
+) -> None:
+    h = admin_headers
+    _, booking = await _types(api_client, h)
+    guest = uid("guest")
+    await make_audience(pool, [guest])  # the profile
+    rows = [
+        {"booking_id": f"{guest}-{c}", "nights": n, "status": "confirmed", "guest": guest}
+        for c, n in (("a", 4), ("b", 7))
+    ]
+    await _bookings(api_client, h, booking, rows)
+    template = await make_template(pool, body="{{ entity.key }}: {{ entity.fields.nights }}")
+    campaign = await _campaign(api_client, h, None, template, booking)
+    resp = await api_client.post(
+        f"/v1/campaigns/{campaign}/trigger", json={"profile_ids": [guest]}, headers=h
+    )
+    assert resp.status_code == 202, resp.text
+    run = resp.json()["run_id"]
+    body = await wait_run(api_client, h, campaign, run)
+    assert body["status"] == "completed" and body["sent"] == 2, body
+    found = await pool.fetch(
+        "SELECT message_id, entity_key, body FROM messages WHERE campaign_id = $1 "
+        "ORDER BY entity_key",
+        campaign,
+    )
+    assert [(r["entity_key"], r["body"]) for r in found] == [
+        (f"{guest}-a", f"{guest}-a: 4"),
+        (f"{guest}-b", f"{guest}-b: 7"),
+    ]
+    for r in found:
+        key = (booking, r["entity_key"])
+        assert r["message_id"] == campaign_message_id(campaign, run, guest, entity=key)
 
 
 @pytest.mark.parametrize(
