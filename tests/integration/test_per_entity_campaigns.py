@@ -319,3 +319,28 @@ async def test_a_bad_selection_is_refused_naming_its_field(
     )
     assert resp.status_code == 422, resp.text
     assert [e["field"] for e in resp.json()["fields"]] == [path], resp.text
+
+
+async def test_per_is_refused_with_send_time(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str], pool: asyncpg.Pool
+) -> None:
+    """Send-time waves find a member's message by its per-profile id: not per entity yet."""
+    _, booking = await _types(api_client, admin_headers)
+    audience = await make_audience(pool, [uid("p")])
+    resp = await api_client.post(
+        "/v1/campaigns",
+        json={
+            "id": uid("timed"),
+            "name": "Timed",
+            "audience_id": audience,
+            "channel": "log",
+            "template": await make_template(pool),
+            "per": {"entity": booking},
+            "delivery": {"send_time": {"optimize": "opened", "within": "PT24H"}},
+        },
+        headers=admin_headers,
+    )
+    assert resp.status_code == 422, resp.text
+    assert resp.json()["fields"] == [
+        {"field": "per", "message": "per-entity sends do not take delivery.send_time (yet)"}
+    ]
