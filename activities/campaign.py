@@ -5,6 +5,12 @@ one query, rendering in memory, the rules for all of them in one query and their
 rows in one statement (`activities.rules.claim_batch_with_rules`), then the provider calls
 with connection reuse. Message ids are uuid5(campaign run, profile), so a batch retried
 after a crash finds its rows, keeps their outcome and never sends twice.
+
+A campaign with `per` sends one message per matching related record (a booking) instead:
+each chunk's records are read in one query, each message is rendered with its `entity`,
+and its id is uuid5(campaign run, profile, entity type, key), so a retry finds each
+booking's row. A retry reads the records again: a booking added in between gets its
+message, none gets a second one.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -48,12 +55,27 @@ from core.campaign_contracts import (
 )
 from core.metrics import count_messages
 from db.sql import q
+from entities import selection
+from entities.selection import PerEntity
 from journeys.expressions import ExpressionError, aware, compile_expression
 from journeys.model import Profile
 from services import decisions
 from services.decisions import DecisionRequest
 from services.engagement import member_send_times
+from services.entities import definitions
 from services.errors import NotFound
+
+
+@dataclass(frozen=True)
+class EntityItem:
+    """The record one per-entity message is for: its type, key text and template scope."""
+
+    type: str
+    key: str
+    scope: dict[str, Any]
+
+
+Item = tuple[asyncpg.Record, EntityItem | None]
 
 
 class CampaignActivities:
@@ -177,7 +199,7 @@ class CampaignActivities:
         results: dict[str, BatchResult] = {}
         plain: dict[str, list[TriggerRequest]] = {}
         for req in inp.requests:
-            if req.spec.branches:  # rules or shares per profile: one request at a time
+            if req.spec.branches or req.spec.per:  # per profile: one request at a time
                 listed = [members[p] for p in sorted(set(req.profile_ids))]
                 results[req.run_id] = await self._send_members(_batch(inp, req, listed), listed)
             else:
@@ -216,7 +238,7 @@ class CampaignActivities:
             for member in listed:
                 decided = offers.get(member["profile_id"], {})
                 out, message = await self._prepare(
-                    batch, spec, view, fragments, member, None, None, decided
+                    batch, spec, view, fragments, (member, None), None, None, decided
                 )
                 mine.append(out)
                 if message is not None:
@@ -339,13 +361,18 @@ class CampaignActivities:
         claims: dict[str, Claim] = {}
         statuses: dict[str, str] = {}
         deliveries: list[asyncio.Task[dict[str, str]]] = []
+        without = 0
         try:
             for first in range(0, len(members), PIPELINE_CHUNK):
                 if len(deliveries) >= PIPELINE_DEPTH:  # render no further ahead than this
                     await asyncio.wait([deliveries[-PIPELINE_DEPTH]])
                 chunk = members[first : first + PIPELINE_CHUNK]
+                items = await self._items(inp, spec.per, chunk)
+                without += len(
+                    {m["profile_id"] for m in chunk} - {m["profile_id"] for m, _ in items}
+                )
                 chunk_outs, rendered = await self._render_chunk(
-                    inp, spec, view, fragments, chunk, step, node
+                    inp, spec, view, fragments, items, step, node
                 )
                 _heartbeat()
                 chunk_claims = await self._claim(channel, chunk_outs)
@@ -363,9 +390,42 @@ class CampaignActivities:
             statuses.update(outcome)
         count_messages(channel, _decided(outs, claims, statuses))
         result = _tally(outs, claims, statuses)
+        if spec.per is not None:
+            result.processed = len(members)
+            if without:
+                result.skipped[f"no matching {spec.per.entity}"] = without
         if node is not None and result.sent:
             result.branches[node] = result.sent
         return result
+
+    async def _items(
+        self, inp: BatchInput, per: PerEntity | None, members: list[asyncpg.Record]
+    ) -> list[Item]:
+        """What to send: each member once, or (with `per`) once per matching record."""
+        if per is None:
+            return [(m, None) for m in members]
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(q("share_entity_types"))  # the table its definition describes
+            known = await definitions(conn)
+            if wrong := selection.problems(per, known):
+                raise ApplicationError(
+                    f"{wrong[0].path}: {wrong[0].message}", type="PerEntity", non_retryable=True
+                )
+            query = selection.records_query(per, known, aware(inp.now))
+            ids = [m["profile_id"] for m in members]
+            rows = await conn.fetch(query.sql, ids, *query.args)
+        d = known[per.entity]
+        return [
+            (
+                members[r["_member"] - 1],
+                EntityItem(
+                    per.entity,
+                    selection.key_text(r[d.primary_key]),
+                    selection.entity_scope(per.entity, d, r, query.related),
+                ),
+            )
+            for r in rows
+        ]
 
     async def _render_chunk(
         self,
@@ -373,17 +433,18 @@ class CampaignActivities:
         spec: CampaignSpec,
         view: Mapping[str, Any] | str,
         fragments: Mapping[str, Fragment],
-        members: list[asyncpg.Record],
+        items: list[Item],
         step: str | None,
         node: str | None,
     ) -> tuple[list[Outgoing], dict[str, Rendered]]:
         outs: list[Outgoing] = []
         rendered: dict[str, Rendered] = {}
+        members = list({m["profile_id"]: m for m, _ in items}.values())
         offers = await self._offers(inp, spec, members)
-        for i, member in enumerate(members, 1):
-            decided = offers.get(member["profile_id"], {})
+        for i, item in enumerate(items, 1):
+            decided = offers.get(item[0]["profile_id"], {})
             out, message = await self._prepare(
-                inp, spec, view, fragments, member, step, node, decided
+                inp, spec, view, fragments, item, step, node, decided
             )
             outs.append(out)
             if message is not None:
@@ -443,19 +504,27 @@ class CampaignActivities:
         spec: CampaignSpec,
         view: Mapping[str, Any] | str,
         fragments: Mapping[str, Fragment],
-        member: asyncpg.Record,
+        item: Item,
         step: str | None,
         node: str | None,
         decided: Mapping[str, Any] | str,
     ) -> tuple[Outgoing, Rendered | None]:
-        """Render one member's message; a template, decision or stored-address problem is
-        that message's failure."""
+        """Render one member's message (for one record with `per`); a template, decision or
+        stored-address problem is that message's failure."""
+        member, entity = item
         profile = _profile(member)
-        message_id = campaign_message_id(spec.campaign_id, inp.run_id, profile.profile_id, step)
+        message_id = campaign_message_id(
+            spec.campaign_id,
+            inp.run_id,
+            profile.profile_id,
+            step,
+            None if entity is None else (entity.type, entity.key),
+        )
         message: Rendered | None = None
         error = view if isinstance(view, str) else decided if isinstance(decided, str) else None
         if not isinstance(view, str) and not isinstance(decided, str):
             ctx = _context(spec, inp, profile, decided)
+            ctx["entity"] = {} if entity is None else entity.scope
             try:
                 message = await self.messages.render(
                     spec.channel, spec.template, view, ctx, profile, message_id, None, fragments
@@ -489,6 +558,8 @@ class CampaignActivities:
                 if message is None or message.recipient
                 else self.messages.channel(spec.channel).missing
             ),
+            entity_type=None if entity is None else entity.type,
+            entity_key=None if entity is None else entity.key,
         )
         return out, message
 

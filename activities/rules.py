@@ -9,6 +9,7 @@ the outcome of its first attempt; the rules are not judged twice.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -53,6 +54,8 @@ class Outgoing:
     pre_skip: str | None = None  # a reason found before the database (no address)
     channel_consent: bool = False  # see SendFacts.channel_consent
     locale: str | None = None  # the template's locale variant rendered (content/locales.py)
+    entity_type: str | None = None  # a per-entity campaign message: the record it is for
+    entity_key: str | None = None
 
 
 async def claim_with_rules(
@@ -84,8 +87,9 @@ async def claim_with_rules(
         return claim
 
 
-def _facts(out: Outgoing, row: Any) -> SendFacts:
-    """The rules' view of one send, from a `send_facts` or `batch_send_facts` row."""
+def _facts(out: Outgoing, row: Any, earlier: int = 0) -> SendFacts:
+    """The rules' view of one send, from a `send_facts` or `batch_send_facts` row;
+    `earlier` are the messages to the same profile this claim allowed before it."""
     return SendFacts(
         channel=out.channel,
         topic=out.topic,
@@ -95,7 +99,7 @@ def _facts(out: Outgoing, row: Any) -> SendFacts:
         suppressed=row["suppressed"],
         cap_max=row["cap_max"],
         cap_period=row["cap_period"],
-        cap_used=row["cap_used"] or 0,
+        cap_used=(row["cap_used"] or 0) + earlier,
         channel_consent=out.channel_consent,
     )
 
@@ -131,7 +135,10 @@ async def claim_batch_with_rules(
 ) -> dict[str, Claim]:
     """`claim_with_rules` for a batch of one channel and topic: one facts query, one insert.
 
-    The same `skip_reason` judges each send. Marketing sends on a capped channel take the
+    The same `skip_reason` judges each send. A profile may have several sends in one claim
+    (one per booking, decision 24): each counts as one message against the cap, in input
+    order, so the sends the cap allows are the first ones; a row an earlier attempt wrote is
+    counted by the ledger already, not again. Marketing sends on a capped channel take the
     (profile, channel) advisory locks first, in a fixed order, so a journey sending to the
     same profile at the same instant cannot pass the cap with the batch. A retried batch
     finds its rows (ON CONFLICT) and keeps their first outcome. `deliver(conn, allowed)`
@@ -154,15 +161,9 @@ async def claim_batch_with_rules(
             [o.recipient for o in outs],
             first.channel,
             first.topic,
+            [o.message_id for o in outs],
         )
-        statuses: list[str] = []
-        reasons: list[str | None] = []
-        for out, row in zip(outs, facts, strict=True):
-            reason = None
-            if out.error is None:
-                reason = out.pre_skip or skip_reason(_facts(out, row))
-            statuses.append("failed" if out.error else "skipped" if reason else go_status)
-            reasons.append(reason)
+        statuses, reasons = _judge(outs, facts, go_status)
         rows = await conn.fetch(
             q("claim_campaign_messages"),
             first.workflow_id,
@@ -181,6 +182,8 @@ async def claim_batch_with_rules(
             reasons,
             first.node_id or None,
             [o.locale for o in outs],
+            [o.entity_type for o in outs],
+            [o.entity_key for o in outs],
         )
         claims = {
             r["message_id"]: Claim(status=r["status"], reason=r["reason"], inserted=r["inserted"])
@@ -195,3 +198,23 @@ async def claim_batch_with_rules(
             if fresh:
                 await deliver(conn, fresh)
         return claims
+
+
+def _judge(
+    outs: Sequence[Outgoing], facts: Sequence[Any], go_status: str
+) -> tuple[list[str], list[str | None]]:
+    """Each send's status and skip reason, the cap counting the sends allowed before it."""
+    allowed: Counter[str] = Counter()
+    statuses: list[str] = []
+    reasons: list[str | None] = []
+    for out, row in zip(outs, facts, strict=True):
+        reason = None
+        if out.error is None:
+            earlier = allowed[out.profile_id]
+            reason = out.pre_skip or skip_reason(_facts(out, row, earlier))
+        status = "failed" if out.error else "skipped" if reason else go_status
+        if status == go_status and not out.transactional and not row["existing"]:
+            allowed[out.profile_id] += 1
+        statuses.append(status)
+        reasons.append(reason)
+    return statuses, reasons

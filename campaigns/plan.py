@@ -26,13 +26,23 @@ def campaign_decision_request(
 
 
 def campaign_message_id(
-    campaign_id: str, run_id: str, profile_id: str, step: str | None = None
+    campaign_id: str,
+    run_id: str,
+    profile_id: str,
+    step: str | None = None,
+    entity: tuple[str, str] | None = None,
 ) -> str:
     """One id per (campaign run, profile) (architecture decision 3): a retried batch finds it.
 
-    An orchestrated campaign's follow-up is a second step with ids of its own."""
+    An orchestrated campaign's follow-up is a second step with ids of its own. A per-entity
+    send has one id per (campaign run, profile, entity type, record key); without `entity`
+    the id is the one every earlier run had."""
     key = f"campaign\x1f{campaign_id}\x1f{run_id}\x1f{profile_id}"
-    return str(uuid.uuid5(_NAMESPACE, key if step is None else f"{key}\x1f{step}"))
+    if step is not None:
+        key = f"{key}\x1f{step}"
+    if entity is not None:
+        key = f"{key}\x1fentity\x1f{entity[0]}\x1f{entity[1]}"
+    return str(uuid.uuid5(_NAMESPACE, key))
 
 
 def weighted_pick(weights: Sequence[int], key: str) -> int:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from temporalio.common import SearchAttributeKey
 
 from core.retries import SendRetry
+from entities.selection import PerEntity
 
 CAMPAIGN_ID = SearchAttributeKey.for_keyword("CampaignId")
 CAMPAIGN_SENT = SearchAttributeKey.for_int("CampaignSent")
@@ -71,6 +72,9 @@ class CampaignSpec(_Model):
     follow_up: FollowUp | None = None
     decisions: list[str] = Field(
         default_factory=list, description="Policies decided for each member before rendering"
+    )
+    per: PerEntity | None = Field(
+        None, description="One message per matching related record (none in older histories)"
     )
 
 

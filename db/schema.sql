@@ -283,6 +283,7 @@ CREATE TABLE public.campaigns (
     approved_by uuid,
     approved_at timestamp with time zone,
     orchestration jsonb,
+    per jsonb,
     CONSTRAINT campaigns_kind_check CHECK ((kind = ANY (ARRAY['action'::text, 'triggered'::text, 'orchestrated'::text]))),
     CONSTRAINT campaigns_status_check CHECK ((status = ANY (ARRAY['active'::text, 'archived'::text])))
 );
@@ -548,6 +549,9 @@ CREATE TABLE public.messages (
     locale text,
     proof boolean DEFAULT false NOT NULL,
     send_time text,
+    entity_type text,
+    entity_key text,
+    CONSTRAINT messages_entity_whole CHECK (((entity_type IS NULL) = (entity_key IS NULL))),
     CONSTRAINT messages_send_time_check CHECK ((send_time = ANY (ARRAY['optimised'::text, 'holdout'::text]))),
     CONSTRAINT messages_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'skipped'::text, 'dry_run'::text, 'deferred'::text])))
 );

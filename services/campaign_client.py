@@ -40,6 +40,7 @@ from core.names import (
     campaign_trigger_workflow_id,
     campaign_workflow_id,
 )
+from entities.selection import PerEntity
 from journeys.durations import duration_upper_bound
 from services.schedules import delete_schedule, upsert_schedule
 
@@ -81,6 +82,7 @@ def spec_of(row: Mapping[str, Any] | asyncpg.Record) -> CampaignSpec:
         follow_up=FollowUp.model_validate(follow)
         if (follow := orchestration.get("follow_up"))
         else None,
+        per=PerEntity.model_validate(per) if (per := row.get("per")) else None,
     )
 
 

@@ -19,6 +19,8 @@ from core.campaign_contracts import CampaignRunInput, RunControl, TriggerRequest
 from core.names import campaign_workflow_id
 from db.sql import q
 from db.types import Executor
+from entities import selection
+from entities.selection import PerEntity
 from journeys.expressions import ExpressionError, compile_expression
 from services.campaign_cache import CAMPAIGNS
 from services.campaign_client import (
@@ -29,6 +31,7 @@ from services.campaign_client import (
     transactional_queue,
     trigger_workflow_id,
 )
+from services.entities import definitions
 from services.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound, found
 from services.trigger_sender import TriggerSender
 
@@ -71,11 +74,15 @@ class Draft(Message, Protocol):
     def orchestration(self) -> Orchestration | None: ...
     @property
     def delivery(self) -> Delivery: ...
+    @property
+    def per(self) -> PerEntity | None: ...
 
 
 class Delivery(Protocol):
     @property
     def decisions(self) -> Sequence[str]: ...
+    @property
+    def send_time(self) -> object | None: ...
 
 
 def approved(row: asyncpg.Record) -> bool:
@@ -113,6 +120,7 @@ async def problems(conn: Executor, draft: Draft) -> list[FieldProblem]:
             )
     found += await _audience_problems(conn, draft)
     found += await _decision_problems(conn, draft.delivery.decisions)
+    found += await _per_problems(conn, draft)
     if draft.kind == "orchestrated":
         if draft.orchestration is None:
             found.append(FieldProblem("orchestration", "an orchestrated campaign needs branches"))
@@ -130,6 +138,22 @@ async def _decision_problems(conn: Executor, policies: Sequence[str]) -> list[Fi
         for i, p in enumerate(policies)
         if p not in known
     ]
+
+
+async def _per_problems(conn: Executor, draft: Draft) -> list[FieldProblem]:
+    """The per-entity selection against the entity types, and what it cannot go with yet:
+    a follow-up and send-time waves find the first message by its per-profile id."""
+    if draft.per is None:
+        return []
+    found = [
+        FieldProblem(p.path, p.message)
+        for p in selection.problems(draft.per, await definitions(conn))
+    ]
+    if draft.orchestration is not None and draft.orchestration.follow_up is not None:
+        found.append(FieldProblem("per", "a follow-up is not sent per entity (yet)"))
+    if draft.delivery.send_time is not None:
+        found.append(FieldProblem("per", "per-entity sends do not take delivery.send_time (yet)"))
+    return found
 
 
 async def _audience_problems(conn: Executor, draft: Draft) -> list[FieldProblem]:

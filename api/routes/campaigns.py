@@ -74,6 +74,7 @@ def _columns(body: CampaignUpdate, who: Principal) -> list[Any]:
         body.requires_approval,
         who.key_id,
         body.orchestration.model_dump(mode="json") if body.orchestration else None,
+        body.per.model_dump(mode="json") if body.per else None,
     ]
 
 
@@ -199,7 +200,13 @@ async def _run_public(conn: Executor, run: asyncpg.Record) -> RunPublic:
         sent=sent,
         failed=failed,
         skipped=skipped,
-        remaining=None if total is None else max(0, total - done),
+        # A completed run has none left, even when (per-entity) its ledger counts messages
+        # rather than members and a member without a matching record has no row.
+        remaining=None
+        if total is None
+        else 0
+        if run["status"] == "completed"
+        else max(0, total - done),
         send_time=send_time_groups([dict(r) for r in timed]) if timed else None,
     )
 

@@ -13,6 +13,7 @@ from api.schemas.common import ID_PATTERN, Body
 from api.schemas.reports import SendTimeCounts
 from campaigns.plan import parse_local_time
 from core.names import KNOWN_CHANNELS
+from entities.selection import PerEntity
 from journeys.durations import parse_duration
 from journeys.nodes.message import SendTime
 
@@ -164,6 +165,11 @@ class CampaignUpdate(Body):
     schedule: ScheduleSpec | None = None
     delivery: DeliverySpec = Field(default_factory=DeliverySpec)
     orchestration: OrchestrationSpec | None = Field(None, description="orchestrated only")
+    per: PerEntity | None = Field(
+        None,
+        description="one message per matching record of an entity type related to the member "
+        "(e.g. each upcoming booking), rendered with `entity` in the template's scope",
+    )
     requires_approval: bool = Field(
         False,
         description="runs and schedules wait until another key with `campaigns:approve` "
@@ -207,6 +213,7 @@ class CampaignPublic(BaseModel):
     schedule: dict[str, Any] | None
     delivery: dict[str, Any]
     orchestration: dict[str, Any] | None
+    per: dict[str, Any] | None = None
     status: str
     requires_approval: bool
     approved: bool = Field(description="may run: approved, or no approval required")

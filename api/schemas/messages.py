@@ -28,6 +28,10 @@ class MessagePublic(BaseModel):
     send_time: str | None = Field(
         None, description="A send-time optimised node's group: optimised, or holdout"
     )
+    entity_type: str | None = Field(
+        None, description="A per-entity campaign message: the entity type it was sent for"
+    )
+    entity_key: str | None = Field(None, description="… and the key of that record")
     created_at: datetime
     sent_at: datetime | None
     deferred_until: datetime | None = Field(

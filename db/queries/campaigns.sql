@@ -3,8 +3,8 @@
 -- name: insert_campaign
 INSERT INTO campaigns (campaign_id, name, kind, audience_id, channel, template, topic,
                        transactional, schedule, delivery, requires_approval, updated_by,
-                       orchestration)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                       orchestration, per)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 ON CONFLICT (campaign_id) DO NOTHING
 RETURNING *
 
@@ -12,7 +12,7 @@ RETURNING *
 -- Any change withdraws an approval: the approver approved what they saw.
 UPDATE campaigns SET name = $2, kind = $3, audience_id = $4, channel = $5, template = $6,
     topic = $7, transactional = $8, schedule = $9, delivery = $10, requires_approval = $11,
-    updated_by = $12, orchestration = $13, approved_by = NULL, approved_at = NULL,
+    updated_by = $12, orchestration = $13, per = $14, approved_by = NULL, approved_at = NULL,
     updated_at = now()
 WHERE campaign_id = $1
 RETURNING *

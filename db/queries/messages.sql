@@ -5,7 +5,7 @@
 -- $6 campaign, $7 channel, $8 status filter too when given.
 SELECT message_id, profile_id, journey_id, version, node_id, campaign_id, channel, template,
        status, recipient, subject, body, error, reason, transactional, created_at, sent_at,
-       deferred_until, locale, proof, send_time
+       deferred_until, locale, proof, send_time, entity_type, entity_key
 FROM messages
 WHERE ($1::text IS NULL OR profile_id = $1)
   AND ($2::text IS NULL OR journey_id = $2)

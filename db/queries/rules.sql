@@ -80,9 +80,11 @@ FROM (SELECT DISTINCT p FROM unnest($1::text[]) AS p ORDER BY p) AS ordered
 
 -- name: batch_send_facts
 -- send_facts for a batch on one channel and topic, in input order.
--- $1 profile ids, $2 recipient addresses, $3 channel, $4 topic.
+-- $1 profile ids, $2 recipient addresses, $3 channel, $4 topic, $5 message ids (`existing`:
+-- a row an earlier attempt wrote, already counted by cap_used).
 SELECT
     b.i,
+    EXISTS (SELECT 1 FROM messages e WHERE e.message_id = b.message_id) AS existing,
     EXISTS (SELECT 1 FROM subscriptions s
             WHERE s.profile_id = b.profile_id AND s.channel = $3 AND s.topic IS NULL
               AND s.status = 'unsubscribed') AS channel_unsubscribed,
@@ -100,22 +102,25 @@ SELECT
            AND NOT m.transactional AND NOT m.proof AND m.status IN ('sending', 'sent')
            AND m.created_at > now() - c.period)
     END AS cap_used
-FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS b (profile_id, recipient, i)
+FROM unnest($1::text[], $2::text[], $5::text[]) WITH ORDINALITY
+     AS b (profile_id, recipient, message_id, i)
 LEFT JOIN frequency_caps c ON c.channel = $3
 ORDER BY b.i
 
 -- name: claim_campaign_messages
 -- claim_ruled_message for a batch of one campaign: one statement for every row. $6 is each
 -- row's run (a trigger inbox sends the requests of many runs together); $16 each row's locale
--- variant.
+-- variant; $17, $18 the entity type and key of a per-entity message (null otherwise).
 INSERT INTO messages (message_id, profile_id, workflow_id, channel, template, transactional,
                       campaign_id, campaign_run, status, recipient, subject, body, error,
-                      reason, attempts, sent_at, node_id, locale)
+                      reason, attempts, sent_at, node_id, locale, entity_type, entity_key)
 SELECT b.message_id, b.profile_id, $1, $2, $3, $4, $5, b.run, b.status, b.recipient, b.subject,
-       b.body, b.error, b.reason, 1, CASE WHEN b.status = 'sent' THEN now() END, $15, b.locale
+       b.body, b.error, b.reason, 1, CASE WHEN b.status = 'sent' THEN now() END, $15, b.locale,
+       b.entity_type, b.entity_key
 FROM unnest($7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
-            $13::text[], $14::text[], $6::text[], $16::text[])
-     AS b (message_id, profile_id, status, recipient, subject, body, error, reason, run, locale)
+            $13::text[], $14::text[], $6::text[], $16::text[], $17::text[], $18::text[])
+     AS b (message_id, profile_id, status, recipient, subject, body, error, reason, run, locale,
+           entity_type, entity_key)
 ON CONFLICT (message_id) DO UPDATE SET attempts = messages.attempts + 1
 RETURNING message_id, status, reason, (xmax = 0) AS inserted
 

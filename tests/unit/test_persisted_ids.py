@@ -110,6 +110,19 @@ def test_campaign_message_ids_are_pinned(step: str | None, expected: str) -> Non
     assert campaign_message_id("spring", "20261123T025417Z-5afa15", "p-1", step) == expected
 
 
+@pytest.mark.parametrize(
+    ("entity", "expected"),
+    [
+        (("booking", "b-7"), "a52d7362-ddd9-5c95-aae6-cf2cadd81e01"),
+        (("booking", "3"), "28ab4404-571b-5924-b835-cae0965b316f"),
+    ],
+)
+def test_per_entity_campaign_message_ids_are_pinned(entity: tuple[str, str], expected: str) -> None:
+    """One id per (run, profile, record): a retried per-booking batch finds each booking's."""
+    found = campaign_message_id("spring", "20261123T025417Z-5afa15", "p-1", entity=entity)
+    assert found == expected
+
+
 def test_campaign_decision_requests_are_pinned() -> None:
     """A retried batch finds its members' propositions by this id (not decided twice)."""
     found = campaign_decision_request("spring", "20261123T025417Z-5afa15", "p-1", "home-hero")

@@ -88,8 +88,11 @@ async def test_list_filter_and_paginate(
         "locale",
         "proof",
         "send_time",
+        "entity_type",
+        "entity_key",
     }
     assert first["body"] == "body 6" and first["status"] == "sent"
+    assert first["entity_type"] is None and first["entity_key"] is None  # not per entity
 
     resp = await api_client.get(
         "/v1/messages", params={"profile_id": pid, "journey_id": other}, headers=admin_headers
