@@ -22,6 +22,8 @@ import { nodesOf } from "./graph";
 import type { SlotsOf } from "./slots";
 
 const nodeTypes = { design: DesignNode };
+/** Never zoomed in past 100 %: one node alone stays its size. */
+export const FIT = { maxZoom: 1, padding: 0.2 };
 export const DRAG_TYPE = "application/x-wayline-node";
 
 interface Props {
@@ -140,6 +142,7 @@ export function DesignCanvas({ draft, slotsOf, overlay, selected, onSelect, onCh
         nodesFocusable
         edgesFocusable
         fitView
+        fitViewOptions={FIT}
         minZoom={0.2}
         proOptions={{ hideAttribution: true }}
       >

@@ -6,6 +6,7 @@ import {
   copyNodes,
   definitionOf,
   draftText,
+  freeSpot,
   layoutDraft,
   parseDraft,
   pasteNodes,
@@ -69,6 +70,15 @@ nodes:
     branches: [{when: "event.properties.total > 100", next: done}]
   done: {type: end}
 `);
+  });
+
+  it("changes a commented value in place, comment kept, and edits inside a new node", () => {
+    let draft = setIn(parsed(WRITTEN), ["nodes", "wait_order", "on_event"], "remind");
+    expect(draftText(draft, "yaml")).toContain("    on_event: remind # bought: nothing to do\n");
+    draft = addNode(draft, "wait", { x: 0, y: 0 }).draft;
+    draft = setIn(draft, ["nodes", "wait", "duration"], "PT1H");
+    draft = connect(draft, "wait", ["next"], "done");
+    expect(draftText(draft, "yaml").endsWith("  wait:\n    type: wait\n    duration: PT1H\n    next: done\n")).toBe(true);
   });
 
   it("never changes the draft it was given", () => {
@@ -143,5 +153,13 @@ describe("editing the graph", () => {
     expect(y("wait_order")).toBeLessThan(y("remind"));
     expect(y("remind")).toBeLessThan(y("big_cart"));
     expect(y("big_cart")).toBeLessThan(y("done"));
+  });
+});
+
+describe("a new node's place", () => {
+  it("is the point asked for when clear, else the first clear one below it", () => {
+    const positions = { a: { x: 0, y: 0 }, b: { x: 100, y: 200 } };
+    expect(freeSpot(positions, { x: 600, y: 0 })).toEqual({ x: 600, y: 0 });
+    expect(freeSpot(positions, { x: 50, y: 10 })).toEqual({ x: 50, y: 410 });
   });
 });

@@ -2,7 +2,7 @@
 // plus the node positions. Every change returns a NEW draft made on a clone of the document,
 // touching only the keys it changes, so what a person wrote elsewhere survives. Pure.
 
-import { Document, parseDocument } from "yaml";
+import { Document, isScalar, parseDocument } from "yaml";
 
 import { layout } from "../canvas/layout";
 import { asRecord, designGraph, nodesOf } from "./graph";
@@ -65,10 +65,14 @@ function edited(draft: Draft, edit: Edit, positions: Positions = draft.positions
   return { doc, positions };
 }
 
-const write = (doc: Document, path: DocPath, value: unknown): void => {
-  if (value === undefined) doc.deleteIn(path);
-  else doc.setIn(path, value);
-};
+/** Set or delete one value. A scalar replacing a scalar is changed in place (its comment and
+ * quoting stay); anything else goes in as YAML nodes, so later edits can reach inside it. */
+function write(doc: Document, path: DocPath, value: unknown): void {
+  if (value === undefined) return void doc.deleteIn(path);
+  const old = doc.getIn(path, true);
+  if (isScalar(old) && (value === null || typeof value !== "object")) old.value = value;
+  else doc.setIn(path, doc.createNode(value));
+}
 
 /** Set one value (undefined deletes the key); comments and order elsewhere are kept. */
 export const setIn = (draft: Draft, path: DocPath, value: unknown): Draft => edited(draft, (doc) => write(doc, path, value));
@@ -110,7 +114,7 @@ const idsOf = (draft: Draft): Set<string> => new Set(Object.keys(nodesOf(definit
 /** A node of `type` at `at`, with an id made from its type; answers the draft and the id. */
 export function addNode(draft: Draft, type: string, at: Point, id?: string): { draft: Draft; id: string } {
   const chosen = uniqueId(id ?? type, idsOf(draft));
-  const next = edited(draft, (doc) => doc.setIn(["nodes", chosen], { type }), { ...draft.positions, [chosen]: at });
+  const next = edited(draft, (doc) => write(doc, ["nodes", chosen], { type }), { ...draft.positions, [chosen]: at });
   return { draft: next, id: chosen };
 }
 
@@ -200,7 +204,7 @@ export function pasteNodes(
     const fresh = renamed.get(id);
     if (fresh) positions[fresh] = { x: p.x + offset.x, y: p.y + offset.y };
   }
-  const next = edited(draft, (doc) => copies.forEach(([id, value]) => doc.setIn(["nodes", id], value)), positions);
+  const next = edited(draft, (doc) => copies.forEach(([id, value]) => write(doc, ["nodes", id], value)), positions);
   return { draft: next, ids: copies.map(([id]) => id) };
 }
 
@@ -218,4 +222,15 @@ export function placeMissing(draft: Draft, slotsOf: SlotsOf): Draft {
   const laid = layoutDraft(draft, slotsOf).positions;
   const missing = Object.fromEntries(ids.filter((id) => !draft.positions[id]).map((id) => [id, laid[id] ?? { x: 0, y: 0 }]));
   return moveNodes(draft, missing);
+}
+
+const CLEAR = { x: 280, y: 190 };
+
+/** `at`, or the first point below it clear of every placed node (a new node never hides one). */
+export function freeSpot(positions: Positions, at: Point): Point {
+  const taken = Object.values(positions);
+  const clash = (p: Point): boolean => taken.some((q) => Math.abs(q.x - p.x) < CLEAR.x && Math.abs(q.y - p.y) < CLEAR.y);
+  let spot = at;
+  for (let i = 0; i < 200 && clash(spot); i++) spot = { x: spot.x, y: spot.y + 40 };
+  return spot;
 }

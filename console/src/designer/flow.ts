@@ -38,12 +38,16 @@ export const NO_OVERLAY: Overlay = { problems: new Map(), taken: null, visited: 
 export function designNodes(definition: unknown, positions: Positions, slotsOf: SlotsOf, overlay: Overlay): DesignFlowNode[] {
   const graph = designGraph(definition, slotsOf);
   const values = nodesOf(definition);
-  return graph.nodes.map((node) => ({
+  return graph.nodes.map((node) => {
+    const size = { width: NODE_WIDTH, height: designNodeHeight(node.facts.length) };
+    return {
     id: node.id,
     type: "design",
     position: positions[node.id] ?? { x: 0, y: 0 },
-    width: NODE_WIDTH,
-    height: designNodeHeight(node.facts.length),
+    ...size,
+    // Said measured, React Flow keeps the handles it measured when a node object is new
+    // (every draft makes new ones): else edges and connections lose their ends.
+    measured: size,
     data: {
       node,
       slots: slotsOf(values[node.id]),
@@ -52,7 +56,8 @@ export function designNodes(definition: unknown, positions: Positions, slotsOf: 
       visited: overlay.visited ? overlay.visited.has(node.id) : null,
     },
     ariaLabel: `${node.id} ${node.type}`,
-  }));
+    };
+  });
 }
 
 function edgeClass(taken: TakenEdges | null, key: string): string | undefined {

@@ -9,6 +9,7 @@ import {
   connect,
   copyNodes,
   definitionOf,
+  freeSpot,
   layoutDraft,
   pasteNodes,
   placeMissing,
@@ -19,6 +20,7 @@ import {
   type Draft,
   type Point,
 } from "./draft";
+import { FIT } from "./DesignCanvas";
 import { designNodeHeight } from "./flow";
 import { nodesOf } from "./graph";
 import { canRedo, canUndo, initial, push, redo, undo, type History } from "./history";
@@ -40,24 +42,28 @@ export function useDesigner(start: Draft, slotsOf: SlotsOf) {
   const draft = history.present;
   const commit = (next: Draft, group: string | null = null): void =>
     setHistory((h) => push(h, placeMissing(next, slotsOf), group));
+  /** After the next render (the new nodes measured), every node in view. */
+  const fit = (): void => void window.setTimeout(() => void flow.fitView({ ...FIT, duration: 200 }), 50);
 
   /** Add a node: below the one selected (its first free slot leading to it), else mid-canvas. */
   const add = (type: string, at?: Point): void => {
     const from = selected.length === 1 ? selected[0] : undefined;
     const fromAt = from ? draft.positions[from] : undefined;
     const place = at ?? (fromAt ? { x: fromAt.x, y: fromAt.y + designNodeHeight(2) + 60 } : canvasCenter(flow.screenToFlowPosition));
-    const made = addNode(draft, type, place);
+    const made = addNode(draft, type, at ?? freeSpot(draft.positions, place));
     let next = made.draft;
     const free = from && !at ? slotsOf(nodesOf(definitionOf(draft))[from]).find((s) => s.target === null) : undefined;
     if (from && free) next = connect(next, from, free.path, made.id);
     commit(next);
     setSelected([made.id]);
+    if (!at) fit();
   };
   const paste = (): void => {
     if (!clip) return;
     const { draft: next, ids } = pasteNodes(draft, clip, slotsOf);
     commit(next);
     setSelected(ids);
+    fit();
   };
   const remove = (): void => {
     commit(removeNodes(draft, selected, slotsOf));
@@ -65,7 +71,7 @@ export function useDesigner(start: Draft, slotsOf: SlotsOf) {
   };
   const arrange = (): void => {
     commit(layoutDraft(draft, slotsOf));
-    window.setTimeout(() => void flow.fitView({ duration: 200 }), 50);
+    fit();
   };
   const setValue = (path: DocPath, value: unknown): void => commit(setIn(draft, path, value), `set:${path.join(".")}`);
   return {
