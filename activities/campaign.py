@@ -25,6 +25,7 @@ from activities.heartbeat import Heartbeat
 from activities.messages import MessageActivities
 from activities.rules import Claim, Outgoing, claim_batch_with_rules
 from campaigns.plan import (
+    campaign_decision_request,
     campaign_message_id,
     local_due_times,
     parse_local_time,
@@ -49,7 +50,10 @@ from core.metrics import count_messages
 from db.sql import q
 from journeys.expressions import ExpressionError, aware, compile_expression
 from journeys.model import Profile
+from services import decisions
+from services.decisions import DecisionRequest
 from services.engagement import member_send_times
+from services.errors import NotFound
 
 
 class CampaignActivities:
@@ -208,8 +212,12 @@ class CampaignActivities:
             listed = [members[p] for p in sorted(set(req.profile_ids))]
             batch = _batch(inp, req, listed)
             mine = per_run[req.run_id] = []
+            offers = await self._offers(batch, spec, listed)
             for member in listed:
-                out, message = await self._prepare(batch, spec, view, fragments, member, None, None)
+                decided = offers.get(member["profile_id"], {})
+                out, message = await self._prepare(
+                    batch, spec, view, fragments, member, None, None, decided
+                )
                 mine.append(out)
                 if message is not None:
                     rendered[out.message_id] = message
@@ -279,7 +287,7 @@ class CampaignActivities:
         for member in members:
             index: int | None
             if by_rule:
-                ctx = _context(spec, inp, _profile(member))
+                ctx = _context(spec, inp, _profile(member), {})
                 index = next(
                     (i for i, b in enumerate(spec.branches) if _holds(b.when, ctx)),
                     None,
@@ -371,14 +379,49 @@ class CampaignActivities:
     ) -> tuple[list[Outgoing], dict[str, Rendered]]:
         outs: list[Outgoing] = []
         rendered: dict[str, Rendered] = {}
+        offers = await self._offers(inp, spec, members)
         for i, member in enumerate(members, 1):
-            out, message = await self._prepare(inp, spec, view, fragments, member, step, node)
+            decided = offers.get(member["profile_id"], {})
+            out, message = await self._prepare(
+                inp, spec, view, fragments, member, step, node, decided
+            )
             outs.append(out)
             if message is not None:
                 rendered[out.message_id] = message
             if i % RENDER_SLICE == 0:
                 await asyncio.sleep(0)  # let replies of earlier chunks' sends be read
         return outs, rendered
+
+    async def _offers(
+        self, inp: BatchInput, spec: CampaignSpec, members: list[asyncpg.Record]
+    ) -> dict[str, dict[str, Any] | str]:
+        """Each member's propositions by policy (or why it could not be decided), asked a
+        few members at a time. The request id is the (run, member, policy): a retried
+        batch, and a follow-up step, answer what was recorded rather than decide again."""
+        if not spec.decisions:
+            return {}
+        gate = asyncio.Semaphore(DECIDE_CONCURRENCY)
+
+        async def one(profile_id: str) -> tuple[str, dict[str, Any] | str]:
+            async with gate:
+                return profile_id, await self._decide(inp, spec, profile_id)
+
+        return dict(await asyncio.gather(*(one(m["profile_id"]) for m in members)))
+
+    async def _decide(
+        self, inp: BatchInput, spec: CampaignSpec, profile_id: str
+    ) -> dict[str, Any] | str:
+        found: dict[str, Any] = {}
+        context = {"campaign": {"id": spec.campaign_id, "run": inp.run_id}}
+        for policy in spec.decisions:
+            request_id = campaign_decision_request(spec.campaign_id, inp.run_id, profile_id, policy)
+            request = DecisionRequest(policy, profile_id, request_id, context=context)
+            try:
+                proposition = await decisions.propose(self.pool, request, datetime.now(UTC))
+            except NotFound as exc:
+                return f"{exc.message} does not exist"
+            found[policy] = decisions.as_vars(proposition)
+        return found
 
     async def _fragments(
         self, channel: str, view: Mapping[str, Any] | str
@@ -403,15 +446,16 @@ class CampaignActivities:
         member: asyncpg.Record,
         step: str | None,
         node: str | None,
+        decided: Mapping[str, Any] | str,
     ) -> tuple[Outgoing, Rendered | None]:
-        """Render one member's message; a template or stored-address problem is that
-        message's failure."""
+        """Render one member's message; a template, decision or stored-address problem is
+        that message's failure."""
         profile = _profile(member)
         message_id = campaign_message_id(spec.campaign_id, inp.run_id, profile.profile_id, step)
         message: Rendered | None = None
-        error = view if isinstance(view, str) else None
-        if not isinstance(view, str):
-            ctx = _context(spec, inp, profile)
+        error = view if isinstance(view, str) else decided if isinstance(decided, str) else None
+        if not isinstance(view, str) and not isinstance(decided, str):
+            ctx = _context(spec, inp, profile, decided)
             try:
                 message = await self.messages.render(
                     spec.channel, spec.template, view, ctx, profile, message_id, None, fragments
@@ -504,6 +548,9 @@ class CampaignActivities:
         return statuses
 
 
+# Members decided at a time when a campaign asks decision policies: each proposition is a
+# short transaction of its own (caps are taken in it), so a few share the pool.
+DECIDE_CONCURRENCY = 8
 # Members rendered between two looks at the event loop.
 RENDER_SLICE = 16
 # Members rendered, claimed and handed to the provider at a time. A batch larger than this
@@ -550,8 +597,11 @@ def _template_view(spec: CampaignSpec, template: asyncpg.Record | None) -> Mappi
     return view
 
 
-def _context(spec: CampaignSpec, inp: BatchInput, profile: Profile) -> dict[str, Any]:
-    """Template names of a campaign message; journey-only names are empty."""
+def _context(
+    spec: CampaignSpec, inp: BatchInput, profile: Profile, decided: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Template names of a campaign message; journey-only names are empty. The member's
+    propositions sit in `vars` under their policy ids, where `decide()` finds them."""
     return {
         "profile": {
             "profile_id": profile.profile_id,
@@ -562,7 +612,7 @@ def _context(spec: CampaignSpec, inp: BatchInput, profile: Profile) -> dict[str,
             "locale": profile.locale,
         },
         "campaign": {"id": spec.campaign_id, "name": spec.name, "run": inp.run_id},
-        "vars": inp.vars,
+        "vars": {**inp.vars, **decided} if decided else inp.vars,
         "now": aware(inp.now),
         "event": {},
         "events": {},

@@ -25,6 +25,7 @@ from api.routes import (
     consent,
     decisions,
     designs,
+    destinations,
     dev_mail,
     entities,
     events,
@@ -140,6 +141,7 @@ def create_app(settings: Settings | None = None, telemetry: Telemetry | None = N
         app.include_router(module.router, prefix="/v1")
     app.include_router(connectors.actions, prefix="/v1")
     app.include_router(connectors.data_sources, prefix="/v1")
+    app.include_router(destinations.router, prefix="/v1")
     for router in (consent.subscriptions, consent.suppressions, consent.frequency_caps):
         app.include_router(router, prefix="/v1")
     app.include_router(unsubscribe.router, prefix="/v1")

@@ -95,6 +95,7 @@ Reader = Annotated[Principal, Depends(require("read"))]
 Admin = Annotated[Principal, Depends(require("admin"))]
 CampaignsWriter = Annotated[Principal, Depends(require("campaigns:write"))]
 CampaignsApprover = Annotated[Principal, Depends(require("campaigns:approve"))]
+JourneysApprover = Annotated[Principal, Depends(require("journeys:approve"))]
 
 
 async def get_outbox(request: Request) -> OutboxGauge:

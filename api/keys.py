@@ -28,6 +28,7 @@ Scope = Literal[
     "admin",
     "campaigns:write",
     "campaigns:approve",
+    "journeys:approve",
 ]
 SCOPES: frozenset[str] = frozenset(get_args(Scope))
 ADMIN = "admin"

@@ -10,6 +10,10 @@ A rule is one of (JSON):
   {"field": "email", "op": "exists"}                           email, phone or timezone
   {"event": "order.completed", "where": [{"property": "total", "op": "gt", "value": 100}],
    "at_least": 2, "at_most": 5, "within": "P30D"}              the profile's event history
+  {"entity": "booking", "where": [{"field": "hotel.city", "op": "eq", "value": "Lyon"}],
+   "within": "P90D", "on": "booked_at", "aggregate": {"fn": "sum", "field": "total",
+   "op": "gt", "value": 500}, "via": {"entity": "view", "relation": "product"}}
+                                                               related entity records
 
 Every leaf is true or false, never unknown: a missing (or JSON null) attribute satisfies
 no comparison, so `ne`, `not_in` and `not_exists` hold for it (they are the negations of
@@ -65,6 +69,10 @@ Op = Literal[
     "after",
     "within_last",
 ]
+# Entity conditions also look ahead: `departure within_next P7D`.
+EntityOp = Literal[Op, "within_next"]
+AggregateFn = Literal["count", "sum", "min", "max", "avg"]
+AggregateOp = Literal["eq", "ne", "lt", "lte", "gt", "gte"]
 ContactField = Literal["email", "phone", "timezone"]
 Scalar = StrictBool | StrictInt | StrictFloat | StrictStr
 Value = Scalar | list[Scalar]
@@ -215,6 +223,7 @@ _CHECKS: dict[str, tuple[_Check, ...]] = {
     "before": (*_SCALAR, _date_operand, _moment),
     "after": (*_SCALAR, _date_operand, _moment),
     "within_last": (*_SCALAR, _date_operand, _duration),
+    "within_next": (*_SCALAR, _date_operand, _duration),
 }
 
 
@@ -343,6 +352,113 @@ class EventRule(_Rule):
         return 1 if self.at_least is None and self.at_most is None else self.at_least
 
 
+class EntityCondition(_Rule):
+    """A comparison on a field of an entity record, or of a record it relates to.
+
+    `field` is a field or relation of the type, `_created_at` / `_updated_at`, or a dotted
+    path through relations (`hotel.city`); `audiences.entity_check` checks it against the
+    entity types, since the model alone does not know them.
+    """
+
+    field: str = Field(min_length=1, max_length=MAX_KEY)
+    op: EntityOp
+    value: Value | None = None
+
+    _key = field_validator("field")(_no_nul)
+
+    @model_validator(mode="after")
+    def _fits(self) -> EntityCondition:
+        problem = check_op_value(self.op, self.value, text_only=False)
+        if problem:
+            raise ValueError(f"value: {problem}")
+        return self
+
+
+class Aggregate(_Rule):
+    """`count` of the matching records, or `sum`/`min`/`max`/`avg` of a number field, compared.
+
+    Over no value (no record, or only nulls) sum, min, max and avg are undefined: no
+    comparison holds but `ne`, as for a missing attribute. `count` of no record is 0.
+    """
+
+    fn: AggregateFn
+    field: str | None = Field(None, min_length=1, max_length=MAX_KEY)
+    op: AggregateOp
+    value: StrictInt | StrictFloat
+
+    @model_validator(mode="after")
+    def _shape(self) -> Aggregate:
+        if not math.isfinite(self.value):
+            raise ValueError("value: numbers must be finite")
+        if self.fn == "count" and self.field is not None:
+            raise ValueError("field: count counts records; it takes no field")
+        if self.fn != "count" and self.field is None:
+            raise ValueError(f"field: {self.fn} needs a number field")
+        return self
+
+
+class Via(_Rule):
+    """Reach profiles through another type's records: `view` records whose `product`
+    relation points at the rule's entity, and whose own profile relation names the profile."""
+
+    entity: str = Field(min_length=1, max_length=MAX_KEY)
+    relation: str = Field(min_length=1, max_length=MAX_KEY)
+    where: list[EntityCondition] = Field(default_factory=list, max_length=20)
+
+
+class EntityRule(_Rule):
+    """Has (or counts, or aggregates) records of an entity type matching conditions.
+
+    Without `via` the records are the profile's own (the type's relation to the profile);
+    with it, they are the records reached through the `via` type's records of the profile,
+    each counted once. `within` keeps records whose `on` field (a timestamp or date; by
+    default the record's creation) lies in the last duration. Without bounds or aggregate
+    it means "at least one"; `at_most: 0` means "none".
+    """
+
+    entity: str = Field(min_length=1, max_length=MAX_KEY)
+    where: list[EntityCondition] = Field(default_factory=list, max_length=20)
+    via: Via | None = None
+    within: str | None = Field(None, max_length=40, description="ISO 8601 duration, e.g. P90D")
+    on: str | None = Field(None, min_length=1, max_length=MAX_KEY)
+    at_least: int | None = Field(None, ge=1, le=1_000_000)
+    at_most: int | None = Field(None, ge=0, le=1_000_000)
+    aggregate: Aggregate | None = None
+
+    _names = field_validator("entity", "on")(lambda v: v if v is None else _no_nul(v))
+
+    @field_validator("within")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
+
+    @model_validator(mode="after")
+    def _bounds(self) -> EntityRule:
+        if self.at_least is not None and self.at_most is not None and self.at_least > self.at_most:
+            raise ValueError("at_least: is greater than at_most")
+        counted = self.at_least is not None or self.at_most is not None
+        if self.aggregate is not None and counted:
+            raise ValueError("aggregate: cannot be combined with at_least or at_most")
+        if self.on is not None and self.within is None:
+            raise ValueError("on: names the field of a window; give within too")
+        return self
+
+    def tests(self) -> list[Aggregate]:
+        """What the rule tests of the matching records, as aggregate comparisons (ANDed)."""
+        if self.aggregate is not None:
+            return [self.aggregate]
+        if self.at_least is None and self.at_most is None:
+            return [Aggregate(fn="count", op="gte", value=1)]
+        found = []
+        if self.at_least is not None:
+            found.append(Aggregate(fn="count", op="gte", value=self.at_least))
+        if self.at_most is not None:
+            found.append(Aggregate(fn="count", op="lte", value=self.at_most))
+        return found
+
+
 class AndRule(_Rule):
     all_of: list[Rule] = Field(alias="and", min_length=1, max_length=100)
 
@@ -355,7 +471,7 @@ class NotRule(_Rule):
     negated: Rule = Field(alias="not")
 
 
-_TAGS = ("and", "or", "not", "attribute", "field", "event")
+_TAGS = ("and", "or", "not", "attribute", "field", "event", "entity")
 
 
 def _rule_tag(data: Any) -> str | None:
@@ -370,6 +486,7 @@ def _rule_tag(data: Any) -> str | None:
             AttributeRule: "attribute",
             FieldRule: "field",
             EventRule: "event",
+            EntityRule: "entity",
         }.get(type(data))
     return None
 
@@ -380,11 +497,14 @@ Rule = Annotated[
     | Annotated[NotRule, Tag("not")]
     | Annotated[AttributeRule, Tag("attribute")]
     | Annotated[FieldRule, Tag("field")]
-    | Annotated[EventRule, Tag("event")],
+    | Annotated[EventRule, Tag("event")]
+    | Annotated[EntityRule, Tag("entity")],
     Discriminator(
         _rule_tag,
         custom_error_type="rule_kind",
-        custom_error_message="a rule has exactly one of: and, or, not, attribute, field, event",
+        custom_error_message=(
+            "a rule has exactly one of: and, or, not, attribute, field, event, entity"
+        ),
     ),
 ]
 AndRule.model_rebuild()
@@ -450,7 +570,8 @@ def _problem(err: Any, root: str) -> Problem:
             message = _VALUE_TYPES  # a union member's name (`str`, `list[...]`)
             break
         parts.append(part)
-        expect_tag = isinstance(part, int) or part == "not"
+        # A rule (and its tag) follows `not` and an item of `and` / `or`, not of `where`.
+        expect_tag = part == "not" or (isinstance(part, int) and parts[-2] in ("and", "or"))
     if m := _FIELD_PREFIX.match(message):
         parts.append(m.group(1))
         message = message[m.end() :]
@@ -461,7 +582,7 @@ def _problem(err: Any, root: str) -> Problem:
     return Problem(path=format_path(parts), message=message)
 
 
-_FIELD_PREFIX = re.compile(r"^(value|at_least): ")
+_FIELD_PREFIX = re.compile(r"^(value|at_least|aggregate|on|field): ")
 _VALUE_TYPES = "must be a string, a number, a boolean, or a list of them (in, not_in)"
 
 
@@ -507,11 +628,18 @@ def time_relative(rule: Rule) -> bool:
                 return True
         elif isinstance(node, AttributeRule) and _relative_comparison(node):
             return True
+        if isinstance(node, EntityRule) and _relative_entity(node):
+            return True
     return False
 
 
-def _relative_comparison(rule: Comparison) -> bool:
-    if rule.op == "within_last":
+def _relative_entity(rule: EntityRule) -> bool:
+    conditions = [*rule.where, *(rule.via.where if rule.via else [])]
+    return rule.within is not None or any(_relative_comparison(c) for c in conditions)
+
+
+def _relative_comparison(rule: Comparison | EntityCondition) -> bool:
+    if rule.op in ("within_last", "within_next"):
         return True
     relative = isinstance(rule.value, str) and is_relative(rule.value)
     return rule.op in ("before", "after") and relative
@@ -592,8 +720,12 @@ def matches(
     attributes: Mapping[str, Any],
     events: Sequence[EventFact],
     now: datetime,
+    entity: Callable[[EntityRule], bool] | None = None,
 ) -> bool:
-    """The reference semantics of a rule for one profile (the SQL must agree with it)."""
+    """The reference semantics of a rule for one profile (the SQL must agree with it).
+
+    `entity` answers an entity rule for this profile (`audiences.entity_reference`).
+    """
 
     def ev(node: Rule) -> bool:
         if isinstance(node, AndRule):
@@ -607,6 +739,10 @@ def matches(
         if isinstance(node, FieldRule):
             contact = {"email": email, "phone": phone, "timezone": timezone}[node.field]
             return compare(node.op, contact, node.value, now)
+        if isinstance(node, EntityRule):
+            if entity is None:
+                raise ValueError("an entity rule needs the entity records")
+            return entity(node)
         assert isinstance(node, EventRule)
         since = now - parse_duration(node.within) if node.within else None
         count = sum(

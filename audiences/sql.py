@@ -2,7 +2,8 @@
 
 No user text ever reaches the SQL text: attribute and property keys, event names, values,
 dates and counts are all bind parameters (`$n`), and the only identifiers are the fixed
-columns below. Every predicate is two-valued (COALESCE to false), so `NOT` negates
+columns below and, for entity rules (`audiences.entity_sql`), the checked and quoted names
+of the entity definitions. Every predicate is two-valued (COALESCE to false), so `NOT` negates
 exactly as `audiences.rules.matches` does, and missing attributes never leak NULL.
 
 `now` is an input: relative dates and event windows are resolved to timestamps here, so
@@ -17,16 +18,19 @@ the profiles and every event subquery (per-profile re-evaluation).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from audiences.entity_sql import EntityCompiler
 from audiences.rules import (
     DATE_RE,
     DATETIME_RE,
     AndRule,
     AttributeRule,
     Comparison,
+    EntityRule,
     EventRule,
     FieldRule,
     NotRule,
@@ -35,12 +39,24 @@ from audiences.rules import (
     canonical_json,
     resolve_moment,
 )
+from entities.model import Definition
 from journeys.durations import parse_duration
+
+EntityTypes = Mapping[str, Definition]
 
 # The only identifiers: fixed columns chosen by the rule kind, never by user text.
 _CONTACT_COLUMNS = {"email": "p.email", "phone": "p.phone", "timezone": "p.timezone"}
 _UTC = "'UTC'"
 _ORDER_SQL = {"lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
+_CASTS = (
+    "text",
+    "text[]",
+    "timestamptz",
+    "bigint",
+    "double precision",
+    "double precision[]",
+    "boolean",
+)
 
 
 @dataclass(frozen=True)
@@ -56,7 +72,7 @@ class _Binder:
         self.params: list[Any] = params or []
 
     def bind(self, value: Any, cast: str) -> str:
-        assert cast in ("text", "text[]", "timestamptz", "bigint")
+        assert cast in _CASTS
         self.params.append(value)
         return f"${len(self.params)}::{cast}"
 
@@ -68,13 +84,14 @@ class _Binder:
 
 
 class _Compiler:
-    def __init__(self, now: datetime, scoped: bool) -> None:
+    def __init__(self, now: datetime, scoped: bool, types: EntityTypes) -> None:
         self.now = now
         self.scope: str | None = None
         self.b = _Binder()
         if scoped:
             self.scope = "$1::text[]"
             self.b.params.append(None)  # filled by the caller with the profile ids
+        self.entities = EntityCompiler(self.b, types, now, self.scope)
 
     def rule(self, node: Rule) -> str:
         if isinstance(node, AndRule):
@@ -87,6 +104,8 @@ class _Compiler:
             return self.json_comparison("p.attributes", node.attribute, node)
         if isinstance(node, FieldRule):
             return self.text_comparison(_CONTACT_COLUMNS[node.field], node)
+        if isinstance(node, EntityRule):
+            return self.entities.rule(node)
         assert isinstance(node, EventRule)
         return self.event(node)
 
@@ -213,18 +232,26 @@ class _Compiler:
         return f"{sub} GROUP BY e.profile_id HAVING count(*) {sign} {self.b.bind(n, 'bigint')}"
 
 
-def compile_predicate(rule: Rule, now: datetime, *, scoped: bool = False) -> CompiledQuery:
+def compile_predicate(
+    rule: Rule, now: datetime, *, scoped: bool = False, types: EntityTypes | None = None
+) -> CompiledQuery:
     """A boolean SQL expression over `profiles p`; with `scoped`, `$1` is left for the ids."""
-    c = _Compiler(now, scoped)
+    c = _Compiler(now, scoped, types or {})
     return CompiledQuery(c.rule(rule), c.b.params)
 
 
 def select_members(
-    rule: Rule, now: datetime, profile_ids: list[str] | None = None
+    rule: Rule,
+    now: datetime,
+    profile_ids: list[str] | None = None,
+    types: EntityTypes | None = None,
 ) -> CompiledQuery:
-    """The ids of matching profiles (among `profile_ids` when given), in id order."""
+    """The ids of matching profiles (among `profile_ids` when given).
+
+    `types` are the entity definitions an entity rule was checked against.
+    """
     scoped = profile_ids is not None
-    c = _Compiler(now, scoped)
+    c = _Compiler(now, scoped, types or {})
     predicate = c.rule(rule)
     if scoped:
         c.b.params[0] = list(profile_ids or [])
@@ -232,8 +259,8 @@ def select_members(
     return CompiledQuery(f"SELECT p.profile_id FROM profiles p WHERE {predicate}", c.b.params)
 
 
-def count_members(rule: Rule, now: datetime) -> CompiledQuery:
+def count_members(rule: Rule, now: datetime, types: EntityTypes | None = None) -> CompiledQuery:
     """How many profiles match (the estimate before saving)."""
-    c = _Compiler(now, scoped=False)
+    c = _Compiler(now, False, types or {})
     predicate = c.rule(rule)
     return CompiledQuery(f"SELECT count(*) FROM profiles p WHERE {predicate}", c.b.params)

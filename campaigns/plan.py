@@ -16,6 +16,15 @@ _NAMESPACE = uuid.UUID("6f2b1c1e-7a43-4c1b-9d6a-3e0f5b9a2c11")
 DAY = timedelta(days=1)
 
 
+def campaign_decision_request(
+    campaign_id: str, run_id: str, profile_id: str, policy_id: str
+) -> str:
+    """The decision request of one member of a campaign run for one policy: once per run,
+    so a retried batch or a follow-up step finds the proposition already recorded."""
+    key = f"decision\x1f{campaign_id}\x1f{run_id}\x1f{profile_id}\x1f{policy_id}"
+    return f"campaign:{uuid.uuid5(_NAMESPACE, key)}"
+
+
 def campaign_message_id(
     campaign_id: str, run_id: str, profile_id: str, step: str | None = None
 ) -> str:

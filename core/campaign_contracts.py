@@ -69,6 +69,9 @@ class CampaignSpec(_Model):
     )
     branches: list[Branch] = Field(default_factory=list, description="orchestrated only")
     follow_up: FollowUp | None = None
+    decisions: list[str] = Field(
+        default_factory=list, description="Policies decided for each member before rendering"
+    )
 
 
 class Wave(_Model):

@@ -118,3 +118,28 @@ PROOF_WORKFLOW = "ProofWorkflow"
 def proof_message_id(workflow_id: str, index: int) -> str:
     """The ledger id of the proof to the `index`-th test address: a retried activity finds it."""
     return f"{workflow_id}:{index}"
+
+
+DESTINATION_STREAM_WORKFLOW = "DestinationStreamWorkflow"
+DESTINATION_RUN_WORKFLOW = "DestinationRunWorkflow"
+NOTIFY_DESTINATIONS = "wayline_destinations"
+
+
+def destination_task_queue(base: str, destination: str) -> str:
+    """A destination's own queue, so its rate limit is Temporal's across workers (decision
+    5): its workflows schedule on it and its worker polls it, both through this function."""
+    return f"{base}.destination.{destination}"
+
+
+def destination_stream_workflow_id(destination: str) -> str:
+    """The one stream of a `stream_http` destination, found by its readable id."""
+    return f"destination:{destination}:stream"
+
+
+def destination_run_workflow_id(destination: str, run: str) -> str:
+    """One export run; a Schedule's runs get `-<scheduled time>` appended by Temporal."""
+    return f"destination:{destination}:run:{run}"
+
+
+def destination_schedule_id(destination: str) -> str:
+    return f"destination:{destination}:every"

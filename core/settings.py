@@ -131,6 +131,11 @@ class Settings(BaseSettings):
         None, alias="WAYLINE_EMAIL_UNSUBSCRIBE_MAILTO", description="mailto List-Unsubscribe"
     )
 
+    export_dir: Path | None = Field(
+        None,
+        alias="WAYLINE_EXPORT_DIR",
+        description="Local file destinations write under this directory (none: refused)",
+    )
     action_allowed_hosts: str = Field(
         "",
         alias="WAYLINE_ACTION_ALLOWED_HOSTS",

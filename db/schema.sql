@@ -62,6 +62,60 @@ BEGIN
     UPDATE decision_catalog SET version = version + 1;
     RETURN NULL;
 END $$;
+CREATE FUNCTION public.entity_audience_enqueue() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    bulk constant bigint := 10000;
+    path text;
+    steps text[];
+    step text[];
+    reached text;
+    ids text[];
+    queued bigint := 0;
+    n bigint;
+BEGIN
+    FOR path IN
+        SELECT DISTINCT d.name FROM audience_dependencies d
+        WHERE d.kind = 'entity' AND split_part(split_part(d.name, '/', 1), '.', 1) = TG_ARGV[0]
+        ORDER BY 1
+    LOOP
+        steps := string_to_array(path, '/');
+        step := string_to_array(steps[1], '.');
+        IF TG_OP = 'INSERT' THEN
+            reached := format('SELECT %I AS v FROM new_rows', step[2]);
+        ELSIF TG_OP = 'DELETE' THEN
+            reached := format('SELECT %I AS v FROM old_rows', step[2]);
+        ELSE
+            reached := format('SELECT %I AS v FROM new_rows UNION SELECT %I FROM old_rows',
+                              step[2], step[2]);
+        END IF;
+        FOR i IN 2 .. coalesce(array_length(steps, 1), 1) LOOP
+            step := string_to_array(steps[i], '.');
+            reached := format('SELECT x.%I AS v FROM %I.%I x WHERE x.%I IN (%s)',
+                              step[3], 'entities', 'e_' || step[1], step[2], reached);
+        END LOOP;
+        EXECUTE format('SELECT array_agg(DISTINCT r.v::text) FROM (%s) r WHERE r.v IS NOT NULL',
+                       reached) INTO ids;
+        CONTINUE WHEN ids IS NULL;
+        IF cardinality(ids) > bulk THEN
+            ids := ARRAY[''];
+        END IF;
+        INSERT INTO audience_recheck (audience_id, profile_id)
+        SELECT d.audience_id, i.id
+        FROM audience_dependencies d CROSS JOIN unnest(ids) AS i(id)
+        WHERE d.kind = 'entity' AND d.name = path
+        ORDER BY 1, 2
+        ON CONFLICT (audience_id, profile_id) DO UPDATE SET seq = nextval('audience_recheck_seq');
+        GET DIAGNOSTICS n = ROW_COUNT;
+        queued := queued + n;
+    END LOOP;
+    IF queued > 0 THEN
+        PERFORM pg_notify('wayline_audiences', '');
+    END IF;
+    RETURN NULL;
+END
+$$;
 CREATE TABLE public.action_calls (
     call_id text NOT NULL,
     kind text NOT NULL,
@@ -130,6 +184,7 @@ CREATE TABLE public.audience_changes (
     profile_id text NOT NULL,
     change text NOT NULL,
     at timestamp with time zone DEFAULT now() NOT NULL,
+    txid xid8 DEFAULT pg_current_xact_id(),
     CONSTRAINT audience_changes_change_check CHECK ((change = ANY (ARRAY['entered'::text, 'exited'::text])))
 );
 CREATE SEQUENCE public.audience_changes_id_seq
@@ -143,7 +198,7 @@ CREATE TABLE public.audience_dependencies (
     audience_id text NOT NULL,
     kind text NOT NULL,
     name text NOT NULL,
-    CONSTRAINT audience_dependencies_kind_check CHECK ((kind = ANY (ARRAY['attribute'::text, 'field'::text, 'event'::text])))
+    CONSTRAINT audience_dependencies_kind_check CHECK ((kind = ANY (ARRAY['attribute'::text, 'field'::text, 'event'::text, 'entity'::text])))
 );
 CREATE TABLE public.audience_members (
     audience_id text NOT NULL,
@@ -247,13 +302,44 @@ CREATE TABLE public.decision_offer_stats (
     offer_id text NOT NULL,
     propositions bigint DEFAULT 0 NOT NULL,
     goals bigint DEFAULT 0 NOT NULL,
-    cap_hits bigint DEFAULT 0 NOT NULL
+    cap_hits bigint DEFAULT 0 NOT NULL,
+    shard smallint DEFAULT 0 NOT NULL
 );
 CREATE TABLE public.decision_policies (
     policy_id text NOT NULL,
     definition jsonb NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+CREATE TABLE public.destination_exports (
+    export_id text NOT NULL,
+    destination text NOT NULL,
+    kind text NOT NULL,
+    run_id text,
+    status text NOT NULL,
+    started_at timestamp with time zone DEFAULT now() NOT NULL,
+    finished_at timestamp with time zone,
+    rows bigint DEFAULT 0 NOT NULL,
+    bytes bigint DEFAULT 0 NOT NULL,
+    attempts integer DEFAULT 1 NOT NULL,
+    error text,
+    location text,
+    from_txid xid8,
+    from_id bigint,
+    to_txid xid8,
+    to_id bigint,
+    CONSTRAINT destination_exports_kind_check CHECK ((kind = ANY (ARRAY['run'::text, 'batch'::text]))),
+    CONSTRAINT destination_exports_status_check CHECK ((status = ANY (ARRAY['running'::text, 'succeeded'::text, 'failed'::text])))
+);
+CREATE TABLE public.destinations (
+    name text NOT NULL,
+    kind text NOT NULL,
+    spec jsonb NOT NULL,
+    cursor_txid xid8 DEFAULT pg_snapshot_xmin(pg_current_snapshot()) NOT NULL,
+    cursor_id bigint DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT destinations_kind_check CHECK ((kind = ANY (ARRAY['stream_http'::text, 'file'::text, 'ad_audience'::text])))
 );
 CREATE SEQUENCE public.dispatch_seq
     START WITH 1
@@ -431,6 +517,13 @@ CREATE TABLE public.journeys (
     live_version integer,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    requires_approval boolean DEFAULT false NOT NULL,
+    draft_updated_by uuid,
+    approval_requested_by uuid,
+    approval_requested_at timestamp with time zone,
+    approved_by uuid,
+    approved_at timestamp with time zone,
+    approval_draft_at timestamp with time zone,
     CONSTRAINT journeys_status_check CHECK ((status = ANY (ARRAY['draft'::text, 'live'::text, 'stopped'::text])))
 );
 CREATE TABLE public.messages (
@@ -471,7 +564,8 @@ CREATE TABLE public.offer_counters (
     offer_id text NOT NULL,
     scope text NOT NULL,
     window_start bigint NOT NULL,
-    count integer NOT NULL
+    count integer NOT NULL,
+    shard smallint DEFAULT 0 NOT NULL
 );
 CREATE TABLE public.offers (
     offer_id text NOT NULL,
@@ -648,9 +742,13 @@ ALTER TABLE ONLY public.data_sources
 ALTER TABLE ONLY public.decision_catalog
     ADD CONSTRAINT decision_catalog_pkey PRIMARY KEY (only_row);
 ALTER TABLE ONLY public.decision_offer_stats
-    ADD CONSTRAINT decision_offer_stats_pkey PRIMARY KEY (policy_id, offer_id);
+    ADD CONSTRAINT decision_offer_stats_pkey PRIMARY KEY (policy_id, offer_id, shard);
 ALTER TABLE ONLY public.decision_policies
     ADD CONSTRAINT decision_policies_pkey PRIMARY KEY (policy_id);
+ALTER TABLE ONLY public.destination_exports
+    ADD CONSTRAINT destination_exports_pkey PRIMARY KEY (export_id);
+ALTER TABLE ONLY public.destinations
+    ADD CONSTRAINT destinations_pkey PRIMARY KEY (name);
 ALTER TABLE ONLY public.dispatch_queue
     ADD CONSTRAINT dispatch_queue_pkey PRIMARY KEY (profile_id);
 ALTER TABLE ONLY public.engagement_hours
@@ -692,7 +790,7 @@ ALTER TABLE ONLY public.journeys
 ALTER TABLE ONLY public.messages
     ADD CONSTRAINT messages_pkey PRIMARY KEY (message_id);
 ALTER TABLE ONLY public.offer_counters
-    ADD CONSTRAINT offer_counters_pkey PRIMARY KEY (offer_id, scope, window_start);
+    ADD CONSTRAINT offer_counters_pkey PRIMARY KEY (offer_id, scope, window_start, shard);
 ALTER TABLE ONLY public.offers
     ADD CONSTRAINT offers_pkey PRIMARY KEY (offer_id);
 ALTER TABLE ONLY public.placements
@@ -726,11 +824,14 @@ CREATE UNIQUE INDEX alerts_one_open ON public.alerts USING btree (kind, scope) W
 CREATE INDEX alerts_recent ON public.alerts USING btree (opened_at DESC, alert_id DESC);
 CREATE INDEX audience_changes_audience ON public.audience_changes USING btree (audience_id, at);
 CREATE INDEX audience_changes_profile ON public.audience_changes USING btree (profile_id, at);
+CREATE INDEX audience_changes_stream ON public.audience_changes USING btree (audience_id, txid, id);
 CREATE INDEX audience_dependencies_audience ON public.audience_dependencies USING btree (audience_id);
 CREATE INDEX audience_members_profile ON public.audience_members USING btree (profile_id);
 CREATE INDEX audience_recheck_by_seq ON public.audience_recheck USING btree (seq);
 CREATE INDEX audience_recheck_ready ON public.audience_recheck USING btree (leased_until, seq);
 CREATE INDEX audience_runs_journey ON public.audience_runs USING btree (journey_id, started_at DESC);
+CREATE UNIQUE INDEX destination_exports_open_batch ON public.destination_exports USING btree (destination) WHERE ((kind = 'batch'::text) AND (run_id IS NULL) AND (status = 'running'::text));
+CREATE INDEX destination_exports_recent ON public.destination_exports USING btree (destination, started_at DESC);
 CREATE INDEX dispatch_queue_by_seq ON public.dispatch_queue USING btree (seq);
 CREATE INDEX dispatch_queue_ready ON public.dispatch_queue USING btree (leased_until, seq);
 CREATE INDEX events_name_ts ON public.events USING btree (name, ts) INCLUDE (profile_id);
@@ -746,6 +847,7 @@ CREATE INDEX journey_entries_ended ON public.journey_entries USING btree (ended_
 CREATE INDEX journey_entries_journey ON public.journey_entries USING btree (journey_id, version, status);
 CREATE INDEX journey_entries_profile ON public.journey_entries USING btree (profile_id, journey_id, entered_at DESC);
 CREATE INDEX journey_migrations_journey ON public.journey_migrations USING btree (journey_id, created_at DESC);
+CREATE INDEX journey_steps_open ON public.journey_steps USING btree (journey_id, version) WHERE (left_at IS NULL);
 CREATE INDEX journey_steps_profile ON public.journey_steps USING btree (profile_id, journey_id, entered_at);
 CREATE INDEX journey_steps_report ON public.journey_steps USING btree (journey_id, version, node_id);
 CREATE INDEX messages_campaign_run ON public.messages USING btree (campaign_id, campaign_run) WHERE (campaign_id IS NOT NULL);
@@ -777,6 +879,8 @@ ALTER TABLE ONLY public.audience_run_members
     ADD CONSTRAINT audience_run_members_run_key_fkey FOREIGN KEY (run_key) REFERENCES public.audience_runs(run_key) ON DELETE CASCADE;
 ALTER TABLE ONLY public.campaign_runs
     ADD CONSTRAINT campaign_runs_campaign_id_fkey FOREIGN KEY (campaign_id) REFERENCES public.campaigns(campaign_id) ON DELETE CASCADE;
+ALTER TABLE ONLY public.destination_exports
+    ADD CONSTRAINT destination_exports_destination_fkey FOREIGN KEY (destination) REFERENCES public.destinations(name) ON DELETE CASCADE;
 ALTER TABLE ONLY public.fragment_versions
     ADD CONSTRAINT fragment_versions_name_fkey FOREIGN KEY (name) REFERENCES public.fragments(name) ON DELETE CASCADE;
 ALTER TABLE ONLY public.journey_migration_runs

@@ -1,19 +1,26 @@
 """Cap arithmetic: which counter a cap counts in now, and whether it still has room.
 
-A counter is (offer, scope, window start): scope `""` is the offer's total, otherwise the
-profile id; a window is a fixed period of epoch seconds (`P1D` = the UTC day), and a cap
-without a period counts in window 0 for ever.
+A counter is (offer, scope, window start, shard): scope `""` is the offer's total,
+otherwise the profile id; a window is a fixed period of epoch seconds (`P1D` = the UTC day),
+and a cap without a period counts in window 0 for ever.
+
+A total is counted in `SHARDS` rows (escrow): shard s may take `share(limit, s)`, the shares
+adding up to the limit, so the total never passes it while concurrent decisions each lock
+a different row rather than all queueing on one. A decision starts at the shard its request
+hashes to and goes on to the next with room. A profile's counter is one row (shard 0).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import zlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from decisions.model import Cap, OfferSpec
 
 TOTAL_SCOPE = ""
+SHARDS = 16  # db/migrations/032_decision_shards.sql spreads older totals over as many
 
 
 @dataclass(frozen=True)
@@ -21,6 +28,7 @@ class CounterKey:
     offer_id: str
     scope: str
     window_start: int
+    shard: int = 0
 
 
 @dataclass(frozen=True)
@@ -55,7 +63,46 @@ def limits(offer_id: str, offer: OfferSpec, profile_id: str, now: datetime) -> l
 
 
 def has_room(found: list[Limit], counts: Mapping[CounterKey, int]) -> bool:
-    return all(counts.get(limit.key, 0) < limit.limit for limit in found)
+    """Whether every counter, summed over its shards, is below its limit."""
+    summed = _summed(counts.items())
+    return all(summed.get(_unsharded(limit.key), 0) < limit.limit for limit in found)
+
+
+def _unsharded(key: CounterKey) -> CounterKey:
+    return replace(key, shard=0)
+
+
+def _summed(counts: Iterable[tuple[CounterKey, int]]) -> dict[CounterKey, int]:
+    summed: dict[CounterKey, int] = {}
+    for key, count in counts:
+        whole = _unsharded(key)
+        summed[whole] = summed.get(whole, 0) + count
+    return summed
+
+
+def shard_of(request_id: str) -> int:
+    """The shard a request tries first: stable, so a replayed request starts at the same."""
+    return zlib.crc32(request_id.encode()) % SHARDS
+
+
+def share(limit: int, shard: int) -> int:
+    """What shard `shard` of a total may count: the limit split evenly, the remainder to
+    the first shards, so the shares add up to the limit."""
+    return limit // SHARDS + (1 if shard < limit % SHARDS else 0)
+
+
+def shards_with_room(limit: Limit, counts: Mapping[CounterKey, int], first: int) -> list[Limit]:
+    """A total's shards that had room when counted, from `first` on, each as the limit of
+    its own row; a profile's counter is its one row."""
+    if limit.key.scope != TOTAL_SCOPE:
+        return [limit]
+    order = [(first + i) % SHARDS for i in range(SHARDS)]
+    keys = [replace(limit.key, shard=s) for s in order]
+    return [
+        Limit(key, share(limit.limit, key.shard))
+        for key in keys
+        if counts.get(key, 0) < share(limit.limit, key.shard)
+    ]
 
 
 def taken_at_proposal(offer: OfferSpec) -> bool:

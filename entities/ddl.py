@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from entities.identifiers import column, index, primary_key, table
+from entities.identifiers import column, index, literal, primary_key, table
 from entities.model import SQL_TYPES, Definition, relation_type
 
 CREATED = '"_created_at"'
@@ -31,7 +31,21 @@ def create(name: str, d: Definition, known: Mapping[str, Definition]) -> list[st
     cols += [f"{UPDATED} timestamptz NOT NULL DEFAULT now()"]
     cols += [f"CONSTRAINT {primary_key(name)} PRIMARY KEY ({column(d.primary_key)})"]
     statements = [f"CREATE TABLE {table(name)} ({', '.join(cols)})"]
-    return statements + [_index(name, r) for r in d.relations]
+    return statements + [_index(name, r) for r in d.relations] + triggers(name)
+
+
+def triggers(name: str) -> list[str]:
+    """The statement triggers that queue audience rechecks when records change
+    (`entity_audience_enqueue`, db/migrations/030_entity_audiences.sql)."""
+    call = f"FOR EACH STATEMENT EXECUTE FUNCTION entity_audience_enqueue({literal(name)})"
+    return [
+        f"CREATE TRIGGER audiences_insert AFTER INSERT ON {table(name)} "
+        f"REFERENCING NEW TABLE AS new_rows {call}",
+        f"CREATE TRIGGER audiences_update AFTER UPDATE ON {table(name)} "
+        f"REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows {call}",
+        f"CREATE TRIGGER audiences_delete AFTER DELETE ON {table(name)} "
+        f"REFERENCING OLD TABLE AS old_rows {call}",
+    ]
 
 
 def _index(name: str, col: str) -> str:
@@ -41,13 +55,17 @@ def _index(name: str, col: str) -> str:
 def alter(
     name: str, old: Definition, new: Definition, known: Mapping[str, Definition]
 ) -> list[str]:
-    """ADD COLUMN for each new field and relation, and an index for each new relation.
+    """ADD COLUMN for each new field and relation, an index for each new relation, and
+    DROP COLUMN for each removed field.
 
-    Assumes `validation.refused_changes(old, new)` found nothing.
+    Assumes `validation.refused_changes(old, new)` found nothing, and that the caller
+    checked no audience reads a removed field.
     """
     types = _column_types(name, new, known)
     added = [c for c in new.columns() if c not in old.columns()]
+    removed = [f for f in old.fields if f not in new.fields]
     statements = [f"ALTER TABLE {table(name)} ADD COLUMN {column(c)} {types[c]}" for c in added]
+    statements += [f"ALTER TABLE {table(name)} DROP COLUMN {column(c)}" for c in removed]
     return statements + [_index(name, r) for r in new.relations if r not in old.relations]
 
 

@@ -63,3 +63,13 @@ def primary_key(type_name: str) -> str:
     if not is_name(type_name):
         raise ValueError(f"{type_name!r} is not a valid entity type name")
     return quote_ident(f"k:{type_name}")
+
+
+def literal(name: str) -> str:
+    """A valid name as a SQL string literal (a trigger argument): `'booking'`.
+
+    The pattern admits no quote; refusing anything else keeps that true if it changes.
+    """
+    if not is_name(name):
+        raise ValueError(f"{name!r} is not a valid name")
+    return "'" + name.replace("'", "''") + "'"

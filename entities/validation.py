@@ -2,8 +2,9 @@
 
 Every problem is reported at once with its path (`fields.nights.type`), so a client fixes
 the whole definition in one round. A change is refused where it would lose or reinterpret
-stored data: removing or retyping a field, changing the primary key, removing or
-retargeting a relation (for now; a migration path for those may come later).
+stored data: retyping a field, changing the primary key, removing or retargeting a
+relation (for now; a migration path for those may come later). Removing a field drops its
+column, unless an audience reads it (checked by the service, which knows the audiences).
 """
 
 from __future__ import annotations
@@ -69,11 +70,7 @@ def _relation_problems(name: str, d: Definition, known: Mapping[str, Definition]
 
 def refused_changes(old: Definition, new: Definition) -> list[Problem]:
     """The changes from `old` to `new` that cannot be applied to a stored table."""
-    found = [
-        Problem(path=f"fields.{f}", message="removing a field is not supported")
-        for f in old.fields
-        if f not in new.fields
-    ]
+    found = []
     for f, spec in old.fields.items():
         now = new.fields.get(f)
         if now is not None and now.type != spec.type:

@@ -36,5 +36,6 @@ def _content(offer: Mapping[str, Any]) -> Any:
 
 @pass_context
 def decide(context: Context, placement: str, index: int = 0) -> Any:
+    """`decide('email-hero')`: the content of the offer a `decide` node chose for a placement."""
     variables = context.get("vars")
     return decided_content(variables if isinstance(variables, Mapping) else {}, placement, index)

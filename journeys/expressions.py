@@ -105,6 +105,12 @@ _TEXT_ENV = SafeEnvironment(autoescape=False, helpers=HELPERS)
 _HTML_ENV = SafeEnvironment(autoescape=True, helpers=HELPERS)
 
 
+def sandbox_names() -> tuple[Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]]:
+    """The globals, filters and tests expressions may use: the sandbox's own tables, which
+    `journeys.vocabulary` lists for the designer's completion (so the list cannot drift)."""
+    return _TEXT_ENV.globals, _TEXT_ENV.filters, _TEXT_ENV.tests
+
+
 def describe(exc: BaseException) -> str:
     """A one-line message for an error raised while compiling or evaluating."""
     if isinstance(exc, ExpressionError):

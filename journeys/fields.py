@@ -4,6 +4,12 @@ Definitions are written in YAML or JSON by people, so every model forbids unknow
 (a typo is an error, not a silently ignored field) and durations stay strings (they
 round-trip and the JSON Schema shows them as ISO 8601 strings). The node types
 (`journeys.nodes`) and the journey itself (`journeys.model`) share these.
+
+The JSON Schema carries hints for the console's designer, which builds its forms from the
+schema alone: `format: duration` (an ISO 8601 duration), `x-wayline-kind` (`expression`: a
+Jinja2 expression; `template`: a Jinja2 template) and `x-wayline-ref` (the value names
+something else: a node, a template, an action, a data source, an audience, a journey, a
+decision, an event). They are set here, on the types, so every field of a kind says so.
 """
 
 from __future__ import annotations
@@ -28,6 +34,20 @@ from journeys.durations import DURATION_PATTERN, duration_upper_bound, parse_dur
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 NODE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$"
 FIELD_ERROR = "wayline_field"  # a model-level error that belongs to one field (ctx["field"])
+
+
+REF_HINT = "x-wayline-ref"
+KIND_HINT = "x-wayline-kind"
+
+
+def refers_to(kind: str) -> dict[str, Any]:
+    """The schema hint of a field naming a `kind` of thing, which the designer picks from a list."""
+    return {REF_HINT: kind}
+
+
+def written_as(kind: Literal["expression", "template"]) -> dict[str, Any]:
+    """The schema hint of a Jinja2 string, which the designer edits as code with completion."""
+    return {KIND_HINT: kind}
 
 
 def field_error(field: str, message: str) -> PydanticCustomError:
@@ -110,7 +130,9 @@ TimezoneStr = Annotated[
         }
     ),
 ]
-ExpressionStr = Annotated[str, Field(min_length=1, max_length=10_000)]
+ExpressionStr = Annotated[
+    str, Field(min_length=1, max_length=10_000, json_schema_extra=written_as("expression"))
+]
 
 
 def _literal_as_expression(value: Any) -> Any:
@@ -131,7 +153,8 @@ ValueExpressionStr = Annotated[
                 {"type": "string", "minLength": 1, "maxLength": 10_000},
                 {"type": "number"},
                 {"type": "boolean"},
-            ]
+            ],
+            **written_as("expression"),
         }
     ),
 ]
@@ -140,10 +163,18 @@ NodeName = Annotated[str, Field(min_length=1, max_length=63)]
 # (the hint), so a new node type's slots need no UI code.
 NodeRef = Annotated[NodeName, Field(json_schema_extra={"x-wayline-ref": "node"})]
 NodeId = Annotated[str, Field(pattern=NODE_ID_PATTERN)]
-EventName = Annotated[str, Field(min_length=1, max_length=200)]
+EventName = Annotated[
+    str, Field(min_length=1, max_length=200, json_schema_extra=refers_to("event"))
+]
 Weight = Annotated[int, Field(strict=True, ge=0, le=100)]
 BranchName = Annotated[str, Field(min_length=1, max_length=63)]
 ResourceName = Annotated[str, Field(min_length=1, max_length=200)]
+ActionName = Annotated[ResourceName, Field(json_schema_extra=refers_to("action"))]
+DataSourceName = Annotated[ResourceName, Field(json_schema_extra=refers_to("data_source"))]
+DecisionId = Annotated[ResourceName, Field(json_schema_extra=refers_to("decision"))]
+AudienceId = Annotated[ResourceName, Field(json_schema_extra=refers_to("audience"))]
+TemplateName = Annotated[str, Field(min_length=1, json_schema_extra=refers_to("template"))]
+JourneyRef = Annotated[str, Field(pattern=SLUG_PATTERN, json_schema_extra=refers_to("journey"))]
 AttributeName = Annotated[str, Field(min_length=1, max_length=200)]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -165,7 +196,9 @@ def check_weights(field: str, weights: list[int], names: list[str]) -> None:
         raise field_error(field, f"names must be unique: {', '.join(duplicates)}")
 
 
-Params = dict[str, Any]
+Params = Annotated[
+    dict[str, Any], Field(json_schema_extra={"additionalProperties": written_as("template")})
+]
 PARAMS_DESCRIPTION = (
     "Parameters by name: a string is a Jinja2 template rendered with the journey context "
     '(e.g. "{{ profile.email }}"); other values are passed as they are.'

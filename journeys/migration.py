@@ -12,7 +12,11 @@ moves (`check_plan`), are:
   the other kind is refused unless `restart_waits`, and then the target's wait starts
   afresh at the move (a `wait_for_event` moved to a `wait_for_event` keeps its deadline
   and awaits the target's event);
-- a `message` node maps only to a `message` node.
+- a `message` node maps only to a `message` node;
+- `when`, if given, is an expression over the names a node's expressions read
+  (`profile`, `event` — the entry event —, `events`, `vars`, `journey`, `now`): a profile
+  moves only where it is true, judged when its run applies the move (a dry run judges it
+  now); an expression that fails for a profile leaves that profile where it is.
 
 Mapped nodes carry their visit counts, remembered message ids, chosen send times and
 `vars` to their targets, so a reaction awaited in *b* finds the message sent in *a*, and
@@ -29,9 +33,11 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from journeys.expressions import ExpressionError, build_context, compile_expression
 from journeys.interpreter import current_command, relocate
 from journeys.model import JourneyDefinition
 from journeys.runtime import JourneyState, StepResult
+from journeys.validate import expression_problem
 
 REST_TYPES = frozenset({"wait", "wait_for_event"})
 Unmapped = Literal["stay", "exit"]
@@ -56,6 +62,12 @@ class MigrationPlan(BaseModel):
     )
     at: list[str] | None = Field(
         default=None, description="Only profiles waiting at one of these nodes of version a"
+    )
+    when: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="Only profiles for whom this expression is true, e.g. "
+        "`profile.attributes.plan == 'pro'`",
     )
 
 
@@ -88,6 +100,9 @@ def check_plan(
             problems.append(
                 PlanProblem(f"at[{i}]", f"no node {node!r} in version {plan.from_version}")
             )
+    wrong = expression_problem(plan.when) if plan.when is not None else None
+    if wrong is not None:
+        problems.append(PlanProblem("when", wrong))
     return problems
 
 
@@ -125,7 +140,7 @@ def migrate(
 ) -> StepResult | Refusal:
     """The profile's state moved into version b, or why it is not moved. The plan is
     assumed checked (`check_plan`)."""
-    refusal = _refusal(state, a, plan)
+    refusal = _refusal(state, a, plan) or _filtered(state, a, plan, now)
     if refusal is not None:
         return refusal
     node = state.node or ""
@@ -153,6 +168,28 @@ def _refusal(state: JourneyState, a: JourneyDefinition, plan: MigrationPlan) -> 
     if node not in plan.mapping and plan.unmapped == "stay":
         return Refusal(f"{node!r} is not mapped")
     return None
+
+
+def _filtered(
+    state: JourneyState, a: JourneyDefinition, plan: MigrationPlan, now: datetime
+) -> Refusal | None:
+    """The plan's `when` for this profile, read as a node's expression would read it."""
+    if plan.when is None:
+        return None
+    journey = {"id": state.journey_id, "version": state.version, "name": a.name}
+    context = build_context(
+        profile=state.profile,
+        event=state.entry_event,
+        events=state.events,
+        journey=journey,
+        vars=state.vars,
+        now=now,
+    )
+    try:
+        chosen = compile_expression(plan.when).evaluate(context)
+    except ExpressionError as exc:
+        return Refusal(f"when failed: {exc.message}")
+    return None if chosen else Refusal("when is false")
 
 
 def _note(plan: MigrationPlan, target: str | None) -> str:

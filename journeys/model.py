@@ -25,6 +25,7 @@ from pydantic_core import PydanticCustomError
 from journeys.cron import cron_problem
 from journeys.fields import (
     SLUG_PATTERN,
+    AudienceId,
     DefinitionModel,
     DurationStr,
     EventName,
@@ -75,7 +76,6 @@ def _check_schedule(value: str) -> str:
     return value
 
 
-AudienceId = Annotated[str, Field(min_length=1, max_length=200)]
 ScheduleStr = Annotated[
     str,
     AfterValidator(_check_schedule),

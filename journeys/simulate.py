@@ -27,6 +27,8 @@ from journeys.interpreter import (
     step,
 )
 from journeys.model import Event, JourneyDefinition, Profile
+from journeys.runtime import StepTrace
+from journeys.trace import merge
 
 Responder = Callable[[Any, JourneyState, datetime], tuple[Input, dict[str, Any]]]
 """(command, state, now) -> (the input to feed back, a record of what would have happened)."""
@@ -39,6 +41,8 @@ class Simulation:
     reason: str | None
     ended_at: datetime
     records: list[dict[str, Any]] = field(default_factory=list)
+    visits: list[StepTrace] = field(default_factory=list)
+    """One record per node visit, with what it evaluated (a branch's `when` and its value)."""
 
 
 def simulate(
@@ -65,12 +69,16 @@ def simulate(
         seed,
     )
     records: list[dict[str, Any]] = []
+    traces = list(result.trace)
     for _ in range(max_steps):
         command = result.command
         if isinstance(command, Finish):
-            return Simulation(result.state, command.status, command.reason, now, records)
+            status, reason = command.status, command.reason
+            return Simulation(result.state, status, reason, now, records, merge(traces))
         result, now = _advance(definition, result, command, pending, responder, records, now, seed)
-    return Simulation(result.state, "errored", f"stopped after {max_steps} steps", now, records)
+        traces.extend(result.trace)
+    reason = f"stopped after {max_steps} steps"
+    return Simulation(result.state, "errored", reason, now, records, merge(traces))
 
 
 def _advance(

@@ -45,6 +45,7 @@ def parse_definition(
     known_actions: set[str] | None = None,
     known_sources: set[str] | None = None,
     known_journeys: set[str] | None = None,
+    known_decisions: set[str] | None = None,
 ) -> tuple[JourneyDefinition | None, list[Problem]]:
     """The definition if it has no problem at all, else None; and every problem found.
 
@@ -74,6 +75,7 @@ def parse_definition(
         actions=known_actions,
         sources=known_sources,
         journeys=known_journeys,
+        decisions=known_decisions,
     )
     problems.extend(_catalog_problems(data, catalogs))
     problems.extend(_resource_problems(data, catalogs))
@@ -89,6 +91,7 @@ def validate(
     known_actions: set[str] | None = None,
     known_sources: set[str] | None = None,
     known_journeys: set[str] | None = None,
+    known_decisions: set[str] | None = None,
 ) -> list[Problem]:
     """Every problem of a definition; empty if it can be published."""
     return parse_definition(
@@ -98,6 +101,7 @@ def validate(
         known_actions=known_actions,
         known_sources=known_sources,
         known_journeys=known_journeys,
+        known_decisions=known_decisions,
     )[1]
 
 
@@ -275,6 +279,12 @@ def _expression_problems(data: Mapping[str, Any]) -> Iterator[Problem]:
                 yield Problem(path=path, message=message)
 
 
+def expression_problem(source: str, allowed: frozenset[str] = CONTEXT_NAMES) -> str | None:
+    """Why `source` is not an expression reading only `allowed` names; None when it is.
+    Also for expressions outside a definition (a migration's `when`)."""
+    return _expression_problem(source, allowed)
+
+
 def _expression_problem(source: str, allowed: frozenset[str]) -> str | None:
     try:
         compile_expression(source)
@@ -366,7 +376,7 @@ def _catalog_problems(data: Mapping[str, Any], catalogs: Catalogs) -> Iterator[P
 
 
 def _resource_problems(data: Mapping[str, Any], catalogs: Catalogs) -> Iterator[Problem]:
-    """Action, fetch and jump nodes naming an action, data source or journey that is unknown."""
+    """Action, fetch, jump and decide nodes naming a resource that is unknown."""
     for node_id, node, kind in _typed_nodes(data):
         for field, message in kind.resource_problems(node, catalogs):
             yield Problem(path=_node_path(node_id, *field), message=message)

@@ -19,12 +19,16 @@ from typing import Any
 import asyncpg
 from temporalio.client import Client
 
+from audiences.entity_check import problems, reach, uses_entities
 from audiences.rules import Rule, dependencies, dump_rule, parse_rule, time_relative
 from audiences.sql import count_members, select_members
+from core.settings import Settings
 from db.sql import q
 from db.types import Executor
+from entities.model import Definition
 from services.audience_refresh_schedule import ensure_refresh_schedule, remove_refresh_schedule
-from services.errors import Conflict, NotFound, Unavailable
+from services.entities import definitions
+from services.errors import Conflict, FieldProblem, Invalid, NotFound, Unavailable
 
 EVAL_WORK_MEM = "256MB"
 
@@ -35,6 +39,11 @@ class RefreshPlan:
 
     task_queue: str
     every: timedelta
+
+    @classmethod
+    def of(cls, settings: Settings) -> RefreshPlan:
+        """The plan the deployment's settings give (`WAYLINE_AUDIENCE_REFRESH_SECONDS`)."""
+        return cls(settings.task_queue, timedelta(seconds=settings.audience_refresh_seconds))
 
 
 @dataclass(frozen=True)
@@ -54,17 +63,38 @@ def stored_rule(definition: Any) -> Rule:
     return rule
 
 
+async def entity_types(conn: Executor, rule: Rule) -> dict[str, Definition]:
+    """The entity definitions an entity rule is compiled with (none for other rules)."""
+    return await definitions(conn) if uses_entities(rule) else {}
+
+
+async def checked_types(conn: Executor, rule: Rule) -> dict[str, Definition]:
+    """The entity definitions, after checking the rule against them (Invalid names each
+    problem by its path); the shared lock keeps them until the transaction ends."""
+    if not uses_entities(rule):
+        return {}
+    await conn.execute(q("share_entity_types"))
+    types = await definitions(conn)
+    found = problems(rule, types)
+    if found:
+        raise Invalid([FieldProblem(p.path, p.message) for p in found], "the definition is invalid")
+    return types
+
+
 async def estimate(pool: asyncpg.Pool, rule: Rule, now: datetime) -> int:
     """How many profiles match now, without saving anything."""
-    compiled = count_members(rule, now)
     async with pool.acquire() as conn, conn.transaction(readonly=True):
+        compiled = count_members(rule, now, await checked_types(conn, rule))
         await conn.execute(q("eval_work_mem"), EVAL_WORK_MEM)
         found = await conn.fetchval(compiled.sql, *compiled.params)
     return int(found or 0)
 
 
-async def save_dependencies(conn: Executor, audience_id: str, rule: Rule) -> None:
-    rows = dependencies(rule).rows()
+async def save_dependencies(
+    conn: Executor, audience_id: str, rule: Rule, types: dict[str, Definition]
+) -> None:
+    """What the triggers watch: attribute keys, fields, events and entity reach paths."""
+    rows = dependencies(rule).rows() + [("entity", path) for path in sorted(reach(rule, types))]
     await conn.execute(
         q("set_audience_dependencies"),
         audience_id,
@@ -77,7 +107,7 @@ async def evaluate(conn: Executor, audience_id: str, rule: Rule, now: datetime) 
     """Full evaluation; the caller's transaction makes it atomic."""
     await conn.execute(q("lock_audience"), audience_id)
     await conn.execute(q("eval_work_mem"), EVAL_WORK_MEM)
-    compiled = select_members(rule, now)
+    compiled = select_members(rule, now, types=await entity_types(conn, rule))
     matching = [r[0] for r in await conn.fetch(compiled.sql, *compiled.params)]
     change = await _apply(conn, audience_id, now, None, matching)
     await conn.execute(q("mark_evaluated"), audience_id, now)
@@ -96,7 +126,7 @@ async def recheck(
 ) -> MembershipChange:
     """Re-evaluate only these profiles (their attributes changed or they sent an event)."""
     await conn.execute(q("lock_audience"), audience_id)
-    compiled = select_members(rule, now, profile_ids)
+    compiled = select_members(rule, now, profile_ids, await entity_types(conn, rule))
     matching = [r[0] for r in await conn.fetch(compiled.sql, *compiled.params)]
     return await _apply(conn, audience_id, now, profile_ids, matching)
 
@@ -130,6 +160,7 @@ async def save(
 
     On a replace, members who no longer match leave (with events)."""
     async with pool.acquire() as conn, conn.transaction():
+        types = await checked_types(conn, rule)
         saved = await conn.fetchval(
             q("insert_audience" if new else "update_audience"),
             audience_id,
@@ -141,7 +172,7 @@ async def save(
             if new:
                 raise Conflict(f"audience {audience_id!r} exists; PUT to change it")
             raise NotFound(f"audience {audience_id!r}")
-        await save_dependencies(conn, audience_id, rule)
+        await save_dependencies(conn, audience_id, rule, types)
     # Committed first, so profiles written meanwhile are queued for recheck by the triggers.
     return await _after_save(pool, temporal, refresh, audience_id, rule)
 

@@ -76,6 +76,7 @@ def spec_of(row: Mapping[str, Any] | asyncpg.Record) -> CampaignSpec:
         local_time=delivery.get("local_time"),
         default_timezone=delivery.get("default_timezone") or "UTC",
         send_time=send_time_of(delivery.get("send_time")),
+        decisions=list(delivery.get("decisions") or []),
         branches=[Branch.model_validate(b) for b in orchestration.get("branches", [])],
         follow_up=FollowUp.model_validate(follow)
         if (follow := orchestration.get("follow_up"))

@@ -69,6 +69,13 @@ class Draft(Message, Protocol):
     def schedule(self) -> object | None: ...
     @property
     def orchestration(self) -> Orchestration | None: ...
+    @property
+    def delivery(self) -> Delivery: ...
+
+
+class Delivery(Protocol):
+    @property
+    def decisions(self) -> Sequence[str]: ...
 
 
 def approved(row: asyncpg.Record) -> bool:
@@ -105,6 +112,7 @@ async def problems(conn: Executor, draft: Draft) -> list[FieldProblem]:
                 )
             )
     found += await _audience_problems(conn, draft)
+    found += await _decision_problems(conn, draft.delivery.decisions)
     if draft.kind == "orchestrated":
         if draft.orchestration is None:
             found.append(FieldProblem("orchestration", "an orchestrated campaign needs branches"))
@@ -113,6 +121,15 @@ async def problems(conn: Executor, draft: Draft) -> list[FieldProblem]:
     elif draft.orchestration is not None:
         found.append(FieldProblem("orchestration", "only orchestrated campaigns have branches"))
     return found
+
+
+async def _decision_problems(conn: Executor, policies: Sequence[str]) -> list[FieldProblem]:
+    known = set(await conn.fetchval(q("decision_policies_named"), list(policies)) or [])
+    return [
+        FieldProblem(f"delivery.decisions[{i}]", f"decision policy {p!r} does not exist")
+        for i, p in enumerate(policies)
+        if p not in known
+    ]
 
 
 async def _audience_problems(conn: Executor, draft: Draft) -> list[FieldProblem]:

@@ -20,7 +20,15 @@ import asyncpg
 from db.pool import acquired
 from db.sql import q
 from db.types import Connection, Executor
-from decisions.caps import CounterKey, Limit, has_room, limits, taken_at_proposal
+from decisions.caps import (
+    CounterKey,
+    Limit,
+    has_room,
+    limits,
+    shard_of,
+    shards_with_room,
+    taken_at_proposal,
+)
 from decisions.catalog import Catalog
 from decisions.eligibility import Eligibility, Facts
 from decisions.model import OfferSpec, PolicySpec
@@ -181,7 +189,9 @@ async def _decide(
     arms = await _arms(conn, request.policy_id, policy)
     ranked = catalog.ranked(request.policy_id, facts, arms, seed(request.profile_id, request_id))
     pid = proposition_id(request.policy_id, request_id)
-    gate = _Gate(catalog.candidates(request.policy_id), Eligibility(facts), request.profile_id, now)
+    shard = shard_of(request_id)
+    candidates = catalog.candidates(request.policy_id)
+    gate = _Gate(candidates, Eligibility(facts), request.profile_id, now, shard)
     async with conn.transaction():
         picked = await _pick(conn, policy, ranked, gate)
         picker, hits = picked.picker, picked.hits
@@ -202,6 +212,7 @@ async def _decide(
             hits,
             now,
             [c.offer_id for c in chosen],
+            shard,
         )
         if inserted is None:
             raise _Replayed
@@ -225,6 +236,7 @@ class _Gate:
     eligible: Eligibility
     profile_id: str
     now: datetime
+    shard: int  # where this decision's totals and bandit rows count first (decisions.caps)
 
 
 async def _pick(conn: Connection, policy: PolicySpec, ranked: list[Scored], gate: _Gate) -> Picked:
@@ -238,7 +250,7 @@ async def _pick(conn: Connection, policy: PolicySpec, ranked: list[Scored], gate
         picker = Picker(policy)
         for placement in policy.placements:
             await _fill(conn, picker, placement, ranked, gate, _Seen(refused, hits, counts))
-        lost = await _take_all(conn, _planned_limits(picker, gate))
+        lost = await _take_all(conn, _planned_limits(picker, gate), counts, gate.shard)
         if not lost:
             return Picked(picker, hits)
         refused |= lost
@@ -289,7 +301,7 @@ async def _room(
         return True
     rows = await conn.fetch(q("offer_counts"), offer_id, gate.profile_id)
     seen.counts.update(
-        {CounterKey(offer_id, r["scope"], r["window_start"]): r["count"] for r in rows}
+        {CounterKey(offer_id, r["scope"], r["window_start"], r["shard"]): r["count"] for r in rows}
     )
     if has_room(found, seen.counts):
         return True
@@ -308,23 +320,35 @@ def _planned_limits(picker: Picker, gate: _Gate) -> list[Limit]:
     return sorted(planned, key=lambda limit: astuple(limit.key))
 
 
-async def _take_all(conn: Connection, planned: list[Limit]) -> set[str]:
+async def _take_all(
+    conn: Connection, planned: list[Limit], counts: dict[CounterKey, int], first: int
+) -> set[str]:
     """Takes every planned counter; returns the offers one of whose counters was full. Then
     every counter taken is given back, as the plan is made again (rows this transaction
     holds, so nobody saw them)."""
     taken: list[CounterKey] = []
     lost: set[str] = set()
     for limit in planned:
-        key = limit.key
-        args = (key.offer_id, key.scope, key.window_start)
-        if await conn.fetchval(q("take_offer_cap"), *args, limit.limit) is None:
-            lost.add(key.offer_id)
+        key = await _take(conn, shards_with_room(limit, counts, first))
+        if key is None:
+            lost.add(limit.key.offer_id)
         else:
             taken.append(key)
     if lost:
         for key in taken:
-            await conn.execute(q("give_back_offer_cap"), key.offer_id, key.scope, key.window_start)
+            args = (key.offer_id, key.scope, key.window_start, key.shard)
+            await conn.execute(q("give_back_offer_cap"), *args)
     return lost
+
+
+async def _take(conn: Connection, rows: list[Limit]) -> CounterKey | None:
+    """The first of these rows that still has room, taken; None when all were full."""
+    for limit in rows:
+        key = limit.key
+        args = (key.offer_id, key.scope, key.window_start, key.shard, limit.limit)
+        if await conn.fetchval(q("take_offer_cap"), *args) is not None:
+            return key
+    return None
 
 
 @dataclass(frozen=True)

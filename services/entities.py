@@ -2,10 +2,11 @@
 
 A definition is saved in the transaction that runs its DDL, under one advisory lock, so
 the table and the stored definition never disagree and two saves never race. A change may
-add fields and relations (ADD COLUMN, which works on a populated table); removing or
-retyping a field, changing the key or dropping a relation is refused for now (409 naming
-each). Records are written whole: an upsert replaces every column, and a batch is one
-transaction that stores all of its records or none.
+add fields and relations (ADD COLUMN, which works on a populated table) and remove fields
+(DROP COLUMN), unless an audience reads them; retyping a field, changing the key or
+dropping a relation is refused for now (409 naming each), and so is deleting a type an
+audience reads (409 naming the audience). Records are written whole: an upsert replaces
+every column, and a batch is one transaction that stores all of its records or none.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import Any
 
 import asyncpg
 
+from audiences.entity_check import uses, uses_entities
+from audiences.rules import parse_rule
 from db.sql import q
 from db.types import Executor
 from entities import ddl, queries
@@ -65,6 +68,9 @@ async def save_type(pool: asyncpg.Pool, name: str, d: Definition) -> tuple[Any, 
         if wrong:
             raise Invalid(_field_problems(wrong), f"entity type {name!r} is invalid")
         old = known.get(name)
+        if old is not None:
+            removed = [f for f in old.fields if f not in d.fields]
+            await _refuse_if_read(conn, known, {(name, f) for f in removed}, name)
         for statement in _ddl(name, old, d, known):
             await conn.execute(statement)
         row = await conn.fetchrow(q("put_entity_type"), name, d.model_dump(mode="json"))
@@ -82,6 +88,32 @@ def _ddl(
         said = "; ".join(f"{p.path}: {p.message}" for p in refused)
         raise Conflict(f"entity type {name!r} cannot change this way (for now): {said}")
     return ddl.alter(name, old, d, known)
+
+
+async def _refuse_if_read(
+    conn: Executor,
+    known: dict[str, Definition],
+    wanted: set[tuple[str, str | None]],
+    name: str,
+) -> None:
+    """Conflict naming each audience whose rule reads one of `wanted` ((type, field), or
+    (type, None) for the type at all): its rule would no longer compile."""
+    if not wanted:
+        return
+    readers = []
+    for row in await conn.fetch(q("all_audience_definitions")):
+        rule, _ = parse_rule(_json(row["definition"]))
+        if rule is None or not uses_entities(rule):
+            continue
+        read = sorted(f"{t}.{c}" if c else t for t, c in uses(rule, known) & wanted)
+        if read:
+            readers.append(f"audience {row['audience_id']!r} reads {', '.join(read)}")
+    if readers:
+        raise Conflict(f"entity type {name!r} cannot change this way: {'; '.join(readers)}")
+
+
+def _json(raw: Any) -> Any:
+    return json.loads(raw) if isinstance(raw, str) else raw
 
 
 async def read_type(conn: Executor, name: str) -> Any:
@@ -102,6 +134,7 @@ async def delete_type(pool: asyncpg.Pool, name: str) -> None:
         using = users_of(name, known)
         if using:
             raise Conflict(f"entity type {name!r} is used by relations {', '.join(using)}")
+        await _refuse_if_read(conn, known, {(name, None)}, name)
         await conn.execute(ddl.drop(name))
         await conn.execute(q("delete_entity_type"), name)
 

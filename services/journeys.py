@@ -25,6 +25,7 @@ from journeys.model import JourneyDefinition
 from journeys.problems import Problem, format_path
 from journeys.validate import parse_definition
 from services.errors import Conflict, FieldProblem, Invalid, Unavailable, found
+from services.journey_approvals import may_publish
 from services.journey_client import terminate_journeys
 from services.journey_schedules import delete_audience_schedule, sync_audience_schedule
 
@@ -64,13 +65,20 @@ def channel_mismatches(
 
 
 async def known_resources(conn: Executor) -> dict[str, set[str]]:
-    """Actions, data sources and journeys a definition may name, for publish-time checks."""
+    """Actions, data sources, journeys and decision policies a definition may name, for
+    publish-time checks."""
     found: dict[str, set[str]] = {
         "known_actions": set(),
         "known_sources": set(),
         "known_journeys": set(),
+        "known_decisions": set(),
     }
-    keys = {"action": "known_actions", "fetch": "known_sources", "journey": "known_journeys"}
+    keys = {
+        "action": "known_actions",
+        "fetch": "known_sources",
+        "journey": "known_journeys",
+        "decision": "known_decisions",
+    }
     for row in await conn.fetch(q("resource_names")):
         found[keys[row["kind"]]].add(row["name"])
     return found
@@ -129,11 +137,13 @@ async def publish(
 
 
 async def publish_draft(pool: asyncpg.Pool, journey_id: str) -> Publication:
-    """The published definition and its version, committed and live."""
+    """The published definition and its version, committed and live; a draft that requires
+    approval is published only once approved."""
     async with pool.acquire() as conn, conn.transaction():
         journey = await _locked(conn, journey_id)
         if journey["draft"] is None:
             raise Conflict(f"journey {journey_id!r} has no draft to publish")
+        may_publish(journey_id, journey)
         definition = await _publishable(conn, journey["draft"])
         published = dump(definition)
         latest = await conn.fetchrow(q("latest_journey_version"), journey_id)

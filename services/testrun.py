@@ -45,8 +45,9 @@ from journeys.nodes.decide import undecided
 from journeys.routing import entry_key, entry_matches, instance_keys
 from journeys.simulate import Simulation, simulate
 from services.action_requests import CallFailed, pick, render_request
-from services.errors import found
+from services.errors import FieldProblem, Invalid, found
 from services.fragments import fragments_of
+from services.journeys import parsed
 from services.profile_updates import apply_update
 
 
@@ -213,12 +214,30 @@ class TestRun:
     why: str = NOT_MATCHED
 
 
-async def definition_to_test(pool: asyncpg.Pool, journey_id: str, use: str) -> Any:
-    """The draft, or with `use="live"` the live version when there is one."""
+async def definition_to_test(
+    pool: asyncpg.Pool, journey_id: str, use: str, inline: dict[str, Any] | None = None
+) -> JourneyDefinition:
+    """The inline definition when given (the designer's unsaved working copy), else the
+    draft, or with `use="live"` the live version when there is one; checked like a draft."""
+    if inline is not None:
+        return await _checked({"id": journey_id, **inline}, journey_id, "definition.")
     row = found(await pool.fetchrow(q("read_journey"), journey_id), f"journey {journey_id!r}")
+    data = row["draft"]
     if use == "live" and row["live_version"] is not None:
-        return await pool.fetchval(q("journey_version_definition"), journey_id, row["live_version"])
-    return row["draft"]
+        data = await pool.fetchval(q("journey_version_definition"), journey_id, row["live_version"])
+    return await _checked(data or {}, journey_id, "")
+
+
+async def _checked(data: dict[str, Any], journey_id: str, prefix: str) -> JourneyDefinition:
+    """The definition, or every problem with its path (`prefix` says where it was given)."""
+    definition, problems = await parsed(data)
+    if definition is None:
+        fields = [FieldProblem(prefix + p.path, p.message) for p in problems]
+        raise Invalid(fields, "the journey cannot be tested")
+    if definition.id != journey_id:
+        problem = FieldProblem(prefix + "id", f"is {definition.id!r}, not {journey_id!r}")
+        raise Invalid([problem], "the definition is of another journey")
+    return definition
 
 
 def entry_properties(definition: JourneyDefinition, given: dict[str, Any]) -> dict[str, Any]:

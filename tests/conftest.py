@@ -70,6 +70,7 @@ def settings(servers: Servers) -> Settings:
         # refuses unless allow-listed; `localhost` stays refused (test_palette.py).
         WAYLINE_ACTION_ALLOWED_HOSTS="127.0.0.1",
         WAYLINE_TEMPORAL_UI_URL="http://127.0.0.1:8233/",
+        WAYLINE_EXPORT_DIR=servers.root / "exports",
     )
 
 

@@ -30,6 +30,7 @@ NOTIFY_ACTIONS = "wayline_actions"
 
 class ActionWorkers:
     name = "action-workers"
+    notify = NOTIFY_ACTIONS
 
     def __init__(
         self, client: Client, pool: asyncpg.Pool, activities: ActionActivities, settings: Settings
@@ -49,9 +50,7 @@ class ActionWorkers:
     async def open(self) -> None:
         """LISTEN, then sync at the first tick: a change made while the connection was down
         sent a NOTIFY nobody heard."""
-        self._listener = await listen(
-            self.settings.database_url, {NOTIFY_ACTIONS: self._changed.set}
-        )
+        self._listener = await listen(self.settings.database_url, {self.notify: self._changed.set})
         self._changed.set()
 
     async def tick(self) -> None:
@@ -69,10 +68,22 @@ class ActionWorkers:
         listener, self._listener = self._listener, None
         await close_quietly(listener)
 
+    async def wanted(self) -> dict[str, float | None]:
+        """Each definition that needs a queue, with its rate limit."""
+        rows = await self.pool.fetch("SELECT name, spec FROM actions")
+        return {r["name"]: ActionSpec.model_validate(r["spec"]).rate_limit for r in rows}
+
+    def worker(self, name: str, rate: float | None) -> Worker:
+        return Worker(
+            self.client,
+            task_queue=action_task_queue(self.settings.task_queue, name),
+            activities=[self.activities.call_action],
+            max_task_queue_activities_per_second=rate,
+            max_concurrent_activities=self.settings.worker_max_concurrent_activities,
+        )
+
     async def sync(self) -> None:
-        wanted: dict[str, float | None] = {}
-        for row in await self.pool.fetch("SELECT name, spec FROM actions"):
-            wanted[row["name"]] = ActionSpec.model_validate(row["spec"]).rate_limit
+        wanted = await self.wanted()
         for name in list(self.running):
             if name not in wanted or wanted[name] != self.running[name][0]:
                 await self._stop(name)
@@ -81,15 +92,9 @@ class ActionWorkers:
                 self._start(name, rate)
 
     def _start(self, name: str, rate: float | None) -> None:
-        worker = Worker(
-            self.client,
-            task_queue=action_task_queue(self.settings.task_queue, name),
-            activities=[self.activities.call_action],
-            max_task_queue_activities_per_second=rate,
-            max_concurrent_activities=self.settings.worker_max_concurrent_activities,
-        )
+        worker = self.worker(name, rate)
         self.running[name] = (rate, worker, asyncio.create_task(worker.run()))
-        log.info("action %s: worker on its own queue, limit %s calls/s", name, rate)
+        log.info("%s: %s on its own queue, limit %s/s", self.name, name, rate)
 
     async def _stop(self, name: str) -> None:
         entry = self.running.pop(name, None)

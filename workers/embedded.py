@@ -132,6 +132,20 @@ class EmbeddedPostgres:
                 preexec_fn=die_with_parent,
             )
         _wait_port(self.proc, self.port, "PostgreSQL", timeout, log)
+        self._wait_accepting(POSTGRES_BIN_PATH, timeout, log)
+
+    def _wait_accepting(self, bin_path: Path, timeout: float, log: Path) -> None:
+        """The port opens while PostgreSQL still refuses connections ("the database system
+        is starting up", for seconds on a loaded machine): wait until pg_isready says it
+        accepts them, so no caller has to retry its first connection."""
+        ready = [str(bin_path / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)]
+        deadline = time.monotonic() + timeout
+        while subprocess.run(ready, check=False).returncode != 0:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(f"PostgreSQL exited; see {log}:\n{_tail(log)}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"PostgreSQL did not accept connections within {timeout:.0f}s")
+            time.sleep(0.1)
 
     def _running(self) -> bool:
         return port_open("127.0.0.1", self.port)

@@ -23,6 +23,7 @@ from activities.audiences import AudienceActivities
 from activities.campaign import CampaignActivities
 from activities.channels import configured, remote_names
 from activities.channels.setup import Setup
+from activities.destinations.activities import DestinationActivities
 from activities.http_guard import GuardedClient
 from activities.journey import JourneyActivities
 from activities.messages import MessageActivities
@@ -40,6 +41,7 @@ from services.campaign_client import transactional_queue
 from workers.action_workers import ActionWorkers
 from workers.alerts import AlertEvaluator
 from workers.audience_rechecker import AudienceRechecker
+from workers.destination_workers import DestinationWorkers
 from workers.dispatcher import Dispatcher
 from workers.health import start_health
 from workers.reconciler import Reconciler
@@ -49,6 +51,7 @@ from workflows.audience_fanout import AudienceFanoutWorkflow
 from workflows.audience_refresh import AudienceRefreshWorkflow
 from workflows.campaign import CampaignWorkflow
 from workflows.campaign_trigger import CampaignTriggerWorkflow
+from workflows.destinations import DestinationRunWorkflow, DestinationStreamWorkflow
 from workflows.journey import JourneyWorkflow
 from workflows.previews import PreviewWorkflow, ProofWorkflow
 from workflows.sandbox import workflow_runner
@@ -79,6 +82,7 @@ class Activities:
     audiences: AudienceActivities
     fanout: AudienceFanoutActivities
     steplog: StepLedgerActivities
+    destinations: DestinationActivities
     campaigns: CampaignActivities = field(init=False)
     previews: PreviewActivities = field(init=False)
 
@@ -100,6 +104,13 @@ class Activities:
                 pool, client, settings.task_queue, settings.fanout_concurrency
             ),
             steplog=StepLedgerActivities(pool),
+            destinations=DestinationActivities(
+                pool,
+                GuardedClient(allowed_hosts(settings)),
+                settings.task_queue,
+                settings.export_dir,
+                allowed_hosts(settings),
+            ),
         )
 
     def main_queue(self) -> list[Callable[..., Any]]:
@@ -122,6 +133,8 @@ class Activities:
             self.fanout.finish,
             self.steplog.record_steps,
             self.previews.preview_message,
+            self.destinations.begin_run,
+            self.destinations.finish_run,
             *self.campaign_activities(),
         ]
 
@@ -142,6 +155,8 @@ def build_workers(client: Client, acts: Activities, settings: Settings) -> list[
             CampaignTriggerWorkflow,
             PreviewWorkflow,
             ProofWorkflow,
+            DestinationStreamWorkflow,
+            DestinationRunWorkflow,
         ],
         activities=acts.main_queue(),
         workflow_runner=workflow_runner(),
@@ -191,6 +206,7 @@ class Runtime:
     dispatcher: Dispatcher
     action_workers: ActionWorkers
     supervisor: Supervisor
+    destination_workers: DestinationWorkers | None = None
     rechecker: AudienceRechecker | None = None
 
 
@@ -217,6 +233,9 @@ async def running(
     dispatcher = Dispatcher(pool, Router(client, settings.task_queue), settings)
     dispatcher.telemetry = telemetry
     action_workers = ActionWorkers(client, pool, acts.actions, settings)
+    destination_workers = DestinationWorkers(
+        client, pool, acts.actions, acts.destinations, settings
+    )
     rechecker = AudienceRechecker(
         pool, settings.database_url, sweep_seconds=settings.dispatch_sweep_seconds
     )
@@ -226,16 +245,26 @@ async def running(
         supervisor.watch(f"temporal-worker {worker.task_queue}", task)
     supervise(supervisor, settings, client, pool, http, sdk_metrics)
     supervisor.start(action_workers)
+    supervisor.start(destination_workers)
     if dispatch:
         supervisor.start(dispatcher)
         supervisor.start(rechecker)
     try:
         yield Runtime(
-            client, pool, http, workers, dispatcher, action_workers, supervisor, rechecker
+            client,
+            pool,
+            http,
+            workers,
+            dispatcher,
+            action_workers,
+            supervisor,
+            rechecker=rechecker,
+            destination_workers=destination_workers,
         )
     finally:
         await supervisor.stop()  # loops first: no new work while stopping
         await action_workers.stop_all()
+        await destination_workers.stop_all()
         await asyncio.gather(*(w.shutdown() for w in workers), return_exceptions=True)
         for t in tasks:
             t.cancel()
@@ -243,6 +272,7 @@ async def running(
         await acts.messages.close()
         await http.aclose()
         await acts.actions.http.aclose()
+        await acts.destinations.http.aclose()
         await pool.close()
 
 

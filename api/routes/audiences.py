@@ -6,7 +6,7 @@ membership in full and, for time-relative rules, (re)creates the refresh schedul
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import asyncpg
@@ -60,7 +60,7 @@ async def _read(pool: asyncpg.Pool, audience_id: str, **extra: Any) -> AudienceP
 
 
 def _refresh(settings: Settings) -> RefreshPlan:
-    return RefreshPlan(settings.task_queue, timedelta(seconds=settings.audience_refresh_seconds))
+    return RefreshPlan.of(settings)
 
 
 async def _saved(pool: asyncpg.Pool, audience_id: str, change: MembershipChange) -> AudiencePublic:

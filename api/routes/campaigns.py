@@ -21,6 +21,7 @@ from api.deps import (
     SettingsDep,
     TemporalDep,
 )
+from api.errors import field, invalid
 from api.keys import Principal
 from api.schemas.campaigns import (
     CampaignCreate,
@@ -32,11 +33,15 @@ from api.schemas.campaigns import (
     TriggerCreate,
 )
 from api.schemas.common import ERRORS, ID_PATTERN, Page
+from api.schemas.reports import send_time_groups
+from audiences.rules import Rule, parse_rule
 from core.names import CAMPAIGN_CANCEL_SIGNAL, CAMPAIGN_PAUSE_SIGNAL, CAMPAIGN_RESUME_SIGNAL
 from db.sql import q
 from db.types import Executor
 from services import campaigns
+from services.audiences import RefreshPlan
 from services.campaign_schedule import upcoming
+from services.on_demand import NewAudience, create_with_audience
 from services.trigger_sender import TriggerSender
 
 router = APIRouter(
@@ -80,12 +85,30 @@ async def create_campaign(
     settings: SettingsDep,
     who: CampaignsWriter,
 ) -> CampaignPublic:
-    """Create a campaign; with a `schedule`, its Temporal Schedule starts the runs."""
-    columns = _columns(body, who)
-    row = await campaigns.save(
-        pool, temporal, settings.task_queue, body.id, body, columns, new=True
+    """Create a campaign; with a `schedule`, its Temporal Schedule starts the runs; with
+    `audience`, the audience it sends to is made (and evaluated) first."""
+    if body.audience is None:
+        columns = _columns(body, who)
+        row = await campaigns.save(
+            pool, temporal, settings.task_queue, body.id, body, columns, new=True
+        )
+        return _public(row)
+    new = body.audience
+    draft = body.model_copy(update={"audience_id": new.audience_id})
+    audience = NewAudience(new.audience_id, (new.name, new.description), _rule(new.definition))
+    plans = (RefreshPlan.of(settings), settings.task_queue)
+    row = await create_with_audience(
+        pool, temporal, plans, body.id, draft, _columns(draft, who), audience
     )
     return _public(row)
+
+
+def _rule(definition: Any) -> Rule:
+    rule, problems = parse_rule(definition)
+    if rule is None:
+        fields = [field(f"audience.{p.path}", p.message) for p in problems]
+        raise invalid(fields, "the audience definition is invalid")
+    return rule
 
 
 @router.get("")
@@ -170,12 +193,14 @@ async def _run_public(conn: Executor, run: asyncpg.Record) -> RunPublic:
             skipped[reason] = skipped.get(reason, 0) + r["n"]
     done = sent + failed + sum(skipped.values())
     total = run["total"]
+    timed = await conn.fetch(q("campaign_run_send_time"), run["campaign_id"], run["run_id"])
     return RunPublic(
         **dict(run),
         sent=sent,
         failed=failed,
         skipped=skipped,
         remaining=None if total is None else max(0, total - done),
+        send_time=send_time_groups([dict(r) for r in timed]) if timed else None,
     )
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+import asyncpg
+from fastapi import APIRouter, Body, Query, Request, Response
 
 from api.deps import (
     JSON_TYPES,
     YAML_TYPES,
+    JourneysApprover,
     JourneysWriter,
     PoolDep,
     Reader,
@@ -23,9 +25,14 @@ from api.deps import (
 from api.errors import ApiError, FieldError, field, invalid, not_found
 from api.schemas.common import ERRORS, JourneyIdPath, Page
 from api.schemas.journeys import (
+    ApprovalCreate,
+    ApprovalPolicy,
+    ApprovalPublic,
+    InFlight,
     JourneyPublic,
     JourneySummary,
     JourneyVersionPublic,
+    KeyRef,
     ProblemPublic,
     Published,
     Stopped,
@@ -40,7 +47,8 @@ from db.types import Executor
 from journeys.loader import DefinitionSyntaxError, load_text
 from journeys.model import Profile
 from journeys.problems import Problem
-from services.journeys import checked, parsed, publish, stop
+from services import journey_approvals
+from services.journeys import checked, dump, parsed, publish, stop
 from services.testrun import TestRun, definition_to_test, run_test
 
 router = APIRouter(prefix="/journeys", tags=["journeys"], responses=ERRORS)
@@ -86,12 +94,40 @@ def problem_fields(problems: list[Problem]) -> list[FieldError]:
     return [field(p.path, p.message) for p in problems]
 
 
+def _key(row: asyncpg.Record, column: str) -> KeyRef | None:
+    key_id = row[column]
+    return None if key_id is None else KeyRef(key_id=key_id, name=row[f"{column}_name"])
+
+
+def approval_public(row: asyncpg.Record) -> ApprovalPublic:
+    """The approval as the current draft has it; withdrawn columns read as None."""
+    state = journey_approvals.state(row)
+    asked = state != "none"
+    return ApprovalPublic(
+        state=state,
+        draft_updated_at=row["draft_updated_at"],
+        draft_updated_by=_key(row, "draft_updated_by"),
+        requested_by=_key(row, "approval_requested_by") if asked else None,
+        requested_at=row["approval_requested_at"] if asked else None,
+        approved_by=_key(row, "approved_by") if state == "approved" else None,
+        approved_at=row["approved_at"] if state == "approved" else None,
+    )
+
+
 async def journey_public(pool: Executor, journey_id: str) -> JourneyPublic:
     row = await pool.fetchrow(q("read_journey"), journey_id)
     if row is None:
         raise not_found(f"journey {journey_id!r}")
     versions = await pool.fetch(q("list_journey_versions"), journey_id)
-    return JourneyPublic(**dict(row), versions=[VersionSummary(**dict(v)) for v in versions])
+    approval = await journey_approvals.read(pool, journey_id)
+    inside = await pool.fetch(q("journey_in_flight"), journey_id)
+    return JourneyPublic(
+        **dict(row),
+        versions=[VersionSummary(**dict(v)) for v in versions],
+        requires_approval=approval["requires_approval"],
+        approval=approval_public(approval),
+        in_flight=[InFlight(**dict(r)) for r in inside],
+    )
 
 
 @router.put(
@@ -102,9 +138,12 @@ async def put_journey(
     request: Request,
     pool: PoolDep,
     response: Response,
-    _: JourneysWriter,
+    who: JourneysWriter,
 ) -> JourneyPublic:
-    """Create or replace the draft; it must be valid (templates are checked at publish)."""
+    """Create or replace the draft; it must be valid (templates are checked at publish).
+
+    A changed draft withdraws its approval request and approval; the same draft again
+    changes nothing."""
     data = await read_definition(request)
     if data.setdefault("id", journey_id) != journey_id:
         raise invalid([field("id", f"must be {journey_id!r} (the id in the path) or absent")])
@@ -113,7 +152,7 @@ async def put_journey(
         raise invalid(problem_fields(problems), "the journey definition is invalid")
     name = getattr(definition, "name", None) or journey_id
     async with pool.acquire() as conn, conn.transaction():
-        created = await conn.fetchval(q("put_journey_draft"), journey_id, name, data)
+        created = await conn.fetchval(q("put_journey_draft"), journey_id, name, data, who.key_id)
         journey = await journey_public(conn, journey_id)
     response.status_code = 201 if created else 200
     return journey
@@ -134,9 +173,11 @@ async def validate_journey(
         definition, problems = await checked(pool, data)
     else:
         definition, problems = await parsed(data)
+    valid = not problems and definition is not None
     return ValidationPublic(
-        valid=not problems and definition is not None,
+        valid=valid,
         problems=[ProblemPublic(path=p.path, message=p.message) for p in problems],
+        definition=dump(definition) if valid else None,
     )
 
 
@@ -157,6 +198,37 @@ async def publish_journey(
     done = await publish(pool, temporal, settings.task_queue, journey_id)
     response.status_code = 201 if done.new else 200
     return Published(journey_id=journey_id, version=done.version)
+
+
+@router.put("/{journey_id}/approval-policy")
+async def put_approval_policy(
+    journey_id: JourneyIdPath, body: ApprovalPolicy, pool: PoolDep, _: JourneysWriter
+) -> JourneyPublic:
+    """Require (or stop requiring) another key's approval of the draft before publish."""
+    await journey_approvals.set_policy(pool, journey_id, body.requires_approval)
+    return await journey_public(pool, journey_id)
+
+
+@router.post("/{journey_id}/approval-request")
+async def request_approval(
+    journey_id: JourneyIdPath, pool: PoolDep, who: JourneysWriter
+) -> JourneyPublic:
+    """Ask for the current draft to be approved; this key may then not approve it."""
+    await journey_approvals.request(pool, journey_id, who.key_id)
+    return await journey_public(pool, journey_id)
+
+
+@router.post("/{journey_id}/approve")
+async def approve_journey(
+    journey_id: JourneyIdPath,
+    pool: PoolDep,
+    who: JourneysApprover,
+    body: Annotated[ApprovalCreate | None, Body()] = None,
+) -> JourneyPublic:
+    """Approve the current draft; the key that last changed it or asked cannot (403)."""
+    seen = body.draft_updated_at if body else None
+    await journey_approvals.approve(pool, journey_id, who.key_id, seen)
+    return await journey_public(pool, journey_id)
 
 
 @router.post("/{journey_id}/stop")
@@ -205,11 +277,9 @@ async def get_journey_version(
 async def test_journey(
     journey_id: JourneyIdPath, body: TestRunCreate, pool: PoolDep, _: JourneysWriter
 ) -> TestRunPublic:
-    """Run the draft for a test profile on a virtual clock: the path, messages and requests."""
-    data = await definition_to_test(pool, journey_id, body.use)
-    definition, problems = await parsed(data or {})
-    if definition is None:
-        raise invalid(problem_fields(problems), "the journey cannot be tested")
+    """Run the draft (or the live version, or an inline `definition`) for a test profile on
+    a virtual clock: the path, each visit's evaluated expressions, messages and requests."""
+    definition = await definition_to_test(pool, journey_id, body.use, body.definition)
     done = await run_test(pool, definition, Profile(**body.profile.model_dump()), body)
     return _test_public(done)
 
@@ -225,6 +295,7 @@ def _test_public(done: TestRun) -> TestRunPublic:
             ended_at=done.start,
             path=[],
             steps=[],
+            visits=[],
             vars={},
             profile=done.profile.model_dump(mode="json"),
         )
@@ -236,6 +307,7 @@ def _test_public(done: TestRun) -> TestRunPublic:
         ended_at=run.ended_at,
         path=[p.model_dump(mode="json") for p in run.state.path],
         steps=run.records,
+        visits=[v.model_dump(mode="json") for v in run.visits],
         vars=run.state.vars,
         profile=run.state.profile.model_dump(mode="json"),
     )

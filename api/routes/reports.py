@@ -27,8 +27,8 @@ from api.schemas.reports import (
     PathStepPublic,
     ProfilePath,
     RunPath,
-    SendTimeCounts,
     SeriesBucket,
+    send_time_groups,
 )
 from api.windows import MAX_WINDOW, SinceQuery, UntilQuery, buckets, check_window
 from core.names import step_id
@@ -113,7 +113,7 @@ async def journey_report(
         if node.type == "message":
             report.messages = _messages([m for m in messages if m["node_id"] == node_id])
         if isinstance(node, MessageNode) and node.send_time is not None:
-            report.send_time = _send_time([t for t in timed if t["node_id"] == node_id])
+            report.send_time = send_time_groups([dict(t) for t in timed if t["node_id"] == node_id])
         if isinstance(node, SplitNode):
             report.paths = _paths([p.name for p in node.paths], node_id, paths)
         if isinstance(node, ExperimentNode):
@@ -228,26 +228,6 @@ def _messages(rows: list[asyncpg.Record]) -> MessageCounts:
         elif status == "pending":
             counts.sending += n
     return counts
-
-
-def _send_time(rows: list[asyncpg.Record]) -> list[SendTimeCounts]:
-    """Both groups, in that order, each with its rates (None before anything was sent)."""
-    by_group = {r["grp"]: r for r in rows}
-    out = []
-    for group in ("optimised", "holdout"):
-        row = by_group.get(group)
-        sent, opened, clicked = (row["sent"], row["opened"], row["clicked"]) if row else (0, 0, 0)
-        out.append(
-            SendTimeCounts(
-                group=group,
-                sent=sent,
-                opened=opened,
-                clicked=clicked,
-                open_rate=opened / sent if sent else None,
-                click_rate=clicked / sent if sent else None,
-            )
-        )
-    return out
 
 
 def _paths(names: list[str], node_id: str, rows: list[asyncpg.Record]) -> list[PathCounts]:

@@ -13,7 +13,8 @@ AudienceIdPath = Annotated[str, Path(pattern=ID_PATTERN, description="Audience i
 DEFINITION_DOC = (
     'A rule tree: {"and"|"or": [rules]}, {"not": rule}, '
     '{"attribute"|"field": name, "op", "value"}, '
-    '{"event", "where", "at_least", "at_most", "within"} (see README)'
+    '{"event", "where", "at_least", "at_most", "within"}, '
+    '{"entity", "where", "via", "within", "on", "at_least", "at_most", "aggregate"} (see README)'
 )
 
 

@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
 
+from api.schemas.audiences import AudienceCreate
 from api.schemas.common import ID_PATTERN, Body
+from api.schemas.reports import SendTimeCounts
 from campaigns.plan import parse_local_time
 from core.names import KNOWN_CHANNELS
 from journeys.durations import parse_duration
@@ -61,12 +63,25 @@ class DeliverySpec(Body):
         description="send each member at its likeliest hour to open or click within `within` "
         "(hourly waves); `holdout` sends that share at once; not with local_time",
     )
+    decisions: list[str] = Field(
+        default_factory=list,
+        max_length=5,
+        description="decision policies asked for each member before its message renders, "
+        "so the template's `decide('placement')` shows the member's offer",
+    )
 
     @model_validator(mode="after")
     def _one_timing(self) -> DeliverySpec:
         if self.send_time is not None and self.local_time is not None:
             raise ValueError("send_time and local_time cannot both be set")
         return self
+
+    @field_validator("decisions")
+    @classmethod
+    def _decisions(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("each decision policy once")
+        return value
 
     @field_validator("ramp_up")
     @classmethod
@@ -167,6 +182,17 @@ class CampaignUpdate(Body):
 
 class CampaignCreate(CampaignUpdate):
     id: str = Field(pattern=ID_PATTERN, examples=["spring-sale"])
+    audience: AudienceCreate | None = Field(
+        None,
+        description="an audience made with the campaign (on demand), saved for reuse; "
+        "instead of audience_id",
+    )
+
+    @model_validator(mode="after")
+    def _one_audience(self) -> CampaignCreate:
+        if self.audience is not None and self.audience_id is not None:
+            raise ValueError("give audience_id or audience, not both")
+        return self
 
 
 class CampaignPublic(BaseModel):
@@ -213,6 +239,11 @@ class RunPublic(BaseModel):
     remaining: int | None
     started_at: datetime
     finished_at: datetime | None
+    send_time: list[SendTimeCounts] | None = Field(
+        None,
+        description="With delivery.send_time: opens and clicks of the members sent at their "
+        "chosen hour against the holdout sent at once",
+    )
 
 
 class SchedulePublic(BaseModel):

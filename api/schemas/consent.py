@@ -3,9 +3,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from api.schemas.common import Body
+from contacts.purposes import PURPOSE_CHANNEL
 from core.names import KNOWN_CHANNELS
 from journeys.durations import parse_duration
 
@@ -16,14 +17,25 @@ def known_channel(value: str) -> str:
     return value
 
 
+def subscription_channel(value: str) -> str:
+    """A channel, or `purpose` (a consent purpose, its name in `topic`: contacts/purposes.py)."""
+    return value if value == PURPOSE_CHANNEL else known_channel(value)
+
+
 class SubscriptionUpdate(Body):
-    channel: str = Field(examples=["email"])
+    channel: str = Field(examples=["email"], description="A channel, or `purpose`")
     topic: str | None = Field(
         None, max_length=200, description="Null for the whole channel", examples=["newsletter"]
     )
     status: Literal["subscribed", "unsubscribed"]
 
-    _channel = field_validator("channel")(known_channel)
+    _channel = field_validator("channel")(subscription_channel)
+
+    @model_validator(mode="after")
+    def _purpose_named(self) -> SubscriptionUpdate:
+        if self.channel == PURPOSE_CHANNEL and not self.topic:
+            raise ValueError("a consent purpose needs its name in `topic`")
+        return self
 
 
 class SubscriptionPublic(BaseModel):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any, Literal
 
@@ -23,10 +24,56 @@ class JourneySummary(BaseModel):
     updated_at: datetime
 
 
+class KeyRef(BaseModel):
+    """An API key named in an approval; `name` is None once the key is deleted."""
+
+    key_id: uuid.UUID
+    name: str | None
+
+
+class ApprovalPublic(BaseModel):
+    """Where the current draft stands: asked about (`requested`), `approved`, or neither."""
+
+    state: Literal["none", "requested", "approved"]
+    draft_updated_at: datetime | None = Field(description="the draft this state is about")
+    draft_updated_by: KeyRef | None = Field(description="the key that last changed the draft")
+    requested_by: KeyRef | None
+    requested_at: datetime | None
+    approved_by: KeyRef | None
+    approved_at: datetime | None
+
+
+class InFlight(BaseModel):
+    """Runs at rest in one version now (their open visits in the step ledger)."""
+
+    version: int
+    profiles: int
+
+
 class JourneyPublic(JourneySummary):
     draft: dict[str, Any] | None
     created_at: datetime
     versions: list[VersionSummary]
+    requires_approval: bool = Field(description="publish waits for another key's approval")
+    approval: ApprovalPublic
+    in_flight: list[InFlight] = Field(
+        description="profiles inside now by the version they entered, oldest first"
+    )
+
+
+class ApprovalPolicy(Body):
+    requires_approval: bool = Field(
+        description="publish waits until another key with `journeys:approve` approves the "
+        "draft; any change to the draft withdraws the approval"
+    )
+
+
+class ApprovalCreate(Body):
+    draft_updated_at: AwareDatetime | None = Field(
+        None,
+        description="the draft's `draft_updated_at` as the approver read it: refused with 409 "
+        "when the draft changed since",
+    )
 
 
 class JourneyVersionPublic(BaseModel):
@@ -44,6 +91,11 @@ class ProblemPublic(BaseModel):
 class ValidationPublic(BaseModel):
     valid: bool
     problems: list[ProblemPublic]
+    definition: dict[str, Any] | None = Field(
+        None,
+        description="when valid: the definition as publish stores it (defaults filled in), "
+        "to compare with a published version",
+    )
 
 
 class Published(BaseModel):
@@ -93,6 +145,11 @@ class TestRunCreate(Body):
     )
     start: AwareDatetime | None = Field(None, description="Virtual time of the entry (now)")
     use: Literal["draft", "live"] = "draft"
+    definition: dict[str, Any] | None = Field(
+        None,
+        description="A definition to test instead of the stored one (e.g. the designer's "
+        "unsaved working copy), checked like a draft; `use` is then ignored",
+    )
 
 
 class TestRunPublic(BaseModel):
@@ -103,5 +160,9 @@ class TestRunPublic(BaseModel):
     ended_at: datetime
     path: list[dict[str, Any]]
     steps: list[dict[str, Any]]
+    visits: list[dict[str, Any]] = Field(
+        description="Each node visit: entered and left, its outcome and detail, and the "
+        "expressions it evaluated with their values (`checks`)"
+    )
     vars: dict[str, Any]
     profile: dict[str, Any]

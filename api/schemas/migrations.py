@@ -30,6 +30,12 @@ class MigrationCreate(Body):
     at: list[str] | None = Field(
         default=None, description="Only profiles waiting at one of these nodes of from_version"
     )
+    when: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="Only profiles for whom this expression is true (profile, event, events, "
+        "vars, journey, now), judged when the run applies the move",
+    )
     dry_run: bool = Field(default=True, description="Only count; false moves them")
 
 

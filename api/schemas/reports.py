@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +30,27 @@ class SendTimeCounts(BaseModel):
     clicked: int
     open_rate: float | None = None
     click_rate: float | None = None
+
+
+def send_time_groups(rows: Sequence[Mapping[str, Any]]) -> list[SendTimeCounts]:
+    """Both groups from rows of (grp, sent, opened, clicked), in that order, each with its
+    rates (None before anything was sent); a journey node's and a campaign run's alike."""
+    by_group = {r["grp"]: r for r in rows}
+    out = []
+    for group in ("optimised", "holdout"):
+        row = by_group.get(group)
+        sent, opened, clicked = (row["sent"], row["opened"], row["clicked"]) if row else (0, 0, 0)
+        out.append(
+            SendTimeCounts(
+                group=group,
+                sent=sent,
+                opened=opened,
+                clicked=clicked,
+                open_rate=opened / sent if sent else None,
+                click_rate=clicked / sent if sent else None,
+            )
+        )
+    return out
 
 
 class PathCounts(BaseModel):

@@ -145,3 +145,7 @@ WHERE r.audience_id = c.audience_id AND r.profile_id = c.profile_id
 
 -- name: profile_audiences
 SELECT audience_id FROM audience_members WHERE profile_id = $1 ORDER BY audience_id
+
+-- name: all_audience_definitions
+-- Every audience's rule, archived ones too: an entity field or type one reads cannot go.
+SELECT audience_id, definition FROM audiences ORDER BY audience_id

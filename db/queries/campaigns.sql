@@ -39,6 +39,10 @@ RETURNING campaign_id
 -- name: audience_exists
 SELECT EXISTS (SELECT 1 FROM audiences WHERE audience_id = $1)
 
+-- name: decision_policies_named
+-- Which of the policies $1 exist (a campaign's delivery.decisions).
+SELECT array_agg(policy_id) FROM decision_policies WHERE policy_id = ANY($1::text[])
+
 -- name: campaign_template
 SELECT name, channel, topic, transactional FROM templates WHERE name = $1
 
@@ -87,6 +91,23 @@ FROM campaign_runs WHERE campaign_id = $1 ORDER BY started_at DESC LIMIT $2
 SELECT status, reason, count(*) AS n FROM messages
 WHERE campaign_id = $1 AND campaign_run = $2 AND NOT proof
 GROUP BY status, reason
+
+-- name: campaign_run_send_time
+-- A run with send-time optimisation: the sent messages of each group (optimised, holdout)
+-- and how many of them were opened and clicked (as report_send_time counts a journey node's).
+SELECT m.send_time AS grp, count(*) AS sent,
+       count(*) FILTER (WHERE EXISTS (
+           SELECT 1 FROM events e WHERE e.profile_id = m.profile_id
+             AND e.name = 'message.opened' AND e.properties->>'message_id' = m.message_id
+       )) AS opened,
+       count(*) FILTER (WHERE EXISTS (
+           SELECT 1 FROM events e WHERE e.profile_id = m.profile_id
+             AND e.name = 'message.clicked' AND e.properties->>'message_id' = m.message_id
+       )) AS clicked
+FROM messages m
+WHERE m.campaign_id = $1 AND m.campaign_run = $2 AND m.send_time IS NOT NULL
+  AND m.status = 'sent' AND NOT m.proof
+GROUP BY m.send_time
 
 -- name: campaign_run_snapshotted
 SELECT EXISTS (SELECT 1 FROM campaign_run_members WHERE campaign_id = $1 AND run_id = $2)

@@ -91,25 +91,28 @@ SELECT proposition_id, policy_id, request_id, profile_id, offers, fallback, cap_
 FROM propositions WHERE policy_id = $1 AND request_id = $2
 
 -- name: offer_counts
--- The counters of an offer's caps counted on events: this profile's and the total.
-SELECT scope, window_start, count FROM offer_counters
+-- The counters of an offer's caps: this profile's and the total's shards.
+SELECT scope, window_start, shard, count FROM offer_counters
 WHERE offer_id = $1 AND scope IN ($2, '')
 
 -- name: take_offer_cap
--- Race-free: the row is locked by the upsert, and a full counter returns no row.
-INSERT INTO offer_counters AS c (offer_id, scope, window_start, count) VALUES ($1, $2, $3, 1)
-ON CONFLICT (offer_id, scope, window_start) DO UPDATE SET count = c.count + 1
-WHERE c.count < $4
+-- Race-free: the row is locked by the upsert, and a full counter returns no row; $5 is
+-- the limit of this row (a total's shard: its share), never 0 (decisions.caps).
+INSERT INTO offer_counters AS c (offer_id, scope, window_start, shard, count)
+VALUES ($1, $2, $3, $4, 1)
+ON CONFLICT (offer_id, scope, window_start, shard) DO UPDATE SET count = c.count + 1
+WHERE c.count < $5
 RETURNING count
 
 -- name: give_back_offer_cap
 -- In the transaction that took it, when the offer's other cap had no room.
 UPDATE offer_counters SET count = count - 1
-WHERE offer_id = $1 AND scope = $2 AND window_start = $3
+WHERE offer_id = $1 AND scope = $2 AND window_start = $3 AND shard = $4
 
 -- name: record_proposition
 -- The proposition, and one more proposition ($9) or cap hit ($7) on each offer's
--- (policy, offer) row; nothing when the request was recorded already (no row returned).
+-- (policy, offer) row in the decision's shard ($10); nothing when the request was recorded
+-- already (no row returned).
 WITH inserted AS (
     INSERT INTO propositions (proposition_id, policy_id, request_id, profile_id, offers,
                               fallback, cap_hits, created_at)
@@ -117,14 +120,14 @@ WITH inserted AS (
     ON CONFLICT (policy_id, request_id) DO NOTHING
     RETURNING proposition_id
 ), counted AS (
-    INSERT INTO decision_offer_stats AS s (policy_id, offer_id, propositions, cap_hits)
-    SELECT $2, offer_id, sum(proposed), sum(capped)
+    INSERT INTO decision_offer_stats AS s (policy_id, offer_id, shard, propositions, cap_hits)
+    SELECT $2, offer_id, $10::smallint, sum(proposed), sum(capped)
     FROM (SELECT unnest($9::text[]) AS offer_id, 1 AS proposed, 0 AS capped
           UNION ALL SELECT unnest($7::text[]), 0, 1) AS t
     WHERE EXISTS (SELECT 1 FROM inserted)
     GROUP BY offer_id
     ORDER BY offer_id
-    ON CONFLICT (policy_id, offer_id) DO UPDATE SET
+    ON CONFLICT (policy_id, offer_id, shard) DO UPDATE SET
         propositions = s.propositions + EXCLUDED.propositions,
         cap_hits = s.cap_hits + EXCLUDED.cap_hits
     RETURNING 1
@@ -132,7 +135,9 @@ WITH inserted AS (
 SELECT proposition_id FROM inserted
 
 -- name: decision_arms
-SELECT offer_id, propositions, goals FROM decision_offer_stats WHERE policy_id = $1
+-- The bandit's rows of the policy, their shards summed.
+SELECT offer_id, sum(propositions) AS propositions, sum(goals) AS goals
+FROM decision_offer_stats WHERE policy_id = $1 GROUP BY offer_id
 
 -- name: record_offer_events
 -- New events naming a proposition_id and an offer_id of that proposition: recorded once per
@@ -163,12 +168,13 @@ WITH candidate AS (
     JOIN (SELECT DISTINCT proposition_id, offer_id, name, policy_id, profile_id FROM matched) m
       USING (proposition_id, offer_id, name)
 ), goals AS (
-    UPDATE decision_offer_stats s SET goals = s.goals + g.n
-    FROM (SELECT f.policy_id, f.offer_id, count(*) AS n
-          FROM fresh f JOIN decision_policies d ON d.policy_id = f.policy_id
-          WHERE d.definition->'goal_events' ? f.name
-          GROUP BY 1, 2) g
-    WHERE s.policy_id = g.policy_id AND s.offer_id = g.offer_id
+    INSERT INTO decision_offer_stats AS s (policy_id, offer_id, shard, goals)
+    SELECT f.policy_id, f.offer_id, 0, count(*)
+    FROM fresh f JOIN decision_policies d ON d.policy_id = f.policy_id
+    WHERE d.definition->'goal_events' ? f.name
+    GROUP BY 1, 2
+    ORDER BY 1, 2
+    ON CONFLICT (policy_id, offer_id, shard) DO UPDATE SET goals = s.goals + EXCLUDED.goals
     RETURNING 1
 ), cap_rows AS (
     SELECT f.offer_id, k.scope, k.seconds
@@ -178,22 +184,23 @@ WITH candidate AS (
                                ('', o.total_cap, o.total_period_s)) AS k(scope, cap, seconds)
     WHERE k.cap IS NOT NULL
 ), counted AS (
-    INSERT INTO offer_counters AS c (offer_id, scope, window_start, count)
-    SELECT offer_id, scope, window_start, count(*)
+    INSERT INTO offer_counters AS c (offer_id, scope, window_start, shard, count)
+    SELECT offer_id, scope, window_start, 0, count(*)
     FROM (SELECT offer_id, scope,
                  CASE WHEN seconds IS NULL THEN 0
                       ELSE (extract(epoch FROM now())::bigint / seconds) * seconds END
                      AS window_start
           FROM cap_rows) w
     GROUP BY 1, 2, 3
-    ON CONFLICT (offer_id, scope, window_start) DO UPDATE SET count = c.count + EXCLUDED.count
+    ON CONFLICT (offer_id, scope, window_start, shard) DO UPDATE SET count = c.count + EXCLUDED.count
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM recorded) AS recorded, (SELECT count(*) FROM goals) AS goals,
     (SELECT count(*) FROM counted) AS counted
 
 -- name: decision_report
--- Per candidate offer of the policy: the bandit row and the offer events joined by tracking.
+-- Per candidate offer of the policy: the bandit row (its shards summed) and the offer events
+-- joined by tracking.
 SELECT s.offer_id, s.propositions, s.goals, s.cap_hits,
     (SELECT count(*) FROM proposition_events e JOIN propositions p USING (proposition_id)
      WHERE p.policy_id = s.policy_id AND e.offer_id = s.offer_id
@@ -204,7 +211,10 @@ SELECT s.offer_id, s.propositions, s.goals, s.cap_hits,
     (SELECT count(*) FROM proposition_events e JOIN propositions p USING (proposition_id)
      WHERE p.policy_id = s.policy_id AND e.offer_id = s.offer_id
        AND e.name = 'offer.converted') AS conversions
-FROM decision_offer_stats s WHERE s.policy_id = $1 ORDER BY s.offer_id
+FROM (SELECT policy_id, offer_id, sum(propositions) AS propositions, sum(goals) AS goals,
+             sum(cap_hits) AS cap_hits
+      FROM decision_offer_stats WHERE policy_id = $1 GROUP BY policy_id, offer_id) s
+ORDER BY s.offer_id
 
 -- name: decision_totals
 SELECT count(*) AS propositions, count(*) FILTER (WHERE fallback) AS fallbacks

@@ -1,10 +1,17 @@
 -- Journey drafts and published versions (api/routes/journeys.py).
 
 -- name: put_journey_draft
-INSERT INTO journeys (journey_id, name, draft, draft_updated_at)
-VALUES ($1, $2, $3::jsonb, now())
+-- $4 is the key that wrote it. A changed draft withdraws the approval request and the
+-- approval (the approver approved what they saw); the same draft again changes nothing, so
+-- saving before publishing keeps an approval. Nothing is returned for an unchanged draft.
+INSERT INTO journeys (journey_id, name, draft, draft_updated_at, draft_updated_by)
+VALUES ($1, $2, $3::jsonb, now(), $4)
 ON CONFLICT (journey_id) DO UPDATE SET
-    name = EXCLUDED.name, draft = EXCLUDED.draft, draft_updated_at = now(), updated_at = now()
+    name = EXCLUDED.name, draft = EXCLUDED.draft, draft_updated_at = now(), updated_at = now(),
+    draft_updated_by = EXCLUDED.draft_updated_by, approval_requested_by = NULL,
+    approval_requested_at = NULL, approved_by = NULL, approved_at = NULL,
+    approval_draft_at = NULL
+WHERE journeys.draft IS DISTINCT FROM EXCLUDED.draft
 RETURNING (xmax = 0) AS created
 
 -- name: read_journey
@@ -23,8 +30,11 @@ SELECT journey_id, version, published_at, definition
 FROM journey_versions WHERE journey_id = $1 AND version = $2
 
 -- name: lock_journey
--- Publish and stop hold the journey row so two publishes cannot take the same number.
-SELECT journey_id, name, status, live_version, draft FROM journeys WHERE journey_id = $1 FOR UPDATE
+-- Publish, stop and approval hold the journey row: two publishes cannot take the same
+-- number, and an approval is of the draft as it is at that moment.
+SELECT journey_id, name, status, live_version, draft, draft_updated_at, draft_updated_by,
+       requires_approval, approval_requested_by, approved_by, approval_draft_at
+FROM journeys WHERE journey_id = $1 FOR UPDATE
 
 -- name: latest_journey_version
 SELECT version, definition FROM journey_versions
@@ -49,6 +59,7 @@ SELECT pg_notify($1::text, $2::text)
 SELECT 'action' AS kind, name FROM actions
 UNION ALL SELECT 'fetch', name FROM data_sources
 UNION ALL SELECT 'journey', journey_id FROM journeys
+UNION ALL SELECT 'decision', policy_id FROM decision_policies
 
 -- name: active_entries
 SELECT run_id, workflow_id FROM journey_entries WHERE journey_id = $1 AND ended_at IS NULL

@@ -159,3 +159,12 @@ WHERE run_id = ANY($1::text[]) AND left_at IS NULL
 UPDATE messages SET status = 'skipped',
     reason = coalesce(reason, 'deferred') || ': the journey ended before the send'
 WHERE workflow_id = ANY($1::text[]) AND status = 'deferred'
+
+-- name: journey_in_flight
+-- Runs at rest inside the journey now, by the version they are on: their open visits in the
+-- step ledger, as the report's `waiting` counts them (architecture decision 21).
+SELECT version, count(*) AS profiles
+FROM journey_steps
+WHERE journey_id = $1 AND left_at IS NULL
+GROUP BY version
+ORDER BY version

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from journeys.fields import PARAMS_DESCRIPTION, NodeRef, Params, ResourceName
+from journeys.fields import PARAMS_DESCRIPTION, ActionName, NodeRef, Params
 from journeys.nodes.base import NodeModel, NodeType, Raw, Resource
 from journeys.nodes.calls import call_done, param_templates, pending_call, prepare_params
 from journeys.nodes.context import StepContext
@@ -21,7 +21,7 @@ class ActionNode(NodeModel):
     """Call a custom action (e.g. an HTTP endpoint); its response lands in `vars.<node id>`."""
 
     type: Literal["action"]
-    action: ResourceName = Field(description="Name of a published action resource.")
+    action: ActionName = Field(description="Name of a published action resource.")
     params: Params = Field(default_factory=dict, description=PARAMS_DESCRIPTION)
     next: NodeRef = Field(description="Node to go to when the action succeeded.")
     on_error: NodeRef | None = Field(

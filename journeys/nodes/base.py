@@ -50,7 +50,7 @@ class Graph:
 
 @dataclass(frozen=True)
 class Catalogs:
-    """Names that exist, by kind (channels, templates, actions, sources, journeys);
+    """Names that exist, by kind (channels, templates, actions, sources, journeys, decisions);
     None where the caller did not give that kind, so it is not checked."""
 
     channels: set[str] | None = None
@@ -58,6 +58,7 @@ class Catalogs:
     actions: set[str] | None = None
     sources: set[str] | None = None
     journeys: set[str] | None = None
+    decisions: set[str] | None = None
 
 
 @dataclass(frozen=True)

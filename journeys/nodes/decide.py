@@ -8,8 +8,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from journeys.fields import NodeRef, ResourceName
-from journeys.nodes.base import NodeModel, NodeType, Raw, position
+from journeys.fields import DecisionId, NodeRef
+from journeys.nodes.base import NodeModel, NodeType, Raw, Resource, position
 from journeys.nodes.context import StepContext
 from journeys.nodes.errors import FieldPath, NodeError
 from journeys.nodes.values import short
@@ -25,7 +25,7 @@ class DecideNode(NodeModel):
     """Decide the offers for the profile; the proposition lands in `vars.<node id>`."""
 
     type: Literal["decide"]
-    decision: ResourceName = Field(description="Id of the decision policy.")
+    decision: DecisionId = Field(description="Id of the decision policy.")
     next: NodeRef = Field(description="Node to go to once decided (offers may be empty).")
     on_error: NodeRef | None = Field(
         default=None,
@@ -36,6 +36,7 @@ class DecideNode(NodeModel):
 
 class DecideType(NodeType[DecideNode]):
     model = DecideNode
+    resource = Resource("decision", "decisions", "decision policy")
 
     def edges(self, raw: Raw) -> list[FieldPath]:
         return [("next",), ("on_error",)]

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from journeys.fields import PARAMS_DESCRIPTION, NodeRef, Params, ResourceName
+from journeys.fields import PARAMS_DESCRIPTION, DataSourceName, NodeRef, Params
 from journeys.nodes.base import NodeModel, NodeType, Raw, Resource
 from journeys.nodes.calls import call_done, param_templates, pending_call, prepare_params
 from journeys.nodes.context import StepContext
@@ -21,7 +21,7 @@ class FetchNode(NodeModel):
     """Read data from a data source; the result lands in `vars.<node id>`."""
 
     type: Literal["fetch"]
-    source: ResourceName = Field(description="Name of a published data source resource.")
+    source: DataSourceName = Field(description="Name of a published data source resource.")
     params: Params = Field(default_factory=dict, description=PARAMS_DESCRIPTION)
     next: NodeRef = Field(description="Node to go to when the data was read.")
     on_error: NodeRef | None = Field(

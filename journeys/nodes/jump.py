@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from journeys.fields import SLUG_PATTERN, NodeRef, field_error
+from journeys.fields import JourneyRef, NodeRef, field_error
 from journeys.nodes.base import Finding, Graph, NodeModel, NodeType, Raw, Resource, position
 from journeys.nodes.context import StepContext
 from journeys.nodes.errors import FieldPath
@@ -20,7 +20,7 @@ class JumpNode(NodeModel):
     """Enter the profile into another journey; optionally end this one."""
 
     type: Literal["jump"]
-    journey: str = Field(pattern=SLUG_PATTERN, description="Id of the journey to enter.")
+    journey: JourneyRef = Field(description="Id of the journey to enter.")
     end: bool = Field(default=False, description="End this journey (completed) after the jump.")
     next: NodeRef | None = Field(
         default=None, description="Node to go to after the jump; required iff end is false."

@@ -22,6 +22,7 @@ from journeys.fields import (
     DefinitionModel,
     NodeRef,
     PositiveDurationStr,
+    TemplateName,
     TimezoneStr,
     clock,
     field_error,
@@ -101,7 +102,7 @@ class MessageNode(NodeModel):
 
     type: Literal["message"]
     channel: str = Field(min_length=1, description="Channel name, e.g. email, sms, push.")
-    template: str = Field(min_length=1, description="Name of a published message template.")
+    template: TemplateName = Field(description="Name of a published message template.")
     next: NodeRef = Field(description="Node to go to once the send is done (or failed).")
     quiet_hours: QuietHours | None = Field(
         default=None,

@@ -25,18 +25,21 @@ class FakeProvider:
         self.statuses: list[int] = []  # answered first, one each, before `status`
         self.times: list[float] = []  # time.monotonic() of each request's arrival
         self.paths: list[str] = []  # method and path of each request, e.g. "GET /hook?u=1"
+        self.bodies: list[bytes] = []  # each request's body as sent (to check a signature)
         provider = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
-                body = json.loads(self.rfile.read(length) or b"{}")
+                raw = self.rfile.read(length)
+                body = json.loads(raw or b"{}")
                 with provider.lock:  # the lists stay aligned under concurrent requests
                     first = not provider.requests
                     provider.times.append(time.monotonic())
                     provider.paths.append(f"{self.command} {self.path}")
                     provider.requests.append((self.headers.get("Idempotency-Key"), body))
                     provider.headers.append(dict(self.headers))
+                    provider.bodies.append(raw)
                 provider.received.set()
                 if first and provider.hold_first.is_set():
                     provider.release.wait(60)

@@ -141,3 +141,29 @@ async def test_test_mode_cans_the_decision_and_records_nothing(
         "SELECT count(*) FROM propositions WHERE policy_id = $1", decision
     )
     assert recorded == 0
+
+
+async def test_publish_refuses_a_decision_policy_that_does_not_exist(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    suffix = uuid.uuid4().hex[:8]
+    jid, tpl, decision = f"dn-{suffix}", f"t-{suffix}", f"missing-{suffix}"
+    h = admin_headers
+    resp = await api_client.put(
+        f"/v1/templates/{tpl}", json={"channel": "log", "body": "hi"}, headers=h
+    )
+    assert resp.status_code == 201, resp.text
+    draft = JOURNEY_YAML.format(jid=jid, tpl=tpl, decision=decision)
+    yaml_headers = {**h, "Content-Type": "application/yaml"}
+    assert (
+        await api_client.put(f"/v1/journeys/{jid}", content=draft, headers=yaml_headers)
+    ).status_code == 201
+    checked = await api_client.post(
+        "/v1/journeys/validate?check_templates=true", content=draft, headers=yaml_headers
+    )
+    assert checked.json()["problems"] == [
+        {"path": "nodes.pick.decision", "message": f"unknown decision policy {decision!r}"}
+    ]
+    refused = await api_client.post(f"/v1/journeys/{jid}/publish", headers=h)
+    assert refused.status_code == 422, refused.text
+    assert [f["field"] for f in refused.json()["fields"]] == ["nodes.pick.decision"]

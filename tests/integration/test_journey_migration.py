@@ -134,6 +134,16 @@ async def test_running_profiles_move_to_version_2(
         "failed": 0,
     }
     assert await at(profiles[0], 1, "hold"), "a dry run moves nothing"
+    only = {**body, "when": f"profile.profile_id == '{profiles[1]}'"}
+    resp = await api.post(url, json=only, headers=h)
+    assert resp.status_code == 200, resp.text
+    assert (resp.json()["moves"], resp.json()["skipped"]) == (
+        {"hold -> await_go": 1},
+        {"when is false": 2},
+    )
+    resp = await api.post(url, json={**body, "when": "vars.x +"}, headers=h)
+    assert resp.status_code == 422, resp.text
+    assert [f["field"] for f in resp.json()["fields"]] == ["when"]
 
     migrator = await make_key("journeys:write", name="migrator")
     resp = await api.post(url, json={**body, "dry_run": False}, headers=migrator)

@@ -190,9 +190,12 @@ async def test_a_journey_sends_at_the_profile_hour_holds_out_a_share_and_says_so
     assert r.status_code == 200, r.text
 
 
-async def test_a_campaign_sends_each_member_in_the_wave_of_its_hour(pool: asyncpg.Pool) -> None:
+async def test_a_campaign_sends_each_member_in_the_wave_of_its_hour(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str], pool: asyncpg.Pool
+) -> None:
     """The run's snapshot puts each member at its own best hour (one wave per hour), the
-    hashed holdout at once; the messages sent say their group."""
+    hashed holdout at once; the messages sent say their group, and the run's report
+    compares the groups' opens."""
     from activities.campaign import CampaignActivities
     from activities.channels import by_name
     from activities.messages import MessageActivities
@@ -258,3 +261,24 @@ async def test_a_campaign_sends_each_member_in_the_wave_of_its_hour(pool: asyncp
     )
     expected = [("holdout", len(held))] if held else [("optimised", len(members) // 2)]
     assert [(g["send_time"], g["n"]) for g in groups] == expected
+
+    sent = await pool.fetch(
+        "SELECT message_id, profile_id FROM messages WHERE campaign_id = $1 ORDER BY 1", campaign
+    )
+    first_open = opened(sent[0]["profile_id"], now, 0)
+    first_open["properties"] = {"message_id": sent[0]["message_id"]}
+    posted = await api_client.post("/v1/events", json=first_open, headers=admin_headers)
+    assert posted.status_code == 202, posted.text
+    run = await api_client.get(f"/v1/campaigns/{campaign}/runs/{run_id}", headers=admin_headers)
+    assert run.status_code == 200, run.text
+    group, n = expected[0]
+    other = "optimised" if group == "holdout" else "holdout"
+    assert run.json()["send_time"] == sorted(
+        [
+            {"group": group, "sent": n, "opened": 1, "clicked": 0}
+            | {"open_rate": 1 / n, "click_rate": 0.0},
+            {"group": other, "sent": 0, "opened": 0, "clicked": 0}
+            | {"open_rate": None, "click_rate": None},
+        ],
+        key=lambda g: g["group"] != "optimised",
+    )

@@ -9,6 +9,8 @@ import asyncpg
 import httpx
 import pytest
 
+from tests.integration.helpers import uid
+
 pytestmark = pytest.mark.integration
 
 
@@ -156,3 +158,93 @@ async def test_a_keyed_draft_hears_only_events_of_its_key(
     out = (await api.post(f"/v1/journeys/{jid}/test", json=test, headers=h)).json()
     assert out["entered"] is False and out["status"] == "not entered"
     assert out["reason"].startswith("a keyed journey's entry event needs its key: no key: "), out
+
+
+def welcome(template: str, plan: str) -> dict[str, Any]:
+    """A small definition with no id: it takes the journey's."""
+    return {
+        "name": "Inline test",
+        "entry": {"event": "user.signed_up"},
+        "start": "check",
+        "nodes": {
+            "check": {
+                "type": "condition",
+                "branches": [{"when": f"profile.attributes.plan == '{plan}'", "next": "hi"}],
+                "otherwise": "done",
+            },
+            "hi": {"type": "message", "channel": "log", "template": template, "next": "done"},
+            "done": {"type": "end"},
+        },
+    }
+
+
+async def test_an_inline_definition_is_tested_without_being_saved(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    """The designer tests its working copy: never stored, checked like a draft, every
+    problem named by its path under `definition`."""
+    api, h = api_client, admin_headers
+    jid, template = uid("tmi"), uid("tmi-hi")
+    body = {"channel": "log", "body": "Hi {{ profile.attributes.name }}"}
+    assert (await api.put(f"/v1/templates/{template}", headers=h, json=body)).is_success
+    test: dict[str, Any] = {
+        "profile": {"profile_id": "ada", "attributes": {"name": "Ada", "plan": "pro"}},
+        "start": "2026-03-02T10:00:00Z",
+        "definition": welcome(template, "pro"),
+    }
+    resp = await api.post(f"/v1/journeys/{jid}/test", json=test, headers=h)
+    assert resp.status_code == 200, resp.text
+    out = resp.json()
+    assert [p["node"] for p in out["path"]] == ["check", "hi", "done"]
+    assert [(v["node"], v["detail"], v["checks"]) for v in out["visits"]] == [
+        ("check", "branch 0", [{"expression": "profile.attributes.plan == 'pro'", "value": True}]),
+        ("hi", "sent test:hi:1", []),
+        ("done", "completed", []),
+    ]
+    assert out["steps"][0]["body"] == "Hi Ada"
+    assert (await api.get(f"/v1/journeys/{jid}", headers=h)).status_code == 404
+
+    broken = welcome(template, "pro")
+    broken["nodes"]["hi"]["next"] = "nowhere"
+    broken["nodes"]["check"]["branches"][0]["when"] = "profile.attributes.plan =="
+    resp = await api.post(f"/v1/journeys/{jid}/test", json={"definition": broken}, headers=h)
+    assert resp.status_code == 422, resp.text
+    assert resp.json()["fields"] == [
+        {"field": "definition.nodes.hi.next", "message": "unknown node 'nowhere'"},
+        {
+            "field": "definition.nodes.check.branches[0].when",
+            "message": "invalid expression: syntax error: unexpected 'end of template'",
+        },
+    ]
+    other = {**welcome(template, "pro"), "id": "someone-else"}
+    resp = await api.post(f"/v1/journeys/{jid}/test", json={"definition": other}, headers=h)
+    assert resp.status_code == 422, resp.text
+    assert resp.json()["fields"] == [
+        {"field": "definition.id", "message": f"is 'someone-else', not {jid!r}"}
+    ]
+
+
+async def test_use_still_picks_the_draft_or_the_live_version(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    api, h = api_client, admin_headers
+    jid, template = uid("tmu"), uid("tmu-hi")
+    body = {"channel": "log", "body": "Hi"}
+    assert (await api.put(f"/v1/templates/{template}", headers=h, json=body)).is_success
+    assert (
+        await api.put(f"/v1/journeys/{jid}", json=welcome(template, "pro"), headers=h)
+    ).is_success
+    assert (await api.post(f"/v1/journeys/{jid}/publish", headers=h)).status_code == 201
+    assert (
+        await api.put(f"/v1/journeys/{jid}", json=welcome(template, "free"), headers=h)
+    ).is_success
+    test: dict[str, Any] = {"profile": {"attributes": {"plan": "pro"}}}
+
+    async def nodes(**extra: Any) -> list[str]:
+        resp = await api.post(f"/v1/journeys/{jid}/test", json={**test, **extra}, headers=h)
+        assert resp.status_code == 200, resp.text
+        return [p["node"] for p in resp.json()["path"]]
+
+    assert await nodes() == ["check", "done"]  # the draft wants plan free
+    assert await nodes(use="live") == ["check", "hi", "done"]
+    assert await nodes(use="live", definition=welcome(template, "free")) == ["check", "done"]

@@ -30,7 +30,7 @@ from temporalio.worker import (
     WorkflowOutboundInterceptor,
 )
 
-from campaigns.plan import campaign_message_id
+from campaigns.plan import campaign_decision_request, campaign_message_id
 from core.contracts import SendInput
 from core.converter import data_converter
 from core.names import journey_workflow_id, proof_message_id, step_id
@@ -108,6 +108,12 @@ def test_action_call_id_is_pinned() -> None:
 )
 def test_campaign_message_ids_are_pinned(step: str | None, expected: str) -> None:
     assert campaign_message_id("spring", "20261123T025417Z-5afa15", "p-1", step) == expected
+
+
+def test_campaign_decision_requests_are_pinned() -> None:
+    """A retried batch finds its members' propositions by this id (not decided twice)."""
+    found = campaign_decision_request("spring", "20261123T025417Z-5afa15", "p-1", "home-hero")
+    assert found == "campaign:5c19917c-1bd5-5568-b4fe-610d6f81ef6c"
 
 
 def _state() -> JourneyState:

@@ -41,6 +41,7 @@ async def test_me_tells_each_key_its_scopes_and_grants(
         "campaigns:approve",
         "campaigns:write",
         "events:write",
+        "journeys:approve",
         "journeys:write",
         "profiles:write",
         "read",

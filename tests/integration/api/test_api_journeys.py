@@ -13,6 +13,7 @@ import pytest
 import services.journeys
 from core.names import NOTIFY_JOURNEYS
 from core.settings import Settings
+from journeys.model import NODE_TYPES
 from tests.integration.helpers import uid
 
 pytestmark = pytest.mark.integration
@@ -210,7 +211,18 @@ async def test_validate_without_saving(
         "/v1/journeys/validate", json={**definition(tpl), "id": jid}, headers=admin_headers
     )
     assert resp.status_code == 200, resp.text
-    assert resp.json() == {"valid": True, "problems": []}
+    body = resp.json()
+    assert (body["valid"], body["problems"]) == (True, [])
+    # The definition as publish stores it, defaults filled in, to compare with a version.
+    assert body["definition"]["nodes"]["pause"] == {
+        "type": "wait",
+        "duration": "P1D",
+        "until": None,
+        "until_time": None,
+        "next_weekday": None,
+        "next": "done",
+    }
+    assert (body["definition"]["id"], body["definition"]["timeout"]) == (jid, "P90D")
     resp = await api_client.post(
         "/v1/journeys/validate",
         params={"check_templates": "true"},
@@ -218,7 +230,7 @@ async def test_validate_without_saving(
         headers=admin_headers,
     )
     body = resp.json()
-    assert body["valid"] is False
+    assert (body["valid"], body["definition"]) == (False, None)
     assert [p["path"] for p in body["problems"]] == ["nodes.hello.template"]
     broken = definition(tpl)
     broken["start"] = "nowhere"
@@ -235,6 +247,46 @@ async def test_validate_without_saving(
     assert resp.json()["valid"] is False
     assert "start" in [p["path"] for p in resp.json()["problems"]]
     assert (await api_client.get(f"/v1/journeys/{jid}", headers=admin_headers)).status_code == 404
+
+
+async def test_every_problem_of_a_broken_draft_names_its_field(
+    api_client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    """The designer attaches each problem to its node and field by its path alone."""
+    jid, tpl = uid("vb"), uid("tpl")
+    await put_template(api_client, admin_headers, tpl)
+    broken = definition(tpl)
+    broken["nodes"]["hello"]["template"] = f"{tpl}-missing"
+    broken["nodes"]["pause"]["next"] = "nowhere"
+    broken["nodes"]["check"] = {
+        "type": "condition",
+        "branches": [{"when": "event.properties.total >", "next": "done"}],
+        "otherwise": "done",
+    }
+    broken["nodes"]["typeless"] = {"next": "done"}
+    broken["entry"]["when"] = "profile.attributes.plan =="
+    resp = await api_client.post(
+        "/v1/journeys/validate",
+        params={"check_templates": "true"},
+        json={**broken, "id": jid},
+        headers=admin_headers,
+    )
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["valid"] is False
+    assert [(p["path"], p["message"]) for p in body["problems"]] == [
+        ("nodes.typeless.type", f"required; one of {', '.join(NODE_TYPES)}"),
+        ("nodes.pause.next", "unknown node 'nowhere'"),
+        ("nodes.done", "unreachable from start"),  # pause no longer leads to it
+        ("nodes.check", "unreachable from start"),
+        ("nodes.typeless", "unreachable from start"),
+        ("entry.when", "invalid expression: syntax error: unexpected 'end of template'"),
+        (
+            "nodes.check.branches[0].when",
+            "invalid expression: syntax error: unexpected 'end of template'",
+        ),
+        ("nodes.hello.template", f"unknown template '{tpl}-missing'"),
+    ]
 
 
 async def test_malformed_yaml_and_json(
@@ -331,3 +383,31 @@ async def test_an_oversized_definition_is_refused_naming_its_bound(
     assert resp.json()["fields"] == [
         {"field": "nodes.hello.branches", "message": "101 items; at most 100"}
     ]
+
+
+async def test_expression_names(api_client: httpx.AsyncClient, make_key: Any) -> None:
+    """What the designer completes: the sandbox's roots, helpers and filters (read scope)."""
+    reader = await make_key("read")
+    resp = await api_client.get("/v1/schemas/expressions.json", headers=reader)
+    assert resp.status_code == 200
+    names = resp.json()
+    assert [root["name"] for root in names["roots"]] == [
+        "event", "events", "journey", "now", "profile", "received", "vars"
+    ]  # fmt: skip
+    assert names["roots"][0]["fields"] == [
+        "event_id", "name", "profile_id", "timestamp", "properties"
+    ]  # fmt: skip
+    helpers = {h["name"]: h for h in names["helpers"]}
+    assert helpers["hours"] == {
+        "name": "hours",
+        "doc": "`event.timestamp + hours(3)`.",
+        "signature": "hours(n)",
+    }
+    filters = {f["name"]: f for f in names["filters"]}
+    assert filters["lower"] == {
+        "name": "lower",
+        "doc": "Convert a value to lowercase.",
+        "signature": "lower()",
+    }
+    assert "random" not in filters
+    assert (await api_client.get("/v1/schemas/expressions.json")).status_code == 401

@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from decisions.caps import TOTAL_SCOPE, CounterKey, Limit, has_room, limits, window_start
+from decisions.caps import (
+    SHARDS,
+    TOTAL_SCOPE,
+    CounterKey,
+    Limit,
+    has_room,
+    limits,
+    shard_of,
+    shards_with_room,
+    share,
+    window_start,
+)
 from decisions.catalog import Catalog
 from decisions.eligibility import Facts
 from decisions.model import OfferSpec, PlacementSpec, PolicySpec
@@ -92,3 +103,28 @@ def test_catalog_ranks_a_priority_policy_once_per_version() -> None:
     first = catalog.ranked("spring", facts, {}, 1)
     assert [s.offer_id for s in first] == ["b", "a"]
     assert catalog.ranked("spring", facts, {}, 2) is first  # not sorted again per request
+
+
+def test_the_shares_of_a_total_add_up_to_its_limit() -> None:
+    assert SHARDS == 16
+    assert [share(20, s) for s in range(SHARDS)] == [2] * 4 + [1] * 12
+    assert [share(3, s) for s in range(SHARDS)] == [1, 1, 1] + [0] * 13
+    for limit in (0, 1, 15, 16, 17, 1000, 12345):
+        assert sum(share(limit, s) for s in range(SHARDS)) == limit
+
+
+def test_a_request_starts_at_its_own_shard_and_goes_on_to_those_with_room() -> None:
+    assert shard_of("req-1") == 1  # crc32: the same on every process and replay
+    total = Limit(CounterKey("o", TOTAL_SCOPE, 0), 3)
+    counts = {CounterKey("o", TOTAL_SCOPE, 0, 1): 1}
+    assert [(x.key.shard, x.limit) for x in shards_with_room(total, counts, 14)] == [(0, 1), (2, 1)]
+    assert shards_with_room(total, counts | {CounterKey("o", "", 0, 0): 1}, 14)[0].key.shard == 2
+    mine = Limit(CounterKey("o", "p1", 0), 2)
+    assert shards_with_room(mine, {}, 5) == [mine]
+
+
+def test_a_total_has_room_while_its_shards_sum_below_the_limit() -> None:
+    total = [Limit(CounterKey("o", TOTAL_SCOPE, 0), 3)]
+    spread = {CounterKey("o", TOTAL_SCOPE, 0, s): 1 for s in (0, 7)}
+    assert has_room(total, spread)
+    assert not has_room(total, spread | {CounterKey("o", TOTAL_SCOPE, 0, 9): 1})

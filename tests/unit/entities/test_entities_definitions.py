@@ -62,7 +62,7 @@ def test_a_missing_key_and_a_relation_named_as_a_field() -> None:
     assert paths(problems("booking", d, {})) == ["primary_key", "relations.nights"]
 
 
-def test_removing_retyping_and_rekeying_are_refused_with_their_paths() -> None:
+def test_retyping_rekeying_and_removing_relations_are_refused_with_their_paths() -> None:
     new = booking(
         fields={
             "booking_id": {"type": "string"},
@@ -77,8 +77,15 @@ def test_removing_retyping_and_rekeying_are_refused_with_their_paths() -> None:
         "fields.status.values",
         "relations.hotel_id",
     ]
+
+
+def test_removing_a_field_drops_its_column() -> None:
     removed = booking(fields={"booking_id": {"type": "string"}}, primary_key="booking_id")
-    assert paths(refused_changes(booking(), removed)) == ["fields.nights", "fields.status"]
+    assert refused_changes(booking(), removed) == []
+    assert ddl.alter("booking", booking(), removed, {"hotel": HOTEL}) == [
+        'ALTER TABLE "entities"."e_booking" DROP COLUMN "nights"',
+        'ALTER TABLE "entities"."e_booking" DROP COLUMN "status"',
+    ]
 
 
 def test_adding_fields_relations_and_enum_values_is_allowed() -> None:
@@ -105,7 +112,13 @@ def test_the_table_and_its_indexes() -> None:
         'CREATE INDEX "i:booking:profile_id" ON "entities"."e_booking" '
         '("profile_id", "_updated_at")',
         'CREATE INDEX "i:booking:hotel_id" ON "entities"."e_booking" ("hotel_id", "_updated_at")',
+        *ddl.triggers("booking"),
     ]
+    assert ddl.triggers("booking")[0] == (
+        'CREATE TRIGGER audiences_insert AFTER INSERT ON "entities"."e_booking" '
+        "REFERENCING NEW TABLE AS new_rows "
+        "FOR EACH STATEMENT EXECUTE FUNCTION entity_audience_enqueue('booking')"
+    )
 
 
 def test_a_relation_column_has_the_type_of_its_targets_key() -> None:

@@ -163,6 +163,16 @@ def test_an_unknown_filter_node_is_refused() -> None:
     ]
 
 
+def test_a_filter_expression_that_does_not_compile_or_reads_unknown_names_is_refused() -> None:
+    assert check_plan(V1, V2, plan(when="profile.email ==")) == [
+        PlanProblem("when", "invalid expression: syntax error: unexpected 'end of template'")
+    ]
+    assert check_plan(V1, V2, plan(when="received.name == 'x'")) == [
+        PlanProblem("when", "`received` is only available in the `when` of a wait_for_event")
+    ]
+    assert check_plan(V1, V2, plan(when="profile.email.endswith('@example.com')")) == []
+
+
 # --- the state move ------------------------------------------------------------------------
 
 
@@ -228,6 +238,25 @@ def test_an_unmapped_node_stays_or_exits_as_asked() -> None:
 )
 def test_profiles_outside_the_plan_are_not_moved(changes: dict[str, Any], reason: str) -> None:
     assert migrate(resting_in_v1().state, V1, V2, plan(**changes), T0, 7) == Refusal(reason)
+
+
+@pytest.mark.parametrize(
+    ("when", "outcome"),
+    [
+        ("profile.email.endswith('@example.com') and event.name == 'cart.updated'", None),
+        ("vars.missing is defined", Refusal("when is false")),
+        ("journey.version == 2", Refusal("when is false")),
+        ("1 / 0 > 1", Refusal("when failed: division by zero")),
+    ],
+)
+def test_the_filter_expression_reads_the_profile_as_its_nodes_would(
+    when: str, outcome: Refusal | None
+) -> None:
+    result = migrate(resting_in_v1().state, V1, V2, plan(when=when), T0 + HOUR, 7)
+    if outcome is None:
+        assert moved(result).state.node == "await_order"
+    else:
+        assert result == outcome
 
 
 def test_a_profile_not_resting_in_a_wait_is_not_moved() -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+import json
+import re
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -616,3 +618,74 @@ def test_new_catalogs_are_optional(features_data: Data) -> None:
     features_data["nodes"]["notify"]["action"] = "carrier-pigeon"
     features_data["nodes"]["handover"]["journey"] = "elsewhere"
     assert validate(features_data) == []
+
+
+def test_a_decide_node_naming_an_unknown_policy_is_refused_at_publish() -> None:
+    data = {
+        "id": "offers",
+        "name": "Offers",
+        "entry": {"event": "visit"},
+        "start": "pick",
+        "nodes": {
+            "pick": {"type": "decide", "decision": "home", "next": "done"},
+            "done": {"type": "end"},
+        },
+    }
+    problems = validate(data, known_decisions={"checkout"})
+    assert [(p.path, p.message) for p in problems] == [
+        ("nodes.pick.decision", "unknown decision policy 'home'")
+    ]
+    assert validate(data, known_decisions={"home"}) == []
+    assert validate(data) == []  # not checked when the caller gives no catalog (validate alone)
+
+
+_SEGMENT = re.compile(r'\.?([A-Za-z0-9_-]+)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]')
+
+
+def _parts(path: str) -> list[str | int]:
+    """`format_path` read back, as the console's designer reads it (validation.ts)."""
+    parts: list[str | int] = []
+    for m in _SEGMENT.finditer(path):
+        name, index, quoted = m.groups()
+        parts.append(name if name else int(index) if index else json.loads(quoted))
+    assert format_path(parts) == path
+    return parts
+
+
+def _holds(data: Any, parts: list[str | int]) -> bool:
+    for part in parts:
+        in_list = isinstance(data, list) and isinstance(part, int) and part < len(data)
+        if not (in_list or (isinstance(data, dict) and part in data)):
+            return False
+        data = data[part]
+    return True
+
+
+def _leaves(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[str | int, ...]]:
+    if path:
+        yield path
+    if isinstance(value, dict | list):
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            yield from _leaves(item, (*path, key))
+
+
+def test_every_problem_points_at_its_field_or_the_mapping_missing_it(
+    features_data: Data,
+) -> None:
+    """Whatever value replaces whichever part of a definition, each problem's path names
+    a value of the definition, or a missing key of one: the designer finds its field."""
+    checked = 0
+    for where in _leaves(features_data):
+        for value in (3, None, {}, "x y +"):
+            data = copy.deepcopy(features_data)
+            *parents, last = where
+            target: Any = data
+            for part in parents:
+                target = target[part]
+            target[last] = value
+            for problem in validate(data, known_channels=CHANNELS, known_templates={"welcome"}):
+                parts = _parts(problem.path)
+                assert parts and (_holds(data, parts) or _holds(data, parts[:-1])), (where, problem)
+                checked += 1
+    assert checked > 500

@@ -1,0 +1,1 @@
+"""Destination activities: streams, files and advertising uploads (issue 17.7)."""

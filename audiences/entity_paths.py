@@ -1,0 +1,73 @@
+"""Where a field of an entity condition lives: a column of the type, or of a related one.
+
+`hotel.city` on `booking` follows the relation `hotel` to the `hotel` type and names its
+`city` field. Shared by the checks, the SQL compiler and the reference evaluator, so the
+three agree on what a path means. Pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from entities.model import PROFILE, Definition, relation_type
+
+CREATED = "_created_at"
+UPDATED = "_updated_at"
+TIMES = (CREATED, UPDATED)
+MAX_HOPS = 3
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A path's relations followed in order (`(type, relation)`), and the column it names."""
+
+    hops: tuple[tuple[str, str], ...]
+    type_name: str
+    column: str
+    kind: str
+    values: tuple[str, ...] = ()
+
+
+def owner(known: Mapping[str, Definition], type_name: str) -> str | None:
+    """The type's relation to the profile (at most one), if any."""
+    d = known.get(type_name)
+    rels = d.profile_relations() if d else []
+    return rels[0] if rels else None
+
+
+def column_kind(known: Mapping[str, Definition], type_name: str, col: str) -> Resolved | None:
+    """A column of one type (no path): a field, a relation or a record time."""
+    d = known[type_name]
+    if col in TIMES:
+        return Resolved((), type_name, col, "timestamp")
+    if col in d.fields:
+        spec = d.fields[col]
+        return Resolved((), type_name, col, spec.type, tuple(spec.values or ()))
+    if col in d.relations:
+        return Resolved((), type_name, col, relation_type(d.relations[col], dict(known), d))
+    return None
+
+
+def resolve(known: Mapping[str, Definition], type_name: str, path: str) -> Resolved | str:
+    """The column `path` names from `type_name`, or why it names none."""
+    *relations, last = path.split(".")
+    if type_name not in known:
+        return f"no entity type {type_name!r}"
+    if len(relations) > MAX_HOPS:
+        return f"a path follows at most {MAX_HOPS} relations"
+    hops, current = [], type_name
+    for rel in relations:
+        spec = known[current].relations.get(rel)
+        if spec is None:
+            return f"{rel!r} is not a relation of {current}"
+        if spec.to == PROFILE:
+            return f"{rel!r} points at the profile, which a path cannot follow"
+        if spec.to not in known:
+            return f"no entity type {spec.to!r}"
+        hops.append((current, rel))
+        current = spec.to
+    found = column_kind(known, current, last)
+    if found is None:
+        return f"{last!r} is not a field or relation of {current}"
+    return Resolved(tuple(hops), current, last, found.kind, found.values)
