@@ -10,17 +10,26 @@ import { usePoll } from "../app/usePoll";
 import { journeySchema, storedDesign, storedJourney } from "./api";
 import { CodeView } from "./CodeView";
 import { DesignCanvas } from "./DesignCanvas";
-import { draftText, type Draft } from "./draft";
-import { NO_OVERLAY } from "./flow";
+import { definitionOf, draftText, type Draft } from "./draft";
+import type { Overlay } from "./flow";
+import { DraftProvider } from "./form/DraftProvider";
+import { NodeForm } from "./form/NodeForm";
+import { SettingsForm } from "./form/SettingsForm";
+import { nodesOf } from "./graph";
 import { openingDraft } from "./load";
 import { Palette } from "./Palette";
-import { save, saveMessage } from "./save";
+import { ProblemsPanel } from "./ProblemsPanel";
+import { PublishPanel } from "./PublishPanel";
+import { save, saveMessage, type SaveResult } from "./save";
 import { commandOf, inField } from "./shortcuts";
 import { SidePanel } from "./SidePanel";
 import { nodeTypes, slotReader, type JsonSchema } from "./slots";
+import { TestPanel } from "./TestPanel";
 import { Toolbar } from "./Toolbar";
-import type { DesignProblem } from "./types";
+import type { DesignProblem, TakenEdges } from "./types";
 import { useDesigner, type DesignerState } from "./useDesigner";
+import { useValidation } from "./useValidation";
+import { problemsByNode } from "./validation";
 
 interface Opened {
   schema: JsonSchema;
@@ -49,14 +58,32 @@ function useShortcuts(state: DesignerState): void {
   });
 }
 
-function NodeSummary({ state }: { state: DesignerState }) {
+interface Path {
+  taken: TakenEdges | null;
+  visited: ReadonlySet<string> | null;
+}
+
+/** The properties pane of the one node selected, drawn from the schema. */
+function NodePane({ state, schema, problems }: { state: DesignerState; schema: JsonSchema; problems: DesignProblem[] }) {
   const id = state.selected.length === 1 ? state.selected[0] : undefined;
-  if (!id) return <p className="muted">Select a node to see its properties.</p>;
+  const definition = definitionOf(state.draft);
+  const node = id === undefined ? undefined : nodesOf(definition)[id];
+  if (id === undefined || node === undefined)
+    return <p className="muted">Select one node to edit its properties; the journey's own are under Settings.</p>;
   return (
-    <p>
-      Node <code>{id}</code>: edit it in the code view.
-    </p>
+    <DraftProvider definition={definition}>
+      <NodeForm key={id} schema={schema} nodeId={id} node={node} onChange={state.setValue} problems={problems} />
+    </DraftProvider>
   );
+}
+
+/** Each node's problems, as the canvas marks them. */
+function useOverlay(problems: DesignProblem[], path: Path): Overlay {
+  return useMemo(() => {
+    const byNode = problemsByNode(problems).nodes;
+    const messages = new Map([...byNode].map(([id, list]) => [id, list.map((p) => `${p.path}: ${p.message}`)]));
+    return { problems: messages, taken: path.taken, visited: path.visited };
+  }, [problems, path]);
 }
 
 function Body({ id, opened }: { id: string; opened: Opened }) {
@@ -67,23 +94,37 @@ function Body({ id, opened }: { id: string; opened: Opened }) {
   const [savedAt, setSavedAt] = useState(() => JSON.stringify(opened.draft.positions));
   const [saving, setSaving] = useState(false);
   const [status, setStatus] = useState<string>(`Opened ${opened.from}.`);
-  const [problems, setProblems] = useState<DesignProblem[]>([]);
   const [tab, setTab] = useState("node");
+  const [path, setPath] = useState<Path>({ taken: null, visited: null });
+  const definition = definitionOf(state.draft);
+  const check = useValidation(definition);
+  const problems = check.problems;
+  const overlay = useOverlay(problems, path);
   useShortcuts(state);
   const dirty = draftText(state.draft, "yaml") !== saved || JSON.stringify(state.draft.positions) !== savedAt;
-  const doSave = async (): Promise<void> => {
+  const doSave = async (): Promise<SaveResult | null> => {
     setSaving(true);
     try {
       const result = await save(id, state.draft);
       setSaved(draftText(state.draft, "yaml"));
       setSavedAt(JSON.stringify(state.draft.positions));
-      setProblems(result.problems);
       setStatus(saveMessage(result));
+      return result;
     } catch (e) {
       setStatus(`Not saved: ${e instanceof Error ? e.message : String(e)}`);
+      return null;
     } finally {
       setSaving(false);
     }
+  };
+  /** For the publish panel: the draft saved, or why not. */
+  const saveDraft = async (): Promise<void> => {
+    const result = await doSave();
+    if (!result?.draftSaved) throw new Error("the draft was not saved: fix the problems first");
+  };
+  const goTo = (nodeId: string | null): void => {
+    if (nodeId !== null) state.setSelected([nodeId]);
+    setTab(nodeId === null ? "settings" : "node");
   };
   const select = useCallback(
     (ids: string[]) => {
@@ -99,7 +140,23 @@ function Body({ id, opened }: { id: string; opened: Opened }) {
     else state[command]();
   };
   const tabs = [
-    { id: "node", label: "Node", body: <NodeSummary state={state} /> },
+    { id: "node", label: "Node", body: <NodePane state={state} schema={opened.schema} problems={problems} /> },
+    {
+      id: "settings",
+      label: "Settings",
+      body: <SettingsForm schema={opened.schema} definition={definition} onChange={state.setValue} problems={problems} />,
+    },
+    {
+      id: "problems",
+      label: `Problems (${problems.length})`,
+      body: <ProblemsPanel problems={problems} onSelect={goTo} checking={check.status === "checking"} error={check.error} />,
+    },
+    {
+      id: "test",
+      label: "Test",
+      body: <TestPanel journeyId={id} definition={definition} onPath={(taken, visited) => setPath({ taken, visited: taken ? visited : null })} />,
+    },
+    { id: "publish", label: "Publish", body: <PublishPanel journeyId={id} definition={definition} problems={problems} onSaved={saveDraft} /> },
     { id: "code", label: "Code", body: <CodeView draft={state.draft} onChange={(d) => state.commit(d, "code")} /> },
   ];
   return (
@@ -121,14 +178,14 @@ function Body({ id, opened }: { id: string; opened: Opened }) {
         />
       </div>
       <p className="designer-status" role="status">
-        {status} {problems.length > 0 && `${problems.length} problem${problems.length === 1 ? "" : "s"}.`}
+        {status} {problems.length > 0 && `${problems.length} problem${problems.length === 1 ? "" : "s"} to fix before publishing.`}
       </p>
       <div className="journey-body designer-body">
         <Palette types={types} onAdd={(type) => state.add(type)} />
         <DesignCanvas
           draft={state.draft}
           slotsOf={slotsOf}
-          overlay={NO_OVERLAY}
+          overlay={overlay}
           selected={state.selected}
           onSelect={select}
           onChange={(d) => state.commit(d)}
