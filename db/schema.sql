@@ -444,6 +444,15 @@ CREATE TABLE public.inbox (
     read_at timestamp with time zone,
     CONSTRAINT inbox_status_check CHECK ((status = ANY (ARRAY['unread'::text, 'read'::text, 'archived'::text])))
 );
+CREATE TABLE public.journey_designs (
+    journey_id text NOT NULL,
+    source text NOT NULL,
+    format text NOT NULL,
+    positions jsonb DEFAULT '{}'::jsonb NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_by text NOT NULL,
+    CONSTRAINT journey_designs_format_check CHECK ((format = ANY (ARRAY['yaml'::text, 'json'::text])))
+);
 CREATE TABLE public.journey_entries (
     run_id text NOT NULL,
     workflow_id text NOT NULL,
@@ -768,6 +777,8 @@ ALTER TABLE ONLY public.frequency_caps
     ADD CONSTRAINT frequency_caps_pkey PRIMARY KEY (channel);
 ALTER TABLE ONLY public.inbox
     ADD CONSTRAINT inbox_pkey PRIMARY KEY (message_id);
+ALTER TABLE ONLY public.journey_designs
+    ADD CONSTRAINT journey_designs_pkey PRIMARY KEY (journey_id);
 ALTER TABLE ONLY public.journey_entries
     ADD CONSTRAINT journey_entries_pkey PRIMARY KEY (run_id);
 ALTER TABLE ONLY public.journey_migration_runs

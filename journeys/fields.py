@@ -158,7 +158,10 @@ ValueExpressionStr = Annotated[
         }
     ),
 ]
-NodeRef = Annotated[str, Field(min_length=1, max_length=63)]
+NodeName = Annotated[str, Field(min_length=1, max_length=63)]
+# A node's way out to another node: the designer draws an edge for every field of this type
+# (the hint), so a new node type's slots need no UI code.
+NodeRef = Annotated[NodeName, Field(json_schema_extra={"x-wayline-ref": "node"})]
 NodeId = Annotated[str, Field(pattern=NODE_ID_PATTERN)]
 EventName = Annotated[
     str, Field(min_length=1, max_length=200, json_schema_extra=refers_to("event"))

@@ -18,6 +18,7 @@ from journeys.fields import (
     DurationStr,
     EventName,
     ExpressionStr,
+    NodeName,
     NodeRef,
     field_error,
 )
@@ -32,7 +33,7 @@ from journeys.runtime import Check, JourneyState
 class Reaction(DefinitionModel):
     """A reaction of the profile to a message this journey sent."""
 
-    to: NodeRef = Field(description="Id of the message node whose message is reacted to.")
+    to: NodeName = Field(description="Id of the message node whose message is reacted to.")
     kind: Literal["opened", "clicked", "delivered", "failed"] = Field(
         description="Awaits the event message.<kind> whose properties.message_id is the id "
         "of the message last sent at `to` in this run."

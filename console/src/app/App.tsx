@@ -10,6 +10,7 @@ import { SignIn } from "../auth/SignIn";
 import { WhoContext } from "../auth/who";
 import { CampaignList } from "../campaigns/CampaignList";
 import { CampaignPage } from "../campaigns/CampaignPage";
+import { Designer } from "../designer/Designer";
 import { AlertList } from "../ledger/AlertList";
 import { AudienceList } from "../ledger/AudienceList";
 import { MessageLedger } from "../ledger/MessageLedger";
@@ -49,7 +50,7 @@ const SECTIONS: [Route["page"], string][] = [
 ];
 
 /** The section a page belongs to, for the current-page mark in the menu. */
-const section = (page: Route["page"]): string => (page.endsWith("s") ? page : `${page}s`);
+const section = (page: Route["page"]): string => (page === "design" ? "journeys" : page.endsWith("s") ? page : `${page}s`);
 
 function Header({ who, page, onSignOut }: { who: Me; page: Route["page"]; onSignOut: () => void }) {
   return (
@@ -74,6 +75,8 @@ function Page({ route }: { route: Route }) {
   switch (route.page) {
     case "journey":
       return <JourneyPage key={route.id} id={route.id} />;
+    case "design":
+      return <Designer key={route.id} id={route.id} />;
     case "profiles":
       return <ProfileSearch query={route.query} />;
     case "profile":

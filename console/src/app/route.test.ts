@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { campaignHref, parseRoute, profileHref } from "./route";
+import { campaignHref, designHref, parseRoute, profileHref } from "./route";
 
 describe("parseRoute", () => {
   it("reads every page and its parameters", () => {
@@ -18,5 +18,7 @@ describe("parseRoute", () => {
     const href = new URL(profileHref("a b", "j/1"), "http://x");
     expect(parseRoute(href.pathname, href.search)).toEqual({ page: "profile", id: "a b", journey: "j/1" });
     expect(parseRoute(campaignHref("c?1"))).toEqual({ page: "campaign", id: "c?1" });
+    expect(parseRoute(designHref("cart.v2"))).toEqual({ page: "design", id: "cart.v2" });
+    expect(parseRoute("/console/journeys/cart/design/x")).toEqual({ page: "journeys" });
   });
 });

@@ -7,6 +7,7 @@ export const BASE = "/console/";
 export type Route =
   | { page: "journeys" }
   | { page: "journey"; id: string }
+  | { page: "design"; id: string }
   | { page: "profiles"; query: string }
   | { page: "profile"; id: string; journey: string | null }
   | { page: "campaigns" }
@@ -20,7 +21,8 @@ const LISTS = new Set(["journeys", "profiles", "campaigns", "audiences", "messag
 export function parseRoute(pathname: string, search = ""): Route {
   const rest = pathname.startsWith(BASE) ? pathname.slice(BASE.length).replace(/\/$/, "") : "";
   const params = new URLSearchParams(search);
-  const [section, id, more] = rest.split("/");
+  const [section, id, more, extra] = rest.split("/");
+  if (section === "journeys" && id && more === "design" && !extra) return { page: "design", id: decodeURIComponent(id) };
   if (section && id && !more) {
     const name = decodeURIComponent(id);
     if (section === "journeys") return { page: "journey", id: name };
@@ -33,6 +35,8 @@ export function parseRoute(pathname: string, search = ""): Route {
 }
 
 export const journeyHref = (id: string): string => `${BASE}journeys/${encodeURIComponent(id)}`;
+
+export const designHref = (id: string): string => `${BASE}journeys/${encodeURIComponent(id)}/design`;
 
 export const profileHref = (id: string, journey?: string | null): string =>
   `${BASE}profiles/${encodeURIComponent(id)}${journey ? `?journey=${encodeURIComponent(journey)}` : ""}`;

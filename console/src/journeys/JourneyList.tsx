@@ -1,12 +1,13 @@
 // Every journey with its status, live version, who is inside now, traffic over a window,
 // error rate and open alerts; filtered by status and searched by id or name.
 
-import { useCallback, useMemo, useState } from "react";
+import { useCallback, useMemo, useState, type FormEvent } from "react";
 
 import { journeysOverview } from "../api/endpoints";
 import type { JourneyOverview } from "../api/types";
 import { usePoll } from "../app/usePoll";
-import { journeyHref, navigate } from "../app/route";
+import { designHref, journeyHref, navigate } from "../app/route";
+import { useCan } from "../auth/who";
 import { formatCount } from "../canvas/counts";
 import { filterJourneys, formatRate } from "./filter";
 
@@ -68,6 +69,33 @@ function Filters(props: {
   );
 }
 
+const JOURNEY_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** "New journey": asks for its id, then opens the designer on a fresh draft. */
+function NewJourney() {
+  const can = useCan("journeys:write");
+  const [asking, setAsking] = useState(false);
+  const [id, setId] = useState("");
+  if (!can) return null;
+  if (!asking) return <button type="button" onClick={() => setAsking(true)}>New journey</button>;
+  const valid = JOURNEY_ID.test(id);
+  const create = (e: FormEvent): void => {
+    e.preventDefault();
+    if (valid) navigate(designHref(id));
+  };
+  return (
+    <form className="new-journey" onSubmit={create}>
+      <label>
+        New journey id
+        <input value={id} onChange={(e) => setId(e.target.value)} placeholder="abandoned-cart" autoFocus maxLength={128} />
+      </label>
+      <button type="submit" disabled={!valid}>Open in designer</button>
+      <button type="button" onClick={() => setAsking(false)}>Cancel</button>
+      {id && !valid && <span className="sub">letters, digits, ".", "_" and "-", starting with a letter or digit</span>}
+    </form>
+  );
+}
+
 export function JourneyList() {
   const [window, setWindow] = useState("PT24H");
   const [status, setStatus] = useState("all");
@@ -77,7 +105,10 @@ export function JourneyList() {
   const shown = useMemo(() => filterJourneys(value?.items ?? [], { status, search }), [value, status, search]);
   return (
     <main className="page">
-      <h1>Journeys</h1>
+      <div className="list-head">
+        <h1>Journeys</h1>
+        <NewJourney />
+      </div>
       <Filters window={window} status={status} search={search} onWindow={setWindow} onStatus={setStatus} onSearch={setSearch} />
       {error && <p role="alert">{error}</p>}
       {!value && !error && <p className="loading">Loading…</p>}

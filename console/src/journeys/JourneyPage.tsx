@@ -6,6 +6,8 @@ import { useCallback, useMemo, useState, type FormEvent } from "react";
 
 import { journey, journeyReport, journeyVersion, nodeSeries } from "../api/endpoints";
 import type { JourneyNodeDef, JourneyPublic, NodeReport } from "../api/types";
+import { Link } from "../app/Link";
+import { designHref } from "../app/route";
 import { TemporalLink } from "../app/TemporalLink";
 import { usePoll } from "../app/usePoll";
 import { JourneyCanvas } from "../canvas/JourneyCanvas";
@@ -136,6 +138,7 @@ export function JourneyPage({ id }: { id: string }) {
         {info && version !== null && <VersionSelect info={info} version={version} onChange={setChosen} />}
         {info && version !== null && <WindowSelect value={windowId} onChange={setWindowId} />}
         {info && version !== null && <GoalInput goal={goal} onChange={setGoal} />}
+        <Link href={designHref(id)} className="designer-link">Edit in designer</Link>
         <Actions id={id} onDone={() => setTick((t) => t + 1)} />
       </div>
       {error && <p role="alert">{error}</p>}

@@ -1,0 +1,7 @@
+// The committed journey schema, for the designer's tests (the one the API serves).
+
+import schemaText from "../../../schemas/journey.schema.json?raw";
+import { slotReader, type JsonSchema } from "./slots";
+
+export const journeySchema = JSON.parse(schemaText) as JsonSchema;
+export const slotsOf = slotReader(journeySchema);
