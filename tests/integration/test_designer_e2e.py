@@ -191,6 +191,7 @@ async def test_build_test_publish_edit_copy_undo(
     await page.get_by_role("tab", name="Publish").click()
     await page.get_by_role("button", name="Publish", exact=True).click()
     await expect(page.get_by_text("Published version 1")).to_be_visible(timeout=20_000)
+    await expect(node(page, "condition")).to_be_visible()  # the diff graph leaves the canvas be
     await page.screenshot(path=SCREENSHOTS / "designer-publish.png")
     stored = (await api_client.get(f"/v1/journeys/{jid}/design", headers=admin_headers)).json()
     assert stored["source"].startswith(f"# {jid}: made in the designer\n")

@@ -156,7 +156,17 @@ function Body({ id, opened }: { id: string; opened: Opened }) {
       label: "Test",
       body: <TestPanel journeyId={id} definition={definition} onPath={(taken, visited) => setPath({ taken, visited: taken ? visited : null })} />,
     },
-    { id: "publish", label: "Publish", body: <PublishPanel journeyId={id} definition={definition} problems={problems} onSaved={saveDraft} /> },
+    {
+      id: "publish",
+      label: "Publish",
+      // Its diff graph is a React Flow of its own: under the designer's provider it would
+      // share (and replace) the canvas's nodes.
+      body: (
+        <ReactFlowProvider>
+          <PublishPanel journeyId={id} definition={definition} problems={problems} onSaved={saveDraft} />
+        </ReactFlowProvider>
+      ),
+    },
     { id: "code", label: "Code", body: <CodeView draft={state.draft} onChange={(d) => state.commit(d, "code")} /> },
   ];
   return (
