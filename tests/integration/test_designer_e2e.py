@@ -46,7 +46,7 @@ async def sign_in(page: Page, url: str) -> None:
 
 
 def node(page: Page, node_id: str) -> Locator:
-    return page.locator(f'.react-flow__node[data-id="{node_id}"]')
+    return page.locator(f'.design-canvas .react-flow__node[data-id="{node_id}"]')
 
 
 async def add_node(page: Page, kind: str) -> None:
@@ -268,3 +268,8 @@ async def copy_paste_undo(page: Page) -> None:
     await expect(node(page, "message_3")).to_be_visible()
     await page.get_by_role("button", name="Undo").click()
     await expect(node(page, "message_3")).to_have_count(0)
+    # a type dragged from the palette lands where it is dropped
+    await page.locator('.palette-item[data-type="end"]').drag_to(
+        page.locator(".design-canvas .react-flow__pane"), target_position={"x": 560, "y": 120}
+    )
+    await expect(node(page, "end")).to_be_visible()
