@@ -210,6 +210,10 @@ async def test_build_test_publish_edit_copy_undo(
 
     await yaml_follows(page)
     await copy_paste_undo(page)
+    await page.reload()  # unsaved edits are gone; the saved design (the published draft) opens
+    await expect(page.get_by_text("Opened the saved design.")).to_be_visible()
+    await expect(node(page, "message_2")).to_be_visible()
+    await expect(node(page, "end")).to_have_count(0)
     assert errors == []
 
 
