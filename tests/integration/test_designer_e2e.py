@@ -46,7 +46,7 @@ async def sign_in(page: Page, url: str) -> None:
 
 
 def node(page: Page, node_id: str) -> Locator:
-    return page.locator(f'.react-flow__node[data-id="{node_id}"]')
+    return page.locator(f'.design-canvas .react-flow__node[data-id="{node_id}"]')
 
 
 async def add_node(page: Page, kind: str) -> None:
@@ -191,6 +191,7 @@ async def test_build_test_publish_edit_copy_undo(
     await page.get_by_role("tab", name="Publish").click()
     await page.get_by_role("button", name="Publish", exact=True).click()
     await expect(page.get_by_text("Published version 1")).to_be_visible(timeout=20_000)
+    await expect(node(page, "condition")).to_be_visible()  # the diff graph leaves the canvas be
     await page.screenshot(path=SCREENSHOTS / "designer-publish.png")
     stored = (await api_client.get(f"/v1/journeys/{jid}/design", headers=admin_headers)).json()
     assert stored["source"].startswith(f"# {jid}: made in the designer\n")
@@ -209,6 +210,10 @@ async def test_build_test_publish_edit_copy_undo(
 
     await yaml_follows(page)
     await copy_paste_undo(page)
+    await page.reload()  # unsaved edits are gone; the saved design (the published draft) opens
+    await expect(page.get_by_text("Opened the saved design.")).to_be_visible()
+    await expect(node(page, "message_2")).to_be_visible()
+    await expect(node(page, "end")).to_have_count(0)
     assert errors == []
 
 
@@ -267,3 +272,8 @@ async def copy_paste_undo(page: Page) -> None:
     await expect(node(page, "message_3")).to_be_visible()
     await page.get_by_role("button", name="Undo").click()
     await expect(node(page, "message_3")).to_have_count(0)
+    # a type dragged from the palette lands where it is dropped
+    await page.locator('.palette-item[data-type="end"]').drag_to(
+        page.locator(".design-canvas .react-flow__pane"), target_position={"x": 560, "y": 120}
+    )
+    await expect(node(page, "end")).to_be_visible()

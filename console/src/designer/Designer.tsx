@@ -63,6 +63,8 @@ interface Path {
   visited: ReadonlySet<string> | null;
 }
 
+const NO_PATH: Path = { taken: null, visited: null };
+
 /** The properties pane of the one node selected, drawn from the schema. */
 function NodePane({ state, schema, problems }: { state: DesignerState; schema: JsonSchema; problems: DesignProblem[] }) {
   const id = state.selected.length === 1 ? state.selected[0] : undefined;
@@ -99,7 +101,8 @@ function Body({ id, opened }: { id: string; opened: Opened }) {
   const definition = definitionOf(state.draft);
   const check = useValidation(definition);
   const problems = check.problems;
-  const overlay = useOverlay(problems, path);
+  // A test run's path is drawn while the Test panel is open: edits elsewhere would leave it stale.
+  const overlay = useOverlay(problems, tab === "test" ? path : NO_PATH);
   useShortcuts(state);
   const dirty = draftText(state.draft, "yaml") !== saved || JSON.stringify(state.draft.positions) !== savedAt;
   const doSave = async (): Promise<SaveResult | null> => {
@@ -156,7 +159,17 @@ function Body({ id, opened }: { id: string; opened: Opened }) {
       label: "Test",
       body: <TestPanel journeyId={id} definition={definition} onPath={(taken, visited) => setPath({ taken, visited: taken ? visited : null })} />,
     },
-    { id: "publish", label: "Publish", body: <PublishPanel journeyId={id} definition={definition} problems={problems} onSaved={saveDraft} /> },
+    {
+      id: "publish",
+      label: "Publish",
+      // Its diff graph is a React Flow of its own: under the designer's provider it would
+      // share (and replace) the canvas's nodes.
+      body: (
+        <ReactFlowProvider>
+          <PublishPanel journeyId={id} definition={definition} problems={problems} onSaved={saveDraft} />
+        </ReactFlowProvider>
+      ),
+    },
     { id: "code", label: "Code", body: <CodeView draft={state.draft} onChange={(d) => state.commit(d, "code")} /> },
   ];
   return (

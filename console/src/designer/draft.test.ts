@@ -142,8 +142,8 @@ describe("editing the graph", () => {
     expect(nodes.remind_2).toEqual({ type: "message", channel: "log", template: "cart-reminder", next: "big_cart_2" });
     expect(nodes.big_cart_2).toEqual({ type: "condition", branches: [{ when: "event.properties.total > 100" }] });
     expect(nodes.remind).toEqual({ type: "message", channel: "log", template: "cart-reminder", next: "big_cart" });
-    expect(draft.positions.remind_2).toEqual({ x: 40, y: 140 });
-    expect(draft.positions.big_cart_2).toEqual({ x: 40, y: 240 });
+    expect(draft.positions.remind_2).toEqual({ x: 280, y: 140 });
+    expect(draft.positions.big_cart_2).toEqual({ x: 280, y: 240 });
   });
 
   it("lays out every node from the top, edges downwards", () => {

@@ -185,7 +185,7 @@ export function pasteNodes(
   draft: Draft,
   clip: Clipboard,
   slotsOf: SlotsOf,
-  offset: Point = { x: 40, y: 40 },
+  offset: Point = { x: 280, y: 40 },
 ): { draft: Draft; ids: string[] } {
   const taken = idsOf(draft);
   const renamed = new Map<string, string>();
