@@ -87,7 +87,7 @@ async def preview(
     for them (an attribute the template needs and the profile lacks)."""
     message_id = f"preview:{uuid.uuid4()}"
     req = await _request(pool, name, sample, message_id)
-    if not await _worker_polls(client, task_queue):
+    if not await worker_polls(client, task_queue):
         raise Unavailable(f"no worker polls task queue {task_queue!r} to render the preview")
     try:
         result: PreviewResult = await client.execute_workflow(
@@ -105,7 +105,7 @@ async def preview(
     return result
 
 
-async def _worker_polls(client: Client, task_queue: str) -> bool:
+async def worker_polls(client: Client, task_queue: str) -> bool:
     """Whether a worker asked for this queue's workflow tasks lately: without one a preview
     would wait its whole timeout for nobody."""
     resp = await client.workflow_service.describe_task_queue(

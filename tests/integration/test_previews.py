@@ -10,6 +10,7 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from email.message import EmailMessage
+from functools import partial
 from typing import Any
 
 import asyncpg
@@ -18,6 +19,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 from pydantic import SecretStr
+from temporalio.client import Client
 
 from activities.channels import by_name
 from activities.channels.email import EmailChannel, SmtpConfig
@@ -25,6 +27,7 @@ from activities.messages import MessageActivities
 from api.app import create_app
 from core.settings import Settings
 from core.signing import read_tracking_token
+from services.previews import worker_polls
 from tests.integration import helpers
 from tests.integration.helpers import eventually, uid
 from workers.embedded import free_port
@@ -66,9 +69,10 @@ class Stack:
 
 
 @pytest.fixture
-async def stack(settings: Settings, app: FastAPI) -> AsyncIterator[Stack]:
+async def stack(settings: Settings, app: FastAPI, temporal_client: Client) -> AsyncIterator[Stack]:
     """An API and a worker of their own task queue, signing links, sending to aiosmtpd (the
-    session's `app` made the admin key)."""
+    session's `app` made the admin key); yielded once the worker polls its queue, as a
+    preview refuses with 503 before (a loaded machine starts it late)."""
     inbox, port = Inbox(), free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
@@ -85,6 +89,7 @@ async def stack(settings: Settings, app: FastAPI) -> AsyncIterator[Stack]:
     api = create_app(mine)
     try:
         async with api.router.lifespan_context(api), running(mine, dispatch=False):
+            await eventually(partial(worker_polls, temporal_client, mine.task_queue))
             transport = httpx.ASGITransport(app=api)
             async with httpx.AsyncClient(transport=transport, base_url=PUBLIC) as client:
                 yield Stack(client, inbox, mine, layout)
