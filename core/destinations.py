@@ -2,8 +2,9 @@
 
 Three kinds share one spec: `stream_http` (audience entered/exited changes in signed
 batches), `file` (a CSV or NDJSON file, gzip, full or incremental, to a local directory
-under WAYLINE_EXPORT_DIR or to SFTP) and `ad_audience` (normalised, SHA-256-hashed emails
-and phones in the customer-list shape advertising platforms take). Every kind names the
+under WAYLINE_EXPORT_DIR, to SFTP or to S3-compatible object storage) and `ad_audience`
+(normalised, SHA-256-hashed emails and phones in the customer-list shape advertising
+platforms take). Every kind names the
 audience it exports and the consent purpose a profile must have agreed to; secrets are
 named, read from the environment (`WAYLINE_SECRET_<NAME>`) and never stored or echoed.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
@@ -83,11 +85,60 @@ class SftpTarget(_Spec):
     )
 
 
+class S3Target(_Spec):
+    """Any S3-compatible store (AWS S3, MinIO, Ceph, SeaweedFS, R2...): one object per file,
+    written as a multipart upload that appears only once complete."""
+
+    type: Literal["s3"]
+    endpoint: str = Field(
+        description="The service's URL, e.g. `https://s3.eu-west-3.amazonaws.com`.",
+    )
+    region: str = Field("us-east-1", pattern=r"^[a-z0-9-]{1,32}$")
+    bucket: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    prefix: str = Field("", max_length=300, description="Key prefix (a folder); no `..`.")
+    addressing: Literal["path", "virtual"] = Field(
+        "path", description="`path` (`endpoint/bucket/key`) or `virtual` (`bucket.endpoint`)."
+    )
+    secret: str = Field(
+        pattern=SECRET_NAME,
+        description="Secret name: its value is `ACCESS_KEY_ID:SECRET_ACCESS_KEY`.",
+    )
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s{}]+/?$", value):
+            raise ValueError("must be an http(s) URL with a host and no path")
+        HttpUrl(value)
+        if url_host(value) is None:
+            raise ValueError("must name its host literally")
+        return value.rstrip("/")
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        parts = [p for p in value.split("/") if p]
+        if any(p in (".", "..") for p in parts):
+            raise ValueError("must not contain '.' or '..' segments")
+        return "/".join(parts)
+
+    def host(self) -> str:
+        """The host connected to: the bucket's own name under virtual addressing."""
+        host = url_host(self.endpoint) or ""
+        return f"{self.bucket}.{host}" if self.addressing == "virtual" else host
+
+    def port(self) -> int:
+        return urlsplit(self.endpoint).port or (443 if self.endpoint.startswith("https") else 80)
+
+    def key(self, filename: str) -> str:
+        return f"{self.prefix}/{filename}" if self.prefix else filename
+
+
 class FileSpec(_Spec):
     format: Literal["csv", "ndjson"] = "csv"
     gzip: bool = True
     mode: Literal["full", "incremental"] = "full"
-    target: Annotated[LocalTarget | SftpTarget, Field(discriminator="type")]
+    target: Annotated[LocalTarget | SftpTarget | S3Target, Field(discriminator="type")]
 
 
 class DestinationSpec(_Spec):

@@ -68,8 +68,9 @@ def _secret_problems(spec: DestinationSpec) -> list[FieldProblem]:
         if why:
             out.append(FieldProblem("http.auth.secret", why))
     target = spec.file.target if spec.file is not None else None
-    if target is not None and target.type == "sftp":
-        why = secret_refusal(target.secret, target.host)
+    if target is not None and target.type != "local":
+        host = target.host() if target.type == "s3" else target.host
+        why = secret_refusal(target.secret, host)
         if why:
             out.append(FieldProblem("file.target.secret", why))
     return out

@@ -1,6 +1,7 @@
-"""Where a file export's bytes go: a local directory (under WAYLINE_EXPORT_DIR) or an SFTP
-server (asyncssh). Both write to `<file>.part` and rename when complete, so a reader never
-takes a half-written file for a whole one, and a retried run overwrites its own part."""
+"""Where a file export's bytes go: a local directory (under WAYLINE_EXPORT_DIR), an SFTP
+server (asyncssh) or S3-compatible object storage (s3.py). The first two write to
+`<file>.part` and rename when complete, S3 completes a multipart upload, so a reader never
+takes a half-written file for a whole one, and a retried run overwrites its own file."""
 
 from __future__ import annotations
 
@@ -11,13 +12,11 @@ from typing import Protocol
 
 import asyncssh
 
-from activities.http_guard import check_addresses, resolve
-from core.connectors import secret_refusal, secret_value
-from core.destinations import LocalTarget, SftpTarget
+from activities.destinations.s3 import S3Sink
+from activities.destinations.target_guard import SinkError, checked_addresses, required_secret
+from core.destinations import LocalTarget, S3Target, SftpTarget
 
-
-class SinkError(Exception):
-    """The target refused (bad configuration, unreachable): retried by Temporal."""
+__all__ = ["LocalSink", "S3Sink", "SftpSink", "Sink", "SinkError", "open_sink"]
 
 
 class Sink(Protocol):
@@ -108,18 +107,8 @@ class SftpSink:
 
 
 async def _guard(target: SftpTarget, allowed_hosts: frozenset[str]) -> str:
-    """The address to connect to, once the SSRF rule of actions (decision 19) and the
-    secret's host binding hold, both checked again at run time (the environment may have
-    changed since the destination was saved). The connection goes to the checked address,
-    so a DNS answer that changes in between cannot reach an internal host."""
-    refusal = secret_refusal(target.secret, target.host)
-    if refusal is not None:
-        raise SinkError(f"refused: {refusal}")
-    addresses = await resolve(target.host, target.port)
-    if target.host.lower() not in allowed_hosts:
-        check_addresses(target.host, addresses)
-    if not addresses:
-        raise SinkError(f"cannot resolve {target.host}")
+    """The checked address to connect to (target_guard.py says why it is checked here)."""
+    addresses = await checked_addresses(target.host, target.port, target.secret, allowed_hosts)
     return str(addresses[0])
 
 
@@ -133,22 +122,20 @@ def _known_hosts(target: SftpTarget, address: str) -> asyncssh.SSHKnownHosts:
 
 
 def _credentials(target: SftpTarget) -> dict[str, object]:
-    value = secret_value(target.secret)
-    if value is None:
-        raise SinkError(
-            f"secret {target.secret!r} is not set (WAYLINE_SECRET_{target.secret.upper()})"
-        )
+    value = required_secret(target.secret)
     if "PRIVATE KEY" in value:
         return {"client_keys": [asyncssh.import_private_key(value)], "password": None}
     return {"password": value, "client_keys": None}
 
 
 async def open_sink(
-    target: LocalTarget | SftpTarget,
+    target: LocalTarget | SftpTarget | S3Target,
     filename: str,
     export_dir: Path | None,
     allowed_hosts: frozenset[str],
 ) -> Sink:
     if isinstance(target, LocalTarget):
         return await asyncio.to_thread(LocalSink, export_dir, target, filename)
+    if isinstance(target, S3Target):
+        return await S3Sink.open(target, filename, allowed_hosts)
     return await SftpSink.open(target, filename, allowed_hosts)

@@ -1,6 +1,7 @@
 """Destinations on the real stack: the resource and its validation, a stream to a local
 HTTP server (signed, retried under the same key, consent applied), files to a directory
-and to asyncssh's SFTP server, and an advertising upload of hashed identifiers.
+to asyncssh's SFTP server and to a real S3-compatible server (SeaweedFS), and an
+advertising upload of hashed identifiers.
 
 Every audience keys on an attribute of its own (`uid`), so no other test's profiles join.
 """
@@ -19,9 +20,12 @@ import httpx
 import pytest
 
 from activities.destinations import stream
+from activities.destinations.s3 import PART_BYTES, S3Sink
+from core.destinations import S3Target
 from core.signing import SIGNATURE_HEADER, verify_webhook
 from tests.integration.helpers import eventually, uid
 from tests.integration.provider import FakeProvider
+from tests.integration.s3_server import ACCESS_KEY, SECRET_KEY, S3Server, seaweed
 from workers.worker import Runtime
 
 pytestmark = pytest.mark.integration
@@ -133,6 +137,23 @@ async def test_resource_reports_every_problem_and_never_echoes_secrets(
     }
     assert (await api_client.delete(f"/v1/destinations/{name}", headers=h)).status_code == 204
     assert (await api_client.get(f"/v1/destinations/{name}", headers=h)).status_code == 404
+    s3 = {"type": "s3", "endpoint": "https://s3.example/x", "bucket": "B", "secret": "S3_X"}
+    resp = await put(api_client, h, name, {**spec, "file": {"target": s3}})
+    assert resp.status_code == 422
+    assert {f["field"] for f in resp.json()["fields"]} == {
+        "file.target.s3.endpoint",
+        "file.target.s3.bucket",
+    }
+    s3 |= {"endpoint": "https://s3.example", "bucket": "exports", "addressing": "virtual"}
+    resp = await put(api_client, h, name, {**spec, "file": {"target": s3}})
+    assert resp.status_code == 422
+    assert resp.json()["fields"] == [
+        {
+            "field": "file.target.secret",
+            "message": "secret 'S3_X' may not be sent to exports.s3.example: it declares no "
+            "hosts (WAYLINE_SECRET_S3_X_HOSTS)",
+        }
+    ]
 
 
 async def test_stream_signs_retries_under_one_key_and_keeps_to_consent(
@@ -326,6 +347,87 @@ async def test_file_export_to_sftp_csv_gzip(
         f"{b},,+33612345678,\n"
     )
     assert sorted(p.name for p in (root / "upload").iterdir()) == [written.name]
+
+
+@pytest.fixture(scope="module")
+async def s3_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[S3Server]:
+    async with seaweed(tmp_path_factory.mktemp("s3"), "exports") as server:
+        yield server
+
+
+def s3_target(server: S3Server, prefix: str) -> dict[str, Any]:
+    return {
+        "type": "s3",
+        "endpoint": server.endpoint,
+        "bucket": "exports",
+        "prefix": prefix,
+        "secret": "S3_TEST",
+    }
+
+
+async def s3_object(server: S3Server, key: str) -> bytes:
+    async with server.client() as s3:
+        answer = await s3.get_object(Bucket="exports", Key=key)
+        async with answer["Body"] as body:
+            data: bytes = await body.read()
+            return data
+
+
+async def test_file_export_to_s3_ndjson_gzip(
+    api_client: httpx.AsyncClient,
+    admin_headers: Headers,
+    runtime: Runtime,
+    s3_server: S3Server,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    h, name, key, purpose = admin_headers, uid("s3"), uid("k"), uid("crm")
+    monkeypatch.setenv("WAYLINE_SECRET_S3_TEST", f"{ACCESS_KEY}:{SECRET_KEY}")
+    monkeypatch.setenv("WAYLINE_SECRET_S3_TEST_HOSTS", "127.0.0.1")
+    a = uid("p")
+    await profile(api_client, h, a, email=f"{a}@example.com", attributes={key: "in"})
+    await consent(api_client, h, a, purpose)
+    aid = await audience(api_client, h, key)
+    spec = {
+        "kind": "file",
+        "audience": aid,
+        "purpose": purpose,
+        "fields": ["profile_id", "email"],
+        "file": {"format": "ndjson", "target": s3_target(s3_server, "/crm/daily/")},
+    }
+    assert (await put(api_client, h, name, spec)).status_code == 201
+    run = await finished_run(api_client, h, name)
+    assert run["status"] == "succeeded", run
+    suffix = run["export_id"].rsplit(":", 1)[-1]
+    assert run["location"] == f"s3://exports/crm/daily/{name}-{suffix}.ndjson.gz"
+    data = await s3_object(s3_server, f"crm/daily/{name}-{suffix}.ndjson.gz")
+    assert gzip.decompress(data).decode() == (f'{{"profile_id":"{a}","email":"{a}@example.com"}}\n')
+
+
+def sink_target(server: S3Server, prefix: str) -> S3Target:
+    return S3Target.model_validate(s3_target(server, prefix))
+
+
+async def test_s3_multipart_appears_whole_and_an_abort_leaves_nothing(
+    s3_server: S3Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WAYLINE_SECRET_S3_TEST", f"{ACCESS_KEY}:{SECRET_KEY}")
+    monkeypatch.setenv("WAYLINE_SECRET_S3_TEST_HOSTS", "127.0.0.1")
+    prefix, allowed = uid("big"), frozenset({"127.0.0.1"})
+    chunks = [bytes([n]) * (1 << 20) for n in range(PART_BYTES // (1 << 20) + 2)]
+    sink = await S3Sink.open(sink_target(s3_server, prefix), "big.bin", allowed)
+    for chunk in chunks:
+        await sink.write(chunk)
+    await sink.commit()
+    assert await s3_object(s3_server, f"{prefix}/big.bin") == b"".join(chunks)
+    failed = await S3Sink.open(sink_target(s3_server, prefix), "failed.bin", allowed)
+    for chunk in chunks:
+        await failed.write(chunk)
+    await failed.abort()
+    async with s3_server.client() as s3:
+        listed = await s3.list_objects_v2(Bucket="exports", Prefix=prefix)
+        uploads = await s3.list_multipart_uploads(Bucket="exports", Prefix=prefix)
+    assert [o["Key"] for o in listed["Contents"]] == [f"{prefix}/big.bin"]
+    assert uploads.get("Uploads", []) == []
 
 
 async def test_ad_audience_sends_hashed_identifiers_in_batches(

@@ -8,9 +8,10 @@ import re
 import pytest
 
 from activities.destinations.delivery import Blocked, post_batch
+from activities.destinations.s3 import PinnedResolver, S3Sink, credentials
 from activities.destinations.sinks import SinkError, _guard
 from activities.http_guard import BlockedDestination, GuardedClient, check_addresses
-from core.destinations import HttpTarget, SftpTarget
+from core.destinations import HttpTarget, S3Target, SftpTarget
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
 
@@ -52,3 +53,81 @@ async def test_stream_to_the_metadata_address_is_blocked_not_sent() -> None:
             Blocked, match=re.escape("169.254.169.254 resolves to internal address")
         ):
             await post_batch(http, target, "k", {"changes": []})
+
+
+def s3(endpoint: str, addressing: str = "path") -> S3Target:
+    return S3Target.model_validate(
+        {
+            "type": "s3",
+            "endpoint": endpoint,
+            "bucket": "exports",
+            "addressing": addressing,
+            "secret": "S3_T",
+        }
+    )
+
+
+async def test_s3_to_an_internal_address_is_refused_before_connecting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("WAYLINE_SECRET_S3_T", "AKIA:secret")
+    monkeypatch.setenv("WAYLINE_SECRET_S3_T_HOSTS", "169.254.169.254")
+    with pytest.raises(BlockedDestination, match=re.escape("169.254.169.254 resolves to")):
+        await S3Sink.open(s3("http://169.254.169.254"), "f.csv", frozenset())
+
+
+async def test_s3_secret_is_bound_to_the_host_connected_to(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Under virtual addressing the bucket's own host is the one the secret goes to."""
+    monkeypatch.setenv("WAYLINE_SECRET_S3_T", "AKIA:secret")
+    monkeypatch.setenv("WAYLINE_SECRET_S3_T_HOSTS", "s3.example.com")
+    target = s3("https://s3.example.com", addressing="virtual")
+    assert (target.host(), target.port()) == ("exports.s3.example.com", 443)
+    with pytest.raises(SinkError, match=re.escape("may not be sent to exports.s3.example.com")):
+        await S3Sink.open(target, "f.csv", frozenset())
+
+
+def test_s3_credentials_are_an_access_key_and_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WAYLINE_SECRET_S3_T", "AKIAEXAMPLE:wJalr/K7MDENG+bPxRfi")
+    assert credentials(s3("https://s3.example.com")) == ("AKIAEXAMPLE", "wJalr/K7MDENG+bPxRfi")
+    monkeypatch.setenv("WAYLINE_SECRET_S3_T", "no-colon")
+    with pytest.raises(SinkError, match="must be ACCESS_KEY_ID:SECRET_ACCESS_KEY"):
+        credentials(s3("https://s3.example.com"))
+
+
+async def test_the_pinned_resolver_answers_only_the_checked_address() -> None:
+    resolver = PinnedResolver([ipaddress.ip_address("93.184.215.14")])
+    answers = await resolver.resolve("exports.s3.example.com", 443)
+    assert [(a["hostname"], a["host"], a["port"]) for a in answers] == [
+        ("exports.s3.example.com", "93.184.215.14", 443)
+    ]
+
+
+def test_s3_target_fields_are_checked() -> None:
+    with pytest.raises(ValueError, match="no path"):
+        s3("https://s3.example.com/bucket")
+    with pytest.raises(ValueError, match=re.escape("'..'")):
+        S3Target.model_validate(
+            {
+                "type": "s3",
+                "endpoint": "https://s3.example.com",
+                "bucket": "b1x",
+                "prefix": "a/../b",
+                "secret": "S",
+            }
+        )
+    target = S3Target.model_validate(
+        {
+            "type": "s3",
+            "endpoint": "http://127.0.0.1:9000/",
+            "bucket": "b1x",
+            "prefix": "/crm//daily/",
+            "secret": "S",
+        }
+    )
+    assert (target.endpoint, target.key("f.csv"), target.port()) == (
+        "http://127.0.0.1:9000",
+        "crm/daily/f.csv",
+        9000,
+    )
