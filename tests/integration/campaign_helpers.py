@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +15,10 @@ import httpx
 from temporalio.client import Client
 from temporalio.worker import Replayer
 
+from core.campaign_contracts import CampaignProgress, CampaignRunInput
 from core.converter import data_converter
+from core.settings import Settings
+from services.campaign_client import start_run
 from tests.integration.helpers import uid
 from workflows.campaign import CampaignWorkflow
 from workflows.campaign_trigger import CampaignTriggerWorkflow
@@ -125,6 +131,49 @@ async def until_ledger(pool: asyncpg.Pool, campaign: str, at_least: int, within:
             return n
         assert asyncio.get_running_loop().time() < deadline, f"{n} < {at_least} messages"
         await asyncio.sleep(0.05)
+
+
+def start_worker(settings: Settings, queue: str) -> subprocess.Popen[bytes]:
+    """A real `wayline worker` process on its own queue, so a test can SIGKILL it."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "TEMPORAL_ADDRESS": settings.temporal_address,
+        "WAYLINE_TASK_QUEUE": queue,
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "worker", "--no-dispatcher"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+async def run_through_a_kill(
+    settings: Settings,
+    pool: asyncpg.Pool,
+    temporal: Client,
+    queue: str,
+    run: CampaignRunInput,
+    kill_at: int,
+) -> tuple[int, CampaignProgress]:
+    """Runs a campaign on a worker process, SIGKILLs it once `kill_at` messages are in the
+    ledger, lets a second worker finish the run, and answers (messages at the kill, result)."""
+    campaign = run.spec.campaign_id
+    worker = start_worker(settings, queue)
+    try:
+        handle = await start_run(temporal, queue, run)
+        await until_ledger(pool, campaign, kill_at, within=120)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(10)
+        at_kill = await ledger_count(pool, campaign)
+        worker = start_worker(settings, queue)
+        async with asyncio.timeout(180):
+            result = CampaignProgress.model_validate(await handle.result())
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(20)
+    return at_kill, result
 
 
 async def assert_replays(

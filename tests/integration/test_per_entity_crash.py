@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
-import signal
-
 import asyncpg
 import pytest
 from temporalio.client import Client
 
-from core.campaign_contracts import CampaignProgress, CampaignRunInput
+from core.campaign_contracts import CampaignRunInput
 from core.settings import Settings
 from entities.model import Definition
 from services import entities
-from services.campaign_client import new_run_id, spec_of, start_run
+from services.campaign_client import new_run_id, spec_of
 from tests.integration.campaign_helpers import (
-    ledger_count,
     make_audience,
     make_campaign,
     make_template,
+    run_through_a_kill,
     uid,
-    until_ledger,
 )
-from tests.integration.test_campaign_crash import start_worker
 
 pytestmark = pytest.mark.integration
 
@@ -55,26 +50,12 @@ async def test_sigkill_mid_per_booking_run_sends_each_booking_once(
         "UPDATE campaigns SET per = $2 WHERE campaign_id = $1", campaign, {"entity": booking}
     )
     row = await pool.fetchrow("SELECT * FROM campaigns WHERE campaign_id = $1", campaign)
-    queue = uid("per-kill")
-    worker = start_worker(settings, queue)
     total = PROFILES * PER_PROFILE
-    try:
-        handle = await start_run(
-            temporal_client,
-            queue,
-            CampaignRunInput(spec=spec_of(row), run_id=new_run_id(), batch_size=100, parallel=1),
-        )
-        await until_ledger(pool, campaign, 600, within=120)
-        worker.send_signal(signal.SIGKILL)
-        worker.wait(10)
-        at_kill = await ledger_count(pool, campaign)
-        assert at_kill < total, "the run finished before the kill; make it longer"
-        worker = start_worker(settings, queue)
-        async with asyncio.timeout(180):
-            result = CampaignProgress.model_validate(await handle.result())
-    finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(20)
+    run = CampaignRunInput(spec=spec_of(row), run_id=new_run_id(), batch_size=100, parallel=1)
+    at_kill, result = await run_through_a_kill(
+        settings, pool, temporal_client, uid("per-kill"), run, kill_at=600
+    )
+    assert at_kill < total, "the run finished before the kill; make it longer"
     assert result.status == "completed" and result.failed == 0
     assert result.sent == total, result
     rows = await pool.fetch(
