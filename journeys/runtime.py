@@ -145,6 +145,7 @@ class RecordsSelected(_Model):
     node: str
     visit: int
     records: list[EntityRecord] = Field(default_factory=list)
+    error: str | None = Field(default=None, description="Why they could not be read")
 
 
 Input = Annotated[

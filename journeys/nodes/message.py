@@ -231,6 +231,9 @@ def _per_result(node: MessageNode, per: PerEntity, ctx: StepContext, inp: Input)
     state, (node_id, visit) = ctx.state, position(ctx.state)
     sel = selection(state)
     if isinstance(inp, RecordsSelected) and sel is None and inp.visit == visit:
+        if inp.error is not None:  # as a failed send: the journey goes on
+            ctx.leave(f"failed: {inp.error}")
+            return node.next
         sel = Selection(node=node_id, visit=visit, entity=per.entity, records=inp.records)
         state.selection = sel
         return _per_done(node, ctx, sel) if not sel.records else None
