@@ -126,6 +126,11 @@ async def test_a_published_journey_sends_one_message_per_matching_booking(
     steps = path.json()["runs"][0]["steps"]
     assert [s["node"] for s in steps] == ["remind", "done"]
 
+    # A backtest over the stored event predicts the same three (today's records).
+    resp = await api.post(f"/v1/journeys/{jid}/backtest", json={"since": "PT1H"}, headers=h)
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["nodes"]["remind"]["messages"] == {"sent": 3}, resp.text
+
     # Removing a field (or the type) the live journey reads is refused, naming it.
     definition = await _definition(api, h, booking)
     without = {**definition, "fields": {k: v for k, v in definition["fields"].items()}}
