@@ -264,6 +264,14 @@ class CampaignActivities:
         result = await self._send_members(inp, members)
         if inp.spec.send_time is not None and inp.phase == "main":
             await self._mark_groups(inp, members)
+        if inp.spec.per is not None and inp.phase == "main":  # the run's `remaining` counts it
+            await self.pool.execute(
+                q("mark_campaign_batch_done"),
+                inp.spec.campaign_id,
+                inp.run_id,
+                inp.first_seq,
+                len(members),
+            )
         return result
 
     async def _mark_groups(self, inp: BatchInput, members: list[asyncpg.Record]) -> None:
