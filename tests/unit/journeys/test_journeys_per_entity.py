@@ -112,3 +112,20 @@ def test_fields_read_names_the_type_and_each_tested_field() -> None:
     assert parsed_per({"entity": "booking"}) == PerEntity(entity="booking")
     assert parsed_per({"entity": ""}) is None
     assert parsed_per(None) is None
+
+
+def test_a_malformed_per_is_a_problem_under_its_node() -> None:
+    from journeys.validate import parse_definition
+
+    bad = {**PER, "limit": 0, "where": [{"field": "status", "op": "like"}]}
+    data = {
+        "id": "stays",
+        "name": "Stays",
+        "entry": {"event": "trip.planned"},
+        "start": "remind",
+        "nodes": {"remind": per_msg(per=bad), "done": END},
+    }
+    definition, problems = parse_definition(data)
+    assert definition is None
+    paths = sorted(p.path for p in problems)
+    assert paths == ["nodes.remind.per.limit", "nodes.remind.per.where[0].op"], problems
