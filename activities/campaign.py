@@ -55,15 +55,14 @@ from core.campaign_contracts import (
 )
 from core.metrics import count_messages
 from db.sql import q
-from entities import selection
 from entities.selection import PerEntity
 from journeys.expressions import ExpressionError, aware, compile_expression
 from journeys.model import Profile
 from services import decisions
 from services.decisions import DecisionRequest
 from services.engagement import member_send_times
-from services.entities import definitions
-from services.errors import NotFound
+from services.entity_selection import select_records
+from services.errors import Invalid, NotFound
 
 
 @dataclass(frozen=True)
@@ -265,6 +264,14 @@ class CampaignActivities:
         result = await self._send_members(inp, members)
         if inp.spec.send_time is not None and inp.phase == "main":
             await self._mark_groups(inp, members)
+        if inp.spec.per is not None and inp.phase == "main":  # the run's `remaining` counts it
+            await self.pool.execute(
+                q("mark_campaign_batch_done"),
+                inp.spec.campaign_id,
+                inp.run_id,
+                inp.first_seq,
+                len(members),
+            )
         return result
 
     async def _mark_groups(self, inp: BatchInput, members: list[asyncpg.Record]) -> None:
@@ -404,28 +411,13 @@ class CampaignActivities:
         """What to send: each member once, or (with `per`) once per matching record."""
         if per is None:
             return [(m, None) for m in members]
-        async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute(q("share_entity_types"))  # the table its definition describes
-            known = await definitions(conn)
-            if wrong := selection.problems(per, known):
-                raise ApplicationError(
-                    f"{wrong[0].path}: {wrong[0].message}", type="PerEntity", non_retryable=True
-                )
-            query = selection.records_query(per, known, aware(inp.now))
-            ids = [m["profile_id"] for m in members]
-            rows = await conn.fetch(query.sql, ids, *query.args)
-        d = known[per.entity]
-        return [
-            (
-                members[r["_member"] - 1],
-                EntityItem(
-                    per.entity,
-                    selection.key_text(r[d.primary_key]),
-                    selection.entity_scope(per.entity, d, r, query.related),
-                ),
-            )
-            for r in rows
-        ]
+        ids = [m["profile_id"] for m in members]
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                found = await select_records(conn, per, ids, aware(inp.now))
+        except Invalid as exc:
+            raise ApplicationError(str(exc), type="PerEntity", non_retryable=True) from None
+        return [(members[r.member], EntityItem(per.entity, r.key, r.scope)) for r in found]
 
     async def _render_chunk(
         self,

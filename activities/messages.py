@@ -94,6 +94,8 @@ class MessageActivities:
             vars=inp.vars,
             now=inp.now,
         )
+        if inp.entity is not None:  # a per-entity message: its record, as campaigns have it
+            ctx["entity"] = inp.entity.scope
         return await self.render(
             inp.channel,
             inp.template,
@@ -145,6 +147,8 @@ class MessageActivities:
             None,  # no rule outcome
             False,  # not counted by caps either way: never 'sending' or 'sent'
             rendered.locale if rendered else None,
+            inp.entity.type if inp.entity else None,
+            inp.entity.key if inp.entity else None,
         )
         assert row is not None
         if error and row["inserted"]:
@@ -232,6 +236,8 @@ def _outgoing(inp: SendInput, template: asyncpg.Record, rendered: Rendered) -> O
         locale=rendered.locale,
         topic=template["topic"],
         transactional=template["transactional"],
+        entity_type=inp.entity.type if inp.entity else None,
+        entity_key=inp.entity.key if inp.entity else None,
     )
 
 

@@ -54,7 +54,7 @@ class Outgoing:
     pre_skip: str | None = None  # a reason found before the database (no address)
     channel_consent: bool = False  # see SendFacts.channel_consent
     locale: str | None = None  # the template's locale variant rendered (content/locales.py)
-    entity_type: str | None = None  # a per-entity campaign message: the record it is for
+    entity_type: str | None = None  # a per-entity message: the record it is for
     entity_key: str | None = None
 
 
@@ -122,6 +122,8 @@ async def _insert(conn: Any, out: Outgoing, status: str, reason: str | None) -> 
         reason,
         out.transactional,
         out.locale,
+        out.entity_type,
+        out.entity_key,
     )
     assert row is not None
     return Claim(status=row["status"], reason=row["reason"], inserted=row["inserted"])

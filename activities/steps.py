@@ -15,6 +15,8 @@ from core.contracts import (
     DecideResult,
     JumpInput,
     JumpResult,
+    SelectRecordsInput,
+    SelectRecordsResult,
     SendTimeAnswer,
     SendTimeInput,
     UpdateProfileInput,
@@ -23,10 +25,12 @@ from db.sql import q
 from journeys.entry_key import KeyMissing
 from journeys.model import Event, JourneyDefinition, Profile
 from journeys.routing import entry_key
+from journeys.runtime import EntityRecord
 from services import decisions
 from services.decisions import DecisionRequest
 from services.engagement import best_send_at
-from services.errors import NotFound
+from services.entity_selection import select_records
+from services.errors import Invalid, NotFound
 from services.journey_client import enter_journey
 from services.profile_updates import apply_update
 
@@ -56,6 +60,18 @@ class StepActivities:
         within = timedelta(seconds=inp.within_seconds)
         at = await best_send_at(self.pool, inp.profile_id, inp.goal, within, inp.now)
         return SendTimeAnswer(send_at=at)
+
+    @activity.defn(name="select_entity_records")
+    async def select_entity_records(self, inp: SelectRecordsInput) -> SelectRecordsResult:
+        """The profile's records a per-entity message node sends to (a read: safe to retry;
+        the workflow's history keeps the answer, so a replay sends to the same records)."""
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                found = await select_records(conn, inp.per, [inp.profile_id], inp.now)
+        except Invalid as exc:
+            return SelectRecordsResult(error=exc.message)
+        records = [EntityRecord(type=inp.per.entity, key=r.key, scope=r.scope) for r in found]
+        return SelectRecordsResult(records=records)
 
     @activity.defn(name="record_assignment")
     async def record_assignment(self, inp: AssignmentInput) -> None:

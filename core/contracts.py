@@ -14,6 +14,8 @@ from core.retries import SendRetry
 from journeys.interpreter import Command, JourneyState, StepTrace
 from journeys.migration import MigrationPlan
 from journeys.model import Event, Profile
+from journeys.per_entity import PerEntity
+from journeys.runtime import EntityRecord
 
 
 class _Model(BaseModel):
@@ -155,6 +157,9 @@ class SendInput(_Model):
     )
     send_time: Literal["optimised", "holdout"] | None = Field(
         default=None, description="Send-time optimisation: the group the ledger row is in"
+    )
+    entity: EntityRecord | None = Field(
+        default=None, description="A per-entity message: its record, `entity` in the template"
     )
 
 
@@ -382,6 +387,23 @@ class SendTimeInput(_Model):
     goal: Literal["opened", "clicked"]
     within_seconds: float
     now: datetime
+
+
+class SelectRecordsInput(_Model):
+    """Which of the profile's related records a per-entity message node sends to."""
+
+    v: Literal[1] = 1
+    profile_id: str
+    per: PerEntity
+    now: datetime
+
+
+class SelectRecordsResult(_Model):
+    """The matching records in key order, or why they could not be read."""
+
+    v: Literal[1] = 1
+    records: list[EntityRecord] = Field(default_factory=list)
+    error: str | None = None
 
 
 class SendTimeAnswer(_Model):

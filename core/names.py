@@ -38,6 +38,16 @@ def step_id(workflow_id: str, entry_run_id: str, node: str, visit: int) -> str:
     return str(uuid.uuid5(STEP_NAMESPACE, f"{workflow_id}|{entry_run_id}|{node}|{visit}"))
 
 
+def entity_message_id(
+    workflow_id: str, entry_run_id: str, node: str, visit: int, entity_type: str, key: str
+) -> str:
+    """A per-entity journey message's id (issue 17.4): the step's, plus the record it is
+    for, so each record of a visit has one id and a retry or a replay finds its row. The
+    key comes last, so a `|` in it cannot make two records share an id."""
+    name = f"{workflow_id}|{entry_run_id}|{node}|{visit}|entity|{entity_type}|{key}"
+    return str(uuid.uuid5(STEP_NAMESPACE, name))
+
+
 def journey_workflow_id(journey_id: str, profile_id: str, key: str | None = None) -> str:
     """Readable ids let operators find a profile's journey in the Temporal UI.
 

@@ -245,6 +245,14 @@ CREATE TABLE public.audiences (
     evaluated_at timestamp with time zone,
     CONSTRAINT audiences_status_check CHECK ((status = ANY (ARRAY['active'::text, 'archived'::text])))
 );
+CREATE TABLE public.campaign_run_batches (
+    campaign_id text NOT NULL,
+    run_id text NOT NULL,
+    first_seq integer NOT NULL,
+    members integer NOT NULL,
+    finished_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT campaign_run_batches_members_check CHECK ((members >= 0))
+);
 CREATE TABLE public.campaign_run_members (
     campaign_id text NOT NULL,
     run_id text NOT NULL,
@@ -735,6 +743,8 @@ ALTER TABLE ONLY public.audience_runs
     ADD CONSTRAINT audience_runs_pkey PRIMARY KEY (run_key);
 ALTER TABLE ONLY public.audiences
     ADD CONSTRAINT audiences_pkey PRIMARY KEY (audience_id);
+ALTER TABLE ONLY public.campaign_run_batches
+    ADD CONSTRAINT campaign_run_batches_pkey PRIMARY KEY (campaign_id, run_id, first_seq);
 ALTER TABLE ONLY public.campaign_run_members
     ADD CONSTRAINT campaign_run_members_pkey PRIMARY KEY (campaign_id, run_id, seq);
 ALTER TABLE ONLY public.campaign_runs

@@ -14,59 +14,18 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+from typing import Any
 
 from entities.identifiers import column, is_name, table
 from entities.model import SQL_TYPES, Definition, relation_type
 from entities.values import convert, to_json
 from journeys.durations import parse_duration
+from journeys.per_entity import Condition, PerEntity
 from journeys.problems import Problem
 
-Op = Literal[
-    "eq",
-    "ne",
-    "lt",
-    "lte",
-    "gt",
-    "gte",
-    "in",
-    "not_in",
-    "exists",
-    "not_exists",
-    "within_last",
-    "within_next",
-]
-Scalar = StrictBool | StrictInt | StrictFloat | StrictStr
-MAX_PER_MEMBER = 100
 _ORDER = {"lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
 _ORDERED = ("number", "timestamp", "date", "string", "enum")
 _TIMES = ("timestamp", "date")
-
-
-class Condition(BaseModel):
-    """A comparison on one field of the record: a missing value satisfies no comparison,
-    so `ne`, `not_in` and `not_exists` hold for it (as in audience rules)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    field: str = Field(min_length=1, max_length=100)
-    op: Op
-    value: Scalar | list[Scalar] | None = None
-
-
-class PerEntity(BaseModel):
-    """One message per matching record of `entity` related to the member."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    entity: str = Field(min_length=1, max_length=100, description="an entity type")
-    relation: str | None = Field(
-        None, description="its relation to the profile; needed only if it has several"
-    )
-    where: list[Condition] = Field(default_factory=list, max_length=20)
-    limit: int = Field(10, ge=1, le=MAX_PER_MEMBER, description="records per member, by key")
 
 
 @dataclass(frozen=True)

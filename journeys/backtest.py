@@ -7,9 +7,11 @@ allow it, later events reach the running instance, timers fire when their time c
 whatever still waits at the end of the window is counted as waiting there. Sends are judged
 by the same rules as real ones (`contacts.send_rules.skip_reason`: suppression, consent,
 frequency caps counted on this replay's own sends) and quiet hours defer them as the
-interpreter does; nothing is sent. Action and data-source calls take the caller's canned
-answers; a call with no answer makes the rest of that run unknowable, so the run stops there
-and is counted as `unknown` at that node rather than guessed.
+interpreter does; nothing is sent. A message node with `per` sends to the records the caller
+read for the profile (today's, like the profile), one message each. Action and data-source
+calls take the caller's canned answers; a call with no answer makes the rest of that run
+unknowable, so the run stops there and is counted as `unknown` at that node rather than
+guessed.
 
 The per-profile replays add up into a `Tally`, which merges (`Tally.add`), so profiles can be
 replayed in any order and in several processes. The caller reads events and profiles from
@@ -36,6 +38,8 @@ from journeys.interpreter import (
     LoadProfile,
     MessageSent,
     ProfileLoaded,
+    RecordsSelected,
+    SelectRecords,
     SendMessage,
     SendTimeChosen,
     Start,
@@ -45,7 +49,9 @@ from journeys.interpreter import (
     step,
 )
 from journeys.model import Event, JourneyDefinition, Profile
+from journeys.per_entity import PerEntity
 from journeys.routing import entry_matches, entry_open, instance_keys, reentry_refusal
+from journeys.runtime import EntityRecord
 
 MAX_STEPS = 10_000  # steps of one profile's replay before it is counted as a loop
 UNKNOWN = "unknown"  # how a run ends that needed a call answer the backtest was not given
@@ -85,6 +91,13 @@ class ProfileHistory:
     profile: Profile
     events: Sequence[Event]
     consent: Consent = Consent()
+    records: Mapping[str, Sequence[EntityRecord]] = field(default_factory=dict)
+    """The profile's records for each `per` of the journey, by `selection_key`."""
+
+
+def selection_key(per: PerEntity) -> str:
+    """Which of a profile's record sets a `per` reads (nodes with the same `per` share one)."""
+    return per.model_dump_json()
 
 
 Answer = Callable[[Any, JourneyState], Input | None]
@@ -331,6 +344,9 @@ def _answer(run: _Replay, command: Any, state: JourneyState, now: datetime) -> I
         return _send(run, command, now)
     if isinstance(command, ChooseSendTime):  # approximation: sent at once (no habit here)
         return SendTimeChosen(node=command.node, send_at=now)
+    if isinstance(command, SelectRecords):
+        records = list(run.history.records.get(selection_key(command.per), ()))
+        return RecordsSelected(node=command.node, visit=command.visit, records=records)
     return run.bt.answer(command, state)
 
 

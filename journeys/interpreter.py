@@ -90,6 +90,8 @@ from journeys.runtime import (
     ProfileLoaded,
     ProfileUpdated,
     RecordAssignment,
+    RecordsSelected,
+    SelectRecords,
     SendMessage,
     SendTimeChosen,
     Start,
@@ -124,6 +126,8 @@ __all__ = [
     "ProfileLoaded",
     "ProfileUpdated",
     "RecordAssignment",
+    "RecordsSelected",
+    "SelectRecords",
     "SendMessage",
     "SendTimeChosen",
     "Start",
@@ -414,7 +418,13 @@ def _deliver_pending(ctx: StepContext) -> None:
 
 def _on_result(
     ctx: StepContext,
-    inp: MessageSent | AssignmentRecorded | ActionDone | ProfileUpdated | Jumped | SendTimeChosen,
+    inp: MessageSent
+    | AssignmentRecorded
+    | ActionDone
+    | ProfileUpdated
+    | Jumped
+    | SendTimeChosen
+    | RecordsSelected,
 ) -> None:
     """The result of the current node's command; one for another node, or while the journey
     waits or loads the profile, does not fit the state and is ignored."""

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PrivateAttr
 
+from journeys.per_entity import PerEntity
 from journeys.records import Event, Profile
 
 PATH_LIMIT = 200  # steps kept in JourneyState.path; older ones are counted in path_dropped
@@ -127,6 +128,26 @@ class SendTimeChosen(_Model):
     send_at: AwareDatetime
 
 
+class EntityRecord(_Model):
+    """A related record a per-entity message is for, as its template sees it (`entity`)."""
+
+    type: str
+    key: str = Field(description="The record's key as message ids and the ledger hold it")
+    scope: dict[str, Any] = Field(
+        default_factory=dict, description="`entity` in the template: type, key, fields, related"
+    )
+
+
+class RecordsSelected(_Model):
+    """Result of SelectRecords: the matching records, in key order (none is an answer)."""
+
+    kind: Literal["records_selected"] = "records_selected"
+    node: str
+    visit: int
+    records: list[EntityRecord] = Field(default_factory=list)
+    error: str | None = Field(default=None, description="Why they could not be read")
+
+
 Input = Annotated[
     Start
     | TimerFired
@@ -137,7 +158,8 @@ Input = Annotated[
     | ActionDone
     | ProfileUpdated
     | Jumped
-    | SendTimeChosen,
+    | SendTimeChosen
+    | RecordsSelected,
     Field(discriminator="kind"),
 ]
 
@@ -155,6 +177,9 @@ class SendMessage(_Model):
     visit: int
     send_time: SendTimeGroup | None = Field(
         default=None, description="With send-time optimisation: sent at the chosen time or held out"
+    )
+    entity: EntityRecord | None = Field(
+        default=None, description="With `per`: the record this message is for (its id names it)"
     )
 
 
@@ -248,6 +273,17 @@ class Decide(_Model):
     visit: int
 
 
+class SelectRecords(_Model):
+    """Read the profile's records a message node with `per` sends to, answer
+    RecordsSelected. A read whose answer the history keeps, so a replay sends to the same
+    records whatever the table holds by then."""
+
+    kind: Literal["select_records"] = "select_records"
+    node: str
+    visit: int
+    per: PerEntity
+
+
 Command = Annotated[
     SendMessage
     | Wait
@@ -259,7 +295,8 @@ Command = Annotated[
     | UpdateProfile
     | JumpToJourney
     | ChooseSendTime
-    | Decide,
+    | Decide
+    | SelectRecords,
     Field(discriminator="kind"),
 ]
 
@@ -322,6 +359,21 @@ class PendingCall(_Model):
     increment: dict[str, int | float] = Field(default_factory=dict)
 
 
+class Selection(_Model):
+    """The records a per-entity message node's visit sends to, and how far it got: one
+    message per record, in order; the node goes on once each has its outcome."""
+
+    node: str
+    visit: int
+    entity: str
+    records: list[EntityRecord] = Field(default_factory=list)
+    done: int = 0
+    outcomes: dict[str, int] = Field(default_factory=dict)
+
+    def current(self) -> EntityRecord:
+        return self.records[self.done]
+
+
 class JourneyState(_Model):
     """Where a profile is in a journey; everything `step` needs besides the definition."""
 
@@ -345,6 +397,9 @@ class JourneyState(_Model):
     messages: dict[str, str] = Field(default_factory=dict)
     send_times: dict[str, AwareDatetime] = Field(
         default_factory=dict, description="Chosen send times of message nodes not yet sent"
+    )
+    selection: Selection | None = Field(
+        default=None, description="The records of the per-entity message node being sent"
     )
     pending_events: list[Event] = Field(default_factory=list)
     seen_event_ids: list[str] = Field(default_factory=list)

@@ -10,7 +10,8 @@ Approximations (documented in the README's "Backtest"): profiles are today's, no
 were at each event; frequency caps count only the replay's own sends; entry caps
 (`per_day`, `max_inside`) are not applied (they depend on every other profile's timing; the
 answer's `entries_per_day` shows what they would limit); a jump to another journey
-succeeds without replaying that journey; calls answer what the caller canned.
+succeeds without replaying that journey; calls answer what the caller canned; a message
+node with `per` sends to the profile's records as stored today, matched at the window's end.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from journeys.backtest import (
     definition_changes,
     differences,
     replay_all,
+    selection_key,
     summary,
 )
 from journeys.durations import add_duration
@@ -54,7 +56,11 @@ from journeys.interpreter import (
     UpdateProfile,
 )
 from journeys.model import AUDIENCE_EXITED, Event, JourneyDefinition, Profile
+from journeys.nodes.message import MessageNode
+from journeys.per_entity import PerEntity
 from journeys.routing import listened_events
+from journeys.runtime import EntityRecord
+from services.entity_selection import select_records
 from services.errors import FieldProblem, Invalid, NotFound, found
 from services.journeys import parsed
 from services.profile_updates import apply_update
@@ -141,7 +147,7 @@ async def backtest(
     """The predicted tally of `definition` over the events stored in [start, end)."""
     bt = await _setup(pool, definition, version, end, answers)
     total = Tally()
-    chunks = _histories(pool, _names(definition), start, end)
+    chunks = _histories(pool, _names(definition), start, end, _pers([definition]))
     async for part in map_chunks(replay_all, chunks, bt):
         total.add(part)
     return total
@@ -155,7 +161,8 @@ async def compare(
     after = replace(before, definition=chosen.definition, version=chosen.version)
     names = sorted({*_names(live.definition), *_names(chosen.definition)})
     total = Comparison()
-    chunks = _histories(pool, names, span.start, span.end)
+    pers = _pers([live.definition, chosen.definition])
+    chunks = _histories(pool, names, span.start, span.end, pers)
     async for part in map_chunks(_compared, chunks, before, after):
         total.add(part, SAMPLE_SIZE)
     return total
@@ -308,8 +315,23 @@ async def _caps(pool: asyncpg.Pool) -> dict[str, Cap]:
     return {r["channel"]: Cap(r["max_messages"], r["period"]) for r in rows}
 
 
+def _pers(definitions: Sequence[JourneyDefinition]) -> list[PerEntity]:
+    """The distinct `per` selections of the definitions' message nodes."""
+    found = {
+        selection_key(n.per): n.per
+        for d in definitions
+        for n in d.nodes.values()
+        if isinstance(n, MessageNode) and n.per is not None
+    }
+    return list(found.values())
+
+
 async def _histories(
-    pool: asyncpg.Pool, names: list[str], start: datetime, end: datetime
+    pool: asyncpg.Pool,
+    names: list[str],
+    start: datetime,
+    end: datetime,
+    pers: Sequence[PerEntity] = (),
 ) -> AsyncIterator[list[ProfileHistory]]:
     """Chunks of profile histories, each profile's events in time order."""
     async with pool.acquire() as conn, conn.transaction():
@@ -318,10 +340,32 @@ async def _histories(
         async for profile_id, events in _grouped(rows):
             chunk[profile_id] = events
             if len(chunk) >= CHUNK_PROFILES:
-                yield await _with_profiles(conn, chunk)
+                yield await _with_records(pool, await _with_profiles(conn, chunk), pers, end)
                 chunk = {}
         if chunk:
-            yield await _with_profiles(conn, chunk)
+            yield await _with_records(pool, await _with_profiles(conn, chunk), pers, end)
+
+
+async def _with_records(
+    pool: asyncpg.Pool, chunk: list[ProfileHistory], pers: Sequence[PerEntity], end: datetime
+) -> list[ProfileHistory]:
+    """Each profile's records for each `per`, one query per `per` and chunk, each in a short
+    transaction of its own (the entity-types lock is not held for the whole backtest); a
+    `per` that no longer fits the entity types reads none."""
+    if not pers:
+        return chunk
+    ids = [h.profile.profile_id for h in chunk]
+    records: list[dict[str, list[EntityRecord]]] = [{} for _ in chunk]
+    for per in pers:
+        try:
+            async with pool.acquire() as conn, conn.transaction():
+                found = await select_records(conn, per, ids, end)
+        except Invalid:
+            continue
+        for r in found:
+            mine = records[r.member].setdefault(selection_key(per), [])
+            mine.append(EntityRecord(type=per.entity, key=r.key, scope=r.scope))
+    return [replace(h, records=rs) for h, rs in zip(chunk, records, strict=True)]
 
 
 async def _grouped(rows: Any) -> AsyncIterator[tuple[str, list[Event]]]:

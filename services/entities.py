@@ -3,9 +3,10 @@
 A definition is saved in the transaction that runs its DDL, under one advisory lock, so
 the table and the stored definition never disagree and two saves never race. A change may
 add fields and relations (ADD COLUMN, which works on a populated table) and remove fields
-(DROP COLUMN), unless an audience reads them; retyping a field, changing the key or
-dropping a relation is refused for now (409 naming each), and so is deleting a type an
-audience reads (409 naming the audience). Records are written whole: an upsert replaces
+(DROP COLUMN), unless an audience, a campaign's `per` or a journey's `per` (of a version
+that is live or still has runs) reads them; retyping a field, changing the key or
+dropping a relation is refused for now (409 naming each), and so is deleting a type such a
+reader reads (409 naming each reader). Records are written whole: an upsert replaces
 every column, and a batch is one transaction that stores all of its records or none.
 """
 
@@ -27,6 +28,7 @@ from entities import ddl, queries
 from entities.model import Definition
 from entities.validation import problems, refused_changes, users_of
 from entities.values import check, from_text, to_json
+from journeys.per_entity import fields_read, parsed_per
 from journeys.problems import Problem
 from services.errors import Conflict, FieldProblem, Invalid, NotFound, found
 
@@ -108,6 +110,7 @@ async def _refuse_if_read(
         read = sorted(f"{t}.{c}" if c else t for t, c in uses(rule, known) & wanted)
         if read:
             readers.append(f"audience {row['audience_id']!r} reads {', '.join(read)}")
+    readers += await _per_readers(conn, wanted)
     if readers:
         raise Conflict(f"entity type {name!r} cannot change this way: {'; '.join(readers)}")
 
@@ -118,6 +121,24 @@ async def _refuse_if_exported(conn: Executor, name: str) -> None:
     if exporting:
         said = ", ".join(repr(d) for d in exporting)
         raise Conflict(f"entity type {name!r} is exported by destination {said}")
+
+
+async def _per_readers(conn: Executor, wanted: set[tuple[str, str | None]]) -> list[str]:
+    """Each campaign and journey version whose `per` reads one of `wanted`: its records
+    could no longer be selected (`campaign 'c' reads booking.status`)."""
+    found: dict[str, set[str]] = {}
+    for row in await conn.fetch(q("per_entity_readers")):
+        per = parsed_per(_json(row["per"]))
+        if per is None:
+            continue
+        read = {f"{t}.{c}" if c else t for t, c in fields_read(per) & wanted}
+        if not read:
+            continue
+        who = f"{row['kind']} {row['name']!r}"
+        if row["version"] is not None:
+            who += f" (version {row['version']})"
+        found.setdefault(who, set()).update(read)
+    return [f"{who} reads {', '.join(sorted(read))}" for who, read in found.items()]
 
 
 def _json(raw: Any) -> Any:

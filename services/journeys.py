@@ -21,9 +21,12 @@ from core.metrics import JOURNEY_EXITS
 from core.names import KNOWN_CHANNELS, NOTIFY_JOURNEYS
 from db.sql import q
 from db.types import Executor
+from entities import selection
 from journeys.model import JourneyDefinition
+from journeys.per_entity import parsed_per
 from journeys.problems import Problem, format_path
 from journeys.validate import parse_definition
+from services.entities import definitions
 from services.errors import Conflict, FieldProblem, Invalid, Unavailable, found
 from services.journey_approvals import may_publish
 from services.journey_client import terminate_journeys
@@ -109,7 +112,38 @@ async def checked(
     )
     if definition is not None:
         problems = [*problems, *channel_mismatches(dump(definition), templates)]
-    return definition, problems
+    return definition, [*problems, *await entity_problems(conn, data)]
+
+
+async def validation(
+    conn: Executor, data: dict[str, Any], check_templates: bool
+) -> tuple[JourneyDefinition | None, list[Problem]]:
+    """What `POST /v1/journeys/validate` answers: the language's problems and those of each
+    `per` against the entity types, plus (with `check_templates`) every check of publish."""
+    if check_templates:
+        return await checked(conn, data)
+    definition, problems = await parsed(data)
+    return definition, [*problems, *await entity_problems(conn, data)]
+
+
+async def entity_problems(conn: Executor, data: Mapping[str, Any]) -> list[Problem]:
+    """Each message node's `per` against the entity types, its paths under the node
+    (`nodes.remind.per.where[0].field`); a `per` the model refuses is reported already."""
+    nodes = data.get("nodes")
+    if not isinstance(nodes, dict):
+        return []
+    pers = {
+        node_id: per
+        for node_id, node in nodes.items()
+        if isinstance(node, dict)
+        and node.get("type") == "message"
+        and (per := parsed_per(node.get("per"))) is not None
+    }
+    if not pers:
+        return []
+    known = await definitions(conn)
+    root = "nodes.{}.per".format
+    return [p for n, per in pers.items() for p in selection.problems(per, known, root(n))]
 
 
 def dump(definition: Any) -> dict[str, Any]:

@@ -2,13 +2,15 @@
 
 Messages are rendered from the stored templates, action and fetch requests are rendered
 from the stored specs (and answered with the caller's canned responses), profile updates
-are applied to the test profile only. Nothing is sent and nothing is written.
+are applied to the test profile only. A message node with `per` sends to the records
+stored today for the test profile's id when a profile with that id is stored, else to none
+(the test says which). Nothing is sent and nothing is written.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -36,15 +38,20 @@ from journeys.interpreter import (
     MessageSent,
     ProfileUpdated,
     RecordAssignment,
+    RecordsSelected,
+    SelectRecords,
     SendMessage,
     SendTimeChosen,
     UpdateProfile,
 )
 from journeys.model import Event, JourneyDefinition, Profile
 from journeys.nodes.decide import undecided
+from journeys.nodes.message import MessageNode
 from journeys.routing import entry_key, entry_matches, instance_keys
+from journeys.runtime import EntityRecord
 from journeys.simulate import Simulation, simulate
 from services.action_requests import CallFailed, pick, render_request
+from services.entity_selection import select_records
 from services.errors import FieldProblem, Invalid, found
 from services.fragments import fragments_of
 from services.journeys import parsed
@@ -62,8 +69,10 @@ class TestResponder:
         failing: set[str],
         journey_name: str,
         fragments: Mapping[str, Fragment] | None = None,
+        records: Mapping[str, TestRecords] | None = None,
     ) -> None:
         self.templates = templates
+        self.records = records or {}
         self.fragments = fragments or {}
         self.actions = actions
         self.sources = sources
@@ -102,12 +111,26 @@ class TestResponder:
         if isinstance(command, ChooseSendTime):  # the live run waits for the best hour
             record = {"kind": "send_time", "goal": command.goal, "send_at": now.isoformat()}
             return SendTimeChosen(node=command.node, send_at=now), record
+        if isinstance(command, SelectRecords):
+            return self._records(command)
         if isinstance(command, Decide):
             response = self.responses.get(command.decision) or undecided(command.decision)
             decided: dict[str, Any] = {"kind": "decide", "decision": command.decision}
             decided["response"] = response
             return ActionDone(node=command.node, ok=True, response=response), decided
         raise ValueError(f"test mode cannot answer {command!r}")
+
+    def _records(self, command: SelectRecords) -> tuple[Input, dict[str, Any]]:
+        """The records read before the run for this node (the same at every visit)."""
+        found = self.records.get(command.node) or TestRecords(NO_PROFILE)
+        record: dict[str, Any] = {"kind": "records", "entity": command.per.entity}
+        record.update(keys=[r.key for r in found.records], source=found.source)
+        if found.error is not None:
+            record["error"] = found.error
+        selected = RecordsSelected(
+            node=command.node, visit=command.visit, records=found.records, error=found.error
+        )
+        return selected, record
 
     def _message(
         self, command: SendMessage, state: JourneyState, now: datetime
@@ -118,6 +141,9 @@ class TestResponder:
             "template": command.template,
         }
         message_id = f"test:{command.node}:{command.visit}"
+        if command.entity is not None:
+            message_id = f"{message_id}:{command.entity.key}"
+            record["entity"] = {"type": command.entity.type, "key": command.entity.key}
         template = self.templates.get(command.template)
         try:
             if template is None:
@@ -134,6 +160,8 @@ class TestResponder:
                     "name": self.journey_name,
                 },
             )
+            if command.entity is not None:
+                ctx["entity"] = command.entity.scope
             locale = state.profile.locale
             key = choose(template.get("locales") or {}, locale)
             text = template if key is None else template["locales"][key]
@@ -202,6 +230,43 @@ class TestInput(Protocol):
 
 
 NOT_MATCHED = "the entry filter is false for this profile and event"
+STORED = "the stored records of this profile"
+NO_PROFILE = "none: no profile with this id is stored"
+
+
+@dataclass(frozen=True)
+class TestRecords:
+    """What a per-entity node of a test run sends to, and where that came from."""
+
+    source: str
+    records: list[EntityRecord] = field(default_factory=list)
+    error: str | None = None
+
+
+async def records_for_test(
+    pool: asyncpg.Pool, definition: JourneyDefinition, profile_id: str, now: datetime
+) -> dict[str, TestRecords]:
+    """For each message node with `per`: the stored profile's matching records today."""
+    nodes = {
+        node_id: node.per
+        for node_id, node in definition.nodes.items()
+        if isinstance(node, MessageNode) and node.per is not None
+    }
+    if not nodes:
+        return {}
+    if await pool.fetchrow(q("get_profile"), profile_id) is None:
+        return {node_id: TestRecords(NO_PROFILE) for node_id in nodes}
+    found: dict[str, TestRecords] = {}
+    async with pool.acquire() as conn, conn.transaction():
+        for node_id, per in nodes.items():
+            try:
+                rows = await select_records(conn, per, [profile_id], now)
+            except Invalid as exc:
+                found[node_id] = TestRecords(STORED, error=exc.message)
+                continue
+            records = [EntityRecord(type=per.entity, key=r.key, scope=r.scope) for r in rows]
+            found[node_id] = TestRecords(STORED, records)
+    return found
 
 
 @dataclass(frozen=True)
@@ -265,6 +330,7 @@ async def run_test(
     except KeyMissing as exc:
         return TestRun(start, profile, None, f"a keyed journey's entry event needs its key: {exc}")
     responder = await _responder(pool, definition, given)
+    responder.records = await records_for_test(pool, definition, profile.profile_id, start)
     # As routed: a keyed run receives only the later events that carry its key.
     later = _later_events(profile, start, given.events)
     events = [e for e in later if key in instance_keys([definition.entry.key], e)]

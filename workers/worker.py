@@ -126,6 +126,7 @@ class Activities:
             self.steps.record_assignment,
             self.steps.jump_to_journey,
             self.steps.choose_send_time,
+            self.steps.select_entity_records,
             self.steps.decide,
             self.audiences.refresh_audience,
             self.fanout.prepare,

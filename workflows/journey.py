@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
         MIGRATE_SIGNAL,
         STATE_QUERY,
         channel_task_queue,
+        entity_message_id,
         step_id,
     )
     from core.retries import SEND_RETRY
@@ -54,6 +55,7 @@ with workflow.unsafe.imports_passed_through():
         LoadProfile,
         MessageSent,
         ProfileLoaded,
+        SelectRecords,
         SendMessage,
         Start,
         StepResult,
@@ -66,7 +68,7 @@ with workflow.unsafe.imports_passed_through():
     from journeys.model import Event, JourneyDefinition, Profile
     from journeys.nodes.message import MessageNode
     from journeys.trace import merge
-    from workflows.steps import LOCAL_RETRY, StepCommand, StepContext, run_step
+    from workflows.steps import LOCAL_RETRY, StepCommand, StepContext, run_step, select_records
 
 CURRENT_NODE = SearchAttributeKey.for_keyword("CurrentNode")
 JOURNEY_VERSION = SearchAttributeKey.for_int("JourneyVersion")
@@ -188,6 +190,8 @@ class JourneyWorkflow:
                 command = await self._send(command)
             elif isinstance(command, LoadProfile):
                 command = await self._load_profile()
+            elif isinstance(command, SelectRecords):  # a read: no CurrentNode upsert
+                command = self._step(await select_records(command, self._context())).command
             elif isinstance(command, StepCommand):
                 self._mark_node()
                 command = self._step(await run_step(command, self._context())).command
@@ -258,7 +262,7 @@ class JourneyWorkflow:
         assert self._state is not None and self._input is not None
         info = workflow.info()
         send = SendInput(
-            message_id=step_id(info.workflow_id, self._entry_run_id, command.node, command.visit),
+            message_id=self._message_id(command),
             channel=command.channel,
             template=command.template,
             profile_id=self._state.profile_id,
@@ -276,6 +280,7 @@ class JourneyWorkflow:
             dry_run=self._definition.dry_run if self._definition else False,
             steps=self._batch(),
             send_time=command.send_time,
+            entity=command.entity,
         )
         if command.channel in LOCAL_CHANNELS:
             result = await workflow.execute_local_activity(
@@ -310,6 +315,15 @@ class JourneyWorkflow:
         return self._step(
             MessageSent(node=command.node, message_id=result.message_id, status=result.status)
         ).command
+
+    def _message_id(self, command: SendMessage) -> str:
+        """The step's id (decision 3), or with `per` the step's and its record's."""
+        workflow_id, entity = workflow.info().workflow_id, command.entity
+        if entity is None:
+            return step_id(workflow_id, self._entry_run_id, command.node, command.visit)
+        return entity_message_id(
+            workflow_id, self._entry_run_id, command.node, command.visit, entity.type, entity.key
+        )
 
     async def _load_profile(self) -> Command:
         assert self._state is not None
@@ -388,6 +402,8 @@ class JourneyWorkflow:
         node_id = self._state.node or ""
         node = self._definition.nodes.get(node_id)
         if not isinstance(node, MessageNode) or command.event is not None:
+            return None
+        if node.per is not None:  # its messages are not known before its records are read
             return None
         visit = self._state.visits.get(node_id, 1)
         message_id = step_id(workflow.info().workflow_id, self._entry_run_id, node_id, visit)

@@ -23,6 +23,8 @@ with workflow.unsafe.imports_passed_through():
         DecideResult,
         JumpInput,
         JumpResult,
+        SelectRecordsInput,
+        SelectRecordsResult,
         SendTimeAnswer,
         SendTimeInput,
         UpdateProfileInput,
@@ -41,6 +43,8 @@ with workflow.unsafe.imports_passed_through():
         JumpToJourney,
         ProfileUpdated,
         RecordAssignment,
+        RecordsSelected,
+        SelectRecords,
         SendTimeChosen,
         UpdateProfile,
     )
@@ -107,6 +111,20 @@ async def _choose_send_time(command: ChooseSendTime, ctx: StepContext) -> SendTi
         retry_policy=LOCAL_RETRY,
     )
     return SendTimeChosen(node=command.node, send_at=answer.send_at)
+
+
+async def select_records(command: SelectRecords, ctx: StepContext) -> RecordsSelected:
+    """A local read of the profile's matching records; its answer is in the history."""
+    answer = await workflow.execute_local_activity(
+        "select_entity_records",
+        SelectRecordsInput(profile_id=ctx.state.profile_id, per=command.per, now=workflow.now()),
+        result_type=SelectRecordsResult,
+        start_to_close_timeout=timedelta(seconds=30),
+        retry_policy=LOCAL_RETRY,
+    )
+    return RecordsSelected(
+        node=command.node, visit=command.visit, records=answer.records, error=answer.error
+    )
 
 
 async def _call(command: CallAction | FetchData, ctx: StepContext) -> ActionDone:

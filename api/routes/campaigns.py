@@ -193,6 +193,9 @@ async def _run_public(conn: Executor, run: asyncpg.Record) -> RunPublic:
             reason = r["reason"] or r["status"]
             skipped[reason] = skipped.get(reason, 0) + r["n"]
     done = sent + failed + sum(skipped.values())
+    members = await conn.fetchrow(q("campaign_run_members_done"), run["campaign_id"], run["run_id"])
+    if members is not None and members["per_entity"]:  # the ledger counts messages: members
+        done = max(members["with_messages"], members["in_batches"])
     total = run["total"]
     timed = await conn.fetch(q("campaign_run_send_time"), run["campaign_id"], run["run_id"])
     return RunPublic(
@@ -200,8 +203,9 @@ async def _run_public(conn: Executor, run: asyncpg.Record) -> RunPublic:
         sent=sent,
         failed=failed,
         skipped=skipped,
-        # A completed run has none left, even when (per-entity) its ledger counts messages
-        # rather than members and a member without a matching record has no row.
+        # Members left: a per-entity run's ledger counts messages, so its members done are
+        # those with a message or in a finished batch (a member without a matching record has
+        # no row); a completed run has none left.
         remaining=None
         if total is None
         else 0

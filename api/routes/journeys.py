@@ -48,7 +48,7 @@ from journeys.loader import DefinitionSyntaxError, load_text
 from journeys.model import Profile
 from journeys.problems import Problem
 from services import journey_approvals
-from services.journeys import checked, dump, parsed, publish, stop
+from services.journeys import dump, parsed, publish, stop, validation
 from services.testrun import TestRun, definition_to_test, run_test
 
 router = APIRouter(prefix="/journeys", tags=["journeys"], responses=ERRORS)
@@ -169,10 +169,7 @@ async def validate_journey(
 ) -> ValidationPublic:
     """Validate a definition without saving it; every problem is listed."""
     data = await read_definition(request)
-    if check_templates:
-        definition, problems = await checked(pool, data)
-    else:
-        definition, problems = await parsed(data)
+    definition, problems = await validation(pool, data, check_templates)
     valid = not problems and definition is not None
     return ValidationPublic(
         valid=valid,

@@ -183,3 +183,21 @@ WHERE message_id = ANY($1::text[]) AND status = 'sending'
 INSERT INTO inbox (message_id, profile_id, title, body)
 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
 ON CONFLICT (message_id) DO NOTHING
+
+-- name: mark_campaign_batch_done
+-- A per-entity run's batch finished with this many members (once: a retry finds the row).
+INSERT INTO campaign_run_batches (campaign_id, run_id, first_seq, members)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT DO NOTHING
+
+-- name: campaign_run_members_done
+-- A per-entity run's members done, two lower bounds: those with a ledger row, and those of
+-- its finished batches (which include members without a matching record).
+SELECT (SELECT count(DISTINCT profile_id) FROM messages
+        WHERE campaign_id = $1 AND campaign_run = $2 AND NOT proof) AS with_messages,
+       (SELECT COALESCE(sum(members), 0) FROM campaign_run_batches
+        WHERE campaign_id = $1 AND run_id = $2) AS in_batches,
+       EXISTS (SELECT 1 FROM messages WHERE campaign_id = $1 AND campaign_run = $2
+               AND entity_key IS NOT NULL)
+       OR EXISTS (SELECT 1 FROM campaign_run_batches
+                  WHERE campaign_id = $1 AND run_id = $2) AS per_entity

@@ -29,3 +29,21 @@ DELETE FROM entity_types WHERE name = $1
 -- name: destinations_exporting_entity
 -- Destinations with an `entities.<type>` field ($1 the type), by name.
 SELECT name FROM destinations WHERE spec->'fields' ? ('entities.' || $1) ORDER BY name
+
+-- name: per_entity_readers
+-- The `per` selections an entity type change must leave working: each active campaign's,
+-- and each message node's of a journey version that is live or still has runs in it.
+SELECT 'campaign' AS kind, campaign_id AS name, NULL::integer AS version, per
+FROM campaigns
+WHERE status = 'active' AND jsonb_typeof(per) = 'object'
+UNION ALL
+SELECT 'journey', v.journey_id, v.version, n.value -> 'per'
+FROM journey_versions v
+JOIN journeys j ON j.journey_id = v.journey_id
+CROSS JOIN LATERAL jsonb_each(v.definition -> 'nodes') AS n
+WHERE jsonb_typeof(n.value -> 'per') = 'object'
+  AND ((j.status = 'live' AND j.live_version = v.version)
+       OR EXISTS (SELECT 1 FROM journey_entries e
+                  WHERE e.journey_id = v.journey_id AND e.version = v.version
+                    AND e.status = 'active'))
+ORDER BY 1, 2, 3

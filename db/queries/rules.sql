@@ -35,12 +35,12 @@ LEFT JOIN frequency_caps c ON c.channel = $3
 -- A retried send finds the row its first attempt wrote and does not send twice; the rule
 -- outcome is recorded (a skipped send with its reason). A 'deferred' row (quiet hours) is no
 -- attempt: the send supersedes it and counts from now; `inserted` is true then too.
--- $15 is the locale variant rendered.
+-- $15 is the locale variant rendered; $16, $17 the record of a per-entity message (or null).
 INSERT INTO messages (message_id, profile_id, journey_id, version, node_id, workflow_id, channel,
                       template, status, recipient, subject, body, attempts, reason,
-                      transactional, sent_at, locale)
+                      transactional, sent_at, locale, entity_type, entity_key)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $14,
-        CASE WHEN $9::text = 'sent' THEN now() END, $15)
+        CASE WHEN $9::text = 'sent' THEN now() END, $15, $16, $17)
 ON CONFLICT (message_id) DO UPDATE SET
     attempts = CASE WHEN messages.status = 'deferred' THEN 1 ELSE messages.attempts + 1 END,
     status = CASE WHEN messages.status = 'deferred' THEN EXCLUDED.status ELSE messages.status END,

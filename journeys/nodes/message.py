@@ -6,6 +6,13 @@ window, which the engagement model chooses (ChooseSendTime, engagement/choice.py
 hours are then judged at that time. A `holdout` share of profiles, chosen by a hash of
 (journey, profile, node, visit), is sent at once, so the uplift can be measured; the message
 ledger says which group each send was in.
+
+With `per` (issue 17.4), the node sends one message per matching related record of the
+profile (`per: {entity: booking, where: [...]}`): once the quiet hours allow the send, the
+records are read by a command (SelectRecords) whose answer the history keeps, then each
+record gets its own SendMessage, in key order, the record in the template's `entity`; the
+node goes on once every record has its outcome (none: it goes on at once). Each message
+counts against the profile's caps (architecture decision 24).
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from journeys.nodes.base import Catalogs, Finding, NodeModel, NodeType, Raw, pos
 from journeys.nodes.buckets import bucket
 from journeys.nodes.context import StepContext
 from journeys.nodes.errors import FieldPath
+from journeys.per_entity import PerEntity
 from journeys.runtime import (
     DEFERRED,
     DEFERRED_SEND_TIME,
@@ -40,6 +48,9 @@ from journeys.runtime import (
     JourneyState,
     MessageSent,
     PathStep,
+    RecordsSelected,
+    Selection,
+    SelectRecords,
     SendMessage,
     SendTimeChosen,
     SendTimeGroup,
@@ -114,6 +125,17 @@ class MessageNode(NodeModel):
         description="Wait for the profile's likeliest hour to open or click, within a window; "
         "quiet hours are judged at that time.",
     )
+    per: PerEntity | None = Field(
+        default=None,
+        description="Send one message per matching related record of the profile (e.g. each "
+        "upcoming booking), the record in the template's `entity`; none matching: no message.",
+    )
+
+    @model_validator(mode="after")
+    def _per_without_send_time(self) -> MessageNode:
+        if self.per is not None and self.send_time is not None:
+            raise field_error("send_time", "a per-entity message does not take send_time (yet)")
+        return self
 
 
 class MessageType(NodeType[MessageNode]):
@@ -139,6 +161,8 @@ class MessageType(NodeType[MessageNode]):
 
     def command(self, node: MessageNode, state: JourneyState) -> Command | None:
         node_id, visit = position(state)
+        if node.per is not None:
+            return _per_command(node, node.per, state)
         if choosing(node, state):
             assert node.send_time is not None
             return ChooseSendTime(
@@ -162,6 +186,8 @@ class MessageType(NodeType[MessageNode]):
         return None
 
     def on_result(self, node: MessageNode, ctx: StepContext, inp: Input) -> str | None:
+        if node.per is not None:
+            return _per_result(node, node.per, ctx, inp)
         if isinstance(inp, SendTimeChosen):
             ctx.state.send_times[inp.node] = inp.send_at
             if inp.send_at > ctx.now:
@@ -176,6 +202,57 @@ class MessageType(NodeType[MessageNode]):
         ctx.state.send_times.pop(inp.node, None)
         ctx.leave(f"{inp.status} {inp.message_id}")
         return node.next
+
+
+def selection(state: JourneyState) -> Selection | None:
+    """The records of this visit of the node the journey is at, once they were read."""
+    sel, (node_id, visit) = state.selection, position(state)
+    return sel if sel is not None and (sel.node, sel.visit) == (node_id, visit) else None
+
+
+def _per_command(node: MessageNode, per: PerEntity, state: JourneyState) -> Command:
+    """Read the records first; then the message of the first record without an outcome."""
+    node_id, visit = position(state)
+    sel = selection(state)
+    if sel is None:
+        return SelectRecords(node=node_id, visit=visit, per=per)
+    return SendMessage(
+        node=node_id,
+        channel=node.channel,
+        template=node.template,
+        visit=visit,
+        entity=sel.current(),
+    )
+
+
+def _per_result(node: MessageNode, per: PerEntity, ctx: StepContext, inp: Input) -> str | None:
+    """Records read: send to each in turn; each message's outcome moves to the next record,
+    the last one to `next`."""
+    state, (node_id, visit) = ctx.state, position(ctx.state)
+    sel = selection(state)
+    if isinstance(inp, RecordsSelected) and sel is None and inp.visit == visit:
+        if inp.error is not None:  # as a failed send: the journey goes on
+            ctx.leave(f"failed: {inp.error}")
+            return node.next
+        sel = Selection(node=node_id, visit=visit, entity=per.entity, records=inp.records)
+        state.selection = sel
+        return _per_done(node, ctx, sel) if not sel.records else None
+    if not isinstance(inp, MessageSent) or sel is None:
+        return None
+    outcomes = dict(sel.outcomes)
+    outcomes[inp.status] = outcomes.get(inp.status, 0) + 1
+    sel = sel.model_copy(update={"done": sel.done + 1, "outcomes": outcomes})
+    state.selection = sel
+    state.messages[inp.node] = inp.message_id
+    return _per_done(node, ctx, sel) if sel.done >= len(sel.records) else None
+
+
+def _per_done(node: MessageNode, ctx: StepContext, sel: Selection) -> str:
+    """Every record has its outcome: `2 booking: 2 sent`, or `no matching booking`."""
+    said = ", ".join(f"{n} {status}" for status, n in sorted(sel.outcomes.items()))
+    ctx.leave(f"{len(sel.records)} {sel.entity}: {said}" if said else f"no matching {sel.entity}")
+    ctx.state.selection = None
+    return node.next
 
 
 def quiet(node: MessageNode, ctx: StepContext) -> None:

@@ -16,6 +16,8 @@ from temporalio.worker import Replayer
 
 from core.converter import data_converter
 from core.names import journey_workflow_id
+from entities.model import Definition
+from services import entities
 from tests.integration.helpers import event, publish
 from workers.router import Registry, Router
 from workers.worker import Runtime
@@ -85,6 +87,27 @@ SCENARIOS: dict[str, dict[str, Any]] = {
         "events": [],
         "expect": "completed",
     },
+    "per-entity-message": {
+        # A message node with `per`: its records read (select_entity_records), then one
+        # send per record with an id naming it (core.names.entity_message_id).
+        "setup": "bookings",
+        "start": "remind",
+        "nodes": {
+            "remind": {
+                "type": "message",
+                "channel": "log",
+                "template": "{tpl}",
+                "next": "done",
+                "per": {
+                    "entity": "h_booking",
+                    "where": [{"field": "status", "op": "eq", "value": "confirmed"}],
+                },
+            },
+            "done": {"type": "end"},
+        },
+        "events": [],
+        "expect": "completed",
+    },
     "audience-exit": {
         "entry": {"audience": {"id": "h-vip", "on": "enter"}},
         "entry_event": ("audience.entered", {"audience_id": "h-vip"}),
@@ -101,6 +124,18 @@ SCENARIOS: dict[str, dict[str, Any]] = {
         "expect": "exited",
     },
 }
+
+
+async def bookings(pool: asyncpg.Pool, profile: str) -> None:
+    """The `h_booking` type and the profile's bookings: two confirmed, one held."""
+    booking = {
+        "fields": {"booking_id": {"type": "string"}, "status": {"type": "string"}},
+        "primary_key": "booking_id",
+        "relations": {"guest": {"to": "profile"}},
+    }
+    await entities.save_type(pool, "h_booking", Definition.model_validate(booking))
+    for key, status in (("b-1", "confirmed"), ("b-2", "held"), ("b-3", "confirmed")):
+        await entities.upsert(pool, "h_booking", key, {"status": status, "guest": profile})
 
 
 def definition(jid: str, tpl: str, scenario: dict[str, Any]) -> dict[str, Any]:
@@ -128,6 +163,8 @@ async def test_history_replays(
     scenario = SCENARIOS[name]
     jid, profile, tpl = f"h-{name}-{uuid.uuid4().hex[:6]}", "p-1", "history-hello"
     await publish(pool, definition(jid, tpl, scenario), tpl)
+    if scenario.get("setup") == "bookings":
+        await bookings(pool, profile)
     router = Router(temporal_client, runtime.workers[0].task_queue)
     router.registry = await Registry.load(pool)
     entry_name, entry_props = scenario.get("entry_event", ("go", {}))

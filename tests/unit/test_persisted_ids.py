@@ -33,7 +33,7 @@ from temporalio.worker import (
 from campaigns.plan import campaign_decision_request, campaign_message_id
 from core.contracts import SendInput
 from core.converter import data_converter
-from core.names import journey_workflow_id, proof_message_id, step_id
+from core.names import entity_message_id, journey_workflow_id, proof_message_id, step_id
 from journeys.entry_key import key_text
 from journeys.model import Event, Profile
 from journeys.runtime import JourneyState
@@ -63,6 +63,22 @@ def test_message_and_step_ids_are_pinned(
     """A journey's message id is the id of its step: the messages ledger and the step ledger
     (api/routes/reports.py joins them by it) hold the same string."""
     assert step_id(workflow_id, RUN_ID, node, visit) == expected
+
+
+@pytest.mark.parametrize(
+    ("visit", "entity", "expected"),
+    [
+        (1, ("booking", "b-7"), "0e593f0f-a18e-52bb-90db-22a60ad06c91"),
+        (2, ("booking", "3"), "8ce0d831-2ee0-54ba-83e0-3db51946742f"),
+    ],
+)
+def test_per_entity_journey_message_ids_are_pinned(
+    visit: int, entity: tuple[str, str], expected: str
+) -> None:
+    """A message node with `per` sends one message per record of a visit, each its own id:
+    a retried or replayed send of a booking finds that booking's ledger row."""
+    found = entity_message_id(WORKFLOW_ID, RUN_ID, "remind", visit, *entity)
+    assert found == expected
 
 
 @pytest.mark.parametrize(
@@ -159,7 +175,13 @@ def test_step_id_recomputes_the_recorded_message_ids(path: Path) -> None:
     started = events[0]["workflowExecutionStartedEventAttributes"]
     definitions = [_definition(events), *_migrated_definitions(events)]
     nodes = [n for d in definitions for n, spec in d["nodes"].items() if spec["type"] == "message"]
-    ids = {step_id(started["workflowId"], started["firstExecutionRunId"], n, 1) for n in nodes}
+    workflow_id, run_id = started["workflowId"], started["firstExecutionRunId"]
+    ids = {step_id(workflow_id, run_id, n, 1) for n in nodes}
+    for selected in _local_results(events, "select_entity_records"):  # `per` nodes
+        for r in selected["records"]:
+            ids |= {
+                entity_message_id(workflow_id, run_id, n, 1, r["type"], r["key"]) for n in nodes
+            }
     assert set(_recorded_message_ids(events)) <= ids
 
 

@@ -7,6 +7,9 @@ A deliberate, incompatible change to the workflow must ship behind `workflow.pat
 `journey-*.json` were recorded before the step ledger and replay without its `record_steps`
 local activity; `journey-ledger-*.json` were recorded with it (patch `step-ledger`): both
 kinds must replay, since runs of both kinds may be in flight.
+`journey-ledger-per-entity-message.json` is a message node with `per` (issue 17.4): its
+records read by the `select_entity_records` local activity, then one send per record
+(recorded by the `per-entity-message` scenario of test_histories.py, then renamed).
 `journey-migration.json` is a run moved from version 1 to version 2 by a `migrate` signal
 (patch `version-migration`; recorded by tests/integration/test_journey_migration.py).
 `campaign-groups.json` is a campaign run from before the batch window (patch

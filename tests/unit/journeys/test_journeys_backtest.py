@@ -24,10 +24,13 @@ from journeys.backtest import (
     failed_assertions,
     replay,
     replay_all,
+    selection_key,
     summary,
 )
 from journeys.model import Event, JourneyDefinition, Profile
-from journeys.runtime import ActionDone
+from journeys.per_entity import PerEntity
+from journeys.runtime import ActionDone, EntityRecord
+from journeys.validate import parse_definition
 
 T0 = datetime(2024, 1, 31, 12, 0, tzinfo=UTC)
 TEMPLATES = {
@@ -301,3 +304,41 @@ def test_a_keyed_journey_applies_reentry_per_key(cart_data: dict[str, Any]) -> N
     tally = replay(bt, story)
     assert tally.entered == 2
     assert dict(tally.refused) == {"reentry after PT1H": 1}
+
+
+def test_a_per_entity_node_sends_one_message_per_record_each_counted_by_the_cap() -> None:
+    """Three bookings, a cap of two a day: two sent, one skipped by the cap (decision 24);
+    a profile without records goes on with none."""
+    per = {"entity": "booking", "where": [{"field": "status", "op": "eq", "value": "confirmed"}]}
+    remind = {"type": "message", "channel": "email", "template": "cart-reminder", "next": "done"}
+    definition, problems = parse_definition(
+        {
+            "id": "stays",
+            "name": "Stays",
+            "entry": {"event": "trip.planned"},
+            "start": "remind",
+            "nodes": {"remind": {**remind, "per": per}, "done": {"type": "end"}},
+        }
+    )
+    assert definition is not None, problems
+    bt = Backtest(
+        definition,
+        1,
+        END,
+        no_calls,
+        TEMPLATES,
+        caps={"email": Cap(max_messages=2, period=timedelta(days=1))},
+    )
+    records = [EntityRecord(type="booking", key=k) for k in ("b1", "b2", "b3")]
+    three = ProfileHistory(
+        Profile(profile_id="p1", email="p1@example.test"),
+        [ev("p1", "trip.planned", timedelta(hours=1))],
+        records={selection_key(PerEntity.model_validate(per)): records},
+    )
+    none = history("p2", ev("p2", "trip.planned", timedelta(hours=1)))
+    tally = replay_all(bt, [three, none])
+    node = tally.nodes["remind"]
+    assert dict(node.messages) == {"sent": 2, "skipped": 1}
+    assert dict(node.skipped) == {"frequency cap: 2 per 1d": 1}
+    assert node.entered == 2 and node.exited == 2
+    assert tally.finished["completed"] == 2
