@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterable, Awaitable, Callable
+from dataclasses import dataclass
 from email.message import Message
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from api.deps import PoolDep, ProfilesWriter, Reader, SettingsDep, media_type
 from api.errors import ApiError, field, not_found
@@ -22,7 +22,7 @@ from api.schemas.entities import EntityTypePath
 from api.schemas.imports import EntityImportPublic, ImportPublic
 from imports.rows import Format
 from services.entity_imports import import_entities
-from services.imports import ImportReport, import_profiles, read_job
+from services.imports import import_profiles, read_job
 
 router = APIRouter(prefix="/profiles", tags=["profiles"], responses=ERRORS)
 entity_router = APIRouter(prefix="/entities", tags=["entities"], responses=ERRORS)
@@ -65,16 +65,35 @@ _DryRun = Annotated[bool, Query(description="Validate and count, change nothing"
 _Filename = Annotated[str | None, Query(max_length=300, description="Kept on the job")]
 
 
+@dataclass(frozen=True)
+class Upload:
+    """An upload's query: the format it is in (None: from the Content-Type) and the
+    import's options (`services.imports.run_import`)."""
+
+    format: Format | None
+    options: dict[str, Any]
+
+
+def upload_query(
+    settings: SettingsDep,
+    format: _Format = None,
+    dry_run: _DryRun = False,
+    filename: _Filename = None,
+) -> Upload:
+    options = {"dry_run": dry_run, "filename": filename, "max_bytes": settings.import_max_bytes}
+    return Upload(format, options)
+
+
+UploadQuery = Annotated[Upload, Depends(upload_query)]
+
+
 @router.post("/import", status_code=201, response_model=ImportPublic, openapi_extra=_UPLOAD_BODY)
 async def import_profiles_upload(
     request: Request,
     response: Response,
     pool: PoolDep,
-    settings: SettingsDep,
     _: ProfilesWriter,
-    format: _Format = None,
-    dry_run: _DryRun = False,
-    filename: _Filename = None,
+    upload: UploadQuery,
 ) -> ImportPublic:
     """Import profiles from a CSV (`text/csv`) or NDJSON (`application/x-ndjson`) body.
 
@@ -83,33 +102,20 @@ async def import_profiles_upload(
     stays readable at `GET /v1/profiles/imports/{id}`. A file that cannot be read on (a
     bad header, a quote never closed) imports nothing and answers 422.
     """
-    job = await _upload(
-        request,
-        format,
-        pool,
-        lambda conn, chunks, fmt: import_profiles(
-            conn,
-            chunks,
-            fmt=fmt,
-            source="api",
-            filename=filename,
-            dry_run=dry_run,
-            max_bytes=settings.import_max_bytes,
-        ),
-    )
+    job = await _upload(request, upload, pool, None)
     response.headers["Location"] = f"/v1/profiles/imports/{job['id']}"
     return ImportPublic(**job)
 
 
-Run = Callable[[Any, AsyncIterable[bytes], Format], Awaitable[ImportReport]]
-
-
-async def _upload(request: Request, format: Format | None, pool: Any, run: Run) -> dict[str, Any]:
-    """Check the body's type, stream it through `run`, answer the job (or the error)."""
+async def _upload(
+    request: Request, upload: Upload, pool: Any, entity_type: str | None
+) -> dict[str, Any]:
+    """Check the body's type, stream it into profiles (`entity_type` None) or records of
+    that type, answer the job (or the error)."""
     charset = _charset(request)
     if charset not in (None, "utf-8", "utf8", "us-ascii"):
         raise ApiError(415, f"imports are read as UTF-8, not {charset}")
-    fmt = format or MEDIA_FORMATS.get(media_type(request) or "")
+    fmt = upload.format or MEDIA_FORMATS.get(media_type(request) or "")
     if fmt is None:
         raise ApiError(
             415,
@@ -117,7 +123,13 @@ async def _upload(request: Request, format: Format | None, pool: Any, run: Run) 
             f"got {media_type(request) or 'none'}",
         )
     async with pool.acquire() as conn:
-        report = await run(conn, request.stream(), fmt)
+        chunks = request.stream()
+        if entity_type is None:
+            report = await import_profiles(conn, chunks, fmt=fmt, source="api", **upload.options)
+        else:
+            report = await import_entities(
+                conn, entity_type, chunks, fmt=fmt, source="api", **upload.options
+            )
         job = await read_job(conn, report.id)
     if report.status == "failed":
         raise ApiError(
@@ -158,11 +170,8 @@ async def import_entities_upload(
     request: Request,
     response: Response,
     pool: PoolDep,
-    settings: SettingsDep,
     _: ProfilesWriter,
-    format: _Format = None,
-    dry_run: _DryRun = False,
-    filename: _Filename = None,
+    upload: UploadQuery,
 ) -> EntityImportPublic:
     """Import records of one entity type from a CSV (`text/csv`) or NDJSON
     (`application/x-ndjson`) body, maybe gzip.
@@ -172,21 +181,7 @@ async def import_entities_upload(
     stays readable at `GET /v1/entities/{type}/imports/{id}`; a file that cannot be read
     on (a header naming no field, a quote never closed) imports nothing and answers 422.
     """
-    job = await _upload(
-        request,
-        format,
-        pool,
-        lambda conn, chunks, fmt: import_entities(
-            conn,
-            name,
-            chunks,
-            fmt=fmt,
-            source="api",
-            filename=filename,
-            dry_run=dry_run,
-            max_bytes=settings.import_max_bytes,
-        ),
-    )
+    job = await _upload(request, upload, pool, name)
     response.headers["Location"] = f"/v1/entities/{name}/imports/{job['id']}"
     return EntityImportPublic(**job)
 

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import termios
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -135,37 +135,39 @@ def test_unreadable_input_exits_2(settings: Settings, tmp_path: Path) -> None:
     assert "DATABASE_URL sets it" in done.stderr and "Traceback" not in done.stderr
 
 
-async def booking_type(api: httpx.AsyncClient, h: dict[str, str]) -> str:
+Records = Callable[[], Awaitable[list[Any]]]
+
+
+@pytest.fixture
+async def booking(api_client: httpx.AsyncClient, admin_headers: dict[str, str]) -> Any:
+    """A new entity type, made through the API, and a reader of its records (the API's)."""
     name = f"clibooking_{uuid.uuid4().hex[:8]}"
     body = {
         "fields": {"booking_id": {"type": "string"}, "nights": {"type": "number"}},
         "primary_key": "booking_id",
         "relations": {"guest": {"to": "profile"}},
     }
-    resp = await api.put(f"/v1/entity-types/{name}", json=body, headers=h)
+    resp = await api_client.put(f"/v1/entity-types/{name}", json=body, headers=admin_headers)
     assert resp.status_code == 201, resp.text
-    return name
 
+    async def records() -> list[Any]:
+        page = await api_client.get(f"/v1/entities/{name}", headers=admin_headers)
+        return [item["values"] for item in page.json()["items"]]
 
-async def records(api: httpx.AsyncClient, h: dict[str, str], name: str) -> list[Any]:
-    resp = await api.get(f"/v1/entities/{name}", headers=h)
-    return [item["values"] for item in resp.json()["items"]]
+    return name, records
 
 
 async def test_entities_csv_rows_errors_and_a_rerun_that_changes_nothing(
-    settings: Settings,
-    api_client: httpx.AsyncClient,
-    admin_headers: dict[str, str],
-    tmp_path: Path,
+    settings: Settings, booking: tuple[str, Records], tmp_path: Path
 ) -> None:
-    name = await booking_type(api_client, admin_headers)
+    name, records = booking
     path = tmp_path / "bookings.csv"
     path.write_text("booking_id,nights,profile_id\nb1,2,p-1\nb2,lots,p-2\nb3,,p-3\n")
     done = wayline(settings, name, str(path), what=("entities",))
     assert done.returncode == 1, done.stderr
     assert "imported 2 of 3 rows (2 created, 0 updated, 0 unchanged" in done.stdout
     assert f"{path}:3: nights: not a number" in done.stderr
-    assert await records(api_client, admin_headers, name) == [
+    assert await records() == [
         {"booking_id": "b1", "nights": 2, "guest": "p-1"},
         {"booking_id": "b3", "nights": None, "guest": "p-3"},
     ]
@@ -175,12 +177,9 @@ async def test_entities_csv_rows_errors_and_a_rerun_that_changes_nothing(
 
 
 async def test_entities_gzip_ndjson_with_progress_bar_and_an_unknown_type(
-    settings: Settings,
-    api_client: httpx.AsyncClient,
-    admin_headers: dict[str, str],
-    tmp_path: Path,
+    settings: Settings, booking: tuple[str, Records], tmp_path: Path
 ) -> None:
-    name = await booking_type(api_client, admin_headers)
+    name, records = booking
     path = tmp_path / "bookings.ndjson.gz"
     rows = (json.dumps({"booking_id": f"k{i:04}", "guest": i, "nights": i}) for i in range(500))
     path.write_bytes(gzip.compress("\n".join(rows).encode()))
@@ -190,7 +189,7 @@ async def test_entities_gzip_ndjson_with_progress_bar_and_an_unknown_type(
     assert done.returncode == 0, bar
     assert "imported 500 of 500 rows (500 created" in done.stdout
     assert b"bookings.ndjson.gz: 100%" in bar
-    first = (await records(api_client, admin_headers, name))[0]
+    first = (await records())[0]
     assert first == {"booking_id": "k0000", "nights": 0, "guest": "0"}
     missing = wayline(settings, "no_such_type", str(path), what=("entities",))
     assert missing.returncode == 2
