@@ -1,16 +1,18 @@
 """Bulk import: a byte stream (API upload or file) into `profiles` or an entity type, via COPY.
 
 The stream is read chunk by chunk (gzip is detected by its magic bytes and inflated in
-bounded pieces), framed and validated by `imports.rows`, and every `chunk_rows` valid
-rows are sent with `copy_records_to_table` into a TEMP staging table; memory holds one
-chunk, never the file. At the end, in one transaction, duplicates are dropped (the last
-row of a profile_id wins) and the rows are merged into `profiles` with two set-based
-statements (UPDATE of existing profiles, INSERT of new ones), so statement-level triggers
-on `profiles` (audience re-evaluation) fire once per statement, not per row. Either every
-valid row is applied or none; invalid rows are skipped and reported by line.
+bounded pieces), framed by `imports.rows`, validated by the target's parser, and every
+`chunk_rows` valid rows are sent with `copy_records_to_table` into a TEMP staging table;
+memory holds one chunk, never the file. At the end, in one transaction, duplicates are
+dropped (the last row of an id wins) and the rows are merged with set-based statements, so
+statement-level triggers (audience re-evaluation) fire once per statement, not per row.
+Either every valid row is applied or none; invalid rows are skipped and reported by line.
+What differs between targets is a `Target`: profiles (here: an UPDATE of existing
+profiles, an INSERT of new ones) or an entity type (services/entity_imports.py).
 
-Each import is a `profile_imports` row: created `running`, its counts updated after each
-chunk (a long upload can be watched), finished `succeeded` or `failed`.
+Each import is a `profile_imports` row (`entity_type` says which target): created
+`running`, its counts updated after each chunk (a long upload can be watched), finished
+`succeeded` or `failed`.
 """
 
 from __future__ import annotations
