@@ -19,7 +19,7 @@ it, unless the type has a field of that name; in NDJSON it may be an integer, as
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from entities.model import Definition
@@ -105,7 +105,7 @@ class EntityRowParser(RecordParser[EntityRow]):
                 record[col] = _typed(kind, cell)
             except ValueError as exc:
                 problems.append(RowError(line, col, str(exc)))
-        return self._record(line, record, problems)
+        return self._record(line, record, problems, said={p.field for p in problems})
 
     # ---- NDJSON
 
@@ -123,10 +123,16 @@ class EntityRowParser(RecordParser[EntityRow]):
     # ---- both
 
     def _record(
-        self, line: int, record: dict[str, Any], problems: list[RowError]
+        self,
+        line: int,
+        record: dict[str, Any],
+        problems: list[RowError],
+        said: Collection[str | None] = (),
     ) -> EntityRow | None:
+        """The staged row of a record; `said`: columns already refused (a cell that is not
+        a number is not also "required")."""
         values, wrong = check(self._d, self._known, record)
-        problems.extend(RowError(line, p.path, p.message) for p in wrong)
+        problems.extend(RowError(line, p.path, p.message) for p in wrong if p.path not in said)
         if self._profile and isinstance(values.get(self._profile), str):
             problem = id_problem(values[self._profile])
             if problem:

@@ -95,3 +95,19 @@ def test_header_problems_stop_the_import(header: bytes, message: str) -> None:
     with pytest.raises(ImportFailed, match="header") as failed:
         run("csv", header + b"\n")
     assert message in failed.value.message and failed.value.field == "header"
+
+
+def test_a_required_cell_that_does_not_parse_is_one_error() -> None:
+    d = Definition.model_validate(
+        {
+            "fields": {"k": {"type": "string"}, "n": {"type": "number", "required": True}},
+            "primary_key": "k",
+        }
+    )
+    errors: list[RowError] = []
+    parser = EntityRowParser("csv", errors.append, d, {})
+    assert parser.parse(Framer("csv").feed(b"k,n\na,two\nb,\n")) == []
+    assert [(e.line, e.field, e.message) for e in errors] == [
+        (2, "n", "not a number"),
+        (3, "n", "is required"),
+    ]
