@@ -21,7 +21,10 @@ from core.connectors import AuthSpec, RetrySpec, url_host
 from core.destination_contracts import DestinationRoute
 from core.names import destination_task_queue
 
-FIELD_PATTERN = r"^(profile_id|email|phone|timezone|attributes(\.[A-Za-z0-9_-]{1,64}){1,8})$"
+FIELD_PATTERN = (
+    r"^(profile_id|email|phone|timezone|attributes(\.[A-Za-z0-9_-]{1,64}){1,8}"
+    r"|entities\.[a-z][a-z0-9_]{0,47})$"
+)
 IDENTIFIERS = ("profile_id", "email", "phone", "timezone")
 SECRET_NAME = r"^[A-Za-z0-9_]{1,64}$"
 AD_IDENTIFIERS: tuple[Literal["email", "phone"], ...] = ("email", "phone")
@@ -153,7 +156,8 @@ class DestinationSpec(_Spec):
         default_factory=lambda: ["profile_id", "email"],
         min_length=1,
         max_length=100,
-        description="profile_id, email, phone, timezone or attributes.<path>",
+        description="profile_id, email, phone, timezone, attributes.<path> or "
+        "entities.<type> (the profile's records of that type, as a JSON array)",
     )
     rate_limit: float | None = Field(
         None, gt=0, le=10_000, description="Requests (batches, files) per second across workers."
@@ -168,6 +172,11 @@ class DestinationSpec(_Spec):
     identifiers: list[Literal["email", "phone"]] = Field(
         default_factory=lambda: list(AD_IDENTIFIERS), min_length=1, max_length=2
     )
+
+
+def entity_types(fields: list[str]) -> list[str]:
+    """The entity types among the fields, in order (`entities.booking` → `booking`)."""
+    return [f.removeprefix("entities.") for f in fields if f.startswith("entities.")]
 
 
 def attribute_paths(fields: list[str]) -> list[str]:

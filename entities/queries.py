@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from entities.ddl import CREATED, UPDATED, column_types
-from entities.identifiers import column, table
+from entities.identifiers import column, literal, table
 from entities.model import Definition
 
 
@@ -125,4 +125,20 @@ def merge_staged(name: str, d: Definition) -> str:
         f"ON CONFLICT ({column(d.primary_key)}) {conflict} RETURNING (xmax = 0) AS created) "
         "SELECT count(*) FILTER (WHERE created) AS created, "
         "count(*) FILTER (WHERE NOT created) AS updated FROM merged"
+    )
+
+
+def profile_records(name: str, d: Definition) -> str:
+    """Each profile's records of this type as one JSON array text, in key order.
+
+    $1 the profile ids. A record related to a profile through several relations is listed
+    once per profile it belongs to. Values are as `to_jsonb` gives them (timestamps ISO 8601).
+    """
+    pairs = ", ".join(f"{literal(c)}, t.{column(c)}" for c in d.columns())
+    rels = ", ".join(f"(t.{column(r)})" for r in d.profile_relations())
+    return (
+        f"SELECT r.profile_id, jsonb_agg(jsonb_build_object({pairs}) "
+        f"ORDER BY t.{column(d.primary_key)})::text AS records "
+        f"FROM {table(name)} t CROSS JOIN LATERAL (VALUES {rels}) AS r(profile_id) "
+        f"WHERE r.profile_id = ANY($1::text[]) GROUP BY r.profile_id"
     )

@@ -9,6 +9,7 @@ workers are told (NOTIFY) so the destination's own rate-limited queue is polled.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -20,8 +21,9 @@ from core.destinations import DestinationSpec, route_of
 from core.names import destination_run_workflow_id
 from db.sql import q
 from db.types import Executor
+from entities.model import Definition
 from journeys.durations import parse_duration
-from services import destination_client
+from services import destination_client, entities
 from services.errors import FieldProblem, Invalid, NotFound, found
 
 MIN_EVERY = timedelta(minutes=1)
@@ -83,6 +85,7 @@ async def save(
     found_ = problems(spec)
     if not await pool.fetchval(q("destination_audience_exists"), spec.audience):
         found_.append(FieldProblem("audience", f"audience {spec.audience!r} not found"))
+    found_ += await _entity_problems(pool, spec)
     if found_:
         raise Invalid(found_, "; ".join(f"{p.field}: {p.message}" for p in found_))
     async with pool.acquire() as conn, conn.transaction():
@@ -94,6 +97,28 @@ async def save(
     await _schedule(temporal, base_queue, name, spec)
     saved = dict(row)
     return saved, saved.pop("created")
+
+
+async def _entity_problems(pool: Executor, spec: DestinationSpec) -> list[FieldProblem]:
+    wanted = [(i, f) for i, f in enumerate(spec.fields) if f.startswith("entities.")]
+    if not wanted:
+        return []
+    known = await entities.definitions(pool)
+    return [
+        FieldProblem(f"fields[{i}]", why)
+        for i, field in wanted
+        if (why := entity_field_problem(field.removeprefix("entities."), known))
+    ]
+
+
+def entity_field_problem(name: str, known: Mapping[str, Definition]) -> str | None:
+    """An `entities.<type>` field needs a type whose records point at profiles."""
+    d = known.get(name)
+    if d is None:
+        return f"entity type {name!r} not found; known: {', '.join(sorted(known)) or 'none'}"
+    if not d.profile_relations():
+        return f"entity type {name!r} has no relation to the profile"
+    return None
 
 
 async def _schedule(temporal: Client, base_queue: str, name: str, spec: DestinationSpec) -> None:

@@ -112,6 +112,14 @@ async def _refuse_if_read(
         raise Conflict(f"entity type {name!r} cannot change this way: {'; '.join(readers)}")
 
 
+async def _refuse_if_exported(conn: Executor, name: str) -> None:
+    """Conflict naming each destination exporting `entities.<name>`: its runs would fail."""
+    exporting = [r["name"] for r in await conn.fetch(q("destinations_exporting_entity"), name)]
+    if exporting:
+        said = ", ".join(repr(d) for d in exporting)
+        raise Conflict(f"entity type {name!r} is exported by destination {said}")
+
+
 def _json(raw: Any) -> Any:
     return json.loads(raw) if isinstance(raw, str) else raw
 
@@ -135,6 +143,7 @@ async def delete_type(pool: asyncpg.Pool, name: str) -> None:
         if using:
             raise Conflict(f"entity type {name!r} is used by relations {', '.join(using)}")
         await _refuse_if_read(conn, known, {(name, None)}, name)
+        await _refuse_if_exported(conn, name)
         await conn.execute(ddl.drop(name))
         await conn.execute(q("delete_entity_type"), name)
 

@@ -18,9 +18,10 @@ from typing import Any
 
 import asyncpg
 
+from activities.destinations.entity_records import EntityRecords
 from activities.destinations.records import CsvLines, Fields
 from activities.destinations.sinks import Sink, open_sink
-from core.destinations import DestinationSpec, FileSpec, attribute_paths
+from core.destinations import DestinationSpec, FileSpec, attribute_paths, entity_types
 from db.sql import q
 
 PREFETCH = 5000
@@ -141,11 +142,12 @@ async def _blocks(
         )
     else:
         query, args = q("member_rows"), (spec.audience, spec.purpose, paths, "", as_text, None)
+    records = await EntityRecords.of(conn, entity_types(spec.fields))
     block: list[Any] = []
     async for row in conn.cursor(query, *args, prefetch=PREFETCH):
         block.append({**row, "change": "entered"} if incremental and since is None else row)
         if len(block) >= ENCODE_ROWS:
-            yield block
+            yield list(await records.attach(conn, block))
             block = []
     if block:
-        yield block
+        yield list(await records.attach(conn, block))

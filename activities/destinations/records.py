@@ -1,6 +1,7 @@
 """A profile row as a destination exports it: the chosen fields, in order, as CSV text or
 as NDJSON, encoded without a parse of the attribute values (the query gives each attribute
-as text for CSV and as its JSON literal for NDJSON)."""
+as text for CSV and as its JSON literal for NDJSON) or of the entity records (a JSON array
+text either way: CSV carries it as one cell)."""
 
 from __future__ import annotations
 
@@ -13,28 +14,32 @@ from typing import Any
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
+SLOTTED = {"attributes.": "attrs", "entities.": "ents"}
+
+
 class Fields:
-    """Where each field's value is in a row: a column (identifiers) or an attribute slot."""
+    """Where each field's value is in a row: a column (identifiers) or a slot of one of the
+    row's arrays, `attrs` (attribute values) or `ents` (entity records, JSON array text)."""
 
     def __init__(self, fields: Sequence[str], extra: Sequence[str] = ()) -> None:
         self.names = [*extra, *fields]
         self._keys = [_ENCODE(n) for n in self.names]
         slots: list[tuple[str, int]] = [(name, -1) for name in extra]
-        attr = 0
+        used = dict.fromkeys(SLOTTED.values(), 0)
         for name in fields:
-            if name.startswith("attributes."):
-                slots.append(("attrs", attr))
-                attr += 1
-            else:
+            array = next((a for p, a in SLOTTED.items() if name.startswith(p)), None)
+            if array is None:
                 slots.append((name, -1))
+            else:
+                slots.append((array, used[array]))
+                used[array] += 1
         self._slots = slots
 
     def values(self, row: Mapping[str, Any]) -> list[Any]:
-        attrs = row["attrs"]
-        return [attrs[i] if i >= 0 else row[col] for col, i in self._slots]
+        return [row[col][i] if i >= 0 else row[col] for col, i in self._slots]
 
     def ndjson(self, row: Mapping[str, Any]) -> str:
-        """One line; identifiers JSON-encoded here, attributes already JSON (or null)."""
+        """One line; identifiers JSON-encoded here, slotted values already JSON (or null)."""
         parts = []
         for key, (_col, i), value in zip(self._keys, self._slots, self.values(row), strict=True):
             raw = (value if value is not None else "null") if i >= 0 else _ENCODE(value)

@@ -11,13 +11,15 @@ closes the batch.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 
-from core.destinations import DestinationSpec, attribute_paths
+from activities.destinations.entity_records import EntityRecords
+from core.destinations import DestinationSpec, attribute_paths, entity_types
 from db.sql import q
 
 
@@ -74,7 +76,10 @@ async def _changes(
 async def payload(pool: asyncpg.Pool, name: str, batch: Batch) -> tuple[dict[str, Any], int]:
     """The body of a batch, read again from its bounds (the same changes on every attempt;
     a profile erased or no longer consenting meanwhile is left out)."""
-    rows = await _changes(pool, batch.spec, batch.lower, batch.upper, None)
+    async with pool.acquire() as conn:
+        changed = await _changes(conn, batch.spec, batch.lower, batch.upper, None)
+        records = await EntityRecords.of(conn, entity_types(batch.spec.fields))
+        rows = await records.attach(conn, changed)
     fields = batch.spec.fields
     changes = [
         {"change": r["change"], "at": r["at"].isoformat(), "profile": _profile(fields, r)}
@@ -84,11 +89,17 @@ async def payload(pool: asyncpg.Pool, name: str, batch: Batch) -> tuple[dict[str
     return body, len(rows)
 
 
-def _profile(fields: list[str], row: asyncpg.Record) -> dict[str, Any]:
+def _profile(fields: list[str], row: Any) -> dict[str, Any]:
+    """The change's profile object: entity records parsed from their JSON array text."""
     out: dict[str, Any] = {}
-    attrs = iter(row["attrs"])
+    attrs, ents = iter(row["attrs"]), iter(row.get("ents", ()))
     for f in fields:
-        out[f] = next(attrs) if f.startswith("attributes.") else row[f]
+        if f.startswith("attributes."):
+            out[f] = next(attrs)
+        elif f.startswith("entities."):
+            out[f] = json.loads(next(ents))
+        else:
+            out[f] = row[f]
     return out
 
 

@@ -25,3 +25,7 @@ SELECT name, definition, version, created_at, updated_at FROM entity_types ORDER
 
 -- name: delete_entity_type
 DELETE FROM entity_types WHERE name = $1
+
+-- name: destinations_exporting_entity
+-- Destinations with an `entities.<type>` field ($1 the type), by name.
+SELECT name FROM destinations WHERE spec->'fields' ? ('entities.' || $1) ORDER BY name

@@ -269,6 +269,101 @@ async def test_file_export_full_then_incremental_ndjson_gzip(
     )
 
 
+async def booking_type(api: httpx.AsyncClient, h: Headers) -> str:
+    name = uid("bk").replace("-", "_")
+    definition = {
+        "fields": {
+            "booking_id": {"type": "string"},
+            "nights": {"type": "number"},
+            "departs": {"type": "timestamp"},
+        },
+        "primary_key": "booking_id",
+        "relations": {"guest": {"to": "profile"}},
+    }
+    resp = await api.put(f"/v1/entity-types/{name}", json=definition, headers=h)
+    assert resp.status_code == 201, resp.text
+    return name
+
+
+async def test_entity_fields_export_each_profiles_records(
+    api_client: httpx.AsyncClient, admin_headers: Headers, runtime: Runtime
+) -> None:
+    """`entities.<type>`: a JSON array of the profile's records, in key order, `[]` for none;
+    NDJSON nests it, CSV carries it in one cell."""
+    h, name, key, purpose = admin_headers, uid("ent"), uid("k"), uid("crm")
+    booking = await booking_type(api_client, h)
+    a, b = sorted(uid("p") for _ in range(2))
+    for pid in (a, b):
+        await profile(api_client, h, pid, email=f"{pid}@example.com", attributes={key: "in"})
+        await consent(api_client, h, pid, purpose)
+    records = [
+        {"booking_id": "b2", "nights": 1, "departs": "2026-12-24T09:30:00Z", "guest": a},
+        {"booking_id": "b1", "nights": 3.5, "guest": a},
+    ]
+    resp = await api_client.post(
+        f"/v1/entities/{booking}/batch", json={"records": records}, headers=h
+    )
+    assert resp.is_success, resp.text
+    aid = await audience(api_client, h, key)
+    fields = ["profile_id", f"entities.{booking}"]
+    target = {"type": "local", "directory": f"t/{name}"}
+    spec = {"kind": "file", "audience": aid, "purpose": purpose, "fields": fields}
+    spec["file"] = {"format": "ndjson", "target": target}
+    assert (await put(api_client, h, name, spec)).status_code == 201
+    run = await finished_run(api_client, h, name)
+    assert run["status"] == "succeeded", run
+    ada = (
+        '[{"guest": "A", "nights": 3.5, "departs": null, "booking_id": "b1"}, '
+        '{"guest": "A", "nights": 1, "departs": "2026-12-24T09:30:00+00:00", "booking_id": "b2"}]'
+    ).replace('"A"', f'"{a}"')
+    assert await asyncio.to_thread(gunzipped, run["location"]) == (
+        f'{{"profile_id":"{a}","entities.{booking}":{ada}}}\n'
+        f'{{"profile_id":"{b}","entities.{booking}":[]}}\n'
+    )
+    spec["file"] = {"format": "csv", "gzip": False, "target": target}
+    assert (await put(api_client, h, name, spec)).status_code == 200
+    run = await finished_run(api_client, h, name)
+    text = await asyncio.to_thread(Path(run["location"]).read_text)
+    cell = ada.replace('"', '""')
+    assert text == f'profile_id,entities.{booking}\n{a},"{cell}"\n{b},[]\n'
+
+
+async def test_entity_fields_need_a_type_related_to_profiles(
+    api_client: httpx.AsyncClient, admin_headers: Headers
+) -> None:
+    h = admin_headers
+    aid = await audience(api_client, h, uid("k"))
+    fields = ["profile_id", "entities.nothing_here", "entities.Bad"]
+    spec = {"kind": "stream_http", "audience": aid, "purpose": "crm", "fields": fields}
+    spec["http"] = {"url": "https://hooks.example/x"}
+    resp = await put(api_client, h, uid("ent"), spec)
+    assert resp.status_code == 422
+    assert [f["field"] for f in resp.json()["fields"]] == ["fields[2]"]
+    resp = await put(api_client, h, uid("ent"), {**spec, "fields": fields[:2]})
+    assert resp.status_code == 422
+    [problem] = resp.json()["fields"]
+    assert problem["field"] == "fields[1]"
+    assert problem["message"].startswith("entity type 'nothing_here' not found; known: ")
+
+
+async def test_an_exported_entity_type_cannot_be_deleted(
+    api_client: httpx.AsyncClient, admin_headers: Headers
+) -> None:
+    h, name = admin_headers, uid("ent")
+    booking = await booking_type(api_client, h)
+    aid = await audience(api_client, h, uid("k"))
+    spec = {"kind": "file", "audience": aid, "purpose": "crm"}
+    spec |= {"fields": [f"entities.{booking}"], "file": {"target": {"type": "local"}}}
+    assert (await put(api_client, h, name, spec)).status_code == 201
+    resp = await api_client.delete(f"/v1/entity-types/{booking}", headers=h)
+    assert resp.status_code == 409
+    assert resp.json()["message"] == (
+        f"entity type {booking!r} is exported by destination {name!r}"
+    )
+    assert (await api_client.delete(f"/v1/destinations/{name}", headers=h)).status_code == 204
+    assert (await api_client.delete(f"/v1/entity-types/{booking}", headers=h)).status_code == 204
+
+
 @pytest.fixture
 async def sftp_server(tmp_path: Path) -> AsyncIterator[tuple[int, str, Path]]:
     """asyncssh's own SFTP server on 127.0.0.1, chrooted to a temp dir, one password."""
