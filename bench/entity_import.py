@@ -17,24 +17,26 @@ import bench's (`bench/profile_import.py`).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
 import asyncpg
 
-from bench.profile_import import log, peak_rss_mib, ready, show
-from db.migrate import migrate_url
+from bench.profile_import import (
+    generated,
+    import_arguments,
+    import_twice,
+    in_a_temporary_folder,
+    migrated_postgres,
+    show_baseline,
+)
 from db.pool import create_pool
 from entities.model import Definition
 from imports.rows import Format
 from services.entities import save_type
 from services.entity_imports import import_entities
 from services.imports import ImportReport, read_file_chunks
-from workers.embedded import EmbeddedPostgres, free_port
 
 COLUMNS = ("booking_id", "nights", "status", "departure", "paid", "guest")
 BOOKING = Definition.model_validate(
@@ -98,54 +100,21 @@ async def raw_copy(dsn: str, path: Path, fmt: Format) -> float:
 
 
 async def bench(args: argparse.Namespace, root: Path) -> None:
-    pg = EmbeddedPostgres(root / "pg", free_port(), durable=not args.pg_fast)
-    pg.start()
-    try:
-        dsn = pg.url
-        await ready(dsn)
-        await migrate_url(dsn, create=True)
+    async with migrated_postgres(root, args.pg_fast) as dsn:
         pool = await create_pool(dsn)
         try:
             await save_type(pool, "booking", BOOKING)
         finally:
             await pool.close()
         path = root / f"bookings.{args.format}"
-        started = time.perf_counter()
-        generate(path, args.rows, args.format)
-        size = path.stat().st_size
-        took = time.perf_counter() - started
-        log(f"generated {args.rows:,} rows, {size / 2**20:.0f} MiB in {took:.1f} s")
-        rss_before = peak_rss_mib()
-        report, seconds = await run_import(dsn, path, args.format)
-        assert report.status == "succeeded", report.error
-        show("import (new records)", report, seconds)
-        print(
-            f"peak RSS of this process: {rss_before:.0f} MiB before, {peak_rss_mib():.0f} MiB after"
-        )
-        again, seconds2 = await run_import(dsn, path, args.format)
-        show("re-import (all unchanged)", again, seconds2)
-        copy_seconds = await raw_copy(dsn, path, args.format)
-        copy_rate = args.rows / copy_seconds
-        print(
-            f"baseline raw COPY into a bare table: {args.rows:,} rows in {copy_seconds:.1f} s "
-            f"= {copy_rate:,.0f} rows/s"
-        )
-        print(f"ratio={report.rows_read / seconds / copy_rate:.2f}")
-    finally:
-        pg.stop()
+        size = generated(path, args.rows, args.format, generate)
+        rate = await import_twice(run_import, dsn, path, args.format, "records", size)
+        show_baseline(args.rows, await raw_copy(dsn, path, args.format), rate)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--format", choices=["csv", "ndjson"], default="csv")
-    parser.add_argument("--pg-fast", action="store_true", help="PostgreSQL without fsync")
-    args = parser.parse_args()
-    root = Path(tempfile.mkdtemp(prefix="wayline-entity-import-bench-"))
-    try:
-        asyncio.run(bench(args, root))
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+    args = import_arguments(__doc__).parse_args()
+    in_a_temporary_folder(args, "wayline-entity-import-bench-", bench)
 
 
 if __name__ == "__main__":
