@@ -17,11 +17,11 @@ import bench's (`bench/profile_import.py`).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
-import time
+from collections.abc import AsyncIterator
 from pathlib import Path
-
-import asyncpg
+from typing import Any
 
 from bench.profile_import import (
     generated,
@@ -29,6 +29,8 @@ from bench.profile_import import (
     import_twice,
     in_a_temporary_folder,
     migrated_postgres,
+    raw_copy,
+    run_import,
     show_baseline,
 )
 from db.pool import create_pool
@@ -36,7 +38,7 @@ from entities.model import Definition
 from imports.rows import Format
 from services.entities import save_type
 from services.entity_imports import import_entities
-from services.imports import ImportReport, read_file_chunks
+from services.imports import ImportReport
 
 COLUMNS = ("booking_id", "nights", "status", "departure", "paid", "guest")
 BOOKING = Definition.model_validate(
@@ -73,30 +75,11 @@ def generate(path: Path, rows: int, fmt: Format) -> None:
             out.write("".join(block))
 
 
-async def run_import(dsn: str, path: Path, fmt: Format) -> tuple[ImportReport, float]:
-    conn = await asyncpg.connect(dsn)
-    try:
-        with path.open("rb") as source:
-            started = time.perf_counter()
-            report = await import_entities(
-                conn, "booking", read_file_chunks(source.read), fmt=fmt, source="cli"
-            )
-            return report, time.perf_counter() - started
-    finally:
-        await conn.close()
+async def bookings(conn: Any, chunks: AsyncIterator[bytes], fmt: Format, name: str) -> ImportReport:
+    return await import_entities(conn, "booking", chunks, fmt=fmt, source="cli", filename=name)
 
 
-async def raw_copy(dsn: str, path: Path, fmt: Format) -> float:
-    conn = await asyncpg.connect(dsn)
-    try:
-        cols = ", ".join(f"{c} text" for c in COLUMNS) if fmt == "csv" else "doc text"
-        await conn.execute(f"CREATE TABLE bare ({cols})")
-        options = {"header": True} if fmt == "csv" else {"delimiter": "\x01", "quote": "\x02"}
-        started = time.perf_counter()
-        await conn.copy_to_table("bare", source=path, format="csv", **options)
-        return time.perf_counter() - started
-    finally:
-        await conn.close()
+BARE = f"CREATE TABLE bare ({', '.join(f'{c} text' for c in COLUMNS)})"
 
 
 async def bench(args: argparse.Namespace, root: Path) -> None:
@@ -108,8 +91,9 @@ async def bench(args: argparse.Namespace, root: Path) -> None:
             await pool.close()
         path = root / f"bookings.{args.format}"
         size = generated(path, args.rows, args.format, generate)
-        rate = await import_twice(run_import, dsn, path, args.format, "records", size)
-        show_baseline(args.rows, await raw_copy(dsn, path, args.format), rate)
+        run = functools.partial(run_import, start=bookings)
+        rate = await import_twice(run, dsn, path, args.format, "records", size)
+        show_baseline(args.rows, await raw_copy(dsn, path, args.format, BARE), rate)
 
 
 def main() -> None:

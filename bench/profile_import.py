@@ -91,23 +91,35 @@ async def ready(dsn: str, wait_seconds: float = 60.0) -> None:
             return
 
 
-async def run_import(dsn: str, path: Path, fmt: Format) -> tuple[ImportReport, float]:
+Start = Callable[[Any, AsyncIterator[bytes], Format, str], Awaitable[ImportReport]]
+
+
+async def _profiles(
+    conn: Any, chunks: AsyncIterator[bytes], fmt: Format, name: str
+) -> ImportReport:
+    return await import_profiles(conn, chunks, fmt=fmt, source="cli", filename=name)
+
+
+async def run_import(
+    dsn: str, path: Path, fmt: Format, start: Start = _profiles
+) -> tuple[ImportReport, float]:
+    """`start` an import of the file (of profiles unless told) on a connection of its own:
+    the report and the seconds it took."""
     conn = await asyncpg.connect(dsn)
     try:
         with path.open("rb") as source:
             started = time.perf_counter()
-            report = await import_profiles(
-                conn, read_file_chunks(source.read), fmt=fmt, source="cli", filename=path.name
-            )
+            report = await start(conn, read_file_chunks(source.read), fmt, path.name)
             return report, time.perf_counter() - started
     finally:
         await conn.close()
 
 
-async def raw_copy(dsn: str, path: Path, fmt: Format) -> float:
+async def raw_copy(dsn: str, path: Path, fmt: Format, bare: str = BARE) -> float:
+    """COPY the file into `bare` (a CSV file's text columns) or one text column (NDJSON)."""
     conn = await asyncpg.connect(dsn)
     try:
-        await conn.execute(BARE if fmt == "csv" else "CREATE TABLE bare (doc text)")
+        await conn.execute(bare if fmt == "csv" else "CREATE TABLE bare (doc text)")
         started = time.perf_counter()
         if fmt == "csv":
             await conn.copy_to_table("bare", source=path, format="csv", header=True)

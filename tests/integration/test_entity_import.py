@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from tests.integration.helpers import eventually, uid
+from tests.unit.test_entity_import_rows import BOOKING, HOTEL
 from workers.worker import Runtime
 
 pytestmark = pytest.mark.integration
@@ -39,18 +40,9 @@ async def put_type(api: Api, h: Headers, name: str, body: dict[str, Any]) -> Non
 async def booking_type(api: Api, h: Headers) -> str:
     """A booking of every field type, related to its guest and to a hotel keyed by number."""
     hotel, booking = type_name("hotel"), type_name("booking")
-    await put_type(api, h, hotel, {"fields": {"code": {"type": "number"}}, "primary_key": "code"})
-    fields = {
-        "booking_id": {"type": "string"},
-        "status": {"type": "enum", "values": ["held", "confirmed"]},
-        "nights": {"type": "number"},
-        "paid": {"type": "boolean"},
-        "departure": {"type": "timestamp"},
-        "day": {"type": "date"},
-        "extras": {"type": "json"},
-    }
-    relations = {"guest": {"to": "profile", "required": True}, "hotel": {"to": hotel}}
-    body = {"fields": fields, "primary_key": "booking_id", "relations": relations}
+    await put_type(api, h, hotel, HOTEL.model_dump(mode="json"))
+    body = BOOKING.model_dump(mode="json")  # the unit tests' booking, its hotel renamed
+    body["relations"]["hotel"] = {"to": hotel}
     await put_type(api, h, booking, body)
     return booking
 
