@@ -120,7 +120,7 @@ def create_app(settings: Settings | None = None, telemetry: Telemetry | None = N
     install_error_handlers(app)
     app.add_middleware(StorableBodyMiddleware)  # inside the body limit, which buffers the body
     app.add_middleware(
-        BodyLimitMiddleware, max_bytes=settings.max_body_bytes, streamed=imports.STREAMED
+        BodyLimitMiddleware, max_bytes=settings.max_body_bytes, streamed=imports.streamed
     )
 
     app.include_router(health.router)
@@ -159,6 +159,7 @@ def create_app(settings: Settings | None = None, telemetry: Telemetry | None = N
     telemetry.instrument_app(app)
     app.include_router(audiences.router, prefix="/v1")
     app.include_router(imports.router, prefix="/v1")
+    app.include_router(imports.entity_router, prefix="/v1")
     app.include_router(reports.router, prefix="/v1")
     app.include_router(alerts.router, prefix="/v1")
     app.include_router(campaigns.router, prefix="/v1")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import asyncpg
@@ -254,7 +254,7 @@ class BodyLimitMiddleware:
     """
 
     def __init__(
-        self, app: ASGIApp, max_bytes: int, streamed: frozenset[str] = frozenset()
+        self, app: ASGIApp, max_bytes: int, streamed: Callable[[str], bool] = lambda _: False
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
@@ -262,7 +262,7 @@ class BodyLimitMiddleware:
         self.streamed = streamed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("path") in self.streamed:
+        if scope["type"] != "http" or self.streamed(scope.get("path", "")):
             await self.app(scope, receive, send)
             return
         declared = _content_length(scope)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import json
 import resource
@@ -26,6 +27,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -89,23 +91,35 @@ async def ready(dsn: str, wait_seconds: float = 60.0) -> None:
             return
 
 
-async def run_import(dsn: str, path: Path, fmt: Format) -> tuple[ImportReport, float]:
+Start = Callable[[Any, AsyncIterator[bytes], Format, str], Awaitable[ImportReport]]
+
+
+async def _profiles(
+    conn: Any, chunks: AsyncIterator[bytes], fmt: Format, name: str
+) -> ImportReport:
+    return await import_profiles(conn, chunks, fmt=fmt, source="cli", filename=name)
+
+
+async def run_import(
+    dsn: str, path: Path, fmt: Format, start: Start = _profiles
+) -> tuple[ImportReport, float]:
+    """`start` an import of the file (of profiles unless told) on a connection of its own:
+    the report and the seconds it took."""
     conn = await asyncpg.connect(dsn)
     try:
         with path.open("rb") as source:
             started = time.perf_counter()
-            report = await import_profiles(
-                conn, read_file_chunks(source.read), fmt=fmt, source="cli", filename=path.name
-            )
+            report = await start(conn, read_file_chunks(source.read), fmt, path.name)
             return report, time.perf_counter() - started
     finally:
         await conn.close()
 
 
-async def raw_copy(dsn: str, path: Path, fmt: Format) -> float:
+async def raw_copy(dsn: str, path: Path, fmt: Format, bare: str = BARE) -> float:
+    """COPY the file into `bare` (a CSV file's text columns) or one text column (NDJSON)."""
     conn = await asyncpg.connect(dsn)
     try:
-        await conn.execute(BARE if fmt == "csv" else "CREATE TABLE bare (doc text)")
+        await conn.execute(bare if fmt == "csv" else "CREATE TABLE bare (doc text)")
         started = time.perf_counter()
         if fmt == "csv":
             await conn.copy_to_table("bare", source=path, format="csv", header=True)
@@ -189,34 +203,70 @@ def show(label: str, report: ImportReport, seconds: float) -> None:
     )
 
 
-async def bench(args: argparse.Namespace, root: Path) -> None:
-    pg = EmbeddedPostgres(root / "pg", free_port(), durable=not args.pg_fast)
+@contextlib.asynccontextmanager
+async def migrated_postgres(root: Path, fast: bool) -> AsyncIterator[str]:
+    """An embedded PostgreSQL in `root`, migrated, as its DSN; stopped on the way out."""
+    pg = EmbeddedPostgres(root / "pg", free_port(), durable=not fast)
     pg.start()
     try:
-        dsn = pg.url
-        await ready(dsn)
-        await migrate_url(dsn, create=True)
+        await ready(pg.url)
+        await migrate_url(pg.url, create=True)
+        yield pg.url
+    finally:
+        pg.stop()
+
+
+Writer = Callable[[Path, int, Format], None]
+Bench = Callable[[argparse.Namespace, Path], Coroutine[Any, Any, None]]
+
+
+def generated(path: Path, rows: int, fmt: Format, write: Writer) -> int:
+    """`write` the file of `rows` rows, logged; its size in bytes."""
+    started = time.perf_counter()
+    write(path, rows, fmt)
+    size = path.stat().st_size
+    took = time.perf_counter() - started
+    log(f"generated {rows:,} rows, {size / 2**20:.0f} MiB in {took:.1f} s")
+    return size
+
+
+Importer = Callable[[str, Path, Format], Awaitable[tuple[ImportReport, float]]]
+
+
+async def import_twice(
+    run: Importer, dsn: str, path: Path, fmt: Format, what: str, size: int
+) -> float:
+    """Import the file into an empty target, then again (every row unchanged), each shown;
+    the first one's rows/s."""
+    rss_before = peak_rss_mib()
+    report, seconds = await run(dsn, path, fmt)
+    assert report.status == "succeeded", report.error
+    rss_after = peak_rss_mib()
+    show(f"import (new {what})", report, seconds)
+    print(
+        f"peak RSS of this process: {rss_before:.0f} MiB before, {rss_after:.0f} MiB after "
+        f"(file {size / 2**20:.0f} MiB)"
+    )
+    again, seconds2 = await run(dsn, path, fmt)
+    show("re-import (all unchanged)", again, seconds2)
+    return report.rows_read / seconds
+
+
+def show_baseline(rows: int, copy_seconds: float, rate: float) -> None:
+    copy_rate = rows / copy_seconds
+    print(
+        f"baseline raw COPY into a bare table: {rows:,} rows in {copy_seconds:.1f} s "
+        f"= {copy_rate:,.0f} rows/s"
+    )
+    print(f"peak RSS at the end: {peak_rss_mib():.0f} MiB")
+    print(f"ratio={rate / copy_rate:.2f}")
+
+
+async def bench(args: argparse.Namespace, root: Path) -> None:
+    async with migrated_postgres(root, args.pg_fast) as dsn:
         path = root / f"profiles.{args.format}"
-        started = time.perf_counter()
-        generate(path, args.rows, args.format)
-        size = path.stat().st_size
-        took = time.perf_counter() - started
-        log(f"generated {args.rows:,} rows, {size / 2**20:.0f} MiB in {took:.1f} s")
-        rss_before = peak_rss_mib()
-
-        report, seconds = await run_import(dsn, path, args.format)
-        assert report.status == "succeeded", report.error
-        rss_after = peak_rss_mib()
-        show("import (new profiles)", report, seconds)
-        print(
-            f"peak RSS of this process: {rss_before:.0f} MiB before, {rss_after:.0f} MiB after "
-            f"(file {size / 2**20:.0f} MiB)"
-        )
-        rate = report.rows_read / seconds
-
-        again, seconds2 = await run_import(dsn, path, args.format)
-        show("re-import (all unchanged)", again, seconds2)
-
+        size = generated(path, args.rows, args.format, generate)
+        rate = await import_twice(run_import, dsn, path, args.format, "profiles", size)
         if args.api:
             body, seconds3, rise = await api_upload(dsn, path, args.format)
             print(
@@ -224,35 +274,35 @@ async def bench(args: argparse.Namespace, root: Path) -> None:
                 f"rows in {seconds3:.1f} s = {body['rows_read'] / seconds3:,.0f} rows/s; "
                 f"RSS high-water mark rose {(rise or 0) / 1024:.0f} MiB during the upload"
             )
-
-        copy_seconds = await raw_copy(dsn, path, args.format)
-        copy_rate = args.rows / copy_seconds
-        print(
-            f"baseline raw COPY into a bare table: {args.rows:,} rows in {copy_seconds:.1f} s "
-            f"= {copy_rate:,.0f} rows/s"
-        )
-        print(f"peak RSS at the end: {peak_rss_mib():.0f} MiB")
-        print(f"ratio={rate / copy_rate:.2f}")
-    finally:
-        pg.stop()
+        show_baseline(args.rows, await raw_copy(dsn, path, args.format), rate)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def import_arguments(doc: str) -> argparse.ArgumentParser:
+    """The options every import bench takes: --rows, --format, --pg-fast, --keep."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--format", choices=["csv", "ndjson"], default="csv")
     parser.add_argument("--pg-fast", action="store_true", help="PostgreSQL without fsync")
-    parser.add_argument("--api", action="store_true", help="also upload through the HTTP API")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
-    args = parser.parse_args()
-    root = Path(tempfile.mkdtemp(prefix="wayline-import-bench-"))
+    return parser
+
+
+def in_a_temporary_folder(args: argparse.Namespace, prefix: str, work: Bench) -> None:
+    """Run `work(args, folder)` in a new temporary folder, removed after unless --keep."""
+    root = Path(tempfile.mkdtemp(prefix=prefix))
     try:
-        asyncio.run(bench(args, root))
+        asyncio.run(work(args, root))
     finally:
         if args.keep:
             log(f"kept {root}")
         else:
             shutil.rmtree(root, ignore_errors=True)
+
+
+def main() -> None:
+    parser = import_arguments(__doc__)
+    parser.add_argument("--api", action="store_true", help="also upload through the HTTP API")
+    in_a_temporary_folder(parser.parse_args(), "wayline-import-bench-", bench)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
-"""`wayline import profiles FILE`: a CSV or NDJSON file (maybe gzip) straight into Postgres.
+"""`wayline import profiles FILE`, `wayline import entities TYPE FILE`: a CSV or NDJSON file
+(maybe gzip) straight into Postgres.
 
 The file is streamed to `DATABASE_URL` by the same importer as the API
-(`services.imports`), with a progress bar over the bytes read. Exit codes: 0 every row was
-imported; 1 some rows were rejected (the valid ones are imported, the errors printed);
-2 nothing was imported (unreadable file, bad header, usage).
+(`services.imports`, `services.entity_imports`), with a progress bar over the bytes read.
+Exit codes: 0 every row was imported; 1 some rows were rejected (the valid ones are
+imported, the errors printed); 2 nothing was imported (unreadable file, bad header, unknown
+entity type, usage).
 """
 
 from __future__ import annotations
@@ -23,13 +25,17 @@ EXIT_OK, EXIT_ROWS_FAILED, EXIT_NOTHING_IMPORTED = 0, 1, 2
 
 
 def add_parser(sub: Any) -> None:
-    """Register `import profiles FILE` on the `wayline` sub-command parser."""
-    i = sub.add_parser("import", help="bulk-import profiles from a CSV or NDJSON file")
-    i.add_argument("what", choices=["profiles"], help="what the file holds")
-    i.add_argument("file", type=Path, help="a .csv, .ndjson or .jsonl file, maybe .gz; - stdin")
-    i.add_argument("--format", choices=FORMATS, help="default: from the file name")
-    i.add_argument("--dry-run", action="store_true", help="validate and count, change nothing")
-    i.add_argument("--no-progress", action="store_true", help="no progress bar")
+    """Register `import profiles FILE` and `import entities TYPE FILE` on `wayline`."""
+    i = sub.add_parser("import", help="bulk-import profiles or entity records from a file")
+    what = i.add_subparsers(dest="what", required=True, metavar="{profiles,entities}")
+    profiles = what.add_parser("profiles", help="profiles from a CSV or NDJSON file")
+    entities = what.add_parser("entities", help="records of an entity type from a file")
+    entities.add_argument("type", help="the entity type (see GET /v1/entity-types)")
+    for p in (profiles, entities):
+        p.add_argument("file", type=Path, help="a .csv, .ndjson or .jsonl file, maybe .gz; - stdin")
+        p.add_argument("--format", choices=FORMATS, help="default: from the file name")
+        p.add_argument("--dry-run", action="store_true", help="validate and count, change nothing")
+        p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
@@ -55,6 +61,8 @@ async def _import(
     import asyncpg
     from tqdm import tqdm
 
+    from services.entity_imports import import_entities
+    from services.errors import NotFound
     from services.imports import import_profiles, read_file_chunks
 
     conn = await connect(settings)
@@ -69,17 +77,23 @@ async def _import(
         disable=True if args.no_progress else None,  # None: only on a terminal
         file=sys.stderr,
     )
+    chunks = read_file_chunks(source.read, on_read=bar.update)
+    options: dict[str, Any] = {
+        "fmt": fmt,
+        "source": "cli",
+        "filename": None if str(args.file) == "-" else args.file.name,
+        "dry_run": args.dry_run,
+    }
     try:
-        report = await import_profiles(
-            conn,
-            read_file_chunks(source.read, on_read=bar.update),
-            fmt=fmt,
-            source="cli",
-            filename=None if str(args.file) == "-" else args.file.name,
-            dry_run=args.dry_run,
-        )
+        if args.what == "entities":
+            report = await import_entities(conn, args.type, chunks, **options)
+        else:
+            report = await import_profiles(conn, chunks, **options)
     except asyncpg.UndefinedTableError as exc:
         print(f"{exc}: run `wayline migrate` first", file=sys.stderr)
+        return EXIT_NOTHING_IMPORTED
+    except NotFound as exc:
+        print(f"{args.file}: {exc}", file=sys.stderr)
         return EXIT_NOTHING_IMPORTED
     finally:
         bar.close()

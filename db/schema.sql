@@ -652,6 +652,7 @@ CREATE TABLE public.profile_imports (
     error text,
     started_at timestamp with time zone DEFAULT now() NOT NULL,
     finished_at timestamp with time zone,
+    entity_type text,
     CONSTRAINT profile_imports_format_check CHECK ((format = ANY (ARRAY['csv'::text, 'ndjson'::text]))),
     CONSTRAINT profile_imports_source_check CHECK ((source = ANY (ARRAY['api'::text, 'cli'::text]))),
     CONSTRAINT profile_imports_status_check CHECK ((status = ANY (ARRAY['running'::text, 'succeeded'::text, 'failed'::text])))

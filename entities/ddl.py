@@ -16,7 +16,7 @@ CREATED = '"_created_at"'
 UPDATED = '"_updated_at"'
 
 
-def _column_types(name: str, d: Definition, known: Mapping[str, Definition]) -> dict[str, str]:
+def column_types(name: str, d: Definition, known: Mapping[str, Definition]) -> dict[str, str]:
     types = {f: SQL_TYPES[s.type] for f, s in d.fields.items()}
     for r, rel in d.relations.items():
         types[r] = SQL_TYPES[relation_type(rel, dict(known), d)]
@@ -25,7 +25,7 @@ def _column_types(name: str, d: Definition, known: Mapping[str, Definition]) -> 
 
 def create(name: str, d: Definition, known: Mapping[str, Definition]) -> list[str]:
     """CREATE TABLE with its primary key, then one index per relation column."""
-    types = _column_types(name, d, known)
+    types = column_types(name, d, known)
     cols = [f"{column(c)} {t}" for c, t in types.items()]
     cols += [f"{CREATED} timestamptz NOT NULL DEFAULT now()"]
     cols += [f"{UPDATED} timestamptz NOT NULL DEFAULT now()"]
@@ -61,7 +61,7 @@ def alter(
     Assumes `validation.refused_changes(old, new)` found nothing, and that the caller
     checked no audience reads a removed field.
     """
-    types = _column_types(name, new, known)
+    types = column_types(name, new, known)
     added = [c for c in new.columns() if c not in old.columns()]
     removed = [f for f in old.fields if f not in new.fields]
     statements = [f"ALTER TABLE {table(name)} ADD COLUMN {column(c)} {types[c]}" for c in added]

@@ -6,9 +6,9 @@ placeholder numbers do. `services/entities.py` caches nothing; building is cheap
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-from entities.ddl import CREATED, UPDATED
+from entities.ddl import CREATED, UPDATED, column_types
 from entities.identifiers import column, literal, table
 from entities.model import Definition
 
@@ -74,6 +74,58 @@ def timeline(name: str, d: Definition, relation: str) -> str:
 def erase(name: str, relation: str) -> str:
     """Delete every record of these profiles ($1 the ids)."""
     return f"DELETE FROM {table(name)} WHERE {column(relation)} = ANY($1::text[])"
+
+
+STAGING = "entity_import_rows"
+"""The TEMP table a bulk import copies one type's rows into (services/entity_imports.py)."""
+
+
+def staging(name: str, d: Definition, known: Mapping[str, Definition]) -> str:
+    """The staging table: `line`, then the type's columns, JSON ones as text (the driver
+    copies text without a codec; the merge casts it)."""
+    types = {c: "text" if t == "jsonb" else t for c, t in column_types(name, d, known).items()}
+    cols = ", ".join(f"{column(c)} {types[c]}" for c in d.columns())
+    return f"CREATE TEMP TABLE {STAGING} (line bigint NOT NULL, {cols})"
+
+
+def drop_staging() -> str:
+    return f"DROP TABLE IF EXISTS pg_temp.{STAGING}"
+
+
+def drop_staged_duplicates(d: Definition) -> str:
+    """A key repeated in one file: the last row wins, earlier ones are dropped whole."""
+    key = column(d.primary_key)
+    return (
+        f"DELETE FROM pg_temp.{STAGING} r USING (SELECT {key}, max(line) AS last "
+        f"FROM pg_temp.{STAGING} GROUP BY {key} HAVING count(*) > 1) d "
+        f"WHERE r.{key} = d.{key} AND r.line < d.last"
+    )
+
+
+def merge_staged(name: str, d: Definition) -> str:
+    """Upsert every staged row in one statement (the statement triggers fire once), writing
+    none that would change nothing; answers (created, updated)."""
+    cols = d.columns()
+    names = ", ".join(column(c) for c in cols)
+    json_cols = {f for f, s in d.fields.items() if s.type == "json"}
+    picked = ", ".join(f"{column(c)}::jsonb" if c in json_cols else column(c) for c in cols)
+    rest = [column(c) for c in cols if c != d.primary_key]
+    if rest:
+        sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in rest)
+        olds, news = ", ".join(f"t.{c}" for c in rest), ", ".join(f"EXCLUDED.{c}" for c in rest)
+        conflict = (
+            f"DO UPDATE SET {sets}, {UPDATED} = now() "
+            f"WHERE ROW({olds}) IS DISTINCT FROM ROW({news})"
+        )
+    else:
+        conflict = "DO NOTHING"
+    return (
+        f"WITH merged AS (INSERT INTO {table(name)} AS t ({names}) "
+        f"SELECT {picked} FROM pg_temp.{STAGING} "
+        f"ON CONFLICT ({column(d.primary_key)}) {conflict} RETURNING (xmax = 0) AS created) "
+        "SELECT count(*) FILTER (WHERE created) AS created, "
+        "count(*) FILTER (WHERE NOT created) AS updated FROM merged"
+    )
 
 
 def profile_records(name: str, d: Definition) -> str:

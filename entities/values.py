@@ -92,7 +92,7 @@ def check(
     for col in d.columns():
         raw = record.get(col)
         if raw is None:
-            if _required(d, col):
+            if required(d, col):
                 found.append(Problem(path=f"{prefix}{col}", message="is required"))
             values[col] = None
             continue
@@ -103,7 +103,8 @@ def check(
     return values, found
 
 
-def _required(d: Definition, col: str) -> bool:
+def required(d: Definition, col: str) -> bool:
+    """Whether a record must have this column (the key always)."""
     if col == d.primary_key:
         return True
     spec = d.fields.get(col) or d.relations[col]
@@ -112,7 +113,7 @@ def _required(d: Definition, col: str) -> bool:
 
 def from_text(d: Definition, known: Mapping[str, Definition], col: str, text: str) -> Any:
     """A value given as text (a URL key, a query filter) in its column's type."""
-    kind = _kind(d, known, col)
+    kind = kind_of(d, known, col)
     if kind == "number":
         try:
             return _number(float(text))
@@ -127,7 +128,8 @@ def from_text(d: Definition, known: Mapping[str, Definition], col: str, text: st
     return convert(d, known, col, text)
 
 
-def _kind(d: Definition, known: Mapping[str, Definition], col: str) -> str:
+def kind_of(d: Definition, known: Mapping[str, Definition], col: str) -> str:
+    """The field type a column holds (a relation's: its target's key type)."""
     if col in d.relations:
         return relation_type(d.relations[col], dict(known), d)
     return d.fields[col].type

@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from contacts import addresses
@@ -59,6 +59,8 @@ StagedRow = tuple[
 ]
 """(line, profile_id, email, phone, timezone, unset, attributes JSON, removed): the
 columns of `profile_import_rows` (migration 009)."""
+
+Row = TypeVar("Row")
 
 STAGED_COLUMNS = (
     "line",
@@ -295,7 +297,7 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def attributes_json(
-    attrs: dict[str, Any], *, check_surrogates: bool
+    attrs: Any, *, check_surrogates: bool, root: str = "attributes"
 ) -> tuple[str | None, str | None]:
     """(JSON text, None) or (None, why Postgres would refuse it).
 
@@ -305,7 +307,7 @@ def attributes_json(
     text = _ENCODER.encode(attrs)
     if "\\u0000" in text:
         return None, "contains a NUL character (\\u0000)"
-    if _LONG_DIGITS.search(text) and (path := _big_integer(attrs, "attributes")):
+    if _LONG_DIGITS.search(text) and (path := _big_integer(attrs, root)):
         return None, f"{path} is {BEYOND_EXACT}"
     if check_surrogates:
         try:
@@ -342,26 +344,26 @@ class _Feed:
         return line
 
 
-class RowParser:
-    """Turns records into staged rows; row problems go to `errors` (a callback)."""
+class RecordParser(Generic[Row]):
+    """Turns records into staged rows; row problems go to `errors` (a callback).
+
+    The framing, the CSV header and cells, the NDJSON objects and the counts are common to
+    every import; a subclass says what the header's columns are (`_columns`) and what one
+    row's values become (`_csv_values`, `_ndjson_values`): a profile, an entity record.
+    """
 
     def __init__(self, fmt: Format, errors: Callable[[RowError], None]) -> None:
         self.fmt = fmt
         self._error = errors
         self._header_done = fmt == "ndjson"
         self._width = 0
-        self._id = -1
-        self._id_name = "profile_id"
-        self._contact: list[tuple[int, str]] = []
-        # (cell index, attribute name, converter or None for plain strings)
-        self._attrs: list[tuple[int, str, Callable[[str], Any] | None]] = []
         self._feed = _Feed()
         self._reader = csv.reader(self._feed, strict=True)
         self.rows_read = 0
         self.rows_failed = 0
 
-    def parse(self, records: list[tuple[int, bytes]]) -> list[StagedRow]:
-        out: list[StagedRow] = []
+    def parse(self, records: list[tuple[int, bytes]]) -> list[Row]:
+        out: list[Row] = []
         one = self._csv_row if self.fmt == "csv" else self._ndjson_row
         for line, record in records:
             if not self._header_done:
@@ -394,15 +396,83 @@ class RowParser:
             names = [n.strip() for n in self._cells(record)]
         except (UnicodeDecodeError, csv.Error) as exc:
             raise ImportFailed(f"line {line}: unreadable header: {exc}", field="header") from None
-        seen: set[str] = set()
+        specs: list[tuple[int, str, str]] = []
         for index, spec in enumerate(names):
             name, _, kind = spec.partition(":")
             name, kind = name.strip(), kind.strip().lower()
             if not name:
                 raise ImportFailed(f"header column {index + 1} has no name", field="header")
-            if name in seen or (name in ID_FIELDS and seen & set(ID_FIELDS)):
+            if any(name == seen for _, seen, _ in specs):
                 raise ImportFailed(f"header names {name!r} twice", field="header")
-            seen.add(name)
+            specs.append((index, name, kind))
+        self._columns(specs)
+        self._width = len(names)
+        self._header_done = True
+
+    def _columns(self, specs: list[tuple[int, str, str]]) -> None:
+        """Learn the header's (index, name, type after a colon or "") columns, or raise
+        ImportFailed naming the one that cannot be imported."""
+        raise NotImplementedError
+
+    def _csv_row(self, line: int, record: bytes, problems: list[RowError]) -> Row | None:
+        try:
+            cells = self._cells(record)
+        except UnicodeDecodeError:
+            problems.append(RowError(line, None, "not valid UTF-8"))
+            return None
+        except csv.Error as exc:
+            problems.append(RowError(line, None, f"malformed CSV: {exc}"))
+            return None
+        if len(cells) != self._width:
+            problems.append(
+                RowError(line, None, f"expected {self._width} cells, found {len(cells)}")
+            )
+            return None
+        return self._csv_values(line, cells, problems)
+
+    def _csv_values(self, line: int, cells: list[str], problems: list[RowError]) -> Row | None:
+        raise NotImplementedError
+
+    # ---- NDJSON
+
+    def _ndjson_row(self, line: int, record: bytes, problems: list[RowError]) -> Row | None:
+        try:
+            obj = _loads(record)
+        except UnicodeDecodeError:
+            problems.append(RowError(line, None, "not valid UTF-8"))
+            return None
+        except ValueError as exc:
+            problems.append(RowError(line, None, f"invalid JSON: {exc}"))
+            return None
+        if not isinstance(obj, dict):
+            problems.append(RowError(line, None, "expected a JSON object"))
+            return None
+        return self._ndjson_values(line, obj, problems)
+
+    def _ndjson_values(
+        self, line: int, obj: dict[str, Any], problems: list[RowError]
+    ) -> Row | None:
+        raise NotImplementedError
+
+
+class RowParser(RecordParser[StagedRow]):
+    """Profile rows: an id, the contact fields, attributes (typed by the CSV header)."""
+
+    def __init__(self, fmt: Format, errors: Callable[[RowError], None]) -> None:
+        super().__init__(fmt, errors)
+        self._id = -1
+        self._id_name = "profile_id"
+        self._contact: list[tuple[int, str]] = []
+        # (cell index, attribute name, converter or None for plain strings)
+        self._attrs: list[tuple[int, str, Callable[[str], Any] | None]] = []
+
+    # ---- CSV
+
+    def _columns(self, specs: list[tuple[int, str, str]]) -> None:
+        ids = [name for _, name, _ in specs if name in ID_FIELDS]
+        if len(ids) > 1:
+            raise ImportFailed(f"header names {ids[1]!r} twice", field="header")
+        for index, name, kind in specs:
             if name in ID_FIELDS or name in CONTACT_FIELDS:
                 if kind not in ("", "string"):
                     raise ImportFailed(f"header: {name!r} is always a string", field="header")
@@ -423,23 +493,10 @@ class RowParser:
             raise ImportFailed(
                 "the CSV header has no profile_id (or user_id) column", field="header"
             )
-        self._width = len(names)
-        self._header_done = True
 
-    def _csv_row(self, line: int, record: bytes, problems: list[RowError]) -> StagedRow | None:
-        try:
-            cells = self._cells(record)
-        except UnicodeDecodeError:
-            problems.append(RowError(line, None, "not valid UTF-8"))
-            return None
-        except csv.Error as exc:
-            problems.append(RowError(line, None, f"malformed CSV: {exc}"))
-            return None
-        if len(cells) != self._width:
-            problems.append(
-                RowError(line, None, f"expected {self._width} cells, found {len(cells)}")
-            )
-            return None
+    def _csv_values(
+        self, line: int, cells: list[str], problems: list[RowError]
+    ) -> StagedRow | None:
         profile_id = cells[self._id].strip()
         problem = id_problem(profile_id)
         if problem:
@@ -468,18 +525,9 @@ class RowParser:
 
     # ---- NDJSON
 
-    def _ndjson_row(self, line: int, record: bytes, problems: list[RowError]) -> StagedRow | None:
-        try:
-            obj = _loads(record)
-        except UnicodeDecodeError:
-            problems.append(RowError(line, None, "not valid UTF-8"))
-            return None
-        except ValueError as exc:
-            problems.append(RowError(line, None, f"invalid JSON: {exc}"))
-            return None
-        if not isinstance(obj, dict):
-            problems.append(RowError(line, None, "expected a JSON object"))
-            return None
+    def _ndjson_values(
+        self, line: int, obj: dict[str, Any], problems: list[RowError]
+    ) -> StagedRow | None:
         key = "profile_id" if "profile_id" in obj else "user_id"
         raw_id = obj.get(key)
         profile_id = ""

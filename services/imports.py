@@ -1,16 +1,18 @@
-"""Bulk profile import: a byte stream (API upload or file) into `profiles`, via COPY.
+"""Bulk import: a byte stream (API upload or file) into `profiles` or an entity type, via COPY.
 
 The stream is read chunk by chunk (gzip is detected by its magic bytes and inflated in
-bounded pieces), framed and validated by `imports.rows`, and every `chunk_rows` valid
-rows are sent with `copy_records_to_table` into a TEMP staging table; memory holds one
-chunk, never the file. At the end, in one transaction, duplicates are dropped (the last
-row of a profile_id wins) and the rows are merged into `profiles` with two set-based
-statements (UPDATE of existing profiles, INSERT of new ones), so statement-level triggers
-on `profiles` (audience re-evaluation) fire once per statement, not per row. Either every
-valid row is applied or none; invalid rows are skipped and reported by line.
+bounded pieces), framed by `imports.rows`, validated by the target's parser, and every
+`chunk_rows` valid rows are sent with `copy_records_to_table` into a TEMP staging table;
+memory holds one chunk, never the file. At the end, in one transaction, duplicates are
+dropped (the last row of an id wins) and the rows are merged with set-based statements, so
+statement-level triggers (audience re-evaluation) fire once per statement, not per row.
+Either every valid row is applied or none; invalid rows are skipped and reported by line.
+What differs between targets is a `Target`: profiles (here: an UPDATE of existing
+profiles, an INSERT of new ones) or an entity type (services/entity_imports.py).
 
-Each import is a `profile_imports` row: created `running`, its counts updated after each
-chunk (a long upload can be watched), finished `succeeded` or `failed`.
+Each import is a `profile_imports` row (`entity_type` says which target): created
+`running`, its counts updated after each chunk (a long upload can be watched), finished
+`succeeded` or `failed`.
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ import json
 import time
 import uuid
 import zlib
-from collections.abc import AsyncIterable, AsyncIterator, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 
 import asyncpg
 
@@ -33,9 +35,9 @@ from imports.rows import (
     Format,
     Framer,
     ImportFailed,
+    RecordParser,
     RowError,
     RowParser,
-    StagedRow,
 )
 
 if TYPE_CHECKING:
@@ -53,7 +55,6 @@ INFLATE_PIECE = 1 << 20
 """Largest piece one gzip chunk may inflate to at once: a small compressed chunk can
 expand a thousand-fold, so inflation is bounded rather than trusted."""
 _GZIP_MAGIC = b"\x1f\x8b"
-_STAGING = "profile_import_rows"
 
 
 @dataclass
@@ -64,6 +65,7 @@ class ImportReport:
     format: Format
     source: Source
     filename: str | None = None
+    entity_type: str | None = None  # None: profiles
     dry_run: bool = False
     status: str = "running"
     bytes_read: int = 0
@@ -138,9 +140,70 @@ class _Inflater:
         return out
 
 
+class Target(Protocol):
+    """What an import writes to: its rows' parser, its staging table and its merge.
+
+    One pipeline (inflate, frame, parse, COPY, merge, record the job) serves every target;
+    profiles are one (below), an entity type's records another (services/entity_imports.py).
+    """
+
+    @property
+    def entity_type(self) -> str | None:
+        """Kept on the job; None: profiles."""
+
+    @property
+    def staging(self) -> str:
+        """The TEMP table rows are copied into."""
+
+    @property
+    def columns(self) -> Sequence[str]: ...
+
+    def parser(self, fmt: Format, errors: Callable[[RowError], None]) -> RecordParser[Any]: ...
+
+    async def create_staging(self, conn: Conn) -> None: ...
+
+    async def drop_staging(self, conn: Conn) -> None: ...
+
+    async def merge(self, conn: Conn, report: ImportReport) -> None:
+        """Inside the merge transaction: set `duplicates`, `created` and `updated`."""
+
+
+class _Profiles:
+    """Rows into `profiles`: attributes merge, contact fields replace (db/queries/imports.sql)."""
+
+    entity_type = None
+    staging = "profile_import_rows"
+    columns = STAGED_COLUMNS
+
+    def parser(self, fmt: Format, errors: Callable[[RowError], None]) -> RecordParser[Any]:
+        return RowParser(fmt, errors)
+
+    async def create_staging(self, conn: Conn) -> None:
+        await conn.execute(q("import_create_staging"))
+
+    async def drop_staging(self, conn: Conn) -> None:
+        await conn.execute(q("import_drop_staging"))
+
+    async def merge(self, conn: Conn, report: ImportReport) -> None:
+        report.duplicates = _count(await conn.execute(q("import_drop_duplicates")))
+        report.updated = _count(await conn.execute(q("import_update_profiles")))
+        report.created = _count(await conn.execute(q("import_insert_profiles")))
+
+
+PROFILES: Target = _Profiles()
+
+
 async def import_profiles(
+    conn: Conn, chunks: AsyncIterable[bytes], *, fmt: Format, **options: Any
+) -> ImportReport:
+    """Import profiles from one stream: `run_import` into `profiles`."""
+    return await run_import(conn, chunks, PROFILES, fmt=fmt, **options)
+
+
+async def run_import(
     conn: Conn,
     chunks: AsyncIterable[bytes],
+    target: Target,
     *,
     fmt: Format,
     source: Source,
@@ -158,16 +221,23 @@ async def import_profiles(
     failed and propagate. `dry_run` validates and counts, then rolls the merge back.
     """
     report = ImportReport(
-        id=import_id or uuid.uuid4(), format=fmt, source=source, filename=filename, dry_run=dry_run
+        id=import_id or uuid.uuid4(),
+        format=fmt,
+        source=source,
+        filename=filename,
+        dry_run=dry_run,
+        entity_type=target.entity_type,
     )
-    await conn.execute(q("import_insert_job"), report.id, fmt, source, filename, dry_run)
-    await conn.execute(q("import_drop_staging"))
-    await conn.execute(q("import_create_staging"))
+    await conn.execute(
+        q("import_insert_job"), report.id, fmt, source, filename, dry_run, target.entity_type
+    )
+    await target.drop_staging(conn)
+    await target.create_staging(conn)
     try:
         started = time.monotonic()
-        await _stage(conn, chunks, report, max_bytes, chunk_rows, max_errors)
+        await _stage(conn, chunks, target, report, max_bytes, chunk_rows, max_errors)
         staged = time.monotonic()
-        await _merge(conn, report, dry_run)
+        await _merge(conn, target, report, dry_run)
         report.stage_seconds, report.merge_seconds = staged - started, time.monotonic() - staged
         report.status = "succeeded"
     except ImportFailed as exc:
@@ -175,15 +245,16 @@ async def import_profiles(
         report.too_large = exc.too_large
     except BaseException as exc:
         report.status, report.error = "failed", f"{type(exc).__name__}: {exc}".rstrip(": ")
-        await _finish(conn, report, quiet=True)
+        await _finish(conn, target, report, quiet=True)
         raise
-    await _finish(conn, report)
+    await _finish(conn, target, report)
     return report
 
 
 async def _stage(
     conn: Conn,
     chunks: AsyncIterable[bytes],
+    target: Target,
     report: ImportReport,
     max_bytes: int | None,
     chunk_rows: int,
@@ -196,15 +267,15 @@ async def _stage(
 
     inflater = _Inflater()
     framer = Framer(report.format)
-    parser = RowParser(report.format, on_error)
-    buffer: list[StagedRow] = []
+    parser = target.parser(report.format, on_error)
+    buffer: list[Any] = []
     inflated = 0
     # One COPY in flight while the next chunk is parsed: PostgreSQL ingests on its own core.
     copying: asyncio.Task[int] | None = None
 
-    async def copy(rows: list[StagedRow]) -> int:
+    async def copy(rows: list[Any]) -> int:
         await conn.copy_records_to_table(
-            _STAGING, records=rows, columns=STAGED_COLUMNS, schema_name="pg_temp"
+            target.staging, records=rows, columns=target.columns, schema_name="pg_temp"
         )
         return len(rows)
 
@@ -256,13 +327,13 @@ async def _stage(
                 report.rows_valid += await copying
 
 
-async def _merge(conn: Conn, report: ImportReport, dry_run: bool) -> None:
+async def _merge(conn: Conn, target: Target, report: ImportReport, dry_run: bool) -> None:
     """Merge, again on a deadlock: rows locked in another order by a concurrent writer (an
     API PATCH, another import) abort the whole transaction, but the staged rows are intact
     (staged outside it), so the merge simply runs again."""
     for attempt in range(1, MERGE_ATTEMPTS + 1):
         try:
-            await _merge_once(conn, report, dry_run)
+            await _merge_once(conn, target, report, dry_run)
             return
         except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
             if attempt == MERGE_ATTEMPTS:
@@ -270,14 +341,12 @@ async def _merge(conn: Conn, report: ImportReport, dry_run: bool) -> None:
             report.merge_retries += 1
 
 
-async def _merge_once(conn: Conn, report: ImportReport, dry_run: bool) -> None:
+async def _merge_once(conn: Conn, target: Target, report: ImportReport, dry_run: bool) -> None:
     tr = conn.transaction()
     await tr.start()
     try:
         await conn.execute(q("import_merge_work_mem"))
-        report.duplicates = _count(await conn.execute(q("import_drop_duplicates")))
-        report.updated = _count(await conn.execute(q("import_update_profiles")))
-        report.created = _count(await conn.execute(q("import_insert_profiles")))
+        await target.merge(conn, report)
         report.unchanged = report.rows_valid - report.duplicates - report.updated - report.created
     except BaseException:
         await tr.rollback()
@@ -288,13 +357,13 @@ async def _merge_once(conn: Conn, report: ImportReport, dry_run: bool) -> None:
         await tr.commit()
 
 
-async def _finish(conn: Conn, report: ImportReport, *, quiet: bool = False) -> None:
+async def _finish(conn: Conn, target: Target, report: ImportReport, *, quiet: bool = False) -> None:
     """Record the outcome and drop the staging table; `quiet` (already failing): do what
     still can be done, and let the original exception be the one raised."""
     try:
         if conn.is_in_transaction():
             return  # an aborted COPY or merge: the caller's exception says it all
-        await conn.execute(q("import_drop_staging"))
+        await target.drop_staging(conn)
         await conn.execute(
             q("import_finish_job"),
             report.id,

@@ -37,3 +37,10 @@ class ImportPublic(BaseModel):
     error: str | None = Field(description="Why a failed import stopped (nothing was imported)")
     started_at: datetime
     finished_at: datetime | None
+
+
+class EntityImportPublic(ImportPublic):
+    """One import of entity records; `duplicates` counts rows superseded by a later row of
+    the same key, `created` and `updated` records."""
+
+    entity_type: str = Field(description="The entity type the records were imported into")

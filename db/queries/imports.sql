@@ -1,9 +1,10 @@
--- Bulk profile imports (services/imports.py). `profile_import_rows` is the import's TEMP
+-- Bulk imports (services/imports.py): of profiles, or of an entity type's records (the
+-- job's entity_type, migration 036; their staging SQL is built in entities/queries.py). `profile_import_rows` is the import's TEMP
 -- staging table, which shadows the empty template of migration 009 on its connection.
 
 -- name: import_insert_job
-INSERT INTO profile_imports (id, format, source, filename, dry_run)
-VALUES ($1, $2, $3, $4, $5)
+INSERT INTO profile_imports (id, format, source, filename, dry_run, entity_type)
+VALUES ($1, $2, $3, $4, $5, $6)
 
 -- name: import_progress
 UPDATE profile_imports SET bytes_read = $2, rows_read = $3, rows_valid = $4, rows_failed = $5
@@ -19,7 +20,7 @@ WHERE id = $1
 -- name: import_read_job
 SELECT id, status, format, source, filename, dry_run, bytes_read, rows_read, rows_valid,
     rows_failed, duplicates, created, updated, unchanged, error_count, errors, error,
-    started_at, finished_at
+    started_at, finished_at, entity_type
 FROM profile_imports WHERE id = $1
 
 -- name: import_drop_staging

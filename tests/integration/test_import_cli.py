@@ -1,4 +1,5 @@
-"""`wayline import profiles FILE` run as a process: counts, errors by line, exit codes, bar."""
+"""`wayline import profiles FILE` and `wayline import entities TYPE FILE` run as processes:
+counts, errors by line, exit codes, the progress bar."""
 
 from __future__ import annotations
 
@@ -12,9 +13,12 @@ import subprocess
 import sys
 import termios
 import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 
 from core.settings import Settings
@@ -29,10 +33,11 @@ def wayline(
     stderr: int | None = subprocess.PIPE,
     dsn: str | None = None,
     stdin: str | None = None,
+    what: Sequence[str] = ("profiles",),
 ) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": dsn or settings.database_url}
     return subprocess.run(
-        [sys.executable, "-m", "cli.main", "import", "profiles", *args],
+        [sys.executable, "-m", "cli.main", "import", *what, *args],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -41,6 +46,32 @@ def wayline(
         text=True,
         timeout=120,
     )
+
+
+Done = subprocess.CompletedProcess[str]
+
+
+def on_a_terminal(run: Callable[[int], Done]) -> tuple[Done, bytes]:
+    """`run(stderr)` with a terminal as its stderr (tqdm draws its bar only there), and
+    what was drawn on it."""
+    leader, follower = pty.openpty()
+    # 100 columns: on a pty of size 0x0 tqdm draws an empty bar.
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    try:
+        done = run(follower)
+        os.close(follower)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the other end is closed and drained
+                break
+            if not chunk:
+                break
+            drawn += chunk
+    finally:
+        os.close(leader)
+    return done, drawn
 
 
 async def test_csv_with_a_bad_row_imports_the_rest_and_exits_1(
@@ -65,23 +96,7 @@ async def test_gzip_ndjson_with_progress_bar_exits_0(
     path = tmp_path / "people.ndjson.gz"
     rows = (json.dumps({"profile_id": f"{p}-{i}", "rank": i}) for i in range(2_000))
     path.write_bytes(gzip.compress("\n".join(rows).encode()))
-    leader, follower = pty.openpty()  # a terminal on stderr: tqdm draws its bar there
-    # 100 columns: on a pty of size 0x0 tqdm draws an empty bar.
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
-    try:
-        done = wayline(settings, str(path), stderr=follower)
-        os.close(follower)
-        bar = b""
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:  # EIO: the other end is closed and drained
-                break
-            if not chunk:
-                break
-            bar += chunk
-    finally:
-        os.close(leader)
+    done, bar = on_a_terminal(lambda stderr: wayline(settings, str(path), stderr=stderr))
     assert done.returncode == 0, bar
     assert "imported 2,000 of 2,000 rows (2,000 created" in done.stdout
     assert b"people.ndjson.gz: 100%" in bar
@@ -118,3 +133,64 @@ def test_unreadable_input_exits_2(settings: Settings, tmp_path: Path) -> None:
     done = wayline(settings, str(bad), dsn=nowhere)
     assert done.returncode == 2 and f"cannot connect to the database at {nowhere}" in done.stderr
     assert "DATABASE_URL sets it" in done.stderr and "Traceback" not in done.stderr
+
+
+Records = Callable[[], Awaitable[list[Any]]]
+
+
+@pytest.fixture
+async def booking(api_client: httpx.AsyncClient, admin_headers: dict[str, str]) -> Any:
+    """A new entity type, made through the API, and a reader of its records (the API's)."""
+    name = f"clibooking_{uuid.uuid4().hex[:8]}"
+    body = {
+        "fields": {"booking_id": {"type": "string"}, "nights": {"type": "number"}},
+        "primary_key": "booking_id",
+        "relations": {"guest": {"to": "profile"}},
+    }
+    resp = await api_client.put(f"/v1/entity-types/{name}", json=body, headers=admin_headers)
+    assert resp.status_code == 201, resp.text
+
+    async def records() -> list[Any]:
+        page = await api_client.get(f"/v1/entities/{name}", headers=admin_headers)
+        return [item["values"] for item in page.json()["items"]]
+
+    return name, records
+
+
+async def test_entities_csv_rows_errors_and_a_rerun_that_changes_nothing(
+    settings: Settings, booking: tuple[str, Records], tmp_path: Path
+) -> None:
+    name, records = booking
+    path = tmp_path / "bookings.csv"
+    path.write_text("booking_id,nights,profile_id\nb1,2,p-1\nb2,lots,p-2\nb3,,p-3\n")
+    done = wayline(settings, name, str(path), what=("entities",))
+    assert done.returncode == 1, done.stderr
+    assert "imported 2 of 3 rows (2 created, 0 updated, 0 unchanged" in done.stdout
+    assert f"{path}:3: nights: not a number" in done.stderr
+    assert await records() == [
+        {"booking_id": "b1", "nights": 2, "guest": "p-1"},
+        {"booking_id": "b3", "nights": None, "guest": "p-3"},
+    ]
+    again = wayline(settings, name, str(path), what=("entities",))
+    assert again.returncode == 1, again.stderr
+    assert "imported 2 of 3 rows (0 created, 0 updated, 2 unchanged" in again.stdout
+
+
+async def test_entities_gzip_ndjson_with_progress_bar_and_an_unknown_type(
+    settings: Settings, booking: tuple[str, Records], tmp_path: Path
+) -> None:
+    name, records = booking
+    path = tmp_path / "bookings.ndjson.gz"
+    rows = (json.dumps({"booking_id": f"k{i:04}", "guest": i, "nights": i}) for i in range(500))
+    path.write_bytes(gzip.compress("\n".join(rows).encode()))
+    done, bar = on_a_terminal(
+        lambda stderr: wayline(settings, name, str(path), stderr=stderr, what=("entities",))
+    )
+    assert done.returncode == 0, bar
+    assert "imported 500 of 500 rows (500 created" in done.stdout
+    assert b"bookings.ndjson.gz: 100%" in bar
+    first = (await records())[0]
+    assert first == {"booking_id": "k0000", "nights": 0, "guest": "0"}
+    missing = wayline(settings, "no_such_type", str(path), what=("entities",))
+    assert missing.returncode == 2
+    assert "entity type 'no_such_type' not found" in missing.stderr
