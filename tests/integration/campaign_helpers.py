@@ -133,13 +133,16 @@ async def until_ledger(pool: asyncpg.Pool, campaign: str, at_least: int, within:
         await asyncio.sleep(0.05)
 
 
-def start_worker(settings: Settings, queue: str) -> subprocess.Popen[bytes]:
+def start_worker(
+    settings: Settings, queue: str, extra: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     """A real `wayline worker` process on its own queue, so a test can SIGKILL it."""
     env = {
         **os.environ,
         "DATABASE_URL": settings.database_url,
         "TEMPORAL_ADDRESS": settings.temporal_address,
         "WAYLINE_TASK_QUEUE": queue,
+        **(extra or {}),
     }
     return subprocess.Popen(
         [sys.executable, "-m", "cli.main", "worker", "--no-dispatcher"],

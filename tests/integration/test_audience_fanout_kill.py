@@ -4,10 +4,7 @@ exactly once (one entry-ledger row each), and the run resumes where it stopped."
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
 
@@ -18,26 +15,12 @@ from temporalio.client import Client
 from core.contracts import AudienceFanoutInput, AudienceFanoutResult
 from core.names import AUDIENCE_FANOUT_WORKFLOW
 from core.settings import Settings
+from tests.integration.campaign_helpers import start_worker
 from tests.integration.helpers import publish
 
 pytestmark = pytest.mark.integration
 MEMBERS = 5_000
 KILL_AFTER = 1_200  # entries in the ledger when the worker is killed
-
-
-def start_worker(settings: Settings, queue: str) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": settings.database_url,
-        "TEMPORAL_ADDRESS": settings.temporal_address,
-        "WAYLINE_TASK_QUEUE": queue,
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "worker", "--no-dispatcher"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
 
 
 async def entered(pool: asyncpg.Pool, jid: str) -> int:

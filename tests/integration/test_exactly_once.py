@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 import uuid
 
 import asyncpg
@@ -15,6 +13,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 
 from core.names import journey_workflow_id
 from core.settings import Settings
+from tests.integration.campaign_helpers import start_worker as worker_process
 from tests.integration.helpers import event, publish
 from tests.integration.provider import FakeProvider
 from workers.router import Registry, Router
@@ -23,19 +22,8 @@ pytestmark = pytest.mark.integration
 
 
 def start_worker(settings: Settings, queue: str, webhook: str) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": settings.database_url,
-        "TEMPORAL_ADDRESS": settings.temporal_address,
-        "WAYLINE_TASK_QUEUE": queue,
-        "WAYLINE_WEBHOOK_URL": webhook,
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "worker", "--no-dispatcher"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    """A worker process whose webhook channel posts to the test's provider."""
+    return worker_process(settings, queue, {"WAYLINE_WEBHOOK_URL": webhook})
 
 
 def welcome(jid: str, template: str) -> dict[str, object]:
