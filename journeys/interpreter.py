@@ -85,6 +85,7 @@ from journeys.runtime import (
     JumpToJourney,
     LoadProfile,
     MessageSent,
+    NodeResult,
     PathStep,
     PendingCall,
     ProfileLoaded,
@@ -416,16 +417,7 @@ def _deliver_pending(ctx: StepContext) -> None:
         _deliver(ctx, _awaiting(ctx, event), event)
 
 
-def _on_result(
-    ctx: StepContext,
-    inp: MessageSent
-    | AssignmentRecorded
-    | ActionDone
-    | ProfileUpdated
-    | Jumped
-    | SendTimeChosen
-    | RecordsSelected,
-) -> None:
+def _on_result(ctx: StepContext, inp: NodeResult) -> None:
     """The result of the current node's command; one for another node, or while the journey
     waits or loads the profile, does not fit the state and is ignored."""
     state = ctx.state

@@ -148,18 +148,19 @@ class RecordsSelected(_Model):
     error: str | None = Field(default=None, description="Why they could not be read")
 
 
-Input = Annotated[
-    Start
-    | TimerFired
-    | EventReceived
-    | MessageSent
-    | ProfileLoaded
+# The answers to a node's own command (the interpreter hands them to that node).
+NodeResult = (
+    MessageSent
     | AssignmentRecorded
     | ActionDone
     | ProfileUpdated
     | Jumped
     | SendTimeChosen
-    | RecordsSelected,
+    | RecordsSelected
+)
+
+Input = Annotated[
+    Start | TimerFired | EventReceived | ProfileLoaded | NodeResult,
     Field(discriminator="kind"),
 ]
 
