@@ -21,7 +21,7 @@ HTML comments, alone on the line before a block, change what is done with it:
     <!-- file: people.csv -->               written to the run's folder for later blocks
 
 The examples run once per test session against its fresh database, so their ids are their
-own: no other test may use a README id for something else."""
+own: no other test may use an id of the documentation for something else."""
 
 from __future__ import annotations
 
@@ -78,6 +78,29 @@ class Page:
     @property
     def skipped(self) -> list[Block]:
         return [b for b in self.blocks if b.skip is not None]
+
+
+def guide() -> list[Path]:
+    """The README, then every page its Documentation table links, in the table's order: the
+    order a person learns Wayline in, and the order the examples run in (a page may use what
+    an earlier one made)."""
+    lines = (ROOT / "README.md").read_text().splitlines()
+    table = section_lines(lines, "## Documentation")
+    pages = [m for line in table for m in re.findall(r"\]\((docs/[\w-]+\.md)\)", line)[:1]]
+    return [ROOT / "README.md", *(ROOT / p for p in pages)]
+
+
+def book() -> Page:
+    """Every example of the guide's pages, in order, as one page."""
+    return Page([b for path in guide() for b in section(path).blocks])
+
+
+def section_lines(lines: list[str], heading: str) -> list[str]:
+    """The lines under `heading` up to the next heading of its level."""
+    start = lines.index(heading)
+    level = heading.split(" ")[0] + " "
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith(level)), None)
+    return lines[start : end or len(lines)]
 
 
 def section(path: Path, heading: str | None = None) -> Page:

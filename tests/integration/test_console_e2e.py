@@ -3,7 +3,7 @@ Temporal, PostgreSQL): sign in, find a journey, watch its canvas count the event
 through the API, find a profile and read its path and the expressions that chose it, pause
 and resume a campaign run, and a read key that is offered no write button and refused if it
 forces one.
-The screenshots land in docs/screenshots/ for the README's Console section."""
+The screenshots land in docs/screenshots/ for docs/console.md."""
 
 from __future__ import annotations
 

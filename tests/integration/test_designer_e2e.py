@@ -1,7 +1,7 @@
 """The journey designer in Chromium against the real stack: a journey like the abandoned
 cart of examples/ built from an empty draft on the canvas, the YAML view edited and the
 canvas following, a subgraph copied and pasted, undo; saved, and what was stored read back.
-The screenshots land in docs/screenshots/designer-*.png for the README's walkthrough."""
+The screenshots land in docs/screenshots/designer-*.png for the walkthrough in docs/console.md."""
 
 from __future__ import annotations
 

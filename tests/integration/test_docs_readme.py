@@ -1,4 +1,5 @@
-"""Every copy-paste example of the README, in order, as written, against the session's API
+"""Every copy-paste example of the documentation -- the README, then the docs/ pages in the
+order its Documentation table gives -- run in order, as written, against the session's API
 served on a loopback port and its worker (issue 20.5; the harness is docs_examples.py)."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from fastapi import FastAPI
 
 from core.settings import Settings
 from tests.conftest import ADMIN_KEY
-from tests.integration.docs_examples import ROOT, RUNNABLE, run, section
+from tests.integration.docs_examples import ROOT, RUNNABLE, book, guide, run
 
 pytestmark = pytest.mark.integration
 
@@ -29,31 +30,36 @@ def families(app: FastAPI) -> set[str]:
     return {p.split("/")[2] for p in app.openapi()["paths"] if p.startswith("/v1/")}
 
 
-async def test_the_readme_examples_work_as_written(
+def test_the_guide_is_every_page_in_learning_order() -> None:
+    names = [p.relative_to(ROOT).as_posix() for p in guide()]
+    assert names[:4] == ["README.md", "docs/concepts.md", "docs/dev-stack.md", "docs/journeys.md"]
+    assert sorted(names[1:]) == sorted(
+        f"docs/{p.name}" for p in (ROOT / "docs").glob("*.md") if p.name != "README.md"
+    )
+    assert names.index("docs/audiences.md") < names.index("docs/campaigns.md")
+
+
+async def test_the_examples_work_as_written(
     api_url: str,
     runtime: object,
     settings: Settings,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # what the README says to set for its action example (the API reads them at each call)
+    # what the Journeys page says to set for its action example (the API reads them at each call)
     monkeypatch.setenv("WAYLINE_SECRET_SLACK", "xoxb-docs")
     monkeypatch.setenv("WAYLINE_SECRET_SLACK_HOSTS", "hooks.example.com")
-    page = section(ROOT / "README.md")
+    page = book()
     answers = await run(page, api_url, ADMIN_KEY, tmp_path, {"DATABASE_URL": settings.database_url})
     assert len(answers) >= 40
-    # the README's whole journey in YAML (cart-per-cart) saved as written
+    # the Journeys page's whole journey in YAML (cart-per-cart) saved as written
     assert [a.status for a in answers if "@journey-" in a.command.text] == [201]
-    # the scripts, a migration between versions, the dev mail catcher, the CLI synopsis, the
-    # CLI backtest of one's own files
-    assert len(page.skipped) == 5, [(b.line, b.skip) for b in page.skipped]
 
 
 async def test_every_endpoint_family_has_a_run_example(app: FastAPI) -> None:
-    page = section(ROOT / "README.md")
     ran = {
         m
-        for block in page.blocks
+        for block in book().blocks
         if block.skip is None and block.lang in {*RUNNABLE, "python"}
         for m in re.findall(r"localhost:8000/v1/([\w-]+)", block.text)
     }

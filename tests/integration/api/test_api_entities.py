@@ -312,13 +312,14 @@ async def test_scopes(api_client: Api, make_key: KeyMaker) -> None:
     assert (await api_client.get(f"/v1/entities/{name('h')}")).status_code == 401
 
 
-README = Path(__file__).parent.parent.parent.parent / "README.md"
+ENTITIES_PAGE = Path(__file__).parent.parent.parent.parent / "docs" / "entities.md"
 
 
 def readme_requests() -> list[tuple[str, str, Any]]:
-    """(method, path, JSON body) of every curl line in the README's Entities section."""
-    text = README.read_text()
-    section = text[text.index("\n## Entities\n") : text.index("\n### Audiences over entities\n")]
+    """(method, path, JSON body) of every curl line of the Entities page before its
+    audiences."""
+    text = ENTITIES_PAGE.read_text()
+    section = text[: text.index("\n## Audiences over entities\n")]
     requests = []
     for block in re.findall(r"```sh\n(.*?)```", section, re.DOTALL):
         words_all = shlex.split(block, comments=True)
@@ -332,7 +333,7 @@ def readme_requests() -> list[tuple[str, str, Any]]:
     return requests
 
 
-async def test_the_readme_entities_examples(
+async def test_the_entities_page_examples(
     api_client: Api, admin_headers: Headers, pool: asyncpg.Pool
 ) -> None:
     api, h = api_client, admin_headers
@@ -353,7 +354,7 @@ async def test_the_readme_entities_examples(
     assert answers[7][3]["version"] == 2
     assert [i["data"]["key"] for i in answers[8][3]["items"]] == ["b-1"]
     assert await pool.fetchval('SELECT count(*) FROM entities."e_booking"') == 0
-    # The README's whole-page run (tests/integration/test_docs_readme.py) makes these types
+    # The guide's run (tests/integration/test_docs_readme.py) makes these types
     # again in this database, as a reader would on a fresh one.
     for made in ("booking", "hotel"):
         assert (await api.delete(f"/v1/entity-types/{made}", headers=h)).status_code == 204

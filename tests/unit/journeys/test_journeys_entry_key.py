@@ -123,10 +123,10 @@ def test_instance_keys_per_key(
 
 
 def test_the_readme_example_is_the_example_file_and_valid() -> None:
-    """The README's keyed journey is examples/cart-per-cart.yaml, which publishes as is."""
+    """The Journeys page's keyed journey is examples/cart-per-cart.yaml, which publishes as is."""
     root = Path(__file__).resolve().parents[3]
     text = (root / "examples" / "cart-per-cart.yaml").read_text()
-    readme = (root / "README.md").read_text()
+    readme = (root / "docs" / "journeys.md").read_text()
     body = text.split("\n", 2)[2]  # without the two comment lines
     assert f"```yaml\n{body}```" in readme
     definition, problems = parse_definition(

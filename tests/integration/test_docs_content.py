@@ -1,5 +1,5 @@
-"""The README's Content examples, request by request as the curl lines write them, against an
-API and a worker: what the comments say they answer is what they answer."""
+"""The Content page's examples (docs/content.md), request by request as the curl lines
+write them, against an API and a worker: what the comments say they answer is what they answer."""
 
 from __future__ import annotations
 
@@ -16,14 +16,14 @@ from tests.integration.test_previews import Stack, stack  # noqa: F401  (the fix
 
 pytestmark = pytest.mark.integration
 
-README = Path(__file__).parent.parent.parent / "README.md"
+CONTENT_PAGE = Path(__file__).parent.parent.parent / "docs" / "content.md"
 
 
 def content_requests() -> list[tuple[Command, str, str, Any]]:
-    """(command, method, path, JSON body) of every curl line in the README's Content section,
-    read by the docs-example harness (docs_examples.py) that runs the whole README too."""
+    """(command, method, path, JSON body) of every curl line of the Content page,
+    read by the docs-example harness (docs_examples.py) that runs the whole guide too."""
     requests = []
-    for block in section(README, "## Content").blocks:
+    for block in section(CONTENT_PAGE).blocks:
         for cmd in commands(block) if block.lang in RUNNABLE else []:
             words = shlex.split(cmd.text, comments=True)
             if words[0] != "curl":
