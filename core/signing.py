@@ -130,27 +130,48 @@ def read_unsubscribe_token(secret: str, token: str) -> UnsubscribeScope | None:
 
 @dataclass(frozen=True)
 class Tracked:
-    """What a tracking link or pixel reports: which message, and the clicked URL."""
+    """What a tracking link or pixel reports: which message, the clicked URL, and the decided
+    offers it stands for, as (proposition id, offer id): all those the message shows for
+    the pixel, those whose content holds the URL for a link."""
 
     message_id: str
     profile_id: str
     journey_id: str | None
     url: str | None = None
+    offers: tuple[tuple[str, str], ...] = ()
 
 
 def tracking_token(secret: str, tracked: Tracked) -> str:
-    data = [tracked.message_id, tracked.profile_id, tracked.journey_id, tracked.url]
+    """A token without offers is the four fields it always was, so the tokens of emails sent
+    before offers were tracked read the same."""
+    data: list[Any] = [tracked.message_id, tracked.profile_id, tracked.journey_id, tracked.url]
+    if tracked.offers:
+        data.append([list(o) for o in tracked.offers])
     return sign_token(secret, "track", data)
 
 
 def read_tracking_token(secret: str, token: str) -> Tracked | None:
     data = read_token(secret, "track", token)
-    if data is None or len(data) != 4 or not all(isinstance(v, str) for v in data[:2]):
+    if data is None or len(data) not in (4, 5) or not all(isinstance(v, str) for v in data[:2]):
         return None
-    message_id, profile_id, journey_id, url = data
+    message_id, profile_id, journey_id, url = data[:4]
+    offers = _offers(data[4]) if len(data) == 5 else ()
+    if offers is None:
+        return None
     return Tracked(
         message_id,
         profile_id,
         journey_id if isinstance(journey_id, str) else None,
         url if isinstance(url, str) else None,
+        offers,
     )
+
+
+def _offers(value: Any) -> tuple[tuple[str, str], ...] | None:
+    """The (proposition, offer) pairs of a token, or None when they are not pairs of ids."""
+    if not isinstance(value, list):
+        return None
+    pairs = [tuple(p) for p in value if isinstance(p, list) and len(p) == 2]
+    if len(pairs) != len(value) or not all(isinstance(i, str) for p in pairs for i in p):
+        return None
+    return tuple((p[0], p[1]) for p in pairs)

@@ -29,6 +29,7 @@ from activities.channels.tracking import add_tracking
 from contacts import addresses
 from core.settings import Settings, secret
 from core.signing import Tracked
+from journeys.decided import shown_offers
 from journeys.model import Profile
 
 
@@ -342,6 +343,7 @@ class EmailChannel(Remote):
                 base_url=links.base,
                 tracked=Tracked(draft.message_id, draft.profile.profile_id, draft.journey_id),
                 keep=(f"{links.base}/v1/unsubscribe",),
+                shown=shown_offers(html, draft.ctx.get("vars") or {}),
             )
         return Rendered(self.recipient(draft.profile), subject, body, html, unsubscribe)
 

@@ -2,7 +2,10 @@
 
 `message.opened` and `message.clicked` go into the event outbox like any ingested event, so
 a journey can `wait_for_event` on them. The token is the authentication: no API key.
-The first open of a message is an event; later opens are duplicates of it.
+The first open of a message is an event; later opens are duplicates of it. A token naming
+decided offers (activities/channels/tracking.py) also records `offer.displayed` or
+`offer.clicked` for each, once per message, which the ingest joins to its proposition as
+if the app had sent them: tracked email counts in the decision report and feeds the bandit.
 """
 
 from __future__ import annotations
@@ -41,6 +44,24 @@ def _properties(tracked: Tracked) -> dict[str, str | None]:
     return {"message_id": tracked.message_id, "journey_id": tracked.journey_id}
 
 
+def _offer_events(tracked: Tracked, name: str) -> list[EventCreate]:
+    """One `offer.displayed` / `offer.clicked` per offer the token names, its id fixed by the
+    message so a second open or click of the same offer is a duplicate."""
+    return [
+        EventCreate(
+            event_id=f"{name}:{tracked.message_id}:{proposition}:{offer}",
+            name=name,
+            profile_id=tracked.profile_id,
+            properties={
+                "proposition_id": proposition,
+                "offer_id": offer,
+                "message_id": tracked.message_id,
+            },
+        )
+        for proposition, offer in tracked.offers
+    ]
+
+
 @router.get("/open", response_class=Response)
 async def track_open(token: TokenQuery, settings: SettingsDep, pool: PoolDep) -> Response:
     """The open pixel: records `message.opened` and answers a 1x1 GIF."""
@@ -51,7 +72,7 @@ async def track_open(token: TokenQuery, settings: SettingsDep, pool: PoolDep) ->
         profile_id=tracked.profile_id,
         properties=_properties(tracked),
     )
-    await store(pool, [event])
+    await store(pool, [event, *_offer_events(tracked, "offer.displayed")])
     return Response(PIXEL, media_type="image/gif", headers=NO_STORE)
 
 
@@ -68,5 +89,5 @@ async def track_click(token: TokenQuery, settings: SettingsDep, pool: PoolDep) -
         profile_id=tracked.profile_id,
         properties={**_properties(tracked), "url": tracked.url},
     )
-    await store(pool, [event])
+    await store(pool, [event, *_offer_events(tracked, "offer.clicked")])
     return RedirectResponse(tracked.url, status_code=302, headers=NO_STORE)

@@ -644,3 +644,49 @@ async def test_a_journey_mails_the_good_address_and_fails_the_bad_one(
     assert status[good] == ("sent", None)
     assert status[bad][0] == "failed" and "invalid recipient address" in status[bad][1]
     assert smtp.inbox.envelopes == [("hello@wayline.test", [f"{good}@example.com"])]
+
+
+async def test_a_tracked_offer_counts_its_open_and_click_in_the_decision_report(
+    api_client: Api,
+    admin_headers: Headers,
+    signed_api: Api,
+    acts: MessageActivities,
+    smtp: SmtpServer,
+) -> None:
+    """An email showing a decided offer: its open is the offer's impression and a click on
+    the offer's own link its click, each once (issue 16.5); the cart link is no offer's."""
+    h, slot, spring = admin_headers, uid("email-hero"), uid("spring")
+    link = f"https://shop.example/{spring}?from=email"
+    catalog = [
+        (f"/v1/placements/{slot}", {"name": "Hero", "channel": "email", "content_type": "html"}),
+        (
+            f"/v1/offers/{spring}",
+            {"name": spring, "representations": {slot: {"content": f'<a href="{link}">Sale</a>'}}},
+        ),
+    ]
+    for path, body in catalog:
+        assert (await api_client.put(path, json=body, headers=h)).status_code == 201
+    policy = uid("hero")
+    body = {"name": policy, "placements": [slot], "candidates": {"offers": [spring]}}
+    assert (await api_client.put(f"/v1/decisions/{policy}", json=body, headers=h)).is_success
+    profile = await profile_with_email(api_client, h)
+    resp = await api_client.post(
+        f"/v1/decisions/{policy}/propose", json={"profile_id": profile}, headers=h
+    )
+    proposition = resp.json()
+    html = f"<p>{{{{ decide('{slot}') }}}}</p><a href=\"https://shop.example/cart\">Cart</a>"
+    tpl = await email_template(api_client, h, html=html)
+    inp = send_input(tpl, profile).model_copy(update={"vars": {"decide_hero": proposition}})
+    assert (await acts.send_message(inp)).status == "sent"
+    pixel, clicks = tracking_urls(smtp.inbox.messages[-1])
+    assert len(clicks) == 2
+    for url in [pixel, pixel, *clicks, clicks[0]]:  # twice: counted once
+        assert (await signed_api.get(local(url.replace("&amp;", "&")))).status_code in (200, 302)
+    report = (await api_client.get(f"/v1/decisions/{policy}/report", headers=h)).json()
+    [row] = report["offers"]
+    assert (row["offer_id"], row["propositions"], row["impressions"], row["clicks"]) == (
+        spring,
+        1,
+        1,
+        1,
+    )
