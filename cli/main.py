@@ -9,6 +9,7 @@ import logging
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 from cli import backtest, devfile, imports, keys
 from core.logs import configure_logging
@@ -26,6 +27,11 @@ def main(argv: list[str] | None = None) -> int:
     m.add_argument("--create", action="store_true", help="create the database if missing")
     v = sub.add_parser("validate", help="check a journey definition file (YAML or JSON)")
     v.add_argument("file", type=Path)
+    v.add_argument(
+        "--server",
+        action="store_true",
+        help="check with the API as publish does: templates, entity types (WAYLINE_API_URL)",
+    )
     p = sub.add_parser("publish", help="upload a journey file as draft and publish it")
     p.add_argument("file", type=Path)
     t = sub.add_parser("temporal", help="operate the Temporal cluster Wayline runs on")
@@ -130,21 +136,73 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _validate(settings: Settings, args: argparse.Namespace) -> int:
-    from core.names import KNOWN_CHANNELS
+    """Offline, the language's own checks; with `--server`, the API's, which also know the
+    templates and entity types a definition names (what publish would refuse)."""
     from journeys.loader import DefinitionSyntaxError, load_text
-    from journeys.validate import parse_definition
 
     try:
-        data = load_text(args.file.read_text(), _content_type(args.file))
+        text = args.file.read_text()
+        data = load_text(text, _content_type(args.file))
     except (OSError, DefinitionSyntaxError) as exc:
         print(f"{args.file}: {exc}", file=sys.stderr)
         return 1
-    _, problems = parse_definition(data, known_channels=set(KNOWN_CHANNELS))
-    for problem in problems:
-        print(f"{args.file}: {problem.path}: {problem.message}", file=sys.stderr)
+    if args.server and not settings.api_key:
+        return _no_key()
+    problems = _server_problems(settings, args.file, text) if args.server else _problems(data)
+    if problems is None:
+        return 1
+    for path, message in problems:
+        print(f"{args.file}: {path}: {message}", file=sys.stderr)
     if not problems:
         print(f"{args.file}: valid")
     return 1 if problems else 0
+
+
+def _problems(data: dict[str, Any]) -> list[tuple[str, str]]:
+    from core.names import KNOWN_CHANNELS
+    from journeys.validate import parse_definition
+
+    _, problems = parse_definition(data, known_channels=set(KNOWN_CHANNELS))
+    return [(p.path, p.message) for p in problems]
+
+
+def _server_problems(settings: Settings, path: Path, text: str) -> list[tuple[str, str]] | None:
+    """(path, message) of every problem the API finds, or None when it cannot be asked."""
+    import httpx
+
+    headers = {"Authorization": f"Bearer {settings.api_key}", "Content-Type": _content_type(path)}
+    try:
+        with httpx.Client(base_url=settings.api_url, timeout=30) as http:
+            resp = http.post(
+                "/v1/journeys/validate",
+                params={"check_templates": "true"},
+                content=text.encode(),
+                headers=headers,
+            )
+    except httpx.TransportError as exc:
+        _unreachable(settings, exc)
+        return None
+    if resp.status_code >= 300:
+        print(f"{path}: the API answered {resp.status_code}: {resp.text}", file=sys.stderr)
+        return None
+    return [(p["path"], p["message"]) for p in resp.json()["problems"]]
+
+
+def _no_key() -> int:
+    print(
+        "no API key: start `wayline dev` (found by itself) or set WAYLINE_API_KEY "
+        "(and WAYLINE_API_URL if not local)",
+        file=sys.stderr,
+    )
+    return 2
+
+
+def _unreachable(settings: Settings, exc: Exception) -> None:
+    print(
+        f"cannot reach the API at {settings.api_url} ({exc}); is it running? "
+        "WAYLINE_API_URL sets the address (a running `wayline dev` is found by itself)",
+        file=sys.stderr,
+    )
 
 
 def _publish(settings: Settings, args: argparse.Namespace) -> int:
@@ -153,12 +211,7 @@ def _publish(settings: Settings, args: argparse.Namespace) -> int:
     from journeys.loader import DefinitionSyntaxError, load_text
 
     if not settings.api_key:
-        print(
-            "no API key: start `wayline dev` (found by itself) or set WAYLINE_API_KEY "
-            "(and WAYLINE_API_URL if not local)",
-            file=sys.stderr,
-        )
-        return 2
+        return _no_key()
     text = args.file.read_text()
     try:
         journey_id = load_text(text, _content_type(args.file)).get("id")
@@ -178,11 +231,7 @@ def _publish(settings: Settings, args: argparse.Namespace) -> int:
             if resp.status_code < 300:
                 resp = http.post(f"/v1/journeys/{journey_id}/publish", headers=headers)
     except httpx.TransportError as exc:
-        print(
-            f"cannot reach the API at {settings.api_url} ({exc}); is it running? "
-            "WAYLINE_API_URL sets the address (a running `wayline dev` is found by itself)",
-            file=sys.stderr,
-        )
+        _unreachable(settings, exc)
         return 1
     if resp.status_code >= 300:
         print(json.dumps(resp.json(), indent=2), file=sys.stderr)
