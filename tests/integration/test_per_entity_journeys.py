@@ -99,17 +99,7 @@ async def test_a_published_journey_sends_one_message_per_matching_booking(
     resp = await api.post(f"/v1/journeys/{jid}/publish", headers=h)
     assert resp.status_code == 201, resp.text
 
-    resp = await api.post(
-        "/v1/events", json={"name": "trip.planned", "profile_id": guest}, headers=h
-    )
-    assert resp.status_code == 202, resp.text
-    handle = temporal_client.get_workflow_handle(journey_workflow_id(jid, guest))
-    assert await eventually(lambda: _result(handle), limit=60) == "completed"
-    desc = await handle.describe()
-
-    resp = await api.get("/v1/messages", params={"journey_id": jid}, headers=h)
-    assert resp.status_code == 200, resp.text
-    got = sorted(resp.json()["items"], key=lambda m: m["entity_key"])
+    desc, got = await _enter_and_finish(api, h, temporal_client, jid, guest)
     assert [(m["entity_type"], m["entity_key"], m["status"]) for m in got] == [
         (booking, f"{guest}-{k}", "sent") for k in "abc"
     ]
@@ -243,15 +233,7 @@ async def test_a_selection_through_the_hotel_sends_only_for_lyon_bookings(
     assert resp.status_code == 201, resp.text
     resp = await api.post(f"/v1/journeys/{jid}/publish", headers=h)
     assert resp.status_code == 201, resp.text
-    resp = await api.post(
-        "/v1/events", json={"name": "trip.planned", "profile_id": guest}, headers=h
-    )
-    assert resp.status_code == 202, resp.text
-    handle = temporal_client.get_workflow_handle(journey_workflow_id(jid, guest))
-    assert await eventually(lambda: _result(handle), limit=60) == "completed"
-    resp = await api.get("/v1/messages", params={"journey_id": jid}, headers=h)
-    assert resp.status_code == 200, resp.text
-    got = sorted(resp.json()["items"], key=lambda m: m["entity_key"])
+    _, got = await _enter_and_finish(api, h, temporal_client, jid, guest)
     assert [(m["entity_key"], m["body"]) for m in got] == [
         (f"{guest}-a", f"{guest}-a: 2 nights in Lyon (Stay reminders)"),
         (f"{guest}-d", f"{guest}-d: 9 nights in Lyon (Stay reminders)"),
@@ -283,6 +265,21 @@ async def test_a_selection_through_the_hotel_sends_only_for_lyon_bookings(
     )
     assert resp.status_code == 409, resp.text
     assert f"journey {jid!r} (version 1) reads {hotel}.city" in resp.text
+
+
+async def _enter_and_finish(
+    api: httpx.AsyncClient, h: dict[str, str], temporal: Client, jid: str, guest: str
+) -> tuple[Any, list[dict[str, Any]]]:
+    """The guest enters the journey and finishes it: its run, and its messages by key."""
+    resp = await api.post(
+        "/v1/events", json={"name": "trip.planned", "profile_id": guest}, headers=h
+    )
+    assert resp.status_code == 202, resp.text
+    handle = temporal.get_workflow_handle(journey_workflow_id(jid, guest))
+    assert await eventually(lambda: _result(handle), limit=60) == "completed"
+    resp = await api.get("/v1/messages", params={"journey_id": jid}, headers=h)
+    assert resp.status_code == 200, resp.text
+    return await handle.describe(), sorted(resp.json()["items"], key=lambda m: m["entity_key"])
 
 
 async def _definition(api: httpx.AsyncClient, h: dict[str, str], name: str) -> dict[str, Any]:
