@@ -68,10 +68,12 @@ def _relation_problems(per: PerEntity, d: Definition, root: str) -> list[Problem
 
 
 def _resolved(cond: Condition, type_name: str, known: Mapping[str, Definition]) -> Resolved | str:
-    """The column the condition's path names (a field or relation, not a record time)."""
+    """The column the condition's path names (a field or relation, not a record time), or
+    why none: for a plain name, the type's columns; for a path, where it went wrong."""
     found = resolve(known, type_name, cond.field)
-    if not isinstance(found, str) and found.column in TIMES:
-        return f"{found.column!r} is not a field or relation of {found.type_name}"
+    plain_unknown = isinstance(found, str) and "." not in cond.field
+    if plain_unknown or (not isinstance(found, str) and found.column in TIMES):
+        return f"unknown field; known: {', '.join(known[type_name].columns())}"
     return found
 
 

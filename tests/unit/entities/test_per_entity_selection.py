@@ -64,7 +64,10 @@ def test_a_valid_selection_has_no_problem() -> None:
         ),
         (
             {"where": [{"field": "colour", "op": "eq", "value": "red"}]},
-            ("per.where[0].field", "'colour' is not a field or relation of booking"),
+            (
+                "per.where[0].field",
+                "unknown field; known: booking_id, nights, status, departure, extra, guest, hotel",
+            ),
         ),
         (
             {"where": [{"field": "hotel.stars", "op": "eq", "value": 3}]},
@@ -80,7 +83,10 @@ def test_a_valid_selection_has_no_problem() -> None:
         ),
         (
             {"where": [{"field": "_created_at", "op": "exists"}]},
-            ("per.where[0].field", "'_created_at' is not a field or relation of booking"),
+            (
+                "per.where[0].field",
+                "unknown field; known: booking_id, nights, status, departure, extra, guest, hotel",
+            ),
         ),
         (
             {"where": [{"field": "hotel.city", "op": "within_last", "value": "P1D"}]},
