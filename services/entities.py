@@ -22,6 +22,7 @@ import asyncpg
 
 from audiences.entity_check import uses, uses_entities
 from audiences.rules import parse_rule
+from content.fragments import reachable_sources
 from db.sql import q
 from db.types import Executor
 from entities import ddl, queries
@@ -32,6 +33,7 @@ from entities.values import check, from_text, to_json
 from journeys.per_entity import parsed_per
 from journeys.problems import Problem
 from services.errors import Conflict, FieldProblem, Invalid, NotFound, found
+from services.fragments import fragments_of
 
 MAX_BATCH = 1000
 """Records one batch may hold: one transaction, answered within a request's time."""
@@ -128,14 +130,18 @@ async def _per_readers(
     conn: Executor, known: dict[str, Definition], wanted: set[tuple[str, str | None]]
 ) -> list[str]:
     """Each campaign and journey version whose `per`, or the template its messages render
-    (`entity.fields.*`, `entity.related.<relation>.*`), reads one of `wanted`: its records
-    could no longer be selected or rendered (`campaign 'c' reads booking.status`)."""
+    (`entity.fields.*`, `entity.related.<relation>.*`, in the template or a fragment it
+    includes), reads one of `wanted`: its records could no longer be selected or rendered
+    (`campaign 'c' reads booking.status`)."""
     found: dict[str, set[str]] = {}
-    for row in await conn.fetch(q("per_entity_readers")):
+    rows = await conn.fetch(q("per_entity_readers"))
+    fragments = fragments_of(await conn.fetch(q("render_fragments"))) if rows else {}
+    for row in rows:
         per = parsed_per(_json(row["per"]))
         if per is None:
             continue
-        read = {f"{t}.{c}" if c else t for t, c in reads(per, known, _texts(row)) & wanted}
+        texts = reachable_sources(_texts(row), fragments)
+        read = {f"{t}.{c}" if c else t for t, c in reads(per, known, texts) & wanted}
         if not read:
             continue
         who = f"{row['kind']} {row['name']!r}"

@@ -210,6 +210,22 @@ async def test_removing_a_field_a_campaigns_per_reads_is_refused(
     assert resp.status_code == 409, resp.text
     assert f"campaign {campaign!r} reads {hotel}.city" in resp.text
 
+    # So does a field read only in a fragment the template includes (any spelling).
+    fragment = uid("stay-frag")
+    body = {"body": "{{ entity['related']['hotel']['city'] }}"}
+    resp = await api.put(f"/v1/fragments/{fragment}", json=body, headers=h)
+    assert resp.status_code == 201, resp.text
+    included = {"channel": "log", "body": f'{{% include "{fragment}" %}}'}
+    resp = await api.put(f"/v1/templates/{tpl}", json=included, headers=h)
+    assert resp.status_code == 200, resp.text
+    resp = await api.put(
+        f"/v1/entity-types/{hotel}",
+        json={**hotel_definition, "fields": {"code": {"type": "string"}}},
+        headers=h,
+    )
+    assert resp.status_code == 409, resp.text
+    assert f"campaign {campaign!r} reads {hotel}.city" in resp.text
+
 
 async def test_a_selection_through_the_hotel_sends_only_for_lyon_bookings(
     api_client: httpx.AsyncClient,
