@@ -340,6 +340,14 @@ async def test_a_triggered_campaign_sends_per_booking_too(
             {"entity": "{booking}", "where": [{"field": "status", "op": "eq", "value": "x'; --"}]},
             "per.where[0].value",
         ),
+        (
+            {"entity": "{booking}", "where": [{"field": "hotel.stars", "op": "eq", "value": 3}]},
+            "per.where[0].field",
+        ),
+        (
+            {"entity": "{booking}", "where": [{"field": "hotel.city", "op": "gt", "value": 3}]},
+            "per.where[0].value",
+        ),
     ],
 )
 async def test_a_bad_selection_is_refused_naming_its_field(
