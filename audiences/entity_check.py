@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from audiences.entity_paths import Resolved, column_kind, owner, resolve
 from audiences.rules import AndRule, EntityCondition, EntityRule, NotRule, OrRule, Rule
 from entities.model import Definition
+from entities.paths import Resolved, column_kind, owner, resolve
 from journeys.problems import Problem
 
 # The operators each field type takes, and the Python type its values must have.

@@ -12,10 +12,10 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from audiences.entity_paths import CREATED, owner, resolve
 from audiences.entity_sql import AGGREGATE_OPS
 from audiences.rules import Aggregate, EntityCondition, EntityRule, compare, resolve_moment
 from entities.model import Definition
+from entities.paths import CREATED, owner, resolve
 from journeys.durations import parse_duration
 
 Row = Mapping[str, Any]

@@ -19,10 +19,10 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
-from audiences.entity_paths import TIMES, owner, resolve
 from audiences.rules import Aggregate, EntityCondition, EntityRule, resolve_moment
 from entities.identifiers import column, table
 from entities.model import Definition
+from entities.paths import TIMES, PathJoins, column_sql, owner
 from journeys.durations import parse_duration
 
 _ORDER_SQL = {"lt": "<", "lte": "<=", "gt": ">", "gte": ">=", "eq": "="}
@@ -47,10 +47,6 @@ def holds_for_none(test: Aggregate) -> bool:
     if test.fn != "count":
         return test.op == "ne"
     return bool(AGGREGATE_OPS[test.op](0, test.value))
-
-
-def _col(alias: str, name: str) -> str:
-    return f'{alias}."{name}"' if name in TIMES else f"{alias}.{column(name)}"
 
 
 class EntityCompiler:
@@ -142,16 +138,16 @@ class _Rows:
 
     def __init__(self, c: EntityCompiler) -> None:
         self.c = c
-        self.joins: list[str] = []
+        self._paths = PathJoins(c.known, c.alias)
+        self.joins = self._paths.joins
         self.where: list[str] = []
-        self._joined: dict[tuple[str, str], str] = {}
 
     def build(self, node: EntityRule) -> str:
         c = self.c
         s = c.alias()
         start = f"{table(node.entity)} {s}"
         if node.via is None:
-            o = _col(s, _owner(c.known, node.entity))
+            o = column_sql(s, _owner(c.known, node.entity))
         else:
             link = c.alias()
             key = column(c.known[node.entity].primary_key)
@@ -159,7 +155,7 @@ class _Rows:
                 f"{table(node.via.entity)} {link} JOIN {table(node.entity)} {s} "
                 f"ON {s}.{key} = {link}.{column(node.via.relation)}"
             )
-            o = _col(link, _owner(c.known, node.via.entity))
+            o = column_sql(link, _owner(c.known, node.via.entity))
             self._conditions(node.via.entity, link, node.via.where)
         self._conditions(node.entity, s, node.where)
         self._window(node, s)
@@ -189,26 +185,11 @@ class _Rows:
         on = node.on or TIMES[0]
         kind = "timestamp" if on in TIMES else self.c.known[node.entity].fields[on].type
         cond = EntityCondition(field=on, op="within_last", value=node.within)
-        self.where.append(self.c.condition(_col(alias, on), kind, cond, top=True))
+        self.where.append(self.c.condition(column_sql(alias, on), kind, cond, top=True))
 
     def path(self, type_name: str, alias: str, path: str) -> tuple[str, str]:
         """The SQL expression of a path's column and its kind, joining what it passes."""
-        found = resolve(self.c.known, type_name, path)
-        assert not isinstance(found, str), found
-        for hop_type, rel in found.hops:
-            alias = self._join(alias, hop_type, rel)
-        return _col(alias, found.column), found.kind
-
-    def _join(self, alias: str, type_name: str, rel: str) -> str:
-        """The alias of the record `alias.rel` points at (one LEFT JOIN per relation)."""
-        if (alias, rel) in self._joined:
-            return self._joined[(alias, rel)]
-        target = self.c.known[type_name].relations[rel].to
-        j = self.c.alias()
-        key = column(self.c.known[target].primary_key)
-        self.joins.append(f"LEFT JOIN {table(target)} {j} ON {j}.{key} = {alias}.{column(rel)}")
-        self._joined[(alias, rel)] = j
-        return j
+        return self._paths.path(type_name, alias, path)
 
 
 def _owner(known: Mapping[str, Definition], type_name: str) -> str:

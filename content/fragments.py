@@ -62,6 +62,23 @@ def sources_for(
     return tuple(sorted(chosen.items()))
 
 
+def reachable_sources(roots: Iterable[str | None], fragments: Mapping[str, Fragment]) -> list[str]:
+    """The roots and every source of every fragment they reach, in every locale: all the
+    text a render could use, for finding what it reads. Unknown names are left out."""
+    found = [r for r in roots if r]
+    seen: set[str] = set()
+    todo = sorted(uses(found))
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in fragments:
+            continue
+        seen.add(name)
+        sources = fragments[name].all_sources()
+        found += sources
+        todo.extend(sorted(uses(sources) - seen))
+    return found
+
+
 def find_cycle(start: str, edges: Mapping[str, Iterable[str]]) -> list[str] | None:
     """A path of includes from `start` back to itself (`[a, b, a]`), or None.
 

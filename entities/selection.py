@@ -2,8 +2,9 @@
 
 A campaign with `per: {entity: booking, where: [...]}` sends one message per matching
 booking of each member. The conditions have the shape of the entity audience rules
-(`{"field": "status", "op": "eq", "value": "confirmed"}`), restricted to the type's own
-fields. `problems` checks a selection against the entity types, naming each field
+(`{"field": "status", "op": "eq", "value": "confirmed"}`): a field of the type, or a path
+through its relations (`hotel.city`), resolved and joined by `entities.paths` exactly as
+audience rules are. `problems` checks a selection against the entity types, naming each field
 (`per.where[0].field`); `records_query` reads the records of a chunk of members in one
 statement: identifiers only through `entities.identifiers`, every value a parameter.
 """
@@ -17,7 +18,8 @@ from datetime import datetime
 from typing import Any
 
 from entities.identifiers import column, is_name, table
-from entities.model import SQL_TYPES, Definition, relation_type
+from entities.model import SQL_TYPES, Definition
+from entities.paths import TIMES, PathJoins, Resolved, resolve
 from entities.values import convert, to_json
 from journeys.durations import parse_duration
 from journeys.per_entity import Condition, PerEntity
@@ -47,7 +49,7 @@ def problems(per: PerEntity, known: Mapping[str, Definition], root: str = "per")
         ]
     found = _relation_problems(per, d, root)
     for i, cond in enumerate(per.where):
-        found += _condition_problems(cond, d, known, f"{root}.where[{i}]")
+        found += _condition_problems(cond, per.entity, known, f"{root}.where[{i}]")
     return found
 
 
@@ -65,24 +67,27 @@ def _relation_problems(per: PerEntity, d: Definition, root: str) -> list[Problem
     return []
 
 
-def _kind(d: Definition, known: Mapping[str, Definition], name: str) -> str:
-    if name in d.relations:
-        return relation_type(d.relations[name], dict(known), d)
-    return d.fields[name].type
+def _resolved(cond: Condition, type_name: str, known: Mapping[str, Definition]) -> Resolved | str:
+    """The column the condition's path names (a field or relation, not a record time), or
+    why none: for a plain name, the type's columns; for a path, where it went wrong."""
+    found = resolve(known, type_name, cond.field)
+    plain_unknown = isinstance(found, str) and "." not in cond.field
+    if plain_unknown or (not isinstance(found, str) and found.column in TIMES):
+        return f"unknown field; known: {', '.join(known[type_name].columns())}"
+    return found
 
 
 def _condition_problems(
-    cond: Condition, d: Definition, known: Mapping[str, Definition], at: str
+    cond: Condition, type_name: str, known: Mapping[str, Definition], at: str
 ) -> list[Problem]:
-    if cond.field not in d.columns():
-        fields = ", ".join(d.columns())
-        return [Problem(path=f"{at}.field", message=f"unknown field; known: {fields}")]
-    kind = _kind(d, known, cond.field)
-    message = _op_problem(cond, kind)
+    found = _resolved(cond, type_name, known)
+    if isinstance(found, str):
+        return [Problem(path=f"{at}.field", message=found)]
+    message = _op_problem(cond, found.kind)
     if message is not None:
         return [Problem(path=f"{at}.op", message=message)]
     try:
-        _bound(cond, d, known, datetime(2000, 1, 1))
+        _bound(cond, found, known, datetime(2000, 1, 1))
     except ValueError as exc:
         return [Problem(path=f"{at}.value", message=str(exc))]
     return []
@@ -98,7 +103,7 @@ def _op_problem(cond: Condition, kind: str) -> str | None:
     return None
 
 
-def _bound(cond: Condition, d: Definition, known: Mapping[str, Definition], now: datetime) -> Any:
+def _bound(cond: Condition, found: Resolved, known: Mapping[str, Definition], now: datetime) -> Any:
     """The condition's parameter as the column's type holds it (ValueError: why not)."""
     if cond.op in ("exists", "not_exists"):
         if cond.value is not None:
@@ -110,19 +115,19 @@ def _bound(cond: Condition, d: Definition, known: Mapping[str, Definition], now:
         span = parse_duration(cond.value)
         edge = now - span if cond.op == "within_last" else now + span
         moment = edge if isinstance(edge, datetime) else now
-        return moment.date() if _kind(d, known, cond.field) == "date" else moment
+        return moment.date() if found.kind == "date" else moment
     if cond.op in ("in", "not_in"):
         if not isinstance(cond.value, list) or not cond.value:
             raise ValueError(f"{cond.op} takes a non-empty list")
-        return [_one(d, known, cond.field, v) for v in cond.value]
+        return [_one(found, known, v) for v in cond.value]
     if cond.value is None or isinstance(cond.value, list):
         raise ValueError(f"{cond.op} takes one value")
-    return _one(d, known, cond.field, cond.value)
+    return _one(found, known, cond.value)
 
 
-def _one(d: Definition, known: Mapping[str, Definition], name: str, value: Any) -> Any:
-    """One value as the column holds it; an enum's must be one of its values."""
-    return convert(d, known, name, value)
+def _one(found: Resolved, known: Mapping[str, Definition], value: Any) -> Any:
+    """One value as the path's column holds it; an enum's must be one of its values."""
+    return convert(known[found.type_name], known, found.column, value)
 
 
 class _Params:
@@ -136,12 +141,13 @@ class _Params:
         return f"${len(self.args) + 1}::{sql_type}"
 
 
-def _predicate(
-    cond: Condition, d: Definition, known: Mapping[str, Definition], now: datetime, p: _Params
-) -> str:
-    col = f"x.{column(cond.field)}"
-    sql_type = SQL_TYPES[_kind(d, known, cond.field)]
-    value = _bound(cond, d, known, now)
+def _predicate(cond: Condition, type_name: str, paths: PathJoins, now: datetime, p: _Params) -> str:
+    """The condition on `x` (the record), joining the records its path passes through."""
+    col, kind = paths.path(type_name, "x", cond.field)
+    sql_type = SQL_TYPES[kind]
+    found = resolve(paths.known, type_name, cond.field)
+    assert not isinstance(found, str), found
+    value = _bound(cond, found, paths.known, now)
     if cond.op == "exists":
         return f"{col} IS NOT NULL"
     if cond.op == "not_exists":
@@ -160,6 +166,17 @@ def _predicate(
             f"COALESCE({col} BETWEEN {p.bind(low, sql_type)} AND {p.bind(high, sql_type)}, false)"
         )
     return f"COALESCE({col} {_ORDER[cond.op]} {p.bind(value, sql_type)}, false)"
+
+
+class _Aliases:
+    """`p1`, `p2`, …: the records a selection's paths join (never `x`, `m`, `t` or `r<n>`)."""
+
+    def __init__(self) -> None:
+        self._n = 0
+
+    def next(self) -> str:
+        self._n += 1
+        return f"p{self._n}"
 
 
 def _now(now: datetime, sql_type: str) -> Any:
@@ -182,8 +199,10 @@ def records_query(per: PerEntity, known: Mapping[str, Definition], now: datetime
     d = known[per.entity]
     rel = relation_of(per, d)
     params = _Params()
+    paths = PathJoins(known, _Aliases().next)
     where = [f"x.{column(rel)} = m.profile_id"]
-    where += [_predicate(c, d, known, now, params) for c in per.where]
+    where += [_predicate(c, per.entity, paths, now, params) for c in per.where]
+    through = "".join(f" {j}" for j in paths.joins)
     limit = params.bind(per.limit, "integer")
     related = [r for r, spec in d.relations.items() if spec.to in known]
     joins, picks = [], []
@@ -197,7 +216,7 @@ def records_query(per: PerEntity, known: Mapping[str, Definition], now: datetime
     sql = (
         f"SELECT m.i AS _member, {cols} "
         "FROM unnest($1::text[]) WITH ORDINALITY AS m (profile_id, i) "
-        f"CROSS JOIN LATERAL (SELECT x.* FROM {table(per.entity)} x "
+        f"CROSS JOIN LATERAL (SELECT x.* FROM {table(per.entity)} x{through} "
         f"WHERE {' AND '.join(where)} ORDER BY x.{pk} LIMIT {limit}) t "
         f"{' '.join(joins)} ORDER BY m.i, t.{pk}"
     )

@@ -1,9 +1,10 @@
 """`per`: the related records a message is sent once for (issue 17.4), as campaigns and
 journey message nodes both write it: `{entity: booking, where: [...], limit: 10}`.
 
-The model only; it names entity types and fields as plain strings, since the journey
-language knows no entity definitions. Checking it against the types, and reading the
-records, is `entities.selection` (which imports this module, not the other way round).
+The model only; it names entity types and fields (or paths through relations, `hotel.city`)
+as plain strings, since the journey language knows no entity definitions. Checking it
+against the types and reading the records is `entities.selection`, what it reads of them
+`entities.per_reads` (both import this module, not the other way round).
 """
 
 from __future__ import annotations
@@ -36,7 +37,12 @@ class Condition(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    field: str = Field(min_length=1, max_length=100, description="A field of the entity type.")
+    field: str = Field(
+        min_length=1,
+        max_length=100,
+        description="A field of the entity type, or a path through its relations "
+        "(`hotel.city`), as in entity audience rules.",
+    )
     op: Op = Field(description="The comparison, as in entity audience rules.")
     value: Scalar | list[Scalar] | None = Field(
         default=None,
@@ -58,12 +64,6 @@ class PerEntity(BaseModel):
         default_factory=list, max_length=20, description="conditions every record must meet"
     )
     limit: int = Field(10, ge=1, le=MAX_PER_MEMBER, description="records per member, by key")
-
-
-def fields_read(per: PerEntity) -> set[tuple[str, str | None]]:
-    """What the selection needs to keep existing: (type, None) for the type itself and
-    (type, field) for each field its conditions test."""
-    return {(per.entity, None), *((per.entity, c.field) for c in per.where)}
 
 
 def parsed_per(raw: Any) -> PerEntity | None:

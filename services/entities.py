@@ -13,7 +13,7 @@ every column, and a batch is one transaction that stores all of its records or n
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -22,15 +22,18 @@ import asyncpg
 
 from audiences.entity_check import uses, uses_entities
 from audiences.rules import parse_rule
+from content.fragments import reachable_sources
 from db.sql import q
 from db.types import Executor
 from entities import ddl, queries
 from entities.model import Definition
+from entities.per_reads import reads
 from entities.validation import problems, refused_changes, users_of
 from entities.values import check, from_text, to_json
-from journeys.per_entity import fields_read, parsed_per
+from journeys.per_entity import parsed_per
 from journeys.problems import Problem
 from services.errors import Conflict, FieldProblem, Invalid, NotFound, found
+from services.fragments import fragments_of
 
 MAX_BATCH = 1000
 """Records one batch may hold: one transaction, answered within a request's time."""
@@ -110,7 +113,7 @@ async def _refuse_if_read(
         read = sorted(f"{t}.{c}" if c else t for t, c in uses(rule, known) & wanted)
         if read:
             readers.append(f"audience {row['audience_id']!r} reads {', '.join(read)}")
-    readers += await _per_readers(conn, wanted)
+    readers += await _per_readers(conn, known, wanted)
     if readers:
         raise Conflict(f"entity type {name!r} cannot change this way: {'; '.join(readers)}")
 
@@ -123,15 +126,22 @@ async def _refuse_if_exported(conn: Executor, name: str) -> None:
         raise Conflict(f"entity type {name!r} is exported by destination {said}")
 
 
-async def _per_readers(conn: Executor, wanted: set[tuple[str, str | None]]) -> list[str]:
-    """Each campaign and journey version whose `per` reads one of `wanted`: its records
-    could no longer be selected (`campaign 'c' reads booking.status`)."""
+async def _per_readers(
+    conn: Executor, known: dict[str, Definition], wanted: set[tuple[str, str | None]]
+) -> list[str]:
+    """Each campaign and journey version whose `per`, or the template its messages render
+    (`entity.fields.*`, `entity.related.<relation>.*`, in the template or a fragment it
+    includes), reads one of `wanted`: its records could no longer be selected or rendered
+    (`campaign 'c' reads booking.status`)."""
     found: dict[str, set[str]] = {}
-    for row in await conn.fetch(q("per_entity_readers")):
+    rows = await conn.fetch(q("per_entity_readers"))
+    fragments = fragments_of(await conn.fetch(q("render_fragments"))) if rows else {}
+    for row in rows:
         per = parsed_per(_json(row["per"]))
         if per is None:
             continue
-        read = {f"{t}.{c}" if c else t for t, c in fields_read(per) & wanted}
+        texts = reachable_sources(_texts(row), fragments)
+        read = {f"{t}.{c}" if c else t for t, c in reads(per, known, texts) & wanted}
         if not read:
             continue
         who = f"{row['kind']} {row['name']!r}"
@@ -139,6 +149,20 @@ async def _per_readers(conn: Executor, wanted: set[tuple[str, str | None]]) -> l
             who += f" (version {row['version']})"
         found.setdefault(who, set()).update(read)
     return [f"{who} reads {', '.join(sorted(read))}" for who, read in found.items()]
+
+
+def _texts(row: Any) -> list[str]:
+    """The template's texts: subject, body, html and each locale's version of them."""
+    texts = [row[k] for k in ("subject", "body", "html") if row[k]]
+    return texts + list(_strings(_json(row["locales"]) or {}))
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
 
 
 def _json(raw: Any) -> Any:

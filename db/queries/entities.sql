@@ -32,18 +32,25 @@ SELECT name FROM destinations WHERE spec->'fields' ? ('entities.' || $1) ORDER B
 
 -- name: per_entity_readers
 -- The `per` selections an entity type change must leave working: each active campaign's,
--- and each message node's of a journey version that is live or still has runs in it.
-SELECT 'campaign' AS kind, campaign_id AS name, NULL::integer AS version, per
-FROM campaigns
-WHERE status = 'active' AND jsonb_typeof(per) = 'object'
-UNION ALL
-SELECT 'journey', v.journey_id, v.version, n.value -> 'per'
-FROM journey_versions v
-JOIN journeys j ON j.journey_id = v.journey_id
-CROSS JOIN LATERAL jsonb_each(v.definition -> 'nodes') AS n
-WHERE jsonb_typeof(n.value -> 'per') = 'object'
-  AND ((j.status = 'live' AND j.live_version = v.version)
-       OR EXISTS (SELECT 1 FROM journey_entries e
-                  WHERE e.journey_id = v.journey_id AND e.version = v.version
-                    AND e.status = 'active'))
+-- and each message node's of a journey version that is live or still has runs in it, with
+-- the texts of the template its messages render (they read `entity.fields` and
+-- `entity.related`).
+SELECT r.kind, r.name, r.version, r.per, t.subject, t.body, t.html, t.locales
+FROM (
+  SELECT 'campaign' AS kind, campaign_id AS name, NULL::integer AS version, per,
+         template
+  FROM campaigns
+  WHERE status = 'active' AND jsonb_typeof(per) = 'object'
+  UNION ALL
+  SELECT 'journey', v.journey_id, v.version, n.value -> 'per', n.value ->> 'template'
+  FROM journey_versions v
+  JOIN journeys j ON j.journey_id = v.journey_id
+  CROSS JOIN LATERAL jsonb_each(v.definition -> 'nodes') AS n
+  WHERE jsonb_typeof(n.value -> 'per') = 'object'
+    AND ((j.status = 'live' AND j.live_version = v.version)
+         OR EXISTS (SELECT 1 FROM journey_entries e
+                    WHERE e.journey_id = v.journey_id AND e.version = v.version
+                      AND e.status = 'active'))
+) r
+LEFT JOIN templates t ON t.name = r.template
 ORDER BY 1, 2, 3

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,11 @@ from temporalio.worker import Replayer
 from core.campaign_contracts import CampaignProgress, CampaignRunInput
 from core.converter import data_converter
 from core.settings import Settings
+from journeys.model import Event
 from services.campaign_client import start_run
 from tests.integration.helpers import uid
+from tests.integration.provider import FakeProvider
+from workers.router import Registry, Router
 from workflows.campaign import CampaignWorkflow
 from workflows.campaign_trigger import CampaignTriggerWorkflow
 from workflows.sandbox import workflow_runner
@@ -177,6 +181,41 @@ async def run_through_a_kill(
         worker.send_signal(signal.SIGTERM)
         worker.wait(20)
     return at_kill, result
+
+
+async def journey_through_a_kill(
+    settings: Settings,
+    pool: asyncpg.Pool,
+    temporal: Client,
+    provider: FakeProvider,
+    routed: Event,
+    workflow_id: str,
+    *,
+    while_down: Callable[[], Awaitable[Any]] | None = None,
+    within: float = 90,
+) -> Any:
+    """Routes `routed` to a journey on a worker process whose webhook posts to `provider`,
+    SIGKILLs it while the provider holds the first send, runs `while_down`, lets the send
+    through and a second worker finish the run; answers the workflow's result."""
+    queue, webhook = uid("kill"), {"WAYLINE_WEBHOOK_URL": provider.url}
+    provider.hold_first.set()
+    worker = start_worker(settings, queue, webhook)
+    try:
+        router = Router(temporal, queue)
+        router.registry = await Registry.load(pool)
+        await router.route(routed, None)
+        assert await asyncio.to_thread(provider.received.wait, 60), "no send reached provider"
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(10)
+        if while_down is not None:
+            await while_down()
+        provider.release.set()
+        worker = start_worker(settings, queue, webhook)
+        handle = temporal.get_workflow_handle(workflow_id)
+        return await asyncio.wait_for(handle.result(), within)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(20)
 
 
 async def assert_replays(

@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-import signal
-import subprocess
-import uuid
-
 import asyncpg
 import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
 
 from core.names import journey_workflow_id
 from core.settings import Settings
-from tests.integration.campaign_helpers import start_worker as worker_process
+from tests.integration.campaign_helpers import journey_through_a_kill, uid
 from tests.integration.helpers import event, publish
 from tests.integration.provider import FakeProvider
-from workers.router import Registry, Router
 
 pytestmark = pytest.mark.integration
-
-
-def start_worker(settings: Settings, queue: str, webhook: str) -> subprocess.Popen[bytes]:
-    """A worker process whose webhook channel posts to the test's provider."""
-    return worker_process(settings, queue, {"WAYLINE_WEBHOOK_URL": webhook})
 
 
 def welcome(jid: str, template: str) -> dict[str, object]:
@@ -40,26 +29,15 @@ def welcome(jid: str, template: str) -> dict[str, object]:
 async def test_sigkill_mid_send_delivers_once(
     settings: Settings, pool: asyncpg.Pool, temporal_client: Client
 ) -> None:
-    jid, queue = f"welcome-{uuid.uuid4().hex[:8]}", f"kill-{uuid.uuid4().hex[:8]}"
-    profile = f"p-{uuid.uuid4().hex[:8]}"
+    jid, profile = uid("welcome"), uid("p")
     await publish(pool, welcome(jid, f"tpl-{jid}"), f"tpl-{jid}", channel="webhook")
+    wid = journey_workflow_id(jid, profile)
     with FakeProvider() as provider:
-        provider.hold_first.set()
-        worker = start_worker(settings, queue, provider.url)
-        try:
-            router = Router(temporal_client, queue)
-            router.registry = await Registry.load(pool)
-            await router.route(event("signed_up", profile), None)
-            assert await asyncio.to_thread(provider.received.wait, 60), "no send reached provider"
-            worker.send_signal(signal.SIGKILL)
-            worker.wait(10)
-            provider.release.set()
-            worker = start_worker(settings, queue, provider.url)
-            handle = temporal_client.get_workflow_handle(journey_workflow_id(jid, profile))
-            result = await asyncio.wait_for(handle.result(), 90)
-        finally:
-            worker.send_signal(signal.SIGTERM)
-            worker.wait(20)
+        routed = event("signed_up", profile)
+        result = await journey_through_a_kill(
+            settings, pool, temporal_client, provider, routed, wid
+        )
+    handle = temporal_client.get_workflow_handle(wid)
     assert result == "completed"
     assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
     keys = [key for key, _ in provider.requests]

@@ -66,10 +66,16 @@ async def _bookings(
 
 
 async def _campaign(
-    api: httpx.AsyncClient, h: dict[str, str], audience: str | None, template: str, booking: str
+    api: httpx.AsyncClient,
+    h: dict[str, str],
+    audience: str | None,
+    template: str,
+    booking: str,
+    where: list[dict[str, Any]] | None = None,
 ) -> str:
     campaign = uid("stay")
-    per = {"entity": booking, "where": [{"field": "status", "op": "eq", "value": "confirmed"}]}
+    confirmed = [{"field": "status", "op": "eq", "value": "confirmed"}]
+    per = {"entity": booking, "where": confirmed if where is None else where}
     resp = await api.post(
         "/v1/campaigns",
         json={
@@ -193,6 +199,48 @@ async def test_three_bookings_get_three_messages_and_a_rerun_sends_none_twice(
     assert hotel  # the related type stays for the next test's names
 
 
+async def test_a_selection_through_the_hotel_sends_only_for_lyon_bookings(
+    api_client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    pool: asyncpg.Pool,
+    runtime: Runtime,
+) -> None:
+    """`hotel.city = Lyon` follows each booking's hotel relation, as audience rules do."""
+    h = admin_headers
+    _, booking = await _types(api_client, h)
+    guest = uid("guest")
+    audience = await make_audience(pool, [guest])
+    await _bookings(
+        api_client,
+        h,
+        booking,
+        [
+            {"booking_id": f"{guest}-{k}", "nights": n, "status": "held", "guest": guest, **hotel}
+            for k, n, hotel in [
+                ("a", 1, {"hotel": "LYS"}),
+                ("b", 2, {"hotel": "NCE"}),
+                ("c", 3, {"hotel": "LYS"}),
+                ("d", 4, {}),
+            ]
+        ],
+    )
+    template = await make_template(pool, body=BODY)
+    lyon = [{"field": "hotel.city", "op": "eq", "value": "Lyon"}]
+    campaign = await _campaign(api_client, h, audience, template, booking, lyon)
+    resp = await api_client.post(f"/v1/campaigns/{campaign}/runs", json={}, headers=h)
+    assert resp.status_code == 201, resp.text
+    body = await wait_run(api_client, h, campaign, resp.json()["run_id"])
+    assert body["status"] == "completed" and body["sent"] == 2, body
+    rows = await pool.fetch(
+        "SELECT entity_key, body FROM messages WHERE campaign_id = $1 ORDER BY entity_key",
+        campaign,
+    )
+    assert [(r["entity_key"], r["body"]) for r in rows] == [
+        (f"{guest}-a", f"{guest}-a at Lyon for 1 nights (Your stay)"),
+        (f"{guest}-c", f"{guest}-c at Lyon for 3 nights (Your stay)"),
+    ]
+
+
 async def test_each_per_entity_message_counts_against_the_cap(
     api_client: httpx.AsyncClient,
     admin_headers: dict[str, str],
@@ -290,6 +338,14 @@ async def test_a_triggered_campaign_sends_per_booking_too(
         ({"entity": "{hotel}"}, "per.entity"),
         (
             {"entity": "{booking}", "where": [{"field": "status", "op": "eq", "value": "x'; --"}]},
+            "per.where[0].value",
+        ),
+        (
+            {"entity": "{booking}", "where": [{"field": "hotel.stars", "op": "eq", "value": 3}]},
+            "per.where[0].field",
+        ),
+        (
+            {"entity": "{booking}", "where": [{"field": "hotel.city", "op": "gt", "value": 3}]},
             "per.where[0].value",
         ),
     ],

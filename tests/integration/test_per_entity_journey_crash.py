@@ -7,9 +7,6 @@ and idempotency key, and sends the others once each."""
 
 from __future__ import annotations
 
-import asyncio
-import signal
-
 import asyncpg
 import pytest
 from temporalio.client import Client
@@ -18,11 +15,9 @@ from core.names import journey_workflow_id
 from core.settings import Settings
 from entities.model import Definition
 from services import entities
-from tests.integration.campaign_helpers import uid
+from tests.integration.campaign_helpers import journey_through_a_kill, uid
 from tests.integration.helpers import event, publish
 from tests.integration.provider import FakeProvider
-from tests.integration.test_exactly_once import start_worker
-from workers.router import Registry, Router
 
 pytestmark = pytest.mark.integration
 
@@ -42,7 +37,7 @@ def stays(jid: str, template: str, booking: str) -> dict[str, object]:
 async def test_sigkill_mid_per_booking_node_sends_each_booking_once(
     settings: Settings, pool: asyncpg.Pool, temporal_client: Client
 ) -> None:
-    jid, queue, guest = uid("stays"), uid("per-kill"), uid("guest")
+    jid, guest = uid("stays"), uid("guest")
     booking = uid("bk").replace("-", "_")
     definition = {
         "fields": {"booking_id": {"type": "string"}, "status": {"type": "string"}},
@@ -57,24 +52,19 @@ async def test_sigkill_mid_per_booking_node_sends_each_booking_once(
     template = f"tpl-{jid}"
     await publish(pool, stays(jid, template, booking), template, channel="webhook")
     await pool.execute("UPDATE templates SET body = '{{ entity.key }}' WHERE name = $1", template)
+    wid = journey_workflow_id(jid, guest)
     with FakeProvider() as provider:
-        provider.hold_first.set()
-        worker = start_worker(settings, queue, provider.url)
-        try:
-            router = Router(temporal_client, queue)
-            router.registry = await Registry.load(pool)
-            await router.route(event("trip.planned", guest), None)
-            assert await asyncio.to_thread(provider.received.wait, 60), "no send reached provider"
-            worker.send_signal(signal.SIGKILL)
-            worker.wait(10)
-            await pool.execute(insert, f"{guest}-e", "confirmed", guest)  # after the read
-            provider.release.set()
-            worker = start_worker(settings, queue, provider.url)
-            handle = temporal_client.get_workflow_handle(journey_workflow_id(jid, guest))
-            result = await asyncio.wait_for(handle.result(), 120)
-        finally:
-            worker.send_signal(signal.SIGTERM)
-            worker.wait(20)
+        result = await journey_through_a_kill(
+            settings,
+            pool,
+            temporal_client,
+            provider,
+            event("trip.planned", guest),
+            wid,
+            # a booking added after the read: this visit does not send to it
+            while_down=lambda: pool.execute(insert, f"{guest}-e", "confirmed", guest),
+            within=120,
+        )
     assert result == "completed"
     assert len(provider.requests) >= 4, "the held send should have been retried"
     delivered = provider.delivered()

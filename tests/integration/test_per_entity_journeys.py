@@ -97,17 +97,7 @@ async def test_a_published_journey_sends_one_message_per_matching_booking(
     resp = await api.post(f"/v1/journeys/{jid}/publish", headers=h)
     assert resp.status_code == 201, resp.text
 
-    resp = await api.post(
-        "/v1/events", json={"name": "trip.planned", "profile_id": guest}, headers=h
-    )
-    assert resp.status_code == 202, resp.text
-    handle = temporal_client.get_workflow_handle(journey_workflow_id(jid, guest))
-    assert await eventually(lambda: _result(handle), limit=60) == "completed"
-    desc = await handle.describe()
-
-    resp = await api.get("/v1/messages", params={"journey_id": jid}, headers=h)
-    assert resp.status_code == 200, resp.text
-    got = sorted(resp.json()["items"], key=lambda m: m["entity_key"])
+    desc, got = await _enter_and_finish(api, h, temporal_client, jid, guest)
     assert [(m["entity_type"], m["entity_key"], m["status"]) for m in got] == [
         (booking, f"{guest}-{k}", "sent") for k in "abc"
     ]
@@ -179,7 +169,7 @@ async def test_removing_a_field_a_campaigns_per_reads_is_refused(
     api_client: httpx.AsyncClient, admin_headers: dict[str, str]
 ) -> None:
     api, h = api_client, admin_headers
-    _, booking = await _types(api, h)
+    hotel, booking = await _types(api, h)
     campaign, tpl = uid("per-guard"), uid("tpl")
     resp = await api.put(f"/v1/templates/{tpl}", json={"channel": "log", "body": BODY}, headers=h)
     assert resp.status_code in (200, 201), resp.text
@@ -209,6 +199,101 @@ async def test_removing_a_field_a_campaigns_per_reads_is_refused(
         f"/v1/entity-types/{booking}", json={**definition, "fields": fields}, headers=h
     )
     assert resp.status_code == 200, resp.text  # a field no reader reads still goes
+
+    # The template reads `entity.related.hotel.city`: the hotel's city stays too.
+    hotel_definition = await _definition(api, h, hotel)
+    resp = await api.put(
+        f"/v1/entity-types/{hotel}",
+        json={**hotel_definition, "fields": {"code": {"type": "string"}}},
+        headers=h,
+    )
+    assert resp.status_code == 409, resp.text
+    assert f"campaign {campaign!r} reads {hotel}.city" in resp.text
+
+    # So does a field read only in a fragment the template includes (any spelling).
+    fragment = uid("stay-frag")
+    body = {"body": "{{ entity['related']['hotel']['city'] }}"}
+    resp = await api.put(f"/v1/fragments/{fragment}", json=body, headers=h)
+    assert resp.status_code == 201, resp.text
+    included = {"channel": "log", "body": f'{{% include "{fragment}" %}}'}
+    resp = await api.put(f"/v1/templates/{tpl}", json=included, headers=h)
+    assert resp.status_code == 200, resp.text
+    resp = await api.put(
+        f"/v1/entity-types/{hotel}",
+        json={**hotel_definition, "fields": {"code": {"type": "string"}}},
+        headers=h,
+    )
+    assert resp.status_code == 409, resp.text
+    assert f"campaign {campaign!r} reads {hotel}.city" in resp.text
+
+
+async def test_a_selection_through_the_hotel_sends_only_for_lyon_bookings(
+    api_client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    runtime: Runtime,
+    temporal_client: Client,
+) -> None:
+    """`hotel.city = Lyon` on a booking follows its hotel relation, as an audience rule
+    would: of the guest's bookings at Lyon and Nice (and one without a hotel), only the
+    Lyon ones get a message; and the journey then guards the hotel's city (409)."""
+    api, h = api_client, admin_headers
+    booking, guest, tpl = await _setup(api, h)
+    hotel = (await _definition(api, h, booking))["relations"]["hotel"]["to"]
+    jid = uid("lyon")
+    lyon = [{"field": "hotel.city", "op": "eq", "value": "Lyon"}]
+    resp = await api.put(
+        f"/v1/journeys/{jid}", json=journey(jid, tpl, {"entity": booking, "where": lyon}), headers=h
+    )
+    assert resp.status_code == 201, resp.text
+    resp = await api.post(f"/v1/journeys/{jid}/publish", headers=h)
+    assert resp.status_code == 201, resp.text
+    _, got = await _enter_and_finish(api, h, temporal_client, jid, guest)
+    assert [(m["entity_key"], m["body"]) for m in got] == [
+        (f"{guest}-a", f"{guest}-a: 2 nights in Lyon (Stay reminders)"),
+        (f"{guest}-d", f"{guest}-d: 9 nights in Lyon (Stay reminders)"),
+    ]
+
+    # A hostile value is a value: in test mode it matches no hotel, and no SQL breaks.
+    hostile = [{"field": "hotel.city", "op": "eq", "value": "Lyon' OR '1'='1"}]
+    draft = journey(jid, tpl, {"entity": booking, "where": hostile})
+    resp = await api.put(f"/v1/journeys/{jid}", json=draft, headers=h)
+    assert resp.status_code == 200, resp.text
+    resp = await api.post(
+        f"/v1/journeys/{jid}/test", json={"profile": {"profile_id": guest}}, headers=h
+    )
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["steps"][0]["keys"] == [], resp.text
+    bad = [{"field": 'hotel"; DROP TABLE x; --.city', "op": "eq", "value": "Lyon"}]
+    resp = await api.post(
+        "/v1/journeys/validate",
+        json=journey(jid, tpl, {"entity": booking, "where": bad}),
+        headers=h,
+    )
+    assert [p["path"] for p in resp.json()["problems"]] == ["nodes.remind.per.where[0].field"]
+
+    # The live journey reads the hotel's city through the relation: it cannot go.
+    resp = await api.put(
+        f"/v1/entity-types/{hotel}",
+        json={"fields": {"code": {"type": "string"}}, "primary_key": "code"},
+        headers=h,
+    )
+    assert resp.status_code == 409, resp.text
+    assert f"journey {jid!r} (version 1) reads {hotel}.city" in resp.text
+
+
+async def _enter_and_finish(
+    api: httpx.AsyncClient, h: dict[str, str], temporal: Client, jid: str, guest: str
+) -> tuple[Any, list[dict[str, Any]]]:
+    """The guest enters the journey and finishes it: its run, and its messages by key."""
+    resp = await api.post(
+        "/v1/events", json={"name": "trip.planned", "profile_id": guest}, headers=h
+    )
+    assert resp.status_code == 202, resp.text
+    handle = temporal.get_workflow_handle(journey_workflow_id(jid, guest))
+    assert await eventually(lambda: _result(handle), limit=60) == "completed"
+    resp = await api.get("/v1/messages", params={"journey_id": jid}, headers=h)
+    assert resp.status_code == 200, resp.text
+    return await handle.describe(), sorted(resp.json()["items"], key=lambda m: m["entity_key"])
 
 
 async def _definition(api: httpx.AsyncClient, h: dict[str, str], name: str) -> dict[str, Any]:

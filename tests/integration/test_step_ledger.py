@@ -5,7 +5,6 @@ what the profiles did, and every visit row is there once, closed with its outcom
 from __future__ import annotations
 
 import asyncio
-import signal
 import uuid
 from collections import Counter
 from typing import Any
@@ -21,9 +20,9 @@ from temporalio.worker import Worker
 from core.contracts import FinishInput, SendInput, SendResult, StepBatch
 from core.names import journey_workflow_id
 from core.settings import Settings
+from tests.integration.campaign_helpers import journey_through_a_kill
 from tests.integration.helpers import event, publish
 from tests.integration.provider import FakeProvider
-from tests.integration.test_exactly_once import start_worker
 from workers.router import Registry, Router
 from workers.worker import Activities, Runtime
 from workflows.journey import JourneyWorkflow
@@ -142,26 +141,15 @@ async def test_counts_exact_after_a_worker_is_killed_mid_send(
     api_client: httpx.AsyncClient,
     admin_headers: dict[str, str],
 ) -> None:
-    jid, queue = f"killed-{uuid.uuid4().hex[:8]}", f"kill-{uuid.uuid4().hex[:8]}"
-    profile = f"p-{uuid.uuid4().hex[:8]}"
+    jid, profile = f"killed-{uuid.uuid4().hex[:8]}", f"p-{uuid.uuid4().hex[:8]}"
     await publish(pool, journey(jid, f"tpl-{jid}", "webhook"), f"tpl-{jid}", channel="webhook")
     with FakeProvider() as provider:
-        provider.hold_first.set()
-        worker = start_worker(settings, queue, provider.url)
-        try:
-            router = Router(temporal_client, queue)
-            router.registry = await Registry.load(pool)
-            await router.route(event(f"{jid}.go", profile, {"n": 1}), None)
-            assert await asyncio.to_thread(provider.received.wait, 60), "no send reached provider"
-            worker.send_signal(signal.SIGKILL)
-            worker.wait(10)
-            provider.release.set()
-            worker = start_worker(settings, queue, provider.url)
-            handle = temporal_client.get_workflow_handle(journey_workflow_id(jid, profile))
-            assert await asyncio.wait_for(handle.result(), 90) == "completed"
-        finally:
-            worker.send_signal(signal.SIGTERM)
-            worker.wait(20)
+        routed = event(f"{jid}.go", profile, {"n": 1})
+        wid = journey_workflow_id(jid, profile)
+        result = await journey_through_a_kill(
+            settings, pool, temporal_client, provider, routed, wid
+        )
+    assert result == "completed"
     assert len(provider.delivered()) == 1
     nodes = await report(api_client, admin_headers, jid)
     for node in ("pause", "check", "hello", "done"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from content.fragments import Fragment, find_cycle, sources_for, uses
+from content.fragments import Fragment, find_cycle, reachable_sources, sources_for, uses
 from journeys.expressions import ExpressionError, compile_template, included_fragments
 
 FRAGMENTS = {
@@ -88,3 +88,15 @@ def test_find_cycle_reports_the_path_back_to_the_start() -> None:
     assert find_cycle("a", {"a": ["a"]}) == ["a", "a"]
     assert find_cycle("a", {"a": ["b"], "b": ["c"], "c": ["b"]}) is None
     assert find_cycle("x", {}) is None
+
+
+def test_reachable_sources_are_every_variant_of_every_fragment_reached() -> None:
+    roots = ['{% include "footer" %}{% include "header" %}{% include "nope" %}', None]
+    assert reachable_sources(roots, FRAGMENTS) == [
+        roots[0],
+        "Hello {{ profile.name }}!",
+        "Bonjour {{ profile.name }} !",
+        '{% include "legal" %} -- Wayline',
+        "(c) 2026",
+        "(c) 2026 Québec",
+    ]

@@ -70,6 +70,29 @@ def test_a_valid_selection_has_no_problem() -> None:
             ),
         ),
         (
+            {"where": [{"field": "hotel.stars", "op": "eq", "value": 3}]},
+            ("per.where[0].field", "'stars' is not a field or relation of hotel"),
+        ),
+        (
+            {"where": [{"field": "guest.email", "op": "eq", "value": "a@b.c"}]},
+            ("per.where[0].field", "'guest' points at the profile, which a path cannot follow"),
+        ),
+        (
+            {"where": [{"field": 'hotel"; DROP.city', "op": "eq", "value": "x"}]},
+            ("per.where[0].field", "'hotel\"; DROP' is not a relation of booking"),
+        ),
+        (
+            {"where": [{"field": "_created_at", "op": "exists"}]},
+            (
+                "per.where[0].field",
+                "unknown field; known: booking_id, nights, status, departure, extra, guest, hotel",
+            ),
+        ),
+        (
+            {"where": [{"field": "hotel.city", "op": "within_last", "value": "P1D"}]},
+            ("per.where[0].op", "within_last compares a timestamp or date field, not string"),
+        ),
+        (
             {"where": [{"field": "status", "op": "eq", "value": "gone"}]},
             ("per.where[0].value", "must be one of held, confirmed"),
         ),
@@ -118,6 +141,29 @@ def test_hostile_values_are_parameters_never_sql() -> None:
         'r0."code" = t."hotel" ORDER BY m.i, t."booking_id"'
     )
     assert query.relation == "guest" and query.related == ["hotel"]
+
+
+def test_a_path_through_a_relation_joins_it_once_with_values_as_parameters() -> None:
+    hostile = "Lyon' OR 1=1; --"
+    where = [
+        {"field": "hotel.city", "op": "eq", "value": hostile},
+        {"field": "hotel.code", "op": "ne", "value": "NCE"},
+        {"field": "status", "op": "eq", "value": "confirmed"},
+    ]
+    assert problems(per(where=where), KNOWN) == []
+    query = records_query(per(where=where, limit=2), KNOWN, NOW)
+    assert hostile not in query.sql and "OR 1=1" not in query.sql
+    assert query.args == [hostile, "NCE", "confirmed", 2]
+    assert query.sql == (
+        'SELECT m.i AS _member, t."booking_id", t."nights", t."status", t."departure", '
+        't."extra", t."guest", t."hotel", CASE WHEN r0."code" IS NULL THEN NULL ELSE '
+        "to_jsonb(r0) END AS _r0 FROM unnest($1::text[]) WITH ORDINALITY AS m (profile_id, i) "
+        'CROSS JOIN LATERAL (SELECT x.* FROM "entities"."e_booking" x LEFT JOIN '
+        '"entities"."e_hotel" p1 ON p1."code" = x."hotel" WHERE x."guest" = m.profile_id AND '
+        'COALESCE(p1."city" = $2::text, false) AND p1."code" IS DISTINCT FROM $3::text AND '
+        'COALESCE(x."status" = $4::text, false) ORDER BY x."booking_id" LIMIT $5::integer) t '
+        'LEFT JOIN "entities"."e_hotel" r0 ON r0."code" = t."hotel" ORDER BY m.i, t."booking_id"'
+    )
 
 
 def test_the_limit_is_bounded() -> None:

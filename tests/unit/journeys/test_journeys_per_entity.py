@@ -16,7 +16,7 @@ from journeys.interpreter import (
     Wait,
 )
 from journeys.nodes.message import MessageNode
-from journeys.per_entity import PerEntity, fields_read, parsed_per
+from journeys.per_entity import PerEntity, parsed_per
 from journeys.runtime import EntityRecord
 from tests.unit.journeys.test_journeys_interpreter import END, HOUR, MIN, Run, definition, sent
 
@@ -100,15 +100,7 @@ def test_the_state_with_a_selection_survives_continue_as_new() -> None:
     assert copy.selection is not None and copy.selection.current() == record("b2")
 
 
-def test_fields_read_names_the_type_and_each_tested_field() -> None:
-    per = PerEntity(
-        entity="booking",
-        where=[
-            {"field": "status", "op": "eq", "value": "confirmed"},  # type: ignore[list-item]
-            {"field": "departs", "op": "within_next", "value": "P7D"},  # type: ignore[list-item]
-        ],
-    )
-    assert fields_read(per) == {("booking", None), ("booking", "status"), ("booking", "departs")}
+def test_a_stored_per_parses_or_is_none() -> None:
     assert parsed_per({"entity": "booking"}) == PerEntity(entity="booking")
     assert parsed_per({"entity": ""}) is None
     assert parsed_per(None) is None

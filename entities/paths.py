@@ -1,15 +1,17 @@
 """Where a field of an entity condition lives: a column of the type, or of a related one.
 
 `hotel.city` on `booking` follows the relation `hotel` to the `hotel` type and names its
-`city` field. Shared by the checks, the SQL compiler and the reference evaluator, so the
-three agree on what a path means. Pure.
+`city` field. Shared by the audience checks, their SQL compiler and reference evaluator,
+and the `per` selections of per-entity messages (`entities.selection`), so all agree on
+what a path means and compile it to the same joins (`PathJoins`). Pure.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
+from entities.identifiers import column, table
 from entities.model import PROFILE, Definition, relation_type
 
 CREATED = "_created_at"
@@ -71,3 +73,40 @@ def resolve(known: Mapping[str, Definition], type_name: str, path: str) -> Resol
     if found is None:
         return f"{last!r} is not a field or relation of {current}"
     return Resolved(tuple(hops), current, last, found.kind, found.values)
+
+
+def column_sql(alias: str, name: str) -> str:
+    """A column of `alias`: a record time as is, any other name checked and quoted."""
+    return f'{alias}."{name}"' if name in TIMES else f"{alias}.{column(name)}"
+
+
+@dataclass
+class PathJoins:
+    """The LEFT JOINs a set of paths needs: one per relation followed from one alias, so
+    two conditions on `hotel.*` share one join. Identifiers come from the definitions only,
+    each checked and quoted; aliases from `alias` (the caller numbers them)."""
+
+    known: Mapping[str, Definition]
+    alias: Callable[[], str]
+    joins: list[str] = field(default_factory=list)
+    _joined: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def path(self, type_name: str, alias: str, path: str) -> tuple[str, str]:
+        """The SQL expression of a path's column and its kind, joining what it passes.
+        The path must have resolved (`resolve`) against the same definitions."""
+        found = resolve(self.known, type_name, path)
+        assert not isinstance(found, str), found
+        for hop_type, rel in found.hops:
+            alias = self._join(alias, hop_type, rel)
+        return column_sql(alias, found.column), found.kind
+
+    def _join(self, alias: str, type_name: str, rel: str) -> str:
+        """The alias of the record `alias.rel` points at (one LEFT JOIN per relation)."""
+        if (alias, rel) in self._joined:
+            return self._joined[(alias, rel)]
+        target = self.known[type_name].relations[rel].to
+        j = self.alias()
+        key = column(self.known[target].primary_key)
+        self.joins.append(f"LEFT JOIN {table(target)} {j} ON {j}.{key} = {alias}.{column(rel)}")
+        self._joined[(alias, rel)] = j
+        return j
