@@ -21,7 +21,7 @@ PAGES = {
     "docs/entities.md": (3, 0),
     "docs/channels.md": (2, 0),
     "docs/content.md": (3, 0),
-    "docs/campaigns.md": (4, 0),
+    "docs/campaigns.md": (6, 0),
     "docs/decisioning.md": (2, 0),
     "docs/destinations.md": (1, 0),
     "docs/reports.md": (1, 0),
