@@ -50,10 +50,28 @@ def test_a_template_reads_fields_and_related_fields_however_it_spells_them() -> 
     }
 
 
-def test_a_variable_subscript_reads_only_what_is_known() -> None:
-    assert entity_chains("{{ entity.related[name].city }}") == {("related",)}
+def test_each_whole_chain_counts_once_with_what_the_text_cannot_tell_as_any() -> None:
+    assert entity_chains("{{ entity.related[name].city }}") == {("related", "*", "city")}
     assert entity_chains("{{ entity.related.hotel.city | upper }}") == {
-        ("related",),
-        ("related", "hotel"),
-        ("related", "hotel", "city"),
+        ("related", "hotel", "city")
     }
+    assert entity_chains("{% for k, v in entity.fields.items() %}{{ v }}{% endfor %}") == {
+        ("fields", "*")
+    }
+    assert entity_chains("{% set e = entity %}{{ e.fields.x }} {{ entity.key }}") == {(), ("key",)}
+
+
+def test_a_read_the_text_cannot_tell_reads_everything_beneath_it() -> None:
+    def found(text: str) -> set[tuple[str, str | None]]:
+        return reads(per(), KNOWN, [text]) - {("booking", None)}
+
+    booking = {("booking", c) for c in KNOWN["booking"].columns()}
+    hotel = {("hotel", c) for c in KNOWN["hotel"].columns()}
+    assert found("{{ entity.fields[name] }}") == booking
+    assert found("{{ entity.related.hotel[name] }}") == {("booking", "hotel")} | hotel
+    assert found("{{ entity.related[name].city }}") == {("booking", "hotel"), ("hotel", "city")}
+    assert found("{{ entity.related | tojson }}") == {("booking", "hotel")} | hotel
+    assert found("{{ entity | tojson }}") == booking | hotel
+    assert found("{{ entity.key }} {{ entity.related.hotel.get('city') }}") == (
+        {("booking", "hotel")} | hotel
+    )
