@@ -154,7 +154,11 @@ class Tally:
     entries_per_day: Counter[str] = field(default_factory=Counter)
 
     def node(self, node_id: str) -> NodeTally:
-        return self.nodes.setdefault(node_id, NodeTally())
+        """Made only when missing (not `setdefault`'s throwaway NodeTally on every call)."""
+        counts = self.nodes.get(node_id)
+        if counts is None:
+            counts = self.nodes[node_id] = NodeTally()
+        return counts
 
     def add(self, other: Tally) -> None:
         """Merge another tally into this one (replays of other profiles)."""
