@@ -180,8 +180,7 @@ def step(
         if ctx.state.status == "active":
             _guarded(ctx, lambda: _apply(ctx, input))
     new = ctx.state
-    trace, new._trace = new._trace, []  # the state compares and serialises without it
-    return StepResult(state=new, command=current_command(definition, new), trace=trace)
+    return StepResult(state=new, command=current_command(definition, new), trace=ctx.trace)
 
 
 def relocate(
@@ -206,8 +205,7 @@ def relocate(
         prepare(ctx.state)
         _guarded(ctx, lambda: _go(ctx, target))
     new = ctx.state
-    trace, new._trace = new._trace, []
-    return StepResult(state=new, command=current_command(definition, new), trace=trace)
+    return StepResult(state=new, command=current_command(definition, new), trace=ctx.trace)
 
 
 def current_command(definition: JourneyDefinition, state: JourneyState) -> Command:
@@ -247,7 +245,6 @@ def _copy(state: JourneyState) -> JourneyState:
             "pending_events": list(state.pending_events),
         }
     )
-    new._trace = []
     return new
 
 
@@ -334,7 +331,7 @@ def _enter(ctx: StepContext, node_id: str) -> str | None:
         entered_at=now,
         seq=sum(state.visits.values()),  # one more per entry: the order of visits in the run
     )
-    state._trace.append(trace)
+    ctx.trace.append(trace)
     return _kind(node).enter(node, ctx)
 
 
