@@ -8,6 +8,7 @@ plain `timedelta` cannot express.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime, timedelta
 
@@ -27,10 +28,23 @@ MAX_YEARS = 1000  # past this no wait is meant, and date arithmetic overflows (y
 
 def parse_duration(text: str) -> isodate.Duration | timedelta:
     """Parse an ISO 8601 duration; `ValueError` with a message a marketer can act on."""
-    if not isinstance(text, str) or not _DURATION_RE.match(text):
-        raise ValueError(
-            f"{text!r} is not an ISO 8601 duration; write e.g. PT30M, PT1H, P1D, P2W or P1M"
-        )
+    if not isinstance(text, str):
+        raise ValueError(_not_a_duration(text))
+    return _parsed(text)
+
+
+def _not_a_duration(text: object) -> str:
+    return f"{text!r} is not an ISO 8601 duration; write e.g. PT30M, PT1H, P1D, P2W or P1M"
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(text: str) -> isodate.Duration | timedelta:
+    """Cached: a definition's few durations are parsed on every wait and every entry (the
+    journey deadline), and isodate's parse was a tenth of an interpreter step. A duration
+    is never changed in place (`+` makes new values), so sharing one is safe; errors are
+    not cached and raise again each time."""
+    if not _DURATION_RE.match(text):
+        raise ValueError(_not_a_duration(text))
     try:
         value = isodate.parse_duration(text)
     except (isodate.ISO8601Error, ValueError, OverflowError) as exc:

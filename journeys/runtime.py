@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from journeys.per_entity import PerEntity
 from journeys.records import Event, Profile
@@ -405,8 +405,6 @@ class JourneyState(_Model):
     pending_events: list[Event] = Field(default_factory=list)
     seen_event_ids: list[str] = Field(default_factory=list)
     reason: str | None = None
-    # The visits `step` began or ended, for StepResult.trace; never serialised or carried.
-    _trace: list[StepTrace] = PrivateAttr(default_factory=list)
 
 
 class StepResult(_Model):

@@ -66,10 +66,35 @@ from services.journeys import parsed
 from services.profile_updates import apply_update
 from services.replay_pool import map_chunks
 
-CHUNK_PROFILES = 500  # profiles replayed per thread hand-off
+CHUNK_PROFILES = 500  # profiles replayed per process hand-off
 CURSOR_PREFETCH = 5_000
 MAX_WINDOW = timedelta(days=400)
 SAMPLE_SIZE = 20  # profiles whose path differs, shown with both paths
+
+
+EventRow = tuple[str, str, str, datetime, dict[str, Any]]
+"""An event as the query read it: (event id, name, profile id, time, properties)."""
+
+
+@dataclass(frozen=True)
+class PackedHistory:
+    """A profile history as it crosses to a replay process: plain rows, not models.
+
+    Pickling thousands of pydantic `Event`s per chunk (and validating them) took a quarter
+    of the parent's time, and the parent's core is one the replays need; a worker builds
+    the models itself (`unpacked`), one profile at a time."""
+
+    profile: dict[str, Any]  # the `profiles` row
+    events: list[EventRow]
+    consent: Consent = field(default_factory=Consent)
+    records: Mapping[str, Sequence[EntityRecord]] = field(default_factory=dict)
+
+    def unpacked(self) -> ProfileHistory:
+        events = [
+            Event(event_id=i, name=n, profile_id=p, timestamp=ts, properties=props)
+            for i, n, p, ts, props in self.events
+        ]
+        return ProfileHistory(Profile(**self.profile), events, self.consent, self.records)
 
 
 @dataclass(frozen=True)
@@ -148,9 +173,14 @@ async def backtest(
     bt = await _setup(pool, definition, version, end, answers)
     total = Tally()
     chunks = _histories(pool, _names(definition), start, end, _pers([definition]))
-    async for part in map_chunks(replay_all, chunks, bt):
+    async for part in map_chunks(_replayed, chunks, bt):
         total.add(part)
     return total
+
+
+def _replayed(bt: Backtest, chunk: list[PackedHistory]) -> Tally:
+    """One chunk's tally, in a replay process: only the counters travel back."""
+    return replay_all(bt, (h.unpacked() for h in chunk))
 
 
 async def compare(
@@ -168,8 +198,8 @@ async def compare(
     return total
 
 
-def _compared(before: Backtest, after: Backtest, chunk: list[ProfileHistory]) -> Comparison:
-    return compare_all(before, after, chunk, SAMPLE_SIZE)
+def _compared(before: Backtest, after: Backtest, chunk: list[PackedHistory]) -> Comparison:
+    return compare_all(before, after, (h.unpacked() for h in chunk), SAMPLE_SIZE)
 
 
 async def _setup(
@@ -332,11 +362,11 @@ async def _histories(
     start: datetime,
     end: datetime,
     pers: Sequence[PerEntity] = (),
-) -> AsyncIterator[list[ProfileHistory]]:
+) -> AsyncIterator[list[PackedHistory]]:
     """Chunks of profile histories, each profile's events in time order."""
     async with pool.acquire() as conn, conn.transaction():
         rows = conn.cursor(q("backtest_events"), start, end, names, prefetch=CURSOR_PREFETCH)
-        chunk: dict[str, list[Event]] = {}
+        chunk: dict[str, list[EventRow]] = {}
         async for profile_id, events in _grouped(rows):
             chunk[profile_id] = events
             if len(chunk) >= CHUNK_PROFILES:
@@ -347,14 +377,14 @@ async def _histories(
 
 
 async def _with_records(
-    pool: asyncpg.Pool, chunk: list[ProfileHistory], pers: Sequence[PerEntity], end: datetime
-) -> list[ProfileHistory]:
+    pool: asyncpg.Pool, chunk: list[PackedHistory], pers: Sequence[PerEntity], end: datetime
+) -> list[PackedHistory]:
     """Each profile's records for each `per`, one query per `per` and chunk, each in a short
     transaction of its own (the entity-types lock is not held for the whole backtest); a
     `per` that no longer fits the entity types reads none."""
     if not pers:
         return chunk
-    ids = [h.profile.profile_id for h in chunk]
+    ids = [h.profile["profile_id"] for h in chunk]
     records: list[dict[str, list[EntityRecord]]] = [{} for _ in chunk]
     for per in pers:
         try:
@@ -368,39 +398,34 @@ async def _with_records(
     return [replace(h, records=rs) for h, rs in zip(chunk, records, strict=True)]
 
 
-async def _grouped(rows: Any) -> AsyncIterator[tuple[str, list[Event]]]:
-    """(profile id, its events) from rows ordered by profile id."""
+async def _grouped(rows: Any) -> AsyncIterator[tuple[str, list[EventRow]]]:
+    """(profile id, its event rows) from rows ordered by profile id."""
     current: str | None = None
-    events: list[Event] = []
+    events: list[EventRow] = []
     async for r in rows:
-        if r["profile_id"] != current and events:
-            yield events[0].profile_id, events
+        profile_id = r["profile_id"]
+        if profile_id != current and events:
+            yield events[0][2], events
             events = []
-        current = r["profile_id"]
-        events.append(
-            Event(
-                event_id=r["event_id"],
-                name=r["name"],
-                profile_id=r["profile_id"],
-                timestamp=r["ts"],
-                properties=r["properties"],
-            )
-        )
+        current = profile_id
+        events.append((r["event_id"], r["name"], profile_id, r["ts"], r["properties"]))
     if events:
-        yield events[0].profile_id, events
+        yield events[0][2], events
 
 
-async def _with_profiles(conn: Executor, chunk: Mapping[str, list[Event]]) -> list[ProfileHistory]:
+async def _with_profiles(
+    conn: Executor, chunk: Mapping[str, list[EventRow]]
+) -> list[PackedHistory]:
     ids = list(chunk)
     rows = await conn.fetch(q("backtest_profiles"), ids)
-    profiles = {r["profile_id"]: Profile(**dict(r)) for r in rows}
+    profiles = {r["profile_id"]: dict(r) for r in rows}
     consent = _consent(
         await conn.fetch(q("backtest_unsubscribed"), ids),
         await conn.fetch(q("backtest_suppressed"), ids),
     )
     return [
-        ProfileHistory(
-            profile=profiles.get(pid) or Profile(profile_id=pid),
+        PackedHistory(
+            profile=profiles.get(pid) or {"profile_id": pid},
             events=events,
             consent=consent.get(pid, Consent()),
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -58,6 +58,10 @@ class StepContext:
     state: JourneyState
     now: datetime
     seed: int
+    trace: list[StepTrace] = field(default_factory=list)
+    """The visits this step began or ended, for `StepResult.trace`. Kept here rather than
+    on the state (as a pydantic private attribute, whose every read went through
+    `BaseModel.__getattr__`), so the state never carries or serialises it."""
 
     @property
     def node_id(self) -> str:
@@ -149,7 +153,7 @@ class StepContext:
     def _trace_leave(
         self, last: PathStep, kind: StepOutcome, detail: str, checks: Sequence[Check]
     ) -> None:
-        node, visit, trace = self.node_id, self.visit, self.state._trace
+        node, visit, trace = self.node_id, self.visit, self.trace
         record = next((r for r in trace if r.node == node and r.visit == visit), None)
         if record is None:  # entered in an earlier step
             record = StepTrace(node=node, visit=visit, type=last.type, entered_at=last.entered_at)
