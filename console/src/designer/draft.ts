@@ -56,10 +56,10 @@ export function draftText(draft: Draft, format: Format): string {
   return draft.doc.toString(TEXT_OPTIONS);
 }
 
-type Edit = (doc: Document) => void;
+export type Edit = (doc: Document) => void;
 
 /** A new draft whose document is a clone changed by `edit`. */
-function edited(draft: Draft, edit: Edit, positions: Positions = draft.positions): Draft {
+export function edited(draft: Draft, edit: Edit, positions: Positions = draft.positions): Draft {
   const doc = draft.doc.clone();
   edit(doc);
   return { doc, positions };
@@ -67,7 +67,7 @@ function edited(draft: Draft, edit: Edit, positions: Positions = draft.positions
 
 /** Set or delete one value. A scalar replacing a scalar is changed in place (its comment and
  * quoting stay); anything else goes in as YAML nodes, so later edits can reach inside it. */
-function write(doc: Document, path: DocPath, value: unknown): void {
+export function write(doc: Document, path: DocPath, value: unknown): void {
   if (value === undefined) return void doc.deleteIn(path);
   const old = doc.getIn(path, true);
   if (isScalar(old) && (value === null || typeof value !== "object")) old.value = value;
