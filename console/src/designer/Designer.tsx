@@ -11,6 +11,7 @@ import { journeySchema, storedDesign, storedJourney } from "./api";
 import { CodeView } from "./CodeView";
 import { DesignCanvas } from "./DesignCanvas";
 import { definitionOf, draftText, type Draft } from "./draft";
+import { expressionReader } from "./expressionFields";
 import type { Overlay } from "./flow";
 import { DraftProvider } from "./form/DraftProvider";
 import { NodeForm } from "./form/NodeForm";
@@ -74,7 +75,15 @@ function NodePane({ state, schema, problems }: { state: DesignerState; schema: J
     return <p className="muted">Select one node to edit its properties; the journey's own are under Settings.</p>;
   return (
     <DraftProvider definition={definition}>
-      <NodeForm key={id} schema={schema} nodeId={id} node={node} onChange={state.setValue} problems={problems} />
+      <NodeForm
+        key={id}
+        schema={schema}
+        nodeId={id}
+        node={node}
+        onChange={state.setValue}
+        onRename={(to) => state.rename(id, to)}
+        problems={problems}
+      />
     </DraftProvider>
   );
 }
@@ -91,7 +100,8 @@ function useOverlay(problems: DesignProblem[], path: Path): Overlay {
 function Body({ id, opened }: { id: string; opened: Opened }) {
   const slotsOf = useMemo(() => slotReader(opened.schema), [opened.schema]);
   const types = useMemo(() => nodeTypes(opened.schema), [opened.schema]);
-  const state = useDesigner(opened.draft, slotsOf);
+  const expressionsOf = useMemo(() => expressionReader(opened.schema), [opened.schema]);
+  const state = useDesigner(opened.draft, slotsOf, expressionsOf);
   const [saved, setSaved] = useState(() => draftText(opened.draft, "yaml"));
   const [savedAt, setSavedAt] = useState(() => JSON.stringify(opened.draft.positions));
   const [saving, setSaving] = useState(false);

@@ -21,9 +21,11 @@ import {
   type Point,
 } from "./draft";
 import { FIT } from "./DesignCanvas";
+import type { ExpressionsOf } from "./expressionFields";
 import { designNodeHeight } from "./flow";
 import { nodesOf } from "./graph";
 import { canRedo, canUndo, initial, push, redo, undo, type History } from "./history";
+import { renameNode } from "./rename";
 import type { SlotsOf } from "./slots";
 import type { DocPath } from "./types";
 
@@ -34,7 +36,7 @@ function canvasCenter(toFlow: (p: Point) => Point): Point {
   return { x: at.x - 120, y: at.y };
 }
 
-export function useDesigner(start: Draft, slotsOf: SlotsOf) {
+export function useDesigner(start: Draft, slotsOf: SlotsOf, expressionsOf: ExpressionsOf) {
   const flow = useReactFlow();
   const [history, setHistory] = useState<History<Draft>>(() => initial(placeMissing(start, slotsOf)));
   const [selected, setSelected] = useState<string[]>([]);
@@ -73,6 +75,15 @@ export function useDesigner(start: Draft, slotsOf: SlotsOf) {
     commit(layoutDraft(draft, slotsOf));
     fit();
   };
+  /** Rename node `from` and every reference to it (one step), the selection following;
+   * answers why `to` was refused, or null. */
+  const rename = (from: string, to: string): string | null => {
+    const result = renameNode(draft, from, to, { slotsOf, expressionsOf });
+    if (!result.draft) return result.error;
+    commit(result.draft);
+    setSelected((ids) => ids.map((id) => (id === from ? to : id)));
+    return null;
+  };
   const setValue = (path: DocPath, value: unknown): void => commit(setIn(draft, path, value), `set:${path.join(".")}`);
   return {
     draft,
@@ -86,6 +97,7 @@ export function useDesigner(start: Draft, slotsOf: SlotsOf) {
     paste,
     remove,
     arrange,
+    rename,
     setValue,
     makeStart: () => selected.length === 1 && selected[0] !== undefined && commit(setStart(draft, selected[0])),
     undo: () => setHistory(undo),

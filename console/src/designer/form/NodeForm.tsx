@@ -1,8 +1,10 @@
 // The properties pane of one node: its type's definition in the journey JSON Schema drawn
 // as a form. Every change is a full path (["nodes", nodeId, …]); the node's own problems
 // (an unreachable node, an unknown type) are listed at the top, the others beside their fields.
+// Its id, first, is renamed through `onRename` (every reference follows), not as a value.
 
 import type { DesignProblem, SetValue } from "../types";
+import { NodeIdField } from "./NodeIdField";
 import { Problems } from "./Problems";
 import { SchemaForm } from "./SchemaForm";
 import { asObject, nodeDefinition, nodeDefinitions, problemsAt, type JsonSchema } from "./schema";
@@ -14,9 +16,11 @@ export interface NodeFormProps {
   node: unknown;
   onChange: SetValue;
   problems: DesignProblem[];
+  /** Rename the node (its id field is shown only with it); answers why not, or null. */
+  onRename?: (to: string) => string | null;
 }
 
-export function NodeForm({ schema, nodeId, node, onChange, problems }: NodeFormProps) {
+export function NodeForm({ schema, nodeId, node, onChange, problems, onRename }: NodeFormProps) {
   const root = schema as JsonSchema;
   const type = asObject(node)?.type;
   const def = nodeDefinition(root, type);
@@ -28,6 +32,11 @@ export function NodeForm({ schema, nodeId, node, onChange, problems }: NodeFormP
       <h3>
         <code>{nodeId}</code> <span className="node-type">{typeof type === "string" ? type : "no type"}</span>
       </h3>
+      {onRename && (
+        <div className="schema-form">
+          <NodeIdField key={nodeId} nodeId={nodeId} onRename={onRename} />
+        </div>
+      )}
       {description && <p className="hint">{description}</p>}
       <Problems id={undefined} problems={own} />
       {def ? (
