@@ -29,6 +29,7 @@ import { TestPanel } from "./TestPanel";
 import { Toolbar } from "./Toolbar";
 import type { DesignProblem, TakenEdges } from "./types";
 import { useDesigner, type DesignerState } from "./useDesigner";
+import { useTestSession } from "./useTestSession";
 import { useValidation } from "./useValidation";
 import { problemsByNode } from "./validation";
 
@@ -108,6 +109,8 @@ function Body({ id, opened }: { id: string; opened: Opened }) {
   const [status, setStatus] = useState<string>(`Opened ${opened.from}.`);
   const [tab, setTab] = useState("node");
   const [path, setPath] = useState<Path>({ taken: null, visited: null });
+  // The test's form and last result outlive the Test panel (a tab switch unmounts it).
+  const test = useTestSession(id, (taken, visited) => setPath({ taken, visited: taken ? visited : null }));
   const definition = definitionOf(state.draft);
   const check = useValidation(definition);
   const problems = check.problems;
@@ -167,7 +170,7 @@ function Body({ id, opened }: { id: string; opened: Opened }) {
     {
       id: "test",
       label: "Test",
-      body: <TestPanel journeyId={id} definition={definition} onPath={(taken, visited) => setPath({ taken, visited: taken ? visited : null })} />,
+      body: <TestPanel session={test} definition={definition} />,
     },
     {
       id: "publish",

@@ -1,9 +1,11 @@
 import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
+import { useState } from "react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
 import { edgeKey } from "../canvas/path";
 import { TestPanel } from "./TestPanel";
 import { answer } from "./testFixtures";
+import { useTestSession, type OnPath } from "./useTestSession";
 
 afterEach(() => {
   cleanup();
@@ -16,13 +18,34 @@ function serve(body: unknown, status = 200) {
   return fetch;
 }
 
+interface Props {
+  journeyId: string;
+  definition: unknown;
+  onPath: OnPath;
+}
+
+/** The panel with its session owned above it, as the Designer's body owns it, and a tab
+ * beside it: showing the other tab unmounts the panel. */
+function Designer({ journeyId, definition, onPath }: Props) {
+  const session = useTestSession(journeyId, onPath);
+  const [tab, setTab] = useState<"test" | "code">("test");
+  return (
+    <>
+      <button type="button" onClick={() => setTab(tab === "test" ? "code" : "test")}>
+        Switch tab
+      </button>
+      {tab === "test" ? <TestPanel session={session} definition={definition} /> : <p>The code view</p>}
+    </>
+  );
+}
+
 const typeIn = (label: string | RegExp, value: string) => fireEvent.change(screen.getByLabelText(label), { target: { value } });
 
 describe("TestPanel", () => {
   it("runs the definition on the canvas and shows the path, messages and requests", async () => {
     const fetch = serve(answer);
     const onPath = vi.fn();
-    render(<TestPanel journeyId="cart" definition={{ start: "wait_order" }} onPath={onPath} />);
+    render(<Designer journeyId="cart" definition={{ start: "wait_order" }} onPath={onPath} />);
     typeIn("Profile id", "ada");
     typeIn("Attributes (JSON)", '{"name": "Ada"}');
     typeIn("Entry properties (JSON)", '{"total": 150}');
@@ -64,7 +87,7 @@ describe("TestPanel", () => {
 
   it("shows what is wrong with the form and sends nothing", () => {
     const fetch = serve(answer);
-    render(<TestPanel journeyId="cart" definition={{}} onPath={() => undefined} />);
+    render(<Designer journeyId="cart" definition={{}} onPath={() => undefined} />);
     typeIn("Attributes (JSON)", "{plan: pro}");
     fireEvent.click(screen.getByRole("button", { name: "Add event" }));
     typeIn("Event 1 after", "two hours");
@@ -79,7 +102,7 @@ describe("TestPanel", () => {
   it("uses a real profile found by the search, as it is", async () => {
     const match = { profile_id: "p-1", email: "ada@example.com", phone: null, timezone: "Europe/Paris", attributes: { vip: true }, created_at: "x", updated_at: "x", matched_by: "email" };
     const fetch = serve({ items: [match], count: 1 });
-    render(<TestPanel journeyId="cart" definition={{}} onPath={() => undefined} />);
+    render(<Designer journeyId="cart" definition={{}} onPath={() => undefined} />);
     fireEvent.click(screen.getByLabelText(/Real profile/));
     typeIn("Find a profile", "ada@example.com");
     fireEvent.click(screen.getByRole("button", { name: "Search" }));
@@ -95,9 +118,56 @@ describe("TestPanel", () => {
   it("says why the run failed", async () => {
     serve({ error: "invalid", message: "the journey cannot be tested", fields: [] }, 422);
     const onPath = vi.fn();
-    render(<TestPanel journeyId="cart" definition={{}} onPath={onPath} />);
+    render(<Designer journeyId="cart" definition={{}} onPath={onPath} />);
     fireEvent.click(screen.getByRole("button", { name: "Run test" }));
     await waitFor(() => expect(screen.getByRole("alert").textContent).toBe("The test could not run: the journey cannot be tested (fix the problems listed in Problems first)"));
     expect(onPath).toHaveBeenCalledWith(null, new Set());
+  });
+
+  it("keeps the profile, events and last result when the panel is left and shown again", async () => {
+    serve(answer);
+    const onPath = vi.fn();
+    render(<Designer journeyId="cart" definition={{ start: "wait_order" }} onPath={onPath} />);
+    typeIn("Profile id", "ada");
+    typeIn("Attributes (JSON)", '{"name": "Ada"}');
+    fireEvent.click(screen.getByRole("button", { name: "Add event" }));
+    typeIn("Event 1 name", "order.completed");
+    typeIn("Event 1 after", "PT2H");
+    fireEvent.click(screen.getByRole("button", { name: "Run test" }));
+    await screen.findByRole("region", { name: "Test result" });
+
+    fireEvent.click(screen.getByRole("button", { name: "Switch tab" }));
+    expect(screen.queryByRole("region", { name: "Test result" })).toBeNull();
+    expect(screen.queryByLabelText("Profile id")).toBeNull();
+    fireEvent.click(screen.getByRole("button", { name: "Switch tab" }));
+
+    expect(screen.getByLabelText("Profile id")).toHaveProperty("value", "ada");
+    expect(screen.getByLabelText("Attributes (JSON)")).toHaveProperty("value", '{"name": "Ada"}');
+    expect(screen.getByLabelText("Event 1 name")).toHaveProperty("value", "order.completed");
+    expect(screen.getByLabelText("Event 1 after")).toHaveProperty("value", "PT2H");
+    const result = screen.getByRole("region", { name: "Test result" });
+    expect(within(result).getByRole("listitem", { name: "Message of remind" })).toBeTruthy();
+    expect(onPath).toHaveBeenCalledTimes(1);
+  });
+
+  it("keeps a real profile chosen and the answer of a run that ended while the panel was away", async () => {
+    const match = { profile_id: "p-1", email: "ada@example.com", phone: null, timezone: null, attributes: {}, created_at: "x", updated_at: "x", matched_by: "email" };
+    serve({ items: [match], count: 1 });
+    render(<Designer journeyId="cart" definition={{}} onPath={() => undefined} />);
+    fireEvent.click(screen.getByLabelText(/Real profile/));
+    typeIn("Find a profile", "ada@example.com");
+    fireEvent.click(screen.getByRole("button", { name: "Search" }));
+    fireEvent.click(await screen.findByRole("button", { name: "Use p-1" }));
+    let reply: (r: Response) => void = () => undefined;
+    vi.stubGlobal("fetch", vi.fn(() => new Promise<Response>((resolve) => (reply = resolve))));
+    fireEvent.click(screen.getByRole("button", { name: "Run test" }));
+    fireEvent.click(screen.getByRole("button", { name: "Switch tab" }));
+    reply(new Response(JSON.stringify(answer), { status: 200, headers: { "Content-Type": "application/json" } }));
+    await waitFor(() => expect(vi.mocked(globalThis.fetch)).toHaveBeenCalledTimes(1));
+    fireEvent.click(screen.getByRole("button", { name: "Switch tab" }));
+
+    expect(screen.getByLabelText(/Real profile/)).toHaveProperty("checked", true);
+    expect(screen.getByText("p-1", { selector: "code" })).toBeTruthy();
+    expect(await screen.findByRole("region", { name: "Test result" })).toBeTruthy();
   });
 });

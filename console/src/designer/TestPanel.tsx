@@ -1,63 +1,25 @@
 // Test mode on the canvas: run the definition being edited (unsaved) for a real or invented
 // profile and a sequence of events, on the server's virtual clock; the canvas highlights
-// the path (onPath) and the panel shows each visit, message and request — nothing is sent.
+// the path and the panel shows each visit, message and request — nothing is sent. What was
+// typed and the last result live in the session (useTestSession), which outlives the panel.
 
-import { useId, useState } from "react";
+import { useId } from "react";
 
-import { ApiError } from "../api/client";
-import { testJourney, type TestRunResult } from "./checkApi";
 import { TestEvents } from "./TestEvents";
 import { TestField } from "./TestField";
 import { TestProfilePicker } from "./TestProfilePicker";
 import { TestResult } from "./TestResult";
-import { buildTestRequest, EMPTY_FORM, runOverlay, type FormErrors, type TestForm } from "./testRun";
-import type { TakenEdges } from "./types";
+import type { TestSession } from "./useTestSession";
 import "./check.css";
 
 export interface TestPanelProps {
-  journeyId: string;
+  session: TestSession;
   definition: unknown;
-  onPath: (taken: TakenEdges | null, visited: ReadonlySet<string>) => void;
 }
 
-/** Why the run failed; a 422 is the definition's problems, which the problems panel lists. */
-function failure(e: unknown): string {
-  if (e instanceof ApiError && e.status === 422) return `${e.message} (fix the problems listed in Problems first)`;
-  return e instanceof Error ? e.message : String(e);
-}
-
-export function TestPanel({ journeyId, definition, onPath }: TestPanelProps) {
-  const [form, setForm] = useState<TestForm>(EMPTY_FORM);
-  const [errors, setErrors] = useState<FormErrors>({});
-  const [result, setResult] = useState<TestRunResult | null>(null);
-  const [failed, setFailed] = useState<string | null>(null);
-  const [running, setRunning] = useState(false);
+export function TestPanel({ session, definition }: TestPanelProps) {
+  const { form, errors, result, failed, running, change } = session;
   const heading = useId();
-  const change = (c: Partial<TestForm>): void => setForm((f) => ({ ...f, ...c }));
-  const clear = (): void => {
-    setResult(null);
-    setFailed(null);
-    onPath(null, new Set());
-  };
-  const run = (): void => {
-    const built = buildTestRequest(form, definition);
-    setErrors(built.errors);
-    if (Object.keys(built.errors).length > 0) return;
-    setRunning(true);
-    setFailed(null);
-    testJourney(journeyId, built.request).then(
-      (answer) => {
-        setResult(answer);
-        const { taken, visited } = runOverlay(answer);
-        onPath(taken, visited);
-      },
-      (e: unknown) => {
-        setResult(null);
-        setFailed(failure(e));
-        onPath(null, new Set());
-      },
-    ).finally(() => setRunning(false));
-  };
   return (
     <section className="card test-panel" aria-labelledby={heading}>
       <h2 id={heading}>Test</h2>
@@ -71,9 +33,9 @@ export function TestPanel({ journeyId, definition, onPath }: TestPanelProps) {
         <TestField label="Failing actions (comma-separated)" value={form.failingActions} onChange={(v) => change({ failingActions: v })} />
       </details>
       <div className="actions">
-        <button type="button" onClick={run} disabled={running} aria-busy={running}>Run test</button>
+        <button type="button" onClick={() => session.run(definition)} disabled={running} aria-busy={running}>Run test</button>
         {running && <span className="sub" role="status">Running…</span>}
-        <button type="button" onClick={clear} disabled={!result && !failed}>Clear test</button>
+        <button type="button" onClick={session.clear} disabled={!result && !failed}>Clear test</button>
       </div>
       {failed && <p className="field-error" role="alert">The test could not run: {failed}</p>}
       {result && <TestResult result={result} />}
