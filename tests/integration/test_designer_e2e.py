@@ -1,6 +1,7 @@
 """The journey designer in Chromium against the real stack: a journey like the abandoned
 cart of examples/ built from an empty draft on the canvas, the YAML view edited and the
-canvas following, a subgraph copied and pasted, undo; saved, and what was stored read back.
+canvas following, a subgraph copied and pasted, undo, a node renamed from its form; saved,
+and what was stored read back.
 The screenshots land in docs/screenshots/designer-*.png for the walkthrough in docs/console.md."""
 
 from __future__ import annotations
@@ -210,6 +211,7 @@ async def test_build_test_publish_edit_copy_undo(
 
     await yaml_follows(page)
     await copy_paste_undo(page)
+    await rename_follows(page)
     await page.reload()  # unsaved edits are gone; the saved design (the published draft) opens
     await expect(page.get_by_text("Opened the saved design.")).to_be_visible()
     await expect(node(page, "message_2")).to_be_visible()
@@ -277,3 +279,27 @@ async def copy_paste_undo(page: Page) -> None:
         page.locator(".design-canvas .react-flow__pane"), target_position={"x": 560, "y": 120}
     )
     await expect(node(page, "end")).to_be_visible()
+
+
+async def rename_follows(page: Page) -> None:
+    """A node renamed from its Id field: the canvas, the edges in and the YAML key follow
+    (the key where it was, the comments kept); an id taken is refused beside the field."""
+    form = await properties(page, "wait")
+    field = form.get_by_label("Id", exact=True)
+    await field.fill("message")
+    await expect(field).to_have_attribute("aria-invalid", "true")
+    await expect(form.get_by_text("another node is already called message")).to_be_visible()
+    await field.fill("pause")
+    await field.press("Enter")
+    await expect(node(page, "pause")).to_be_visible()
+    await expect(node(page, "wait")).to_have_count(0)
+    await expect(page.get_by_role("form", name="Node pause")).to_be_visible()
+    text = await yaml_text(page)
+    assert "    description: The reminder # said on the canvas\n" in text
+    assert "    next: pause\n" in text
+    assert "  pause:\n    type: wait\n" in text
+    assert text.index("  message:\n") < text.index("  pause:\n") < text.index("  condition:\n")
+    assert "  wait:\n" not in text and "next: wait\n" not in text
+    await page.get_by_role("button", name="Undo").click()
+    await expect(node(page, "wait")).to_be_visible()
+    await expect(node(page, "pause")).to_have_count(0)
