@@ -19,6 +19,9 @@ class Catalog:
     policies: dict[str, PolicySpec]
     _candidates: dict[str, dict[str, OfferSpec]] = field(default_factory=dict)
     _by_priority: dict[str, list[Scored]] = field(default_factory=dict)
+    # (offer, window start) of totals found full: a total only grows within its window, and
+    # a changed cap is a new version, so what one decision learnt spares the next its call.
+    exhausted: set[tuple[str, int]] = field(default_factory=set)
 
     def candidates(self, policy_id: str) -> dict[str, OfferSpec]:
         """A policy's candidates, computed once per version (1,000 offers: not per request)."""

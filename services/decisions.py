@@ -21,12 +21,13 @@ from db.pool import acquired
 from db.sql import q
 from db.types import Connection, Executor
 from decisions.caps import (
+    SHARDS,
+    TOTAL_SCOPE,
     CounterKey,
     Limit,
     has_room,
     limits,
     shard_of,
-    shards_with_room,
     taken_at_proposal,
 )
 from decisions.catalog import Catalog
@@ -74,13 +75,14 @@ class Proposition:
 
 
 class _Replayed(Exception):
-    """The same request was recorded meanwhile: roll back and answer that one."""
+    """The same request was recorded meanwhile: answer that one."""
 
 
 async def propose(
     pool: asyncpg.Pool, request: DecisionRequest, now: datetime, cache: CatalogCache = CATALOG
 ) -> Proposition:
-    """The policy's offers for the profile; NotFound for an unknown policy."""
+    """The policy's offers for the profile; NotFound for an unknown policy. Two round trips
+    (the inputs, then take_caps_and_propose), three for a bandit policy (its arms)."""
     request_id = request.request_id or str(uuid.uuid4())
     async with acquired(pool) as conn:
         inputs = await conn.fetchrow(q("decision_inputs"), request.profile_id)
@@ -89,17 +91,23 @@ async def propose(
         policy = catalog.policies.get(request.policy_id)
         if policy is None:
             raise NotFound(f"decision {request.policy_id!r}")
-        if request.request_id is not None:  # a retry answers what was recorded
-            found = await _recorded(conn, catalog, request.policy_id, request_id)
-            if found is not None:
-                return found
         try:
             facts = _facts(inputs, request, now)
-            return await _decide_retrying(conn, catalog, policy, request, request_id, facts)
+            gate = _gate(catalog, request, request_id, facts, _profile_counts(inputs, request))
+            return await _decide_retrying(conn, catalog, policy, request, request_id, gate)
         except _Replayed:
             replayed = await _recorded(conn, catalog, request.policy_id, request_id)
             assert replayed is not None
             return replayed
+
+
+def _profile_counts(inputs: asyncpg.Record, request: DecisionRequest) -> dict[CounterKey, int]:
+    """The profile's own cap counters as they were read with it."""
+    columns = (inputs["offer_ids"] or [], inputs["window_starts"] or [], inputs["counts"] or [])
+    return {
+        CounterKey(offer_id, request.profile_id, window, 0): count
+        for offer_id, window, count in zip(*columns, strict=True)
+    }
 
 
 async def _decide_retrying(
@@ -108,17 +116,17 @@ async def _decide_retrying(
     policy: PolicySpec,
     request: DecisionRequest,
     request_id: str,
-    facts: Facts,
+    gate: _Gate,
 ) -> Proposition:
     """Decisions that take the same counters in different orders (an explored ranking) can
-    deadlock; PostgreSQL aborts one, whose transaction rolled back whole: it decides again."""
+    deadlock; PostgreSQL aborts one, whose call rolled back whole: it decides again."""
     for _ in range(DEADLOCK_ATTEMPTS - 1):
         try:
-            return await _decide(conn, catalog, policy, request, request_id, facts)
+            return await _decide(conn, catalog, policy, request, request_id, gate)
         except asyncpg.DeadlockDetectedError:
             continue
     try:
-        return await _decide(conn, catalog, policy, request, request_id, facts)
+        return await _decide(conn, catalog, policy, request, request_id, gate)
     except asyncpg.DeadlockDetectedError as exc:
         raise Unavailable("too many concurrent decisions on the same caps; retry") from exc
 
@@ -177,57 +185,6 @@ async def _arms(conn: Executor, policy_id: str, policy: PolicySpec) -> dict[str,
     return {r["offer_id"]: Arm(int(r["propositions"]), int(r["goals"])) for r in rows}
 
 
-async def _decide(
-    conn: Connection,
-    catalog: Catalog,
-    policy: PolicySpec,
-    request: DecisionRequest,
-    request_id: str,
-    facts: Facts,
-) -> Proposition:
-    now = facts.now
-    arms = await _arms(conn, request.policy_id, policy)
-    ranked = catalog.ranked(request.policy_id, facts, arms, seed(request.profile_id, request_id))
-    pid = proposition_id(request.policy_id, request_id)
-    shard = shard_of(request_id)
-    candidates = catalog.candidates(request.policy_id)
-    gate = _Gate(candidates, Eligibility(facts), request.profile_id, now, shard)
-    async with conn.transaction():
-        picked = await _pick(conn, policy, ranked, gate)
-        picker, hits = picked.picker, picked.hits
-        fallbacks = picker.fallbacks()
-        chosen = picker.chosen + fallbacks
-        stored = [
-            {"offer_id": c.offer_id, "placement": c.placement, "score": c.score, "reason": c.reason}
-            for c in chosen
-        ]
-        inserted = await conn.fetchval(
-            q("record_proposition"),
-            pid,
-            request.policy_id,
-            request_id,
-            request.profile_id,
-            stored,
-            bool(fallbacks),
-            hits,
-            now,
-            [c.offer_id for c in chosen],
-            shard,
-        )
-        if inserted is None:
-            raise _Replayed
-    return Proposition(
-        pid,
-        request.policy_id,
-        request_id,
-        request.profile_id,
-        [_proposed(catalog, c) for c in chosen],
-        bool(fallbacks),
-        hits,
-        now,
-    )
-
-
 @dataclass(frozen=True)
 class _Gate:
     """What an offer must pass, besides the picker's exclusions, to be proposed."""
@@ -237,118 +194,171 @@ class _Gate:
     profile_id: str
     now: datetime
     shard: int  # where this decision's totals and bandit rows count first (decisions.caps)
+    counts: Mapping[CounterKey, int]  # the profile's counters as read with it
+    exhausted: set[tuple[str, int]]  # totals known full (Catalog.exhausted)
 
 
-async def _pick(conn: Connection, policy: PolicySpec, ranked: list[Scored], gate: _Gate) -> Picked:
-    """Plans the offers from the counters as they are, then takes the planned caps in one
-    canonical order (so two decisions never wait on each other's counters in a cycle); an
-    offer whose cap was taken meanwhile is refused and the plan made again without it."""
+def _gate(
+    catalog: Catalog,
+    request: DecisionRequest,
+    request_id: str,
+    facts: Facts,
+    counts: Mapping[CounterKey, int],
+) -> _Gate:
+    candidates = catalog.candidates(request.policy_id)
+    return _Gate(
+        candidates,
+        Eligibility(facts),
+        request.profile_id,
+        facts.now,
+        shard_of(request_id),
+        counts,
+        catalog.exhausted,
+    )
+
+
+async def _decide(
+    conn: Connection,
+    catalog: Catalog,
+    policy: PolicySpec,
+    request: DecisionRequest,
+    request_id: str,
+    gate: _Gate,
+) -> Proposition:
+    """Plans from the counters as read, then takes the plan's caps and records it in one
+    call; an offer whose cap had no room after all is refused and the plan made again."""
+    arms = await _arms(conn, request.policy_id, policy)
+    ranked = catalog.ranked(
+        request.policy_id, gate.eligible.facts, arms, seed(request.profile_id, request_id)
+    )
+    pid = proposition_id(request.policy_id, request_id)
     refused: set[str] = set()
     hits: list[str] = []
-    counts: dict[CounterKey, int] = {}
     while True:
-        picker = Picker(policy)
-        for placement in policy.placements:
-            await _fill(conn, picker, placement, ranked, gate, _Seen(refused, hits, counts))
-        lost = await _take_all(conn, _planned_limits(picker, gate), counts, gate.shard)
+        picker = _plan(policy, ranked, gate, refused, hits)
+        chosen = picker.chosen + picker.fallbacks()
+        fallback = len(chosen) > len(picker.chosen)
+        record = _Record(pid, request, request_id, chosen, fallback, hits)
+        lost = await _take_and_record(conn, record, _planned_limits(picker, gate), gate)
         if not lost:
-            return Picked(picker, hits)
+            return Proposition(
+                pid,
+                request.policy_id,
+                request_id,
+                request.profile_id,
+                [_proposed(catalog, c) for c in chosen],
+                fallback,
+                hits,
+                gate.now,
+            )
         refused |= lost
-        hits += sorted(lost)
+        hits = hits + sorted(lost)
 
 
-@dataclass(frozen=True)
-class _Seen:
-    """What one decision learnt while planning: offers out, cap hits, counters read."""
-
-    refused: set[str]
-    hits: list[str]
-    counts: dict[CounterKey, int]
-
-
-@dataclass(frozen=True)
-class Picked:
-    picker: Picker
-    hits: list[str]
-
-
-async def _fill(
-    conn: Connection,
-    picker: Picker,
-    placement: str,
-    ranked: list[Scored],
-    gate: _Gate,
-    seen: _Seen,
-) -> None:
-    for scored in ranked:
-        if picker.full(placement):
-            return
-        offer = gate.offers[scored.offer_id]
-        if scored.offer_id in seen.refused or not picker.admits(scored.offer_id, offer, placement):
-            continue
-        if not gate.eligible(offer) or not await _room(conn, scored.offer_id, offer, gate, seen):
-            seen.refused.add(scored.offer_id)
-            continue
-        picker.take(Chosen(scored.offer_id, placement, scored.score, scored.reason), offer)
+def _plan(
+    policy: PolicySpec, ranked: list[Scored], gate: _Gate, refused: set[str], hits: list[str]
+) -> Picker:
+    """The offers for each placement in rank order: admitted by the picker, eligible, not
+    refused, and with room in the counters known (each one without is a cap hit)."""
+    picker = Picker(policy)
+    for placement in policy.placements:
+        for scored in ranked:
+            if picker.full(placement):
+                break
+            offer = gate.offers[scored.offer_id]
+            if scored.offer_id in refused or not picker.admits(scored.offer_id, offer, placement):
+                continue
+            if not gate.eligible(offer):
+                refused.add(scored.offer_id)
+            elif not _room(scored.offer_id, offer, gate):
+                refused.add(scored.offer_id)
+                hits.append(scored.offer_id)
+            else:
+                picker.take(Chosen(scored.offer_id, placement, scored.score, scored.reason), offer)
+    return picker
 
 
-async def _room(
-    conn: Connection, offer_id: str, offer: OfferSpec, gate: _Gate, seen: _Seen
-) -> bool:
-    """Whether the offer's counters have room as they are now (a cap hit if not)."""
+def _room(offer_id: str, offer: OfferSpec, gate: _Gate) -> bool:
+    """Whether the offer's counters had room when read (its total: unless known full)."""
     found = limits(offer_id, offer, gate.profile_id, gate.now)
-    if not found:
-        return True
-    rows = await conn.fetch(q("offer_counts"), offer_id, gate.profile_id)
-    seen.counts.update(
-        {CounterKey(offer_id, r["scope"], r["window_start"], r["shard"]): r["count"] for r in rows}
-    )
-    if has_room(found, seen.counts):
-        return True
-    seen.hits.append(offer_id)
-    return False
+    if any((offer_id, limit.key.window_start) in gate.exhausted for limit in _totals(found)):
+        return False
+    return has_room(found, gate.counts)
 
 
-def _planned_limits(picker: Picker, gate: _Gate) -> list[Limit]:
-    """The counters the plan takes now, in the one order every decision takes them."""
-    planned = [
-        limit
-        for chosen in picker.chosen
-        if taken_at_proposal(offer := gate.offers[chosen.offer_id])
-        for limit in limits(chosen.offer_id, offer, gate.profile_id, gate.now)
-    ]
-    return sorted(planned, key=lambda limit: astuple(limit.key))
+def _totals(found: list[Limit]) -> list[Limit]:
+    return [limit for limit in found if limit.key.scope == TOTAL_SCOPE]
 
 
-async def _take_all(
-    conn: Connection, planned: list[Limit], counts: dict[CounterKey, int], first: int
+def _planned_limits(picker: Picker, gate: _Gate) -> list[tuple[Limit, bool]]:
+    """Every counter of the plan, each with whether it is taken now (a cap counted on
+    `proposed`), in the one order every decision takes them."""
+    planned = []
+    for chosen in picker.chosen:
+        offer = gate.offers[chosen.offer_id]
+        taken = taken_at_proposal(offer)
+        found = limits(chosen.offer_id, offer, gate.profile_id, gate.now)
+        planned += [(limit, taken) for limit in found]
+    return sorted(planned, key=lambda entry: astuple(entry[0].key))
+
+
+@dataclass(frozen=True)
+class _Record:
+    """What a proposition records, whatever its caps turn out to allow."""
+
+    proposition_id: str
+    request: DecisionRequest
+    request_id: str
+    chosen: list[Chosen]
+    fallback: bool
+    hits: list[str]
+
+
+async def _take_and_record(
+    conn: Connection, record: _Record, planned: list[tuple[Limit, bool]], gate: _Gate
 ) -> set[str]:
-    """Takes every planned counter; returns the offers one of whose counters was full. Then
-    every counter taken is given back, as the plan is made again (rows this transaction
-    holds, so nobody saw them)."""
-    taken: list[CounterKey] = []
-    lost: set[str] = set()
-    for limit in planned:
-        key = await _take(conn, shards_with_room(limit, counts, first))
-        if key is None:
-            lost.add(limit.key.offer_id)
-        else:
-            taken.append(key)
-    if lost:
-        for key in taken:
-            args = (key.offer_id, key.scope, key.window_start, key.shard)
-            await conn.execute(q("give_back_offer_cap"), *args)
-    return lost
+    """Takes the plan's caps and records it (nothing lost), or takes nothing and returns the
+    offers without room; a total found full is remembered. _Replayed if recorded before."""
+    stored = [
+        {"offer_id": c.offer_id, "placement": c.placement, "score": c.score, "reason": c.reason}
+        for c in record.chosen
+    ]
+    counters = _counter_columns(planned)
+    try:
+        row = await conn.fetchrow(
+            q("take_caps_and_propose"),
+            record.proposition_id,
+            record.request.policy_id,
+            record.request_id,
+            record.request.profile_id,
+            stored,
+            record.fallback,
+            record.hits,
+            gate.now,
+            [c.offer_id for c in record.chosen],
+            gate.shard,
+            SHARDS,
+            *counters,
+        )
+    except asyncpg.UniqueViolationError as exc:  # a concurrent twin recorded it first
+        raise _Replayed from exc
+    assert row is not None
+    if row["lost"] is None:
+        raise _Replayed
+    windows = {limit.key.offer_id: limit.key.window_start for limit, _ in planned}
+    gate.exhausted.update((offer_id, windows[offer_id]) for offer_id in row["exhausted"])
+    return set(row["lost"])
 
 
-async def _take(conn: Connection, rows: list[Limit]) -> CounterKey | None:
-    """The first of these rows that still has room, taken; None when all were full."""
-    for limit in rows:
-        key = limit.key
-        args = (key.offer_id, key.scope, key.window_start, key.shard, limit.limit)
-        if await conn.fetchval(q("take_offer_cap"), *args) is not None:
-            return key
-    return None
+def _counter_columns(planned: list[tuple[Limit, bool]]) -> tuple[list[Any], ...]:
+    """The planned counters as take_caps_and_propose's c_* columns."""
+    return (
+        [limit.key.offer_id for limit, _ in planned],
+        [limit.key.scope for limit, _ in planned],
+        [limit.key.window_start for limit, _ in planned],
+        [limit.limit for limit, _ in planned],
+        [take for _, take in planned],
+    )
 
 
 @dataclass(frozen=True)

@@ -70,11 +70,19 @@ ORDER BY policy_id
 DELETE FROM decision_policies WHERE policy_id = $1 RETURNING policy_id
 
 -- name: decision_inputs
--- One round trip per decision: the catalog's version and the profile (NULLs if unknown).
+-- One round trip per decision: the catalog's version, the profile (NULLs if unknown) and
+-- its own cap counters, column by column (take_caps_and_propose checks them again).
 SELECT v.version, p.profile_id, p.email, p.phone, p.timezone, p.attributes,
     ARRAY(SELECT m.audience_id FROM audience_members m
-          WHERE m.profile_id = p.profile_id ORDER BY 1) AS audiences
-FROM decision_catalog v LEFT JOIN profiles p ON p.profile_id = $1
+          WHERE m.profile_id = p.profile_id ORDER BY 1) AS audiences,
+    c.offer_ids, c.window_starts, c.counts
+FROM decision_catalog v
+LEFT JOIN profiles p ON p.profile_id = $1
+CROSS JOIN LATERAL (
+    SELECT array_agg(offer_id) AS offer_ids, array_agg(window_start) AS window_starts,
+        array_agg(count) AS counts
+    FROM offer_counters WHERE scope = $1 AND scope <> ''
+) c
 
 -- name: catalog_placements
 SELECT placement_id, name, channel, content_type, description FROM placements
@@ -90,49 +98,11 @@ SELECT proposition_id, policy_id, request_id, profile_id, offers, fallback, cap_
     created_at
 FROM propositions WHERE policy_id = $1 AND request_id = $2
 
--- name: offer_counts
--- The counters of an offer's caps: this profile's and the total's shards.
-SELECT scope, window_start, shard, count FROM offer_counters
-WHERE offer_id = $1 AND scope IN ($2, '')
-
--- name: take_offer_cap
--- Race-free: the row is locked by the upsert, and a full counter returns no row; $5 is
--- the limit of this row (a total's shard: its share), never 0 (decisions.caps).
-INSERT INTO offer_counters AS c (offer_id, scope, window_start, shard, count)
-VALUES ($1, $2, $3, $4, 1)
-ON CONFLICT (offer_id, scope, window_start, shard) DO UPDATE SET count = c.count + 1
-WHERE c.count < $5
-RETURNING count
-
--- name: give_back_offer_cap
--- In the transaction that took it, when the offer's other cap had no room.
-UPDATE offer_counters SET count = count - 1
-WHERE offer_id = $1 AND scope = $2 AND window_start = $3 AND shard = $4
-
--- name: record_proposition
--- The proposition, and one more proposition ($9) or cap hit ($7) on each offer's
--- (policy, offer) row in the decision's shard ($10); nothing when the request was recorded
--- already (no row returned).
-WITH inserted AS (
-    INSERT INTO propositions (proposition_id, policy_id, request_id, profile_id, offers,
-                              fallback, cap_hits, created_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-    ON CONFLICT (policy_id, request_id) DO NOTHING
-    RETURNING proposition_id
-), counted AS (
-    INSERT INTO decision_offer_stats AS s (policy_id, offer_id, shard, propositions, cap_hits)
-    SELECT $2, offer_id, $10::smallint, sum(proposed), sum(capped)
-    FROM (SELECT unnest($9::text[]) AS offer_id, 1 AS proposed, 0 AS capped
-          UNION ALL SELECT unnest($7::text[]), 0, 1) AS t
-    WHERE EXISTS (SELECT 1 FROM inserted)
-    GROUP BY offer_id
-    ORDER BY offer_id
-    ON CONFLICT (policy_id, offer_id, shard) DO UPDATE SET
-        propositions = s.propositions + EXCLUDED.propositions,
-        cap_hits = s.cap_hits + EXCLUDED.cap_hits
-    RETURNING 1
-)
-SELECT proposition_id FROM inserted
+-- name: take_caps_and_propose
+-- Migration 037: the planned caps checked and taken, and the proposition recorded, in one
+-- call; see there for what lost and exhausted say.
+SELECT lost, exhausted FROM take_caps_and_propose($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+    $11, $12, $13, $14, $15, $16)
 
 -- name: decision_arms
 -- The bandit's rows of the policy, their shards summed.

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 
+from decisions.catalog import Catalog
+from services import decisions
+from services.decision_catalog import CatalogCache
 from tests.integration.helpers import uid
 
 pytestmark = pytest.mark.integration
@@ -355,3 +359,70 @@ async def test_concurrent_auto_rankings_taking_caps_in_different_orders_all_answ
     )
     assert [r["n"] for r in counts] == [40, 40, 40], "the shards add up to every decision"
     assert all(r["shards"] > 1 for r in counts), "concurrent decisions counted in shards"
+
+
+async def test_concurrent_twins_of_a_request_record_it_once(
+    api_client: Client, admin_headers: Headers, pool: asyncpg.Pool
+) -> None:
+    # Sixteen retries of one request at once: one records it and takes the cap, the others
+    # answer that proposition (a twin that loses the race on the unique key included).
+    slot = await placement(api_client, admin_headers)
+    tag = uid("tag")
+    capped = await offer(
+        api_client, admin_headers, slot, tags=[tag], caps={"per_profile": {"limit": 5}}
+    )
+    decision = await policy(
+        api_client, admin_headers, placements=[slot], candidates={"tags": [tag]}
+    )
+    profile = uid("p")
+    answers = await asyncio.gather(
+        *(
+            propose(api_client, admin_headers, decision, profile, request_id="twin")
+            for _ in range(16)
+        )
+    )
+    assert {a["proposition_id"] for a in answers} == {answers[0]["proposition_id"]}
+    assert all([o["offer_id"] for o in a["offers"]] == [capped] for a in answers)
+    count = await pool.fetchval(
+        "SELECT count FROM offer_counters WHERE offer_id = $1 AND scope = $2", capped, profile
+    )
+    assert count == 1
+    stats = await pool.fetchval(
+        "SELECT sum(propositions) FROM decision_offer_stats WHERE policy_id = $1", decision
+    )
+    assert stats == 1
+
+
+async def test_a_total_found_full_is_remembered_for_its_window(
+    api_client: Client, admin_headers: Headers, pool: asyncpg.Pool
+) -> None:
+    slot = await placement(api_client, admin_headers)
+    tag = uid("tag")
+    scarce = await offer(api_client, admin_headers, slot, tags=[tag], caps={"total": {"limit": 1}})
+    decision = await policy(
+        api_client, admin_headers, placements=[slot], candidates={"tags": [tag]}
+    )
+    cache, now = CatalogCache(), datetime.now(UTC)
+
+    async def decide() -> decisions.Proposition:
+        request = decisions.DecisionRequest(decision, uid("p"))
+        return await decisions.propose(pool, request, now, cache)
+
+    first = await decide()
+    assert [o.offer_id for o in first.offers] == [scarce]
+    refused = await decide()
+    assert refused.offers == [] and refused.cap_hits == [scarce]
+    version = await pool.fetchval("SELECT version FROM decision_catalog")
+    assert (scarce, 0) in (await _catalog(cache, pool, version)).exhausted
+    # Known full, the next decision refuses it before its call, with the same answer.
+    again = await decide()
+    assert again.offers == [] and again.cap_hits == [scarce]
+    total = await pool.fetchval(
+        "SELECT sum(count) FROM offer_counters WHERE offer_id = $1 AND scope = ''", scarce
+    )
+    assert total == 1
+
+
+async def _catalog(cache: CatalogCache, pool: asyncpg.Pool, version: int) -> Catalog:
+    async with pool.acquire() as conn:
+        return await cache.at(conn, version)
