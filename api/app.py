@@ -113,6 +113,9 @@ def create_app(settings: Settings | None = None, telemetry: Telemetry | None = N
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
         dependencies=[Depends(storable_parameters)],
+        # Spans come from core/telemetry.py's instrumentation when it is configured; FastAPI's
+        # own would look up the global providers on every request (5% of a decision's CPU).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.keys = KeyVerifier()
@@ -124,8 +127,12 @@ def create_app(settings: Settings | None = None, telemetry: Telemetry | None = N
     )
 
     app.include_router(health.router)
+    # Routes are matched one after another in this order, a regular expression each (a fifth
+    # of a real-time decision's CPU when propose came last): the calls made per visitor
+    # or per event by machines come first, the console's and operators' after.
+    for hot in (events.router, decisions.router, tracking.router, segment.router):
+        app.include_router(hot, prefix="/v1")
     modules = (
-        events,
         profiles,
         journeys,
         designs,
@@ -145,10 +152,8 @@ def create_app(settings: Settings | None = None, telemetry: Telemetry | None = N
     for router in (consent.subscriptions, consent.suppressions, consent.frequency_caps):
         app.include_router(router, prefix="/v1")
     app.include_router(unsubscribe.router, prefix="/v1")
-    app.include_router(tracking.router, prefix="/v1")
     app.include_router(sms.router, prefix="/v1")
     app.include_router(inbox.router, prefix="/v1")
-    app.include_router(segment.router, prefix="/v1")
     app.include_router(timeline.router, prefix="/v1")
     app.include_router(send_time.router, prefix="/v1")
     app.include_router(entities.types, prefix="/v1")
@@ -165,7 +170,7 @@ def create_app(settings: Settings | None = None, telemetry: Telemetry | None = N
     app.include_router(campaigns.router, prefix="/v1")
     app.include_router(dev_mail.router, prefix="/v1")
     app.include_router(migrations.router, prefix="/v1")
-    for module in (placements, offers, decisions):
+    for module in (placements, offers):
         app.include_router(module.router, prefix="/v1")
     app.include_router(console.router)
     install_docs(app)
