@@ -162,7 +162,7 @@ async def run(args: argparse.Namespace, stack: Stack, url: str) -> int:
             "WAYLINE_BOOTSTRAP_KEY": KEY,
             "TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}",
         }
-        stack.spawn("api", "cli.main", ["api"], env)
+        stack.spawn("api", "cli.main", ["api", "--workers", str(args.api_workers)], env)
         await wait_listening(stack, "api", port, within=60)
         connector = aiohttp.TCPConnector(limit=args.concurrency * 2, keepalive_timeout=2)
         async with aiohttp.ClientSession(
@@ -217,6 +217,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--paced-seconds", type=float, default=10.0)
+    parser.add_argument("--api-workers", type=int, default=1, help="wayline api --workers")
     parser.add_argument("--pg-fast", action="store_true", help="PostgreSQL without fsync")
     parser.add_argument("--no-bare", action="store_true", help="skip the bare query phase")
     parser.add_argument("--keep", action="store_true", help="keep the folder and its logs")

@@ -20,7 +20,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="wayline", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("dev", help="run the embedded stack: Postgres, Temporal, API, worker")
-    sub.add_parser("api", help="run the HTTP API against TEMPORAL_ADDRESS and DATABASE_URL")
+    a = sub.add_parser("api", help="run the HTTP API against TEMPORAL_ADDRESS and DATABASE_URL")
+    a.add_argument(
+        "--workers", type=int, help="processes sharing the port (default WAYLINE_API_WORKERS, 1)"
+    )
     w = sub.add_parser("worker", help="run the Temporal workers and the event dispatcher")
     w.add_argument("--no-dispatcher", action="store_true", help="workers only")
     m = sub.add_parser("migrate", help="apply database migrations to DATABASE_URL")
@@ -86,24 +89,35 @@ def _dev(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _api(settings: Settings, args: argparse.Namespace) -> int:
+    from api.keys import announce_bootstrap_key
+    from cli import api_process
+
+    workers = args.workers or settings.api_workers
+    if workers < 1:
+        print("wayline api: --workers must be at least 1", file=sys.stderr)
+        return 2
+    asyncio.run(announce_bootstrap_key(settings))
+    if workers == 1:
+        app, telemetry = api_process.build(settings)
+        _serve(app, settings)
+        telemetry.shutdown()
+    else:  # each process is spawned afresh and builds its own app from the environment
+        _serve(api_process.FACTORY, settings, factory=True, workers=workers)
+    return 0
+
+
+def _serve(app: Any, settings: Settings, **more: Any) -> None:
     import uvicorn
 
-    from api.app import create_app
-    from api.keys import announce_bootstrap_key
-    from core.telemetry import configure
-
-    telemetry = configure(settings, "wayline-api")
-    asyncio.run(announce_bootstrap_key(settings))
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.api_host,
         port=settings.api_port,
         log_level="info",
         access_log=False,
         log_config=None,  # uvicorn's loggers go through ours (WAYLINE_LOG_FORMAT)
+        **more,
     )
-    telemetry.shutdown()
-    return 0
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> int:

@@ -22,6 +22,13 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path(".wayline"), alias="WAYLINE_DATA_DIR")
     api_host: str = Field("127.0.0.1", alias="WAYLINE_API_HOST")
     api_port: int = Field(8000, alias="WAYLINE_API_PORT")
+    api_workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        alias="WAYLINE_API_WORKERS",
+        description="API processes sharing the port (`wayline api --workers`); one per core",
+    )
     temporal_port: int = Field(7233, alias="WAYLINE_TEMPORAL_PORT")
     temporal_ui_port: int = Field(8233, alias="WAYLINE_TEMPORAL_UI_PORT")
     temporal_ui_url: str | None = Field(
