@@ -23,10 +23,17 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), default=str)
 
 
+async def _nothing_to_reset(conn: asyncpg.Connection) -> None:
+    """A released connection carries no session state to clear: asyncpg itself still rolls
+    back an open transaction. Its default reset (advisory unlock, CLOSE ALL, UNLISTEN, RESET
+    ALL) was one more round trip on every acquire, a twelfth of a real-time decision's cost;
+    tests/unit/test_session_state.py keeps session-level statements off pooled connections."""
+
+
 async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:
     """One pool per process; JSON columns come back as Python objects."""
     pool = await asyncpg.create_pool(
-        dsn, min_size=min_size, max_size=max_size, init=_init_connection
+        dsn, min_size=min_size, max_size=max_size, init=_init_connection, reset=_nothing_to_reset
     )
     assert pool is not None
     return pool

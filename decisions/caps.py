@@ -7,7 +7,8 @@ and a cap without a period counts in window 0 for ever.
 A total is counted in `SHARDS` rows (escrow): shard s may take `share(limit, s)`, the shares
 adding up to the limit, so the total never passes it while concurrent decisions each lock
 a different row rather than all queueing on one. A decision starts at the shard its request
-hashes to and goes on to the next with room. A profile's counter is one row (shard 0).
+hashes to and goes on to the next with room (db/migrations/037, take_caps_and_propose, which
+splits a limit as `share` does). A profile's counter is one row (shard 0).
 """
 
 from __future__ import annotations
@@ -89,20 +90,6 @@ def share(limit: int, shard: int) -> int:
     """What shard `shard` of a total may count: the limit split evenly, the remainder to
     the first shards, so the shares add up to the limit."""
     return limit // SHARDS + (1 if shard < limit % SHARDS else 0)
-
-
-def shards_with_room(limit: Limit, counts: Mapping[CounterKey, int], first: int) -> list[Limit]:
-    """A total's shards that had room when counted, from `first` on, each as the limit of
-    its own row; a profile's counter is its one row."""
-    if limit.key.scope != TOTAL_SCOPE:
-        return [limit]
-    order = [(first + i) % SHARDS for i in range(SHARDS)]
-    keys = [replace(limit.key, shard=s) for s in order]
-    return [
-        Limit(key, share(limit.limit, key.shard))
-        for key in keys
-        if counts.get(key, 0) < share(limit.limit, key.shard)
-    ]
 
 
 def taken_at_proposal(offer: OfferSpec) -> bool:

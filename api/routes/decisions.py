@@ -90,10 +90,16 @@ async def propose(
         decision_id, body.profile_id, body.request_id, body.event, body.context
     )
     found = await decisions.propose(pool, request, datetime.now(UTC))
-    fields = asdict(found)
-    fields["decision_id"] = fields.pop("policy_id")
-    fields["offers"] = [ProposedOffer(**o) for o in fields["offers"]]
-    return PropositionPublic(**fields)
+    return PropositionPublic(
+        proposition_id=found.proposition_id,
+        decision_id=found.policy_id,
+        request_id=found.request_id,
+        profile_id=found.profile_id,
+        offers=[ProposedOffer(**vars(o)) for o in found.offers],  # not asdict: no deep copies
+        fallback=found.fallback,
+        cap_hits=found.cap_hits,
+        created_at=found.created_at,
+    )
 
 
 @router.get("/{decision_id}/report")
