@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import astuple, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ from decisions.caps import (
     TOTAL_SCOPE,
     CounterKey,
     Limit,
+    counter,
     has_room,
     limits,
     shard_of,
@@ -299,7 +300,7 @@ def _planned_limits(picker: Picker, gate: _Gate) -> list[tuple[Limit, bool]]:
         taken = taken_at_proposal(offer)
         found = limits(chosen.offer_id, offer, gate.profile_id, gate.now)
         planned += [(limit, taken) for limit in found]
-    return sorted(planned, key=lambda entry: astuple(entry[0].key))
+    return sorted(planned, key=lambda entry: counter(entry[0].key))
 
 
 @dataclass(frozen=True)
