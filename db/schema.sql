@@ -138,9 +138,12 @@ BEGIN
     END IF;
     FOR i IN 1 .. coalesce(array_length(c_offer, 1), 0) LOOP
         CONTINUE WHEN c_offer[i] = ANY (lost);
-        SELECT coalesce(sum(count), 0) INTO summed FROM offer_counters
-        WHERE offer_id = c_offer[i] AND scope = c_scope[i] AND window_start = c_window[i];
         got := NULL;
+        summed := 0;
+        IF c_scope[i] = '' OR NOT c_take[i] THEN
+            SELECT coalesce(sum(count), 0) INTO summed FROM offer_counters
+            WHERE offer_id = c_offer[i] AND scope = c_scope[i] AND window_start = c_window[i];
+        END IF;
         IF summed < c_limit[i] AND NOT c_take[i] THEN
             CONTINUE;
         ELSIF summed < c_limit[i] THEN

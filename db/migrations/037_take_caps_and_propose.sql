@@ -5,9 +5,12 @@
 --
 -- c_* are the planned offers' counters, sorted (offer, scope, window) by the caller: the one
 -- order every decision takes them, so two decisions never wait on each other in a cycle.
--- Each must have room summed over its shards; one with c_take (a cap counted on `proposed`)
--- is then taken: a profile's row, or the first of a total's shards from p_shard on still
--- below its share (the split of decisions.caps.share, p_shards rows).
+-- A total, and a counter counted by events, must have room summed over its shards (a shard
+-- may hold more than its share after a limit was lowered, or counted by events in shard 0);
+-- a profile's row taken needs no read: its conditional upsert is the check. One with c_take
+-- (a cap counted on `proposed`) is then taken: a profile's row, or the first of a total's
+-- shards from p_shard on still below its share (the split of decisions.caps.share, p_shards
+-- rows).
 --
 -- lost: NULL when the request was recorded before (nothing taken); '{}' when the proposition
 -- is recorded; else the offers without room, every counter taken given back and nothing
@@ -40,9 +43,12 @@ BEGIN
     END IF;
     FOR i IN 1 .. coalesce(array_length(c_offer, 1), 0) LOOP
         CONTINUE WHEN c_offer[i] = ANY (lost);
-        SELECT coalesce(sum(count), 0) INTO summed FROM offer_counters
-        WHERE offer_id = c_offer[i] AND scope = c_scope[i] AND window_start = c_window[i];
         got := NULL;
+        summed := 0;
+        IF c_scope[i] = '' OR NOT c_take[i] THEN
+            SELECT coalesce(sum(count), 0) INTO summed FROM offer_counters
+            WHERE offer_id = c_offer[i] AND scope = c_scope[i] AND window_start = c_window[i];
+        END IF;
         IF summed < c_limit[i] AND NOT c_take[i] THEN
             CONTINUE;
         ELSIF summed < c_limit[i] THEN
