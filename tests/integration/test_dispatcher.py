@@ -65,14 +65,23 @@ async def ingest(pool: asyncpg.Pool, events: list[tuple[str, str]]) -> None:
         )
 
 
-async def drain(dispatchers: list[Dispatcher], pool: asyncpg.Pool, ids: list[str]) -> None:
+async def drain(
+    dispatchers: list[Dispatcher],
+    pool: asyncpg.Pool,
+    ids: list[str],
+    produced: asyncio.Event | None = None,
+) -> None:
+    """Dispatch until none of `ids` is pending, and, given `produced`, it is set: a dispatcher
+    that stopped at a moment when the others had caught up with the producer would have
+    left them all the work (a faster dispatcher made that likely)."""
+
     async def worker(d: Dispatcher) -> None:
         for _ in range(500):
             pending = await pool.fetchval(
                 "SELECT count(*) FROM events WHERE event_id = ANY($1) AND dispatched_at IS NULL",
                 ids,
             )
-            if not pending:
+            if not pending and (produced is None or produced.is_set()):
                 return
             if not await d.dispatch_once():
                 await asyncio.sleep(0.05)
@@ -99,12 +108,15 @@ async def test_two_dispatchers_keep_order_per_profile(
     d2 = Dispatcher(pool, RecordingRouter(log), cfg)  # type: ignore[arg-type]
     all_ids = [e for b in batches for e, _ in b]
 
+    produced = asyncio.Event()
+
     async def producer() -> None:
         for batch in batches:
             await ingest(pool, batch)
             await asyncio.sleep(0.01)
+        produced.set()
 
-    await asyncio.gather(producer(), drain([d1, d2], pool, all_ids))
+    await asyncio.gather(producer(), drain([d1, d2], pool, all_ids, produced))
     await drain([d1, d2], pool, all_ids)
     assert {p: log[p] for p in profiles} == dict(expected)
     assert d1.stats.batches > 0 and d2.stats.batches > 0, "both dispatchers should share work"
