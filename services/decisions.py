@@ -325,6 +325,7 @@ async def _take_and_record(
         for c in record.chosen
     ]
     counters = _counter_columns(planned)
+    planned_limits = [limit for limit, _ in planned]
     try:
         row = await conn.fetchrow(
             q("take_caps_and_propose"),
@@ -346,8 +347,8 @@ async def _take_and_record(
     assert row is not None
     if row["lost"] is None:
         raise _Replayed
-    windows = {limit.key.offer_id: limit.key.window_start for limit, _ in planned}
-    gate.exhausted.update((offer_id, windows[offer_id]) for offer_id in row["exhausted"])
+    totals = {limit.key.offer_id: limit.key.window_start for limit in _totals(planned_limits)}
+    gate.exhausted.update((offer_id, totals[offer_id]) for offer_id in row["exhausted"])
     return set(row["lost"])
 
 

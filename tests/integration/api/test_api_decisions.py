@@ -393,12 +393,21 @@ async def test_concurrent_twins_of_a_request_record_it_once(
     assert stats == 1
 
 
+@pytest.mark.parametrize(
+    "caps",
+    [
+        {"total": {"limit": 1}},
+        # The profile's daily counter sorts after the total's: the total's window is kept.
+        {"total": {"limit": 1}, "per_profile": {"limit": 5, "period": "P1D"}},
+    ],
+    ids=["total-only", "with-a-daily-profile-cap"],
+)
 async def test_a_total_found_full_is_remembered_for_its_window(
-    api_client: Client, admin_headers: Headers, pool: asyncpg.Pool
+    api_client: Client, admin_headers: Headers, pool: asyncpg.Pool, caps: dict[str, Any]
 ) -> None:
     slot = await placement(api_client, admin_headers)
     tag = uid("tag")
-    scarce = await offer(api_client, admin_headers, slot, tags=[tag], caps={"total": {"limit": 1}})
+    scarce = await offer(api_client, admin_headers, slot, tags=[tag], caps=caps)
     decision = await policy(
         api_client, admin_headers, placements=[slot], candidates={"tags": [tag]}
     )
