@@ -92,7 +92,7 @@ def _api(settings: Settings, args: argparse.Namespace) -> int:
     from api.keys import announce_bootstrap_key
     from cli import api_process
 
-    workers = args.workers or settings.api_workers
+    workers = settings.api_workers if args.workers is None else args.workers
     if workers < 1:
         print("wayline api: --workers must be at least 1", file=sys.stderr)
         return 2
